@@ -1,0 +1,85 @@
+import type { ResourceVector } from '../model/resources';
+import type { VmSnapshot } from '../model/vm';
+
+/**
+ * Ledger data model. The exact bytes that are hashed are defined in docs/ledger-format.md;
+ * field names are snake_case because they are the wire and hash format.
+ */
+
+export type TransactionStatus = 'assigned' | 'rejected' | 'completed' | 'expired';
+
+/** One scheduling event: a decision (assigned | rejected) or the end of an assignment (completed | expired). */
+export interface Transaction {
+  transaction_id: string;
+  /** RFC 3339 UTC with milliseconds, e.g. "2026-11-21T05:28:25.123Z". */
+  timestamp: string;
+  task_id: string;
+  vm_id: string | null;
+  status: TransactionStatus;
+  algorithm: string;
+  score: number | null;
+  reason: string;
+  task_requirements: ResourceVector;
+  vm_state_before: VmSnapshot | null;
+  vm_state_after: VmSnapshot | null;
+}
+
+export interface BlockHeader {
+  height: number;
+  timestamp: string;
+  previous_hash: string;
+  merkle_root: string;
+  transaction_count: number;
+}
+
+/** A block: its header fields, the header's hash, and the transactions the Merkle root commits to. */
+export interface Block extends BlockHeader {
+  block_hash: string;
+  transactions: Transaction[];
+}
+
+/** The tip of the chain, as a writer reads it and as a conditional append expects it. */
+export interface ChainHead {
+  height: number;
+  hash: string;
+}
+
+/**
+ * A digest is what an auditor keeps to detect rollback later: the head, plus the RFC 9162 Merkle
+ * root over all block hashes (heights 0..height), so that a later digest can be proven to extend it.
+ */
+export interface Digest {
+  height: number;
+  head_hash: string;
+  /** Number of leaves in the block-hash tree: height + 1 (genesis included). */
+  tree_size: number;
+  /** RFC 9162 MTH over the 32-byte block hashes of heights 0..height, hex. */
+  blocks_root: string;
+  transaction_count: number;
+  timestamp: string;
+}
+
+export type VerificationProblem =
+  | 'broken-link'
+  | 'wrong-block-hash'
+  | 'wrong-merkle-root'
+  | 'wrong-transaction-count'
+  | 'height-gap'
+  | 'bad-genesis'
+  | 'malformed'
+  | 'duplicate-transaction'
+  | 'head-mismatch'
+  | 'digest-mismatch'
+  | 'inconsistent-with-digest';
+
+export interface VerificationReport {
+  valid: boolean;
+  height: number;
+  head_hash: string | null;
+  blocks_checked: number;
+  transactions_checked: number;
+  /** First bad block, if any. */
+  first_bad_height: number | null;
+  problem: VerificationProblem | null;
+  detail: string | null;
+}

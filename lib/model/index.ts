@@ -1,0 +1,3 @@
+export * from './resources';
+export * from './task';
+export * from './vm';

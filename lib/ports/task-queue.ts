@@ -1,0 +1,23 @@
+import type { Task } from '../model/task';
+
+export interface QueuedTask {
+  task: Task;
+  /** Opaque handle for ack/nack (SQS receipt handle, row id, ...). */
+  receipt: string;
+  /** How many times this task has been received, 1 on first delivery. */
+  attempts: number;
+}
+
+/**
+ * The queue between intake and the scheduler. At-least-once: a received task that is not acked
+ * is delivered again; the ledger's task records make redelivery harmless.
+ */
+export interface TaskQueue {
+  /** Enqueue; returns the ids accepted. Idempotent by task id while the task is queued. */
+  enqueue(tasks: Task[]): Promise<string[]>;
+  receive(max: number): Promise<QueuedTask[]>;
+  ack(receipts: string[]): Promise<void>;
+  /** Make the tasks visible again (not placed this time). */
+  release(receipts: string[]): Promise<void>;
+  depth(): Promise<number>;
+}
