@@ -1,0 +1,53 @@
+import type { Block, ChainHead, Transaction } from '../ledger/types';
+import type { Dimensions } from '../model/resources';
+import type { Task } from '../model/task';
+import type { Clock } from '../ports/clock';
+import type { FleetSource } from '../ports/fleet-source';
+import type { LedgerStore } from '../ports/ledger-store';
+import type { AlgorithmParams, Decision } from '../scheduling/types';
+
+export interface EngineOptions {
+  store: LedgerStore;
+  fleet: FleetSource;
+  clock: Clock;
+  /** Registry name, e.g. 'best-fit'. */
+  algorithm: string;
+  params?: Partial<AlgorithmParams>;
+  seed?: number;
+  dimensions: Dimensions;
+  /** Maximum transactions per block. Default 5 (the original system's). */
+  blockSize?: number;
+  /** Compare-and-set attempts before giving up. Default 8. */
+  maxAttempts?: number;
+  /** Seconds added to a task's duration before its lease expires. Default 60. */
+  leaseGraceSeconds?: number;
+}
+
+export interface ScheduleOutcome {
+  /** One per task that this call decided and committed. */
+  decisions: Decision[];
+  /** Ids of tasks already recorded in the ledger (redelivered): nothing was written for them. */
+  duplicates: string[];
+  /** The blocks this call committed. */
+  blocks: Block[];
+  head: ChainHead;
+  /** Compare-and-set attempts used (1 when nobody raced us). */
+  attempts: number;
+}
+
+export type CloseOutcome =
+  | { status: 'closed'; transaction: Transaction; head: ChainHead }
+  /** The task is already completed, expired or rejected: nothing changed. */
+  | { status: 'already-final'; taskStatus: string }
+  | { status: 'unknown' };
+
+/**
+ * The port the runtimes (local server, scheduler Lambda) drive. Implemented by lib/engine/engine.ts.
+ */
+export interface Engine {
+  schedule(tasks: Task[]): Promise<ScheduleOutcome>;
+  complete(taskId: string): Promise<CloseOutcome>;
+  /** Writes an `expired` transaction for each assigned task whose lease has run out. */
+  expireLeases(limit?: number): Promise<Transaction[]>;
+  setAlgorithm(name: string, params?: Partial<AlgorithmParams>): void;
+}

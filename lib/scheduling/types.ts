@@ -1,0 +1,41 @@
+import type { Dimensions } from '../model/resources';
+import type { Task } from '../model/task';
+import type { VmSnapshot } from '../model/vm';
+
+/** Tunables shared by the algorithms; each algorithm reads the ones it uses. */
+export interface AlgorithmParams {
+  /** blockchain: weight of current usage in the dynamic weight. Default 0.7. */
+  alpha: number;
+  /** blockchain: weight of historical usage in the dynamic weight. Default 0.3. */
+  beta: number;
+  /** blockchain: urgency time constant in UF = 1 / (tau * time_remaining). Default 1. */
+  tau: number;
+  /** Samples of measured usage kept per VM. Default 10. */
+  historyWindow: number;
+}
+
+export const DEFAULT_PARAMS: AlgorithmParams = { alpha: 0.7, beta: 0.3, tau: 1, historyWindow: 10 };
+
+export interface ScheduleOptions {
+  /** Epoch ms used for deadlines and urgency. */
+  now: number;
+  /** Seed for algorithms that randomise (p2c). Same inputs and seed give the same decisions. */
+  seed?: number;
+  params?: Partial<AlgorithmParams>;
+  /** Dimensions to schedule on; default: the keys of the first VM's capacity. */
+  dimensions?: Dimensions;
+}
+
+/** One decision per task: where it goes, or why it goes nowhere. */
+export interface Decision {
+  task: Task;
+  status: 'assigned' | 'rejected';
+  vmId: string | null;
+  /** The algorithm's score for the chosen VM (higher is better), null when rejected. Always finite. */
+  score: number | null;
+  /** Why this VM, or why none (names the binding dimension or the deadline). */
+  reason: string;
+  /** The chosen VM before and after this task's reservation; null when rejected. */
+  before: VmSnapshot | null;
+  after: VmSnapshot | null;
+}
