@@ -1,2 +1,80 @@
-// Placeholder replaced by the AWS work: starts MiniStack unless LOCALSTACK_ENDPOINT is set.
-export default async function setup(): Promise<void> {}
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { TestProject } from 'vitest/node';
+
+/**
+ * globalSetup of the `aws` test project. With LOCALSTACK_ENDPOINT set, the tests use that endpoint
+ * (a LocalStack or MiniStack someone else runs). Otherwise it installs the pinned MiniStack
+ * (scripts/emulator/setup.sh), starts it on a free loopback port and stops it after the run.
+ * Either way the tests see the endpoint in process.env (LOCALSTACK_ENDPOINT, AWS_ENDPOINT_URL) and
+ * through inject('awsEndpoint'), with dummy credentials and region us-east-1. See docs/emulator.md.
+ */
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    awsEndpoint: string;
+  }
+}
+
+const run = promisify(execFile);
+const scripts = fileURLToPath(new URL('../../../scripts/emulator/', import.meta.url));
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let endpoint = process.env.LOCALSTACK_ENDPOINT?.replace(/\/+$/, '');
+  let stop = async () => {};
+  if (!endpoint) {
+    const port = await freePort();
+    const { stdout } = await run(`${scripts}start.sh`, [String(port)], { timeout: 300_000 });
+    endpoint = stdout.trim().split('\n').at(-1)!;
+    stop = async () => {
+      await run(`${scripts}stop.sh`, [String(port)], { timeout: 60_000 });
+    };
+  }
+  await waitForHealth(endpoint);
+
+  Object.assign(process.env, {
+    LOCALSTACK_ENDPOINT: endpoint,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+  });
+  // A session token or profile from the developer's shell would be sent along with the dummy keys.
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  project.provide('awsEndpoint', endpoint);
+  return stop;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function waitForHealth(endpoint: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${endpoint}/_localstack/health`);
+      if (response.ok) return;
+      last = new Error(`HTTP ${response.status}`);
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`emulator at ${endpoint} is not healthy after ${timeoutMs} ms: ${String(last)}`);
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Starts MiniStack in the background on 127.0.0.1:<port> (default 4566) and waits for its health endpoint.
+# State, logs and the pid file live under .emulator/<port>/ so parallel runs on other ports never collide.
+#   scripts/emulator/start.sh [port]      prints the endpoint, e.g. http://127.0.0.1:4566
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+port="${1:-${EMULATOR_PORT:-4566}}"
+venv="${BCS_EMULATOR_VENV:-$root/.venv}"
+dir="$root/.emulator/$port"
+endpoint="http://127.0.0.1:$port"
+timeout_s="${EMULATOR_START_TIMEOUT:-60}"
+
+"$root/scripts/emulator/setup.sh"
+
+if [[ -f "$dir/pid" ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+  echo "$endpoint"
+  exit 0
+fi
+rm -rf "$dir"
+mkdir -p "$dir/tmp" "$dir/state" "$dir/s3"
+
+# MiniStack binds 0.0.0.0 unless BIND_HOST says otherwise; the emulator accepts any credentials,
+# so it must only ever listen on loopback. Its pid file and scratch files follow TMPDIR.
+# setsid puts it and the Lambda worker processes it spawns in one process group that stop.sh ends.
+BIND_HOST=127.0.0.1 \
+  GATEWAY_PORT="$port" \
+  MINISTACK_HOST=127.0.0.1 \
+  MINISTACK_REGION="${AWS_REGION:-us-east-1}" \
+  TMPDIR="$dir/tmp" \
+  STATE_DIR="$dir/state" \
+  S3_DATA_DIR="$dir/s3" \
+  LOG_LEVEL="${EMULATOR_LOG_LEVEL:-WARNING}" \
+  setsid "$venv/bin/ministack" >"$dir/ministack.log" 2>&1 </dev/null &
+echo $! >"$dir/pid"
+
+for ((i = 0; i < timeout_s * 4; i++)); do
+  if curl -fsS "$endpoint/_localstack/health" >/dev/null 2>&1; then
+    echo "$endpoint"
+    exit 0
+  fi
+  if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    echo "MiniStack exited during start; last log lines:" >&2
+    tail -n 30 "$dir/ministack.log" >&2
+    exit 1
+  fi
+  sleep 0.25
+done
+echo "MiniStack did not answer $endpoint/_localstack/health within ${timeout_s}s; log: $dir/ministack.log" >&2
+"$root/scripts/emulator/stop.sh" "$port" || true
+exit 1
