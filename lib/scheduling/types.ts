@@ -12,6 +12,11 @@ export interface AlgorithmParams {
   tau: number;
   /** Samples of measured usage kept per VM. Default 10. */
   historyWindow: number;
+  /**
+   * resource-based: relative weight of each dimension's free capacity. Dimensions left out weigh 1,
+   * so the default weighs every dimension equally.
+   */
+  weights?: Readonly<Record<string, number>>;
 }
 
 export const DEFAULT_PARAMS: AlgorithmParams = { alpha: 0.7, beta: 0.3, tau: 1, historyWindow: 10 };

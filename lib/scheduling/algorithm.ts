@@ -1,0 +1,138 @@
+import type { Task } from '../model/task';
+import { type FleetState, VM_ACTIVE } from './fleet-state';
+import { formatAmount, formatNumber } from './format';
+import type { AlgorithmParams } from './types';
+
+/** What an algorithm may read besides the task and the fleet. */
+export interface PlacementContext {
+  /** Epoch milliseconds. Task deadlines are epoch seconds. */
+  readonly now: number;
+  readonly params: AlgorithmParams;
+}
+
+/** A task prepared once per decision so that the per-VM scan does no lookups by name. */
+export interface PlacementRequest {
+  readonly task: Task;
+  /** task.requirements in the fleet's dimension order (FleetState.demandOf). */
+  readonly demand: Float64Array;
+  /** task.constraints as pairs; empty for most tasks, so the filter then skips label lookups. */
+  readonly constraints: readonly (readonly [string, string])[];
+}
+
+export interface Placement {
+  index: number;
+  /** Higher is better; finite. */
+  score: number;
+  /** Why this VM, for the ledger. */
+  reason: string;
+}
+
+export interface Rejection {
+  index: -1;
+  /** Why no VM: names the binding dimension, the constraint or the deadline. */
+  reason: string;
+}
+
+export type Selection = Placement | Rejection;
+
+export function isRejection(selection: Selection): selection is Rejection {
+  return selection.index < 0;
+}
+
+/**
+ * One placement strategy (a Kubernetes "Filter + Score" plugin pair in one object).
+ *
+ * Contract, checked for every registered algorithm by tests/contract/algorithms.case.ts:
+ * - `select` returns the index of a VM for which `isFeasible` holds (active, labels match the
+ *   task's constraints, the task fits in every dimension), or `{ index: -1, reason }` with a
+ *   non-empty reason when it places the task nowhere. It never mutates the fleet: the scheduler
+ *   reserves the chosen VM afterwards.
+ * - Scores are finite, higher is better. Ties are broken deterministically (each algorithm says how;
+ *   by default the lowest index wins).
+ * - Given the same construction (params, seed), the same sequence of calls gives the same answers.
+ *   Algorithms may keep state between calls (a round-robin cursor, a PRNG), never across instances.
+ * - `order`, when present, returns a permutation of `tasks` (a new array) in the order to decide
+ *   them; ties keep input order. Without it, tasks are decided in input order.
+ * - No allocation proportional to the fleet per call: `select` runs once per task over every VM.
+ */
+export interface PlacementAlgorithm {
+  readonly name: string;
+  order?(tasks: readonly Task[], ctx: PlacementContext): Task[];
+  select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection;
+}
+
+export function prepareRequest(task: Task, fleet: FleetState): PlacementRequest {
+  const constraints = Object.entries(task.constraints ?? {});
+  return { task, demand: fleet.demandOf(task), constraints };
+}
+
+/** The shared filter: active, labels satisfy every constraint, fits in every dimension. */
+export function isFeasible(fleet: FleetState, vmIndex: number, request: PlacementRequest): boolean {
+  if (fleet.state[vmIndex] !== VM_ACTIVE) return false;
+  const constraints = request.constraints;
+  if (constraints.length > 0) {
+    const labels = fleet.labels[vmIndex]!;
+    for (let c = 0; c < constraints.length; c++) {
+      const [key, value] = constraints[c]!;
+      if (labels[key] !== value) return false;
+    }
+  }
+  return fleet.fitsDemand(vmIndex, request.demand);
+}
+
+function matchesConstraints(fleet: FleetState, vmIndex: number, request: PlacementRequest): boolean {
+  const labels = fleet.labels[vmIndex]!;
+  return request.constraints.every(([key, value]) => labels[key] === value);
+}
+
+/**
+ * Why no VM is feasible, naming what binds: the constraints, draining, or the dimension in which
+ * even the VM with the most room is short. Runs only on rejection, so it may allocate.
+ */
+export function explainInfeasible(fleet: FleetState, request: PlacementRequest): string {
+  if (fleet.size === 0) return 'no feasible VM: the fleet has no VMs';
+  const candidates: number[] = [];
+  let matching = 0;
+  for (let i = 0; i < fleet.size; i++) {
+    if (!matchesConstraints(fleet, i, request)) continue;
+    matching++;
+    if (fleet.state[i] === VM_ACTIVE) candidates.push(i);
+  }
+  if (matching === 0) {
+    const wanted = request.constraints.map(([k, v]) => `${k}=${v}`).join(', ');
+    return `no VM matches constraints ${wanted}`;
+  }
+  if (candidates.length === 0) {
+    return request.constraints.length > 0
+      ? `no feasible VM: all matching VMs draining (${matching})`
+      : `no feasible VM: all VMs draining (${matching})`;
+  }
+
+  const { dimensions, width, capacity, reserved } = fleet;
+  const short: string[] = [];
+  const shortCounts: string[] = [];
+  for (let d = 0; d < width; d++) {
+    const need = request.demand[d]!;
+    let largestFree = Number.NEGATIVE_INFINITY;
+    let shortOn = 0;
+    for (const i of candidates) {
+      const free = capacity[i * width + d]! - reserved[i * width + d]!;
+      if (free > largestFree) largestFree = free;
+      if (reserved[i * width + d]! + need > capacity[i * width + d]!) shortOn++;
+    }
+    const dim = dimensions[d]!;
+    if (shortOn === candidates.length) {
+      short.push(
+        `needs ${formatAmount(dim, need)}, largest free is ${formatNumber(Math.max(0, largestFree))}`,
+      );
+    } else if (shortOn > 0) {
+      shortCounts.push(`${dim} short on ${shortOn} of ${candidates.length}`);
+    }
+  }
+  if (short.length > 0) return `no feasible VM: ${short.join('; ')}`;
+  const needs = dimensions
+    .map((dim, d) => (request.demand[d]! > 0 ? formatAmount(dim, request.demand[d]!) : ''))
+    .filter((s) => s !== '')
+    .join(' and ');
+  return `no feasible VM: no VM has ${needs} free at once (${shortCounts.join(', ')})`;
+}

@@ -1,0 +1,40 @@
+import {
+  explainInfeasible,
+  isFeasible,
+  type PlacementAlgorithm,
+  type PlacementRequest,
+  type Selection,
+} from '../algorithm';
+import type { FleetState } from '../fleet-state';
+import { formatNumber } from '../format';
+import { bestFitScore } from '../scoring';
+
+/**
+ * Multi-dimensional best fit: the feasible VM left with the least room after placement, leftovers
+ * scaled by the fleet's largest capacity per dimension (scoring.ts: bestFitScore). Packing tasks
+ * tightly keeps large holes free for large tasks. Ties: lowest index.
+ */
+export class BestFitAlgorithm implements PlacementAlgorithm {
+  readonly name = 'best-fit';
+
+  select(request: PlacementRequest, fleet: FleetState): Selection {
+    let best = -1;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    let feasible = 0;
+    for (let i = 0; i < fleet.size; i++) {
+      if (!isFeasible(fleet, i, request)) continue;
+      feasible++;
+      const score = bestFitScore(fleet, i, request.demand);
+      if (score > bestScore) {
+        bestScore = score;
+        best = i;
+      }
+    }
+    if (best < 0) return { index: -1, reason: explainInfeasible(fleet, request) };
+    return {
+      index: best,
+      score: bestScore,
+      reason: `tightest fit of ${feasible} feasible VMs: mean leftover ${formatNumber((1 - bestScore) * 100)}% of the largest VM`,
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import {
+  explainInfeasible,
+  isFeasible,
+  type PlacementAlgorithm,
+  type PlacementRequest,
+  type Selection,
+} from '../algorithm';
+import type { FleetState } from '../fleet-state';
+import { formatNumber } from '../format';
+import { reservedLoadAfter } from '../scoring';
+
+/**
+ * The feasible VM with the lowest committed share after placement, mean_d (reserved_d + demand_d) /
+ * capacity_d (Kubernetes' LeastAllocated). Score = 1 - that share, in [0, 1]. Ties: lowest index.
+ */
+export class LeastLoadedAlgorithm implements PlacementAlgorithm {
+  readonly name = 'least-loaded';
+
+  select(request: PlacementRequest, fleet: FleetState): Selection {
+    let best = -1;
+    let bestLoad = Number.POSITIVE_INFINITY;
+    let feasible = 0;
+    for (let i = 0; i < fleet.size; i++) {
+      if (!isFeasible(fleet, i, request)) continue;
+      feasible++;
+      const load = reservedLoadAfter(fleet, i, request.demand);
+      if (load < bestLoad) {
+        bestLoad = load;
+        best = i;
+      }
+    }
+    if (best < 0) return { index: -1, reason: explainInfeasible(fleet, request) };
+    return {
+      index: best,
+      score: 1 - bestLoad,
+      reason: `least loaded of ${feasible} feasible VMs: ${formatNumber(bestLoad * 100)}% committed after placement`,
+    };
+  }
+}

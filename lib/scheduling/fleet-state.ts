@@ -1,0 +1,246 @@
+import { type FieldIssue, SchedulerError, ValidationError } from '../errors';
+import type { Dimensions, ResourceVector } from '../model/resources';
+import type { Task } from '../model/task';
+import type { Vm, VmLabels, VmSnapshot } from '../model/vm';
+import { DEFAULT_PARAMS } from './types';
+
+/** Values of FleetState.state. */
+export const VM_ACTIVE = 0;
+export const VM_DRAINING = 1;
+
+/**
+ * The fleet laid out for the placement hot path: one row per VM, one column per dimension, in flat
+ * typed arrays (index `vm * width + dimension`). Algorithms scan every VM for every task, so the
+ * scan touches only contiguous numbers and allocates nothing per VM.
+ *
+ * Capacity, usage and history never change here; `reserve` is the only mutation, and it refuses to
+ * push any dimension past capacity, so a FleetState can never hold an overcommitted VM.
+ */
+export class FleetState {
+  /** Number of VMs. */
+  readonly size: number;
+  /** Number of dimensions. */
+  readonly width: number;
+
+  private constructor(
+    readonly dimensions: Dimensions,
+    readonly ids: readonly string[],
+    readonly labels: readonly Readonly<VmLabels>[],
+    readonly capacity: Float64Array,
+    /** 1 / capacity, or 0 where capacity is 0, so ratios need no branch and never divide by zero. */
+    readonly inverseCapacity: Float64Array,
+    /**
+     * Per VM, 1 / (number of dimensions with capacity > 0), or 0 when it has none. Means of ratios
+     * skip dimensions a VM does not provide: a VM without GPUs is not "emptier" for having 0 of 0.
+     */
+    readonly inverseProvided: Float64Array,
+    /** Largest capacity per dimension over the fleet (or 1 when all are 0): a common scale for absolute amounts. */
+    readonly maxCapacity: Float64Array,
+    readonly reserved: Float64Array,
+    readonly usage: Float64Array,
+    /** Mean of the last `historyWindow` usage samples; the current usage when a VM has no history yet. */
+    readonly historyMean: Float64Array,
+    readonly activeTasks: Int32Array,
+    /** VM_ACTIVE or VM_DRAINING. */
+    readonly state: Uint8Array,
+    private readonly source: readonly Vm[],
+  ) {
+    this.size = ids.length;
+    this.width = dimensions.length;
+  }
+
+  /**
+   * Lays out `vms` on `dimensions`. A dimension a VM leaves out counts as 0. Throws a ValidationError
+   * naming the field (e.g. `fleet.3.capacity.cpu`) for negative or non-finite amounts, a bad state,
+   * a bad activeTasks or a duplicate id: the scheduler would otherwise compute on garbage.
+   */
+  static from(
+    vms: readonly Vm[],
+    dimensions: Dimensions,
+    historyWindow: number = DEFAULT_PARAMS.historyWindow,
+  ): FleetState {
+    if (!Number.isInteger(historyWindow) || historyWindow < 1) {
+      throw new ValidationError([{ field: 'historyWindow', message: 'must be an integer >= 1' }]);
+    }
+    const n = vms.length;
+    const w = dimensions.length;
+    const issues: FieldIssue[] = [];
+    const capacity = new Float64Array(n * w);
+    const inverseCapacity = new Float64Array(n * w);
+    const inverseProvided = new Float64Array(n);
+    const maxCapacity = new Float64Array(w);
+    const reserved = new Float64Array(n * w);
+    const usage = new Float64Array(n * w);
+    const historyMean = new Float64Array(n * w);
+    const activeTasks = new Int32Array(n);
+    const state = new Uint8Array(n);
+    const ids: string[] = new Array(n);
+    const labels: Readonly<VmLabels>[] = new Array(n);
+    const seen = new Set<string>();
+
+    for (let i = 0; i < n; i++) {
+      const vm = vms[i]!;
+      ids[i] = vm.id;
+      labels[i] = vm.labels ?? {};
+      if (seen.has(vm.id)) issues.push({ field: `fleet.${i}.id`, message: `duplicate VM id "${vm.id}"` });
+      seen.add(vm.id);
+      if (vm.state !== 'active' && vm.state !== 'draining') {
+        issues.push({ field: `fleet.${i}.state`, message: 'must be "active" or "draining"' });
+      }
+      state[i] = vm.state === 'active' ? VM_ACTIVE : VM_DRAINING;
+      if (!Number.isInteger(vm.activeTasks) || vm.activeTasks < 0 || vm.activeTasks > 0x7fffffff) {
+        issues.push({ field: `fleet.${i}.activeTasks`, message: 'must be a non-negative integer' });
+      }
+      activeTasks[i] = vm.activeTasks;
+
+      const samples = vm.history.length > historyWindow ? vm.history.slice(-historyWindow) : vm.history;
+      let provided = 0;
+      for (let d = 0; d < w; d++) {
+        const dim = dimensions[d]!;
+        const k = i * w + d;
+        const cap = amount(vm.capacity, dim, `fleet.${i}.capacity.${dim}`, issues);
+        capacity[k] = cap;
+        if (cap > 0) {
+          inverseCapacity[k] = 1 / cap;
+          provided++;
+        }
+        if (cap > maxCapacity[d]!) maxCapacity[d] = cap;
+        reserved[k] = amount(vm.reserved, dim, `fleet.${i}.reserved.${dim}`, issues);
+        usage[k] = amount(vm.usage, dim, `fleet.${i}.usage.${dim}`, issues);
+        if (samples.length === 0) {
+          historyMean[k] = usage[k]!;
+        } else {
+          let sum = 0;
+          for (let s = 0; s < samples.length; s++) {
+            sum += amount(samples[s]!, dim, `fleet.${i}.history.${s}.${dim}`, issues);
+          }
+          historyMean[k] = sum / samples.length;
+        }
+      }
+      inverseProvided[i] = provided > 0 ? 1 / provided : 0;
+    }
+    if (issues.length > 0) throw new ValidationError(issues, 'invalid fleet');
+    for (let d = 0; d < w; d++) if (maxCapacity[d] === 0) maxCapacity[d] = 1;
+
+    return new FleetState(
+      [...dimensions],
+      ids,
+      labels,
+      capacity,
+      inverseCapacity,
+      inverseProvided,
+      maxCapacity,
+      reserved,
+      usage,
+      historyMean,
+      activeTasks,
+      state,
+      vms,
+    );
+  }
+
+  /**
+   * The task's requirements in this fleet's dimension order (missing ones are 0). Requirements in a
+   * dimension the fleet does not schedule are not represented: see `unscheduledRequirement`.
+   */
+  demandOf(task: Task): Float64Array {
+    const demand = new Float64Array(this.width);
+    for (let d = 0; d < this.width; d++) demand[d] = task.requirements[this.dimensions[d]!] ?? 0;
+    return demand;
+  }
+
+  /** True when the task fits in EVERY dimension: reserved + requirement <= capacity. State and labels are not checked. */
+  fits(vmIndex: number, task: Task): boolean {
+    return this.fitsDemand(vmIndex, this.demandOf(task));
+  }
+
+  /** `fits` for a demand vector from `demandOf`; the form the hot path uses. */
+  fitsDemand(vmIndex: number, demand: Float64Array): boolean {
+    const w = this.width;
+    const base = vmIndex * w;
+    for (let d = 0; d < w; d++) {
+      // Same expression as in reserveDemand, so "fits" and the stored after-state agree to the bit.
+      if (this.reserved[base + d]! + demand[d]! > this.capacity[base + d]!) return false;
+    }
+    return true;
+  }
+
+  /** Adds the task's requirements to the VM's reservations and counts it as active. Throws if it does not fit. */
+  reserve(vmIndex: number, task: Task): void {
+    this.reserveDemand(vmIndex, this.demandOf(task));
+  }
+
+  reserveDemand(vmIndex: number, demand: Float64Array): void {
+    if (!(vmIndex >= 0 && vmIndex < this.size)) throw new RangeError(`no VM at index ${vmIndex}`);
+    if (!this.fitsDemand(vmIndex, demand)) {
+      throw new SchedulerError(`reservation would exceed the capacity of VM ${this.ids[vmIndex]}`);
+    }
+    const base = vmIndex * this.width;
+    for (let d = 0; d < this.width; d++) this.reserved[base + d]! += demand[d]!;
+    this.activeTasks[vmIndex]!++;
+  }
+
+  /** The VM's reserved, usage and active tasks as the ledger records them. */
+  snapshot(vmIndex: number): VmSnapshot {
+    return {
+      reserved: this.vector(this.reserved, vmIndex),
+      usage: this.vector(this.usage, vmIndex),
+      active_tasks: this.activeTasks[vmIndex]!,
+    };
+  }
+
+  /** A row of one of the per-VM arrays as a named vector. */
+  vector(values: Float64Array, vmIndex: number): ResourceVector {
+    const v: ResourceVector = {};
+    const base = vmIndex * this.width;
+    for (let d = 0; d < this.width; d++) v[this.dimensions[d]!] = values[base + d]!;
+    return v;
+  }
+
+  /** The VMs this state was built from, with reserved and activeTasks as they stand now. */
+  toVms(): Vm[] {
+    return this.source.map((vm, i) => {
+      const reserved: ResourceVector = { ...vm.reserved, ...this.vector(this.reserved, i) };
+      return { ...vm, reserved, activeTasks: this.activeTasks[i]! };
+    });
+  }
+
+  /** An independent copy: reserving on the clone leaves this one unchanged. */
+  clone(): FleetState {
+    return new FleetState(
+      this.dimensions,
+      this.ids,
+      this.labels,
+      this.capacity.slice(),
+      this.inverseCapacity.slice(),
+      this.inverseProvided.slice(),
+      this.maxCapacity.slice(),
+      this.reserved.slice(),
+      this.usage.slice(),
+      this.historyMean.slice(),
+      this.activeTasks.slice(),
+      this.state.slice(),
+      this.source,
+    );
+  }
+
+  /** Index of the VM with this id, or -1. Linear: for tests and tools, not the hot path. */
+  indexOf(id: string): number {
+    return this.ids.indexOf(id);
+  }
+}
+
+function amount(
+  vector: ResourceVector | undefined,
+  dim: string,
+  field: string,
+  issues: FieldIssue[],
+): number {
+  const value = vector?.[dim];
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    issues.push({ field, message: 'must be a finite number >= 0' });
+    return 0;
+  }
+  return value;
+}
