@@ -83,3 +83,18 @@ export interface VerificationReport {
   problem: VerificationProblem | null;
   detail: string | null;
 }
+
+/**
+ * A two-level inclusion proof, JSON-friendly (hex): `transaction` is leaf `index` of the block whose
+ * header is `block_header` (tx_proof: RFC 9162 PATH under merkle_root), and that block's hash is leaf
+ * `height` of the block-hash tree whose head is `digest.blocks_root` (block_proof: PATH under it).
+ */
+export interface TransactionProof {
+  transaction: Transaction;
+  height: number;
+  index: number;
+  tx_proof: string[];
+  block_header: BlockHeader;
+  block_proof: string[];
+  digest: Digest;
+}

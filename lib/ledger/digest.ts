@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { parseOrThrow, ValidationError } from '../errors';
+import { CompactRange } from './compact-range';
+import { fromHex, toHex } from './hash';
+import { leafHash } from './merkle-hasher';
+import { consistencyProofFromLeafHashes } from './merkle-proof';
+import { verifyConsistency } from './merkle-verify';
+import { timestampSchema } from './time';
+import type { Block, Digest } from './types';
+
+/**
+ * The digest an auditor keeps: the chain head plus blocks_root, the RFC 9162 MTH whose entries are the
+ * raw 32-byte block hashes of heights 0..height (leaf i = SHA-256(0x00 || block_hash(i))). A later digest
+ * is proven to extend it with a consistency proof over that tree, which is how rollback is detected.
+ */
+
+const hash64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const digestSchema = z
+  .strictObject({
+    height: count,
+    head_hash: hash64,
+    tree_size: count,
+    blocks_root: hash64,
+    transaction_count: count,
+    timestamp: timestampSchema,
+  })
+  .refine((d) => d.tree_size === d.height + 1, {
+    path: ['tree_size'],
+    message: 'must be height + 1 (the genesis block is leaf 0)',
+  }) satisfies z.ZodType<Digest>;
+
+/** The leaf hash of a block in the block-hash tree. */
+export function blockLeafHash(blockHashHex: string): Uint8Array {
+  return leafHash(fromHex(blockHashHex));
+}
+
+/**
+ * Accumulates a digest block by block in O(log n) memory; the caller supplies blocks in height order
+ * from genesis (verifyChain checks that before appending).
+ */
+export class DigestBuilder {
+  readonly #range = new CompactRange();
+  #head: string | null = null;
+  #transactions = 0;
+
+  append(block: Pick<Block, 'height' | 'block_hash' | 'transaction_count'>): void {
+    if (block.height !== this.#range.size) {
+      throw new RangeError(`block height ${block.height} appended where ${this.#range.size} was due`);
+    }
+    this.#range.append(blockLeafHash(block.block_hash));
+    this.#head = block.block_hash;
+    this.#transactions += block.transaction_count;
+  }
+
+  get treeSize(): number {
+    return this.#range.size;
+  }
+
+  blocksRoot(): string {
+    return toHex(this.#range.root());
+  }
+
+  get transactionCount(): number {
+    return this.#transactions;
+  }
+
+  digest(timestamp: string): Digest {
+    if (this.#head === null) throw new RangeError('no block appended: a digest covers at least genesis');
+    return {
+      height: this.#range.size - 1,
+      head_hash: this.#head,
+      tree_size: this.#range.size,
+      blocks_root: this.blocksRoot(),
+      transaction_count: this.#transactions,
+      timestamp,
+    };
+  }
+}
+
+/**
+ * The digest of `blocks`, which must be heights 0..n in order (verify them first: this trusts each
+ * block_hash). `timestamp` records when the digest was taken (RFC 3339 UTC with ms).
+ */
+export function computeDigest(blocks: Iterable<Block>, timestamp: string): Digest {
+  parseOrThrow(timestampSchema, timestamp, 'digest timestamp');
+  const builder = new DigestBuilder();
+  for (const block of blocks) builder.append(block);
+  return builder.digest(timestamp);
+}
+
+/**
+ * RFC 9162 PROOF(oldSize, ...) over the block-hash tree of `blockHashes` (hex, heights 0..n-1): proves that
+ * the digest with tree_size oldSize is a prefix of the one with tree_size n. Precondition: 0 < oldSize <= n.
+ */
+export function digestConsistencyProof(blockHashes: readonly string[], oldSize: number): string[] {
+  if (oldSize < 1) {
+    throw new ValidationError([
+      { field: 'oldSize', message: 'must be >= 1: a digest covers at least genesis' },
+    ]);
+  }
+  return consistencyProofFromLeafHashes(blockHashes.map(blockLeafHash), oldSize).map(toHex);
+}
+
+/**
+ * Whether `newDigest` extends `oldDigest`: same chain, no block rewritten or dropped. Malformed digests or
+ * proofs give false, as does any claim a verifier can check directly (equal sizes with different heads).
+ */
+export function verifyDigestConsistency(
+  oldDigest: Digest,
+  newDigest: Digest,
+  proof: readonly string[],
+): boolean {
+  const older = digestSchema.safeParse(oldDigest);
+  const newer = digestSchema.safeParse(newDigest);
+  if (!older.success || !newer.success) return false;
+  if (!proof.every((p) => /^[0-9a-f]{64}$/.test(p))) return false;
+  const a = older.data;
+  const b = newer.data;
+  if (a.tree_size > b.tree_size || a.transaction_count > b.transaction_count) return false;
+  if (a.tree_size === b.tree_size && a.head_hash !== b.head_hash) return false;
+  return verifyConsistency(
+    a.tree_size,
+    b.tree_size,
+    fromHex(a.blocks_root),
+    fromHex(b.blocks_root),
+    proof.map(fromHex),
+  );
+}

@@ -1,0 +1,39 @@
+export type { BuildBlocksOptions } from './blocks';
+export {
+  blockHash,
+  blockHeaderSchema,
+  blockSchema,
+  buildBlocks,
+  chainHeadSchema,
+  DEFAULT_MAX_PER_BLOCK,
+  GENESIS,
+  GENESIS_HASH,
+  genesisBlock,
+} from './blocks';
+export { canonicalBytes, canonicalString } from './canonical';
+export {
+  blockLeafHash,
+  computeDigest,
+  DigestBuilder,
+  digestConsistencyProof,
+  digestSchema,
+  verifyDigestConsistency,
+} from './digest';
+export { CanonicalizationError, MerkleRangeError } from './errors';
+export { bytesEqual, fromHex, HASH_SIZE, sha256, sha256Hex, toHex } from './hash';
+export { exportJsonl, parseJsonl, readJsonlFile, readLines } from './jsonl';
+export * from './merkle';
+export { transactionProof, transactionProofSchema, verifyTransactionProof } from './proofs';
+export { timestampSchema, toTimestamp } from './time';
+export type { TransactionPhase } from './transactions';
+export {
+  PHASE_OF_STATUS,
+  TRANSACTION_ID_TAG,
+  transactionEntry,
+  transactionId,
+  transactionSchema,
+  transactionsRoot,
+} from './transactions';
+export type * from './types';
+export type { ChainVerification, VerifyChainOptions } from './verify';
+export { verifyChain } from './verify';

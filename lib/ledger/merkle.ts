@@ -1,0 +1,27 @@
+/**
+ * RFC 9162 section 2.1 Merkle trees: tree heads, inclusion proofs and consistency proofs.
+ * All values are bytes; leaves are raw entries unless a name says "leaf hashes".
+ */
+export { CompactRange } from './compact-range';
+export {
+  emptyRoot,
+  LEAF_HASH_PREFIX,
+  leafHash,
+  NODE_HASH_PREFIX,
+  nodeHash,
+  splitPoint,
+} from './merkle-hasher';
+export {
+  consistencyProof,
+  consistencyProofFromLeafHashes,
+  inclusionProof,
+  inclusionProofFromLeafHashes,
+} from './merkle-proof';
+export { merkleRoot, rootFromLeafHashes } from './merkle-tree';
+export {
+  rootFromInclusionProof,
+  rootsFromConsistencyProof,
+  verifyConsistency,
+  verifyInclusion,
+  verifyInclusionOfLeafHash,
+} from './merkle-verify';

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors';
+import { blockHash, blockHeaderSchema, blockSchema } from './blocks';
+import { blockLeafHash, digestSchema } from './digest';
+import { fromHex, toHex } from './hash';
+import { leafHash } from './merkle-hasher';
+import { inclusionProofFromLeafHashes } from './merkle-proof';
+import { verifyInclusionOfLeafHash } from './merkle-verify';
+import { transactionEntry, transactionSchema } from './transactions';
+import type { Block, Digest, TransactionProof } from './types';
+
+const hash64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+const index = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** A TransactionProof as it arrives from outside (a file, an HTTP response). */
+export const transactionProofSchema = z.strictObject({
+  transaction: transactionSchema,
+  height: index,
+  index,
+  tx_proof: z.array(hash64).max(64),
+  block_header: blockHeaderSchema,
+  block_proof: z.array(hash64).max(64),
+  digest: digestSchema,
+}) satisfies z.ZodType<TransactionProof>;
+
+/**
+ * Proof that transaction `index` of `block` is in the chain summarised by `digest`. `blockHashes` are the
+ * hex block hashes of heights 0..digest.height (digest.tree_size of them) the digest was computed from.
+ * Throws ValidationError when the arguments do not fit together.
+ */
+export function transactionProof(
+  block: Block,
+  index: number,
+  blockHashes: readonly string[],
+  digest: Digest,
+): TransactionProof {
+  const b = blockSchema.parse(block);
+  const problems: { field: string; message: string }[] = [];
+  if (!Number.isSafeInteger(index) || index < 0 || index >= b.transactions.length) {
+    problems.push({ field: 'index', message: `must be 0..${b.transactions.length - 1}` });
+  }
+  if (blockHashes.length !== digest.tree_size) {
+    problems.push({
+      field: 'blockHashes',
+      message: `has ${blockHashes.length} hashes, digest covers ${digest.tree_size}`,
+    });
+  }
+  if (blockHashes[b.height] !== b.block_hash) {
+    problems.push({
+      field: 'block',
+      message: `block ${b.height} is not the one in blockHashes at that height`,
+    });
+  }
+  if (problems.length > 0) throw new ValidationError(problems, 'transaction proof');
+
+  const txLeaves = b.transactions.map((tx) => leafHash(transactionEntry(tx)));
+  const { block_hash: _hash, transactions, ...header } = b;
+  return {
+    transaction: transactions[index]!,
+    height: b.height,
+    index,
+    tx_proof: inclusionProofFromLeafHashes(txLeaves, index).map(toHex),
+    block_header: header,
+    block_proof: inclusionProofFromLeafHashes(blockHashes.map(blockLeafHash), b.height).map(toHex),
+    digest,
+  };
+}
+
+/**
+ * Whether a transaction proof holds: the transaction is leaf `index` under the header's merkle_root, the
+ * header hashes to a block hash that is leaf `height` under the digest's blocks_root (and is the digest's
+ * head when height is the digest's height). With `trustedDigest`, the proof's digest must be that one;
+ * without it, the proof is only as good as the digest it carries. Malformed input gives false.
+ */
+export function verifyTransactionProof(proof: TransactionProof, trustedDigest?: Digest): boolean {
+  const parsed = transactionProofSchema.safeParse(proof);
+  if (!parsed.success) return false;
+  const p = parsed.data;
+  const header = p.block_header;
+  if (p.height !== header.height || p.height >= p.digest.tree_size) return false;
+  if (trustedDigest) {
+    const t = digestSchema.safeParse(trustedDigest);
+    if (!t.success) return false;
+    const same =
+      t.data.tree_size === p.digest.tree_size &&
+      t.data.blocks_root === p.digest.blocks_root &&
+      t.data.head_hash === p.digest.head_hash;
+    if (!same) return false;
+  }
+  const txInBlock = verifyInclusionOfLeafHash(
+    leafHash(transactionEntry(p.transaction)),
+    p.index,
+    header.transaction_count,
+    p.tx_proof.map(fromHex),
+    fromHex(header.merkle_root),
+  );
+  if (!txInBlock) return false;
+  const hash = blockHash(header);
+  if (p.height === p.digest.height && hash !== p.digest.head_hash) return false;
+  return verifyInclusionOfLeafHash(
+    blockLeafHash(hash),
+    p.height,
+    p.digest.tree_size,
+    p.block_proof.map(fromHex),
+    fromHex(p.digest.blocks_root),
+  );
+}

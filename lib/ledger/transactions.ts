@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { taskIdSchema } from '../schemas/task-input';
+import { canonicalBytesOfValidated } from './canonical';
+import { CompactRange } from './compact-range';
+import { sha256Hex, toHex } from './hash';
+import { leafHash } from './merkle-hasher';
+import { timestampSchema } from './time';
+import type { Transaction } from './types';
+
+/** Which of the two transactions a task can ever have: its decision, and the end of its assignment. */
+export type TransactionPhase = 'decision' | 'close';
+
+/** Statuses recorded by each phase. */
+export const PHASE_OF_STATUS = {
+  assigned: 'decision',
+  rejected: 'decision',
+  completed: 'close',
+  expired: 'close',
+} as const satisfies Record<Transaction['status'], TransactionPhase>;
+
+/** Domain tag of transaction ids; bumping the version would change every id. */
+export const TRANSACTION_ID_TAG = 'bcs/transaction-id/v1';
+
+const encoder = new TextEncoder();
+
+/**
+ * The id of a task's decision or closing transaction: the first 32 hex digits (128 bits) of
+ * SHA-256(UTF-8("bcs/transaction-id/v1" || 0x00 || phase || 0x00 || task_id)). Deterministic, so a
+ * second decision (or closing) for the same task collides on the id and the store's uniqueness check
+ * refuses it, even when two writers race.
+ */
+export function transactionId(taskId: string, phase: TransactionPhase): string {
+  if (phase !== 'decision' && phase !== 'close') throw new TypeError(`unknown transaction phase "${phase}"`);
+  return sha256Hex(encoder.encode(`${TRANSACTION_ID_TAG}\u0000${phase}\u0000${taskId}`)).slice(0, 32);
+}
+
+const finite = z.number().finite();
+const resourceVectorSchema = z.record(z.string(), finite);
+const vmSnapshotSchema = z.strictObject({
+  reserved: resourceVectorSchema,
+  usage: resourceVectorSchema,
+  active_tasks: z.number().int().min(0),
+});
+
+/** One ledger transaction as hashed: every field present, no extra field, every number finite. */
+export const transactionSchema = z.strictObject({
+  transaction_id: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits'),
+  timestamp: timestampSchema,
+  task_id: taskIdSchema,
+  vm_id: z.string().min(1).max(256).nullable(),
+  status: z.enum(['assigned', 'rejected', 'completed', 'expired']),
+  algorithm: z.string().min(1).max(128),
+  score: finite.nullable(),
+  reason: z.string().max(4096),
+  task_requirements: resourceVectorSchema,
+  vm_state_before: vmSnapshotSchema.nullable(),
+  vm_state_after: vmSnapshotSchema.nullable(),
+}) satisfies z.ZodType<Transaction>;
+
+/** The Merkle leaf entry of a transaction: its RFC 8785 canonical bytes. Precondition: `tx` is schema-valid. */
+export function transactionEntry(tx: Transaction): Uint8Array {
+  return canonicalBytesOfValidated(tx);
+}
+
+/**
+ * A block's merkle_root: RFC 9162 MTH over the canonical bytes of its transactions, in block order, hex.
+ * Precondition: every transaction is schema-valid (buildBlocks and verifyChain validate first).
+ */
+export function transactionsRoot(transactions: readonly Transaction[]): string {
+  const range = new CompactRange();
+  for (const tx of transactions) range.append(leafHash(transactionEntry(tx)));
+  return toHex(range.root());
+}
