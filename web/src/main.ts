@@ -1,0 +1,96 @@
+import 'uplot/dist/uPlot.min.css';
+import '../styles.css';
+import { byId, setText } from './dom';
+import { integer, toEpochMs } from './format';
+import { FrameScheduler } from './frame';
+import { type ConnectionState, connectLiveEvents } from './live-events';
+import { AlgorithmForm } from './panels/algorithm-form';
+import { DecisionsTable } from './panels/decisions-table';
+import { GeneratorForm } from './panels/generator-form';
+import { LedgerPanel } from './panels/ledger-panel';
+import { MetricsTable } from './panels/metrics-table';
+import { QueueChart } from './panels/queue-chart';
+import { UtilisationCharts } from './panels/utilisation-charts';
+import { type GridMetric, VmGrid } from './panels/vm-grid';
+import type { FleetVm, MetricsEvent } from './wire';
+
+/** Wires the live event stream to the panels. Each panel batches its own DOM work per frame. */
+function start(): void {
+  const frames = new FrameScheduler();
+  const utilisation = new UtilisationCharts(byId('utilisation-charts'), frames);
+  const grid = new VmGrid(byId<HTMLCanvasElement>('vm-grid'), byId('vm-grid-summary'), frames);
+  const queue = new QueueChart(byId('queue-chart'), frames);
+  const metrics = new MetricsTable(byId<HTMLTableSectionElement>('metrics-body'), frames);
+  const ledger = new LedgerPanel(frames);
+  const decisions = new DecisionsTable(
+    byId<HTMLTableSectionElement>('decisions-body'),
+    byId('decisions-count'),
+    frames,
+    (id) => void ledger.showTransaction(id),
+  );
+  const algorithm = new AlgorithmForm();
+  const generator = new GeneratorForm();
+  const connection = byId('connection');
+  const kpiQueue = byId('kpi-queue');
+  const kpiThroughput = byId('kpi-throughput');
+  const kpiVms = byId('kpi-vms');
+  const invalid = byId('invalid-events');
+  let invalidCount = 0;
+
+  byId<HTMLSelectElement>('vm-grid-metric').addEventListener('change', (event) => {
+    grid.setMetric((event.target as HTMLSelectElement).value as GridMetric);
+  });
+
+  const showFleet = (vms: readonly FleetVm[], at: number) => {
+    utilisation.update(vms, at);
+    grid.update(vms);
+    const active = vms.filter((vm) => vm.state !== 'draining').length;
+    frames.schedule('kpi-vms', () => setText(kpiVms, `${active} / ${vms.length}`));
+  };
+  const showMetrics = (m: MetricsEvent) => {
+    queue.update(toEpochMs(m.at), m.queue_depth, m.throughput_per_s);
+    metrics.update(m);
+    algorithm.showActive(m.algorithm);
+    frames.schedule('kpi-metrics', () => {
+      setText(kpiQueue, integer(m.queue_depth));
+      kpiQueue.dataset.value = String(m.queue_depth);
+      setText(kpiThroughput, m.throughput_per_s.toFixed(1));
+    });
+  };
+
+  connectLiveEvents({
+    handlers: {
+      snapshot(s) {
+        utilisation.configure(s.config.dimensions, s.config.units);
+        grid.configure(s.config.dimensions);
+        queue.reset();
+        decisions.reset();
+        algorithm.configure(s.config);
+        ledger.reset(s.ledger);
+        showFleet(s.fleet.vms, Date.now());
+        if (s.metrics) showMetrics(s.metrics);
+        else setText(kpiQueue, integer(s.queue_depth));
+      },
+      decisions: (e) => decisions.add(e.items),
+      block: (b) => ledger.addBlock(b),
+      fleet: (f) => showFleet(f.vms, toEpochMs(f.at)),
+      metrics: showMetrics,
+    },
+    onState(state: ConnectionState) {
+      connection.dataset.state = state;
+      connection.textContent = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…' }[
+        state
+      ];
+    },
+    onInvalid(event, error) {
+      invalidCount += 1;
+      invalid.hidden = false;
+      invalid.textContent = `${invalidCount} malformed event${invalidCount === 1 ? '' : 's'} ignored`;
+      invalid.title = `${event}: ${error.message}`;
+      console.warn(`ignored ${event} event`, error);
+    },
+  });
+  void generator.load();
+}
+
+start();

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import type {
+  BlockEvent as BlockEventWire,
+  DecisionsEvent as DecisionsEventWire,
+  FleetEvent as FleetEventWire,
+  GeneratorSettings,
+  MetricsEvent as MetricsEventWire,
+  SnapshotEvent as SnapshotEventWire,
+  VerifyResponse,
+} from '../../lib/schemas/http';
+
+/**
+ * The shapes the dashboard reads from the local HTTP API and its Server-Sent Events. The server is
+ * another process (possibly another version), so every payload is parsed here before it reaches the
+ * DOM: a payload that drifted from the contract is reported by field instead of breaking a panel.
+ * Objects are not strict: new fields on the server must not break an older dashboard.
+ */
+
+const vector = z.record(z.string(), z.number());
+const nullableNumber = z.number().nullable();
+
+export const configSchema = z.object({
+  dimensions: z.array(z.string()).min(1),
+  units: z.record(z.string(), z.string()).default({}),
+  algorithm: z.string(),
+  algorithms: z.array(z.string()),
+  params: z.object({ alpha: z.number(), beta: z.number(), tau: z.number(), historyWindow: z.number() }),
+  block_size: z.number().int().positive(),
+});
+export type Config = z.output<typeof configSchema>;
+
+export const fleetVmSchema = z.object({
+  id: z.string(),
+  state: z.string(),
+  labels: z.record(z.string(), z.string()).optional(),
+  capacity: vector,
+  reserved: vector,
+  usage: vector,
+  active_tasks: z.number(),
+});
+export type FleetVm = z.output<typeof fleetVmSchema>;
+
+export const fleetSchema = z.object({ vms: z.array(fleetVmSchema) });
+
+export const fleetEventSchema = z.object({
+  at: z.union([z.number(), z.string()]),
+  vms: z.array(fleetVmSchema),
+});
+export type FleetEvent = z.output<typeof fleetEventSchema>;
+
+export const vmLedgerStatsSchema = z.object({
+  vm_id: z.string(),
+  assignments: z.number(),
+  rejections: z.number().optional(),
+  completed: z.number(),
+  success_rate: nullableNumber,
+  utilisation: nullableNumber.optional(),
+});
+
+export const ledgerSummarySchema = z.object({
+  height: z.number().int().min(0),
+  head_hash: z.string(),
+  transaction_count: z.number().int().min(0),
+  vms: z.array(vmLedgerStatsSchema).default([]),
+});
+export type LedgerSummary = z.output<typeof ledgerSummarySchema>;
+
+export const algorithmMetricsSchema = z.object({
+  decided: z.number(),
+  placed: z.number(),
+  rejected: z.number(),
+  success_rate: nullableNumber,
+  imbalance_cv: nullableNumber,
+  deadline_compliance: nullableNumber,
+  mean_utilisation: nullableNumber,
+});
+export type AlgorithmMetrics = z.output<typeof algorithmMetricsSchema>;
+
+export const metricsEventSchema = z.object({
+  at: z.union([z.number(), z.string()]),
+  algorithm: z.string(),
+  queue_depth: z.number().min(0),
+  throughput_per_s: z.number().min(0),
+  by_algorithm: z.record(z.string(), algorithmMetricsSchema),
+});
+export type MetricsEvent = z.output<typeof metricsEventSchema>;
+
+export const snapshotEventSchema = z.object({
+  config: configSchema,
+  ledger: ledgerSummarySchema,
+  fleet: fleetSchema,
+  queue_depth: z.number().min(0),
+  metrics: metricsEventSchema.nullable().optional(),
+});
+export type SnapshotEvent = z.output<typeof snapshotEventSchema>;
+
+export const decisionSchema = z.object({
+  task_id: z.string(),
+  vm_id: z.string().nullable(),
+  status: z.string(),
+  score: nullableNumber,
+  reason: z.string(),
+  algorithm: z.string(),
+  transaction_id: z.string(),
+  height: z.number().int(),
+  at: z.union([z.number(), z.string()]),
+});
+export type DecisionItem = z.output<typeof decisionSchema>;
+
+export const decisionsEventSchema = z.object({ items: z.array(decisionSchema) });
+
+export const blockEventSchema = z.object({
+  height: z.number().int().min(0),
+  hash: z.string(),
+  transaction_count: z.number().int().min(0),
+  timestamp: z.string(),
+});
+export type BlockEvent = z.output<typeof blockEventSchema>;
+
+export const verificationReportSchema = z.object({
+  valid: z.boolean(),
+  height: z.number(),
+  head_hash: z.string().nullable(),
+  blocks_checked: z.number(),
+  transactions_checked: z.number(),
+  first_bad_height: nullableNumber,
+  problem: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export type VerificationReportView = z.output<typeof verificationReportSchema>;
+
+export const generatorStateSchema = z.object({
+  running: z.boolean(),
+  rate: z.number(),
+  count: z.number().nullable().optional(),
+  duration_s: z.tuple([z.number(), z.number()]).optional(),
+  deadline_slack_s: z.tuple([z.number(), z.number()]).optional(),
+  size: z.string().optional(),
+  generated: z.number().optional(),
+});
+export type GeneratorState = z.output<typeof generatorStateSchema>;
+
+/** The 400 body every route returns for bad input. */
+export const errorBodySchema = z.object({
+  error: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+/**
+ * Compile-time guard against contract drift: every payload the server's types allow must parse with
+ * the schemas above. If lib/schemas/http.ts changes a field, `tsc` fails here, not the dashboard.
+ */
+type Accepts<Schema extends z.ZodType, Wire> = Wire extends z.input<Schema> ? true : never;
+export const contractChecks: [
+  Accepts<typeof snapshotEventSchema, SnapshotEventWire>,
+  Accepts<typeof decisionsEventSchema, DecisionsEventWire>,
+  Accepts<typeof blockEventSchema, BlockEventWire>,
+  Accepts<typeof fleetEventSchema, FleetEventWire>,
+  Accepts<typeof metricsEventSchema, MetricsEventWire>,
+  Accepts<typeof verificationReportSchema, VerifyResponse>,
+  Accepts<typeof generatorStateSchema, GeneratorSettings & { generated: number }>,
+] = [true, true, true, true, true, true, true];
