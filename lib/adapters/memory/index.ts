@@ -1,0 +1,1 @@
+export { MemoryLedgerStore } from './memory-ledger-store';

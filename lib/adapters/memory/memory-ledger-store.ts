@@ -1,0 +1,140 @@
+import {
+  applyReservationChange,
+  checkCommitShape,
+  headAfter,
+  netReservationChanges,
+} from '../../engine/commit';
+import { genesisBlock } from '../../ledger';
+import type { Block, ChainHead } from '../../ledger/types';
+import type { AppendResult, Commit, LedgerStore, Reservation, TaskRecord } from '../../ports/ledger-store';
+
+/**
+ * The LedgerStore in process memory, for tests and simulations.
+ *
+ * `append` checks every condition and then writes without awaiting in between, so concurrent async
+ * appenders in one process are serialised by the event loop: no lock is needed and none can be held
+ * across a failure. Values are copied in and out so callers never alias stored state.
+ */
+export class MemoryLedgerStore implements LedgerStore {
+  private readonly blocks: Block[];
+  private readonly transactions = new Map<string, { height: number; index: number }>();
+  private readonly tasks = new Map<string, TaskRecord>();
+  /** Ids of tasks in status 'assigned', so lease expiry does not scan every task ever recorded. */
+  private readonly assigned = new Set<string>();
+  private readonly reservations = new Map<string, Reservation>();
+  private closed = false;
+
+  constructor(genesis: Block = genesisBlock()) {
+    this.blocks = [structuredClone(genesis)];
+  }
+
+  async readHead(): Promise<ChainHead> {
+    this.assertOpen();
+    return this.head();
+  }
+
+  async append(expected: ChainHead, commit: Commit): Promise<AppendResult> {
+    this.assertOpen();
+    const head = this.head();
+    if (head.height !== expected.height || head.hash !== expected.hash) {
+      return {
+        ok: false,
+        conflict: 'head-moved',
+        detail: `expected head ${expected.height}/${expected.hash}, found ${head.height}/${head.hash}`,
+      };
+    }
+    const positions = checkCommitShape(expected, commit);
+    for (const { transactionId } of positions) {
+      if (this.transactions.has(transactionId)) {
+        return {
+          ok: false,
+          conflict: 'task-conflict',
+          detail: `transaction ${transactionId} already recorded`,
+        };
+      }
+    }
+    for (const { record, expect } of commit.tasks) {
+      const current = this.tasks.get(record.task_id);
+      if (expect === 'absent' ? current !== undefined : current?.status !== expect.status) {
+        return {
+          ok: false,
+          conflict: 'task-conflict',
+          detail: `task ${record.task_id} is ${current?.status ?? 'absent'}, expected ${expect === 'absent' ? 'absent' : expect.status}`,
+        };
+      }
+    }
+    const reservations: Reservation[] = [];
+    for (const change of netReservationChanges(commit.reservations)) {
+      const outcome = applyReservationChange(this.reservations.get(change.vm_id), change);
+      if (!outcome.ok) return { ok: false, conflict: 'over-capacity', detail: outcome.detail };
+      reservations.push(outcome.reservation);
+    }
+
+    // Every condition holds: write everything. Nothing below can fail halfway.
+    for (const block of commit.blocks) this.blocks.push(structuredClone(block));
+    for (const { transactionId, height, index } of positions)
+      this.transactions.set(transactionId, { height, index });
+    for (const reservation of reservations) this.reservations.set(reservation.vm_id, reservation);
+    for (const { record } of commit.tasks) {
+      this.tasks.set(record.task_id, structuredClone(record));
+      if (record.status === 'assigned') this.assigned.add(record.task_id);
+      else this.assigned.delete(record.task_id);
+    }
+    return { ok: true, head: headAfter(commit) };
+  }
+
+  async getBlocks(from: number, limit: number): Promise<Block[]> {
+    this.assertOpen();
+    const start = Math.max(0, Math.floor(from));
+    return this.blocks.slice(start, start + Math.max(0, limit)).map((b) => structuredClone(b));
+  }
+
+  async getBlock(height: number): Promise<Block | null> {
+    this.assertOpen();
+    const block = this.blocks[height];
+    return block ? structuredClone(block) : null;
+  }
+
+  async findTransaction(transactionId: string): Promise<{ height: number; index: number } | null> {
+    this.assertOpen();
+    const position = this.transactions.get(transactionId);
+    return position ? { ...position } : null;
+  }
+
+  async getTask(taskId: string): Promise<TaskRecord | null> {
+    this.assertOpen();
+    const record = this.tasks.get(taskId);
+    return record ? structuredClone(record) : null;
+  }
+
+  async listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]> {
+    this.assertOpen();
+    const expired: TaskRecord[] = [];
+    for (const id of this.assigned) {
+      const record = this.tasks.get(id)!;
+      if (record.lease_expires_at !== null && record.lease_expires_at <= before) expired.push(record);
+    }
+    expired.sort((a, b) => a.lease_expires_at! - b.lease_expires_at! || a.task_id.localeCompare(b.task_id));
+    return expired.slice(0, Math.max(0, limit)).map((r) => structuredClone(r));
+  }
+
+  async getReservations(): Promise<Reservation[]> {
+    this.assertOpen();
+    return [...this.reservations.values()]
+      .sort((a, b) => (a.vm_id < b.vm_id ? -1 : a.vm_id > b.vm_id ? 1 : 0))
+      .map((r) => structuredClone(r));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private head(): ChainHead {
+    const last = this.blocks[this.blocks.length - 1]!;
+    return { height: last.height, hash: last.block_hash };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('MemoryLedgerStore is closed');
+  }
+}

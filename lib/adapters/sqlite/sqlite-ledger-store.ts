@@ -1,0 +1,244 @@
+import type Database from 'better-sqlite3';
+import {
+  applyReservationChange,
+  checkCommitShape,
+  headAfter,
+  netReservationChanges,
+} from '../../engine/commit';
+import { genesisBlock } from '../../ledger';
+import type { Block, ChainHead, Transaction, TransactionStatus } from '../../ledger/types';
+import type {
+  AppendConflict,
+  AppendResult,
+  Commit,
+  LedgerStore,
+  Reservation,
+  TaskRecord,
+} from '../../ports/ledger-store';
+import { headerJson, openLedgerDatabase, type SqliteOptions } from './schema';
+
+export interface SqliteLedgerStoreOptions extends SqliteOptions {
+  /** Defaults to lib/ledger's genesis block; a database holding another genesis is refused. */
+  genesis?: Block;
+}
+
+interface BlockRow {
+  block_hash: string;
+  header: string;
+  transactions: string;
+}
+
+interface TaskRow {
+  task_id: string;
+  status: TransactionStatus;
+  vm_id: string | null;
+  block_height: number;
+  transaction_id: string;
+  requirements: string;
+  deadline: number;
+  duration: number;
+  lease_expires_at: number | null;
+  updated_at: number;
+}
+
+interface ReservationRow {
+  vm_id: string;
+  reserved: string;
+  active_tasks: number;
+  capacity: string;
+}
+
+/** Raised inside the write transaction to roll it back; turned into the port's conflict result. */
+class Conflict extends Error {
+  constructor(
+    readonly conflict: AppendConflict,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/**
+ * The LedgerStore on an embedded SQLite file (better-sqlite3), the local runtime's default.
+ *
+ * Each append is one `BEGIN IMMEDIATE` transaction: it takes the database's write lock before it
+ * reads the head, so the compare-and-set holds across connections, threads and processes; a
+ * conflict found halfway throws inside the transaction, which rolls everything back.
+ */
+export class SqliteLedgerStore implements LedgerStore {
+  readonly db: Database.Database;
+  private readonly statements;
+  private readonly appendTransaction;
+
+  constructor(path: string, options: SqliteLedgerStoreOptions = {}) {
+    this.db = openLedgerDatabase(path, options.genesis ?? genesisBlock(), options);
+    const db = this.db;
+    this.statements = {
+      head: db.prepare<[], ChainHead>('SELECT height, hash FROM head WHERE id = 0'),
+      setHead: db.prepare('UPDATE head SET height = ?, hash = ? WHERE id = 0'),
+      block: db.prepare<[number], BlockRow>(
+        'SELECT block_hash, header, transactions FROM blocks WHERE height = ?',
+      ),
+      blocks: db.prepare<[number, number], BlockRow>(
+        'SELECT block_hash, header, transactions FROM blocks WHERE height >= ? ORDER BY height LIMIT ?',
+      ),
+      insertBlock: db.prepare(
+        'INSERT INTO blocks (height, block_hash, header, transactions) VALUES (?, ?, ?, ?)',
+      ),
+      transaction: db.prepare<[string], { height: number; index: number }>(
+        'SELECT height, idx AS "index" FROM transactions WHERE transaction_id = ?',
+      ),
+      insertTransaction: db.prepare(
+        'INSERT OR IGNORE INTO transactions (transaction_id, height, idx) VALUES (?, ?, ?)',
+      ),
+      task: db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE task_id = ?'),
+      insertTask: db.prepare(
+        `INSERT OR IGNORE INTO tasks (task_id, status, vm_id, block_height, transaction_id, requirements, deadline,
+           duration, lease_expires_at, updated_at)
+         VALUES (@task_id, @status, @vm_id, @block_height, @transaction_id, @requirements, @deadline, @duration,
+           @lease_expires_at, @updated_at)`,
+      ),
+      updateTask: db.prepare(
+        `UPDATE tasks SET status = @status, vm_id = @vm_id, block_height = @block_height,
+           transaction_id = @transaction_id, requirements = @requirements, deadline = @deadline,
+           duration = @duration, lease_expires_at = @lease_expires_at, updated_at = @updated_at
+         WHERE task_id = @task_id AND status = @expected`,
+      ),
+      taskStatus: db.prepare<[string], { status: string }>('SELECT status FROM tasks WHERE task_id = ?'),
+      expired: db.prepare<[number, number], TaskRow>(
+        `SELECT * FROM tasks WHERE status = 'assigned' AND lease_expires_at <= ?
+         ORDER BY lease_expires_at, task_id LIMIT ?`,
+      ),
+      reservation: db.prepare<[string], ReservationRow>('SELECT * FROM reservations WHERE vm_id = ?'),
+      reservations: db.prepare<[], ReservationRow>('SELECT * FROM reservations ORDER BY vm_id'),
+      upsertReservation: db.prepare(
+        `INSERT INTO reservations (vm_id, reserved, active_tasks, capacity) VALUES (?, ?, ?, ?)
+         ON CONFLICT (vm_id) DO UPDATE SET reserved = excluded.reserved, active_tasks = excluded.active_tasks,
+           capacity = excluded.capacity`,
+      ),
+    };
+    this.appendTransaction = db.transaction((expected: ChainHead, commit: Commit) =>
+      this.write(expected, commit),
+    );
+  }
+
+  async readHead(): Promise<ChainHead> {
+    return { ...this.statements.head.get()! };
+  }
+
+  async append(expected: ChainHead, commit: Commit): Promise<AppendResult> {
+    try {
+      return this.appendTransaction.immediate(expected, commit);
+    } catch (error) {
+      if (error instanceof Conflict) return { ok: false, conflict: error.conflict, detail: error.detail };
+      throw error;
+    }
+  }
+
+  async getBlocks(from: number, limit: number): Promise<Block[]> {
+    if (limit <= 0) return [];
+    return this.statements.blocks.all(Math.max(0, Math.floor(from)), Math.floor(limit)).map(toBlock);
+  }
+
+  async getBlock(height: number): Promise<Block | null> {
+    const row = this.statements.block.get(height);
+    return row ? toBlock(row) : null;
+  }
+
+  async findTransaction(transactionId: string): Promise<{ height: number; index: number } | null> {
+    return this.statements.transaction.get(transactionId) ?? null;
+  }
+
+  async getTask(taskId: string): Promise<TaskRecord | null> {
+    const row = this.statements.task.get(taskId);
+    return row ? toTaskRecord(row) : null;
+  }
+
+  async listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]> {
+    if (limit <= 0) return [];
+    return this.statements.expired.all(before, Math.floor(limit)).map(toTaskRecord);
+  }
+
+  async getReservations(): Promise<Reservation[]> {
+    return this.statements.reservations.all().map(toReservation);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs inside BEGIN IMMEDIATE: the head read here cannot move until this returns. */
+  private write(expected: ChainHead, commit: Commit): AppendResult {
+    const s = this.statements;
+    const head = s.head.get()!;
+    if (head.height !== expected.height || head.hash !== expected.hash) {
+      return {
+        ok: false,
+        conflict: 'head-moved',
+        detail: `expected head ${expected.height}/${expected.hash}, found ${head.height}/${head.hash}`,
+      };
+    }
+    const positions = checkCommitShape(expected, commit);
+    for (const block of commit.blocks) {
+      s.insertBlock.run(
+        block.height,
+        block.block_hash,
+        headerJson(block),
+        JSON.stringify(block.transactions),
+      );
+    }
+    for (const { transactionId, height, index } of positions) {
+      if (s.insertTransaction.run(transactionId, height, index).changes === 0) {
+        throw new Conflict('task-conflict', `transaction ${transactionId} already recorded`);
+      }
+    }
+    for (const { record, expect } of commit.tasks) {
+      const row = { ...record, requirements: JSON.stringify(record.requirements) };
+      const changed =
+        expect === 'absent'
+          ? s.insertTask.run(row).changes
+          : s.updateTask.run({ ...row, expected: expect.status }).changes;
+      if (changed === 0) {
+        const current = s.taskStatus.get(record.task_id)?.status ?? 'absent';
+        const wanted = expect === 'absent' ? 'absent' : expect.status;
+        throw new Conflict('task-conflict', `task ${record.task_id} is ${current}, expected ${wanted}`);
+      }
+    }
+    for (const change of netReservationChanges(commit.reservations)) {
+      const row = s.reservation.get(change.vm_id);
+      const outcome = applyReservationChange(row ? toReservation(row) : undefined, change);
+      if (!outcome.ok) throw new Conflict('over-capacity', outcome.detail);
+      const r = outcome.reservation;
+      s.upsertReservation.run(
+        r.vm_id,
+        JSON.stringify(r.reserved),
+        r.active_tasks,
+        JSON.stringify(r.capacity),
+      );
+    }
+    const next = headAfter(commit);
+    s.setHead.run(next.height, next.hash);
+    return { ok: true, head: next };
+  }
+}
+
+function toBlock(row: BlockRow): Block {
+  return {
+    ...JSON.parse(row.header),
+    block_hash: row.block_hash,
+    transactions: JSON.parse(row.transactions) as Transaction[],
+  };
+}
+
+function toTaskRecord(row: TaskRow): TaskRecord {
+  return { ...row, requirements: JSON.parse(row.requirements) };
+}
+
+function toReservation(row: ReservationRow): Reservation {
+  return {
+    vm_id: row.vm_id,
+    reserved: JSON.parse(row.reserved),
+    active_tasks: row.active_tasks,
+    capacity: JSON.parse(row.capacity),
+  };
+}

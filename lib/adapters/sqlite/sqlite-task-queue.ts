@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { z } from 'zod';
+import { parseOrThrow } from '../../errors';
+import type { Task } from '../../model/task';
+import { type Clock, systemClock } from '../../ports/clock';
+import type { QueuedTask, TaskQueue } from '../../ports/task-queue';
+
+export interface SqliteTaskQueueOptions {
+  /** How long a received task stays invisible before it is delivered again, ms. Default 30 000. */
+  visibilityTimeoutMs?: number;
+  clock?: Clock;
+}
+
+/** A row read back from the file is input from outside like any other. */
+const storedTaskSchema = z.object({
+  id: z.string().min(1),
+  requirements: z.record(z.string(), z.number().finite()),
+  duration: z.number().finite(),
+  deadline: z.number().finite(),
+  priority: z.number().finite(),
+  submittedAt: z.number().finite(),
+  labels: z.record(z.string(), z.string()),
+  constraints: z.record(z.string(), z.string()),
+  command: z.string().optional(),
+});
+
+interface QueueRow {
+  seq: number;
+  task: string;
+  attempts: number;
+}
+
+/**
+ * The local runtime's durable queue, in the ledger's database file (pass the ledger store's `db`).
+ * A task leaves the queue only when acked, which the runtime does after its decision is committed,
+ * so after kill -9 every accepted task is either in the ledger or still here (and a redelivered one
+ * is recognised by the engine as already recorded).
+ *
+ * Receipts are `<seq>.<random>`: a new one per delivery, so a late ack or release from a delivery
+ * whose visibility timed out cannot remove or reset the task another consumer now holds.
+ */
+export class SqliteTaskQueue implements TaskQueue {
+  private readonly visibilityTimeoutMs: number;
+  private readonly clock: Clock;
+  private readonly statements;
+  private readonly enqueueAll;
+  private readonly receiveSome;
+  private readonly ackAll;
+  private readonly releaseAll;
+
+  constructor(
+    readonly db: Database.Database,
+    options: SqliteTaskQueueOptions = {},
+  ) {
+    this.visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
+    this.clock = options.clock ?? systemClock;
+    this.statements = {
+      insert: db.prepare(
+        'INSERT INTO queue (task_id, task, visible_at) VALUES (?, ?, ?) ON CONFLICT (task_id) DO NOTHING',
+      ),
+      visible: db.prepare<[number, number], QueueRow>(
+        'SELECT seq, task, attempts FROM queue WHERE visible_at <= ? ORDER BY visible_at, seq LIMIT ?',
+      ),
+      lease: db.prepare(
+        'UPDATE queue SET visible_at = ?, attempts = attempts + 1, receipt = ? WHERE seq = ?',
+      ),
+      ack: db.prepare('DELETE FROM queue WHERE seq = ? AND receipt = ?'),
+      release: db.prepare('UPDATE queue SET visible_at = ?, receipt = NULL WHERE seq = ? AND receipt = ?'),
+      depth: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM queue'),
+    };
+    this.enqueueAll = db.transaction((tasks: Task[], now: number) => {
+      const accepted: string[] = [];
+      for (const task of tasks) {
+        if (this.statements.insert.run(task.id, JSON.stringify(task), now).changes > 0)
+          accepted.push(task.id);
+      }
+      return accepted;
+    });
+    this.receiveSome = db.transaction((max: number, now: number) => {
+      const rows = this.statements.visible.all(now, max);
+      const token = randomBytes(8).toString('hex');
+      return rows.map((row) => {
+        const receipt = `${row.seq}.${token}`;
+        this.statements.lease.run(now + this.visibilityTimeoutMs, receipt, row.seq);
+        return { row, receipt };
+      });
+    });
+    this.ackAll = db.transaction((receipts: string[]) => {
+      for (const receipt of receipts) this.statements.ack.run(seqOf(receipt), receipt);
+    });
+    this.releaseAll = db.transaction((receipts: string[], now: number) => {
+      for (const receipt of receipts) this.statements.release.run(now, seqOf(receipt), receipt);
+    });
+  }
+
+  /** Returns the ids newly queued; an id already queued is left as it is (not accepted twice). */
+  async enqueue(tasks: Task[]): Promise<string[]> {
+    if (tasks.length === 0) return [];
+    return this.enqueueAll.immediate(tasks, this.clock.now());
+  }
+
+  async receive(max: number): Promise<QueuedTask[]> {
+    if (max <= 0) return [];
+    const leased = this.receiveSome.immediate(Math.floor(max), this.clock.now());
+    return leased.map(({ row, receipt }) => ({
+      task: parseOrThrow(storedTaskSchema, JSON.parse(row.task), `queued task ${row.seq}`) as Task,
+      receipt,
+      attempts: row.attempts + 1,
+    }));
+  }
+
+  async ack(receipts: string[]): Promise<void> {
+    if (receipts.length > 0) this.ackAll.immediate(receipts);
+  }
+
+  async release(receipts: string[]): Promise<void> {
+    if (receipts.length > 0) this.releaseAll.immediate(receipts, this.clock.now());
+  }
+
+  async depth(): Promise<number> {
+    return this.statements.depth.get()!.n;
+  }
+}
+
+function seqOf(receipt: string): number {
+  const seq = Number(receipt.slice(0, receipt.indexOf('.')));
+  if (!Number.isSafeInteger(seq) || seq <= 0) throw new Error(`not a queue receipt: ${receipt}`);
+  return seq;
+}

@@ -1,0 +1,137 @@
+import type { ChainHead } from '../ledger/types';
+import type { ResourceVector } from '../model/resources';
+import type { Commit, Reservation, ReservationChange } from '../ports/ledger-store';
+
+/**
+ * Store-independent rules of the LedgerStore port (lib/ports/ledger-store.ts), shared by every
+ * adapter so that they agree on what a conflict is and what a malformed commit is.
+ */
+
+/** A commit that no correct writer produces. Thrown, never reported as a conflict. */
+export class MalformedCommitError extends Error {
+  override name = 'MalformedCommitError';
+}
+
+/**
+ * Floating-point sums of requirements drift (0.1 + 0.2 > 0.3); a reservation exactly at capacity
+ * must still fit, so capacity is compared with a relative tolerance far below any real unit.
+ */
+const RELATIVE_TOLERANCE = 1e-9;
+
+/**
+ * Checks the commit's shape against the head it claims to extend: at least one block, consecutive
+ * heights from expected.height + 1, each linked to the previous hash, unique transaction and task ids.
+ * Returns the transaction ids with their positions so stores index them without a second pass.
+ */
+export function checkCommitShape(
+  expected: ChainHead,
+  commit: Commit,
+): { transactionId: string; height: number; index: number }[] {
+  if (commit.blocks.length === 0) throw new MalformedCommitError('a commit needs at least one block');
+  const positions: { transactionId: string; height: number; index: number }[] = [];
+  const seen = new Set<string>();
+  let previous = expected;
+  for (const block of commit.blocks) {
+    if (block.height !== previous.height + 1) {
+      throw new MalformedCommitError(`block height ${block.height} does not follow ${previous.height}`);
+    }
+    if (block.previous_hash !== previous.hash) {
+      throw new MalformedCommitError(`block ${block.height} previous_hash does not link to ${previous.hash}`);
+    }
+    if (block.transaction_count !== block.transactions.length) {
+      throw new MalformedCommitError(
+        `block ${block.height} transaction_count ${block.transaction_count}, has ${block.transactions.length}`,
+      );
+    }
+    block.transactions.forEach((tx, index) => {
+      if (seen.has(tx.transaction_id)) {
+        throw new MalformedCommitError(`transaction ${tx.transaction_id} appears twice in the commit`);
+      }
+      seen.add(tx.transaction_id);
+      positions.push({ transactionId: tx.transaction_id, height: block.height, index });
+    });
+    previous = { height: block.height, hash: block.block_hash };
+  }
+  const taskIds = new Set<string>();
+  for (const change of commit.tasks) {
+    if (taskIds.has(change.record.task_id)) {
+      throw new MalformedCommitError(`task ${change.record.task_id} changes twice in one commit`);
+    }
+    taskIds.add(change.record.task_id);
+  }
+  return positions;
+}
+
+/** The head a successful append of this commit leaves behind. */
+export function headAfter(commit: Commit): ChainHead {
+  const last = commit.blocks[commit.blocks.length - 1]!;
+  return { height: last.height, hash: last.block_hash };
+}
+
+/**
+ * Several changes to one VM in a commit are summed first: a DynamoDB transaction can touch an item
+ * once, so every store applies the net change per VM and checks it once. The last capacity wins.
+ */
+export function netReservationChanges(changes: readonly ReservationChange[]): ReservationChange[] {
+  const byVm = new Map<string, ReservationChange>();
+  for (const change of changes) {
+    const current = byVm.get(change.vm_id);
+    if (!current) {
+      byVm.set(change.vm_id, {
+        vm_id: change.vm_id,
+        delta: { ...change.delta },
+        active_delta: change.active_delta,
+        capacity: { ...change.capacity },
+      });
+      continue;
+    }
+    for (const [d, v] of Object.entries(change.delta)) current.delta[d] = (current.delta[d] ?? 0) + v;
+    current.active_delta += change.active_delta;
+    current.capacity = { ...change.capacity };
+  }
+  return [...byVm.values()];
+}
+
+export type ReservationOutcome = { ok: true; reservation: Reservation } | { ok: false; detail: string };
+
+/**
+ * Applies a net change to a VM's current reservation (undefined: none yet).
+ * Only dimensions that grow are checked against capacity: releasing must always succeed, even on a
+ * VM whose capacity shrank below what it already holds. A count or amount going below zero means
+ * the ledger's books are wrong, so that throws instead of being reported as a conflict.
+ */
+export function applyReservationChange(
+  current: Reservation | undefined,
+  change: ReservationChange,
+): ReservationOutcome {
+  const reserved: ResourceVector = { ...(current?.reserved ?? {}) };
+  for (const [d, delta] of Object.entries(change.delta)) {
+    const after = (reserved[d] ?? 0) + delta;
+    const capacity = change.capacity[d] ?? 0;
+    if (delta > 0 && after > capacity + RELATIVE_TOLERANCE * Math.max(1, capacity)) {
+      return {
+        ok: false,
+        detail: `vm ${change.vm_id} ${d}: reserved ${reserved[d] ?? 0} + ${delta} exceeds capacity ${capacity}`,
+      };
+    }
+    if (after < -RELATIVE_TOLERANCE * Math.max(1, capacity)) {
+      throw new MalformedCommitError(`vm ${change.vm_id} ${d}: reservation would fall to ${after}`);
+    }
+    reserved[d] = after;
+  }
+  const activeTasks = (current?.active_tasks ?? 0) + change.active_delta;
+  if (activeTasks < 0) {
+    throw new MalformedCommitError(`vm ${change.vm_id}: active tasks would fall to ${activeTasks}`);
+  }
+  // With nothing left running, the exact value is zero; resetting drops accumulated rounding.
+  if (activeTasks === 0) for (const d of Object.keys(reserved)) reserved[d] = 0;
+  return {
+    ok: true,
+    reservation: {
+      vm_id: change.vm_id,
+      reserved,
+      active_tasks: activeTasks,
+      capacity: { ...change.capacity },
+    },
+  };
+}

@@ -1,0 +1,309 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteLedgerStore } from '../../lib/adapters/sqlite/sqlite-ledger-store';
+import { SqliteTaskQueue } from '../../lib/adapters/sqlite/sqlite-task-queue';
+import { verifyChain } from '../../lib/ledger';
+import type { Block } from '../../lib/ledger/types';
+import type { Task } from '../../lib/model/task';
+import { ManualClock } from '../../lib/ports/clock';
+import { commitFor, decision, ledgerStoreContract } from './ledger-store.case';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bcs-sqlite-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+ledgerStoreContract('sqlite', async () => {
+  const store = new SqliteLedgerStore(join(dir, 'ledger.db'));
+  return { store, cleanup: () => store.close() };
+});
+
+async function readChain(store: SqliteLedgerStore): Promise<Block[]> {
+  const head = await store.readHead();
+  return store.getBlocks(0, head.height + 1);
+}
+
+/** Runs TypeScript in a separate Node process (a real second SQLite connection, killable). */
+function runScript(code: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, exited, output: () => stdout };
+}
+
+/**
+ * A writer process: records `count` tasks named `<prefix>-<n>` on vm-1 (cpu 1 each), one per block,
+ * re-reading and retrying when another connection moved the head. Prints a dot per commit.
+ */
+function writerScript(path: string, prefix: string, count: number): string {
+  const here = process.cwd();
+  return `
+    import { SqliteLedgerStore } from '${here}/lib/adapters/sqlite/sqlite-ledger-store.ts';
+    import { buildBlocks, toTimestamp, transactionId } from '${here}/lib/ledger/index.ts';
+    const store = new SqliteLedgerStore(${JSON.stringify(path)});
+    const capacity = { cpu: 1e9 };
+    for (let n = 0; n < ${count}; n++) {
+      const taskId = '${prefix}-' + n;
+      const tx = {
+        transaction_id: transactionId(taskId, 'decision'), timestamp: toTimestamp(Date.now()), task_id: taskId,
+        vm_id: 'vm-1', status: 'assigned', algorithm: 'writer', score: 1, reason: 'test',
+        task_requirements: { cpu: 1 }, vm_state_before: null, vm_state_after: null,
+      };
+      for (;;) {
+        const head = await store.readHead();
+        const blocks = buildBlocks(head, [tx], { maxPerBlock: 5, timestamp: tx.timestamp });
+        const record = {
+          task_id: taskId, status: 'assigned', vm_id: 'vm-1', block_height: head.height + 1,
+          transaction_id: tx.transaction_id, requirements: { cpu: 1 }, deadline: 2e9, duration: 60,
+          lease_expires_at: Date.now() + 60000, updated_at: Date.now(),
+        };
+        const result = await store.append(head, {
+          blocks,
+          reservations: [{ vm_id: 'vm-1', delta: { cpu: 1 }, active_delta: 1, capacity }],
+          tasks: [{ record, expect: 'absent' }],
+        });
+        if (result.ok) { process.stdout.write('.'); break; }
+        if (result.conflict !== 'head-moved') throw new Error(result.detail);
+      }
+    }
+    await store.close();
+  `;
+}
+
+describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
+  it('keeps the chain, tasks and reservations across close and reopen', async () => {
+    const path = join(dir, 'ledger.db');
+    const first = new SqliteLedgerStore(path);
+    const head = await first.readHead();
+    await first.append(head, commitFor(head, [decision('t-1', 'vm-1', { cpu: 100 })]));
+    const before = {
+      head: await first.readHead(),
+      blocks: await readChain(first),
+      task: await first.getTask('t-1'),
+      reservations: await first.getReservations(),
+    };
+    await first.close();
+
+    const reopened = new SqliteLedgerStore(path);
+    expect({
+      head: await reopened.readHead(),
+      blocks: await readChain(reopened),
+      task: await reopened.getTask('t-1'),
+      reservations: await reopened.getReservations(),
+    }).toEqual(before);
+    expect(before.head.height).toBe(1);
+    await reopened.close();
+  });
+
+  it('refuses a database created with a different genesis block', async () => {
+    const path = join(dir, 'ledger.db');
+    const store = new SqliteLedgerStore(path);
+    const genesis = (await store.getBlock(0))!;
+    await store.close();
+    expect(
+      () => new SqliteLedgerStore(path, { genesis: { ...genesis, block_hash: 'a'.repeat(64) } }),
+    ).toThrow(/genesis/);
+  });
+
+  it('serialises appends from several connections on one file', async () => {
+    const path = join(dir, 'ledger.db');
+    const stores = Array.from({ length: 4 }, () => new SqliteLedgerStore(path));
+    const outcomes = await Promise.all(
+      stores.map(async (store, i) => {
+        const results = [];
+        for (let n = 0; n < 5; n++) {
+          for (;;) {
+            const head = await store.readHead();
+            const result = await store.append(
+              head,
+              commitFor(head, [decision(`c${i}-${n}`, 'vm-1', { cpu: 1 })]),
+            );
+            results.push(result.ok);
+            if (result.ok) break;
+            // Yield so another connection gets to move the head in between.
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+        return results;
+      }),
+    );
+    expect(outcomes.flat().filter(Boolean)).toHaveLength(20);
+    const chain = await readChain(stores[0]!);
+    expect(await verifyChain(chain)).toMatchObject({ valid: true, height: 20, transactions_checked: 20 });
+    expect(await stores[3]!.getReservations()).toMatchObject([
+      { vm_id: 'vm-1', reserved: { cpu: 20 }, active_tasks: 20 },
+    ]);
+    for (const store of stores) await store.close();
+  });
+
+  it('serialises appends from several processes on one file', async () => {
+    const path = join(dir, 'ledger.db');
+    new SqliteLedgerStore(path).close();
+    const processes = 3;
+    const perProcess = 15;
+    const runs = Array.from({ length: processes }, (_, i) =>
+      runScript(writerScript(path, `p${i}`, perProcess)),
+    );
+    const results = await Promise.all(runs.map((r) => r.exited));
+    for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
+
+    const store = new SqliteLedgerStore(path);
+    const chain = await readChain(store);
+    const total = processes * perProcess;
+    expect(await verifyChain(chain)).toMatchObject({
+      valid: true,
+      height: total,
+      transactions_checked: total,
+    });
+    expect(new Set(chain.flatMap((b) => b.transactions.map((t) => t.task_id))).size).toBe(total);
+    expect(await store.getReservations()).toMatchObject([
+      { vm_id: 'vm-1', reserved: { cpu: total }, active_tasks: total },
+    ]);
+    await store.close();
+  });
+
+  it('survives kill -9 in the middle of appends: a valid chain whose head, index and tasks agree', async () => {
+    const path = join(dir, 'ledger.db');
+    new SqliteLedgerStore(path).close();
+    const run = runScript(writerScript(path, 'k', 100_000));
+    await new Promise<void>((resolve) => {
+      run.child.stdout.on('data', () => {
+        if (run.output().length >= 50) resolve();
+      });
+    });
+    run.child.kill('SIGKILL');
+    expect(await run.exited).toMatchObject({ signal: 'SIGKILL' });
+
+    const store = new SqliteLedgerStore(path);
+    const head = await store.readHead();
+    const chain = await readChain(store);
+    // Every append the writer reported finished is there; at most the one in flight beyond it.
+    const reported = run.output().replaceAll(/[^.]/g, '').length;
+    expect(head.height).toBeGreaterThanOrEqual(reported);
+    expect(await verifyChain(chain, { expectedHead: head })).toMatchObject({ valid: true });
+    const last = chain.at(-1)!.transactions[0]!;
+    expect(await store.findTransaction(last.transaction_id)).toEqual({ height: head.height, index: 0 });
+    expect(await store.getTask(last.task_id)).toMatchObject({
+      status: 'assigned',
+      block_height: head.height,
+    });
+    expect(await store.getTask(`k-${head.height}`)).toBeNull();
+    expect(await store.getReservations()).toMatchObject([
+      { reserved: { cpu: head.height }, active_tasks: head.height },
+    ]);
+
+    // And it keeps accepting appends where it stopped.
+    const result = await store.append(head, commitFor(head, [decision('after-crash', 'vm-1', { cpu: 1 })]));
+    expect(result).toMatchObject({ ok: true, head: { height: head.height + 1 } });
+    await store.close();
+  });
+});
+
+function task(id: string): Task {
+  return {
+    id,
+    requirements: { cpu: 100, mem: 64 },
+    duration: 30,
+    deadline: 1_900_000_000,
+    priority: 0,
+    submittedAt: 1_800_000_000_000,
+    labels: { team: 'a' },
+    constraints: {},
+  };
+}
+
+describe('SqliteTaskQueue', () => {
+  let store: SqliteLedgerStore;
+  let clock: ManualClock;
+  let queue: SqliteTaskQueue;
+
+  beforeEach(() => {
+    store = new SqliteLedgerStore(join(dir, 'ledger.db'));
+    clock = new ManualClock(1_000_000);
+    queue = new SqliteTaskQueue(store.db, { visibilityTimeoutMs: 5000, clock });
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('enqueues idempotently by task id and delivers in order with the task intact', async () => {
+    expect(await queue.enqueue([task('a'), task('b')])).toEqual(['a', 'b']);
+    expect(await queue.enqueue([task('b'), task('c')])).toEqual(['c']);
+    expect(await queue.depth()).toBe(3);
+
+    const received = await queue.receive(10);
+    expect(received.map((r) => [r.task, r.attempts])).toEqual([
+      [task('a'), 1],
+      [task('b'), 1],
+      [task('c'), 1],
+    ]);
+    expect(new Set(received.map((r) => r.receipt)).size).toBe(3);
+  });
+
+  it('hides received tasks until the visibility timeout, then redelivers with a higher attempt count', async () => {
+    await queue.enqueue([task('a'), task('b')]);
+    const [first] = await queue.receive(1);
+    expect(first!.task.id).toBe('a');
+    expect((await queue.receive(10)).map((r) => r.task.id)).toEqual(['b']);
+    expect(await queue.receive(10)).toEqual([]);
+
+    clock.advance(5000);
+    const again = await queue.receive(10);
+    expect(again.map((r) => [r.task.id, r.attempts])).toEqual([
+      ['a', 2],
+      ['b', 2],
+    ]);
+    // The first delivery's receipt is stale: acking it must not remove the redelivered task.
+    await queue.ack([first!.receipt]);
+    expect(await queue.depth()).toBe(2);
+  });
+
+  it('removes acked tasks and makes released ones visible at once', async () => {
+    await queue.enqueue([task('a'), task('b')]);
+    const [a, b] = await queue.receive(2);
+    await queue.ack([a!.receipt]);
+    await queue.release([b!.receipt]);
+    expect(await queue.depth()).toBe(1);
+    expect((await queue.receive(10)).map((r) => [r.task.id, r.attempts])).toEqual([['b', 2]]);
+    // Once acked the id can be queued again; the engine recognises it as already recorded.
+    expect(await queue.enqueue([task('a')])).toEqual(['a']);
+  });
+
+  it('keeps queued tasks across reopen, in the ledger file', async () => {
+    await queue.enqueue([task('a'), task('b')]);
+    await queue.receive(1);
+    await store.close();
+    store = new SqliteLedgerStore(join(dir, 'ledger.db'));
+    queue = new SqliteTaskQueue(store.db, { visibilityTimeoutMs: 5000, clock });
+    expect(await queue.depth()).toBe(2);
+    expect((await queue.receive(10)).map((r) => r.task.id)).toEqual(['b']);
+  });
+
+  it('rejects a malformed row with a validation error naming the field', async () => {
+    store.db
+      .prepare('INSERT INTO queue (task_id, task, visible_at) VALUES (?, ?, ?)')
+      .run('bad', '{"id":"bad"}', 0);
+    await expect(queue.receive(1)).rejects.toThrow(/requirements/);
+  });
+});
