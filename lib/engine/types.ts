@@ -21,6 +21,11 @@ export interface EngineOptions {
   maxAttempts?: number;
   /** Seconds added to a task's duration before its lease expires. Default 60. */
   leaseGraceSeconds?: number;
+  /**
+   * Most tasks decided per append; a larger batch is committed in consecutive chunks. Default no
+   * limit. Stores with a transaction size limit (DynamoDB: 100 items) need one.
+   */
+  maxTasksPerCommit?: number;
 }
 
 export interface ScheduleOutcome {

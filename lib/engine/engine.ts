@@ -1,0 +1,300 @@
+import { buildBlocks, toTimestamp } from '../ledger';
+import type { Transaction } from '../ledger/types';
+import type { Dimensions } from '../model/resources';
+import type { Task } from '../model/task';
+import type { Vm, VmSnapshot } from '../model/vm';
+import type { Clock } from '../ports/clock';
+import type { FleetSource } from '../ports/fleet-source';
+import type {
+  AppendConflict,
+  Commit,
+  LedgerStore,
+  ReservationChange,
+  TaskChange,
+  TaskRecord,
+} from '../ports/ledger-store';
+import { FleetState, Scheduler } from '../scheduling';
+import type { AlgorithmParams, Decision } from '../scheduling/types';
+import { type BackoffOptions, backoffDelay, sleep } from './backoff';
+import { AppendRetriesExhausted } from './errors';
+import { withLedgerReservations } from './fleet-merge';
+import {
+  blockHeights,
+  closingTransaction,
+  decisionRecord,
+  decisionsToTransactions,
+  reservationChange,
+} from './transactions';
+import type { CloseOutcome, Engine, EngineOptions, ScheduleOutcome } from './types';
+
+export interface SchedulingEngineOptions extends EngineOptions {
+  /** Retry pacing; `random` makes the jitter reproducible in tests. */
+  backoff?: BackoffOptions;
+  /** How the engine waits between attempts. Default setTimeout; tests pass an instant one. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type CloseStatus = 'completed' | 'expired';
+
+/**
+ * Places tasks and ends assignments, writing every outcome to the ledger with optimistic concurrency:
+ * read the head and the state it implies, decide, append conditioned on that head; when another
+ * writer got there first, read again and decide again, so a decision is always made against the
+ * state it is committed on top of. Any number of engines (Lambda containers, processes) may share
+ * one store.
+ */
+export class SchedulingEngine implements Engine {
+  private readonly store: LedgerStore;
+  private readonly fleet: FleetSource;
+  private readonly clock: Clock;
+  private readonly dimensions: Dimensions;
+  private readonly scheduler: Scheduler;
+  private readonly blockSize: number;
+  private readonly maxAttempts: number;
+  private readonly leaseGraceSeconds: number;
+  private readonly maxTasksPerCommit: number;
+  private readonly backoff: BackoffOptions;
+  private readonly wait: (ms: number) => Promise<void>;
+
+  constructor(options: SchedulingEngineOptions) {
+    this.store = options.store;
+    this.fleet = options.fleet;
+    this.clock = options.clock;
+    this.dimensions = options.dimensions;
+    this.scheduler = new Scheduler({
+      algorithm: options.algorithm,
+      ...(options.params ? { params: options.params } : {}),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      dimensions: options.dimensions,
+    });
+    this.blockSize = positiveInteger('blockSize', options.blockSize ?? 5);
+    this.maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 8);
+    this.maxTasksPerCommit = positiveInteger('maxTasksPerCommit', options.maxTasksPerCommit ?? Infinity);
+    this.leaseGraceSeconds = options.leaseGraceSeconds ?? 60;
+    if (!(this.leaseGraceSeconds >= 0)) throw new RangeError('leaseGraceSeconds must be >= 0');
+    this.backoff = options.backoff ?? {};
+    this.wait = options.sleep ?? sleep;
+  }
+
+  get algorithm(): string {
+    return this.scheduler.algorithm;
+  }
+
+  get params(): AlgorithmParams {
+    return this.scheduler.params;
+  }
+
+  setAlgorithm(name: string, params?: Partial<AlgorithmParams>): void {
+    this.scheduler.setAlgorithm(name, params);
+  }
+
+  /**
+   * Decides and commits `tasks`. A task already in the ledger (a redelivery), or repeated within the
+   * batch, is reported as a duplicate and nothing is written for it. Larger batches than
+   * `maxTasksPerCommit` are committed in consecutive chunks; each chunk is all or nothing.
+   */
+  async schedule(tasks: Task[]): Promise<ScheduleOutcome> {
+    const seen = new Set<string>();
+    const unique: Task[] = [];
+    const duplicates: string[] = [];
+    for (const task of tasks) {
+      if (seen.has(task.id)) duplicates.push(task.id);
+      else {
+        seen.add(task.id);
+        unique.push(task);
+      }
+    }
+    const outcome: ScheduleOutcome = {
+      decisions: [],
+      duplicates,
+      blocks: [],
+      head: await this.store.readHead(),
+      attempts: 0,
+    };
+    if (unique.length === 0) return outcome;
+    const vms = await this.fleet.listVms();
+    for (let start = 0; start < unique.length; start += this.maxTasksPerCommit) {
+      const chunk = await this.scheduleChunk(unique.slice(start, start + this.maxTasksPerCommit), vms);
+      outcome.decisions.push(...chunk.decisions);
+      outcome.duplicates.push(...chunk.duplicates);
+      outcome.blocks.push(...chunk.blocks);
+      outcome.head = chunk.head;
+      outcome.attempts = Math.max(outcome.attempts, chunk.attempts);
+    }
+    return outcome;
+  }
+
+  async complete(taskId: string): Promise<CloseOutcome> {
+    const [outcome] = await this.close([taskId], 'completed');
+    return outcome!;
+  }
+
+  /** Completes several tasks in one commit (one block per `blockSize` of them). */
+  async completeMany(taskIds: string[]): Promise<CloseOutcome[]> {
+    return this.close(taskIds, 'completed');
+  }
+
+  async expireLeases(limit = 100): Promise<Transaction[]> {
+    const due = await this.store.listExpiredLeases(this.clock.now(), limit);
+    if (due.length === 0) return [];
+    const outcomes = await this.close(
+      due.map((r) => r.task_id),
+      'expired',
+    );
+    return outcomes.flatMap((o) => (o.status === 'closed' ? [o.transaction] : []));
+  }
+
+  private async scheduleChunk(tasks: Task[], vms: Vm[]): Promise<ScheduleOutcome> {
+    const { done, attempts } = await this.withRetries<ScheduleOutcome>(async () => {
+      const head = await this.store.readHead();
+      // Reservations read after the head reflect at least that head; if they are newer, the
+      // append below finds the head moved and this attempt is redone.
+      const [reservations, records] = await Promise.all([
+        this.store.getReservations(),
+        Promise.all(tasks.map((t) => this.store.getTask(t.id))),
+      ]);
+      const fresh = tasks.filter((_, i) => records[i] === null);
+      const duplicates = tasks.filter((_, i) => records[i] !== null).map((t) => t.id);
+      if (fresh.length === 0) return { done: { decisions: [], duplicates, blocks: [], head, attempts: 0 } };
+
+      const now = this.clock.now();
+      const merged = withLedgerReservations(vms, reservations, this.dimensions);
+      const fleet = FleetState.from(merged, this.dimensions, this.scheduler.params.historyWindow);
+      const decisions = this.scheduler.schedule(fresh, fleet, now);
+      const transactions = decisionsToTransactions(decisions, this.scheduler.algorithm, now);
+      const blocks = buildBlocks(head, transactions, {
+        maxPerBlock: this.blockSize,
+        timestamp: toTimestamp(now),
+      });
+      const heights = blockHeights(blocks);
+      const capacityOf = new Map(vms.map((vm) => [vm.id, vm.capacity]));
+      const taskChanges: TaskChange[] = [];
+      const reservationChanges: ReservationChange[] = [];
+      decisions.forEach((decision: Decision, i) => {
+        const tx = transactions[i]!;
+        taskChanges.push(
+          decisionRecord(decision.task, tx, heights.get(tx.transaction_id)!, now, this.leaseGraceSeconds),
+        );
+        if (decision.status === 'assigned' && decision.vmId !== null) {
+          reservationChanges.push(
+            reservationChange(decision.vmId, decision.task.requirements, capacityOf.get(decision.vmId)!, 1),
+          );
+        }
+      });
+      const commit: Commit = { blocks, reservations: reservationChanges, tasks: taskChanges };
+      const result = await this.store.append(head, commit);
+      if (!result.ok) return { conflict: result };
+      return { done: { decisions, duplicates, blocks, head: result.head, attempts: 0 } };
+    });
+    return { ...done, attempts };
+  }
+
+  private async close(taskIds: string[], status: CloseStatus): Promise<CloseOutcome[]> {
+    const unique = [...new Set(taskIds)];
+    const { done: byId } = await this.withRetries<Map<string, CloseOutcome>>(async () => {
+      const head = await this.store.readHead();
+      const records = await Promise.all(unique.map((id) => this.store.getTask(id)));
+      const outcomes = new Map<string, CloseOutcome>();
+      const open: TaskRecord[] = [];
+      records.forEach((record, i) => {
+        if (record === null) outcomes.set(unique[i]!, { status: 'unknown' });
+        else if (record.status !== 'assigned') {
+          outcomes.set(record.task_id, { status: 'already-final', taskStatus: record.status });
+        } else open.push(record);
+      });
+      if (open.length === 0) return { done: outcomes };
+
+      const now = this.clock.now();
+      const snapshots = await this.snapshots(open);
+      const transactions = open.map((r) =>
+        closingTransaction(r, status, this.scheduler.algorithm, now, snapshots.get(r.task_id) ?? null),
+      );
+      const blocks = buildBlocks(head, transactions, {
+        maxPerBlock: this.blockSize,
+        timestamp: toTimestamp(now),
+      });
+      const heights = blockHeights(blocks);
+      const reservations = await this.store.getReservations();
+      const capacityOf = new Map(reservations.map((r) => [r.vm_id, r.capacity]));
+      const commit: Commit = {
+        blocks,
+        reservations: open.map((r) =>
+          reservationChange(r.vm_id!, r.requirements, capacityOf.get(r.vm_id!) ?? {}, -1),
+        ),
+        tasks: open.map((r, i) => ({
+          record: {
+            ...r,
+            status,
+            block_height: heights.get(transactions[i]!.transaction_id)!,
+            transaction_id: transactions[i]!.transaction_id,
+            lease_expires_at: null,
+            updated_at: now,
+          },
+          expect: { status: 'assigned' },
+        })),
+      };
+      const result = await this.store.append(head, commit);
+      if (!result.ok) return { conflict: result };
+      open.forEach((r, i) => {
+        outcomes.set(r.task_id, { status: 'closed', transaction: transactions[i]!, head: result.head });
+      });
+      return { done: outcomes };
+    });
+    return taskIds.map((id) => byId.get(id)!);
+  }
+
+  /**
+   * Each closing transaction records the VM before and after the release, as in the ledger now
+   * (reserved, active tasks) with the fleet's latest measured usage. Tasks closing on one VM in the
+   * same commit chain their snapshots. A VM that left the fleet gets no snapshot.
+   */
+  private async snapshots(records: TaskRecord[]): Promise<Map<string, VmSnapshot>> {
+    const [reservations, vms] = await Promise.all([this.store.getReservations(), this.fleet.listVms()]);
+    const usage = new Map(vms.map((vm) => [vm.id, vm.usage]));
+    const state = new Map<string, VmSnapshot>();
+    for (const r of reservations) {
+      const u = usage.get(r.vm_id);
+      if (u)
+        state.set(r.vm_id, { reserved: { ...r.reserved }, usage: { ...u }, active_tasks: r.active_tasks });
+    }
+    const result = new Map<string, VmSnapshot>();
+    for (const record of records) {
+      const before = state.get(record.vm_id!);
+      if (!before) continue;
+      result.set(record.task_id, before);
+      const reserved = { ...before.reserved };
+      for (const [d, v] of Object.entries(record.requirements))
+        reserved[d] = Math.max(0, (reserved[d] ?? 0) - v);
+      state.set(record.vm_id!, {
+        reserved,
+        usage: before.usage,
+        active_tasks: Math.max(0, before.active_tasks - 1),
+      });
+    }
+    return result;
+  }
+
+  /**
+   * Runs `attempt` until it commits or reports no conflict, backing off between tries; the attempt
+   * re-reads everything it depends on. Gives up with AppendRetriesExhausted after maxAttempts.
+   */
+  private async withRetries<T>(
+    attempt: () => Promise<{ done: T } | { conflict: { conflict: AppendConflict; detail: string } }>,
+  ): Promise<{ done: T; attempts: number }> {
+    let last: { conflict: AppendConflict; detail: string } | undefined;
+    for (let n = 1; n <= this.maxAttempts; n++) {
+      const result = await attempt();
+      if ('done' in result) return { done: result.done, attempts: n };
+      last = result.conflict;
+      if (n < this.maxAttempts) await this.wait(backoffDelay(n, this.backoff));
+    }
+    throw new AppendRetriesExhausted(this.maxAttempts, last!.conflict, last!.detail);
+  }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!(value === Infinity || (Number.isInteger(value) && value >= 1))) {
+    throw new RangeError(`${name} must be an integer >= 1, got ${value}`);
+  }
+  return value;
+}

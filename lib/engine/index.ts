@@ -1,0 +1,19 @@
+export { type BackoffOptions, backoffDelay } from './backoff';
+export {
+  applyReservationChange,
+  checkCommitShape,
+  headAfter,
+  MalformedCommitError,
+  netReservationChanges,
+} from './commit';
+export { SchedulingEngine, type SchedulingEngineOptions } from './engine';
+export { AppendRetriesExhausted } from './errors';
+export { withLedgerReservations } from './fleet-merge';
+export {
+  blockHeights,
+  closingTransaction,
+  decisionRecord,
+  decisionsToTransactions,
+  reservationChange,
+} from './transactions';
+export type { CloseOutcome, Engine, EngineOptions, ScheduleOutcome } from './types';

@@ -1,0 +1,109 @@
+import { toTimestamp, transactionId } from '../ledger';
+import type { Block, Transaction } from '../ledger/types';
+import type { ResourceVector } from '../model/resources';
+import type { Task } from '../model/task';
+import type { VmSnapshot } from '../model/vm';
+import type { ReservationChange, TaskChange, TaskRecord } from '../ports/ledger-store';
+import type { Decision } from '../scheduling/types';
+
+/** One decision transaction per decision, in the order given (the order they enter blocks). */
+export function decisionsToTransactions(
+  decisions: readonly Decision[],
+  algorithm: string,
+  now: number,
+): Transaction[] {
+  const timestamp = toTimestamp(now);
+  return decisions.map((d) => ({
+    transaction_id: transactionId(d.task.id, 'decision'),
+    timestamp,
+    task_id: d.task.id,
+    vm_id: d.status === 'assigned' ? d.vmId : null,
+    status: d.status,
+    algorithm,
+    score: d.status === 'assigned' ? d.score : null,
+    reason: d.reason,
+    task_requirements: { ...d.task.requirements },
+    vm_state_before: d.before,
+    vm_state_after: d.after,
+  }));
+}
+
+/** Where each transaction landed, by transaction id. */
+export function blockHeights(blocks: readonly Block[]): Map<string, number> {
+  const heights = new Map<string, number>();
+  for (const block of blocks)
+    for (const tx of block.transactions) heights.set(tx.transaction_id, block.height);
+  return heights;
+}
+
+/**
+ * The task record a decision leaves: an assignment holds a lease of the task's duration plus a
+ * grace period (after it, expiry releases the reservation); a rejection is final and holds none.
+ */
+export function decisionRecord(
+  task: Task,
+  tx: Transaction,
+  height: number,
+  now: number,
+  leaseGraceSeconds: number,
+): TaskChange {
+  return {
+    record: {
+      task_id: task.id,
+      status: tx.status,
+      vm_id: tx.vm_id,
+      block_height: height,
+      transaction_id: tx.transaction_id,
+      requirements: { ...task.requirements },
+      deadline: task.deadline,
+      duration: task.duration,
+      lease_expires_at: tx.status === 'assigned' ? now + (task.duration + leaseGraceSeconds) * 1000 : null,
+      updated_at: now,
+    },
+    expect: 'absent',
+  };
+}
+
+export function reservationChange(
+  vmId: string,
+  requirements: ResourceVector,
+  capacity: ResourceVector,
+  sign: 1 | -1,
+): ReservationChange {
+  const delta: ResourceVector = {};
+  for (const [d, v] of Object.entries(requirements)) delta[d] = sign * v;
+  return { vm_id: vmId, delta, active_delta: sign, capacity: { ...capacity } };
+}
+
+/** The transaction ending an assignment: `completed` or `expired`, releasing what it reserved. */
+export function closingTransaction(
+  record: TaskRecord,
+  status: 'completed' | 'expired',
+  algorithm: string,
+  now: number,
+  before: VmSnapshot | null,
+): Transaction {
+  let after: VmSnapshot | null = null;
+  if (before) {
+    const reserved: ResourceVector = { ...before.reserved };
+    for (const [d, v] of Object.entries(record.requirements))
+      reserved[d] = Math.max(0, (reserved[d] ?? 0) - v);
+    after = { reserved, usage: { ...before.usage }, active_tasks: Math.max(0, before.active_tasks - 1) };
+  }
+  return {
+    transaction_id: transactionId(record.task_id, 'close'),
+    timestamp: toTimestamp(now),
+    task_id: record.task_id,
+    vm_id: record.vm_id,
+    status,
+    algorithm,
+    score: null,
+    reason:
+      status === 'completed'
+        ? 'task reported complete'
+        : `lease expired at ${toTimestamp(record.lease_expires_at ?? now)} without completion`,
+    task_requirements: { ...record.requirements },
+    vm_state_before: before,
+    vm_state_after: after,
+  };
+}
