@@ -18,3 +18,5 @@ if kill -0 "$pid" 2>/dev/null; then
   kill -KILL -- "-$pid" 2>/dev/null || true
 fi
 rm -f "$pidfile"
+# Keep the log for a failed run to be read; the emulator's state is worthless once it stopped.
+rm -rf "$root/.emulator/$port/state" "$root/.emulator/$port/s3" "$root/.emulator/$port/tmp"

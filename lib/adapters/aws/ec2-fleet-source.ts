@@ -1,0 +1,272 @@
+import {
+  type CloudWatchClient,
+  GetMetricDataCommand,
+  type MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  type _InstanceType,
+  DescribeInstanceTypesCommand,
+  type EC2Client,
+  type Instance,
+  type InstanceTypeInfo,
+  paginateDescribeInstances,
+} from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { parseOrThrow } from '../../errors';
+import { DEFAULT_DIMENSIONS, type ResourceVector, zeroVector } from '../../model/resources';
+import type { Vm, VmLabels } from '../../model/vm';
+import { type Clock, systemClock } from '../../ports/clock';
+import type { FleetSource } from '../../ports/fleet-source';
+import { instanceTypeCapacity } from './instance-capacity';
+import { INSTANCE_METRICS, MAX_QUERIES_PER_REQUEST, metricQueries, usageSamples } from './metric-queries';
+
+export interface Ec2FleetSourceOptions {
+  readonly ec2: EC2Client;
+  readonly cloudWatch: CloudWatchClient;
+  /** Instances that belong to the fleet carry this tag, e.g. { key: 'bcs:fleet', value: 'prod' }. */
+  readonly selector: { readonly key: string; readonly value: string };
+  /** @default DEFAULT_DIMENSIONS (cpu, mem, io, bw) */
+  readonly dimensions?: readonly string[];
+  /** Samples kept per VM, the latest included. @default 10 */
+  readonly historyWindow?: number;
+  /** CloudWatch period, seconds: 60 with detailed monitoring, 300 with basic. @default 60 */
+  readonly periodSeconds?: number;
+  /** How long a warm container reuses a fleet it read, ms. @default 30000 */
+  readonly cacheTtlMs?: number;
+  /** Tag whose value 'true' puts a VM in state 'draining'. @default 'bcs:draining' */
+  readonly drainingTag?: string;
+  /** Tag whose value becomes the `pool` label. @default 'bcs:pool' */
+  readonly poolTag?: string;
+  /** Tags under this prefix become labels named by the rest of the key. @default 'bcs:label:' */
+  readonly labelTagPrefix?: string;
+  /** @default systemClock */
+  readonly clock?: Clock;
+}
+
+const tagKey = z.string().min(1).max(128);
+const optionsSchema = z.object({
+  selector: z.object({ key: tagKey, value: z.string().max(256) }),
+  dimensions: z.array(z.string().min(1)).min(1).optional(),
+  historyWindow: z.number().int().min(1).max(1440).optional(),
+  // CloudWatch accepts 1, 5, 10, 30 or a multiple of 60; EC2 metrics exist at 60 s at best.
+  periodSeconds: z
+    .number()
+    .int()
+    .positive()
+    .refine((p) => p % 60 === 0, 'must be a multiple of 60')
+    .optional(),
+  cacheTtlMs: z.number().int().min(0).optional(),
+  drainingTag: tagKey.optional(),
+  poolTag: tagKey.optional(),
+  labelTagPrefix: tagKey.optional(),
+});
+
+/** DescribeInstanceTypes takes at most 100 type names per request. */
+const TYPES_PER_REQUEST = 100;
+
+/**
+ * The fleet as EC2 and CloudWatch see it: running instances with the selector tag, their capacity
+ * from the instance type (instance-capacity.ts) and their usage from CloudWatch (metric-queries.ts).
+ * `reserved` and `activeTasks` are zero here: the ledger store owns them and the engine merges them in.
+ *
+ * Meant to live at module scope of a Lambda: instance types are cached for the container's life
+ * (they never change), the fleet for `cacheTtlMs`, and concurrent callers share one read.
+ */
+export class Ec2FleetSource implements FleetSource {
+  private readonly ec2: EC2Client;
+  private readonly cloudWatch: CloudWatchClient;
+  private readonly selector: { key: string; value: string };
+  private readonly dimensions: readonly string[];
+  private readonly historyWindow: number;
+  private readonly periodSeconds: number;
+  private readonly cacheTtlMs: number;
+  private readonly drainingTag: string;
+  private readonly poolTag: string;
+  private readonly labelTagPrefix: string;
+  private readonly clock: Clock;
+  private readonly instanceTypes = new Map<string, InstanceTypeInfo>();
+  private cached: { at: number; vms: Vm[] } | undefined;
+  private inFlight: Promise<Vm[]> | undefined;
+
+  constructor(options: Ec2FleetSourceOptions) {
+    const { ec2, cloudWatch, clock, ...settings } = options;
+    const valid = parseOrThrow(optionsSchema, settings, 'invalid Ec2FleetSource options');
+    this.ec2 = ec2;
+    this.cloudWatch = cloudWatch;
+    this.clock = clock ?? systemClock;
+    this.selector = valid.selector;
+    this.dimensions = valid.dimensions ?? DEFAULT_DIMENSIONS;
+    this.historyWindow = valid.historyWindow ?? 10;
+    this.periodSeconds = valid.periodSeconds ?? 60;
+    this.cacheTtlMs = valid.cacheTtlMs ?? 30_000;
+    this.drainingTag = valid.drainingTag ?? 'bcs:draining';
+    this.poolTag = valid.poolTag ?? 'bcs:pool';
+    this.labelTagPrefix = valid.labelTagPrefix ?? 'bcs:label:';
+  }
+
+  async listVms(): Promise<Vm[]> {
+    const now = this.clock.now();
+    if (this.cached && now - this.cached.at < this.cacheTtlMs) return copyVms(this.cached.vms);
+    this.inFlight ??= this.readFleet(now).finally(() => {
+      this.inFlight = undefined;
+    });
+    const vms = await this.inFlight;
+    this.cached = { at: now, vms };
+    return copyVms(vms);
+  }
+
+  /** Drops the cached fleet, e.g. after the caller changed tags or instances. */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  private async readFleet(now: number): Promise<Vm[]> {
+    const instances = await this.runningInstances();
+    await this.loadInstanceTypes(instances.map((i) => i.InstanceType!));
+    const capacities = new Map<string, ResourceVector>();
+    for (const instance of instances) {
+      const info = this.instanceTypes.get(instance.InstanceType!);
+      capacities.set(
+        instance.InstanceId!,
+        info ? instanceTypeCapacity(info, this.dimensions) : zeroVector(this.dimensions),
+      );
+    }
+    const ids = instances.map((i) => i.InstanceId!);
+    const samples = await this.readUsage(ids, capacities, now);
+    return instances.map((instance) => {
+      const id = instance.InstanceId!;
+      const history = (samples.get(id) ?? []).slice(-this.historyWindow);
+      return {
+        id,
+        capacity: capacities.get(id)!,
+        reserved: zeroVector(this.dimensions),
+        usage: history.at(-1) ?? zeroVector(this.dimensions),
+        history,
+        activeTasks: 0,
+        labels: this.labels(instance),
+        state: tagValue(instance, this.drainingTag) === 'true' ? 'draining' : 'active',
+      };
+    });
+  }
+
+  private async runningInstances(): Promise<Instance[]> {
+    const instances: Instance[] = [];
+    const pages = paginateDescribeInstances(
+      { client: this.ec2, pageSize: 1000 },
+      {
+        Filters: [
+          { Name: `tag:${this.selector.key}`, Values: [this.selector.value] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+      },
+    );
+    for await (const page of pages) {
+      for (const reservation of page.Reservations ?? []) {
+        for (const instance of reservation.Instances ?? []) {
+          // The filters are applied by EC2; checking again keeps an emulator that ignores one honest.
+          if (!instance.InstanceId || !instance.InstanceType) continue;
+          if (instance.State?.Name !== 'running') continue;
+          if (tagValue(instance, this.selector.key) !== this.selector.value) continue;
+          instances.push(instance);
+        }
+      }
+    }
+    instances.sort((a, b) => (a.InstanceId! < b.InstanceId! ? -1 : a.InstanceId! > b.InstanceId! ? 1 : 0));
+    return instances;
+  }
+
+  private async loadInstanceTypes(types: readonly string[]): Promise<void> {
+    const missing = [...new Set(types)].filter((t) => !this.instanceTypes.has(t));
+    for (let i = 0; i < missing.length; i += TYPES_PER_REQUEST) {
+      const chunk = missing.slice(i, i + TYPES_PER_REQUEST);
+      let token: string | undefined;
+      do {
+        const page = await this.ec2.send(
+          new DescribeInstanceTypesCommand({ InstanceTypes: chunk as _InstanceType[], NextToken: token }),
+        );
+        for (const info of page.InstanceTypes ?? []) {
+          if (info.InstanceType) this.instanceTypes.set(info.InstanceType, info);
+        }
+        token = page.NextToken;
+      } while (token);
+    }
+  }
+
+  private async readUsage(
+    ids: readonly string[],
+    capacities: ReadonlyMap<string, ResourceVector>,
+    now: number,
+  ): Promise<Map<string, ResourceVector[]>> {
+    if (ids.length === 0) return new Map();
+    const periodMs = this.periodSeconds * 1000;
+    // Whole periods only: the period still in progress would read as a dip in usage.
+    const end = Math.floor(now / periodMs) * periodMs;
+    const start = end - this.historyWindow * periodMs;
+    const instancesPerRequest = Math.floor(MAX_QUERIES_PER_REQUEST / INSTANCE_METRICS.length);
+    const samples = new Map<string, ResourceVector[]>();
+    for (let i = 0; i < ids.length; i += instancesPerRequest) {
+      const chunk = ids.slice(i, i + instancesPerRequest);
+      const results: MetricDataResult[] = [];
+      let token: string | undefined;
+      do {
+        const page = await this.cloudWatch.send(
+          new GetMetricDataCommand({
+            MetricDataQueries: metricQueries(chunk, this.periodSeconds),
+            StartTime: new Date(start),
+            EndTime: new Date(end),
+            ScanBy: 'TimestampAscending',
+            NextToken: token,
+          }),
+        );
+        results.push(...(page.MetricDataResults ?? []));
+        token = page.NextToken;
+      } while (token);
+      const folded = usageSamples(
+        mergeResults(results),
+        chunk,
+        capacities,
+        this.periodSeconds,
+        this.dimensions,
+      );
+      for (const [id, series] of folded) samples.set(id, series);
+    }
+    return samples;
+  }
+
+  private labels(instance: Instance): VmLabels {
+    const labels: VmLabels = {};
+    for (const tag of instance.Tags ?? []) {
+      if (tag.Key?.startsWith(this.labelTagPrefix) && tag.Value !== undefined) {
+        labels[tag.Key.slice(this.labelTagPrefix.length)] = tag.Value;
+      }
+    }
+    const pool = tagValue(instance, this.poolTag);
+    if (pool !== undefined) labels.pool = pool;
+    if (instance.Placement?.AvailabilityZone) labels.zone = instance.Placement.AvailabilityZone;
+    if (instance.InstanceType) labels.instanceType = instance.InstanceType;
+    return labels;
+  }
+}
+
+function tagValue(instance: Instance, key: string): string | undefined {
+  return instance.Tags?.find((t) => t.Key === key)?.Value;
+}
+
+/** Paginated GetMetricData returns the same query id on several pages; their points belong together. */
+function mergeResults(results: readonly MetricDataResult[]): MetricDataResult[] {
+  const byId = new Map<string, MetricDataResult>();
+  for (const r of results) {
+    const seen = byId.get(r.Id ?? '');
+    if (!seen) {
+      byId.set(r.Id ?? '', { ...r, Timestamps: [...(r.Timestamps ?? [])], Values: [...(r.Values ?? [])] });
+      continue;
+    }
+    seen.Timestamps!.push(...(r.Timestamps ?? []));
+    seen.Values!.push(...(r.Values ?? []));
+  }
+  return [...byId.values()];
+}
+
+function copyVms(vms: readonly Vm[]): Vm[] {
+  return vms.map((vm) => structuredClone(vm));
+}
