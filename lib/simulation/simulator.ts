@@ -1,24 +1,20 @@
-import type { Dimensions, ResourceVector } from '../model/resources';
+import type { ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
-import type { Vm } from '../model/vm';
+import type { FleetState } from '../scheduling/fleet-state';
+import { fragmentation, loadImbalance, meanRequirements, meanUtilisation } from '../scheduling/metrics';
 import type { Decision } from '../scheduling/types';
 import { EventQueue } from './event-queue';
+import { SimulatedFleet } from './fleet';
 import type { Workload } from './types';
 
-/** Places a batch of tasks on the fleet as it stands at `now` (epoch ms). Must not modify `vms`. */
-export type PlaceFn = (tasks: Task[], vms: readonly Vm[], now: number) => Decision[];
-
-/** Fleet-wide quality figures for one instant. */
-export interface FleetSnapshotMetrics {
-  /** Mean utilisation over the fleet, 0..1. */
-  utilisation: number;
-  /** Coefficient of variation of per-VM utilisation (load imbalance). */
-  imbalanceCv: number;
-  /** Share of free capacity stranded where typical tasks cannot use it, 0..1. */
-  fragmentation: number;
+/**
+ * Decides a batch against the fleet at `now` (epoch ms), reserving each assignment in `fleet`.
+ * lib/scheduling's Scheduler is one; it keeps algorithm state (round-robin's cursor, p2c's PRNG)
+ * from one batch to the next, as the live scheduler does.
+ */
+export interface Placer {
+  schedule(tasks: readonly Task[], fleet: FleetState, now: number): Decision[];
 }
-
-export type MetricsFn = (vms: readonly Vm[], dimensions: Dimensions) => FleetSnapshotMetrics;
 
 /**
  * What happens to a task nobody can take on arrival. `wait`: it stays pending, is retried whenever
@@ -28,8 +24,7 @@ export type MetricsFn = (vms: readonly Vm[], dimensions: Dimensions) => FleetSna
 export type PendingPolicy = 'wait' | 'reject';
 
 export interface SimulationOptions {
-  place: PlaceFn;
-  metrics: MetricsFn;
+  placer: Placer;
   pending: PendingPolicy;
   /** False: tasks never finish (saturation experiments). */
   departures: boolean;
@@ -37,7 +32,7 @@ export interface SimulationOptions {
   samples?: number;
   /** Usage samples each VM keeps as history for history-aware algorithms. Default 10. */
   historyWindow?: number;
-  /** Called now and then with the number of arrivals processed. */
+  /** Called now and then with the number of arrivals handled. */
   onProgress?: (arrived: number, total: number) => void;
 }
 
@@ -49,42 +44,39 @@ export interface SimulationResult {
   successRate: number;
   /** Placed tasks that finished by their deadline / placed tasks; null without deadlines or departures. */
   deadlineCompliance: number | null;
-  /** Time-averaged over the samples (or at the end when there are no departures). */
+  /** Mean over the samples (at the end when there are no departures) of the fleet's mean utilisation. */
   meanUtilisation: number;
+  /** Likewise, of the coefficient of variation of per-VM utilisation. */
   imbalanceCv: number;
+  /** Likewise, of the share of free capacity stranded for the workload's mean task. */
   fragmentation: number;
   /** Mean time placed tasks waited between submission and placement, seconds. */
   meanWaitSeconds: number;
-  /** Reserved over capacity per dimension, fleet-wide, when the last arrival has been handled. */
-  allocatedShareAtEnd: ResourceVector;
+  /** Reserved over capacity per dimension, fleet-wide, once the last task has arrived and been handled. */
+  allocatedShare: ResourceVector;
 }
 
 type SimEvent = { kind: 'completion'; vm: number; task: Task } | { kind: 'expiry'; task: Task };
 
-type SimVm = { -readonly [K in keyof Vm]: Vm[K] };
-
 /**
- * Discrete-event simulation of one workload under one placement function, fast-forwarded: time jumps
- * from event to event (arrivals, completions, deadline expiries) and nothing sleeps. Same workload,
- * same placement function, same result: ties in time are broken by the order events were scheduled.
- *
- * The simulator owns the fleet: it applies each assignment the placement function returns (checking
- * that the task fits, so a faulty algorithm cannot overcommit a VM unnoticed) and releases it when
- * the task finishes. Measured usage equals reservations, as if tasks used what they asked for.
+ * Discrete-event simulation of one workload under one placer, fast-forwarded: time jumps from event
+ * to event (arrivals, completions, deadline expiries) and nothing sleeps. Same workload and same
+ * placer construction give the same result: events at the same instant are handled completions
+ * first, then in the order they were scheduled. Tasks arriving at the same instant form one batch.
  */
 export function simulate(workload: Workload, options: SimulationOptions): SimulationResult {
   const dims = workload.dimensions;
-  const historyWindow = options.historyWindow ?? 10;
-  const vms: SimVm[] = workload.vms.map((vm) => ({
-    ...vm,
-    reserved: zero(dims),
-    usage: zero(dims),
-    history: [],
-    activeTasks: 0,
-  }));
-  const vmIndex = new Map(vms.map((vm, i) => [vm.id, i]));
-  const largest = zero(dims);
-  for (const vm of vms) for (const d of dims) largest[d] = Math.max(largest[d]!, vm.capacity[d] ?? 0);
+  const fleet = new SimulatedFleet(workload.vms, dims, options.historyWindow ?? 10);
+  const { state } = fleet;
+  const largest = new Float64Array(state.width);
+  for (let k = 0; k < state.capacity.length; k++) {
+    const d = k % state.width;
+    largest[d] = Math.max(largest[d]!, state.capacity[k]!);
+  }
+  const probe = meanRequirements(
+    workload.arrivals.map((a) => a.task),
+    dims,
+  );
 
   const arrivals = workload.arrivals;
   const events = new EventQueue<SimEvent>();
@@ -102,52 +94,57 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
     sampleCount === 1 ? last : first + ((last - first) * k) / (sampleCount - 1),
   );
   let nextSample = 0;
-  const sampled = { utilisation: 0, imbalanceCv: 0, fragmentation: 0, count: 0 };
+  const sums = { utilisation: 0, imbalanceCv: 0, fragmentation: 0, count: 0 };
 
-  const takeSample = (): void => {
-    const m = options.metrics(vms, dims);
-    sampled.utilisation += m.utilisation;
-    sampled.imbalanceCv += m.imbalanceCv;
-    sampled.fragmentation += m.fragmentation;
-    sampled.count++;
-    // History-aware algorithms see usage as a monitoring agent would have sampled it.
-    for (const vm of vms) {
-      vm.history = [...vm.history.slice(-(historyWindow - 1)), { ...vm.usage }];
+  const measure = () => {
+    const vms = fleet.toVms();
+    return {
+      utilisation: meanUtilisation(vms, dims),
+      imbalanceCv: loadImbalance(vms, dims),
+      fragmentation: fragmentation(vms, dims, probe),
+    };
+  };
+  const sampleUntil = (time: number): void => {
+    while (nextSample < sampleCount && sampleTimes[nextSample]! < time) {
+      if (options.departures) {
+        const m = measure();
+        sums.utilisation += m.utilisation;
+        sums.imbalanceCv += m.imbalanceCv;
+        sums.fragmentation += m.fragmentation;
+        sums.count++;
+      }
+      fleet.recordUsage();
+      nextSample++;
     }
   };
 
-  const assign = (decision: Decision, now: number): boolean => {
-    if (decision.status !== 'assigned') return false;
-    const i = vmIndex.get(decision.vmId ?? '');
-    if (i === undefined)
-      throw new Error(`the algorithm assigned task ${decision.task.id} to unknown VM ${decision.vmId}`);
-    const vm = vms[i]!;
-    const task = decision.task;
-    for (const d of dims) {
-      const after = vm.reserved[d]! + (task.requirements[d] ?? 0);
-      if (after > (vm.capacity[d] ?? 0)) {
-        throw new Error(`the algorithm overcommitted ${vm.id} in ${d} with task ${task.id}`);
+  /** Books the scheduler's assignments; returns the tasks it did not place. */
+  const book = (decisions: Decision[], now: number): Task[] => {
+    const unplaced: Task[] = [];
+    for (const decision of decisions) {
+      const task = decision.task;
+      if (decision.status !== 'assigned') {
+        unplaced.push(task);
+        continue;
+      }
+      const i = fleet.indexOf(decision.vmId!);
+      fleet.reserved(i);
+      placed++;
+      waitTotalMs += now - arrivedAt.get(task.id)!;
+      if (options.departures) {
+        const finish = now + task.duration * 1000;
+        if (finish <= task.deadline * 1000) onTime++;
+        events.push(finish, { kind: 'completion', vm: i, task });
       }
     }
-    for (const d of dims) vm.reserved[d] = vm.reserved[d]! + (task.requirements[d] ?? 0);
-    vm.usage = { ...vm.reserved };
-    vm.activeTasks++;
-    placed++;
-    waitTotalMs += now - arrivedAt.get(task.id)!;
-    const finish = now + task.duration * 1000;
-    if (options.departures) {
-      if (finish <= task.deadline * 1000) onTime++;
-      events.push(finish, { kind: 'completion', vm: i, task });
-    }
-    return true;
+    return unplaced;
   };
 
-  const fitsAnywhere = (task: Task): boolean => dims.every((d) => (task.requirements[d] ?? 0) <= largest[d]!);
+  const fitsAnywhere = (task: Task): boolean =>
+    dims.every((d, k) => (task.requirements[d] ?? 0) <= largest[k]!);
 
   const handleArrivals = (batch: Task[], now: number): void => {
-    for (const decision of options.place(batch, vms, now)) {
-      if (assign(decision, now)) continue;
-      const task = decision.task;
+    for (const task of book(options.placer.schedule(batch, state, now), now)) {
       if (options.pending === 'wait' && fitsAnywhere(task) && task.deadline * 1000 > now) {
         pending.set(task.id, task);
         events.push(task.deadline * 1000, { kind: 'expiry', task });
@@ -161,47 +158,35 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
    * Only the VM that just freed capacity changed, so only pending tasks that now fit it can have
    * become placeable; they are offered in arrival order, as many as the VM could hold.
    */
-  const retryPending = (vm: SimVm, now: number): void => {
+  const retryPending = (vm: number, now: number): void => {
     if (pending.size === 0) return;
-    const free = zero(dims);
-    for (const d of dims) free[d] = (vm.capacity[d] ?? 0) - vm.reserved[d]!;
+    const free = fleet.free(vm);
     const candidates: Task[] = [];
     for (const task of pending.values()) {
-      if (!dims.every((d) => (task.requirements[d] ?? 0) <= free[d]!)) continue;
-      for (const d of dims) free[d]! -= task.requirements[d] ?? 0;
+      if (!dims.every((d, k) => (task.requirements[d] ?? 0) <= free[k]!)) continue;
+      dims.forEach((d, k) => {
+        free[k]! -= task.requirements[d] ?? 0;
+      });
       candidates.push(task);
     }
     if (candidates.length === 0) return;
-    for (const decision of options.place(candidates, vms, now)) {
-      if (assign(decision, now)) pending.delete(decision.task.id);
-    }
+    const unplaced = new Set(book(options.placer.schedule(candidates, state, now), now));
+    for (const task of candidates) if (!unplaced.has(task)) pending.delete(task.id);
   };
 
-  const sampleUntil = (time: number): void => {
-    while (nextSample < sampleCount && sampleTimes[nextSample]! < time) {
-      takeSample();
-      nextSample++;
-    }
-  };
-
+  let allocatedShare = allocated(state, dims);
   let a = 0;
   const progressEvery = Math.max(1, Math.floor(arrivals.length / 100));
-  while (a < arrivals.length || events.size > 0) {
+  while (a < arrivals.length || pending.size > 0) {
     const nextArrival = arrivals[a]?.at ?? Number.POSITIVE_INFINITY;
     const nextEvent = events.peekTime() ?? Number.POSITIVE_INFINITY;
-    // Once every task has arrived and none is pending, completions change nothing we report.
-    if (a >= arrivals.length && pending.size === 0) break;
-    // Completions and expiries at an instant come before arrivals at that instant.
+    if (nextEvent === Number.POSITIVE_INFINITY && nextArrival === Number.POSITIVE_INFINITY) break;
     if (nextEvent <= nextArrival) {
       sampleUntil(nextEvent);
       const { time, event } = events.pop()!;
       if (event.kind === 'completion') {
-        const vm = vms[event.vm]!;
-        for (const d of dims)
-          vm.reserved[d] = Math.max(0, vm.reserved[d]! - (event.task.requirements[d] ?? 0));
-        vm.usage = { ...vm.reserved };
-        vm.activeTasks--;
-        retryPending(vm, time);
+        fleet.release(event.vm, event.task);
+        retryPending(event.vm, time);
       } else if (pending.delete(event.task.id)) {
         rejected++;
       }
@@ -218,43 +203,43 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
       if (a % progressEvery === 0) options.onProgress?.(a, arrivals.length);
     }
     handleArrivals(batch, nextArrival);
-    // The last samples belong to the moment the last task has been handled, not to the drain after.
-    if (a === arrivals.length) sampleUntil(Number.POSITIVE_INFINITY);
+    // The last samples and the allocated share belong to the moment the last task has been
+    // handled, not to the drain after it.
+    if (a === arrivals.length) {
+      sampleUntil(Number.POSITIVE_INFINITY);
+      allocatedShare = allocated(state, dims);
+    }
   }
   // Whatever is still pending when the simulation ends never ran.
   rejected += pending.size;
-  options.onProgress?.(arrivals.length, arrivals.length);
-
-  const allocatedShareAtEnd = zero(dims);
-  for (const d of dims) {
-    let reserved = 0;
-    let capacity = 0;
-    for (const vm of vms) {
-      reserved += vm.reserved[d]!;
-      capacity += vm.capacity[d] ?? 0;
-    }
-    allocatedShareAtEnd[d] = capacity > 0 ? reserved / capacity : 0;
-  }
 
   // Without departures the interesting state is the final one, at saturation.
-  const final = options.departures ? null : options.metrics(vms, dims);
-  const n = Math.max(sampled.count, 1);
+  const final = options.departures ? null : measure();
+  const n = Math.max(sums.count, 1);
   return {
     tasks: arrivals.length,
     placed,
     rejected,
     successRate: arrivals.length > 0 ? placed / arrivals.length : 0,
     deadlineCompliance: workload.hasDeadlines && options.departures && placed > 0 ? onTime / placed : null,
-    meanUtilisation: final?.utilisation ?? sampled.utilisation / n,
-    imbalanceCv: final?.imbalanceCv ?? sampled.imbalanceCv / n,
-    fragmentation: final?.fragmentation ?? sampled.fragmentation / n,
+    meanUtilisation: final?.utilisation ?? sums.utilisation / n,
+    imbalanceCv: final?.imbalanceCv ?? sums.imbalanceCv / n,
+    fragmentation: final?.fragmentation ?? sums.fragmentation / n,
     meanWaitSeconds: placed > 0 ? waitTotalMs / placed / 1000 : 0,
-    allocatedShareAtEnd,
+    allocatedShare,
   };
 }
 
-function zero(dims: Dimensions): ResourceVector {
-  const v: ResourceVector = {};
-  for (const d of dims) v[d] = 0;
-  return v;
+function allocated(state: FleetState, dims: readonly string[]): ResourceVector {
+  const share: ResourceVector = {};
+  dims.forEach((d, k) => {
+    let reserved = 0;
+    let capacity = 0;
+    for (let i = 0; i < state.size; i++) {
+      reserved += state.reserved[i * state.width + k]!;
+      capacity += state.capacity[i * state.width + k]!;
+    }
+    share[d] = capacity > 0 ? reserved / capacity : 0;
+  });
+  return share;
 }

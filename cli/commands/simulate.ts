@@ -1,0 +1,208 @@
+import cliProgress from 'cli-progress';
+import Table from 'cli-table3';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { parseOrThrow, ValidationError } from '../../lib/errors';
+import { type AlgorithmResult, compareAlgorithms } from '../../lib/simulation/compare';
+import { openbWorkload } from '../../lib/simulation/openb';
+import { syntheticWorkload } from '../../lib/simulation/synthetic';
+import {
+  defaultTraceDir,
+  loadOpenbTrace,
+  OPENB_NODE_FILE,
+  OPENB_POD_FILE,
+} from '../../lib/simulation/trace-files';
+import type { Workload } from '../../lib/simulation/types';
+
+const number = (flag: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, `${flag} needs a value`)
+    .transform(Number)
+    .refine(Number.isFinite, `${flag} must be a number`);
+const integer = (flag: string, min: number, max: number) =>
+  number(flag).pipe(z.number().int(`${flag} must be an integer`).min(min).max(max));
+
+/** The flags as commander hands them over (strings), checked and converted. */
+const flagsSchema = z
+  .object({
+    vms: integer('--vms', 1, 100_000),
+    tasks: integer('--tasks', 1, 10_000_000),
+    load: number('--load').pipe(z.number().positive().max(10)),
+    seed: integer('--seed', 0, 0xffffffff),
+    meanDuration: number('--mean-duration').pipe(z.number().positive().max(86_400)),
+    slackMin: number('--slack-min').pipe(z.number().min(0).max(100)),
+    slackMax: number('--slack-max').pipe(z.number().min(0).max(100)),
+    nodes: z.string().min(1).optional(),
+    pods: z.string().min(1).optional(),
+    trace: z.union([z.literal(true), z.string().min(1)]).optional(),
+    mode: z.enum(['live', 'saturate']),
+    saturateAt: number('--saturate-at').pipe(z.number().positive().max(10)),
+    pending: z.enum(['wait', 'reject']).optional(),
+    algorithm: z.string().min(1),
+    samples: integer('--samples', 1, 100_000),
+    json: z.boolean().optional(),
+  })
+  .refine((f) => (f.nodes === undefined) === (f.pods === undefined), {
+    path: ['pods'],
+    message: '--nodes and --pods go together',
+  })
+  .refine((f) => f.slackMin <= f.slackMax, {
+    path: ['slackMin'],
+    message: '--slack-min must not exceed --slack-max',
+  });
+
+type Flags = z.output<typeof flagsSchema>;
+
+function buildWorkload(flags: Flags): { workload: Workload; trace: boolean } {
+  let files: { nodes: string; pods: string } | null = null;
+  if (flags.nodes !== undefined && flags.pods !== undefined) {
+    files = { nodes: flags.nodes, pods: flags.pods };
+  } else if (flags.trace !== undefined) {
+    const dir = flags.trace === true ? defaultTraceDir() : flags.trace;
+    if (dir === null) {
+      throw new ValidationError([
+        { field: 'trace', message: 'no trace directory given and ../shared/traces not found' },
+      ]);
+    }
+    files = { nodes: `${dir}/${OPENB_NODE_FILE}`, pods: `${dir}/${OPENB_POD_FILE}` };
+  }
+  if (files === null) {
+    const { vms, tasks, load, seed, meanDuration, slackMin, slackMax } = flags;
+    return {
+      workload: syntheticWorkload({ vms, tasks, load, seed, meanDuration, slackMin, slackMax }),
+      trace: false,
+    };
+  }
+  const { nodes, pods } = loadOpenbTrace(files.nodes, files.pods);
+  return {
+    workload: openbWorkload(nodes, pods, { mode: flags.mode, saturateAt: flags.saturateAt }),
+    trace: true,
+  };
+}
+
+const percent = (x: number | null | undefined) =>
+  x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)}%`;
+
+export function resultsTable(results: AlgorithmResult[]): string {
+  const saturation = results.some((r) => r.allocated_share !== undefined);
+  const table = new Table({
+    head: [
+      'algorithm',
+      'tasks',
+      'placed',
+      'rejected',
+      'success',
+      'imbalance CV',
+      'deadlines met',
+      'mean util',
+      'fragmentation',
+      ...(saturation ? ['allocated'] : []),
+    ],
+    style: { head: [] },
+  });
+  for (const r of results) {
+    table.push([
+      r.algorithm,
+      r.tasks,
+      r.placed,
+      r.rejected,
+      percent(r.success_rate),
+      r.imbalance_cv.toFixed(3),
+      percent(r.deadline_compliance),
+      percent(r.mean_utilisation),
+      percent(r.fragmentation),
+      ...(saturation ? [percent(r.allocated_share)] : []),
+    ]);
+  }
+  return table.toString();
+}
+
+export function simulateCommand(): Command {
+  return new Command('simulate')
+    .description(
+      'Offline discrete-event simulation of the scheduler: a synthetic workload (--vms, --tasks, --load) or a replay of the Alibaba OpenB trace (--nodes and --pods, or --trace)',
+    )
+    .option('--vms <n>', 'synthetic: number of VMs', '100')
+    .option('--tasks <n>', 'synthetic: number of tasks', '10000')
+    .option('--load <x>', 'synthetic: offered load as a fraction of fleet capacity', '0.8')
+    .option('--seed <n>', 'seed for the workload and randomised algorithms', '1')
+    .option('--mean-duration <s>', 'synthetic: mean task duration, seconds', '300')
+    .option('--slack-min <x>', 'synthetic: deadline = arrival + duration x (1 + slack), slack from', '0.5')
+    .option('--slack-max <x>', 'synthetic: ... slack up to', '2')
+    .option('--nodes <file>', 'trace: OpenB node list CSV')
+    .option('--pods <file>', 'trace: OpenB pod list CSV')
+    .option(
+      '--trace [dir]',
+      `trace: directory holding ${OPENB_NODE_FILE} and ${OPENB_POD_FILE} (default ../shared/traces)`,
+    )
+    .option('--mode <mode>', 'trace: live (pods leave at deletion_time) or saturate (arrivals only)', 'live')
+    .option(
+      '--saturate-at <x>',
+      'saturate: stop once submitted demand reaches this multiple of capacity',
+      '1',
+    )
+    .option(
+      '--pending <policy>',
+      'unplaceable tasks wait for room until their deadline, or are rejected at once (default: wait for synthetic, reject for traces)',
+    )
+    .option('--algorithm <name>', 'algorithm to simulate, or "all" for a comparison', 'all')
+    .option('--samples <n>', 'instants at which fleet metrics are sampled', '200')
+    .option('--json', 'print one JSON object {"results":[...]}')
+    .action((raw: Record<string, unknown>) => {
+      try {
+        run(raw);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        process.stderr.write(`error: ${error.message}\n`);
+        process.exitCode = 2;
+      }
+    });
+}
+
+function run(raw: Record<string, unknown>): void {
+  const flags = parseOrThrow(flagsSchema, raw, 'invalid simulate options');
+  const { workload, trace } = buildWorkload(flags);
+  const departures = !(trace && flags.mode === 'saturate');
+  const pending = flags.pending ?? (trace ? 'reject' : 'wait');
+
+  const bar =
+    process.stderr.isTTY && !flags.json
+      ? new cliProgress.SingleBar(
+          {
+            format: '{algorithm} [{bar}] {value}/{total} tasks',
+            stream: process.stderr,
+            clearOnComplete: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+  let current = '';
+  const results = compareAlgorithms(workload, {
+    algorithms: [flags.algorithm],
+    pending,
+    departures,
+    seed: flags.seed,
+    samples: flags.samples,
+    onProgress: (algorithm, arrived, total) => {
+      if (bar === null) return;
+      if (algorithm !== current) {
+        if (current !== '') bar.stop();
+        current = algorithm;
+        bar.start(total, 0, { algorithm });
+      }
+      bar.update(arrived, { algorithm });
+    },
+  });
+  bar?.stop();
+
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ results })}\n`);
+    return;
+  }
+  process.stdout.write(
+    `${workload.name}; pending tasks ${pending === 'wait' ? 'wait until their deadline' : 'are rejected'}\n`,
+  );
+  process.stdout.write(`${resultsTable(results)}\n`);
+}
