@@ -10,6 +10,13 @@ export { SchedulingEngine, type SchedulingEngineOptions } from './engine';
 export { AppendRetriesExhausted } from './errors';
 export { withLedgerReservations } from './fleet-merge';
 export {
+  LedgerReader,
+  type LedgerReaderOptions,
+  type LedgerSummary,
+  type TransactionLookup,
+  type VmLedgerStats,
+} from './ledger-reader';
+export {
   blockHeights,
   closingTransaction,
   decisionRecord,

@@ -1,0 +1,219 @@
+import { DigestBuilder, toTimestamp, transactionProof } from '../ledger';
+import type { Block, ChainHead, Digest, Transaction, TransactionProof } from '../ledger/types';
+import { type Clock, systemClock } from '../ports/clock';
+import type { LedgerStore } from '../ports/ledger-store';
+import { utilisation } from '../scheduling';
+
+export interface VmLedgerStats {
+  vm_id: string;
+  /** Decisions that placed a task on this VM. */
+  assignments: number;
+  completed: number;
+  expired: number;
+  /** Assigned tasks not yet completed or expired, as the ledger's reservation holds them. */
+  active_tasks: number;
+  /** completed / (completed + expired): how many of the VM's finished assignments ran to completion; null before any finished. */
+  success_rate: number | null;
+  /** Mean over the VM's dimensions of reserved / capacity, from the ledger's reservation. */
+  utilisation: number;
+}
+
+export interface LedgerSummary {
+  height: number;
+  head_hash: string;
+  transaction_count: number;
+  assignments: number;
+  rejections: number;
+  completed: number;
+  expired: number;
+  /** assignments / (assignments + rejections); null before any decision. */
+  success_rate: number | null;
+  vms: VmLedgerStats[];
+}
+
+export interface TransactionLookup {
+  transaction: Transaction;
+  height: number;
+  index: number;
+  /** Inclusion of the transaction in its block and of the block in `proof.digest`. */
+  proof: TransactionProof;
+}
+
+export interface LedgerReaderOptions {
+  /** Blocks read per store call while catching up. Default 100. */
+  pageSize?: number;
+  clock?: Clock;
+}
+
+interface Counts {
+  assignments: number;
+  completed: number;
+  expired: number;
+}
+
+/**
+ * Read-side views of the ledger for the runtimes (GET /ledger, proofs, digests). It follows the
+ * chain incrementally: each call reads only the blocks committed since the last one, keeping the
+ * counters, the block hashes (for proofs) and an O(log n) digest builder. One reader per process;
+ * it is safe under concurrent calls (catch-ups are serialised).
+ */
+export class LedgerReader {
+  private readonly pageSize: number;
+  private readonly clock: Clock;
+  private readonly blockHashes: string[] = [];
+  private readonly digestBuilder = new DigestBuilder();
+  private readonly perVm = new Map<string, Counts>();
+  private totals = { transactions: 0, assignments: 0, rejections: 0, completed: 0, expired: 0 };
+  private pending: Promise<ChainHead> | null = null;
+
+  constructor(
+    private readonly store: LedgerStore,
+    options: LedgerReaderOptions = {},
+  ) {
+    this.pageSize = options.pageSize ?? 100;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async summary(): Promise<LedgerSummary> {
+    const head = await this.catchUp();
+    const reservations = await this.store.getReservations();
+    const vmIds = new Set([...this.perVm.keys(), ...reservations.map((r) => r.vm_id)]);
+    const byVm = new Map(reservations.map((r) => [r.vm_id, r]));
+    const vms = [...vmIds].sort().map((vmId): VmLedgerStats => {
+      const counts = this.perVm.get(vmId) ?? { assignments: 0, completed: 0, expired: 0 };
+      const r = byVm.get(vmId);
+      const finished = counts.completed + counts.expired;
+      return {
+        vm_id: vmId,
+        ...counts,
+        active_tasks: r?.active_tasks ?? 0,
+        success_rate: finished === 0 ? null : counts.completed / finished,
+        utilisation: r
+          ? utilisation(
+              {
+                id: vmId,
+                capacity: r.capacity,
+                reserved: r.reserved,
+                usage: {},
+                history: [],
+                activeTasks: r.active_tasks,
+                labels: {},
+                state: 'active',
+              },
+              Object.keys(r.capacity),
+            )
+          : 0,
+      };
+    });
+    const t = this.totals;
+    const decided = t.assignments + t.rejections;
+    return {
+      height: head.height,
+      head_hash: head.hash,
+      transaction_count: t.transactions,
+      assignments: t.assignments,
+      rejections: t.rejections,
+      completed: t.completed,
+      expired: t.expired,
+      success_rate: decided === 0 ? null : t.assignments / decided,
+      vms,
+    };
+  }
+
+  /** The digest of the chain as it is now (an auditor keeps it to detect a later rollback). */
+  async digest(): Promise<Digest> {
+    await this.catchUp();
+    return this.digestBuilder.digest(toTimestamp(this.clock.now()));
+  }
+
+  /** A committed transaction, where it is, and its proof against the current digest; null if unknown. */
+  async transaction(transactionId: string): Promise<TransactionLookup | null> {
+    const position = await this.store.findTransaction(transactionId);
+    if (!position) return null;
+    const block = await this.store.getBlock(position.height);
+    const transaction = block?.transactions[position.index];
+    if (!block || transaction?.transaction_id !== transactionId) {
+      throw new Error(
+        `ledger index points ${transactionId} at ${position.height}/${position.index}, which is not it`,
+      );
+    }
+    await this.catchUp();
+    const digest = this.digestBuilder.digest(toTimestamp(this.clock.now()));
+    const proof = transactionProof(
+      block,
+      position.index,
+      this.blockHashes.slice(0, digest.tree_size),
+      digest,
+    );
+    return { transaction, height: position.height, index: position.index, proof };
+  }
+
+  /** Every block from `from` on, ascending, paged from the store (for export and verification). */
+  async *blocks(from = 0): AsyncIterable<Block> {
+    const head = await this.store.readHead();
+    for (let next = from; next <= head.height; ) {
+      const page = await this.store.getBlocks(next, Math.min(this.pageSize, head.height - next + 1));
+      if (page.length === 0) return;
+      yield* page;
+      next = page[page.length - 1]!.height + 1;
+    }
+  }
+
+  private catchUp(): Promise<ChainHead> {
+    // Single flight: concurrent callers share one catch-up instead of applying blocks twice.
+    this.pending ??= this.readNewBlocks().finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  private async readNewBlocks(): Promise<ChainHead> {
+    const head = await this.store.readHead();
+    while (this.blockHashes.length <= head.height) {
+      const page = await this.store.getBlocks(this.blockHashes.length, this.pageSize);
+      if (page.length === 0) break;
+      for (const block of page) this.apply(block);
+    }
+    const last = this.blockHashes.length - 1;
+    return last > head.height ? { height: last, hash: this.blockHashes[last]! } : head;
+  }
+
+  private apply(block: Block): void {
+    const expectedPrevious = this.blockHashes.at(-1);
+    if (
+      block.height !== this.blockHashes.length ||
+      (expectedPrevious && block.previous_hash !== expectedPrevious)
+    ) {
+      throw new Error(`block ${block.height} does not extend the chain this reader has followed`);
+    }
+    this.digestBuilder.append(block);
+    this.blockHashes.push(block.block_hash);
+    for (const tx of block.transactions) {
+      this.totals.transactions++;
+      if (tx.status === 'rejected') {
+        this.totals.rejections++;
+        continue;
+      }
+      const counts = this.vmCounts(tx.vm_id ?? '');
+      if (tx.status === 'assigned') {
+        this.totals.assignments++;
+        counts.assignments++;
+      } else if (tx.status === 'completed') {
+        this.totals.completed++;
+        counts.completed++;
+      } else {
+        this.totals.expired++;
+        counts.expired++;
+      }
+    }
+  }
+
+  private vmCounts(vmId: string): Counts {
+    let counts = this.perVm.get(vmId);
+    if (!counts) {
+      counts = { assignments: 0, completed: 0, expired: 0 };
+      this.perVm.set(vmId, counts);
+    }
+    return counts;
+  }
+}
