@@ -10,7 +10,12 @@ export function themedAxes(formatY: (value: number) => string, ySize = 46): uPlo
     font: '11px Inter, system-ui, sans-serif',
   };
   return [
-    { ...common, space: 70 },
+    // UTC clock time, like the decisions table; uPlot's default adds a date line that wastes height.
+    {
+      ...common,
+      space: 70,
+      values: (_u, splits) => splits.map((t) => new Date(t * 1000).toISOString().slice(11, 19)),
+    },
     { ...common, size: ySize, space: 28, values: (_u, splits) => splits.map(formatY) },
   ];
 }
@@ -24,3 +29,6 @@ export function fitWidth(chart: uPlot, container: HTMLElement, height: number): 
   observer.observe(container);
   return observer;
 }
+
+/** Dots on a once-a-second series are noise; the line is the signal. */
+export const NO_POINTS = { show: false } as const;

@@ -2,7 +2,7 @@ import uPlot from 'uplot';
 import type { FrameScheduler } from '../frame';
 import { SeriesWindow } from '../ring';
 import { THEME, withAlpha } from '../theme';
-import { fitWidth, themedAxes } from './chart-options';
+import { fitWidth, NO_POINTS, themedAxes } from './chart-options';
 
 const HEIGHT = 190;
 const WINDOW = 300;
@@ -44,8 +44,15 @@ export class QueueChart {
         ],
         series: [
           {},
-          { label: 'queue depth', scale: 'depth', stroke: QUEUE, width: 2, fill: withAlpha(QUEUE, 0.12) },
-          { label: 'decisions/s', scale: 'rate', stroke: THROUGHPUT, width: 2 },
+          {
+            label: 'queue depth',
+            scale: 'depth',
+            stroke: QUEUE,
+            width: 2,
+            fill: withAlpha(QUEUE, 0.12),
+            points: NO_POINTS,
+          },
+          { label: 'decisions/s', scale: 'rate', stroke: THROUGHPUT, width: 2, points: NO_POINTS },
         ],
       },
       this.#series.data(),

@@ -6,7 +6,7 @@ import type { FrameScheduler } from '../frame';
 import { SeriesWindow } from '../ring';
 import { dimensionColour, withAlpha } from '../theme';
 import type { FleetVm } from '../wire';
-import { fitWidth, themedAxes } from './chart-options';
+import { fitWidth, NO_POINTS, themedAxes } from './chart-options';
 
 const HEIGHT = 150;
 /** Five minutes at the server's once-a-second fleet events. */
@@ -89,10 +89,16 @@ export class UtilisationCharts {
         axes: themedAxes((v) => `${Math.round(v * 100)}%`, 40),
         series: [
           {},
-          { label: 'reserved mean', stroke: colour, width: 2 },
-          { label: 'reserved min', stroke: withAlpha(colour, 0.35), width: 1 },
-          { label: 'reserved max', stroke: withAlpha(colour, 0.35), width: 1 },
-          { label: 'usage mean', stroke: withAlpha('#ffffff', 0.55), width: 1.25, dash: [4, 4] },
+          { label: 'reserved mean', stroke: colour, width: 2, points: NO_POINTS },
+          { label: 'reserved min', stroke: withAlpha(colour, 0.35), width: 1, points: NO_POINTS },
+          { label: 'reserved max', stroke: withAlpha(colour, 0.35), width: 1, points: NO_POINTS },
+          {
+            label: 'usage mean',
+            stroke: withAlpha('#ffffff', 0.55),
+            width: 1.25,
+            dash: [4, 4],
+            points: NO_POINTS,
+          },
         ],
         bands: [{ series: [3, 2], fill: withAlpha(colour, 0.16) }],
       },

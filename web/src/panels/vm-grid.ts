@@ -18,13 +18,37 @@ interface Layout {
   tileHeight: number;
 }
 
-/** Tiles as large as the width allows, never below MIN_TILE: 500 VMs still fit without scrolling far. */
+/** Height the heat map grows to before tiles shrink instead (more VMs, smaller tiles). */
+const TARGET_HEIGHT = 260;
+
+function layoutFor(
+  width: number,
+  columns: number,
+  count: number,
+  dimensions: number,
+): Layout & { height: number } {
+  // Fractional widths let the tiles fill the row exactly; stripe height follows the capped size.
+  const tile = Math.max(MIN_TILE, (width - (columns - 1) * GAP) / columns);
+  const stripe = Math.max(
+    3,
+    Math.min(12, Math.floor((Math.min(tile, MAX_TILE) * 0.8) / Math.max(1, dimensions))),
+  );
+  const tileHeight = stripe * dimensions + Math.max(0, dimensions - 1);
+  const rows = Math.ceil(count / columns);
+  return { columns, tile, stripe, tileHeight, height: Math.max(0, rows * (tileHeight + GAP) - GAP) };
+}
+
+/**
+ * The largest tiles that fit `count` VMs in `width` pixels without growing past TARGET_HEIGHT; past
+ * that (hundreds of VMs) tiles stay at MIN_TILE and the map grows taller rather than unreadable.
+ */
 export function gridLayout(width: number, count: number, dimensions: number): Layout {
-  const fit = Math.max(1, Math.floor((width + GAP) / (MIN_TILE + GAP)));
-  const columns = Math.max(1, Math.min(count, fit));
-  const tile = Math.max(MIN_TILE, Math.min(MAX_TILE, Math.floor((width - (columns - 1) * GAP) / columns)));
-  const stripe = Math.max(3, Math.min(9, Math.floor((tile * 0.8) / Math.max(1, dimensions))));
-  return { columns, tile, stripe, tileHeight: stripe * dimensions + Math.max(0, dimensions - 1) };
+  const maxColumns = Math.max(1, Math.floor((width + GAP) / (MIN_TILE + GAP)));
+  for (let columns = 1; columns <= Math.min(count, maxColumns); columns++) {
+    const candidate = layoutFor(width, columns, count, dimensions);
+    if (candidate.height <= TARGET_HEIGHT) return candidate;
+  }
+  return layoutFor(width, Math.max(1, Math.min(count, maxColumns)), count, dimensions);
 }
 
 /**
@@ -98,20 +122,23 @@ export class VmGrid {
     ctx.clearRect(0, 0, width, height);
     let draining = 0;
     this.#vms.forEach((vm, i) => {
-      const x = (i % layout.columns) * (layout.tile + GAP);
+      // Whole pixels keep tile edges crisp although the pitch is fractional.
+      const left = (i % layout.columns) * (layout.tile + GAP);
+      const x = Math.round(left);
+      const w = Math.round(left + layout.tile) - x;
       const y = Math.floor(i / layout.columns) * (layout.tileHeight + GAP);
       const source = this.#metric === 'reserved' ? vm.reserved : vm.usage;
       dims.forEach((d, k) => {
         ctx.fillStyle = heatColour(fraction(source[d], vm.capacity[d]));
-        ctx.fillRect(x, y + k * (layout.stripe + 1), layout.tile, layout.stripe);
+        ctx.fillRect(x, y + k * (layout.stripe + 1), w, layout.stripe);
       });
       if (vm.state === 'draining') {
         draining++;
         ctx.fillStyle = 'rgba(10, 14, 24, 0.55)';
-        ctx.fillRect(x, y, layout.tile, layout.tileHeight);
+        ctx.fillRect(x, y, w, layout.tileHeight);
         ctx.strokeStyle = THEME.muted;
         ctx.setLineDash([2, 2]);
-        ctx.strokeRect(x + 0.5, y + 0.5, layout.tile - 1, layout.tileHeight - 1);
+        ctx.strokeRect(x + 0.5, y + 0.5, w - 1, layout.tileHeight - 1);
         ctx.setLineDash([]);
       }
     });
