@@ -1,0 +1,233 @@
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { checkCommitShape, headAfter, netReservationChanges } from '../../engine/commit';
+import type { ChainHead } from '../../ledger/types';
+import type { Commit, ReservationChange } from '../../ports/ledger-store';
+import { CommitTooLargeError } from './errors';
+import { blockToItem, taskToItem } from './items';
+import {
+  CAPACITY_ATTRIBUTE_PREFIX,
+  HEAD_KEY,
+  PARTITION_KEY,
+  RESERVED_ATTRIBUTE_PREFIX,
+  transactionKey,
+  vmKey,
+} from './keys';
+
+/** DynamoDB TransactWriteItems limits (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html). */
+export const MAX_TRANSACTION_ITEMS = 100;
+export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
+export const MAX_ITEM_BYTES = 400 * 1024;
+
+/** What each transaction item guards, so a cancellation reason maps back to a port conflict. */
+export type PlannedItemKind = 'block' | 'head' | 'reservation' | 'task' | 'transaction';
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export interface CommitPlan {
+  items: TransactItem[];
+  kinds: PlannedItemKind[];
+  /** The key of each item, for conflict details. */
+  keys: string[];
+  head: ChainHead;
+}
+
+/**
+ * Items one commit writes: one per block, one per transaction id, one per task change, one per VM
+ * (changes to the same VM are merged) and the head. The engine keeps this <= MAX_TRANSACTION_ITEMS;
+ * e.g. with blocks of 5 and one VM, 30 new tasks cost 6 + 30 + 30 + 1 + 1 = 68 items.
+ */
+export function commitItemCount(commit: Commit): number {
+  const transactions = commit.blocks.reduce((n, b) => n + b.transactions.length, 0);
+  const vms = new Set(commit.reservations.map((r) => r.vm_id)).size;
+  return commit.blocks.length + transactions + commit.tasks.length + vms + 1;
+}
+
+/**
+ * Turns a commit into one all-or-nothing TransactWriteItems request:
+ * - each BLOCK is put only if its height is free,
+ * - HEAD is replaced only if it still holds the expected height and hash (compare-and-set),
+ * - each VM's reservation grows only while every growing dimension stays within capacity,
+ * - each TASK is recorded once ('absent') or moved only from the expected status,
+ * - each TX is put only if the transaction id is new.
+ * Throws MalformedCommitError (lib/engine/commit.ts) or CommitTooLargeError before anything is sent.
+ */
+export function planCommit(tableName: string, expected: ChainHead, commit: Commit): CommitPlan {
+  checkCommitShape(expected, commit);
+  const plan: CommitPlan = { items: [], kinds: [], keys: [], head: expected };
+  const add = (kind: PlannedItemKind, key: string, item: TransactItem) => {
+    plan.items.push(item);
+    plan.kinds.push(kind);
+    plan.keys.push(key);
+  };
+
+  for (const block of commit.blocks) {
+    const item = blockToItem(block);
+    add('block', item[PARTITION_KEY] as string, {
+      Put: {
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+      },
+    });
+    block.transactions.forEach((tx, index) => {
+      const key = transactionKey(tx.transaction_id);
+      add('transaction', key, {
+        Put: {
+          TableName: tableName,
+          Item: { [PARTITION_KEY]: key, height: block.height, index },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        },
+      });
+    });
+  }
+
+  plan.head = headAfter(commit);
+  add('head', HEAD_KEY, {
+    Put: {
+      TableName: tableName,
+      Item: { [PARTITION_KEY]: HEAD_KEY, height: plan.head.height, hash: plan.head.hash },
+      ConditionExpression: '#height = :expectedHeight AND #hash = :expectedHash',
+      ExpressionAttributeNames: { '#height': 'height', '#hash': 'hash' },
+      ExpressionAttributeValues: { ':expectedHeight': expected.height, ':expectedHash': expected.hash },
+    },
+  });
+
+  for (const change of netReservationChanges(commit.reservations)) {
+    add('reservation', vmKey(change.vm_id), reservationUpdate(tableName, change));
+  }
+
+  for (const { record, expect } of commit.tasks) {
+    const item = taskToItem(record);
+    add(
+      'task',
+      item[PARTITION_KEY] as string,
+      expect === 'absent'
+        ? {
+            Put: {
+              TableName: tableName,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+            },
+          }
+        : {
+            Put: {
+              TableName: tableName,
+              Item: item,
+              ConditionExpression: '#status = :expectedStatus',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':expectedStatus': expect.status },
+            },
+          },
+    );
+  }
+
+  checkLimits(plan);
+  return plan;
+}
+
+/**
+ * `reserved_<d> = if_not_exists(reserved_<d>, 0) + delta` creates the VM item on first use. Conditions
+ * cannot do arithmetic, so "reserved + delta <= capacity" is sent as "reserved <= capacity - delta".
+ * Only growing dimensions are guarded: a release must always succeed, even on a VM whose capacity
+ * shrank below what is already reserved on it.
+ */
+function reservationUpdate(tableName: string, change: ReservationChange): TransactItem {
+  const names: Record<string, string> = { '#vm': 'vm_id', '#active': 'active_tasks' };
+  const values: Record<string, unknown> = {
+    ':vm': change.vm_id,
+    ':zero': 0,
+    ':activeDelta': change.active_delta,
+  };
+  const sets = ['#vm = :vm', '#active = if_not_exists(#active, :zero) + :activeDelta'];
+  const conditions: string[] = [];
+  const dimensions = [...new Set([...Object.keys(change.delta), ...Object.keys(change.capacity)])];
+  dimensions.forEach((dimension, i) => {
+    const delta = change.delta[dimension] ?? 0;
+    const capacity = change.capacity[dimension];
+    if (capacity !== undefined) {
+      names[`#c${i}`] = `${CAPACITY_ATTRIBUTE_PREFIX}${dimension}`;
+      values[`:c${i}`] = capacity;
+      sets.push(`#c${i} = :c${i}`);
+    }
+    if (dimension in change.delta) {
+      names[`#r${i}`] = `${RESERVED_ATTRIBUTE_PREFIX}${dimension}`;
+      values[`:d${i}`] = delta;
+      sets.push(`#r${i} = if_not_exists(#r${i}, :zero) + :d${i}`);
+    }
+    if (delta > 0) {
+      values[`:limit${i}`] = capacityLimit(capacity ?? 0) - delta;
+      conditions.push(`(attribute_not_exists(#r${i}) OR #r${i} <= :limit${i})`);
+    }
+  });
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { [PARTITION_KEY]: vmKey(change.vm_id) },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+/**
+ * The same tolerance as the other stores (lib/engine/commit.ts applyReservationChange): requirements
+ * summed in floating point may land a hair above a capacity they exactly fill.
+ */
+function capacityLimit(capacity: number): number {
+  return capacity + RELATIVE_TOLERANCE * Math.max(1, capacity);
+}
+const RELATIVE_TOLERANCE = 1e-9;
+
+/**
+ * A reservation that exceeds capacity on its own can never succeed, whatever is reserved already;
+ * the update's condition only covers VMs that have a reservation item, so this catches a fresh VM.
+ */
+export function exceedsCapacityAlone(changes: readonly ReservationChange[]): string | null {
+  for (const change of netReservationChanges(changes)) {
+    for (const [dimension, delta] of Object.entries(change.delta)) {
+      const capacity = change.capacity[dimension] ?? 0;
+      if (delta > 0 && delta > capacityLimit(capacity)) {
+        return `VM ${change.vm_id}: ${dimension} needs ${delta} of capacity ${capacity}`;
+      }
+    }
+  }
+  return null;
+}
+
+function checkLimits(plan: CommitPlan): void {
+  if (plan.items.length > MAX_TRANSACTION_ITEMS) {
+    throw new CommitTooLargeError(
+      'items',
+      plan.items.length,
+      MAX_TRANSACTION_ITEMS,
+      `${plan.items.length} items; split the batch (see commitItemCount)`,
+    );
+  }
+  let total = 0;
+  plan.items.forEach((item, i) => {
+    // JSON length over-approximates DynamoDB's item size (names + values), which keeps the check safe.
+    const bytes = Buffer.byteLength(JSON.stringify(item));
+    if (bytes > MAX_ITEM_BYTES) {
+      throw new CommitTooLargeError(
+        'item-bytes',
+        bytes,
+        MAX_ITEM_BYTES,
+        `item ${plan.keys[i]} is ${bytes} bytes`,
+      );
+    }
+    total += bytes;
+  });
+  if (total > MAX_TRANSACTION_BYTES) {
+    throw new CommitTooLargeError(
+      'transaction-bytes',
+      total,
+      MAX_TRANSACTION_BYTES,
+      `${total} bytes in total`,
+    );
+  }
+}

@@ -1,0 +1,335 @@
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  paginateQuery,
+  paginateScan,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { applyReservationChange, netReservationChanges } from '../../engine/commit';
+import { genesisBlock } from '../../ledger';
+import type { Block, ChainHead } from '../../ledger/types';
+import type { AppendResult, Commit, LedgerStore, Reservation, TaskRecord } from '../../ports/ledger-store';
+import { type CommitPlan, exceedsCapacityAlone, type PlannedItemKind, planCommit } from './commit-plan';
+import {
+  blockFromItem,
+  blockToItem,
+  headFromItem,
+  reservationFromItem,
+  taskFromItem,
+  transactionLocationFromItem,
+} from './items';
+import {
+  blockKey,
+  HEAD_KEY,
+  LEASE_INDEX_PARTITION_KEY,
+  LEASE_INDEX_SORT_KEY,
+  LEASE_PARTITION,
+  PARTITION_KEY,
+  TASK_PREFIX,
+  taskKey,
+  transactionKey,
+  VM_PREFIX,
+  vmKey,
+} from './keys';
+
+export interface DynamoDbLedgerStoreOptions {
+  /** A client the caller owns (endpoint, region, retries); close() leaves it open. */
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /**
+   * Name of the sparse lease index (keys.ts LEASE_INDEX_*), when the table has it.
+   * @default undefined: listExpiredLeases scans the table
+   */
+  readonly leaseIndexName?: string;
+  /** @default genesisBlock() from lib/ledger */
+  readonly genesis?: Block;
+}
+
+/** BatchGetItem takes at most 100 keys per request. */
+const BATCH_GET_KEYS = 100;
+const BATCH_GET_ATTEMPTS = 8;
+
+/**
+ * The LedgerStore on one DynamoDB table (layout in keys.ts). An append is ONE TransactWriteItems
+ * request (see commit-plan.ts), so blocks, head, reservations and task records change together or not
+ * at all, and the conditional write on HEAD makes concurrent writers serialise on the chain tip.
+ *
+ * Limits: a commit holds at most 100 items and 4 MB (commitItemCount); beyond that append throws
+ * CommitTooLargeError before writing anything. Reads that decide correctness are strongly consistent.
+ */
+export class DynamoDbLedgerStore implements LedgerStore {
+  private readonly documents: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly leaseIndexName: string | undefined;
+  private readonly genesis: Block;
+  private ready: Promise<void> | undefined;
+
+  constructor(options: DynamoDbLedgerStoreOptions) {
+    this.documents = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.tableName = options.tableName;
+    this.leaseIndexName = options.leaseIndexName;
+    this.genesis = options.genesis ?? genesisBlock();
+  }
+
+  async readHead(): Promise<ChainHead> {
+    await this.ensureGenesis();
+    const item = await this.getItem(HEAD_KEY);
+    if (!item) throw new Error(`table ${this.tableName} has no ${HEAD_KEY} item after genesis`);
+    return headFromItem(item);
+  }
+
+  async append(expected: ChainHead, commit: Commit): Promise<AppendResult> {
+    await this.ensureGenesis();
+    const plan = planCommit(this.tableName, expected, commit);
+    const alone = exceedsCapacityAlone(commit.reservations);
+    if (alone) return { ok: false, conflict: 'over-capacity', detail: alone };
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: plan.items,
+          // Makes the SDK's own retries of this request idempotent: a retry after a lost response
+          // returns success instead of failing its own conditions.
+          ClientRequestToken: randomUUID(),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const conflict = conflictFrom(error, plan, expected);
+      if (!conflict.ok && conflict.conflict === 'over-capacity') {
+        return { ...conflict, detail: await this.explainOverCapacity(commit, conflict.detail) };
+      }
+      return conflict;
+    }
+    return { ok: true, head: plan.head };
+  }
+
+  async getBlocks(from: number, limit: number): Promise<Block[]> {
+    if (!Number.isInteger(from) || from < 0) throw new RangeError(`from must be a height >= 0, got ${from}`);
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
+    const head = await this.readHead();
+    const last = Math.min(head.height, from + limit - 1);
+    const keys: string[] = [];
+    for (let h = from; h <= last; h++) keys.push(blockKey(h));
+    const blocks: Block[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_KEYS) {
+      const items = await this.batchGet(keys.slice(i, i + BATCH_GET_KEYS));
+      for (const item of items) blocks.push(blockFromItem(item));
+    }
+    blocks.sort((a, b) => a.height - b.height);
+    return blocks;
+  }
+
+  async getBlock(height: number): Promise<Block | null> {
+    if (!Number.isInteger(height) || height < 0) return null;
+    await this.ensureGenesis();
+    const item = await this.getItem(blockKey(height));
+    return item ? blockFromItem(item) : null;
+  }
+
+  async findTransaction(transactionId: string): Promise<{ height: number; index: number } | null> {
+    const item = await this.getItem(transactionKey(transactionId));
+    return item ? transactionLocationFromItem(item) : null;
+  }
+
+  async getTask(taskId: string): Promise<TaskRecord | null> {
+    const item = await this.getItem(taskKey(taskId));
+    return item ? taskFromItem(item) : null;
+  }
+
+  async listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]> {
+    if (limit <= 0) return [];
+    const found: TaskRecord[] = [];
+    if (this.leaseIndexName) {
+      // Index reads are eventually consistent; the expiry write is conditional on status 'assigned',
+      // so a lease that was closed meanwhile only costs a task-conflict, never a wrong transaction.
+      const pages = paginateQuery(
+        { client: this.documents, pageSize: Math.min(limit, 1000) },
+        {
+          TableName: this.tableName,
+          IndexName: this.leaseIndexName,
+          KeyConditionExpression: '#lpk = :lease AND #expires <= :before',
+          ExpressionAttributeNames: { '#lpk': LEASE_INDEX_PARTITION_KEY, '#expires': LEASE_INDEX_SORT_KEY },
+          ExpressionAttributeValues: { ':lease': LEASE_PARTITION, ':before': before },
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) {
+          found.push(taskFromItem(item));
+          if (found.length >= limit) return found;
+        }
+      }
+      return found;
+    }
+    const pages = paginateScan(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        ConsistentRead: true,
+        FilterExpression: 'begins_with(#pk, :task) AND #status = :assigned AND #expires <= :before',
+        ExpressionAttributeNames: {
+          '#pk': PARTITION_KEY,
+          '#status': 'status',
+          '#expires': 'lease_expires_at',
+        },
+        ExpressionAttributeValues: { ':task': TASK_PREFIX, ':assigned': 'assigned', ':before': before },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) found.push(taskFromItem(item));
+    }
+    // A scan returns items in hash order; the oldest leases go first, as with the index.
+    found.sort(
+      (a, b) =>
+        (a.lease_expires_at ?? 0) - (b.lease_expires_at ?? 0) ||
+        (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : 0),
+    );
+    return found.slice(0, limit);
+  }
+
+  async getReservations(): Promise<Reservation[]> {
+    const reservations: Reservation[] = [];
+    const pages = paginateScan(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        ConsistentRead: true,
+        FilterExpression: 'begins_with(#pk, :vm)',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        ExpressionAttributeValues: { ':vm': VM_PREFIX },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) reservations.push(reservationFromItem(item));
+    }
+    reservations.sort((a, b) => (a.vm_id < b.vm_id ? -1 : a.vm_id > b.vm_id ? 1 : 0));
+    return reservations;
+  }
+
+  async close(): Promise<void> {}
+
+  /**
+   * A failed condition does not say which dimension overflowed; the VM items as they are now do.
+   * They may have moved since, so this only shapes the message, never the outcome.
+   */
+  private async explainOverCapacity(commit: Commit, fallback: string): Promise<string> {
+    const reasons: string[] = [];
+    for (const change of netReservationChanges(commit.reservations)) {
+      const item = await this.getItem(vmKey(change.vm_id));
+      const current = item ? reservationFromItem(item) : undefined;
+      const outcome = applyReservationChange(current, change);
+      if (!outcome.ok) reasons.push(outcome.detail);
+    }
+    return reasons.length > 0 ? reasons.join('; ') : fallback;
+  }
+
+  /**
+   * Writes the genesis block and a head pointing at it, once per table. Both puts are conditional, so
+   * of several stores starting on an empty table exactly one writes and the others see it there.
+   */
+  private ensureGenesis(): Promise<void> {
+    this.ready ??= this.writeGenesis().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async writeGenesis(): Promise<void> {
+    if (await this.getItem(HEAD_KEY)) return;
+    const absent = {
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+    };
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: blockToItem(this.genesis), ...absent } },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  [PARTITION_KEY]: HEAD_KEY,
+                  height: this.genesis.height,
+                  hash: this.genesis.block_hash,
+                },
+                ...absent,
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      // Lost the race to another store: the head must exist now.
+      if (!(await this.getItem(HEAD_KEY))) throw error;
+    }
+  }
+
+  private async getItem(key: string): Promise<Record<string, unknown> | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: key }, ConsistentRead: true }),
+    );
+    return result.Item;
+  }
+
+  private async batchGet(keys: string[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let pending: Record<string, unknown>[] = keys.map((k) => ({ [PARTITION_KEY]: k }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= BATCH_GET_ATTEMPTS) {
+        throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+      }
+      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+      const result = await this.documents.send(
+        new BatchGetCommand({
+          RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+        }),
+      );
+      items.push(...(result.Responses?.[this.tableName] ?? []));
+      pending =
+        (result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    return items;
+  }
+}
+
+/**
+ * Cancellation reasons come in the order of the transaction's items. A failed block or head condition
+ * means another writer took the height; a concurrent transaction on the same items (TransactionConflict)
+ * is reported the same way, since re-reading the head and retrying is the right answer to both.
+ */
+function conflictFrom(
+  error: TransactionCanceledException,
+  plan: CommitPlan,
+  expected: ChainHead,
+): AppendResult {
+  const failed: { kind: PlannedItemKind; key: string; code: string }[] = [];
+  (error.CancellationReasons ?? []).forEach((reason, i) => {
+    const code = reason.Code ?? 'None';
+    if (code !== 'None') failed.push({ kind: plan.kinds[i]!, key: plan.keys[i]!, code });
+  });
+  const describe = (f: { key: string; code: string }) => `${f.key}: ${f.code}`;
+  const unexpected = failed.filter(
+    (f) => f.code !== 'ConditionalCheckFailed' && f.code !== 'TransactionConflict',
+  );
+  if (unexpected.length > 0 || failed.length === 0) throw error;
+
+  const detail = failed.map(describe).join('; ');
+  if (failed.some((f) => f.code === 'TransactionConflict' || f.kind === 'head' || f.kind === 'block')) {
+    const wanted = `head is no longer height ${expected.height} (${expected.hash})`;
+    return { ok: false, conflict: 'head-moved', detail: `${wanted}; ${detail}` };
+  }
+  if (failed.some((f) => f.kind === 'reservation')) return { ok: false, conflict: 'over-capacity', detail };
+  return { ok: false, conflict: 'task-conflict', detail };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

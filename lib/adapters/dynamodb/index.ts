@@ -1,0 +1,10 @@
+export { MalformedCommitError } from '../../engine/commit';
+export {
+  commitItemCount,
+  MAX_ITEM_BYTES,
+  MAX_TRANSACTION_BYTES,
+  MAX_TRANSACTION_ITEMS,
+} from './commit-plan';
+export { DynamoDbLedgerStore, type DynamoDbLedgerStoreOptions } from './dynamodb-ledger-store';
+export { CommitTooLargeError } from './errors';
+export * from './keys';

@@ -1,0 +1,60 @@
+/**
+ * The ledger table's layout: ONE table, partition key `pk` (String), no sort key, on-demand.
+ * Every item kind is told apart by the prefix of its key. The CDK stack creates the table from these
+ * names and scopes IAM with `dynamodb:LeadingKeys` on the prefixes, so they are plain constants.
+ */
+
+/** Partition key attribute name (String). */
+export const PARTITION_KEY = 'pk';
+
+/** The chain head: `{ pk: 'HEAD', height, hash }`. Every append is a compare-and-set on it. */
+export const HEAD_KEY = 'HEAD';
+
+/** `BLOCK#<height zero-padded to 12>`: header fields, block_hash, transactions (JSON text). */
+export const BLOCK_PREFIX = 'BLOCK#';
+/** `TX#<transaction_id>`: `{ height, index }`; written once, so a transaction id exists at most once. */
+export const TRANSACTION_PREFIX = 'TX#';
+/** `TASK#<task_id>`: the TaskRecord of lib/ports/ledger-store.ts. */
+export const TASK_PREFIX = 'TASK#';
+/** `VM#<vm_id>`: `reserved_<dim>` and `capacity_<dim>` per dimension, `active_tasks`. */
+export const VM_PREFIX = 'VM#';
+/** `DIGEST#...`: reserved for published digests. */
+export const DIGEST_PREFIX = 'DIGEST#';
+
+/** Every prefix the scheduler writes, for IAM LeadingKeys conditions (`HEAD` is a whole key). */
+export const WRITER_KEYS = [HEAD_KEY, BLOCK_PREFIX, TRANSACTION_PREFIX, TASK_PREFIX, VM_PREFIX] as const;
+
+/** Heights are zero-padded so that keys sort like numbers in listings and exports. */
+export const HEIGHT_DIGITS = 12;
+
+/**
+ * Optional sparse global secondary index for `listExpiredLeases`. Only task items in status
+ * `assigned` carry LEASE_INDEX_PARTITION_KEY, so the index holds exactly the open leases, sorted by
+ * expiry. Without it the store falls back to a filtered Scan of the table.
+ */
+export const LEASE_INDEX_NAME = 'open-leases';
+/** Partition key of the lease index (String); its single value is LEASE_PARTITION. */
+export const LEASE_INDEX_PARTITION_KEY = 'lease_pk';
+export const LEASE_PARTITION = 'ASSIGNED';
+/** Sort key of the lease index (Number, epoch ms). */
+export const LEASE_INDEX_SORT_KEY = 'lease_expires_at';
+
+/** Attribute-name prefixes of the per-dimension numbers on a VM item. */
+export const RESERVED_ATTRIBUTE_PREFIX = 'reserved_';
+export const CAPACITY_ATTRIBUTE_PREFIX = 'capacity_';
+
+export function blockKey(height: number): string {
+  return `${BLOCK_PREFIX}${String(height).padStart(HEIGHT_DIGITS, '0')}`;
+}
+
+export function transactionKey(transactionId: string): string {
+  return `${TRANSACTION_PREFIX}${transactionId}`;
+}
+
+export function taskKey(taskId: string): string {
+  return `${TASK_PREFIX}${taskId}`;
+}
+
+export function vmKey(vmId: string): string {
+  return `${VM_PREFIX}${vmId}`;
+}

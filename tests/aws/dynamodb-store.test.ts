@@ -1,0 +1,188 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ScanCommand as DocumentScanCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CommitTooLargeError,
+  commitItemCount,
+  DynamoDbLedgerStore,
+  LEASE_INDEX_NAME,
+  MAX_TRANSACTION_ITEMS,
+} from '../../lib/adapters/dynamodb';
+import { planCommit } from '../../lib/adapters/dynamodb/commit-plan';
+import { genesisBlock } from '../../lib/ledger';
+import type { AppendResult } from '../../lib/ports/ledger-store';
+import { CAPACITY, commitFor, decision, ledgerStoreContract } from '../contract/ledger-store.case';
+import { dynamoDbClient } from './helpers/clients';
+import { createLedgerTable } from './helpers/ledger-table';
+
+const client = dynamoDbClient();
+afterAll(() => client.destroy());
+
+ledgerStoreContract(
+  'dynamodb',
+  async () => {
+    const table = await createLedgerTable(client);
+    const store = new DynamoDbLedgerStore({ client, tableName: table.tableName });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await table.drop();
+      },
+    };
+  },
+  { timeout: 120_000 },
+);
+
+describe('DynamoDbLedgerStore on the emulator', () => {
+  async function freshStore(options: { withLeaseIndex?: boolean } = {}) {
+    const table = await createLedgerTable(client, options);
+    const store = new DynamoDbLedgerStore({
+      client,
+      tableName: table.tableName,
+      ...(options.withLeaseIndex ? { leaseIndexName: LEASE_INDEX_NAME } : {}),
+    });
+    return { store, table };
+  }
+
+  async function keysIn(tableName: string): Promise<string[]> {
+    const result = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+    return (result.Items ?? []).map((item) => item.pk!.S!).sort();
+  }
+
+  it('lays items out under the documented keys (the CDK stack and IAM rely on them)', async () => {
+    const { store, table } = await freshStore();
+    const head = await store.readHead();
+    const tx = decision('t-1', 'vm-1', { cpu: 100 });
+    expect(await store.append(head, commitFor(head, [tx]))).toMatchObject({ ok: true });
+
+    expect(await keysIn(table.tableName)).toEqual(
+      [
+        'BLOCK#000000000000',
+        'BLOCK#000000000001',
+        'HEAD',
+        'TASK#t-1',
+        `TX#${tx.transaction_id}`,
+        'VM#vm-1',
+      ].sort(),
+    );
+    const documents = DynamoDBDocumentClient.from(client);
+    const items = (await documents.send(new DocumentScanCommand({ TableName: table.tableName }))).Items!;
+    const vm = items.find((i) => i.pk === 'VM#vm-1');
+    expect(vm).toEqual({
+      pk: 'VM#vm-1',
+      vm_id: 'vm-1',
+      active_tasks: 1,
+      reserved_cpu: 100,
+      capacity_cpu: CAPACITY.cpu,
+      capacity_mem: CAPACITY.mem,
+    });
+    await table.drop();
+  });
+
+  it('writes genesis exactly once when several stores start on an empty table at the same time', async () => {
+    const { table } = await freshStore();
+    const stores = Array.from(
+      { length: 5 },
+      () => new DynamoDbLedgerStore({ client, tableName: table.tableName }),
+    );
+    const heads = await Promise.all(stores.map((s) => s.readHead()));
+    expect(heads).toEqual(heads.map(() => ({ height: 0, hash: genesisBlock().block_hash })));
+    expect(await keysIn(table.tableName)).toEqual(['BLOCK#000000000000', 'HEAD']);
+    await table.drop();
+  });
+
+  it('lets exactly one of two stores (separate clients) win the same height', async () => {
+    const { store, table } = await freshStore();
+    const other = new DynamoDbLedgerStore({ client: dynamoDbClient(), tableName: table.tableName });
+    const head = await store.readHead();
+    const results: AppendResult[] = await Promise.all([
+      store.append(head, commitFor(head, [decision('a', 'vm-1', { cpu: 10 })])),
+      other.append(head, commitFor(head, [decision('b', 'vm-1', { cpu: 10 })])),
+    ]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.find((r) => !r.ok)).toMatchObject({ ok: false, conflict: 'head-moved' });
+    expect((await store.getReservations())[0]).toMatchObject({ reserved: { cpu: 10 }, active_tasks: 1 });
+    await table.drop();
+  });
+
+  it('names the dimension when a fresh VM cannot hold a reservation at all', async () => {
+    const { store, table } = await freshStore();
+    const head = await store.readHead();
+    const result = await store.append(
+      head,
+      commitFor(head, [decision('t', 'vm-new', { cpu: 10, mem: 4096 })]),
+    );
+    expect(result).toMatchObject({ ok: false, conflict: 'over-capacity' });
+    if (!result.ok) expect(result.detail).toMatch(/vm-new.*mem/);
+    expect(await keysIn(table.tableName)).toEqual(['BLOCK#000000000000', 'HEAD']);
+    await table.drop();
+  });
+
+  it(`refuses a commit over ${MAX_TRANSACTION_ITEMS} items before writing anything`, async () => {
+    const { store, table } = await freshStore();
+    const head = await store.readHead();
+    const fits = commitFor(
+      head,
+      Array.from({ length: 30 }, (_, i) => decision(`ok-${i}`, 'vm-1', { cpu: 1 })),
+    );
+    // 30 transactions in blocks of 5: 6 blocks + 30 TX + 30 TASK + 1 VM + HEAD
+    expect(commitItemCount(fits)).toBe(68);
+    expect(planCommit(table.tableName, head, fits).items).toHaveLength(68);
+
+    const tooMany = commitFor(
+      head,
+      Array.from({ length: 45 }, (_, i) => decision(`big-${i}`, 'vm-1', { cpu: 1 })),
+    );
+    expect(commitItemCount(tooMany)).toBe(101);
+    await expect(store.append(head, tooMany)).rejects.toThrow(CommitTooLargeError);
+    await expect(store.append(head, tooMany)).rejects.toThrow(/101 > 100/);
+    expect(await keysIn(table.tableName)).toEqual(['BLOCK#000000000000', 'HEAD']);
+    await table.drop();
+  });
+
+  it('finds expired leases through the sparse lease index when the table has it', async () => {
+    const { store, table } = await freshStore({ withLeaseIndex: true });
+    const head = await store.readHead();
+    const T = 1_800_000_000_000;
+    const commit = commitFor(
+      head,
+      [
+        decision('late', 'vm-1', { cpu: 1 }),
+        decision('early', 'vm-1', { cpu: 1 }),
+        decision('no', null, { cpu: 1 }),
+      ],
+      { leases: { late: T + 200, early: T + 100 } },
+    );
+    expect(await store.append(head, commit)).toMatchObject({ ok: true });
+
+    // The index is eventually consistent on AWS; poll briefly rather than assume.
+    let ids: string[] = [];
+    for (let i = 0; i < 20 && ids.length < 2; i++) {
+      ids = (await store.listExpiredLeases(T + 1000, 10)).map((r) => r.task_id);
+      if (ids.length < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ids).toEqual(['early', 'late']);
+    expect((await store.listExpiredLeases(T + 150, 10)).map((r) => r.task_id)).toEqual(['early']);
+    expect(await store.listExpiredLeases(T + 1000, 1)).toEqual([await store.getTask('early')]);
+    await table.drop();
+  });
+
+  it('fails loudly on a malformed item instead of returning it', async () => {
+    const { store, table } = await freshStore();
+    await store.readHead();
+    const documents = DynamoDBDocumentClient.from(client);
+    await documents.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: { pk: 'BLOCK#000000000001', height: 1, block_hash: 'x' },
+      }),
+    );
+    await expect(store.getBlock(1)).rejects.toThrow(/malformed block item BLOCK#000000000001: .*block_hash/);
+    await table.drop();
+  });
+});
