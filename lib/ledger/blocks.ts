@@ -3,15 +3,13 @@ import { parseOrThrow, ValidationError } from '../errors';
 import { canonicalBytesOfValidated } from './canonical';
 import { sha256Hex, toHex } from './hash';
 import { emptyRoot } from './merkle-hasher';
+import { count, hash64 } from './schema-parts';
 import { timestampSchema } from './time';
 import { transactionSchema, transactionsRoot } from './transactions';
 import type { Block, BlockHeader, ChainHead, Transaction } from './types';
 
 /** Transactions per block unless the caller says otherwise (the original system's block size). */
 export const DEFAULT_MAX_PER_BLOCK = 5;
-
-const hash64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
-const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const blockHeaderSchema = z.strictObject({
   height: count,

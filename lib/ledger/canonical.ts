@@ -1,5 +1,6 @@
 import canonicalize from 'canonicalize';
 import { CanonicalizationError } from './errors';
+import { LONE_SURROGATE } from './schema-parts';
 
 /**
  * RFC 8785 (JSON Canonicalization Scheme) through the `canonicalize` package. The package silently
@@ -8,8 +9,6 @@ import { CanonicalizationError } from './errors';
  */
 
 const encoder = new TextEncoder();
-// With the u flag a well-formed surrogate pair is one code point, so only lone surrogates match.
-const LONE_SURROGATE = /\p{Cs}/u;
 
 function assertCanonicalizable(value: unknown, path: string[], seen: Set<object>): void {
   const at = () => path.join('.');

@@ -5,6 +5,7 @@ import { fromHex, toHex } from './hash';
 import { leafHash } from './merkle-hasher';
 import { consistencyProofFromLeafHashes } from './merkle-proof';
 import { verifyConsistency } from './merkle-verify';
+import { count, hash64 } from './schema-parts';
 import { timestampSchema } from './time';
 import type { Block, Digest } from './types';
 
@@ -13,9 +14,6 @@ import type { Block, Digest } from './types';
  * raw 32-byte block hashes of heights 0..height (leaf i = SHA-256(0x00 || block_hash(i))). A later digest
  * is proven to extend it with a consistency proof over that tree, which is how rollback is detected.
  */
-
-const hash64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
-const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const digestSchema = z
   .strictObject({

@@ -6,17 +6,15 @@ import { fromHex, toHex } from './hash';
 import { leafHash } from './merkle-hasher';
 import { inclusionProofFromLeafHashes } from './merkle-proof';
 import { verifyInclusionOfLeafHash } from './merkle-verify';
+import { count, hash64 } from './schema-parts';
 import { transactionEntry, transactionSchema } from './transactions';
 import type { Block, Digest, TransactionProof } from './types';
-
-const hash64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
-const index = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** A TransactionProof as it arrives from outside (a file, an HTTP response). */
 export const transactionProofSchema = z.strictObject({
   transaction: transactionSchema,
-  height: index,
-  index,
+  height: count,
+  index: count,
   tx_proof: z.array(hash64).max(64),
   block_header: blockHeaderSchema,
   block_proof: z.array(hash64).max(64),

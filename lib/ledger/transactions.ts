@@ -4,6 +4,7 @@ import { canonicalBytesOfValidated } from './canonical';
 import { CompactRange } from './compact-range';
 import { sha256Hex, toHex } from './hash';
 import { leafHash } from './merkle-hasher';
+import { unicodeString } from './schema-parts';
 import { timestampSchema } from './time';
 import type { Transaction } from './types';
 
@@ -35,7 +36,7 @@ export function transactionId(taskId: string, phase: TransactionPhase): string {
 }
 
 const finite = z.number().finite();
-const resourceVectorSchema = z.record(z.string(), finite);
+const resourceVectorSchema = z.record(unicodeString, finite);
 const vmSnapshotSchema = z.strictObject({
   reserved: resourceVectorSchema,
   usage: resourceVectorSchema,
@@ -47,11 +48,11 @@ export const transactionSchema = z.strictObject({
   transaction_id: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits'),
   timestamp: timestampSchema,
   task_id: taskIdSchema,
-  vm_id: z.string().min(1).max(256).nullable(),
+  vm_id: unicodeString.min(1).max(256).nullable(),
   status: z.enum(['assigned', 'rejected', 'completed', 'expired']),
-  algorithm: z.string().min(1).max(128),
+  algorithm: unicodeString.min(1).max(128),
   score: finite.nullable(),
-  reason: z.string().max(4096),
+  reason: unicodeString.max(4096),
   task_requirements: resourceVectorSchema,
   vm_state_before: vmSnapshotSchema.nullable(),
   vm_state_after: vmSnapshotSchema.nullable(),
