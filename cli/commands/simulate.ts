@@ -147,7 +147,7 @@ export function simulateCommand(): Command {
       '--pending <policy>',
       'unplaceable tasks wait for room until their deadline, or are rejected at once (default: wait for synthetic, reject for traces)',
     )
-    .option('--algorithm <name>', 'algorithm to simulate, or "all" for a comparison', 'all')
+    .option('--algorithm <name>', 'algorithm to simulate, a comma-separated list, or "all"', 'all')
     .option('--samples <n>', 'instants at which fleet metrics are sampled', '200')
     .option('--json', 'print one JSON object {"results":[...]}')
     .action((raw: Record<string, unknown>) => {
@@ -180,7 +180,7 @@ function run(raw: Record<string, unknown>): void {
       : null;
   let current = '';
   const results = compareAlgorithms(workload, {
-    algorithms: [flags.algorithm],
+    algorithms: flags.algorithm.split(',').map((name) => name.trim()),
     pending,
     departures,
     seed: flags.seed,

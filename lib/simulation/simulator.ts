@@ -28,7 +28,10 @@ export interface SimulationOptions {
   pending: PendingPolicy;
   /** False: tasks never finish (saturation experiments). */
   departures: boolean;
-  /** Fleet metrics are sampled at this many evenly spaced instants over the arrival window. Default 200. */
+  /**
+   * Fleet metrics are sampled this many times, after evenly spaced numbers of arrivals (so they
+   * describe the fleet as arriving tasks find it, however bursty the arrivals). Default 200.
+   */
   samples?: number;
   /** Usage samples each VM keeps as history for history-aware algorithms. Default 10. */
   historyWindow?: number;
@@ -87,11 +90,10 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
   let onTime = 0;
   let waitTotalMs = 0;
 
-  const sampleCount = Math.max(1, options.samples ?? 200);
-  const first = arrivals[0]?.at ?? 0;
-  const last = arrivals[arrivals.length - 1]?.at ?? 0;
-  const sampleTimes = Array.from({ length: sampleCount }, (_, k) =>
-    sampleCount === 1 ? last : first + ((last - first) * k) / (sampleCount - 1),
+  const sampleCount = Math.max(1, Math.min(options.samples ?? 200, arrivals.length));
+  /** Arrival counts after which the fleet is sampled: evenly spaced, the last one included. */
+  const sampleAfter = Array.from({ length: sampleCount }, (_, k) =>
+    sampleCount === 1 ? arrivals.length : Math.round(1 + ((arrivals.length - 1) * k) / (sampleCount - 1)),
   );
   let nextSample = 0;
   const sums = { utilisation: 0, imbalanceCv: 0, fragmentation: 0, count: 0 };
@@ -104,8 +106,8 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
       fragmentation: fragmentation(vms, dims, probe),
     };
   };
-  const sampleUntil = (time: number): void => {
-    while (nextSample < sampleCount && sampleTimes[nextSample]! < time) {
+  const sampleUpTo = (arrived: number): void => {
+    while (nextSample < sampleCount && sampleAfter[nextSample]! <= arrived) {
       if (options.departures) {
         const m = measure();
         sums.utilisation += m.utilisation;
@@ -182,7 +184,6 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
     const nextEvent = events.peekTime() ?? Number.POSITIVE_INFINITY;
     if (nextEvent === Number.POSITIVE_INFINITY && nextArrival === Number.POSITIVE_INFINITY) break;
     if (nextEvent <= nextArrival) {
-      sampleUntil(nextEvent);
       const { time, event } = events.pop()!;
       if (event.kind === 'completion') {
         fleet.release(event.vm, event.task);
@@ -192,7 +193,6 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
       }
       continue;
     }
-    sampleUntil(nextArrival);
     const batch: Task[] = [];
     while (a < arrivals.length && arrivals[a]!.at === nextArrival) {
       const { task } = arrivals[a]!;
@@ -203,12 +203,9 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
       if (a % progressEvery === 0) options.onProgress?.(a, arrivals.length);
     }
     handleArrivals(batch, nextArrival);
-    // The last samples and the allocated share belong to the moment the last task has been
-    // handled, not to the drain after it.
-    if (a === arrivals.length) {
-      sampleUntil(Number.POSITIVE_INFINITY);
-      allocatedShare = allocated(state, dims);
-    }
+    sampleUpTo(a);
+    // The allocated share belongs to the moment the last task has been handled, not to the drain after.
+    if (a === arrivals.length) allocatedShare = allocated(state, dims);
   }
   // Whatever is still pending when the simulation ends never ran.
   rejected += pending.size;

@@ -145,8 +145,10 @@ describe('simulate', () => {
     expect(r.meanUtilisation).toBeLessThanOrEqual(1);
   });
 
-  it('samples fleet metrics over the arrival window only', () => {
-    // Two tasks of 500: the first runs from 0 to 300 s, the second arrives at 200 s.
+  it('samples fleet metrics as arrivals find them, not during the drain after the last one', () => {
+    // Two tasks of 500 on one VM of 1000: the first runs from 0 to 300 s, the second arrives at
+    // 200 s. Sampled after 1 arrival (utilisation 0.5) and after 2 (1.0); the idle drain after
+    // 300 s is not sampled.
     const w = workload(
       [vm('a', 1000)],
       [
@@ -155,8 +157,24 @@ describe('simulate', () => {
       ],
     );
     const r = simulate(w, { placer: bestFit(), pending: 'reject', departures: true, samples: 5 });
-    // Samples at 0, 50, 100, 150 s see utilisation 0.5 (after the first arrival); the one at 200 s
-    // sees 1.0 (after the second), not the drain that follows.
-    expect(r.meanUtilisation).toBeCloseTo((0.5 * 4 + 1) / 5, 12);
+    expect(r.meanUtilisation).toBeCloseTo((0.5 + 1) / 2, 12);
+  });
+
+  it('spreads samples over the arrivals', () => {
+    // Four tasks of 250, each running 1000 s: after k arrivals the VM holds k x 250. Samples after arrivals 1, 2, 3 and 4 see 0.25, 0.5, 0.75 and 1.
+    const w = workload(
+      [vm('a', 1000)],
+      [
+        [0, 250, 1000, 0],
+        [1, 250, 1000, 0],
+        [2, 250, 1000, 0],
+        [3, 250, 1000, 0],
+      ],
+    );
+    const r = simulate(w, { placer: bestFit(), pending: 'reject', departures: true, samples: 4 });
+    expect(r.meanUtilisation).toBeCloseTo((0.25 + 0.5 + 0.75 + 1) / 4, 12);
+    // Two samples: after the first and the last arrival.
+    const two = simulate(w, { placer: bestFit(), pending: 'reject', departures: true, samples: 2 });
+    expect(two.meanUtilisation).toBeCloseTo((0.25 + 1) / 2, 12);
   });
 });
