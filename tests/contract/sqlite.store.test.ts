@@ -220,6 +220,77 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
   });
 });
 
+/**
+ * The local runtime's loop in a separate process: receive a batch, decide and commit it, then ack.
+ * Prints a dot per committed batch.
+ */
+function schedulerLoopScript(path: string): string {
+  const here = process.cwd();
+  return `
+    import { SqliteLedgerStore } from '${here}/lib/adapters/sqlite/sqlite-ledger-store.ts';
+    import { SqliteTaskQueue } from '${here}/lib/adapters/sqlite/sqlite-task-queue.ts';
+    import { SchedulingEngine } from '${here}/lib/engine/engine.ts';
+    import { systemClock } from '${here}/lib/ports/clock.ts';
+    const store = new SqliteLedgerStore(${JSON.stringify(path)});
+    const queue = new SqliteTaskQueue(store.db, { visibilityTimeoutMs: 60000 });
+    const vm = (id) => ({ id, capacity: { cpu: 1e6, mem: 1e6 }, reserved: { cpu: 0, mem: 0 }, usage: { cpu: 0, mem: 0 },
+      history: [], activeTasks: 0, labels: {}, state: 'active' });
+    const fleet = { listVms: async () => [vm('vm-1'), vm('vm-2')] };
+    const engine = new SchedulingEngine({ store, fleet, clock: systemClock, algorithm: 'round-robin', dimensions: ['cpu', 'mem'] });
+    await queue.releaseInFlight();
+    for (;;) {
+      const batch = await queue.receive(7);
+      if (batch.length === 0) break;
+      await engine.schedule(batch.map((b) => b.task));
+      await queue.ack(batch.map((b) => b.receipt));
+      process.stdout.write('.');
+    }
+  `;
+}
+
+describe('SqliteTaskQueue with the engine across kill -9', { timeout: 60_000 }, () => {
+  it('leaves every accepted task either recorded or still queued, and draining records each exactly once', async () => {
+    const path = join(dir, 'ledger.db');
+    const setupStore = new SqliteLedgerStore(path);
+    const ids = Array.from({ length: 400 }, (_, i) => `q-${i}`);
+    expect(await new SqliteTaskQueue(setupStore.db).enqueue(ids.map(task))).toEqual(ids);
+    await setupStore.close();
+
+    const run = runScript(schedulerLoopScript(path));
+    await new Promise<void>((resolve) => {
+      run.child.stdout.on('data', () => {
+        if (run.output().length >= 5) resolve();
+      });
+    });
+    run.child.kill('SIGKILL');
+    await run.exited;
+
+    const store = new SqliteLedgerStore(path);
+    const queue = new SqliteTaskQueue(store.db, { visibilityTimeoutMs: 0 });
+    const queued = new Set(
+      (store.db.prepare('SELECT task_id FROM queue').all() as { task_id: string }[]).map((r) => r.task_id),
+    );
+    const recorded = new Set<string>();
+    for (const id of ids) if (await store.getTask(id)) recorded.add(id);
+    expect(recorded.size).toBeGreaterThan(0);
+    expect(queued.size).toBeGreaterThan(0);
+    expect(ids.filter((id) => !recorded.has(id) && !queued.has(id))).toEqual([]);
+    expect(await queue.depth()).toBe(queued.size);
+    await store.close();
+
+    // A restarted loop drains the rest; redelivered tasks that were already recorded are duplicates.
+    const drain = runScript(schedulerLoopScript(path));
+    expect(await drain.exited).toMatchObject({ code: 0 });
+    const after = new SqliteLedgerStore(path);
+    const chain = await readChain(after);
+    const taskIds = chain.flatMap((b) => b.transactions.map((t) => t.task_id));
+    expect(taskIds.sort()).toEqual([...ids].sort());
+    expect(await verifyChain(chain)).toMatchObject({ valid: true, transactions_checked: ids.length });
+    expect(await new SqliteTaskQueue(after.db).depth()).toBe(0);
+    await after.close();
+  });
+});
+
 function task(id: string): Task {
   return {
     id,
@@ -277,6 +348,17 @@ describe('SqliteTaskQueue', () => {
     // The first delivery's receipt is stale: acking it must not remove the redelivered task.
     await queue.ack([first!.receipt]);
     expect(await queue.depth()).toBe(2);
+  });
+
+  it('releases every in-flight task at once for a restarting sole consumer', async () => {
+    await queue.enqueue([task('a'), task('b'), task('c')]);
+    await queue.receive(2);
+    expect(await queue.releaseInFlight()).toBe(2);
+    expect((await queue.receive(10)).map((r) => [r.task.id, r.attempts])).toEqual([
+      ['c', 1],
+      ['a', 2],
+      ['b', 2],
+    ]);
   });
 
   it('removes acked tasks and makes released ones visible at once', async () => {

@@ -68,6 +68,7 @@ export class SqliteTaskQueue implements TaskQueue {
       ack: db.prepare('DELETE FROM queue WHERE seq = ? AND receipt = ?'),
       release: db.prepare('UPDATE queue SET visible_at = ?, receipt = NULL WHERE seq = ? AND receipt = ?'),
       depth: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM queue'),
+      releaseAll: db.prepare('UPDATE queue SET visible_at = ?, receipt = NULL WHERE receipt IS NOT NULL'),
     };
     this.enqueueAll = db.transaction((tasks: Task[], now: number) => {
       const accepted: string[] = [];
@@ -116,6 +117,15 @@ export class SqliteTaskQueue implements TaskQueue {
 
   async release(receipts: string[]): Promise<void> {
     if (receipts.length > 0) this.releaseAll.immediate(receipts, this.clock.now());
+  }
+
+  /**
+   * Makes every received-but-unacked task visible now. For a runtime starting up as the queue's only
+   * consumer: whatever a previous process (killed mid-batch) held would otherwise wait out its
+   * visibility timeout. Returns how many were released.
+   */
+  async releaseInFlight(): Promise<number> {
+    return this.statements.releaseAll.run(this.clock.now()).changes;
   }
 
   async depth(): Promise<number> {
