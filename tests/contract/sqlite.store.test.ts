@@ -355,9 +355,9 @@ describe('SqliteTaskQueue', () => {
     await queue.receive(2);
     expect(await queue.releaseInFlight()).toBe(2);
     expect((await queue.receive(10)).map((r) => [r.task.id, r.attempts])).toEqual([
-      ['c', 1],
       ['a', 2],
       ['b', 2],
+      ['c', 1],
     ]);
   });
 
