@@ -120,45 +120,44 @@ export function resultsTable(results: AlgorithmResult[]): string {
 }
 
 export function simulateCommand(): Command {
-  return new Command('simulate')
-    .description(
-      'Offline discrete-event simulation of the scheduler: a synthetic workload (--vms, --tasks, --load) or a replay of the Alibaba OpenB trace (--nodes and --pods, or --trace)',
-    )
-    .option('--vms <n>', 'synthetic: number of VMs', '100')
-    .option('--tasks <n>', 'synthetic: number of tasks', '10000')
-    .option('--load <x>', 'synthetic: offered load as a fraction of fleet capacity', '0.8')
-    .option('--seed <n>', 'seed for the workload and randomised algorithms', '1')
-    .option('--mean-duration <s>', 'synthetic: mean task duration, seconds', '300')
-    .option('--slack-min <x>', 'synthetic: deadline = arrival + duration x (1 + slack), slack from', '0.5')
-    .option('--slack-max <x>', 'synthetic: ... slack up to', '2')
-    .option('--nodes <file>', 'trace: OpenB node list CSV')
-    .option('--pods <file>', 'trace: OpenB pod list CSV')
-    .option(
-      '--trace [dir]',
-      `trace: directory holding ${OPENB_NODE_FILE} and ${OPENB_POD_FILE} (default ../shared/traces)`,
-    )
-    .option('--mode <mode>', 'trace: live (pods leave at deletion_time) or saturate (arrivals only)', 'live')
-    .option(
-      '--saturate-at <x>',
-      'saturate: stop once submitted demand reaches this multiple of capacity',
-      '1',
-    )
-    .option(
-      '--pending <policy>',
-      'unplaceable tasks wait for room until their deadline, or are rejected at once (default: wait for synthetic, reject for traces)',
-    )
-    .option('--algorithm <name>', 'algorithm to simulate, a comma-separated list, or "all"', 'all')
-    .option('--samples <n>', 'instants at which fleet metrics are sampled', '200')
-    .option('--json', 'print one JSON object {"results":[...]}')
-    .action((raw: Record<string, unknown>) => {
-      try {
-        run(raw);
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        process.stderr.write(`error: ${error.message}\n`);
-        process.exitCode = 2;
-      }
-    });
+  return (
+    new Command('simulate')
+      .description(
+        'Offline discrete-event simulation of the scheduler: a synthetic workload (--vms, --tasks, --load) or a replay of the Alibaba OpenB trace (--nodes and --pods, or --trace)',
+      )
+      .option('--vms <n>', 'synthetic: number of VMs', '100')
+      .option('--tasks <n>', 'synthetic: number of tasks', '10000')
+      .option('--load <x>', 'synthetic: offered load as a fraction of fleet capacity', '0.8')
+      .option('--seed <n>', 'seed for the workload and randomised algorithms', '1')
+      .option('--mean-duration <s>', 'synthetic: mean task duration, seconds', '300')
+      .option('--slack-min <x>', 'synthetic: deadline = arrival + duration x (1 + slack), slack from', '0.5')
+      .option('--slack-max <x>', 'synthetic: ... slack up to', '2')
+      .option('--nodes <file>', 'trace: OpenB node list CSV')
+      .option('--pods <file>', 'trace: OpenB pod list CSV')
+      .option(
+        '--trace [dir]',
+        `trace: directory holding ${OPENB_NODE_FILE} and ${OPENB_POD_FILE} (default ../shared/traces)`,
+      )
+      .option(
+        '--mode <mode>',
+        'trace: live (pods leave at deletion_time) or saturate (arrivals only)',
+        'live',
+      )
+      .option(
+        '--saturate-at <x>',
+        'saturate: stop once submitted demand reaches this multiple of capacity',
+        '1',
+      )
+      .option(
+        '--pending <policy>',
+        'unplaceable tasks wait for room until their deadline, or are rejected at once (default: wait for synthetic, reject for traces)',
+      )
+      .option('--algorithm <name>', 'algorithm to simulate, a comma-separated list, or "all"', 'all')
+      .option('--samples <n>', 'instants at which fleet metrics are sampled', '200')
+      .option('--json', 'print one JSON object {"results":[...]}')
+      // A ValidationError propagates to cli/main.ts, which prints it and exits with the usage code.
+      .action((raw: Record<string, unknown>) => run(raw))
+  );
 }
 
 function run(raw: Record<string, unknown>): void {
