@@ -189,9 +189,19 @@ export class SchedulingEngine implements Engine {
     return { ...done, attempts };
   }
 
+  /** Closes tasks in chunks of maxTasksPerCommit, each chunk one all-or-nothing commit. */
   private async close(taskIds: string[], status: CloseStatus): Promise<CloseOutcome[]> {
     const unique = [...new Set(taskIds)];
-    const { done: byId } = await this.withRetries<Map<string, CloseOutcome>>(async () => {
+    const byId = new Map<string, CloseOutcome>();
+    for (let start = 0; start < unique.length; start += this.maxTasksPerCommit) {
+      const chunk = await this.closeChunk(unique.slice(start, start + this.maxTasksPerCommit), status);
+      for (const [id, outcome] of chunk) byId.set(id, outcome);
+    }
+    return taskIds.map((id) => byId.get(id)!);
+  }
+
+  private async closeChunk(unique: string[], status: CloseStatus): Promise<Map<string, CloseOutcome>> {
+    const { done } = await this.withRetries<Map<string, CloseOutcome>>(async () => {
       const head = await this.store.readHead();
       const records = await Promise.all(unique.map((id) => this.store.getTask(id)));
       const outcomes = new Map<string, CloseOutcome>();
@@ -240,7 +250,7 @@ export class SchedulingEngine implements Engine {
       });
       return { done: outcomes };
     });
-    return taskIds.map((id) => byId.get(id)!);
+    return done;
   }
 
   /**

@@ -305,6 +305,34 @@ describe('SchedulingEngine.complete and expireLeases', () => {
     expect(await store.getReservations()).toMatchObject([{ reserved: { cpu: 100 }, active_tasks: 1 }]);
   });
 
+  it('closes many tasks in chunks of maxTasksPerCommit, reporting each outcome in input order', async () => {
+    const { store, engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })], { maxTasksPerCommit: 2 });
+    await engine.schedule([1, 2, 3, 4, 5].map((i) => task(`t-${i}`, { cpu: 10 })));
+    await engine.complete('t-2');
+    const appends: number[] = [];
+    const append = store.append.bind(store);
+    store.append = async (expected, commit) => {
+      appends.push(commit.tasks.length);
+      return append(expected, commit);
+    };
+
+    const outcomes = await engine.completeMany(['t-1', 't-2', 'nope', 't-3', 't-4', 't-1', 't-5']);
+
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'closed',
+      'already-final',
+      'unknown',
+      'closed',
+      'closed',
+      'closed',
+      'closed',
+    ]);
+    expect(outcomes[5]).toEqual(outcomes[0]);
+    // Chunks of distinct ids: [t-1, t-2], [nope, t-3], [t-4, t-5]; t-2 and nope need no write.
+    expect(appends).toEqual([1, 1, 2]);
+    expect(await store.getReservations()).toMatchObject([{ reserved: { cpu: 0 }, active_tasks: 0 }]);
+  });
+
   it('lets exactly one of a racing completion and expiry close the task', async () => {
     const { store, fleet, clock, engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })], {
       leaseGraceSeconds: 0,
