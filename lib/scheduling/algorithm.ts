@@ -69,20 +69,77 @@ export function prepareRequest(task: Task, fleet: FleetState): PlacementRequest 
 /** The shared filter: active, labels satisfy every constraint, fits in every dimension. */
 export function isFeasible(fleet: FleetState, vmIndex: number, request: PlacementRequest): boolean {
   if (fleet.state[vmIndex] !== VM_ACTIVE) return false;
-  const constraints = request.constraints;
-  if (constraints.length > 0) {
-    const labels = fleet.labels[vmIndex]!;
-    for (let c = 0; c < constraints.length; c++) {
-      const [key, value] = constraints[c]!;
-      if (labels[key] !== value) return false;
-    }
-  }
+  if (request.constraints.length > 0 && !matchesConstraints(fleet, vmIndex, request)) return false;
   return fleet.fitsDemand(vmIndex, request.demand);
+}
+
+/**
+ * The shared filter over the whole fleet: writes the indices of the feasible VMs, ascending, to
+ * `fleet.candidates` and returns how many there are. Same predicate as `isFeasible`, written out
+ * over local arrays because it is the hot loop of every decision.
+ */
+export function collectFeasible(fleet: FleetState, request: PlacementRequest): number {
+  const count = fleet.width === 4 ? fitting4(fleet, request.demand) : fitting(fleet, request.demand);
+  return request.constraints.length > 0 ? keepMatching(fleet, request, count) : count;
+}
+
+/** Active VMs where the demand fits, into fleet.candidates. The generic form: any number of dimensions. */
+function fitting(fleet: FleetState, demand: Float64Array): number {
+  const { size, width, state, reserved, capacity, candidates } = fleet;
+  let count = 0;
+  vms: for (let i = 0, base = 0; i < size; i++, base += width) {
+    if (state[i] !== VM_ACTIVE) continue;
+    for (let d = 0; d < width; d++) if (reserved[base + d]! + demand[d]! > capacity[base + d]!) continue vms;
+    candidates[count++] = i;
+  }
+  return count;
+}
+
+/**
+ * `fitting` unrolled for four dimensions (the default cpu, mem, io, bw): with the demand in locals
+ * the scan runs about three times faster than the inner loop, measured on Node 20.
+ */
+function fitting4(fleet: FleetState, demand: Float64Array): number {
+  const { size, state, reserved: r, capacity: c, candidates } = fleet;
+  const d0 = demand[0]!;
+  const d1 = demand[1]!;
+  const d2 = demand[2]!;
+  const d3 = demand[3]!;
+  let count = 0;
+  for (let i = 0, b = 0; i < size; i++, b += 4) {
+    if (state[i] !== VM_ACTIVE) continue;
+    if (
+      r[b]! + d0 > c[b]! ||
+      r[b + 1]! + d1 > c[b + 1]! ||
+      r[b + 2]! + d2 > c[b + 2]! ||
+      r[b + 3]! + d3 > c[b + 3]!
+    ) {
+      continue;
+    }
+    candidates[count++] = i;
+  }
+  return count;
+}
+
+/** Compacts fleet.candidates[0..count) to the VMs whose labels satisfy the constraints. */
+function keepMatching(fleet: FleetState, request: PlacementRequest, count: number): number {
+  const candidates = fleet.candidates;
+  let kept = 0;
+  for (let k = 0; k < count; k++) {
+    const i = candidates[k]!;
+    if (matchesConstraints(fleet, i, request)) candidates[kept++] = i;
+  }
+  return kept;
 }
 
 function matchesConstraints(fleet: FleetState, vmIndex: number, request: PlacementRequest): boolean {
   const labels = fleet.labels[vmIndex]!;
-  return request.constraints.every(([key, value]) => labels[key] === value);
+  const constraints = request.constraints;
+  for (let c = 0; c < constraints.length; c++) {
+    const [key, value] = constraints[c]!;
+    if (labels[key] !== value) return false;
+  }
+  return true;
 }
 
 /**

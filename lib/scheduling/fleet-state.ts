@@ -43,11 +43,28 @@ export class FleetState {
     readonly activeTasks: Int32Array,
     /** VM_ACTIVE or VM_DRAINING. */
     readonly state: Uint8Array,
+    /** Per VM, mean over provided dimensions of reserved / capacity; kept up to date by `reserve`. */
+    readonly reservedLoad: Float64Array,
+    /** Per VM, sum over dimensions of capacity / maxCapacity: the VM's size on the fleet's common scale. */
+    readonly capacityScaled: Float64Array,
+    /** Per VM, sum over dimensions of reserved / maxCapacity; kept up to date by `reserve`. */
+    readonly reservedScaled: Float64Array,
+    /** Per VM, mean over provided dimensions of usage / capacity. */
+    readonly usageLoad: Float64Array,
+    /** Per VM, mean over provided dimensions of historyMean / capacity. */
+    readonly historyLoad: Float64Array,
     private readonly source: readonly Vm[],
   ) {
     this.size = ids.length;
     this.width = dimensions.length;
+    this.candidates = new Int32Array(this.size);
   }
+
+  /**
+   * Scratch for the indices of the VMs that pass the filter for the decision in progress
+   * (algorithm.ts: collectFeasible), allocated once so that a decision allocates nothing per VM.
+   */
+  readonly candidates: Int32Array;
 
   /**
    * Lays out `vms` on `dimensions`. A dimension a VM leaves out counts as 0. Throws a ValidationError
@@ -98,29 +115,40 @@ export class FleetState {
       for (let d = 0; d < w; d++) {
         const dim = dimensions[d]!;
         const k = i * w + d;
-        const cap = amount(vm.capacity, dim, `fleet.${i}.capacity.${dim}`, issues);
+        const cap = amount(vm.capacity, dim);
+        if (Number.isNaN(cap)) issues.push(bad(`fleet.${i}.capacity.${dim}`));
         capacity[k] = cap;
         if (cap > 0) {
           inverseCapacity[k] = 1 / cap;
           provided++;
         }
         if (cap > maxCapacity[d]!) maxCapacity[d] = cap;
-        reserved[k] = amount(vm.reserved, dim, `fleet.${i}.reserved.${dim}`, issues);
-        usage[k] = amount(vm.usage, dim, `fleet.${i}.usage.${dim}`, issues);
+        reserved[k] = amount(vm.reserved, dim);
+        if (Number.isNaN(reserved[k])) issues.push(bad(`fleet.${i}.reserved.${dim}`));
+        usage[k] = amount(vm.usage, dim);
+        if (Number.isNaN(usage[k])) issues.push(bad(`fleet.${i}.usage.${dim}`));
         if (samples.length === 0) {
           historyMean[k] = usage[k]!;
         } else {
           let sum = 0;
           for (let s = 0; s < samples.length; s++) {
-            sum += amount(samples[s]!, dim, `fleet.${i}.history.${s}.${dim}`, issues);
+            const sample = amount(samples[s], dim);
+            if (Number.isNaN(sample))
+              issues.push(bad(`fleet.${i}.history.${vm.history.length - samples.length + s}.${dim}`));
+            sum += sample;
           }
           historyMean[k] = sum / samples.length;
         }
       }
       inverseProvided[i] = provided > 0 ? 1 / provided : 0;
     }
-    if (issues.length > 0) throw new ValidationError(issues, 'invalid fleet');
     for (let d = 0; d < w; d++) if (maxCapacity[d] === 0) maxCapacity[d] = 1;
+    const reservedLoad = rowMeans(reserved, inverseCapacity, inverseProvided, w);
+    const usageLoad = rowMeans(usage, inverseCapacity, inverseProvided, w);
+    const historyLoad = rowMeans(historyMean, inverseCapacity, inverseProvided, w);
+    const capacityScaled = rowScaled(capacity, maxCapacity, n);
+    const reservedScaled = rowScaled(reserved, maxCapacity, n);
+    if (issues.length > 0) throw new ValidationError(issues, 'invalid fleet');
 
     return new FleetState(
       [...dimensions],
@@ -135,6 +163,11 @@ export class FleetState {
       historyMean,
       activeTasks,
       state,
+      reservedLoad,
+      capacityScaled,
+      reservedScaled,
+      usageLoad,
+      historyLoad,
       vms,
     );
   }
@@ -176,7 +209,15 @@ export class FleetState {
       throw new SchedulerError(`reservation would exceed the capacity of VM ${this.ids[vmIndex]}`);
     }
     const base = vmIndex * this.width;
-    for (let d = 0; d < this.width; d++) this.reserved[base + d]! += demand[d]!;
+    let load = 0;
+    let scaled = 0;
+    for (let d = 0; d < this.width; d++) {
+      this.reserved[base + d]! += demand[d]!;
+      load += demand[d]! * this.inverseCapacity[base + d]!;
+      scaled += demand[d]! / this.maxCapacity[d]!;
+    }
+    this.reservedLoad[vmIndex]! += load * this.inverseProvided[vmIndex]!;
+    this.reservedScaled[vmIndex]! += scaled;
     this.activeTasks[vmIndex]!++;
   }
 
@@ -220,6 +261,11 @@ export class FleetState {
       this.historyMean.slice(),
       this.activeTasks.slice(),
       this.state.slice(),
+      this.reservedLoad.slice(),
+      this.capacityScaled.slice(),
+      this.reservedScaled.slice(),
+      this.usageLoad.slice(),
+      this.historyLoad.slice(),
       this.source,
     );
   }
@@ -230,17 +276,39 @@ export class FleetState {
   }
 }
 
-function amount(
-  vector: ResourceVector | undefined,
-  dim: string,
-  field: string,
-  issues: FieldIssue[],
-): number {
+function rowMeans(
+  values: Float64Array,
+  inverseCapacity: Float64Array,
+  inverseProvided: Float64Array,
+  width: number,
+): Float64Array {
+  const means = new Float64Array(inverseProvided.length);
+  for (let i = 0; i < means.length; i++) {
+    let sum = 0;
+    for (let d = 0; d < width; d++) sum += values[i * width + d]! * inverseCapacity[i * width + d]!;
+    means[i] = sum * inverseProvided[i]!;
+  }
+  return means;
+}
+
+function rowScaled(values: Float64Array, maxCapacity: Float64Array, n: number): Float64Array {
+  const width = maxCapacity.length;
+  const sums = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let d = 0; d < width; d++) sum += values[i * width + d]! / maxCapacity[d]!;
+    sums[i] = sum;
+  }
+  return sums;
+}
+
+/** The amount in `dim`, 0 when absent, NaN when not a finite number >= 0 (the caller reports the field). */
+function amount(vector: ResourceVector | undefined, dim: string): number {
   const value = vector?.[dim];
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    issues.push({ field, message: 'must be a finite number >= 0' });
-    return 0;
-  }
-  return value;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : Number.NaN;
+}
+
+function bad(field: string): FieldIssue {
+  return { field, message: 'must be a finite number >= 0' };
 }

@@ -16,10 +16,19 @@ export const MIN_TIME_REMAINING_S = 1;
 export function reservedLoadAfter(fleet: FleetState, vmIndex: number, demand: Float64Array): number {
   const w = fleet.width;
   const base = vmIndex * w;
-  const { reserved, inverseCapacity } = fleet;
-  let sum = 0;
-  for (let d = 0; d < w; d++) sum += (reserved[base + d]! + demand[d]!) * inverseCapacity[base + d]!;
-  return sum * fleet.inverseProvided[vmIndex]!;
+  const ic = fleet.inverseCapacity;
+  let added: number;
+  if (w === 4) {
+    added =
+      demand[0]! * ic[base]! +
+      demand[1]! * ic[base + 1]! +
+      demand[2]! * ic[base + 2]! +
+      demand[3]! * ic[base + 3]!;
+  } else {
+    added = 0;
+    for (let d = 0; d < w; d++) added += demand[d]! * ic[base + d]!;
+  }
+  return fleet.reservedLoad[vmIndex]! + added * fleet.inverseProvided[vmIndex]!;
 }
 
 /**
@@ -32,18 +41,9 @@ export function reservedLoadAfter(fleet: FleetState, vmIndex: number, demand: Fl
  * twice (measured and reserved), which overstates load but preserves the order between VMs.
  */
 export function dynamicWeight(fleet: FleetState, vmIndex: number, alpha: number, beta: number): number {
-  const w = fleet.width;
-  const base = vmIndex * w;
-  const { reserved, usage, historyMean, inverseCapacity } = fleet;
-  let current = 0;
-  let historical = 0;
-  for (let d = 0; d < w; d++) {
-    const k = base + d;
-    current += (usage[k]! + reserved[k]!) * inverseCapacity[k]!;
-    historical += (historyMean[k]! + reserved[k]!) * inverseCapacity[k]!;
-  }
-  const inv = fleet.inverseProvided[vmIndex]!;
-  return alpha * current * inv + beta * historical * inv;
+  // Means are linear, so the per-dimension sums split into per-VM means FleetState keeps up to date.
+  const reserved = fleet.reservedLoad[vmIndex]!;
+  return alpha * (fleet.usageLoad[vmIndex]! + reserved) + beta * (fleet.historyLoad[vmIndex]! + reserved);
 }
 
 /** UF = 1 / (tau * time_remaining), time remaining in seconds floored at MIN_TIME_REMAINING_S. */
@@ -61,42 +61,56 @@ export function blockchainScore(urgency: number, weight: number): number {
  * Best-fit: 1 - mean_d (capacity_d - reserved_d - demand_d) / fleetMaxCapacity_d. Leftovers are
  * scaled by the fleet's largest capacity, not the VM's own, so an absolute leftover counts the same
  * on a big and a small VM: the VM left with the least room is the tightest fit. In [0, 1] when the
- * task fits.
+ * task fits. `demandScaled` is sum_d demand_d / fleetMaxCapacity_d (scaledDemand), the same for every
+ * VM, so each VM costs O(1) from the sums FleetState keeps.
  */
-export function bestFitScore(fleet: FleetState, vmIndex: number, demand: Float64Array): number {
-  const w = fleet.width;
-  const base = vmIndex * w;
-  const { capacity, reserved, maxCapacity } = fleet;
-  let leftover = 0;
-  for (let d = 0; d < w; d++) {
-    leftover += (capacity[base + d]! - reserved[base + d]! - demand[d]!) / maxCapacity[d]!;
-  }
-  return 1 - leftover / w;
+export function bestFitScore(fleet: FleetState, vmIndex: number, demandScaled: number): number {
+  const leftover = fleet.capacityScaled[vmIndex]! - fleet.reservedScaled[vmIndex]! - demandScaled;
+  return 1 - leftover / fleet.width;
+}
+
+/** sum_d demand_d / fleetMaxCapacity_d. */
+export function scaledDemand(fleet: FleetState, demand: Float64Array): number {
+  let sum = 0;
+  for (let d = 0; d < fleet.width; d++) sum += demand[d]! / fleet.maxCapacity[d]!;
+  return sum;
 }
 
 /**
  * Resource-based: sum_d weight_d * free_d / fleetMaxCapacity_d / sum_d weight_d, where free is
- * capacity - max(reserved, usage) - demand, floored at 0: a VM can give out neither what it has
- * promised nor what it is measurably using. Absolute amounts (scaled by the fleet's largest VM) so
- * that a big VM with room wins over a small empty one. In [0, 1]; 0 when every weight is 0.
+ * capacity - max(reserved, usage) - demand: a VM can give out neither what it has promised nor what
+ * it is measurably using. Absolute amounts (scaled by the fleet's largest VM) so that a big VM with
+ * room wins over a small empty one. At most 1; negative when measured usage leaves less room than
+ * the task needs. `factors` holds weight_d / fleetMaxCapacity_d / sum of weights (resourceFactors),
+ * and `demandTerm` is sum_d factors_d * demand_d: both the same for every VM.
  */
 export function resourceScore(
   fleet: FleetState,
   vmIndex: number,
-  demand: Float64Array,
-  weights: Float64Array,
-  weightSum: number,
+  factors: Float64Array,
+  demandTerm: number,
 ): number {
-  if (weightSum === 0) return 0;
   const w = fleet.width;
   const base = vmIndex * w;
-  const { capacity, reserved, usage, maxCapacity } = fleet;
-  let sum = 0;
-  for (let d = 0; d < w; d++) {
-    const k = base + d;
-    const used = Math.max(reserved[k]!, usage[k]!);
-    const free = capacity[k]! - used - demand[d]!;
-    if (free > 0) sum += (weights[d]! * free) / maxCapacity[d]!;
+  const { capacity: c, reserved: r, usage: u } = fleet;
+  if (w === 4) {
+    return (
+      factors[0]! * (c[base]! - Math.max(r[base]!, u[base]!)) +
+      factors[1]! * (c[base + 1]! - Math.max(r[base + 1]!, u[base + 1]!)) +
+      factors[2]! * (c[base + 2]! - Math.max(r[base + 2]!, u[base + 2]!)) +
+      factors[3]! * (c[base + 3]! - Math.max(r[base + 3]!, u[base + 3]!)) -
+      demandTerm
+    );
   }
-  return sum / weightSum;
+  let sum = 0;
+  for (let d = 0; d < w; d++) sum += factors[d]! * (c[base + d]! - Math.max(r[base + d]!, u[base + d]!));
+  return sum - demandTerm;
+}
+
+/** weight_d / fleetMaxCapacity_d / sum of weights, or all 0 when every weight is 0. */
+export function resourceFactors(fleet: FleetState, weights: Float64Array): Float64Array {
+  const total = weights.reduce((a, b) => a + b, 0);
+  return Float64Array.from(weights, (weight, d) =>
+    total === 0 ? 0 : weight / fleet.maxCapacity[d]! / total,
+  );
 }

@@ -1,13 +1,13 @@
 import {
+  collectFeasible,
   explainInfeasible,
-  isFeasible,
   type PlacementAlgorithm,
   type PlacementRequest,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
 import { formatNumber } from '../format';
-import { bestFitScore } from '../scoring';
+import { bestFitScore, scaledDemand } from '../scoring';
 
 /**
  * Multi-dimensional best fit: the feasible VM left with the least room after placement, leftovers
@@ -18,13 +18,14 @@ export class BestFitAlgorithm implements PlacementAlgorithm {
   readonly name = 'best-fit';
 
   select(request: PlacementRequest, fleet: FleetState): Selection {
+    const demandScaled = scaledDemand(fleet, request.demand);
     let best = -1;
     let bestScore = Number.NEGATIVE_INFINITY;
-    let feasible = 0;
-    for (let i = 0; i < fleet.size; i++) {
-      if (!isFeasible(fleet, i, request)) continue;
-      feasible++;
-      const score = bestFitScore(fleet, i, request.demand);
+    const feasible = collectFeasible(fleet, request);
+    const candidates = fleet.candidates;
+    for (let k = 0; k < feasible; k++) {
+      const i = candidates[k]!;
+      const score = bestFitScore(fleet, i, demandScaled);
       if (score > bestScore) {
         bestScore = score;
         best = i;

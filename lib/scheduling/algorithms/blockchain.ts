@@ -1,7 +1,7 @@
 import type { Task } from '../../model/task';
 import {
+  collectFeasible,
   explainInfeasible,
-  isFeasible,
   type PlacementAlgorithm,
   type PlacementContext,
   type PlacementRequest,
@@ -44,10 +44,10 @@ export class BlockchainAlgorithm implements PlacementAlgorithm {
     const uf = urgencyFactor(request.task.deadline, ctx.now, tau);
     let best = -1;
     let bestWeight = Number.POSITIVE_INFINITY;
-    let feasible = 0;
-    for (let i = 0; i < fleet.size; i++) {
-      if (!isFeasible(fleet, i, request)) continue;
-      feasible++;
+    const feasible = collectFeasible(fleet, request);
+    const candidates = fleet.candidates;
+    for (let k = 0; k < feasible; k++) {
+      const i = candidates[k]!;
       const weight = Math.max(dynamicWeight(fleet, i, alpha, beta), 0);
       if (weight < bestWeight) {
         bestWeight = weight;

@@ -1,6 +1,6 @@
 import {
+  collectFeasible,
   explainInfeasible,
-  isFeasible,
   type PlacementAlgorithm,
   type PlacementRequest,
   type Selection,
@@ -19,11 +19,11 @@ export class LeastConnectionsAlgorithm implements PlacementAlgorithm {
     let best = -1;
     let bestActive = Number.POSITIVE_INFINITY;
     let bestLoad = Number.POSITIVE_INFINITY;
-    let feasible = 0;
     const active = fleet.activeTasks;
-    for (let i = 0; i < fleet.size; i++) {
-      if (!isFeasible(fleet, i, request)) continue;
-      feasible++;
+    const feasible = collectFeasible(fleet, request);
+    const candidates = fleet.candidates;
+    for (let k = 0; k < feasible; k++) {
+      const i = candidates[k]!;
       const tasks = active[i]!;
       if (tasks > bestActive) continue;
       const load = reservedLoadAfter(fleet, i, request.demand);

@@ -1,6 +1,6 @@
 import {
+  collectFeasible,
   explainInfeasible,
-  isFeasible,
   type PlacementAlgorithm,
   type PlacementRequest,
   type Selection,
@@ -19,10 +19,10 @@ export class LeastLoadedAlgorithm implements PlacementAlgorithm {
   select(request: PlacementRequest, fleet: FleetState): Selection {
     let best = -1;
     let bestLoad = Number.POSITIVE_INFINITY;
-    let feasible = 0;
-    for (let i = 0; i < fleet.size; i++) {
-      if (!isFeasible(fleet, i, request)) continue;
-      feasible++;
+    const feasible = collectFeasible(fleet, request);
+    const candidates = fleet.candidates;
+    for (let k = 0; k < feasible; k++) {
+      const i = candidates[k]!;
       const load = reservedLoadAfter(fleet, i, request.demand);
       if (load < bestLoad) {
         bestLoad = load;

@@ -1,6 +1,6 @@
 import {
+  collectFeasible,
   explainInfeasible,
-  isFeasible,
   type PlacementAlgorithm,
   type PlacementRequest,
   type Selection,
@@ -22,18 +22,14 @@ export const DEFAULT_SEED = 0x5eed;
 export class PowerOfTwoChoicesAlgorithm implements PlacementAlgorithm {
   readonly name = 'p2c';
   private readonly random: () => number;
-  // Indices of feasible VMs for the current decision; grown once, reused so that select allocates nothing.
-  private scratch = new Int32Array(0);
 
   constructor(seed: number = DEFAULT_SEED) {
     this.random = mulberry32(seed);
   }
 
   select(request: PlacementRequest, fleet: FleetState): Selection {
-    if (this.scratch.length < fleet.size) this.scratch = new Int32Array(fleet.size);
-    const feasible = this.scratch;
-    let count = 0;
-    for (let i = 0; i < fleet.size; i++) if (isFeasible(fleet, i, request)) feasible[count++] = i;
+    const count = collectFeasible(fleet, request);
+    const feasible = fleet.candidates;
     if (count === 0) return { index: -1, reason: explainInfeasible(fleet, request) };
 
     const first = Math.floor(this.random() * count);

@@ -1,7 +1,6 @@
-import type { Dimensions } from '../../model/resources';
 import {
+  collectFeasible,
   explainInfeasible,
-  isFeasible,
   type PlacementAlgorithm,
   type PlacementContext,
   type PlacementRequest,
@@ -9,7 +8,8 @@ import {
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
 import { formatNumber } from '../format';
-import { resourceScore } from '../scoring';
+import { resourceFactors, resourceScore } from '../scoring';
+import type { AlgorithmParams } from '../types';
 
 /**
  * The original load balancer's resource-based policy: the feasible VM with the most free resources,
@@ -19,20 +19,30 @@ import { resourceScore } from '../scoring';
  */
 export class ResourceBasedAlgorithm implements PlacementAlgorithm {
   readonly name = 'resource-based';
-  // Weights laid out for the last fleet's dimensions, rebuilt only when those change.
-  private weightsFor: Dimensions | null = null;
-  private weights = new Float64Array(0);
-  private weightSum = 0;
+  // Per-dimension factors depend only on the fleet's scale and the weights: computed once per fleet.
+  private factorsFor: { fleet: FleetState; params: AlgorithmParams } | null = null;
+  private factors: Float64Array = new Float64Array(0);
 
   select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
-    if (this.weightsFor !== fleet.dimensions) this.layOutWeights(fleet.dimensions, ctx);
+    if (this.factorsFor?.fleet !== fleet || this.factorsFor.params !== ctx.params) {
+      const configured = ctx.params.weights ?? {};
+      this.factors = resourceFactors(
+        fleet,
+        Float64Array.from(fleet.dimensions, (d) => configured[d] ?? 1),
+      );
+      this.factorsFor = { fleet, params: ctx.params };
+    }
+    const factors = this.factors;
+    let demandTerm = 0;
+    for (let d = 0; d < fleet.width; d++) demandTerm += factors[d]! * request.demand[d]!;
+
     let best = -1;
     let bestScore = Number.NEGATIVE_INFINITY;
-    let feasible = 0;
-    for (let i = 0; i < fleet.size; i++) {
-      if (!isFeasible(fleet, i, request)) continue;
-      feasible++;
-      const score = resourceScore(fleet, i, request.demand, this.weights, this.weightSum);
+    const feasible = collectFeasible(fleet, request);
+    const candidates = fleet.candidates;
+    for (let k = 0; k < feasible; k++) {
+      const i = candidates[k]!;
+      const score = resourceScore(fleet, i, factors, demandTerm);
       if (score > bestScore) {
         bestScore = score;
         best = i;
@@ -44,12 +54,5 @@ export class ResourceBasedAlgorithm implements PlacementAlgorithm {
       score: bestScore,
       reason: `most free resources of ${feasible} feasible VMs: weighted free share ${formatNumber(bestScore * 100)}% after placement`,
     };
-  }
-
-  private layOutWeights(dimensions: Dimensions, ctx: PlacementContext): void {
-    const configured = ctx.params.weights ?? {};
-    this.weights = Float64Array.from(dimensions, (d) => configured[d] ?? 1);
-    this.weightSum = this.weights.reduce((a, b) => a + b, 0);
-    this.weightsFor = dimensions;
   }
 }

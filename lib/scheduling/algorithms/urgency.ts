@@ -1,7 +1,7 @@
 import type { Task } from '../../model/task';
 import {
+  collectFeasible,
   explainInfeasible,
-  isFeasible,
   type PlacementAlgorithm,
   type PlacementContext,
   type PlacementRequest,
@@ -39,8 +39,10 @@ export class UrgencyAlgorithm implements PlacementAlgorithm {
     }
     let best = -1;
     let bestLoad = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < fleet.size; i++) {
-      if (!isFeasible(fleet, i, request)) continue;
+    const feasible = collectFeasible(fleet, request);
+    const candidates = fleet.candidates;
+    for (let k = 0; k < feasible; k++) {
+      const i = candidates[k]!;
       const load = reservedLoadAfter(fleet, i, request.demand);
       if (load < bestLoad) {
         bestLoad = load;
