@@ -1,0 +1,40 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import {
+  LEASE_INDEX_NAME,
+  LEASE_INDEX_PARTITION_KEY,
+  LEASE_INDEX_SORT_KEY,
+  PARTITION_KEY,
+} from '../../../lib/adapters/dynamodb/keys';
+
+export interface LedgerTableProps {
+  /** Keep the table (RETAIN, deletion protection); false only for throw-away test stages. */
+  readonly retain: boolean;
+}
+
+/**
+ * The ledger: one table, partition key `pk`, no sort key (layout in lib/adapters/dynamodb/keys.ts),
+ * plus the sparse index of open leases that lease expiry queries.
+ */
+export class LedgerTable extends Construct {
+  readonly table: Table;
+
+  constructor(scope: Construct, id: string, props: LedgerTableProps) {
+    super(scope, id);
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.retain,
+      removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: LEASE_INDEX_NAME,
+      partitionKey: { name: LEASE_INDEX_PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: LEASE_INDEX_SORT_KEY, type: AttributeType.NUMBER },
+      projectionType: ProjectionType.ALL,
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import type { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { grantLedgerWrite } from '../ledger-access';
+import { ServiceFunction } from '../nodejs-function';
+
+export interface SchedulerProps {
+  readonly table: ITable;
+  readonly queue: IQueue;
+  /** Environment shared with the other functions (table, dimensions, algorithm, fleet selection). */
+  readonly environment: Record<string, string>;
+  readonly timeout: Duration;
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  readonly maxConcurrency: number;
+  readonly retainLogs: boolean;
+}
+
+/**
+ * The scheduler function and its SQS event source. Batch item failures are reported per record, so
+ * one unplaceable record never makes SQS redeliver the records that were committed.
+ */
+export class Scheduler extends Construct {
+  readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: SchedulerProps) {
+    super(scope, id);
+    this.function = new ServiceFunction(this, 'Scheduler', {
+      entry: 'scheduler.ts',
+      description: 'Places queued tasks on VMs and appends the decisions to the ledger',
+      serviceName: 'scheduler',
+      environment: props.environment,
+      timeout: props.timeout,
+      memorySize: 1024,
+      retainLogs: props.retainLogs,
+    }).function;
+    this.function.addEventSource(
+      new SqsEventSource(props.queue, {
+        batchSize: props.batchSize,
+        maxBatchingWindow: props.maxBatchingWindow,
+        maxConcurrency: props.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    grantLedgerWrite(this.function, props.table);
+    // EC2 and CloudWatch reads have no resource-level scoping: Describe*/GetMetricData take '*'.
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'FleetRead',
+        effect: Effect.ALLOW,
+        actions: ['ec2:DescribeInstances', 'ec2:DescribeInstanceTypes', 'cloudwatch:GetMetricData'],
+        resources: ['*'],
+      }),
+    );
+  }
+}

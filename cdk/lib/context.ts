@@ -1,0 +1,53 @@
+import type { AuthMode, BlockchainSchedulerProps } from './props';
+
+/**
+ * Context keys (`cdk deploy -c key=value` or cdk.json) and the prop each sets. Values given on the
+ * command line arrive as strings; they are converted here and validated with the props, so a bad
+ * value is reported with every other problem in one message.
+ */
+const NUMBER_KEYS = [
+  'alpha',
+  'beta',
+  'tau',
+  'historyWindow',
+  'blockSize',
+  'metricsPeriodSeconds',
+  'fleetCacheTtlSeconds',
+  'leaseGraceSeconds',
+  'maxReceiveCount',
+  'batchSize',
+  'maxBatchingWindowSeconds',
+  'maxConcurrency',
+  'schedulerTimeoutSeconds',
+  'verifyIntervalMinutes',
+  'throttlingRateLimit',
+  'throttlingBurstLimit',
+] as const;
+const STRING_KEYS = ['stage', 'vmTagKey', 'vmTagValue', 'algorithm'] as const;
+
+function toBoolean(key: string, value: unknown): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`context ${key} must be true or false (got ${JSON.stringify(value)})`);
+}
+
+export function propsFromContext(get: (key: string) => unknown): BlockchainSchedulerProps {
+  const props: Record<string, unknown> = {};
+  for (const key of NUMBER_KEYS) {
+    const v = get(key);
+    if (v !== undefined) props[key] = typeof v === 'number' ? v : Number(v);
+  }
+  for (const key of STRING_KEYS) {
+    const v = get(key);
+    if (v !== undefined) props[key] = String(v);
+  }
+  const authMode = get('authMode');
+  if (authMode !== undefined) props.authMode = String(authMode) as AuthMode;
+  const cloudWatchRole = get('cloudWatchRole');
+  if (cloudWatchRole !== undefined) props.cloudWatchRole = toBoolean('cloudWatchRole', cloudWatchRole);
+  const dimensions = get('dimensions');
+  if (dimensions !== undefined) {
+    props.dimensions = Array.isArray(dimensions) ? dimensions.map(String) : String(dimensions).split(',');
+  }
+  return props as BlockchainSchedulerProps;
+}

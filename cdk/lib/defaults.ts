@@ -1,0 +1,36 @@
+import { DEFAULT_DIMENSIONS } from '../../lib/model/resources';
+import { DEFAULT_PARAMS } from '../../lib/scheduling/types';
+
+/**
+ * Every default of the stack in one place; the props documentation (`@default`) refers here.
+ * AWS behaviour is the default throughout: the emulator's gaps are switched off by explicit flags.
+ */
+export const DEFAULTS = {
+  stage: 'prod',
+  authMode: 'iam',
+  cloudWatchRole: true,
+  vmTagKey: 'bcs:pool',
+  vmTagValue: 'workers',
+  algorithm: 'blockchain',
+  alpha: DEFAULT_PARAMS.alpha,
+  beta: DEFAULT_PARAMS.beta,
+  tau: DEFAULT_PARAMS.tau,
+  historyWindow: DEFAULT_PARAMS.historyWindow,
+  dimensions: [...DEFAULT_DIMENSIONS] as string[],
+  blockSize: 5,
+  metricsPeriodSeconds: 60,
+  fleetCacheTtlSeconds: 30,
+  leaseGraceSeconds: 60,
+  maxReceiveCount: 5,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+  // One writer at a time wins the chain head anyway; 2 is the smallest value SQS accepts.
+  maxConcurrency: 2,
+  schedulerTimeoutSeconds: 60,
+  verifyIntervalMinutes: 15,
+  throttlingRateLimit: 50,
+  throttlingBurstLimit: 100,
+} as const;
+
+/** Names of the stage values that relax data retention for throw-away emulator deployments. */
+export const TEST_STAGES: readonly string[] = ['test'];

@@ -1,0 +1,161 @@
+import { DEFAULTS } from './defaults';
+
+export type AuthMode = 'iam' | 'api-key';
+
+/** Everything a deployment can tune. Each default lives in ./defaults.ts. */
+export interface BlockchainSchedulerProps {
+  /**
+   * Deployment stage. 'test' (emulator runs) lets the table be destroyed with the stack; any other
+   * stage keeps it (RETAIN, deletion protection).
+   * @default 'prod'
+   */
+  readonly stage?: string;
+  /**
+   * How API callers authenticate: SigV4-signed requests ('iam') or an API key with a usage plan.
+   * @default 'iam'
+   */
+  readonly authMode?: AuthMode;
+  /**
+   * Create the account-level role API Gateway needs to write logs (AWS::ApiGateway::Account).
+   * Off only where it does not exist (the emulator) or where the account already has one.
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+  /** Tag key selecting the EC2 instances tasks are placed on. @default 'bcs:pool' */
+  readonly vmTagKey?: string;
+  /** Tag value selecting the EC2 instances tasks are placed on. @default 'workers' */
+  readonly vmTagValue?: string;
+  /** Scheduling algorithm registry name. @default 'blockchain' */
+  readonly algorithm?: string;
+  /** Weight of current usage in the dynamic weight. @default 0.7 */
+  readonly alpha?: number;
+  /** Weight of historical usage in the dynamic weight. @default 0.3 */
+  readonly beta?: number;
+  /** Urgency time constant. @default 1 */
+  readonly tau?: number;
+  /** Usage samples kept per VM. @default 10 */
+  readonly historyWindow?: number;
+  /** Resource dimensions scheduled on. @default ['cpu','mem','io','bw'] */
+  readonly dimensions?: readonly string[];
+  /** Maximum transactions per block. @default 5 */
+  readonly blockSize?: number;
+  /** CloudWatch metrics period read for VM usage, seconds. @default 60 */
+  readonly metricsPeriodSeconds?: number;
+  /** How long a warm scheduler reuses the fleet it read, seconds. @default 30 */
+  readonly fleetCacheTtlSeconds?: number;
+  /** Seconds after a task's duration before its lease expires. @default 60 */
+  readonly leaseGraceSeconds?: number;
+  /** Deliveries before a message moves to the DLQ. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** Messages per scheduler invocation. @default 10 */
+  readonly batchSize?: number;
+  /** Seconds the event source mapping waits to fill a batch. @default 1 */
+  readonly maxBatchingWindowSeconds?: number;
+  /** Concurrent scheduler invocations from the queue (2..1000). @default 2 */
+  readonly maxConcurrency?: number;
+  /** Scheduler function timeout, seconds; the queue's visibility timeout is six times this. @default 60 */
+  readonly schedulerTimeoutSeconds?: number;
+  /** Minutes between scheduled verifications. @default 15 */
+  readonly verifyIntervalMinutes?: number;
+  /** Steady-state requests per second at the gateway. @default 50 */
+  readonly throttlingRateLimit?: number;
+  /** Burst requests at the gateway. @default 100 */
+  readonly throttlingBurstLimit?: number;
+}
+
+export type ResolvedProps = {
+  -readonly [K in keyof BlockchainSchedulerProps]-?: NonNullable<BlockchainSchedulerProps[K]>;
+};
+
+export function resolveProps(props: BlockchainSchedulerProps = {}): ResolvedProps {
+  const defined = Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined));
+  return { ...DEFAULTS, ...defined } as ResolvedProps;
+}
+
+const isInt = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
+const isNum = (v: number, min: number, max: number) => Number.isFinite(v) && v >= min && v <= max;
+
+/**
+ * Checks every prop and reports all problems in one error, so that one `cdk synth` shows
+ * everything to fix. Bounds are the ones AWS enforces where AWS has one (event source mapping,
+ * SQS), so a bad value fails here at synth and not halfway through a deployment.
+ */
+export function validateProps(p: ResolvedProps): void {
+  const problems: string[] = [];
+  const need = (ok: boolean, message: string) => {
+    if (!ok) problems.push(message);
+  };
+  need(
+    /^[a-z][a-z0-9-]{0,15}$/.test(p.stage),
+    `stage must be 1-16 lower-case letters, digits or - (got "${p.stage}")`,
+  );
+  need(
+    p.authMode === 'iam' || p.authMode === 'api-key',
+    `authMode must be 'iam' or 'api-key' (got "${p.authMode}")`,
+  );
+  need(p.vmTagKey.length >= 1 && p.vmTagKey.length <= 128, 'vmTagKey must be 1-128 characters');
+  need(p.vmTagValue.length >= 1 && p.vmTagValue.length <= 256, 'vmTagValue must be 1-256 characters');
+  need(/^[a-z0-9-]{1,64}$/.test(p.algorithm), `algorithm must be a registry name (got "${p.algorithm}")`);
+  need(isNum(p.alpha, 0, 1), `alpha must be between 0 and 1 (got ${p.alpha})`);
+  need(isNum(p.beta, 0, 1), `beta must be between 0 and 1 (got ${p.beta})`);
+  need(Number.isFinite(p.tau) && p.tau > 0, `tau must be greater than 0 (got ${p.tau})`);
+  need(
+    isInt(p.historyWindow, 1, 1440),
+    `historyWindow must be an integer from 1 to 1440 (got ${p.historyWindow})`,
+  );
+  need(
+    p.dimensions.length > 0 && p.dimensions.every((d) => /^[a-z][a-z0-9_]{0,31}$/.test(d)),
+    `dimensions must be a non-empty list of lower-case identifiers (got ${JSON.stringify(p.dimensions)})`,
+  );
+  need(isInt(p.blockSize, 1, 1000), `blockSize must be an integer from 1 to 1000 (got ${p.blockSize})`);
+  need(
+    isInt(p.metricsPeriodSeconds, 60, 86_400) && p.metricsPeriodSeconds % 60 === 0,
+    `metricsPeriodSeconds must be a multiple of 60 from 60 to 86400 (got ${p.metricsPeriodSeconds})`,
+  );
+  need(
+    isNum(p.fleetCacheTtlSeconds, 0, 3600),
+    `fleetCacheTtlSeconds must be from 0 to 3600 (got ${p.fleetCacheTtlSeconds})`,
+  );
+  need(
+    isInt(p.leaseGraceSeconds, 0, 86_400),
+    `leaseGraceSeconds must be an integer from 0 to 86400 (got ${p.leaseGraceSeconds})`,
+  );
+  need(
+    isInt(p.maxReceiveCount, 1, 1000),
+    `maxReceiveCount must be an integer from 1 to 1000 (got ${p.maxReceiveCount})`,
+  );
+  need(isInt(p.batchSize, 1, 10_000), `batchSize must be an integer from 1 to 10000 (got ${p.batchSize})`);
+  need(
+    isInt(p.maxBatchingWindowSeconds, 0, 300),
+    `maxBatchingWindowSeconds must be an integer from 0 to 300 (got ${p.maxBatchingWindowSeconds})`,
+  );
+  need(
+    p.batchSize <= 10 || p.maxBatchingWindowSeconds >= 1,
+    `batchSize above 10 needs maxBatchingWindowSeconds of at least 1 (got batchSize ${p.batchSize}, window ${p.maxBatchingWindowSeconds})`,
+  );
+  need(
+    isInt(p.maxConcurrency, 2, 1000),
+    `maxConcurrency must be an integer from 2 to 1000 (got ${p.maxConcurrency})`,
+  );
+  // The visibility timeout is six times the function timeout (AWS's advice for SQS event sources)
+  // and SQS caps it at 12 hours.
+  need(
+    isInt(p.schedulerTimeoutSeconds, 3, 900),
+    `schedulerTimeoutSeconds must be an integer from 3 to 900 (got ${p.schedulerTimeoutSeconds})`,
+  );
+  need(
+    isInt(p.verifyIntervalMinutes, 1, 1440),
+    `verifyIntervalMinutes must be an integer from 1 to 1440 (got ${p.verifyIntervalMinutes})`,
+  );
+  need(
+    isNum(p.throttlingRateLimit, 1, 10_000),
+    `throttlingRateLimit must be from 1 to 10000 (got ${p.throttlingRateLimit})`,
+  );
+  need(
+    isInt(p.throttlingBurstLimit, 1, 5000),
+    `throttlingBurstLimit must be an integer from 1 to 5000 (got ${p.throttlingBurstLimit})`,
+  );
+  if (problems.length > 0) {
+    throw new Error(`Invalid BlockchainScheduler props:\n${problems.map((m) => `  - ${m}`).join('\n')}`);
+  }
+}

@@ -1,0 +1,129 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { LEASE_INDEX_NAME } from '../../lib/adapters/dynamodb/keys';
+import { SchedulerApi } from './constructs/api';
+import { LedgerTable } from './constructs/ledger-table';
+import { Scheduler } from './constructs/scheduler';
+import { TaskQueue } from './constructs/task-queue';
+import { Verifier } from './constructs/verifier';
+import { TEST_STAGES } from './defaults';
+import { grantLedgerWrite } from './ledger-access';
+import { ServiceFunction } from './nodejs-function';
+import { type BlockchainSchedulerProps, type ResolvedProps, resolveProps, validateProps } from './props';
+
+export interface SchedulerStackProps extends StackProps {
+  readonly scheduler?: BlockchainSchedulerProps;
+}
+
+/** Names of the stack outputs, shared with the end-to-end test and the deploy guide. */
+export const OUTPUTS = {
+  apiUrl: 'ApiUrl',
+  tableName: 'TableName',
+  queueName: 'QueueName',
+  deadLetterQueueName: 'DeadLetterQueueName',
+  apiKeyId: 'ApiKeyId',
+} as const;
+
+/** The function environment the schedulers and readers share (read by functions/shared/config.ts). */
+function schedulingEnvironment(p: ResolvedProps, tableName: string): Record<string, string> {
+  return {
+    TABLE_NAME: tableName,
+    LEASE_INDEX_NAME,
+    DIMENSIONS: p.dimensions.join(','),
+    ALGORITHM: p.algorithm,
+    ALPHA: String(p.alpha),
+    BETA: String(p.beta),
+    TAU: String(p.tau),
+    HISTORY_WINDOW: String(p.historyWindow),
+    BLOCK_SIZE: String(p.blockSize),
+    VM_TAG_KEY: p.vmTagKey,
+    VM_TAG_VALUE: p.vmTagValue,
+    METRICS_PERIOD_SECONDS: String(p.metricsPeriodSeconds),
+    FLEET_CACHE_TTL_SECONDS: String(p.fleetCacheTtlSeconds),
+    LEASE_GRACE_SECONDS: String(p.leaseGraceSeconds),
+  };
+}
+
+/**
+ * The whole service: API Gateway -> enqueue -> SQS -> scheduler -> DynamoDB ledger, with the read
+ * and verify paths beside it.
+ */
+export class SchedulerStack extends Stack {
+  readonly settings: ResolvedProps;
+
+  constructor(scope: Construct, id: string, props: SchedulerStackProps = {}) {
+    super(scope, id, props);
+    const p = resolveProps(props.scheduler);
+    validateProps(p);
+    this.settings = p;
+    const retain = !TEST_STAGES.includes(p.stage);
+    const schedulerTimeout = Duration.seconds(p.schedulerTimeoutSeconds);
+
+    const { table } = new LedgerTable(this, 'Ledger', { retain });
+    const queue = new TaskQueue(this, 'Tasks', {
+      maxReceiveCount: p.maxReceiveCount,
+      visibilityTimeout: Duration.seconds(p.schedulerTimeoutSeconds * 6),
+    });
+    const environment = schedulingEnvironment(p, table.tableName);
+
+    new Scheduler(this, 'Scheduler', {
+      table,
+      queue: queue.queue,
+      environment,
+      timeout: schedulerTimeout,
+      batchSize: p.batchSize,
+      maxBatchingWindow: Duration.seconds(p.maxBatchingWindowSeconds),
+      maxConcurrency: p.maxConcurrency,
+      retainLogs: retain,
+    });
+
+    const enqueue = new ServiceFunction(this, 'Enqueue', {
+      entry: 'enqueue.ts',
+      description: 'Validates task submissions and puts them on the task queue',
+      serviceName: 'enqueue',
+      environment: { QUEUE_URL: queue.queue.queueUrl, DIMENSIONS: p.dimensions.join(',') },
+      retainLogs: retain,
+    }).function;
+    queue.queue.grantSendMessages(enqueue);
+
+    // Completion appends a transaction, so the read function is a ledger writer like the scheduler.
+    const read = new ServiceFunction(this, 'Read', {
+      entry: 'api.ts',
+      description: 'Task and ledger reads, inclusion proofs, task completion',
+      serviceName: 'api',
+      environment,
+      timeout: Duration.seconds(29),
+      retainLogs: retain,
+    }).function;
+    grantLedgerWrite(read, table);
+    const verifier = new Verifier(this, 'Verifier', {
+      table,
+      environment,
+      interval: Duration.minutes(p.verifyIntervalMinutes),
+      retainLogs: retain,
+    });
+
+    const http = new SchedulerApi(this, 'Http', {
+      stageName: p.stage,
+      authMode: p.authMode,
+      cloudWatchRole: p.cloudWatchRole,
+      dimensions: p.dimensions,
+      enqueueFunction: enqueue,
+      readFunction: read,
+      verifyFunction: verifier.function,
+      throttlingRateLimit: p.throttlingRateLimit,
+      throttlingBurstLimit: p.throttlingBurstLimit,
+    });
+
+    new CfnOutput(this, OUTPUTS.apiUrl, { value: http.api.url, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, OUTPUTS.tableName, { value: table.tableName });
+    new CfnOutput(this, OUTPUTS.queueName, { value: queue.queue.queueName });
+    new CfnOutput(this, OUTPUTS.deadLetterQueueName, { value: queue.deadLetterQueue.queueName });
+    if (http.apiKey) {
+      new CfnOutput(this, OUTPUTS.apiKeyId, {
+        value: http.apiKey.keyId,
+        description: 'aws apigateway get-api-key --include-value --api-key <id> prints the key',
+      });
+    }
+  }
+}

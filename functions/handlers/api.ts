@@ -1,0 +1,152 @@
+import { Hono } from 'hono';
+import type { Engine } from '../../lib/engine/types';
+import { parseOrThrow, ValidationError } from '../../lib/errors';
+import { transactionProof } from '../../lib/ledger/proofs';
+import type { Dimensions } from '../../lib/model/resources';
+import type { LedgerStore, Reservation } from '../../lib/ports/ledger-store';
+import { utilisation } from '../../lib/scheduling/metrics';
+import {
+  blocksQuerySchema,
+  type ErrorBody,
+  taskPathSchema,
+  transactionPathSchema,
+} from '../../lib/schemas/api';
+import {
+  type CompleteResponse,
+  errorBody,
+  type LedgerSummaryResponse,
+  type TaskStatusResponse,
+} from '../../lib/schemas/http';
+import { ChainTracker } from '../../runtime/chain-tracker';
+import type { LogSink } from '../shared/observability';
+
+export interface ApiDeps {
+  store: () => LedgerStore | Promise<LedgerStore>;
+  engine: () => Engine | Promise<Engine>;
+  dimensions: Dimensions;
+  logger: LogSink;
+}
+
+class NotFound extends Error {
+  override name = 'NotFoundError';
+}
+
+function reservationUtilisation(r: Reservation | undefined, dimensions: Dimensions): number {
+  if (!r) return 0;
+  return utilisation(
+    {
+      id: r.vm_id,
+      capacity: r.capacity,
+      reserved: r.reserved,
+      usage: {},
+      history: [],
+      activeTasks: r.active_tasks,
+      labels: {},
+      state: 'active',
+    },
+    dimensions,
+  );
+}
+
+/**
+ * Task and ledger reads plus task completion, with the local runtime's routes and response shapes
+ * (lib/schemas/http.ts), so `bcs` and the dashboard speak to either. The chain tracker lives as
+ * long as the warm container and reads only the blocks appended since the last request.
+ */
+export function apiApp(deps: ApiDeps): Hono {
+  const app = new Hono();
+  const chain = new ChainTracker();
+
+  app.get('/tasks/:id', async (c) => {
+    const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
+    const store = await deps.store();
+    const record = await store.getTask(id);
+    // A queued task is not visible here: the queue is SQS and this function does not read it.
+    if (!record) throw new NotFound(`no task ${id} in the ledger (it may still be queued)`);
+    const block = await store.getBlock(record.block_height);
+    const tx = block?.transactions.find((t) => t.transaction_id === record.transaction_id);
+    return c.json({
+      task_id: record.task_id,
+      status: record.status,
+      vm_id: record.vm_id,
+      block_height: record.block_height,
+      transaction_id: record.transaction_id,
+      reason: tx?.reason ?? null,
+    } satisfies TaskStatusResponse);
+  });
+
+  app.post('/tasks/:id/complete', async (c) => {
+    const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
+    const outcome = await (await deps.engine()).complete(id);
+    if (outcome.status === 'unknown') throw new NotFound(`no assigned task ${id}`);
+    const body: CompleteResponse =
+      outcome.status === 'already-final'
+        ? {
+            task_id: id,
+            status: 'already-final',
+            task_status: outcome.taskStatus,
+            transaction_id: null,
+            block_height: null,
+          }
+        : {
+            task_id: id,
+            status: 'closed',
+            task_status: outcome.transaction.status,
+            transaction_id: outcome.transaction.transaction_id,
+            block_height: outcome.head.height,
+          };
+    return c.json(body);
+  });
+
+  app.get('/ledger', async (c) => {
+    const store = await deps.store();
+    const reservations = new Map((await store.getReservations()).map((r) => [r.vm_id, r]));
+    await chain.catchUp(store);
+    const digest = chain.digest();
+    return c.json({
+      height: digest.height,
+      head_hash: digest.head_hash,
+      transaction_count: chain.transactionCount,
+      vms: chain.vmCounts().map(([vmId, n]) => {
+        const finished = n.completed + n.expired;
+        return {
+          vm_id: vmId,
+          assignments: n.assignments,
+          rejections: n.rejections,
+          completed: n.completed,
+          success_rate: finished > 0 ? n.completed / finished : null,
+          utilisation: reservationUtilisation(reservations.get(vmId), deps.dimensions),
+        };
+      }),
+    } satisfies LedgerSummaryResponse);
+  });
+
+  app.get('/ledger/blocks', async (c) => {
+    const { from, limit } = parseOrThrow(blocksQuerySchema, c.req.query(), 'invalid query');
+    const store = await deps.store();
+    const head = await store.readHead();
+    return c.json({ height: head.height, blocks: await store.getBlocks(from, limit) });
+  });
+
+  app.get('/ledger/transactions/:id', async (c) => {
+    const { id } = parseOrThrow(transactionPathSchema, c.req.param(), 'invalid transaction id');
+    const store = await deps.store();
+    const at = await store.findTransaction(id);
+    if (!at) throw new NotFound(`no transaction ${id}`);
+    const block = await store.getBlock(at.height);
+    if (!block) throw new NotFound(`no block ${at.height}`);
+    await chain.catchUp(store);
+    return c.json(transactionProof(block, at.index, chain.blockHashes, chain.digest()));
+  });
+
+  app.notFound((c) =>
+    c.json({ error: 'NotFoundError', message: `no route ${c.req.method} ${c.req.path}` }, 404),
+  );
+  app.onError((err, c) => {
+    if (err instanceof ValidationError) return c.json(errorBody(err), 400);
+    if (err instanceof NotFound) return c.json(errorBody(err), 404);
+    deps.logger.error('request failed', { error: err, method: c.req.method, path: c.req.path });
+    return c.json({ error: 'InternalError', message: 'internal error' } satisfies ErrorBody, 500);
+  });
+  return app;
+}

@@ -1,0 +1,74 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ValidationError } from '../../lib/errors';
+import type { Dimensions } from '../../lib/model/resources';
+import type { Task } from '../../lib/model/task';
+import type { Clock } from '../../lib/ports/clock';
+import { parseTaskSubmission, type SubmitResponse } from '../../lib/schemas/http';
+import { toTask } from '../../lib/schemas/task-input';
+import { invalid, json, parseJsonBody, problem } from '../shared/http';
+import type { TaskSender } from '../shared/sqs-task-sender';
+
+/** Largest body accepted; the gateway's model bounds it too, this holds when invoked directly. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface EnqueueDeps {
+  sender: TaskSender;
+  dimensions: Dimensions;
+  clock: Clock;
+  newId: () => string;
+}
+
+/**
+ * The first task of each id, and the ids that came more than once. A later copy is dropped, as the
+ * local runtime's queue does: one id is one ledger record.
+ */
+function firstOfEachId(tasks: readonly Task[]): { unique: Task[]; repeated: string[] } {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  const unique: Task[] = [];
+  for (const task of tasks) {
+    if (seen.has(task.id)) repeated.add(task.id);
+    else unique.push(task);
+    seen.add(task.id);
+  }
+  return { unique, repeated: [...repeated] };
+}
+
+/**
+ * POST /tasks, the same contract as the local runtime: the whole submission is validated first
+ * (nothing is queued when any task is invalid), then one message per task is published.
+ * 202 `{accepted, duplicates}`; 400 naming each bad field; 503 with the ids that did and did not
+ * reach the queue when SQS refuses some (resubmitting all of them is safe: the ledger records a
+ * task id once).
+ *
+ * `duplicates` lists ids repeated within the request. Ids the ledger already holds are not looked
+ * up here (this function may only send messages); the scheduler reports them as duplicates and
+ * writes nothing for them.
+ */
+export function enqueueHandler(deps: EnqueueDeps) {
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    if (event.body && Buffer.byteLength(event.body) > MAX_BODY_BYTES) {
+      return problem(413, 'PayloadTooLarge', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    }
+    let tasks: Task[];
+    try {
+      const inputs = parseTaskSubmission(parseJsonBody(event.body, event.isBase64Encoded), deps.dimensions);
+      const now = deps.clock.now();
+      tasks = inputs.map((input) => toTask(input, deps.dimensions, now, deps.newId));
+    } catch (err) {
+      if (err instanceof ValidationError) return invalid(err);
+      throw err;
+    }
+    const { unique, repeated } = firstOfEachId(tasks);
+    const { sent, failed } = await deps.sender.send(unique);
+    if (failed.length > 0) {
+      return json(503, {
+        error: 'QueueUnavailable',
+        message: `${failed.length} of ${unique.length} tasks were not queued; resubmitting them all is safe`,
+        accepted: sent,
+        failed,
+      });
+    }
+    return json(202, { accepted: unique.map((t) => t.id), duplicates: repeated } satisfies SubmitResponse);
+  };
+}

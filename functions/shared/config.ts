@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { parseOrThrow } from '../../lib/errors';
+import { DEFAULT_DIMENSIONS } from '../../lib/model/resources';
+import { DEFAULT_PARAMS } from '../../lib/scheduling/types';
+
+/**
+ * Function configuration comes from environment variables the stack sets. It is read once per
+ * container and validated, so a misconfigured deployment fails at cold start naming the variable,
+ * not halfway through a batch.
+ */
+
+const dimensions = z
+  .string()
+  .default(DEFAULT_DIMENSIONS.join(','))
+  .transform((s) => s.split(',').map((d) => d.trim()))
+  .pipe(
+    z.array(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'dimension names are lower-case identifiers')).min(1),
+  );
+
+const number = (fallback: number) => z.coerce.number().finite().default(fallback);
+
+export const tableEnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  /** The sparse index of open leases; without it lease expiry scans the table. */
+  LEASE_INDEX_NAME: z.string().min(1).optional(),
+  DIMENSIONS: dimensions,
+});
+
+export const enqueueEnvSchema = z.object({
+  QUEUE_URL: z.url(),
+  DIMENSIONS: dimensions,
+});
+
+export const schedulerEnvSchema = tableEnvSchema.extend({
+  ALGORITHM: z.string().min(1),
+  ALPHA: number(DEFAULT_PARAMS.alpha),
+  BETA: number(DEFAULT_PARAMS.beta),
+  TAU: number(DEFAULT_PARAMS.tau).pipe(z.number().positive()),
+  HISTORY_WINDOW: z.coerce.number().int().min(1).default(DEFAULT_PARAMS.historyWindow),
+  BLOCK_SIZE: z.coerce.number().int().min(1).default(5),
+  VM_TAG_KEY: z.string().min(1),
+  VM_TAG_VALUE: z.string().min(1),
+  METRICS_PERIOD_SECONDS: z.coerce.number().int().min(1).default(60),
+  FLEET_CACHE_TTL_SECONDS: z.coerce.number().min(0).default(30),
+  LEASE_GRACE_SECONDS: z.coerce.number().int().min(0).default(60),
+});
+
+export type TableEnv = z.output<typeof tableEnvSchema>;
+export type EnqueueEnv = z.output<typeof enqueueEnvSchema>;
+export type SchedulerEnv = z.output<typeof schedulerEnvSchema>;
+
+export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  return parseOrThrow(schema, env, 'function configuration');
+}

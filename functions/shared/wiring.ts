@@ -1,0 +1,61 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { Ec2FleetSource } from '../../lib/adapters/aws/ec2-fleet-source';
+import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb/dynamodb-ledger-store';
+import { HEAD_KEY, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
+import { SchedulingEngine } from '../../lib/engine/engine';
+import { systemClock } from '../../lib/ports/clock';
+import { maxTasksPerCommit } from './commit-limit';
+import type { SchedulerEnv, TableEnv } from './config';
+
+/**
+ * Builds the real adapters from validated configuration. Called at module scope by the entry
+ * files, so clients, the fleet cache and the engine live as long as the warm container.
+ */
+
+export function ledgerStore(env: TableEnv, client = new DynamoDBClient({})): DynamoDbLedgerStore {
+  return new DynamoDbLedgerStore({ client, tableName: env.TABLE_NAME, leaseIndexName: env.LEASE_INDEX_NAME });
+}
+
+/** Whether the table holds a chain head yet, read without the store (which would write genesis). */
+export function ledgerStarted(env: TableEnv, client = new DynamoDBClient({})): () => Promise<boolean> {
+  const documents = DynamoDBDocumentClient.from(client);
+  let started = false;
+  return async () => {
+    if (started) return true;
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: env.TABLE_NAME, Key: { [PARTITION_KEY]: HEAD_KEY }, ConsistentRead: true }),
+    );
+    started = Item !== undefined;
+    return started;
+  };
+}
+
+export function fleetSource(env: SchedulerEnv): Ec2FleetSource {
+  return new Ec2FleetSource({
+    ec2: new EC2Client({}),
+    cloudWatch: new CloudWatchClient({}),
+    selector: { key: env.VM_TAG_KEY, value: env.VM_TAG_VALUE },
+    dimensions: env.DIMENSIONS,
+    historyWindow: env.HISTORY_WINDOW,
+    periodSeconds: env.METRICS_PERIOD_SECONDS,
+    cacheTtlMs: Math.round(env.FLEET_CACHE_TTL_SECONDS * 1000),
+    clock: systemClock,
+  });
+}
+
+export function schedulingEngine(env: SchedulerEnv, store = ledgerStore(env)): SchedulingEngine {
+  return new SchedulingEngine({
+    store,
+    fleet: fleetSource(env),
+    clock: systemClock,
+    algorithm: env.ALGORITHM,
+    params: { alpha: env.ALPHA, beta: env.BETA, tau: env.TAU, historyWindow: env.HISTORY_WINDOW },
+    dimensions: env.DIMENSIONS,
+    blockSize: env.BLOCK_SIZE,
+    leaseGraceSeconds: env.LEASE_GRACE_SECONDS,
+    maxTasksPerCommit: maxTasksPerCommit(env.BLOCK_SIZE),
+  });
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { taskIdSchema } from './task-input';
+
+/**
+ * Path and query parameters of the HTTP API (AWS and local runtime alike). Query strings arrive as
+ * text, hence the coercion; every bound is explicit so that a client cannot ask for the whole chain
+ * in one response.
+ */
+
+export const MAX_BLOCKS_PER_PAGE = 100;
+export const DEFAULT_BLOCKS_PER_PAGE = 20;
+
+export const taskPathSchema = z.strictObject({ id: taskIdSchema });
+
+export const transactionPathSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._:@/-]{1,128}$/, 'must be 1-128 characters: letters, digits and ._:@/-'),
+});
+
+export const blocksQuerySchema = z.strictObject({
+  from: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(MAX_BLOCKS_PER_PAGE).default(DEFAULT_BLOCKS_PER_PAGE),
+});
+
+export type BlocksQuery = z.output<typeof blocksQuerySchema>;
+
+/** 202 body of POST /tasks. */
+export interface AcceptedTasks {
+  accepted: string[];
+}
+
+/** Body of every 4xx/5xx response: a message, plus the offending fields for validation errors. */
+export interface ErrorBody {
+  error: string;
+  message: string;
+  issues?: { field: string; message: string }[];
+}
