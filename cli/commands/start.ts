@@ -1,0 +1,83 @@
+import { Command, Option } from 'commander';
+import { loadConfig } from '../../runtime/config';
+import { startLocalRuntime } from '../../runtime/server';
+import { intOption, numberOption } from '../options';
+
+interface StartFlags {
+  config?: string;
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  token?: string;
+  vms?: number;
+  algorithm?: string;
+  alpha?: number;
+  beta?: number;
+  tau?: number;
+  blockSize?: number;
+  batchSize?: number;
+  speed?: number;
+  generatorRate?: number;
+  seed?: number;
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** `bcs start`: the local runtime in this process until SIGINT or SIGTERM. */
+export function startCommand(): Command {
+  return new Command('start')
+    .description('run the local scheduler: HTTP API, simulated fleet, SQLite ledger and dashboard')
+    .option('-c, --config <file>', 'JSON configuration file (see docs/local.md)')
+    .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1)')
+    .option('-p, --port <port>', 'port, 0 for any free one (env PORT; default 8080)', intOption)
+    .option('--data-dir <dir>', 'directory of ledger.db (env DATA_DIR; default ./data)')
+    .option('--token <token>', 'bearer token required by mutating routes (env BCS_TOKEN)')
+    .option('--vms <n>', 'simulated VMs at start', intOption)
+    .option('-a, --algorithm <name>', 'placement algorithm')
+    .option('--alpha <x>', 'blockchain: weight of current usage', numberOption)
+    .option('--beta <x>', 'blockchain: weight of historical usage', numberOption)
+    .option('--tau <x>', 'blockchain: urgency time constant', numberOption)
+    .option('--block-size <n>', 'transactions per block', intOption)
+    .option('--batch-size <n>', 'tasks per scheduling batch', intOption)
+    .option('--speed <x>', 'simulation speed-up of task durations', numberOption)
+    .option('--generator-rate <tasks/s>', 'start the built-in task generator at this rate', numberOption)
+    .option('--seed <n>', 'seed for the simulation and randomised algorithms', intOption)
+    .addOption(new Option('--synchronous <mode>', 'SQLite durability').choices(['FULL', 'NORMAL']))
+    .action(async (flags: StartFlags, command: Command) => {
+      const config = await loadConfig({
+        ...(flags.config === undefined ? {} : { file: flags.config }),
+        env: process.env,
+        overrides: {
+          host: flags.host,
+          port: flags.port,
+          data_dir: flags.dataDir,
+          token: flags.token,
+          algorithm: flags.algorithm,
+          block_size: flags.blockSize,
+          batch_size: flags.batchSize,
+          seed: flags.seed,
+          synchronous: flags.synchronous,
+          params: { alpha: flags.alpha, beta: flags.beta, tau: flags.tau },
+          fleet: { size: flags.vms, speed: flags.speed },
+          generator:
+            flags.generatorRate === undefined ? undefined : { running: true, rate: flags.generatorRate },
+        },
+      });
+      const started = await startLocalRuntime(config);
+      // Tests and scripts read this line to find the port when PORT=0.
+      console.log(`bcs listening on ${started.url}`);
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          console.error(`${signal}: stopping`);
+          started.close().then(resolve, (error) => {
+            console.error(error);
+            command.error('shutdown failed', { exitCode: 1 });
+          });
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { DEFAULT_DIMENSIONS } from '../model/resources';
+import { algorithmParamsSchema } from '../scheduling/params';
+import { DEFAULT_PARAMS } from '../scheduling/types';
+import { generatorSettingsSchema } from './http';
+import { MAX_AMOUNT } from './task-input';
+
+/**
+ * Configuration of the local runtime (`bcs start`): a JSON file, environment variables and flags
+ * all end up here, so every source is validated the same way and errors name the field.
+ * Defaults are documented in docs/local.md.
+ */
+
+const dimensionName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'dimension names are 1-32 of a-z, 0-9, _');
+
+export const DEFAULT_CAPACITY: Record<string, number> = { cpu: 4000, mem: 16384, io: 500, bw: 1000, gpu: 0 };
+
+const capacitySchema = z
+  .record(dimensionName, z.number().finite().min(0).max(MAX_AMOUNT))
+  .refine((c) => Object.values(c).some((v) => v > 0), 'at least one dimension must have capacity');
+
+export const fleetConfigSchema = z.strictObject({
+  /** VMs at start. */
+  size: z.number().int().min(0).max(10_000).default(8),
+  /** Capacity of each simulated VM; dimensions left out take DEFAULT_CAPACITY (0 if unknown). */
+  capacity: capacitySchema.optional(),
+  /** Spread VMs over these zones round-robin (label `zone`). */
+  zones: z.array(z.string().min(1).max(63)).min(1).max(64).default(['zone-a', 'zone-b']),
+  /** Simulation speed: 10 runs a 300 s task in 30 s of wall time. */
+  speed: z.number().finite().positive().max(100_000).default(1),
+  /** Relative standard deviation of measured usage around the reserved amount. */
+  noise: z.number().finite().min(0).max(1).default(0.05),
+  /** How often usage is sampled and finished tasks are completed, ms. */
+  tick_ms: z.number().int().min(10).max(60_000).default(1000),
+});
+
+export const runtimeConfigSchema = z.strictObject({
+  host: z.string().min(1).max(255).default('127.0.0.1'),
+  /** 0 picks a free port. */
+  port: z.number().int().min(0).max(65_535).default(8080),
+  data_dir: z.string().min(1).default('./data'),
+  /** When set, every mutating route requires `Authorization: Bearer <token>`. */
+  token: z.string().min(8, 'must be at least 8 characters').max(512).optional(),
+  dimensions: z
+    .array(dimensionName)
+    .min(1)
+    .max(16)
+    .refine((d) => new Set(d).size === d.length, 'dimensions must be unique')
+    .default([...DEFAULT_DIMENSIONS]),
+  algorithm: z.string().min(1).default('blockchain'),
+  params: algorithmParamsSchema.default({}),
+  /** Transactions per block. */
+  block_size: z.number().int().min(1).max(10_000).default(5),
+  /** Tasks drained from the queue per engine.schedule call. */
+  batch_size: z.number().int().min(1).max(10_000).default(500),
+  /** POST /tasks answers 429 once this many tasks wait. */
+  max_queue_depth: z.number().int().min(1).max(100_000_000).default(1_000_000),
+  /** Maximum POST body, bytes. */
+  max_body_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+  /**
+   * SQLite durability. FULL fsyncs every commit (survives power loss); NORMAL survives kill -9 but
+   * may lose the last commits on power loss, whose tasks are then still queued and decided again.
+   */
+  synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  lease_grace_s: z.number().int().min(0).max(86_400).default(60),
+  /** Seed for the simulation and randomised algorithms; random when absent. */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
+  fleet: fleetConfigSchema.prefault({}),
+  generator: generatorSettingsSchema.partial().prefault({}),
+});
+
+export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
+export type RuntimeConfigInput = z.input<typeof runtimeConfigSchema>;
+
+export const DEFAULT_GENERATOR = {
+  running: false,
+  rate: 20,
+  count: null,
+  duration_s: [10, 120],
+  deadline_slack_s: [30, 600],
+  size: 'mixed',
+} as const satisfies z.input<typeof generatorSettingsSchema>;
+
+export { DEFAULT_PARAMS };

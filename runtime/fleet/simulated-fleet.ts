@@ -1,0 +1,193 @@
+import type { Dimensions, ResourceVector } from '../../lib/model/resources';
+import { zeroVector } from '../../lib/model/resources';
+import type { Vm, VmLabels, VmState } from '../../lib/model/vm';
+import type { FleetSource } from '../../lib/ports/fleet-source';
+import type { Random } from '../../lib/simulation/rng';
+
+export interface SimulatedFleetOptions {
+  dimensions: Dimensions;
+  /** Capacity of a VM added without one. */
+  defaultCapacity: ResourceVector;
+  /** Zones assigned round-robin to new VMs (label `zone`). */
+  zones: readonly string[];
+  /** Wall-clock speed-up: a task of d seconds runs d / speed seconds. */
+  speed: number;
+  /** Relative standard deviation of measured usage around what the running tasks reserve. */
+  noise: number;
+  /** Samples of usage kept per VM. */
+  historyWindow: number;
+  random: Random;
+}
+
+interface RunningTask {
+  vmId: string;
+  requirements: ResourceVector;
+  /** Epoch ms when the task finishes at the simulation speed. */
+  finishesAt: number;
+}
+
+interface SimulatedVm {
+  id: string;
+  capacity: ResourceVector;
+  labels: VmLabels;
+  state: VmState;
+  usage: ResourceVector;
+  history: ResourceVector[];
+  running: Set<string>;
+}
+
+/**
+ * Stands in for the original system's backend VMs and their host: measured usage follows the tasks
+ * each VM runs, plus noise; tasks run for their duration (sped up) and are then reported finished.
+ * A drained VM takes no new tasks and leaves the fleet once its last task is gone.
+ */
+export class SimulatedFleet implements FleetSource {
+  private readonly vms = new Map<string, SimulatedVm>();
+  private readonly tasks = new Map<string, RunningTask>();
+  private nextIndex = 1;
+  private zoneCursor = 0;
+
+  constructor(private readonly options: SimulatedFleetOptions) {}
+
+  async listVms(): Promise<Vm[]> {
+    return this.snapshot();
+  }
+
+  /** Synchronous view for the HTTP layer. `reserved` here is what the simulation runs, not the ledger. */
+  snapshot(): Vm[] {
+    const { dimensions } = this.options;
+    return [...this.vms.values()].map((vm) => {
+      const reserved = zeroVector(dimensions);
+      for (const id of vm.running) {
+        const task = this.tasks.get(id);
+        if (task) for (const d of dimensions) reserved[d] = (reserved[d] ?? 0) + (task.requirements[d] ?? 0);
+      }
+      return {
+        id: vm.id,
+        capacity: { ...vm.capacity },
+        reserved,
+        usage: { ...vm.usage },
+        history: vm.history.map((h) => ({ ...h })),
+        activeTasks: vm.running.size,
+        labels: { ...vm.labels },
+        state: vm.state,
+      };
+    });
+  }
+
+  get size(): number {
+    return this.vms.size;
+  }
+
+  has(vmId: string): boolean {
+    return this.vms.has(vmId);
+  }
+
+  /**
+   * Adds VMs named vm-001, vm-002, ... in order, so a restarted runtime recreates the ids the ledger
+   * already holds reservations for.
+   */
+  addVms(count: number, capacity: Partial<ResourceVector> = {}, labels: VmLabels = {}): string[] {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      let id = vmName(this.nextIndex++);
+      while (this.vms.has(id)) id = vmName(this.nextIndex++);
+      this.addVm(id, capacity, labels);
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  /** Adds one VM with a given id (used to bring back VMs that still hold tasks after a restart). */
+  addVm(
+    id: string,
+    capacity: Partial<ResourceVector> = {},
+    labels: VmLabels = {},
+    state: VmState = 'active',
+  ): void {
+    const { dimensions, defaultCapacity, zones } = this.options;
+    const cap = zeroVector(dimensions);
+    for (const d of dimensions) cap[d] = capacity[d] ?? defaultCapacity[d] ?? 0;
+    const zone = zones[this.zoneCursor++ % zones.length];
+    this.vms.set(id, {
+      id,
+      capacity: cap,
+      labels: { ...(zone === undefined ? {} : { zone }), pool: 'simulated', ...labels },
+      state,
+      usage: zeroVector(dimensions),
+      history: [],
+      running: new Set(),
+    });
+  }
+
+  /** Returns false for an unknown VM. */
+  drain(vmId: string): boolean {
+    const vm = this.vms.get(vmId);
+    if (!vm) return false;
+    vm.state = 'draining';
+    return true;
+  }
+
+  /** The engine placed a task: the VM starts running it now. */
+  start(
+    taskId: string,
+    vmId: string,
+    requirements: ResourceVector,
+    durationS: number,
+    startedAt: number,
+  ): void {
+    const vm = this.vms.get(vmId);
+    if (!vm || this.tasks.has(taskId)) return;
+    const finishesAt = startedAt + (durationS * 1000) / this.options.speed;
+    this.tasks.set(taskId, { vmId, requirements, finishesAt });
+    vm.running.add(taskId);
+  }
+
+  /** The ledger closed the task (completed or expired): it stops running. */
+  stop(taskId: string): void {
+    const task = this.tasks.get(taskId);
+    if (!task) return;
+    this.tasks.delete(taskId);
+    this.vms.get(task.vmId)?.running.delete(taskId);
+  }
+
+  /**
+   * Samples usage (previous sample moves into the history window), retires drained VMs that are
+   * empty, and returns the ids of tasks whose run time is over; they keep running until `stop`.
+   */
+  tick(now: number): string[] {
+    const { dimensions, noise, historyWindow, random } = this.options;
+    for (const vm of this.vms.values()) {
+      if (vm.state === 'draining' && vm.running.size === 0) {
+        this.vms.delete(vm.id);
+        continue;
+      }
+      vm.history.push(vm.usage);
+      if (vm.history.length > historyWindow) vm.history.splice(0, vm.history.length - historyWindow);
+      const usage = zeroVector(dimensions);
+      for (const id of vm.running) {
+        const task = this.tasks.get(id);
+        if (!task) continue;
+        for (const d of dimensions) usage[d] = (usage[d] ?? 0) + (task.requirements[d] ?? 0);
+      }
+      for (const d of dimensions) {
+        const mean = usage[d] ?? 0;
+        const sample = mean * (1 + noise * gaussian(random));
+        usage[d] = Math.min(vm.capacity[d] ?? 0, Math.max(0, sample));
+      }
+      vm.usage = usage;
+    }
+    const finished: string[] = [];
+    for (const [id, task] of this.tasks) if (task.finishesAt <= now) finished.push(id);
+    return finished;
+  }
+}
+
+function vmName(index: number): string {
+  return `vm-${String(index).padStart(3, '0')}`;
+}
+
+/** Standard normal by Box-Muller; 1 - next() is in (0, 1], so the logarithm is finite. */
+function gaussian(random: Random): number {
+  return Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+}

@@ -1,0 +1,54 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ValidationError } from '../../lib/errors';
+import { errorBody } from '../../lib/schemas/http';
+import { NotFoundError, QueueFullError } from '../errors';
+
+/** Seconds a client should wait before retrying when the queue is full. */
+const RETRY_AFTER_S = 1;
+
+/**
+ * Maps the errors routes throw to status codes with the API's error body. Anything unexpected is a
+ * 500 whose message does not leak internals; it is logged instead.
+ */
+export function errorHandler(log: (message: string) => void) {
+  return (error: Error, c: Context): Response => {
+    if (error instanceof ValidationError) return c.json(errorBody(error), 400);
+    if (error instanceof NotFoundError) return c.json(errorBody(error), 404);
+    if (error instanceof QueueFullError) {
+      c.header('Retry-After', String(RETRY_AFTER_S));
+      return c.json(errorBody(error), 429);
+    }
+    if (error instanceof HTTPException) {
+      const response = error.getResponse();
+      const status = error.status as ContentfulStatusCode;
+      const body = { error: httpErrorName(status), message: error.message || response.statusText };
+      response.headers.forEach((value, name) => {
+        if (name.toLowerCase() !== 'content-type') c.header(name, value);
+      });
+      return c.json(body, status);
+    }
+    log(`internal error on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
+    return c.json({ error: 'InternalError', message: 'internal error' }, 500);
+  };
+}
+
+function httpErrorName(status: number): string {
+  if (status === 401) return 'Unauthorized';
+  if (status === 413) return 'PayloadTooLarge';
+  return 'HttpError';
+}
+
+/** The request body as JSON, or a ValidationError on the body itself. */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError(
+      [{ field: '', message: 'request body is not valid JSON' }],
+      'invalid request body',
+    );
+  }
+}

@@ -1,0 +1,49 @@
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { EventName } from '../../events/hub';
+import type { LocalRuntime } from '../../runtime';
+
+/** Writes a slow client may fall behind by before it is disconnected (it reconnects and gets a snapshot). */
+const MAX_PENDING_WRITES = 256;
+
+export function eventRoutes(runtime: LocalRuntime): Hono {
+  const app = new Hono();
+
+  app.get('/', (c) =>
+    streamSSE(c, async (sse) => {
+      const pending: { event: EventName; data: string }[] = [];
+      let wake: (() => void) | null = null;
+      let overflowed = false;
+      const unsubscribe = runtime.hub.subscribe((event, data) => {
+        if (pending.length >= MAX_PENDING_WRITES) {
+          overflowed = true;
+        } else {
+          pending.push({ event, data });
+        }
+        wake?.();
+      });
+      sse.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      try {
+        await sse.writeSSE({ event: 'snapshot', data: JSON.stringify(await runtime.snapshot()) });
+        while (!sse.aborted && !sse.closed && !overflowed) {
+          const next = pending.shift();
+          if (next) {
+            await sse.writeSSE(next);
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = null;
+        }
+      } finally {
+        unsubscribe();
+      }
+    }),
+  );
+
+  return app;
+}

@@ -1,0 +1,10 @@
+import { Hono } from 'hono';
+import type { LocalRuntime } from '../../runtime';
+import { readJson } from '../errors';
+
+export function generatorRoutes(runtime: LocalRuntime): Hono {
+  const app = new Hono();
+  app.get('/', (c) => c.json(runtime.generator.state));
+  app.post('/', async (c) => c.json(runtime.generator.update(await readJson(c))));
+  return app;
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import type { Dimensions } from '../lib/model/resources';
+import type { Task } from '../lib/model/task';
+import type { Clock } from '../lib/ports/clock';
+import type { LedgerStore } from '../lib/ports/ledger-store';
+import type { TaskQueue } from '../lib/ports/task-queue';
+import { parseTaskSubmission, type SubmitResponse } from '../lib/schemas/http';
+import { toTask } from '../lib/schemas/task-input';
+import { QueueFullError } from './errors';
+
+export interface IntakeOptions {
+  queue: TaskQueue;
+  store: LedgerStore;
+  clock: Clock;
+  dimensions: Dimensions;
+  /** Refuse new tasks once this many wait. */
+  maxQueueDepth: number;
+  /** Called after tasks were made durable, so the scheduler need not wait for its next poll. */
+  onEnqueued?: (count: number) => void;
+  /** How long a measured queue depth is trusted, ms. Counting rows on every request would cost more than the insert. */
+  depthTtlMs?: number;
+}
+
+/**
+ * The one way tasks enter the runtime (POST /tasks and the generator): validate everything first,
+ * then one enqueue (one SQLite transaction) for the whole request, so bad input writes nothing.
+ */
+export class Intake {
+  private depthCache = 0;
+  private depthReadAt = Number.NEGATIVE_INFINITY;
+  private readonly depthTtlMs: number;
+
+  constructor(private readonly options: IntakeOptions) {
+    this.depthTtlMs = options.depthTtlMs ?? 200;
+  }
+
+  /** Validates a POST /tasks body; throws a ValidationError naming each bad field. */
+  parse(body: unknown): Task[] {
+    const { dimensions, clock } = this.options;
+    const now = clock.now();
+    return parseTaskSubmission(body, dimensions).map((input) => toTask(input, dimensions, now, randomUUID));
+  }
+
+  async submitBody(body: unknown): Promise<SubmitResponse> {
+    return this.submit(this.parse(body));
+  }
+
+  /**
+   * Tasks the ledger already recorded and tasks still queued are reported as duplicates; re-sending
+   * a request is therefore harmless.
+   */
+  async submit(tasks: Task[]): Promise<SubmitResponse> {
+    const { queue, store, maxQueueDepth } = this.options;
+    const depth = await this.depth();
+    if (depth + tasks.length > maxQueueDepth) throw new QueueFullError(depth, maxQueueDepth);
+
+    const recorded = new Set<string>();
+    for (const task of tasks) if ((await store.getTask(task.id)) !== null) recorded.add(task.id);
+    const fresh = tasks.filter((t) => !recorded.has(t.id));
+    const accepted = fresh.length > 0 ? await queue.enqueue(fresh) : [];
+    this.depthCache += accepted.length;
+    if (accepted.length > 0) this.options.onEnqueued?.(accepted.length);
+
+    const acceptedSet = new Set(accepted);
+    const duplicates = [...new Set(tasks.map((t) => t.id).filter((id) => !acceptedSet.has(id)))];
+    return { accepted, duplicates };
+  }
+
+  /** The queue depth, re-counted at most every depthTtlMs. */
+  async depth(): Promise<number> {
+    const now = this.options.clock.now();
+    if (now - this.depthReadAt >= this.depthTtlMs) {
+      this.depthCache = await this.options.queue.depth();
+      this.depthReadAt = now;
+    }
+    return this.depthCache;
+  }
+}

@@ -1,0 +1,445 @@
+import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
+import { parseOrThrow } from '../lib/errors';
+import type { Transaction } from '../lib/ledger/types';
+import { UNITS } from '../lib/model/resources';
+import type { Vm } from '../lib/model/vm';
+import type { Clock } from '../lib/ports/clock';
+import type { LedgerStore, Reservation } from '../lib/ports/ledger-store';
+import type { TaskQueue } from '../lib/ports/task-queue';
+import { utilisation } from '../lib/scheduling/metrics';
+import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
+import type { RuntimeConfig } from '../lib/schemas/config';
+import { DEFAULT_CAPACITY, DEFAULT_GENERATOR } from '../lib/schemas/config';
+import type { FleetVmBody } from '../lib/schemas/http';
+import {
+  addVmsSchema,
+  algorithmChangeSchema,
+  type CompleteResponse,
+  type ConfigResponse,
+  type DecisionEventItem,
+  type FleetResponse,
+  type LedgerSummaryResponse,
+  type SnapshotEvent,
+  type TaskStatusResponse,
+} from '../lib/schemas/http';
+import type { Random } from '../lib/simulation/rng';
+import { ChainTracker } from './chain-tracker';
+import { NotFoundError } from './errors';
+import { EventHub } from './events/hub';
+import type { SimulatedFleet } from './fleet/simulated-fleet';
+import { TaskGenerator } from './generator';
+import { Intake } from './intake';
+import { RuntimeMetrics } from './metrics';
+import { SchedulerLoop } from './scheduler-loop';
+import { createSerial, type Serial } from './serial';
+
+/** A queue that can also say whether a task waits in it (GET /tasks/{id} answers `queued`). */
+export interface LocalTaskQueue extends TaskQueue {
+  contains?(taskId: string): Promise<boolean>;
+}
+
+/** The engine port, plus batch completion where the engine offers it (one commit for many tasks). */
+export type LocalEngine = Engine & { completeMany?(taskIds: string[]): Promise<CloseOutcome[]> };
+
+export interface RuntimeParts {
+  config: RuntimeConfig;
+  store: LedgerStore;
+  queue: LocalTaskQueue;
+  engine: LocalEngine;
+  fleet: SimulatedFleet;
+  clock: Clock;
+  random: Random;
+  /** Registered algorithm names. */
+  algorithms: readonly string[];
+  log: (message: string) => void;
+}
+
+const HUB_FLUSH_MS = 250;
+const SAMPLE_MS = 1000;
+const GENERATOR_TICK_MS = 100;
+const LEASE_SWEEP_MS = 5000;
+const EXPIRE_BATCH = 500;
+const COMPLETE_BATCH = 500;
+
+/**
+ * The local runtime: intake, scheduler loop, simulated fleet, lease expiry and live events around
+ * one engine and one SQLite file. The HTTP routes call the methods here.
+ */
+export class LocalRuntime {
+  readonly hub = new EventHub();
+  readonly intake: Intake;
+  readonly generator: TaskGenerator;
+  readonly metrics: RuntimeMetrics;
+  readonly chain = new ChainTracker();
+  readonly serial: Serial = createSerial();
+  private readonly scheduler: SchedulerLoop;
+  private algorithm: string;
+  private params: AlgorithmParams;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly busy = new Set<string>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly parts: RuntimeParts) {
+    const { config, store, queue, engine, clock, random } = parts;
+    this.algorithm = config.algorithm;
+    this.params = { ...DEFAULT_PARAMS, ...stripUndefined(config.params) };
+    this.metrics = new RuntimeMetrics(config.dimensions, clock.now());
+    this.intake = new Intake({
+      queue,
+      store,
+      clock,
+      dimensions: config.dimensions,
+      maxQueueDepth: config.max_queue_depth,
+      onEnqueued: () => this.scheduler.wake(),
+    });
+    this.scheduler = new SchedulerLoop({
+      queue,
+      engine,
+      serial: this.serial,
+      batchSize: config.batch_size,
+      onOutcome: (outcome) => this.onScheduled(outcome),
+      onError: (error) => parts.log(`scheduler: ${describe(error)}`),
+    });
+    this.generator = new TaskGenerator({
+      dimensions: config.dimensions,
+      referenceCapacity: this.defaultCapacity(),
+      clock,
+      random,
+      settings: { ...DEFAULT_GENERATOR, ...stripUndefined(config.generator) },
+      runId: clock.now().toString(36),
+      submit: async (tasks) => {
+        await this.intake.submit(tasks);
+      },
+    });
+  }
+
+  get config(): RuntimeConfig {
+    return this.parts.config;
+  }
+
+  get store(): LedgerStore {
+    return this.parts.store;
+  }
+
+  /** Catches up with the chain on disk, brings back the VMs that still run tasks, starts the loops. */
+  async start(): Promise<void> {
+    const { store, fleet, config } = this.parts;
+    await this.chain.catchUp(store);
+    if (fleet.size === 0 && config.fleet.size > 0) fleet.addVms(config.fleet.size);
+    for (const r of await store.getReservations()) {
+      if (r.active_tasks > 0 && !fleet.has(r.vm_id)) fleet.addVm(r.vm_id, r.capacity, {}, 'draining');
+    }
+    // Every assigned task: a lease "expiring" before the end of time is every open lease.
+    for (const t of await store.listExpiredLeases(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) {
+      if (t.vm_id !== null) fleet.start(t.task_id, t.vm_id, t.requirements, t.duration, t.updated_at);
+    }
+    this.scheduler.start();
+    this.every(HUB_FLUSH_MS, 'hub', async () => this.hub.flush());
+    this.every(config.fleet.tick_ms, 'fleet', () => this.finishTasks());
+    this.every(SAMPLE_MS, 'sample', () => this.sample());
+    this.every(GENERATOR_TICK_MS, 'generator', () => this.generator.tick().then(() => undefined));
+    this.every(LEASE_SWEEP_MS, 'leases', () => this.expireLeases());
+  }
+
+  /** Stops taking work, lets the batch in flight commit, and closes the store. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.scheduler.stop();
+    await Promise.allSettled([...this.inFlight]);
+    await this.serial(async () => undefined);
+    await this.parts.store.close();
+  }
+
+  // ---------- views ----------
+
+  configView(): ConfigResponse {
+    const { config, algorithms, fleet } = this.parts;
+    const units: Record<string, string> = {};
+    for (const d of config.dimensions) units[d] = (UNITS as Record<string, string>)[d] ?? '';
+    return {
+      dimensions: [...config.dimensions],
+      units,
+      algorithm: this.algorithm,
+      algorithms: [...algorithms],
+      params: { ...this.params },
+      block_size: config.block_size,
+      batch_size: config.batch_size,
+      fleet: { size: fleet.size, capacity: this.defaultCapacity(), speed: config.fleet.speed },
+    };
+  }
+
+  /** The simulated VMs with the ledger's reservations (authoritative) merged in. */
+  async vms(): Promise<Vm[]> {
+    const reservations = new Map((await this.parts.store.getReservations()).map((r) => [r.vm_id, r]));
+    return this.parts.fleet.snapshot().map((vm) => {
+      const r = reservations.get(vm.id);
+      return r ? { ...vm, reserved: { ...vm.reserved, ...r.reserved }, activeTasks: r.active_tasks } : vm;
+    });
+  }
+
+  async fleetView(): Promise<FleetResponse> {
+    return { vms: (await this.vms()).map(vmBody) };
+  }
+
+  async ledgerSummary(): Promise<LedgerSummaryResponse> {
+    const { store, config } = this.parts;
+    const reservations = new Map((await store.getReservations()).map((r) => [r.vm_id, r]));
+    await this.chain.catchUp(store);
+    const digest = this.chain.digest();
+    return {
+      height: digest.height,
+      head_hash: digest.head_hash,
+      transaction_count: this.chain.transactionCount,
+      vms: this.chain.vmCounts().map(([vmId, c]) => {
+        const r = reservations.get(vmId);
+        const finished = c.completed + c.expired;
+        return {
+          vm_id: vmId,
+          assignments: c.assignments,
+          rejections: c.rejections,
+          completed: c.completed,
+          success_rate: finished > 0 ? c.completed / finished : null,
+          utilisation: r ? utilisation(reservedVm(r), config.dimensions) : 0,
+        };
+      }),
+    };
+  }
+
+  async taskStatus(taskId: string): Promise<TaskStatusResponse | null> {
+    const { store, queue } = this.parts;
+    const record = await store.getTask(taskId);
+    if (record) {
+      const block = await store.getBlock(record.block_height);
+      const tx = block?.transactions.find((t) => t.transaction_id === record.transaction_id);
+      return {
+        task_id: record.task_id,
+        status: record.status,
+        vm_id: record.vm_id,
+        block_height: record.block_height,
+        transaction_id: record.transaction_id,
+        reason: tx?.reason ?? null,
+      };
+    }
+    if (await queue.contains?.(taskId)) {
+      return {
+        task_id: taskId,
+        status: 'queued',
+        vm_id: null,
+        block_height: null,
+        transaction_id: null,
+        reason: null,
+      };
+    }
+    return null;
+  }
+
+  // ---------- commands ----------
+
+  /** Records the completion of an assigned task; null when the task is unknown. */
+  async complete(taskId: string): Promise<CompleteResponse | null> {
+    const outcome = await this.serial(() => this.parts.engine.complete(taskId));
+    if (outcome.status === 'unknown') return null;
+    this.parts.fleet.stop(taskId);
+    if (outcome.status === 'already-final') {
+      return {
+        task_id: taskId,
+        status: 'already-final',
+        task_status: outcome.taskStatus,
+        transaction_id: null,
+        block_height: null,
+      };
+    }
+    this.hub.addDecisions([decisionItem(outcome.transaction, outcome.head.height)]);
+    return {
+      task_id: taskId,
+      status: 'closed',
+      task_status: outcome.transaction.status,
+      transaction_id: outcome.transaction.transaction_id,
+      block_height: outcome.head.height,
+    };
+  }
+
+  setAlgorithm(body: unknown): ConfigResponse {
+    const change = parseOrThrow(
+      algorithmChangeSchema(this.parts.algorithms),
+      body,
+      'invalid algorithm change',
+    );
+    const params = { ...this.params, ...stripUndefined(change.params ?? {}) };
+    this.parts.engine.setAlgorithm(change.algorithm, params);
+    this.algorithm = change.algorithm;
+    this.params = params;
+    return this.configView();
+  }
+
+  addVms(body: unknown): string[] {
+    const request = parseOrThrow(addVmsSchema(this.parts.config.dimensions), body, 'invalid VM request');
+    return this.parts.fleet.addVms(request.count, request.capacity ?? {}, request.labels ?? {});
+  }
+
+  drain(vmId: string): void {
+    if (!this.parts.fleet.drain(vmId)) throw new NotFoundError(`no VM ${vmId}`);
+  }
+
+  /** What a dashboard needs on connect, before the live events. */
+  async snapshot(): Promise<SnapshotEvent> {
+    const queueDepth = await this.intake.depth();
+    return {
+      config: this.configView(),
+      ledger: await this.ledgerSummary(),
+      fleet: await this.fleetView(),
+      queue_depth: queueDepth,
+      metrics: this.metrics.event(this.algorithm, queueDepth, this.parts.clock.now()),
+    };
+  }
+
+  async queueDepth(): Promise<number> {
+    return this.intake.depth();
+  }
+
+  // ---------- loops ----------
+
+  private onScheduled(outcome: ScheduleOutcome): void {
+    const { fleet, clock } = this.parts;
+    const now = clock.now();
+    for (const d of outcome.decisions) {
+      if (d.status === 'assigned' && d.vmId !== null)
+        fleet.start(d.task.id, d.vmId, d.task.requirements, d.task.duration, now);
+    }
+    this.metrics.recordDecisions(this.algorithm, outcome.decisions, now);
+    for (const block of outcome.blocks) {
+      this.chain.add(block);
+      this.hub.addBlock({
+        height: block.height,
+        hash: block.block_hash,
+        transaction_count: block.transaction_count,
+        timestamp: block.timestamp,
+      });
+      this.hub.addDecisions(block.transactions.map((tx) => decisionItem(tx, block.height)));
+    }
+  }
+
+  /** Tasks whose simulated run time is over are completed in the ledger, a batch per commit. */
+  private async finishTasks(): Promise<void> {
+    const { fleet, clock, engine } = this.parts;
+    const finished = fleet.tick(clock.now());
+    const completeMany = engine.completeMany?.bind(engine);
+    if (!completeMany) {
+      for (const taskId of finished) await this.complete(taskId);
+      return;
+    }
+    for (let i = 0; i < finished.length; i += COMPLETE_BATCH) {
+      const ids = finished.slice(i, i + COMPLETE_BATCH);
+      const outcomes = await this.serial(() => completeMany(ids));
+      const items: DecisionEventItem[] = [];
+      ids.forEach((id, k) => {
+        fleet.stop(id);
+        const outcome = outcomes[k];
+        if (outcome?.status === 'closed') items.push(decisionItem(outcome.transaction, outcome.head.height));
+      });
+      this.hub.addDecisions(items);
+    }
+  }
+
+  private async expireLeases(): Promise<void> {
+    const { engine, store, fleet } = this.parts;
+    const expired: Transaction[] = await this.serial(() => engine.expireLeases(EXPIRE_BATCH));
+    const items: DecisionEventItem[] = [];
+    for (const tx of expired) {
+      fleet.stop(tx.task_id);
+      const at = await store.findTransaction(tx.transaction_id);
+      items.push(decisionItem(tx, at?.height ?? -1));
+    }
+    this.hub.addDecisions(items);
+  }
+
+  private async sample(): Promise<void> {
+    const now = this.parts.clock.now();
+    await this.chain.catchUp(this.parts.store);
+    const vms = await this.vms();
+    this.metrics.sample(this.algorithm, vms, now);
+    if (this.hub.subscriberCount === 0) return;
+    this.hub.publish('fleet', {
+      at: new Date(now).toISOString(),
+      vms: vms.map((vm) => {
+        const { labels: _labels, ...body } = vmBody(vm);
+        return body;
+      }),
+    });
+    this.hub.publish('metrics', this.metrics.event(this.algorithm, await this.intake.depth(), now));
+  }
+
+  /** Runs `work` every `ms`, never two at once for the same name, and logs failures. */
+  private every(ms: number, name: string, work: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      if (this.busy.has(name)) return;
+      this.busy.add(name);
+      const run = work()
+        .catch((error) => this.parts.log(`${name}: ${describe(error)}`))
+        .finally(() => {
+          this.busy.delete(name);
+          this.inFlight.delete(run);
+        });
+      this.inFlight.add(run);
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private defaultCapacity(): Record<string, number> {
+    const { config } = this.parts;
+    const capacity: Record<string, number> = {};
+    for (const d of config.dimensions) capacity[d] = config.fleet.capacity?.[d] ?? DEFAULT_CAPACITY[d] ?? 0;
+    return capacity;
+  }
+}
+
+export function decisionItem(tx: Transaction, height: number): DecisionEventItem {
+  return {
+    task_id: tx.task_id,
+    vm_id: tx.vm_id,
+    status: tx.status,
+    score: tx.score,
+    reason: tx.reason,
+    algorithm: tx.algorithm,
+    transaction_id: tx.transaction_id,
+    height,
+    at: tx.timestamp,
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function vmBody(vm: Vm): FleetVmBody {
+  return {
+    id: vm.id,
+    state: vm.state,
+    labels: Object.fromEntries(
+      Object.entries(vm.labels).filter((e): e is [string, string] => e[1] !== undefined),
+    ),
+    capacity: vm.capacity,
+    reserved: vm.reserved,
+    usage: vm.usage,
+    active_tasks: vm.activeTasks,
+  };
+}
+
+/** A reservation seen as a VM, for the utilisation formula shared with the scheduler's metrics. */
+function reservedVm(r: Reservation): Vm {
+  return {
+    id: r.vm_id,
+    capacity: r.capacity,
+    reserved: r.reserved,
+    usage: {},
+    history: [],
+    activeTasks: r.active_tasks,
+    labels: {},
+    state: 'active',
+  };
+}

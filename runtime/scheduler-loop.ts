@@ -1,0 +1,104 @@
+import type { Engine, ScheduleOutcome } from '../lib/engine/types';
+import type { TaskQueue } from '../lib/ports/task-queue';
+import type { Serial } from './serial';
+
+export interface SchedulerLoopOptions {
+  queue: TaskQueue;
+  engine: Engine;
+  serial: Serial;
+  /** Tasks per engine.schedule call: large batches fill blocks and amortise the commit. */
+  batchSize: number;
+  /** Called after each committed batch (the tasks are acked by then). */
+  onOutcome: (outcome: ScheduleOutcome) => void;
+  onError: (error: unknown) => void;
+  /** Poll interval when the queue is empty and nobody calls wake(), ms. */
+  idleMs?: number;
+  /** Pause after a failed batch before the tasks are tried again, ms. */
+  backoffMs?: number;
+}
+
+/**
+ * Drains the durable queue into the engine. A task is acked only after its decision is committed;
+ * if the process dies in between, the task is delivered again and the engine reports it as a
+ * duplicate, which is then acked.
+ */
+export class SchedulerLoop {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private readonly idleMs: number;
+  private readonly backoffMs: number;
+
+  constructor(private readonly options: SchedulerLoopOptions) {
+    this.idleMs = options.idleMs ?? 50;
+    this.backoffMs = options.backoffMs ?? 500;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** New tasks are waiting. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Finishes the batch in flight, then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  /** Schedules one batch; returns how many tasks it took from the queue. */
+  async step(): Promise<number> {
+    const { queue, engine, serial, batchSize } = this.options;
+    const received = await queue.receive(batchSize);
+    if (received.length === 0) return 0;
+    let outcome: ScheduleOutcome;
+    try {
+      outcome = await serial(() => engine.schedule(received.map((r) => r.task)));
+    } catch (error) {
+      await queue.release(received.map((r) => r.receipt));
+      throw error;
+    }
+    const settled = new Set<string>(outcome.duplicates);
+    for (const decision of outcome.decisions) settled.add(decision.task.id);
+    const ack: string[] = [];
+    const release: string[] = [];
+    for (const r of received) (settled.has(r.task.id) ? ack : release).push(r.receipt);
+    if (ack.length > 0) await queue.ack(ack);
+    if (release.length > 0) await queue.release(release);
+    this.options.onOutcome(outcome);
+    return received.length;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let taken = 0;
+      try {
+        taken = await this.step();
+      } catch (error) {
+        this.options.onError(error);
+        await this.pause(this.backoffMs);
+        continue;
+      }
+      if (taken === 0) await this.pause(this.idleMs);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.wakeUp = null;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+}

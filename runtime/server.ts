@@ -1,0 +1,129 @@
+import { randomInt } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { SqliteLedgerStore, SqliteTaskQueue } from '../lib/adapters/sqlite';
+import { SchedulingEngine } from '../lib/engine/engine';
+import { ValidationError } from '../lib/errors';
+import { systemClock } from '../lib/ports/clock';
+import { algorithmNames } from '../lib/scheduling/registry';
+import { DEFAULT_PARAMS } from '../lib/scheduling/types';
+import { DEFAULT_CAPACITY, type RuntimeConfig } from '../lib/schemas/config';
+import { seededRandom } from '../lib/simulation/rng';
+import { loadDashboard } from './dashboard';
+import { SimulatedFleet } from './fleet/simulated-fleet';
+import { createApp } from './http/app';
+import { LocalRuntime, type LocalTaskQueue } from './runtime';
+
+export interface StartedRuntime {
+  url: string;
+  port: number;
+  runtime: LocalRuntime;
+  /** Stops accepting requests, lets the batch in flight commit, closes the database. */
+  close(): Promise<void>;
+}
+
+export const LEDGER_FILE = 'ledger.db';
+
+/** Starts the whole local runtime in this process and resolves once it listens. */
+export async function startLocalRuntime(
+  config: RuntimeConfig,
+  log: (message: string) => void = (m) => console.error(m),
+): Promise<StartedRuntime> {
+  const algorithms = algorithmNames();
+  if (!algorithms.includes(config.algorithm as (typeof algorithms)[number])) {
+    throw new ValidationError(
+      [
+        {
+          field: 'algorithm',
+          message: `unknown algorithm "${config.algorithm}"; expected one of: ${algorithms.join(', ')}`,
+        },
+      ],
+      'invalid configuration',
+    );
+  }
+  await mkdir(config.data_dir, { recursive: true });
+  const store = new SqliteLedgerStore(join(config.data_dir, LEDGER_FILE), {
+    synchronous: config.synchronous,
+  });
+  try {
+    const queue = withContains(new SqliteTaskQueue(store.db));
+    const seed = config.seed ?? randomInt(2 ** 31 - 1);
+    const capacity: Record<string, number> = {};
+    for (const d of config.dimensions) capacity[d] = config.fleet.capacity?.[d] ?? DEFAULT_CAPACITY[d] ?? 0;
+    const fleet = new SimulatedFleet({
+      dimensions: config.dimensions,
+      defaultCapacity: capacity,
+      zones: config.fleet.zones,
+      speed: config.fleet.speed,
+      noise: config.fleet.noise,
+      historyWindow: config.params.historyWindow ?? DEFAULT_PARAMS.historyWindow,
+      random: seededRandom(seed),
+    });
+    const engine = new SchedulingEngine({
+      store,
+      fleet,
+      clock: systemClock,
+      algorithm: config.algorithm,
+      params: config.params,
+      seed,
+      dimensions: config.dimensions,
+      blockSize: config.block_size,
+      leaseGraceSeconds: config.lease_grace_s,
+    });
+    const runtime = new LocalRuntime({
+      config,
+      store,
+      queue,
+      engine,
+      fleet,
+      clock: systemClock,
+      random: seededRandom(seed + 1),
+      algorithms,
+      log,
+    });
+    const assets = await loadDashboard(log);
+    await runtime.start();
+    const app = createApp(runtime, { assets, algorithms, log });
+    const { server, port } = await listen(app.fetch, config.host, config.port);
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return {
+      url: `http://${host}:${port}`,
+      port,
+      runtime,
+      close: async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Server-Sent Events connections never end on their own.
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        });
+        await runtime.stop();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+function listen(
+  fetch: Parameters<typeof serve>[0]['fetch'],
+  hostname: string,
+  port: number,
+): Promise<{ server: ReturnType<typeof serve>; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, (info: AddressInfo) =>
+      resolve({ server, port: info.port }),
+    );
+    server.once('error', reject);
+  });
+}
+
+/** GET /tasks/{id} answers `queued` from the queue table the SqliteTaskQueue keeps in the ledger file. */
+function withContains(queue: SqliteTaskQueue): LocalTaskQueue {
+  const statement = queue.db.prepare<[string], { found: number }>(
+    'SELECT 1 AS found FROM queue WHERE task_id = ?',
+  );
+  return Object.assign(queue, { contains: async (taskId: string) => statement.get(taskId) !== undefined });
+}
