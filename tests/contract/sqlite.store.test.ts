@@ -322,6 +322,8 @@ describe('SqliteTaskQueue', () => {
     expect(await queue.enqueue([task('a'), task('b')])).toEqual(['a', 'b']);
     expect(await queue.enqueue([task('b'), task('c')])).toEqual(['c']);
     expect(await queue.depth()).toBe(3);
+    expect(await queue.contains('b')).toBe(true);
+    expect(await queue.contains('z')).toBe(false);
 
     const received = await queue.receive(10);
     expect(received.map((r) => [r.task, r.attempts])).toEqual([
@@ -367,6 +369,7 @@ describe('SqliteTaskQueue', () => {
     await queue.ack([a!.receipt]);
     await queue.release([b!.receipt]);
     expect(await queue.depth()).toBe(1);
+    expect([await queue.contains('a'), await queue.contains('b')]).toEqual([false, true]);
     expect((await queue.receive(10)).map((r) => [r.task.id, r.attempts])).toEqual([['b', 2]]);
     // Once acked the id can be queued again; the engine recognises it as already recorded.
     expect(await queue.enqueue([task('a')])).toEqual(['a']);

@@ -68,6 +68,7 @@ export class SqliteTaskQueue implements TaskQueue {
       ack: db.prepare('DELETE FROM queue WHERE seq = ? AND receipt = ?'),
       release: db.prepare('UPDATE queue SET visible_at = ?, receipt = NULL WHERE seq = ? AND receipt = ?'),
       depth: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM queue'),
+      contains: db.prepare<[string], { found: number }>('SELECT 1 AS found FROM queue WHERE task_id = ?'),
       releaseAll: db.prepare('UPDATE queue SET visible_at = ?, receipt = NULL WHERE receipt IS NOT NULL'),
     };
     this.enqueueAll = db.transaction((tasks: Task[], now: number) => {
@@ -126,6 +127,11 @@ export class SqliteTaskQueue implements TaskQueue {
    */
   async releaseInFlight(): Promise<number> {
     return this.statements.releaseAll.run(this.clock.now()).changes;
+  }
+
+  /** Whether a task with this id is queued (visible or in flight): GET /tasks/{id} answers `queued`. */
+  async contains(taskId: string): Promise<boolean> {
+    return this.statements.contains.get(taskId) !== undefined;
   }
 
   async depth(): Promise<number> {
