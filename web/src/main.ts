@@ -91,6 +91,12 @@ function start(): void {
     },
   });
   void generator.load();
+  // Events make the page immediate; this keeps the ledger head exact and the generator's count fresh.
+  setInterval(() => {
+    if (document.hidden) return;
+    void ledger.sync();
+    void generator.refresh();
+  }, 2000);
 }
 
 start();

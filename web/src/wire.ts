@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Digest } from '../../lib/ledger/types';
 import type {
   BlockEvent as BlockEventWire,
   DecisionsEvent as DecisionsEventWire,
@@ -64,6 +65,17 @@ export const ledgerSummarySchema = z.object({
   vms: z.array(vmLedgerStatsSchema).default([]),
 });
 export type LedgerSummary = z.output<typeof ledgerSummarySchema>;
+
+/** GET /ledger/digest: the tree head an auditor keeps (RFC 9162 root over all block hashes). */
+export const digestSchema = z.object({
+  height: z.number().int().min(0),
+  head_hash: z.string(),
+  tree_size: z.number().int().min(1),
+  blocks_root: z.string(),
+  transaction_count: z.number().int().min(0),
+  timestamp: z.string(),
+});
+export type DigestView = z.output<typeof digestSchema>;
 
 export const algorithmMetricsSchema = z.object({
   decided: z.number(),
@@ -159,5 +171,6 @@ export const contractChecks: [
   Accepts<typeof fleetEventSchema, FleetEventWire>,
   Accepts<typeof metricsEventSchema, MetricsEventWire>,
   Accepts<typeof verificationReportSchema, VerifyResponse>,
+  Accepts<typeof digestSchema, Digest>,
   Accepts<typeof generatorStateSchema, GeneratorSettings & { generated: number }>,
-] = [true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true];

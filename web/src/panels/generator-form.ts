@@ -37,6 +37,16 @@ export class GeneratorForm {
     }
   }
 
+  /** Follows the generator's progress (it stops by itself when a count is reached). */
+  async refresh(): Promise<void> {
+    if (this.#indicator.dataset.running !== 'true') return;
+    try {
+      this.#show(await request(generatorStateSchema, '/generator'), false);
+    } catch {
+      // The next refresh retries; a transient failure is not worth replacing the status line.
+    }
+  }
+
   #show(state: GeneratorState, fill: boolean): void {
     if (fill) {
       this.#rate.value = String(state.rate);

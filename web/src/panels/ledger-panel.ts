@@ -3,7 +3,7 @@ import { ApiError, request } from '../api';
 import { byId, h, setText } from '../dom';
 import { clockTime, integer, shortHash } from '../format';
 import type { FrameScheduler } from '../frame';
-import { type BlockEvent, type LedgerSummary, verificationReportSchema } from '../wire';
+import { type BlockEvent, digestSchema, type LedgerSummary, verificationReportSchema } from '../wire';
 
 const RECENT_BLOCKS = 12;
 
@@ -30,11 +30,15 @@ export class LedgerPanel {
   #headHash = '';
   #transactions = 0;
   #blocks: BlockEvent[] = [];
+  #blocksRoot = '';
+  #syncing = false;
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #heightEl = byId('ledger-height');
   readonly #kpiHeight = byId('kpi-height');
   readonly #kpiTransactions = byId('kpi-transactions');
   readonly #headEl = byId('ledger-head');
   readonly #txEl = byId('ledger-transactions');
+  readonly #rootEl = byId('ledger-root');
   readonly #blocksEl = byId<HTMLOListElement>('ledger-blocks');
   readonly #verifyButton = byId<HTMLButtonElement>('verify-button');
   readonly #result = byId('verify-result');
@@ -52,22 +56,22 @@ export class LedgerPanel {
     this.#blocks = [];
     this.#invalidate();
     void this.#loadRecentBlocks(summary.height);
+    void this.sync();
   }
 
   async #loadRecentBlocks(height: number): Promise<void> {
     const from = Math.max(0, height - RECENT_BLOCKS + 1);
     try {
       const blocks = await request(blocksPageSchema, `/ledger/blocks?from=${from}&limit=${RECENT_BLOCKS}`);
-      const live = new Set(this.#blocks.map((b) => b.height));
-      const loaded = blocks
-        .filter((b) => !live.has(b.height))
-        .map((b) => ({
-          height: b.height,
-          hash: b.block_hash,
-          transaction_count: b.transaction_count,
-          timestamp: b.timestamp,
-        }));
-      this.#blocks = [...this.#blocks, ...loaded].sort((a, b) => b.height - a.height).slice(0, RECENT_BLOCKS);
+      const loadedHeights = new Set(blocks.map((b) => b.height));
+      const loaded = blocks.map((b) => ({
+        height: b.height,
+        hash: b.block_hash,
+        transaction_count: b.transaction_count,
+        timestamp: b.timestamp,
+      }));
+      const kept = this.#blocks.filter((b) => !loadedHeights.has(b.height));
+      this.#blocks = [...kept, ...loaded].sort((a, b) => b.height - a.height).slice(0, RECENT_BLOCKS);
       this.#invalidate();
     } catch (error) {
       console.warn('recent blocks unavailable', error);
@@ -75,16 +79,55 @@ export class LedgerPanel {
   }
 
   addBlock(block: BlockEvent): void {
-    // Blocks at or below the snapshot's height are already in its counts; they only join the list.
-    if (block.height > this.#height) {
+    if (block.height === this.#height + 1) {
       this.#height = block.height;
       this.#headHash = block.hash;
       this.#transactions += block.transaction_count;
+    } else if (block.height > this.#height) {
+      // Blocks were missed (the server thins events under load): take the figures from the digest.
+      this.#requestSync();
     }
     if (!this.#blocks.some((b) => b.height === block.height)) {
       this.#blocks = [block, ...this.#blocks].sort((a, b) => b.height - a.height).slice(0, RECENT_BLOCKS);
     }
     this.#invalidate();
+  }
+
+  /**
+   * Re-reads the head from GET /ledger/digest. Block events make the panel immediate; the digest
+   * keeps it exact, whatever events were thinned or lost, and supplies the RFC 9162 blocks root.
+   */
+  async sync(): Promise<void> {
+    if (this.#syncing) return;
+    this.#syncing = true;
+    try {
+      const digest = await request(digestSchema, '/ledger/digest');
+      if (digest.height < this.#height) return;
+      const missing = digest.height > this.#height && !this.#blocks.some((b) => b.height === digest.height);
+      this.#height = digest.height;
+      this.#headHash = digest.head_hash;
+      this.#transactions = digest.transaction_count;
+      this.#blocksRoot = digest.blocks_root;
+      this.#invalidate();
+      if (missing || this.#hasHoles()) await this.#loadRecentBlocks(digest.height);
+    } catch (error) {
+      console.warn('ledger digest unavailable', error);
+    } finally {
+      this.#syncing = false;
+    }
+  }
+
+  /** Coalesces sync requests: during a burst of out-of-order blocks, one digest read per 300 ms. */
+  #requestSync(): void {
+    if (this.#syncTimer !== undefined) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      void this.sync();
+    }, 300);
+  }
+
+  #hasHoles(): boolean {
+    return this.#blocks.some((b, i) => i > 0 && this.#blocks[i - 1]!.height - b.height !== 1);
   }
 
   async verify(): Promise<void> {
@@ -151,6 +194,8 @@ export class LedgerPanel {
     this.#heightEl.dataset.height = String(this.#height);
     setText(this.#headEl, shortHash(this.#headHash, 16, 8));
     this.#headEl.title = this.#headHash;
+    setText(this.#rootEl, shortHash(this.#blocksRoot, 16, 8));
+    this.#rootEl.title = this.#blocksRoot;
     const transactions = integer(this.#transactions);
     setText(this.#txEl, transactions);
     setText(this.#kpiTransactions, transactions);

@@ -22,7 +22,7 @@ export class QueueChart {
   #pending: { at: number; depth: number; throughput: number } | null = null;
 
   constructor(
-    host: HTMLElement,
+    private readonly host: HTMLElement,
     private readonly frames: FrameScheduler,
   ) {
     const [x, y] = themedAxes(compact, 44);
@@ -73,6 +73,7 @@ export class QueueChart {
       this.#series.push(this.#pending.at, [this.#pending.depth, this.#pending.throughput]);
       this.#pending = null;
       this.#chart.setData(this.#series.data());
+      this.host.dataset.samples = String(this.#series.length);
     });
   }
 }

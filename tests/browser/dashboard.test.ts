@@ -1,0 +1,231 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LaunchedBrowser, launchChromium, requireChromium } from './helpers/chromium';
+import { type RunningRuntime, startRuntime } from './helpers/runtime';
+
+/**
+ * The dashboard in Debian's Chromium against the real local runtime (`bcs start`): nothing here is
+ * mocked. Every figure the page shows is checked against what the HTTP API answers, and the page must
+ * parse every live event the server sends (the "malformed events" pill stays hidden).
+ */
+
+const SCREENSHOT = resolve(import.meta.dirname, '..', '..', 'docs', 'screenshots', 'dashboard.png');
+const DIMENSIONS = ['cpu', 'mem', 'io', 'bw', 'gpu'];
+const VMS = 120;
+
+const RUNTIME_CONFIG = {
+  dimensions: DIMENSIONS,
+  seed: 7,
+  block_size: 10,
+  fleet: { size: VMS, speed: 20, capacity: { cpu: 4000, mem: 16384, io: 500, bw: 1000, gpu: 1000 } },
+};
+
+let runtime: RunningRuntime;
+let browser: LaunchedBrowser;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function api<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(new URL(path, runtime.url), init);
+  if (!response.ok)
+    throw new Error(`${init?.method ?? 'GET'} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+interface ConfigBody {
+  algorithm: string;
+  algorithms: string[];
+  dimensions: string[];
+  params: { alpha: number; beta: number; tau: number };
+}
+
+/** Pixels of a canvas that something was drawn on (alpha > 0), read back from the page. */
+function paintedPixels(selector: string): Promise<number> {
+  return page.$eval(selector, (element) => {
+    const canvas = element as HTMLCanvasElement;
+    const context = canvas.getContext('2d');
+    if (!context || canvas.width === 0 || canvas.height === 0) return 0;
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
+    return painted;
+  });
+}
+
+/** expect.poll with room for a live system (its default gives up after one second). */
+function eventually<T>(read: () => T | Promise<T>, timeout = 20_000) {
+  return expect.poll(read, { timeout, interval: 100 });
+}
+
+async function ledgerHeightShown(): Promise<number> {
+  return Number(await page.getByTestId('ledger-height').getAttribute('data-height'));
+}
+
+describe('live dashboard', () => {
+  beforeAll(async () => {
+    // Fails the suite with install instructions instead of skipping when the browser is missing.
+    requireChromium();
+    runtime = await startRuntime(RUNTIME_CONFIG);
+    browser = await launchChromium({ width: 1600, height: 1000 });
+    page = await browser.context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') pageErrors.push(message.text());
+    });
+    await page.goto(runtime.url);
+    await page.waitForSelector('[data-testid=connection][data-state=live]');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.stop();
+  });
+
+  it('draws a utilisation chart per configured dimension and a heat-map tile per VM', async () => {
+    const config = await api<ConfigBody>('/config');
+    const fleet = await api<{ vms: unknown[] }>('/fleet');
+    expect(config.dimensions).toEqual(DIMENSIONS);
+    expect(fleet.vms).toHaveLength(VMS);
+
+    const charts = page.locator('[data-testid^=utilisation-chart-]');
+    await eventually(() => charts.count()).toBe(config.dimensions.length);
+    for (const dimension of config.dimensions) {
+      await eventually(() =>
+        paintedPixels(`[data-testid=utilisation-chart-${dimension}] canvas`),
+      ).toBeGreaterThan(0);
+    }
+    await eventually(() => page.getByTestId('vm-grid').getAttribute('data-vm-count')).toBe(String(VMS));
+    expect(await paintedPixels('[data-testid=vm-grid]')).toBeGreaterThan(0);
+    await eventually(() => page.locator('#kpi-vms').textContent()).toBe(`${VMS} / ${VMS}`);
+  });
+
+  it('refuses bad algorithm parameters in the page, names the field and changes nothing', async () => {
+    const before = await api<ConfigBody>('/config');
+    await page.getByTestId('param-tau').fill('-1');
+    await page.getByTestId('algorithm-apply').click();
+
+    const status = page.getByTestId('algorithm-status');
+    await eventually(() => status.getAttribute('data-state')).toBe('error');
+    expect(await status.textContent()).toContain('params.tau');
+    expect(await api<ConfigBody>('/config')).toEqual(before);
+  });
+
+  it('switches the algorithm at run time through PUT /config/algorithm', async () => {
+    const before = await api<ConfigBody>('/config');
+    const target = before.algorithms.find((name) => name !== before.algorithm);
+    expect(target, 'the runtime registers more than one algorithm').toBeDefined();
+
+    await page.getByTestId('param-tau').fill('2');
+    await page.getByTestId('algorithm-select').selectOption(target!);
+    await page.getByTestId('algorithm-apply').click();
+
+    await eventually(() => page.getByTestId('algorithm-status').getAttribute('data-state')).toBe('ok');
+    const after = await api<ConfigBody>('/config');
+    expect(after.algorithm).toBe(target);
+    expect(after.params.tau).toBe(2);
+    await eventually(() => page.getByTestId('active-algorithm').textContent()).toBe(target);
+  });
+
+  it('starts the generator, then shows decisions as the ledger grows', async () => {
+    const startHeight = (await api<{ height: number }>('/ledger')).height;
+    await page.getByTestId('generator-rate').fill('60');
+    await page.getByTestId('generator-count').fill('');
+    await page.getByTestId('generator-size').selectOption('mixed');
+    await page.getByTestId('generator-start').click();
+
+    await eventually(() => page.getByTestId('generator-indicator').getAttribute('data-running')).toBe('true');
+    const generator = await api<{ running: boolean; rate: number; size: string }>('/generator');
+    expect(generator).toMatchObject({ running: true, rate: 60, size: 'mixed' });
+
+    await eventually(ledgerHeightShown, 30_000).toBeGreaterThan(startHeight + 2);
+    // The page never shows a height the server has not reached.
+    expect((await api<{ height: number }>('/ledger')).height).toBeGreaterThanOrEqual(
+      await ledgerHeightShown(),
+    );
+
+    const rows = page.locator('[data-testid=decisions-table] tbody tr[data-status]');
+    await eventually(() => rows.count(), 30_000).toBeGreaterThan(5);
+    // A row is what the ledger says: look its transaction up through the API.
+    const first = rows.first();
+    const cells = await first.locator('td').allTextContents();
+    const transactionId = await first.locator('button.link').getAttribute('title');
+    const found = await api<{ transaction: { task_id: string; vm_id: string | null; status: string } }>(
+      `/ledger/transactions/${encodeURIComponent(transactionId!)}`,
+    );
+    expect(found.transaction.task_id).toBe(cells[1]);
+    expect(found.transaction.status).toBe(cells[2]);
+    expect(found.transaction.vm_id ?? '—').toBe(cells[3]);
+
+    await eventually(() => page.getByTestId('utilisation-latest-cpu').textContent()).toMatch(/% reserved/);
+    await eventually(() => paintedPixels('[data-testid=queue-chart] canvas')).toBeGreaterThan(0);
+    const metricsRow = page.locator(`[data-testid=metrics-table] tr[data-algorithm]`).first();
+    await eventually(() => metricsRow.count()).toBe(1);
+  });
+
+  it('verifies the chain from the page and shows the server report', async () => {
+    const shown = await ledgerHeightShown();
+    await page.getByTestId('verify-button').click();
+    const result = page.getByTestId('verify-result');
+    await eventually(() => result.getAttribute('data-state'), 30_000).toBe('valid');
+    expect(await page.getByTestId('verify-verdict').textContent()).toContain('Chain valid');
+
+    const report = await api<{ valid: boolean; height: number; blocks_checked: number }>('/ledger/verify', {
+      method: 'POST',
+    });
+    expect(report.valid).toBe(true);
+    const text = await result.textContent();
+    const checked = Number(/blocks checked([\d,]+)/.exec(text ?? '')?.[1]?.replaceAll(',', ''));
+    expect(checked).toBeGreaterThanOrEqual(shown);
+    expect(checked).toBeLessThanOrEqual(report.blocks_checked);
+  });
+
+  it('opens a transaction with its inclusion proof', async () => {
+    const link = page.locator('[data-testid=decisions-table] tbody tr[data-status] button.link').first();
+    const id = await link.getAttribute('title');
+    await link.click();
+    const body = page.locator('#transaction-body');
+    await eventually(() => body.textContent()).toContain(id!);
+    expect(await page.locator('#transaction-dialog').evaluate((d) => (d as HTMLDialogElement).open)).toBe(
+      true,
+    );
+    await page.locator('#transaction-close').click();
+  });
+
+  it('links the JSON Lines export of the whole ledger', async () => {
+    const href = await page.getByTestId('ledger-export').getAttribute('href');
+    const response = await fetch(new URL(href!, runtime.url));
+    expect(response.headers.get('content-type')).toContain('application/x-ndjson');
+    const lines = (await response.text()).trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('renders the page as documented in the README (docs/screenshots/dashboard.png)', async () => {
+    // Let the charts gather some history, then show a heat-map tooltip in the picture.
+    const samples = () => page.getByTestId('queue-chart').getAttribute('data-samples').then(Number);
+    await eventually(samples, 60_000).toBeGreaterThanOrEqual(20);
+    await page.getByTestId('verify-button').click();
+    await eventually(() => page.getByTestId('verify-result').getAttribute('data-state')).toBe('valid');
+    const grid = await page.getByTestId('vm-grid').boundingBox();
+    await page.mouse.move(grid!.x + grid!.width * 0.42, grid!.y + 12);
+    await eventually(() => page.locator('.tooltip').isVisible()).toBe(true);
+    await mkdir(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it('stops the generator', async () => {
+    await page.getByTestId('generator-stop').click();
+    await eventually(() => page.getByTestId('generator-indicator').getAttribute('data-running')).toBe(
+      'false',
+    );
+    expect((await api<{ running: boolean }>('/generator')).running).toBe(false);
+  });
+
+  it('parsed every live event the server sent, without page errors', async () => {
+    expect(await page.locator('#invalid-events').isHidden()).toBe(true);
+    expect(pageErrors).toEqual([]);
+    expect(await page.getByTestId('connection').getAttribute('data-state')).toBe('live');
+  });
+});
