@@ -1,0 +1,34 @@
+import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { ChainHead } from '../../ledger/types';
+import type { AppendResult } from '../../ports/ledger-store';
+import type { CommitPlan, PlannedItemKind } from './commit-plan';
+
+/**
+ * Cancellation reasons come in the order of the transaction's items. A failed block or head condition
+ * means another writer took the height; a concurrent transaction on the same items (TransactionConflict)
+ * is reported the same way, since re-reading the head and retrying is the right answer to both.
+ */
+export function conflictFrom(
+  error: TransactionCanceledException,
+  plan: CommitPlan,
+  expected: ChainHead,
+): AppendResult {
+  const failed: { kind: PlannedItemKind; key: string; code: string }[] = [];
+  (error.CancellationReasons ?? []).forEach((reason, i) => {
+    const code = reason.Code ?? 'None';
+    if (code !== 'None') failed.push({ kind: plan.kinds[i]!, key: plan.keys[i]!, code });
+  });
+  const describe = (f: { key: string; code: string }) => `${f.key}: ${f.code}`;
+  const unexpected = failed.filter(
+    (f) => f.code !== 'ConditionalCheckFailed' && f.code !== 'TransactionConflict',
+  );
+  if (unexpected.length > 0 || failed.length === 0) throw error;
+
+  const detail = failed.map(describe).join('; ');
+  if (failed.some((f) => f.code === 'TransactionConflict' || f.kind === 'head' || f.kind === 'block')) {
+    const wanted = `head is no longer height ${expected.height} (${expected.hash})`;
+    return { ok: false, conflict: 'head-moved', detail: `${wanted}; ${detail}` };
+  }
+  if (failed.some((f) => f.kind === 'reservation')) return { ok: false, conflict: 'over-capacity', detail };
+  return { ok: false, conflict: 'task-conflict', detail };
+}
