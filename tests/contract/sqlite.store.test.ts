@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -224,9 +224,10 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
  * The local runtime's loop in a separate process: receive a batch, decide and commit it, then ack.
  * Prints a dot per committed batch.
  */
-function schedulerLoopScript(path: string): string {
+function schedulerLoopScript(path: string, barrier?: string): string {
   const here = process.cwd();
   return `
+    import { existsSync } from 'node:fs';
     import { SqliteLedgerStore } from '${here}/lib/adapters/sqlite/sqlite-ledger-store.ts';
     import { SqliteTaskQueue } from '${here}/lib/adapters/sqlite/sqlite-task-queue.ts';
     import { SchedulingEngine } from '${here}/lib/engine/engine.ts';
@@ -237,7 +238,7 @@ function schedulerLoopScript(path: string): string {
       history: [], activeTasks: 0, labels: {}, state: 'active' });
     const fleet = { listVms: async () => [vm('vm-1'), vm('vm-2')] };
     const engine = new SchedulingEngine({ store, fleet, clock: systemClock, algorithm: 'round-robin', dimensions: ['cpu', 'mem'] });
-    await queue.releaseInFlight();
+    ${barrier ? `process.stdout.write('ready;'); while (!existsSync(${JSON.stringify(barrier)})) await new Promise((r) => setTimeout(r, 5));` : 'await queue.releaseInFlight();'}
     for (;;) {
       const batch = await queue.receive(7);
       if (batch.length === 0) break;
@@ -247,6 +248,43 @@ function schedulerLoopScript(path: string): string {
     }
   `;
 }
+
+describe('SqliteTaskQueue with engines in several processes', { timeout: 60_000 }, () => {
+  it('records every queued task exactly once when three scheduler loops drain one file', async () => {
+    const path = join(dir, 'ledger.db');
+    const setupStore = new SqliteLedgerStore(path);
+    const ids = Array.from({ length: 210 }, (_, i) => `m-${i}`);
+    await new SqliteTaskQueue(setupStore.db).enqueue(ids.map(task));
+    await setupStore.close();
+
+    // All three start draining together, once every one of them has opened the file.
+    const barrier = join(dir, 'go');
+    const runs = [0, 1, 2].map(() => runScript(schedulerLoopScript(path, barrier)));
+    await Promise.all(
+      runs.map(
+        (run) =>
+          new Promise<void>((resolve) => {
+            run.child.stdout.on('data', () => {
+              if (run.output().includes('ready;')) resolve();
+            });
+          }),
+      ),
+    );
+    writeFileSync(barrier, '');
+    for (const result of await Promise.all(runs.map((r) => r.exited))) {
+      expect(result, result.stderr).toMatchObject({ code: 0 });
+    }
+
+    const store = new SqliteLedgerStore(path);
+    const chain = await readChain(store);
+    expect(chain.flatMap((b) => b.transactions.map((t) => t.task_id)).sort()).toEqual([...ids].sort());
+    expect(await verifyChain(chain)).toMatchObject({ valid: true, transactions_checked: ids.length });
+    expect(await new SqliteTaskQueue(store.db).depth()).toBe(0);
+    // Each loop committed some batches: they really drained concurrently.
+    for (const run of runs) expect(run.output()).toMatch(/ready;\.+/);
+    await store.close();
+  });
+});
 
 describe('SqliteTaskQueue with the engine across kill -9', { timeout: 60_000 }, () => {
   it('leaves every accepted task either recorded or still queued, and draining records each exactly once', async () => {
