@@ -2,7 +2,15 @@ import { type FieldIssue, SchedulerError, ValidationError } from '../errors';
 import type { Dimensions, ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Vm, VmLabels, VmSnapshot } from '../model/vm';
+import { MAX_AMOUNT } from '../schemas/task-input';
 import { DEFAULT_PARAMS } from './types';
+
+/**
+ * Smallest non-zero capacity accepted. Ratios divide by capacity: below this, 1 / capacity can
+ * overflow (1 / 5e-324 is Infinity) and 0 * Infinity poisons scores with NaN. With amounts at most
+ * MAX_AMOUNT (1e12), every ratio stays below 1e18.
+ */
+export const MIN_CAPACITY = 1e-6;
 
 /** Values of FleetState.state. */
 export const VM_ACTIVE = 0;
@@ -117,6 +125,12 @@ export class FleetState {
         const k = i * w + d;
         const cap = amount(vm.capacity, dim);
         if (Number.isNaN(cap)) issues.push(bad(`fleet.${i}.capacity.${dim}`));
+        else if (cap > 0 && cap < MIN_CAPACITY) {
+          issues.push({
+            field: `fleet.${i}.capacity.${dim}`,
+            message: `must be 0 or at least ${MIN_CAPACITY}`,
+          });
+        }
         capacity[k] = cap;
         if (cap > 0) {
           inverseCapacity[k] = 1 / cap;
@@ -302,13 +316,13 @@ function rowScaled(values: Float64Array, maxCapacity: Float64Array, n: number): 
   return sums;
 }
 
-/** The amount in `dim`, 0 when absent, NaN when not a finite number >= 0 (the caller reports the field). */
+/** The amount in `dim`, 0 when absent, NaN when not a number in [0, MAX_AMOUNT] (the caller reports the field). */
 function amount(vector: ResourceVector | undefined, dim: string): number {
   const value = vector?.[dim];
   if (value === undefined) return 0;
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : Number.NaN;
+  return typeof value === 'number' && value >= 0 && value <= MAX_AMOUNT ? value : Number.NaN;
 }
 
 function bad(field: string): FieldIssue {
-  return { field, message: 'must be a finite number >= 0' };
+  return { field, message: `must be a number from 0 to ${MAX_AMOUNT}` };
 }

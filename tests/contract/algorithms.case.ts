@@ -1,0 +1,244 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ResourceVector } from '../../lib/model/resources';
+import type { Task } from '../../lib/model/task';
+import type { Vm } from '../../lib/model/vm';
+import { FleetState, MIN_CAPACITY } from '../../lib/scheduling/fleet-state';
+import { Scheduler, scheduleBatch } from '../../lib/scheduling/schedule';
+import type { Decision } from '../../lib/scheduling/types';
+import { NOW, NOW_S, task, vm } from '../unit/scheduling/fixtures';
+
+/**
+ * The contract every registered placement algorithm honours (lib/scheduling/algorithm.ts). The
+ * checks replay the decisions against the test's own copy of the fleet, so they do not trust the
+ * snapshots the scheduler reports.
+ */
+
+const ZONES = ['a', 'b', 'c'] as const;
+// Four dimensions take the unrolled scan; two and five take the generic one.
+const DIMENSION_SETS = [
+  ['cpu', 'mem', 'io', 'bw'],
+  ['cpu', 'mem'],
+  ['cpu', 'mem', 'io', 'bw', 'gpu'],
+] as const;
+
+// Fractions (down to subnormals, except capacity: see MIN_CAPACITY) alongside round numbers.
+const amount = (max: number, min: number) =>
+  fc.oneof(fc.constant(0), fc.integer({ min: 0, max }), fc.double({ min, max, noNaN: true }));
+
+function vectorArb(dims: readonly string[], max: number, min = 0): fc.Arbitrary<ResourceVector> {
+  return fc
+    .tuple(...dims.map(() => amount(max, min)))
+    .map((values) => Object.fromEntries(dims.map((d, i) => [d, values[i]!])));
+}
+
+function vmArb(dims: readonly string[], id: string): fc.Arbitrary<Vm> {
+  return fc
+    .record({
+      capacity: vectorArb(dims, 8000, MIN_CAPACITY),
+      // Reservations may exceed capacity (capacity shrank): such a VM must take nothing more.
+      reserved: vectorArb(dims, 9000),
+      usage: vectorArb(dims, 9000),
+      history: fc.array(vectorArb(dims, 9000), { maxLength: 3 }),
+      activeTasks: fc.integer({ min: 0, max: 20 }),
+      zone: fc.constantFrom(...ZONES),
+      draining: fc.boolean(),
+    })
+    .map((r) => ({
+      id,
+      capacity: r.capacity,
+      reserved: r.reserved,
+      usage: r.usage,
+      history: r.history,
+      activeTasks: r.activeTasks,
+      labels: { zone: r.zone, pool: 'default' },
+      state: r.draining ? ('draining' as const) : ('active' as const),
+    }));
+}
+
+function taskArb(dims: readonly string[], id: string): fc.Arbitrary<Task> {
+  return fc
+    .record({
+      requirements: vectorArb(dims, 5000),
+      duration: fc.integer({ min: 1, max: 5000 }),
+      deadlineOffset: fc.integer({ min: -600, max: 20_000 }),
+      priority: fc.integer({ min: -2, max: 2 }),
+      // 'z' matches no VM.
+      zone: fc.option(fc.constantFrom(...ZONES, 'z'), { nil: undefined }),
+    })
+    .map((r) =>
+      task(
+        id,
+        r.requirements,
+        {
+          duration: r.duration,
+          deadline: NOW_S + r.deadlineOffset,
+          priority: r.priority,
+          constraints: r.zone === undefined ? {} : { zone: r.zone },
+        },
+        dims,
+      ),
+    );
+}
+
+const scenarioArb = fc.constantFrom(...DIMENSION_SETS).chain((dims) =>
+  fc.record({
+    dims: fc.constant(dims as readonly string[]),
+    vms: fc
+      .integer({ min: 0, max: 12 })
+      .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => vmArb(dims, `vm-${i}`)))),
+    tasks: fc
+      .integer({ min: 1, max: 25 })
+      .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => taskArb(dims, `t-${i}`)))),
+    // A second batch for the tests that reuse one Scheduler.
+    more: fc
+      .integer({ min: 1, max: 10 })
+      .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => taskArb(dims, `u-${i}`)))),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  }),
+);
+
+/** The test's own feasibility predicate, against its own running copy of the reservations. */
+function feasibleOn(v: Vm, reserved: ResourceVector, t: Task, dims: readonly string[]): boolean {
+  if (v.state !== 'active') return false;
+  if (Object.entries(t.constraints).some(([k, value]) => v.labels[k] !== value)) return false;
+  return dims.every((d) => reserved[d]! + t.requirements[d]! <= v.capacity[d]!);
+}
+
+/**
+ * Replays `decisions` in order over `vms` and asserts the contract on each. Returns nothing; throws
+ * (through expect) on the first violation.
+ */
+function assertContract(
+  vms: readonly Vm[],
+  tasks: readonly Task[],
+  decisions: Decision[],
+  dims: readonly string[],
+) {
+  expect(decisions).toHaveLength(tasks.length);
+  expect(new Set(decisions.map((d) => d.task))).toEqual(new Set(tasks));
+
+  const reserved = new Map(vms.map((v) => [v.id, { ...v.reserved }]));
+  const active = new Map(vms.map((v) => [v.id, v.activeTasks]));
+  for (const decision of decisions) {
+    const t = decision.task;
+    if (decision.status === 'rejected') {
+      expect(decision.reason.length).toBeGreaterThan(0);
+      expect(decision.vmId).toBeNull();
+      expect(decision.score).toBeNull();
+      expect(decision.before).toBeNull();
+      expect(decision.after).toBeNull();
+      // A rejection is justified: nothing was feasible, or the deadline could not be met.
+      const anyFeasible = vms.some((v) => feasibleOn(v, reserved.get(v.id)!, t, dims));
+      const deadlineMissed = NOW_S + t.duration > t.deadline;
+      if (anyFeasible) {
+        expect(deadlineMissed).toBe(true);
+        expect(decision.reason).toMatch(/deadline/);
+      }
+      continue;
+    }
+    expect(decision.status).toBe('assigned');
+    const target = vms.find((v) => v.id === decision.vmId);
+    expect(target).toBeDefined();
+    const current = reserved.get(target!.id)!;
+    expect(feasibleOn(target!, current, t, dims)).toBe(true);
+    expect(Number.isFinite(decision.score)).toBe(true);
+    expect(decision.reason.length).toBeGreaterThan(0);
+    // The snapshots chain: before is what the replay holds, after adds exactly the requirements.
+    expect(decision.before?.reserved).toEqual(current);
+    expect(decision.before?.active_tasks).toBe(active.get(target!.id));
+    for (const d of dims) {
+      current[d] = current[d]! + t.requirements[d]!;
+      expect(current[d]).toBeLessThanOrEqual(target!.capacity[d]!);
+    }
+    active.set(target!.id, active.get(target!.id)! + 1);
+    expect(decision.after?.reserved).toEqual(current);
+    expect(decision.after?.active_tasks).toBe(active.get(target!.id));
+  }
+}
+
+export function describeAlgorithmContract(name: string): void {
+  describe(`placement algorithm contract: ${name}`, () => {
+    it('places only on active VMs whose labels match, never past capacity in any dimension, and rejects only with cause', () => {
+      fc.assert(
+        fc.property(scenarioArb, ({ dims, vms, tasks, seed }) => {
+          const decisions = scheduleBatch(tasks, vms, name, { now: NOW, seed, dimensions: dims });
+          assertContract(vms, tasks, decisions, dims);
+        }),
+        { numRuns: 150 },
+      );
+    });
+
+    it('gives the same decisions for the same inputs and seed, and leaves its inputs untouched', () => {
+      fc.assert(
+        fc.property(scenarioArb, ({ dims, vms, tasks, seed }) => {
+          const vmsBefore = structuredClone(vms);
+          const tasksBefore = structuredClone(tasks);
+          const first = scheduleBatch(tasks, vms, name, { now: NOW, seed, dimensions: dims });
+          const second = scheduleBatch(tasks, vms, name, { now: NOW, seed, dimensions: dims });
+          expect(second).toEqual(first);
+          expect(vms).toEqual(vmsBefore);
+          expect(tasks).toEqual(tasksBefore);
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it('keeps the contract across batches on one reused Scheduler and FleetState', () => {
+      fc.assert(
+        fc.property(scenarioArb, ({ dims, vms, tasks, more, seed }) => {
+          const scheduler = new Scheduler({ algorithm: name, seed, dimensions: dims });
+          const fleet = FleetState.from(vms, dims);
+          const decisions = [
+            ...scheduler.schedule(tasks, fleet, NOW),
+            ...scheduler.schedule(more, fleet, NOW),
+          ];
+          assertContract(vms, [...tasks, ...more], decisions, dims);
+        }),
+        { numRuns: 40 },
+      );
+    });
+
+    it('rejects, naming the binding dimension, a task larger than any VM', () => {
+      const fleet = [
+        vm('small', { capacity: { cpu: 2000, mem: 4096 } }),
+        vm('big', { capacity: { cpu: 4000, mem: 4096 }, reserved: { cpu: 1000 } }),
+      ];
+      const [decision] = scheduleBatch([task('huge', { cpu: 5000, mem: 1024 })], fleet, name, { now: NOW });
+      expect(decision).toMatchObject({ status: 'rejected', vmId: null, score: null });
+      expect(decision!.reason).toBe('no feasible VM: needs cpu 5000 millicores, largest free is 3000');
+    });
+
+    it('rejects when every VM is draining or none matches the constraints', () => {
+      const fleet = [
+        vm('a', { labels: { zone: 'a' }, state: 'draining' }),
+        vm('b', { labels: { zone: 'b' } }),
+      ];
+      const decisions = scheduleBatch(
+        [
+          task('drain', { cpu: 1 }, { constraints: { zone: 'a' } }),
+          task('nowhere', { cpu: 1 }, { constraints: { zone: 'c' } }),
+        ],
+        fleet,
+        name,
+        { now: NOW },
+      );
+      const byId = new Map(decisions.map((d) => [d.task.id, d]));
+      expect(byId.get('drain')).toMatchObject({
+        status: 'rejected',
+        reason: 'no feasible VM: all matching VMs draining (1)',
+      });
+      expect(byId.get('nowhere')).toMatchObject({
+        status: 'rejected',
+        reason: 'no VM matches constraints zone=c',
+      });
+    });
+
+    it('rejects every task on an empty fleet', () => {
+      const decisions = scheduleBatch([task('t', { cpu: 1 })], [], name, { now: NOW });
+      expect(decisions).toEqual([
+        expect.objectContaining({ status: 'rejected', reason: 'no feasible VM: the fleet has no VMs' }),
+      ]);
+    });
+  });
+}
