@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION } from '../../lib/adapters/sqlite/schema';
 import { SqliteLedgerStore } from '../../lib/adapters/sqlite/sqlite-ledger-store';
 import { SqliteTaskQueue } from '../../lib/adapters/sqlite/sqlite-task-queue';
 import { verifyChain } from '../../lib/ledger';
@@ -114,6 +115,29 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
     }).toEqual(before);
     expect(before.head.height).toBe(1);
     await reopened.close();
+  });
+
+  it('opens in WAL mode with the chosen synchronous level and records the schema version', async () => {
+    const path = join(dir, 'ledger.db');
+    for (const [synchronous, level] of [
+      ['FULL', 2],
+      ['NORMAL', 1],
+    ] as const) {
+      const store = new SqliteLedgerStore(path, { synchronous, busyTimeoutMs: 1234 });
+      expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(store.db.pragma('synchronous', { simple: true })).toBe(level);
+      expect(store.db.pragma('busy_timeout', { simple: true })).toBe(1234);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      await store.close();
+    }
+  });
+
+  it('refuses a database whose schema is newer than this build', async () => {
+    const path = join(dir, 'ledger.db');
+    const store = new SqliteLedgerStore(path);
+    store.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    await store.close();
+    expect(() => new SqliteLedgerStore(path)).toThrow(/newer/);
   });
 
   it('refuses a database created with a different genesis block', async () => {
