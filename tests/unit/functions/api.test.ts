@@ -1,0 +1,139 @@
+import { handle } from 'hono/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { apiApp } from '../../../functions/handlers/api';
+import { transactionProofSchema, verifyTransactionProof } from '../../../lib/ledger/proofs';
+import { apiEvent, lambdaContext } from './helpers/events';
+import { allBlocks, DIMENSIONS, ledger, RecordingLogger, task, vm } from './helpers/fixtures';
+
+async function setup() {
+  const { store, engine } = ledger([
+    vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 }),
+    vm('vm-b', { cpu: 1000, mem: 1000, io: 100, bw: 100 }),
+  ]);
+  // Prepare a chain: two assignments and one rejection (too big for any VM).
+  await engine.schedule([
+    task('a', { cpu: 500, mem: 100, io: 0, bw: 0 }),
+    task('b', { cpu: 300, mem: 100, io: 0, bw: 0 }),
+    task('huge', { cpu: 9999, mem: 1, io: 0, bw: 0 }),
+  ]);
+  const logger = new RecordingLogger();
+  const handler = handle(
+    apiApp({ store: () => store, engine: () => engine, dimensions: DIMENSIONS, logger }),
+  );
+  const call = async (...args: Parameters<typeof apiEvent>) => {
+    const res = await handler(apiEvent(...args), lambdaContext);
+    return { status: res.statusCode, body: JSON.parse(res.body) };
+  };
+  return { store, call, logger };
+}
+
+describe('api: task and ledger reads', () => {
+  it('GET /tasks/{id} returns the task status with the decision reason', async () => {
+    const { store, call } = await setup();
+    const record = (await store.getTask('a'))!;
+    const res = await call('GET', '/tasks/a');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      task_id: 'a',
+      status: 'assigned',
+      vm_id: record.vm_id,
+      block_height: record.block_height,
+      transaction_id: record.transaction_id,
+      reason: expect.any(String),
+    });
+    expect(res.body.reason.length).toBeGreaterThan(0);
+  });
+
+  it('GET /tasks/{id} is 404 for a task the ledger does not hold', async () => {
+    const { call } = await setup();
+    expect(await call('GET', '/tasks/nope')).toMatchObject({ status: 404, body: { error: 'NotFoundError' } });
+  });
+
+  it('POST /tasks/{id}/complete closes an assigned task once', async () => {
+    const { store, call } = await setup();
+    const first = await call('POST', '/tasks/a/complete');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ task_id: 'a', status: 'closed', task_status: 'completed' });
+    expect((await store.getTask('a'))?.status).toBe('completed');
+    const again = await call('POST', '/tasks/a/complete');
+    expect(again.body).toEqual({
+      task_id: 'a',
+      status: 'already-final',
+      task_status: 'completed',
+      transaction_id: null,
+      block_height: null,
+    });
+    expect((await call('POST', '/tasks/nope/complete')).status).toBe(404);
+  });
+
+  it('GET /ledger summarises the chain per VM', async () => {
+    const { store, call } = await setup();
+    const head = await store.readHead();
+    const res = await call('GET', '/ledger');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ height: head.height, head_hash: head.hash, transaction_count: 3 });
+    const assignments = res.body.vms.reduce((n: number, v: { assignments: number }) => n + v.assignments, 0);
+    expect(assignments).toBe(2);
+  });
+
+  it('GET /ledger/blocks pages through the chain', async () => {
+    const { store, call } = await setup();
+    const blocks = await allBlocks(store);
+    const res = await call('GET', '/ledger/blocks', { query: { from: '1', limit: '1' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ height: blocks.at(-1)!.height, blocks: [blocks[1]] });
+  });
+
+  describe.each([
+    [{ limit: '0' }, 'limit'],
+    [{ limit: '101' }, 'limit'],
+    [{ from: '-1' }, 'from'],
+    [{ from: 'x' }, 'from'],
+    [{ colour: 'red' }, ''],
+  ])('GET /ledger/blocks with %o', (query, field) => {
+    it(`is 400 naming "${field}"`, async () => {
+      const { call } = await setup();
+      const res = await call('GET', '/ledger/blocks', { query });
+      expect(res.status).toBe(400);
+      expect(res.body.issues.map((i: { field: string }) => i.field)).toContain(field);
+    });
+  });
+
+  it('GET /ledger/transactions/{id} returns an inclusion proof that verifies', async () => {
+    const { store, call } = await setup();
+    const record = (await store.getTask('b'))!;
+    const res = await call('GET', `/ledger/transactions/${record.transaction_id}`);
+    expect(res.status).toBe(200);
+    const proof = transactionProofSchema.parse(res.body);
+    expect(proof.transaction.task_id).toBe('b');
+    expect(verifyTransactionProof(proof)).toBe(true);
+    // A proof for another transaction's body does not verify.
+    expect(
+      verifyTransactionProof({ ...proof, transaction: { ...proof.transaction, vm_id: 'elsewhere' } }),
+    ).toBe(false);
+  });
+
+  it('unknown transactions and routes are 404; a failing store is a 500 without internals', async () => {
+    const { call } = await setup();
+    expect((await call('GET', '/ledger/transactions/none')).status).toBe(404);
+    expect((await call('GET', '/nowhere')).status).toBe(404);
+
+    const logger = new RecordingLogger();
+    const broken = handle(
+      apiApp({
+        store: () => {
+          throw new Error('secret connection string');
+        },
+        engine: () => {
+          throw new Error('unused');
+        },
+        dimensions: DIMENSIONS,
+        logger,
+      }),
+    );
+    const res = await broken(apiEvent('GET', '/tasks/a'), lambdaContext);
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('secret');
+    expect(logger.at('error')).toHaveLength(1);
+  });
+});
