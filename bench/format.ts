@@ -1,0 +1,70 @@
+import Table from 'cli-table3';
+import type { BenchReport } from './run';
+
+const range = ([lo, hi]: [number, number]) => `${lo}–${hi}`;
+
+/** The report as terminal tables; the JSON (--json) carries the same figures. */
+export function formatReport(report: BenchReport): string {
+  const out: string[] = [];
+  if (report.placement) {
+    const t = new Table({
+      head: [
+        'algorithm',
+        'VMs',
+        'batch',
+        'median µs',
+        'p99 µs',
+        'decisions/s',
+        'median µs (runs)',
+        'layout µs',
+      ],
+      style: { head: [] },
+    });
+    for (const r of report.placement) {
+      t.push([
+        r.algorithm,
+        r.vms,
+        r.batch,
+        r.median_us,
+        r.p99_us,
+        r.decisions_per_s,
+        range(r.spread.median_us),
+        r.layout_us,
+      ]);
+    }
+    out.push('Placement, per decision (Scheduler.schedule on a half-loaded fleet)', t.toString());
+  }
+  if (report.ledger) {
+    const l = report.ledger;
+    const t = new Table({ head: ['figure', 'median', 'runs (min–max)'], style: { head: [] } });
+    t.push(['build tx/s', l.build_tx_per_s, range(l.spread.build_tx_per_s)]);
+    t.push(['verify tx/s', l.verify_tx_per_s, range(l.spread.verify_tx_per_s)]);
+    t.push(['plain SHA-256 tx/s', l.sha256_tx_per_s, range(l.spread.sha256_tx_per_s)]);
+    t.push(['verify / SHA-256', l.verify_vs_sha256, '']);
+    out.push(
+      `Ledger: ${l.transactions} transactions, ${l.block_size} per block, ${l.export_bytes} bytes exported`,
+      t.toString(),
+    );
+  }
+  if (report.embedded) {
+    const e = report.embedded;
+    const t = new Table({ head: ['figure', 'median', 'runs (min–max)'], style: { head: [] } });
+    if ('spread' in e) {
+      t.push(['tasks/s', e.tasks_per_s, range(e.spread.tasks_per_s)]);
+      t.push(['p50 ms', e.p50_ms, range(e.spread.p50_ms)]);
+      t.push(['p99 ms', e.p99_ms, range(e.spread.p99_ms)]);
+      out.push(
+        `Embedded runtime: ${e.runs} runs of ${e.tasks_per_run} tasks, ${e.concurrency} clients x ${e.batch} tasks`,
+        t.toString(),
+      );
+    } else {
+      out.push(`Embedded runtime: not measured (${e.reason})`);
+    }
+  }
+  out.push(`Emulator: ${report.emulator.reason}`);
+  const env = report.environment;
+  out.push(
+    `Node ${env.node}, ${env.cpus} CPUs, load average ${env.load_average_1m.toFixed(1)} at start${env.quick ? ', --quick' : ''}`,
+  );
+  return out.join('\n');
+}

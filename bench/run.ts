@@ -1,0 +1,104 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { parseOrThrow } from '../lib/errors';
+import { benchEmbedded, type EmbeddedFigures } from './embedded';
+import { benchLedger, type LedgerFigures } from './ledger';
+import { benchPlacement, type PlacementRow } from './placement';
+
+/**
+ * `npm run bench [-- --quick] [-- --json] [-- --only placement,ledger,embedded] [-- --out FILE]`
+ *
+ * Prints one JSON object with --json, tables otherwise, and always writes the JSON to --out
+ * (default bench/results/latest.json, git-ignored) for bench/charts.ts and docs/performance.md.
+ */
+
+const SECTIONS = ['placement', 'ledger', 'embedded'] as const;
+
+const argsSchema = z.object({
+  json: z.boolean().default(false),
+  quick: z.boolean().default(false),
+  only: z
+    .string()
+    .default(SECTIONS.join(','))
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(z.array(z.enum(SECTIONS)).min(1)),
+  out: z.string().min(1).default('bench/results/latest.json'),
+});
+
+export interface BenchReport {
+  placement: PlacementRow[] | null;
+  ledger: LedgerFigures | null;
+  embedded: EmbeddedFigures | { tasks_per_s: null; p50_ms: null; p99_ms: null; reason: string } | null;
+  emulator: { decisions_per_dynamodb_request: null; speedup_vs_one_block_per_task: null; reason: string };
+  environment: { node: string; cpus: number; load_average_1m: number; quick: boolean; date: string };
+}
+
+const EMULATOR_REASON =
+  'not measured: needs the deployed stack (or MiniStack with the scheduler Lambda wired to SQS and DynamoDB), which D2 owns; no number is reported rather than an estimate';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  const args = parseOrThrow(argsSchema, values, 'invalid bench options');
+  const log = (line: string) => {
+    if (!args.json) process.stdout.write(`${line}\n`);
+    else process.stderr.write(`${line}\n`);
+  };
+  const os = await import('node:os');
+  const report: BenchReport = {
+    placement: null,
+    ledger: null,
+    embedded: null,
+    emulator: {
+      decisions_per_dynamodb_request: null,
+      speedup_vs_one_block_per_task: null,
+      reason: EMULATOR_REASON,
+    },
+    environment: {
+      node: process.version,
+      cpus: os.cpus().length,
+      load_average_1m: os.loadavg()[0]!,
+      quick: args.quick,
+      date: new Date().toISOString(),
+    },
+  };
+
+  if (args.only.includes('placement')) {
+    log('placement: every algorithm at 100, 1000 and 10000 VMs, batches of 1 and 100 ...');
+    report.placement = benchPlacement({
+      fleets: [100, 1000, 10_000],
+      batches: [1, 100],
+      runs: args.quick ? 3 : 5,
+      budget: args.quick ? 200_000 : 2_000_000,
+    });
+  }
+  if (args.only.includes('ledger')) {
+    const transactions = args.quick ? 20_000 : 1_000_000;
+    log(`ledger: build, export and verify a chain of ${transactions} transactions ...`);
+    report.ledger = await benchLedger({ transactions, runs: 3 });
+  }
+  if (args.only.includes('embedded')) {
+    log('embedded: the local runtime under a separate load generator ...');
+    report.embedded = await benchEmbedded({ quick: args.quick, log });
+  }
+
+  mkdirSync(dirname(args.out), { recursive: true });
+  writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    const { formatReport } = await import('./format');
+    process.stdout.write(`${formatReport(report)}\nwritten to ${args.out}\n`);
+  }
+}
+
+await main();
