@@ -83,6 +83,7 @@ export class TaskGenerator {
     }
     const tasks = Array.from({ length: n }, () => this.task(now));
     this.generated += n;
+    if (this.settings.count !== null && this.generated >= this.settings.count) this.settings.running = false;
     await this.options.submit(tasks);
     return n;
   }
