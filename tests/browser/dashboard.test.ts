@@ -208,8 +208,10 @@ describe('live dashboard', () => {
     await eventually(samples, 60_000).toBeGreaterThanOrEqual(20);
     await page.getByTestId('verify-button').click();
     await eventually(() => page.getByTestId('verify-result').getAttribute('data-state')).toBe('valid');
-    const grid = await page.getByTestId('vm-grid').boundingBox();
-    await page.mouse.move(grid!.x + grid!.width * 0.42, grid!.y + 12);
+    const grid = page.getByTestId('vm-grid');
+    const box = await grid.boundingBox();
+    // hover() scrolls the canvas into view first; the Verify click left the page scrolled down.
+    await grid.hover({ position: { x: box!.width * 0.42, y: 12 } });
     await eventually(() => page.locator('.tooltip').isVisible()).toBe(true);
     await mkdir(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
