@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors';
 import { buildBlocks, toTimestamp } from '../ledger';
 import type { Transaction } from '../ledger/types';
 import type { Dimensions } from '../model/resources';
@@ -71,7 +72,17 @@ export class SchedulingEngine implements Engine {
     this.maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 8);
     this.maxTasksPerCommit = positiveInteger('maxTasksPerCommit', options.maxTasksPerCommit ?? Infinity);
     this.leaseGraceSeconds = options.leaseGraceSeconds ?? 60;
-    if (!(this.leaseGraceSeconds >= 0)) throw new RangeError('leaseGraceSeconds must be >= 0');
+    if (!(this.leaseGraceSeconds >= 0 && Number.isFinite(this.leaseGraceSeconds))) {
+      throw new ValidationError(
+        [
+          {
+            field: 'leaseGraceSeconds',
+            message: `must be a finite number >= 0, got ${this.leaseGraceSeconds}`,
+          },
+        ],
+        'invalid engine options',
+      );
+    }
     this.backoff = options.backoff ?? {};
     this.wait = options.sleep ?? sleep;
   }
@@ -304,7 +315,10 @@ export class SchedulingEngine implements Engine {
 
 function positiveInteger(name: string, value: number): number {
   if (!(value === Infinity || (Number.isInteger(value) && value >= 1))) {
-    throw new RangeError(`${name} must be an integer >= 1, got ${value}`);
+    throw new ValidationError(
+      [{ field: name, message: `must be an integer >= 1, got ${value}` }],
+      'invalid engine options',
+    );
   }
   return value;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppendRetriesExhausted } from '../../../lib/engine/errors';
+import { ValidationError } from '../../../lib/errors';
 import { transactionId, verifyChain } from '../../../lib/ledger';
 import type { ChainHead } from '../../../lib/ledger/types';
 import type { LedgerStore } from '../../../lib/ports/ledger-store';
@@ -132,6 +133,49 @@ describe('SchedulingEngine.schedule', () => {
     expect(() => engine.setAlgorithm('no-such-algorithm')).toThrow(UnknownAlgorithmError);
     await engine.schedule([task('a', { cpu: 10 })]);
     expect((await store.getBlock(1))!.transactions[0]!.algorithm).toBe('best-fit');
+  });
+});
+
+describe('SchedulingEngine edge cases', () => {
+  it.each([
+    { option: 'blockSize', value: 0 },
+    { option: 'maxAttempts', value: 1.5 },
+    { option: 'maxTasksPerCommit', value: -1 },
+    { option: 'leaseGraceSeconds', value: Number.NaN },
+  ])('refuses $option = $value, naming the field', ({ option, value }) => {
+    const error = (() => {
+      try {
+        setup([], { [option]: value });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.map((i) => i.field)).toEqual([option]);
+  });
+
+  it('rejects every task, with a reason, when the fleet is empty or all draining', async () => {
+    for (const vms of [[], [vm('vm-a', { cpu: 1000, mem: 1000 }, { state: 'draining' })]]) {
+      const { store, engine } = setup(vms);
+      const outcome = await engine.schedule([task('a', { cpu: 1 }), task('b', { mem: 1 })]);
+      expect(outcome.decisions.map((d) => d.status)).toEqual(['rejected', 'rejected']);
+      expect(outcome.decisions.every((d) => d.reason.length > 0)).toBe(true);
+      expect(await store.getReservations()).toEqual([]);
+    }
+  });
+
+  it('closes a task whose VM has left the fleet, recording no VM snapshot', async () => {
+    const { store, fleet, engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })]);
+    await engine.schedule([task('a', { cpu: 100 })]);
+    fleet.vms = [];
+    const outcome = await engine.complete('a');
+    expect(outcome).toMatchObject({
+      status: 'closed',
+      transaction: { vm_state_before: null, vm_state_after: null },
+    });
+    expect(await store.getReservations()).toMatchObject([
+      { vm_id: 'vm-a', reserved: { cpu: 0 }, active_tasks: 0 },
+    ]);
   });
 });
 
