@@ -6,7 +6,9 @@ function manualFrames() {
   const queue: (() => void)[] = [];
   return {
     request: (cb: () => void) => queue.push(cb),
-    runFrame: () => queue.splice(0).forEach((cb) => cb()),
+    runFrame: () => {
+      for (const cb of queue.splice(0)) cb();
+    },
     pending: () => queue.length,
   };
 }
