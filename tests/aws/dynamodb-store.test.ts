@@ -11,12 +11,21 @@ import {
   DynamoDbLedgerStore,
   LEASE_INDEX_NAME,
   MAX_TRANSACTION_ITEMS,
+  maxTasksPerCommit,
 } from '../../lib/adapters/dynamodb';
 import { type CommitPlan, planCommit } from '../../lib/adapters/dynamodb/commit-plan';
 import { conflictFrom } from '../../lib/adapters/dynamodb/conflicts';
-import { genesisBlock } from '../../lib/ledger';
-import type { AppendResult } from '../../lib/ports/ledger-store';
-import { CAPACITY, commitFor, decision, ledgerStoreContract } from '../contract/ledger-store.case';
+import { buildBlocks, genesisBlock, toTimestamp } from '../../lib/ledger';
+import type { AppendResult, Commit } from '../../lib/ports/ledger-store';
+import {
+  CAPACITY,
+  commitFor,
+  decision,
+  ledgerStoreContract,
+  record,
+  reserve,
+  T0,
+} from '../contract/ledger-store.case';
 import { dynamoDbClient } from './helpers/clients';
 import { createLedgerTable } from './helpers/ledger-table';
 
@@ -144,6 +153,26 @@ describe('DynamoDbLedgerStore on the emulator', () => {
     await expect(store.append(head, tooMany)).rejects.toThrow(/101 > 100/);
     expect(await keysIn(table.tableName)).toEqual(['BLOCK#000000000000', 'HEAD']);
     await table.drop();
+  });
+
+  it.each([
+    // blockSize: tasks -> worst-case items (3 per task + blocks + HEAD)
+    [5, 30], // 90 + 6 + 1 = 97; 31 tasks would need 93 + 7 + 1 = 101
+    [1, 24], // 72 + 24 + 1 = 97; 25 tasks would need 75 + 25 + 1 = 101
+    [100, 32], // 96 + 1 + 1 = 98; 33 tasks would need 99 + 1 + 1 = 101
+  ])('with blocks of %d a commit holds at most %d tasks, each on its own VM', async (blockSize, tasks) => {
+    expect(maxTasksPerCommit(blockSize)).toBe(tasks);
+    const head = { height: 0, hash: genesisBlock().block_hash };
+    const commitOf = (n: number): Commit => {
+      const txs = Array.from({ length: n }, (_, i) => decision(`t-${i}`, `vm-${i}`, { cpu: 1 }));
+      return {
+        blocks: buildBlocks(head, txs, { maxPerBlock: blockSize, timestamp: toTimestamp(T0) }),
+        reservations: txs.map((tx) => reserve(tx.vm_id!, tx.task_requirements)),
+        tasks: txs.map((tx) => ({ record: record(tx, 1), expect: 'absent' as const })),
+      };
+    };
+    expect(commitItemCount(commitOf(tasks))).toBeLessThanOrEqual(MAX_TRANSACTION_ITEMS);
+    expect(commitItemCount(commitOf(tasks + 1))).toBeGreaterThan(MAX_TRANSACTION_ITEMS);
   });
 
   it('finds expired leases through the sparse lease index when the table has it', async () => {

@@ -43,6 +43,19 @@ export function commitItemCount(commit: Commit): number {
 }
 
 /**
+ * The most tasks one commit can decide or close whatever VMs they land on: each task costs its
+ * transaction id, its task record and (worst case) its own VM item, each block one item, plus HEAD.
+ * For blocks of 5 that is 30 (30 x 3 + 6 + 1 = 97 items); the engine's maxTasksPerCommit must not exceed it.
+ */
+export function maxTasksPerCommit(blockSize: number): number {
+  if (!Number.isInteger(blockSize) || blockSize < 1)
+    throw new RangeError(`blockSize must be an integer >= 1, got ${blockSize}`);
+  let tasks = 0;
+  while (3 * (tasks + 1) + Math.ceil((tasks + 1) / blockSize) + 1 <= MAX_TRANSACTION_ITEMS) tasks++;
+  return tasks;
+}
+
+/**
  * Turns a commit into one all-or-nothing TransactWriteItems request:
  * - each BLOCK is put only if its height is free,
  * - HEAD is replaced only if it still holds the expected height and hash (compare-and-set),

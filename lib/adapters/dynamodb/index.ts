@@ -4,6 +4,7 @@ export {
   MAX_ITEM_BYTES,
   MAX_TRANSACTION_BYTES,
   MAX_TRANSACTION_ITEMS,
+  maxTasksPerCommit,
 } from './commit-plan';
 export { DynamoDbLedgerStore, type DynamoDbLedgerStoreOptions } from './dynamodb-ledger-store';
 export { CommitTooLargeError } from './errors';
