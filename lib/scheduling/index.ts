@@ -47,7 +47,10 @@ export {
   dynamicWeight,
   MIN_TIME_REMAINING_S,
   reservedLoadAfter,
+  resourceDemandTerm,
+  resourceFactors,
   resourceScore,
+  scaledDemand,
   urgencyFactor,
 } from './scoring';
 export {

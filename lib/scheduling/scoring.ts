@@ -107,6 +107,13 @@ export function resourceScore(
   return sum - demandTerm;
 }
 
+/** sum_d factors_d * demand_d: the part of resourceScore that is the same for every VM. */
+export function resourceDemandTerm(factors: Float64Array, demand: Float64Array): number {
+  let sum = 0;
+  for (let d = 0; d < factors.length; d++) sum += factors[d]! * demand[d]!;
+  return sum;
+}
+
 /** weight_d / fleetMaxCapacity_d / sum of weights, or all 0 when every weight is 0. */
 export function resourceFactors(fleet: FleetState, weights: Float64Array): Float64Array {
   const total = weights.reduce((a, b) => a + b, 0);

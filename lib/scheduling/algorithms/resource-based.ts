@@ -8,7 +8,7 @@ import {
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
 import { formatNumber } from '../format';
-import { resourceFactors, resourceScore } from '../scoring';
+import { resourceDemandTerm, resourceFactors, resourceScore } from '../scoring';
 import type { AlgorithmParams } from '../types';
 
 /**
@@ -33,8 +33,7 @@ export class ResourceBasedAlgorithm implements PlacementAlgorithm {
       this.factorsFor = { fleet, params: ctx.params };
     }
     const factors = this.factors;
-    let demandTerm = 0;
-    for (let d = 0; d < fleet.width; d++) demandTerm += factors[d]! * request.demand[d]!;
+    const demandTerm = resourceDemandTerm(factors, request.demand);
 
     let best = -1;
     let bestScore = Number.NEGATIVE_INFINITY;
