@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { handle } from 'hono/aws-lambda';
 import { apiApp } from './handlers/api';
 import { readEnv, schedulerEnvSchema } from './shared/config';
+import { restApiHandler } from './shared/rest-adapter';
 import { ledgerStore, schedulingEngine } from './shared/wiring';
 
 // Completion appends a transaction through the engine, so this function takes the scheduler's settings.
@@ -9,6 +9,6 @@ const env = readEnv(schedulerEnvSchema);
 const store = ledgerStore(env);
 const engine = schedulingEngine(env, store);
 
-export const handler = handle(
+export const handler = restApiHandler(
   apiApp({ store: () => store, engine: () => engine, dimensions: env.DIMENSIONS, logger: new Logger() }),
 );

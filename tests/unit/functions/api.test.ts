@@ -1,8 +1,8 @@
-import { handle } from 'hono/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { apiApp } from '../../../functions/handlers/api';
+import { restApiHandler } from '../../../functions/shared/rest-adapter';
 import { transactionProofSchema, verifyTransactionProof } from '../../../lib/ledger/proofs';
-import { apiEvent, lambdaContext } from './helpers/events';
+import { apiEvent } from './helpers/events';
 import { allBlocks, DIMENSIONS, ledger, RecordingLogger, task, vm } from './helpers/fixtures';
 
 async function setup() {
@@ -17,11 +17,11 @@ async function setup() {
     task('huge', { cpu: 9999, mem: 1, io: 0, bw: 0 }),
   ]);
   const logger = new RecordingLogger();
-  const handler = handle(
+  const handler = restApiHandler(
     apiApp({ store: () => store, engine: () => engine, dimensions: DIMENSIONS, logger }),
   );
   const call = async (...args: Parameters<typeof apiEvent>) => {
-    const res = await handler(apiEvent(...args), lambdaContext);
+    const res = await handler(apiEvent(...args));
     return { status: res.statusCode, body: JSON.parse(res.body) };
   };
   return { store, call, logger };
@@ -119,7 +119,7 @@ describe('api: task and ledger reads', () => {
     expect((await call('GET', '/nowhere')).status).toBe(404);
 
     const logger = new RecordingLogger();
-    const broken = handle(
+    const broken = restApiHandler(
       apiApp({
         store: () => {
           throw new Error('secret connection string');
@@ -131,7 +131,7 @@ describe('api: task and ledger reads', () => {
         logger,
       }),
     );
-    const res = await broken(apiEvent('GET', '/tasks/a'), lambdaContext);
+    const res = await broken(apiEvent('GET', '/tasks/a'));
     expect(res.statusCode).toBe(500);
     expect(res.body).not.toContain('secret');
     expect(logger.at('error')).toHaveLength(1);

@@ -1,0 +1,40 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Hono } from 'hono';
+
+/**
+ * Serves a Hono app behind an API Gateway REST (v1) proxy integration: the event becomes a fetch
+ * Request, the Response becomes the proxy result. The function only ever returns JSON, so the body
+ * is always text. (hono/aws-lambda does this too, but is deprecated ahead of Hono 5.)
+ */
+export function restApiHandler(app: Hono) {
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const query = new URLSearchParams();
+    const multi = event.multiValueQueryStringParameters ?? {};
+    for (const [key, values] of Object.entries(multi)) for (const v of values ?? []) query.append(key, v);
+    if (Object.keys(multi).length === 0) {
+      for (const [key, v] of Object.entries(event.queryStringParameters ?? {}))
+        if (v !== undefined) query.append(key, v);
+    }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(event.headers ?? {}))
+      if (value !== undefined) headers.set(name, value);
+    const search = query.size > 0 ? `?${query}` : '';
+    const hasBody =
+      event.body !== null && event.body !== '' && event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD';
+    const request = new Request(`https://${headers.get('host') ?? 'lambda.internal'}${event.path}${search}`, {
+      method: event.httpMethod,
+      headers,
+      ...(hasBody ? { body: event.isBase64Encoded ? Buffer.from(event.body!, 'base64') : event.body! } : {}),
+    });
+    const response = await app.fetch(request);
+    const out: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      out[name] = value;
+    });
+    return {
+      statusCode: response.status,
+      headers: out,
+      body: await response.text(),
+    };
+  };
+}
