@@ -10,6 +10,7 @@ import type {
   AppendConflict,
   Commit,
   LedgerStore,
+  Reservation,
   ReservationChange,
   TaskChange,
   TaskRecord,
@@ -226,16 +227,25 @@ export class SchedulingEngine implements Engine {
       if (open.length === 0) return { done: outcomes };
 
       const now = this.clock.now();
-      const snapshots = await this.snapshots(open);
-      const transactions = open.map((r) =>
-        closingTransaction(r, status, this.scheduler.algorithm, now, snapshots.get(r.task_id) ?? null),
-      );
+      const [reservations, vms] = await Promise.all([this.store.getReservations(), this.fleet.listVms()]);
+      const vmState = vmSnapshots(reservations, vms);
+      // Tasks closing on one VM in the same commit chain their snapshots: each starts where the last ended.
+      const transactions = open.map((r) => {
+        const tx = closingTransaction(
+          r,
+          status,
+          this.scheduler.algorithm,
+          now,
+          vmState.get(r.vm_id!) ?? null,
+        );
+        if (tx.vm_state_after) vmState.set(r.vm_id!, tx.vm_state_after);
+        return tx;
+      });
       const blocks = buildBlocks(head, transactions, {
         maxPerBlock: this.blockSize,
         timestamp: toTimestamp(now),
       });
       const heights = blockHeights(blocks);
-      const reservations = await this.store.getReservations();
       const capacityOf = new Map(reservations.map((r) => [r.vm_id, r.capacity]));
       const commit: Commit = {
         blocks,
@@ -265,37 +275,6 @@ export class SchedulingEngine implements Engine {
   }
 
   /**
-   * Each closing transaction records the VM before and after the release, as in the ledger now
-   * (reserved, active tasks) with the fleet's latest measured usage. Tasks closing on one VM in the
-   * same commit chain their snapshots. A VM that left the fleet gets no snapshot.
-   */
-  private async snapshots(records: TaskRecord[]): Promise<Map<string, VmSnapshot>> {
-    const [reservations, vms] = await Promise.all([this.store.getReservations(), this.fleet.listVms()]);
-    const usage = new Map(vms.map((vm) => [vm.id, vm.usage]));
-    const state = new Map<string, VmSnapshot>();
-    for (const r of reservations) {
-      const u = usage.get(r.vm_id);
-      if (u)
-        state.set(r.vm_id, { reserved: { ...r.reserved }, usage: { ...u }, active_tasks: r.active_tasks });
-    }
-    const result = new Map<string, VmSnapshot>();
-    for (const record of records) {
-      const before = state.get(record.vm_id!);
-      if (!before) continue;
-      result.set(record.task_id, before);
-      const reserved = { ...before.reserved };
-      for (const [d, v] of Object.entries(record.requirements))
-        reserved[d] = Math.max(0, (reserved[d] ?? 0) - v);
-      state.set(record.vm_id!, {
-        reserved,
-        usage: before.usage,
-        active_tasks: Math.max(0, before.active_tasks - 1),
-      });
-    }
-    return result;
-  }
-
-  /**
    * Runs `attempt` until it commits or reports no conflict, backing off between tries; the attempt
    * re-reads everything it depends on. Gives up with AppendRetriesExhausted after maxAttempts.
    */
@@ -311,6 +290,20 @@ export class SchedulingEngine implements Engine {
     }
     throw new AppendRetriesExhausted(this.maxAttempts, last!.conflict, last!.detail);
   }
+}
+
+/**
+ * The VMs as the ledger holds them now (reserved, active tasks) with the fleet's latest measured
+ * usage, for the snapshots closing transactions record. A VM that left the fleet gets none.
+ */
+function vmSnapshots(reservations: readonly Reservation[], vms: readonly Vm[]): Map<string, VmSnapshot> {
+  const usage = new Map(vms.map((vm) => [vm.id, vm.usage]));
+  const state = new Map<string, VmSnapshot>();
+  for (const r of reservations) {
+    const u = usage.get(r.vm_id);
+    if (u) state.set(r.vm_id, { reserved: { ...r.reserved }, usage: { ...u }, active_tasks: r.active_tasks });
+  }
+  return state;
 }
 
 function positiveInteger(name: string, value: number): number {

@@ -349,6 +349,31 @@ describe('SchedulingEngine.complete and expireLeases', () => {
     expect(await store.getReservations()).toMatchObject([{ reserved: { cpu: 100 }, active_tasks: 1 }]);
   });
 
+  it('chains the VM snapshots of tasks closing on one VM in the same commit', async () => {
+    const { engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 }, { usage: { cpu: 7, mem: 9 } })]);
+    await engine.schedule([task('a', { cpu: 100, mem: 10 }), task('b', { cpu: 200, mem: 20 })]);
+
+    const [a, b] = await engine.completeMany(['a', 'b']);
+
+    if (a?.status !== 'closed' || b?.status !== 'closed') throw new Error('both should close');
+    expect(a.transaction.vm_state_before).toEqual({
+      reserved: { cpu: 300, mem: 30 },
+      usage: { cpu: 7, mem: 9 },
+      active_tasks: 2,
+    });
+    expect(a.transaction.vm_state_after).toEqual({
+      reserved: { cpu: 200, mem: 20 },
+      usage: { cpu: 7, mem: 9 },
+      active_tasks: 1,
+    });
+    expect(b.transaction.vm_state_before).toEqual(a.transaction.vm_state_after);
+    expect(b.transaction.vm_state_after).toEqual({
+      reserved: { cpu: 0, mem: 0 },
+      usage: { cpu: 7, mem: 9 },
+      active_tasks: 0,
+    });
+  });
+
   it('closes many tasks in chunks of maxTasksPerCommit, reporting each outcome in input order', async () => {
     const { store, engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })], { maxTasksPerCommit: 2 });
     await engine.schedule([1, 2, 3, 4, 5].map((i) => task(`t-${i}`, { cpu: 10 })));
