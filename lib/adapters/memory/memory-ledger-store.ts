@@ -114,14 +114,14 @@ export class MemoryLedgerStore implements LedgerStore {
       const record = this.tasks.get(id)!;
       if (record.lease_expires_at !== null && record.lease_expires_at <= before) expired.push(record);
     }
-    expired.sort((a, b) => a.lease_expires_at! - b.lease_expires_at! || a.task_id.localeCompare(b.task_id));
+    expired.sort((a, b) => a.lease_expires_at! - b.lease_expires_at! || compareIds(a.task_id, b.task_id));
     return expired.slice(0, Math.max(0, limit)).map((r) => structuredClone(r));
   }
 
   async getReservations(): Promise<Reservation[]> {
     this.assertOpen();
     return [...this.reservations.values()]
-      .sort((a, b) => (a.vm_id < b.vm_id ? -1 : a.vm_id > b.vm_id ? 1 : 0))
+      .sort((a, b) => compareIds(a.vm_id, b.vm_id))
       .map((r) => structuredClone(r));
   }
 
@@ -137,4 +137,9 @@ export class MemoryLedgerStore implements LedgerStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('MemoryLedgerStore is closed');
   }
+}
+
+/** Plain code-unit order, as SQLite's BINARY collation orders ASCII ids (not locale order). */
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
