@@ -1,0 +1,91 @@
+/**
+ * Measures streaming chain verification against plain SHA-256 over the same bytes. Not a test: figures
+ * depend on the machine. Usage:
+ *   npx tsx scripts/ledger/bench-verify.ts [transactions=1000000] [perBlock=5]
+ * Writes the chain to a temporary JSON Lines file, verifies it from disk, prints time and peak RSS.
+ */
+
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildBlocks,
+  canonicalString,
+  GENESIS_HASH,
+  genesisBlock,
+  readJsonlFile,
+  sha256,
+  toTimestamp,
+  transactionId,
+  verifyChain,
+} from '../../lib/ledger';
+import type { ChainHead, Transaction } from '../../lib/ledger/types';
+
+const total = Number(process.argv[2] ?? 1_000_000);
+const perBlock = Number(process.argv[3] ?? 5);
+const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
+const file = join(dir, 'chain.jsonl');
+const T0 = Date.UTC(2026, 10, 21, 6);
+
+function transaction(i: number): Transaction {
+  const taskId = `task-${i}`;
+  const requirements = { bw: i % 100, cpu: 100 + (i % 900), io: i % 50, mem: 256 + (i % 4096) };
+  return {
+    transaction_id: transactionId(taskId, 'decision'),
+    timestamp: toTimestamp(T0 + i),
+    task_id: taskId,
+    vm_id: `vm-${i % 40}`,
+    status: 'assigned',
+    algorithm: 'least-loaded',
+    score: (i % 1000) / 1000,
+    reason: 'lowest normalised load',
+    task_requirements: requirements,
+    vm_state_before: {
+      reserved: { bw: 0, cpu: 0, io: 0, mem: 0 },
+      usage: { bw: 1, cpu: 40, io: 0, mem: 300 },
+      active_tasks: i % 7,
+    },
+    vm_state_after: {
+      reserved: requirements,
+      usage: { bw: 1, cpu: 40, io: 0, mem: 300 },
+      active_tasks: (i % 7) + 1,
+    },
+  };
+}
+
+try {
+  let t = performance.now();
+  const out = createWriteStream(file);
+  out.write(`${canonicalString(genesisBlock())}\n`);
+  let head: ChainHead = { height: 0, hash: GENESIS_HASH };
+  const batch = 1000;
+  for (let start = 0; start < total; start += batch) {
+    const txs = Array.from({ length: Math.min(batch, total - start) }, (_, k) => transaction(start + k));
+    const blocks = buildBlocks(head, txs, { maxPerBlock: perBlock, timestamp: toTimestamp(T0) });
+    const last = blocks[blocks.length - 1]!;
+    head = { height: last.height, hash: last.block_hash };
+    if (!out.write(blocks.map((b) => `${canonicalString(b)}\n`).join(''))) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  const bytes = statSync(file).size;
+  console.log(
+    `built ${total} transactions in ${head.height} blocks, ${(bytes / 1e6).toFixed(0)} MB, ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+
+  t = performance.now();
+  const report = await verifyChain(readJsonlFile(file), { expectedHead: head });
+  const verifySeconds = (performance.now() - t) / 1000;
+  const rss = process.memoryUsage().rss;
+  console.log(
+    `verifyChain: valid=${report.valid} ${report.transactions_checked} transactions in ${verifySeconds.toFixed(1)} s ` +
+      `(${Math.round(report.transactions_checked / verifySeconds)} tx/s), rss ${(rss / 1e6).toFixed(0)} MB`,
+  );
+
+  t = performance.now();
+  sha256(readFileSync(file));
+  console.log(`plain SHA-256 of the file: ${((performance.now() - t) / 1000).toFixed(2)} s`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
