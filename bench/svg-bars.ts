@@ -16,7 +16,7 @@ export interface BarChart {
 
 const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948'];
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function niceMax(value: number): number {
   if (value <= 0) return 1;
@@ -40,17 +40,17 @@ export function barChart(chart: BarChart): string {
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + height + 90}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${left}" y="20" font-size="14" font-weight="bold">${escape(chart.title)}</text>`,
+    `<text x="${left}" y="20" font-size="14" font-weight="bold">${escapeXml(chart.title)}</text>`,
   );
   for (let k = 0; k <= 5; k++) {
     const v = (max * k) / 5;
     parts.push(
       `<line x1="${left}" x2="${width - 20}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
-      `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${escape(format(v))}</text>`,
+      `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${escapeXml(format(v))}</text>`,
     );
   }
   parts.push(
-    `<text transform="translate(14 ${top + height / 2}) rotate(-90)" text-anchor="middle">${escape(chart.unit)}</text>`,
+    `<text transform="translate(14 ${top + height / 2}) rotate(-90)" text-anchor="middle">${escapeXml(chart.unit)}</text>`,
   );
   chart.categories.forEach((category, c) => {
     const x0 = left + c * groupWidth + 12;
@@ -59,25 +59,25 @@ export function barChart(chart: BarChart): string {
       if (v === null || v === undefined) return;
       const x = x0 + s * bar;
       parts.push(
-        `<rect x="${x}" y="${y(v)}" width="${bar - 2}" height="${top + height - y(v)}" fill="${COLOURS[s % COLOURS.length]}"><title>${escape(`${category}, ${series.name}: ${format(v)}`)}</title></rect>`,
+        `<rect x="${x}" y="${y(v)}" width="${bar - 2}" height="${top + height - y(v)}" fill="${COLOURS[s % COLOURS.length]}"><title>${escapeXml(`${category}, ${series.name}: ${format(v)}`)}</title></rect>`,
       );
     });
     parts.push(
-      `<text transform="translate(${x0 + (groupWidth - 24) / 2} ${top + height + 12}) rotate(30)" text-anchor="start">${escape(category)}</text>`,
+      `<text transform="translate(${x0 + (groupWidth - 24) / 2} ${top + height + 12}) rotate(30)" text-anchor="start">${escapeXml(category)}</text>`,
     );
   });
   if (chart.target) {
     const ty = y(chart.target.value);
     parts.push(
       `<line x1="${left}" x2="${width - 20}" y1="${ty}" y2="${ty}" stroke="#c00" stroke-dasharray="6 4"/>`,
-      `<text x="${width - 22}" y="${ty - 4}" text-anchor="end" fill="#c00">${escape(chart.target.label)}</text>`,
+      `<text x="${width - 22}" y="${ty - 4}" text-anchor="end" fill="#c00">${escapeXml(chart.target.label)}</text>`,
     );
   }
   chart.series.forEach((series, s) => {
     const x = left + s * 150;
     parts.push(
       `<rect x="${x}" y="30" width="10" height="10" fill="${COLOURS[s % COLOURS.length]}"/>`,
-      `<text x="${x + 14}" y="39">${escape(series.name)}</text>`,
+      `<text x="${x + 14}" y="39">${escapeXml(series.name)}</text>`,
     );
   });
   parts.push('</svg>');
