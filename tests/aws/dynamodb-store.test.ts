@@ -11,6 +11,7 @@ import {
   DynamoDbLedgerStore,
   LEASE_INDEX_NAME,
   MAX_TRANSACTION_ITEMS,
+  MalformedCommitError,
   maxTasksPerCommit,
 } from '../../lib/adapters/dynamodb';
 import { type CommitPlan, planCommit } from '../../lib/adapters/dynamodb/commit-plan';
@@ -133,6 +134,30 @@ describe('DynamoDbLedgerStore on the emulator', () => {
     await table.drop();
   });
 
+  it('throws on a release of more than the VM holds and writes nothing', async () => {
+    const { store, table } = await freshStore();
+    const head = await store.readHead();
+    expect(await store.append(head, commitFor(head, [decision('t-1', 'vm-1', { cpu: 100 })]))).toMatchObject({
+      ok: true,
+    });
+    const after = await store.readHead();
+    const before = await keysIn(table.tableName);
+    const releases = [
+      reserve('vm-1', { cpu: 101 }, -1), // more cpu than reserved
+      reserve('vm-2', { cpu: 1 }, -1), // a VM with nothing reserved
+    ];
+    for (const release of releases) {
+      const commit = { ...commitFor(after, [decision('t-2', null, { cpu: 1 })]), reservations: [release] };
+      await expect(store.append(after, commit)).rejects.toThrow(MalformedCommitError);
+    }
+    expect(await store.readHead()).toEqual(after);
+    expect(await keysIn(table.tableName)).toEqual(before);
+    expect(await store.getReservations()).toEqual([
+      { vm_id: 'vm-1', reserved: { cpu: 100 }, active_tasks: 1, capacity: CAPACITY },
+    ]);
+    await table.drop();
+  });
+
   it(`refuses a commit over ${MAX_TRANSACTION_ITEMS} items before writing anything`, async () => {
     const { store, table } = await freshStore();
     const head = await store.readHead();
@@ -242,7 +267,7 @@ describe('cancellation reasons to port conflicts', () => {
     ['a concurrent transaction touched an item', [N, N, 'TransactionConflict', N, N], 'head-moved'],
     ['head moved and the VM is full: the head wins', [N, N, C, C, N], 'head-moved'],
     ['the VM is full', [N, N, N, C, N], 'over-capacity'],
-    ['the VM is full and the task exists: capacity first', [N, N, N, C, C], 'over-capacity'],
+    ['the VM is full and the task exists: the task wins', [N, N, N, C, C], 'task-conflict'],
     ['the task is not in the expected state', [N, N, N, N, C], 'task-conflict'],
     ['the transaction id exists', [N, C, N, N, N], 'task-conflict'],
   ])('%s -> %s', (_, codes, conflict) => {

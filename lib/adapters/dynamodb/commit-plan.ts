@@ -144,8 +144,9 @@ export function planCommit(tableName: string, expected: ChainHead, commit: Commi
 /**
  * `reserved_<d> = if_not_exists(reserved_<d>, 0) + delta` creates the VM item on first use. Conditions
  * cannot do arithmetic, so "reserved + delta <= capacity" is sent as "reserved <= capacity - delta".
- * Only growing dimensions are guarded: a release must always succeed, even on a VM whose capacity
- * shrank below what is already reserved on it.
+ * Only growing dimensions are checked against capacity: a release must always succeed, even on a VM
+ * whose capacity shrank below what is already reserved on it. A release is checked against what is
+ * reserved, so that the books never go below zero.
  */
 function reservationUpdate(tableName: string, change: ReservationChange): TransactItem {
   const names: Record<string, string> = { '#vm': 'vm_id', '#active': 'active_tasks' };
@@ -173,8 +174,16 @@ function reservationUpdate(tableName: string, change: ReservationChange): Transa
     if (delta > 0) {
       values[`:limit${i}`] = capacityLimit(capacity ?? 0) - delta;
       conditions.push(`(attribute_not_exists(#r${i}) OR #r${i} <= :limit${i})`);
+    } else if (delta < 0) {
+      // Releasing more than is reserved means the books are wrong; the store then throws (see append).
+      values[`:floor${i}`] = -delta - tolerance(capacity ?? 0);
+      conditions.push(`#r${i} >= :floor${i}`);
     }
   });
+  if (change.active_delta < 0) {
+    values[':activeFloor'] = -change.active_delta;
+    conditions.push('#active >= :activeFloor');
+  }
   return {
     Update: {
       TableName: tableName,
@@ -192,7 +201,10 @@ function reservationUpdate(tableName: string, change: ReservationChange): Transa
  * summed in floating point may land a hair above a capacity they exactly fill.
  */
 function capacityLimit(capacity: number): number {
-  return capacity + RELATIVE_TOLERANCE * Math.max(1, capacity);
+  return capacity + tolerance(capacity);
+}
+function tolerance(capacity: number): number {
+  return RELATIVE_TOLERANCE * Math.max(1, capacity);
 }
 const RELATIVE_TOLERANCE = 1e-9;
 

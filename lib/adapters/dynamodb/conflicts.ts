@@ -7,6 +7,7 @@ import type { CommitPlan, PlannedItemKind } from './commit-plan';
  * Cancellation reasons come in the order of the transaction's items. A failed block or head condition
  * means another writer took the height; a concurrent transaction on the same items (TransactionConflict)
  * is reported the same way, since re-reading the head and retrying is the right answer to both.
+ * Precedence follows the order in which the other stores check: head, then tasks, then capacity.
  */
 export function conflictFrom(
   error: TransactionCanceledException,
@@ -29,6 +30,10 @@ export function conflictFrom(
     const wanted = `head is no longer height ${expected.height} (${expected.hash})`;
     return { ok: false, conflict: 'head-moved', detail: `${wanted}; ${detail}` };
   }
-  if (failed.some((f) => f.kind === 'reservation')) return { ok: false, conflict: 'over-capacity', detail };
-  return { ok: false, conflict: 'task-conflict', detail };
+  // A task already recorded or closed makes its reservation change moot (a second close would also
+  // fail the release's floor), so task conflicts are reported before capacity, as the other stores do.
+  if (failed.some((f) => f.kind === 'task' || f.kind === 'transaction')) {
+    return { ok: false, conflict: 'task-conflict', detail };
+  }
+  return { ok: false, conflict: 'over-capacity', detail };
 }

@@ -102,7 +102,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const conflict = conflictFrom(error, plan, expected);
       if (!conflict.ok && conflict.conflict === 'over-capacity') {
-        return { ...conflict, detail: await this.explainOverCapacity(commit, conflict.detail) };
+        return { ...conflict, detail: await this.explainReservationFailure(commit, conflict.detail) };
       }
       return conflict;
     }
@@ -215,10 +215,12 @@ export class DynamoDbLedgerStore implements LedgerStore {
   async close(): Promise<void> {}
 
   /**
-   * A failed condition does not say which dimension overflowed; the VM items as they are now do.
-   * They may have moved since, so this only shapes the message, never the outcome.
+   * A failed reservation condition does not say which dimension failed; the VM items as they are now
+   * do. A release of more than is reserved is a broken commit, not a conflict: that throws
+   * MalformedCommitError, as in the other stores. The items may have moved since the transaction, so
+   * this only shapes the message (or the error), never whether anything was written: nothing was.
    */
-  private async explainOverCapacity(commit: Commit, fallback: string): Promise<string> {
+  private async explainReservationFailure(commit: Commit, fallback: string): Promise<string> {
     const reasons: string[] = [];
     for (const change of netReservationChanges(commit.reservations)) {
       const item = await this.getItem(vmKey(change.vm_id));
