@@ -322,6 +322,22 @@ export function ledgerStoreContract(
         }
       });
 
+      it('keeps what it stored apart from the objects passed in and handed out', async () => {
+        const tx = decision('t-1', 'vm-1', { cpu: 100 });
+        const commit = await appendOk(store, [tx]);
+        const before = await observe(store, ['t-1'], [tx.transaction_id]);
+
+        commit.blocks[0]!.transactions[0]!.vm_id = 'tampered';
+        commit.tasks[0]!.record.status = 'expired';
+        commit.reservations[0]!.delta.cpu = 999;
+        const read = await store.getBlock(1);
+        read!.transactions[0]!.reason = 'tampered';
+        (await store.getTask('t-1'))!.status = 'completed';
+        (await store.getReservations())[0]!.reserved.cpu = 0;
+
+        expect(await observe(store, ['t-1'], [tx.transaction_id])).toEqual(before);
+      });
+
       it('throws on a malformed commit (blocks that do not extend the expected head) and writes nothing', async () => {
         const head = await store.readHead();
         const unlinked = buildBlocks(
