@@ -11,6 +11,8 @@ export {
   genesisBlock,
 } from './blocks';
 export { canonicalBytes, canonicalString } from './canonical';
+export type { ChainVerification } from './chain-verifier';
+export { ChainFailure, ChainVerifier } from './chain-verifier';
 export {
   blockLeafHash,
   computeDigest,
@@ -35,5 +37,5 @@ export {
   transactionsRoot,
 } from './transactions';
 export type * from './types';
-export type { ChainVerification, VerifyChainOptions } from './verify';
+export type { VerifyChainOptions } from './verify';
 export { verifyChain } from './verify';

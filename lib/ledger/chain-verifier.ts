@@ -1,0 +1,168 @@
+import { ValidationError } from '../errors';
+import { blockHash, blockSchema, GENESIS } from './blocks';
+import { canonicalString } from './canonical';
+import { DigestBuilder } from './digest';
+import { transactionsRoot } from './transactions';
+import type { Block, ChainHead, Digest, VerificationProblem, VerificationReport } from './types';
+
+/** A successful report also carries the chain's digest, stamped with the head block's timestamp. */
+export type ChainVerification = VerificationReport & { digest?: Digest };
+
+/** Why a chain is invalid, and where. */
+export class ChainFailure {
+  constructor(
+    readonly height: number,
+    readonly problem: VerificationProblem,
+    readonly detail: string,
+  ) {}
+}
+
+const GENESIS_CANONICAL = canonicalString(GENESIS);
+
+/**
+ * The state of a one-pass chain check (docs/ledger-format.md section 5): feed blocks in order with
+ * `check`, stop at the first failure, then call `finish`. Memory: the block-hash tree's compact range
+ * (O(log n)), the last block, and the set of transaction ids seen (duplicate detection needs it; about
+ * 100 bytes per transaction). Each transaction is canonicalised and hashed exactly once.
+ */
+export class ChainVerifier {
+  readonly #digest = new DigestBuilder();
+  readonly #seen = new Set<string>();
+  #head: Block | null = null;
+  #hashAt = new Map<number, string>();
+  #blocks = 0;
+  #transactions = 0;
+
+  /** @param watchHeights heights whose block hash `hashAt` must remember (e.g. an expected head's). */
+  constructor(readonly watchHeights: readonly number[] = []) {}
+
+  get blocksChecked(): number {
+    return this.#blocks;
+  }
+
+  get head(): Block | null {
+    return this.#head;
+  }
+
+  /** The hash of the checked block at a watched height, if the chain reached it. */
+  hashAt(height: number): string | undefined {
+    return this.#hashAt.get(height);
+  }
+
+  blocksRoot(): string {
+    return this.#digest.blocksRoot();
+  }
+
+  get transactionCount(): number {
+    return this.#transactions;
+  }
+
+  /** Checks the next block; on success it becomes the head. Order of checks: see verifyChain. */
+  check(raw: unknown): ChainFailure | null {
+    const due = this.#blocks;
+    const parsed = blockSchema.safeParse(raw);
+    if (!parsed.success) {
+      return new ChainFailure(
+        due,
+        'malformed',
+        ValidationError.fromZod(parsed.error, `block ${due}`).message,
+      );
+    }
+    const block = parsed.data;
+    if (block.height !== due) {
+      return new ChainFailure(due, 'height-gap', `block at position ${due} has height ${block.height}`);
+    }
+    const previous = this.#head;
+    if (previous === null) {
+      if (canonicalString(block) !== GENESIS_CANONICAL) {
+        return new ChainFailure(
+          0,
+          'bad-genesis',
+          `genesis differs from the fixed genesis block ${GENESIS.block_hash}`,
+        );
+      }
+    } else if (block.previous_hash !== previous.block_hash) {
+      return new ChainFailure(
+        due,
+        'broken-link',
+        `previous_hash ${block.previous_hash} is not block ${due - 1}'s hash ${previous.block_hash}`,
+      );
+    }
+    if (block.transaction_count !== block.transactions.length) {
+      return new ChainFailure(
+        due,
+        'wrong-transaction-count',
+        `transaction_count ${block.transaction_count} but ${block.transactions.length} transactions`,
+      );
+    }
+    const root = transactionsRoot(block.transactions);
+    if (root !== block.merkle_root) {
+      return new ChainFailure(
+        due,
+        'wrong-merkle-root',
+        `merkle_root ${block.merkle_root}, transactions give ${root}`,
+      );
+    }
+    const hash = blockHash(block);
+    if (hash !== block.block_hash) {
+      return new ChainFailure(
+        due,
+        'wrong-block-hash',
+        `block_hash ${block.block_hash}, header gives ${hash}`,
+      );
+    }
+    for (const tx of block.transactions) {
+      if (this.#seen.has(tx.transaction_id)) {
+        return new ChainFailure(
+          due,
+          'duplicate-transaction',
+          `transaction ${tx.transaction_id} appears earlier`,
+        );
+      }
+      this.#seen.add(tx.transaction_id);
+    }
+    this.#digest.append(block);
+    this.#head = block;
+    if (this.watchHeights.includes(due)) this.#hashAt.set(due, hash);
+    this.#blocks += 1;
+    this.#transactions += block.transactions.length;
+    return null;
+  }
+
+  /** The report for the blocks checked so far, failed with `failure` or valid. */
+  report(failure: ChainFailure | null): ChainVerification {
+    const head = this.#head;
+    return {
+      valid: failure === null,
+      height: head?.height ?? -1,
+      head_hash: head?.block_hash ?? null,
+      blocks_checked: this.#blocks,
+      transactions_checked: this.#transactions,
+      first_bad_height: failure?.height ?? null,
+      problem: failure?.problem ?? null,
+      detail: failure?.detail ?? null,
+      ...(failure === null && head !== null ? { digest: this.#digest.digest(head.timestamp) } : {}),
+    };
+  }
+
+  /** The failure, if any, of ending the chain here when it should end at `expected`. */
+  headFailure(expected: ChainHead): ChainFailure | null {
+    const head = this.#head;
+    if (head === null) return new ChainFailure(0, 'bad-genesis', 'the chain is empty: no genesis block');
+    if (expected.height === head.height && expected.hash === head.block_hash) return null;
+    // Name the first block that differs from the expected history: the missing one after a short chain,
+    // the expected head's height when that block was replaced, or the first block past it.
+    const atExpected = this.#hashAt.get(expected.height);
+    const firstBad =
+      atExpected === undefined
+        ? this.#blocks
+        : atExpected !== expected.hash
+          ? expected.height
+          : expected.height + 1;
+    return new ChainFailure(
+      firstBad,
+      'head-mismatch',
+      `chain ends at ${head.height}/${head.block_hash}, expected ${expected.height}/${expected.hash}`,
+    );
+  }
+}
