@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_DECISIONS } from '../../web/src/panels/decisions-table';
 import { type LaunchedBrowser, launchChromium, requireChromium } from './helpers/chromium';
 import { type RunningRuntime, startRuntime } from './helpers/runtime';
 
@@ -148,11 +149,13 @@ describe('live dashboard', () => {
     const rows = page.locator('[data-testid=decisions-table] tbody tr[data-status]');
     await eventually(() => rows.count(), 30_000).toBeGreaterThan(5);
     // A row is what the ledger says: look its transaction up through the API.
-    const first = rows.first();
-    const cells = await first.locator('td').allTextContents();
-    const transactionId = await first.locator('button.link').getAttribute('title');
+    // Read the row in one evaluation: the table re-renders as decisions stream in.
+    const { cells, transactionId } = await rows.first().evaluate((row) => ({
+      cells: Array.from(row.querySelectorAll('td'), (td) => td.textContent ?? ''),
+      transactionId: row.querySelector('button.link')?.getAttribute('title') ?? '',
+    }));
     const found = await api<{ transaction: { task_id: string; vm_id: string | null; status: string } }>(
-      `/ledger/transactions/${encodeURIComponent(transactionId!)}`,
+      `/ledger/transactions/${encodeURIComponent(transactionId)}`,
     );
     expect(found.transaction.task_id).toBe(cells[1]);
     expect(found.transaction.status).toBe(cells[2]);
@@ -213,6 +216,10 @@ describe('live dashboard', () => {
     // hover() scrolls the canvas into view first; the Verify click left the page scrolled down.
     await grid.hover({ position: { x: box!.width * 0.42, y: 12 } });
     await eventually(() => page.locator('.tooltip').isVisible()).toBe(true);
+    // More decisions than the table keeps have arrived; it shows the newest MAX_DECISIONS only.
+    const total = Number((await page.locator('#decisions-count').textContent())?.replace(/\D/g, ''));
+    expect(total).toBeGreaterThan(MAX_DECISIONS);
+    expect(await page.locator('[data-testid=decisions-table] tbody tr').count()).toBe(MAX_DECISIONS);
     await mkdir(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
@@ -225,9 +232,37 @@ describe('live dashboard', () => {
     expect((await api<{ running: boolean }>('/generator')).running).toBe(false);
   });
 
+  // Before the restart test: requests failing while the server is down are expected there.
   it('parsed every live event the server sent, without page errors', async () => {
     expect(await page.locator('#invalid-events').isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
     expect(await page.getByTestId('connection').getAttribute('data-state')).toBe('live');
+  });
+
+  it('reconnects after the server restarts and reloads its state from the new snapshot', async () => {
+    // Record every connection state the pill goes through; the outage is too short to poll reliably.
+    await page.getByTestId('connection').evaluate((pill) => {
+      const seen: string[] = [];
+      (window as unknown as { connectionStates: string[] }).connectionStates = seen;
+      new MutationObserver(() => seen.push(pill.dataset.state ?? '')).observe(pill, {
+        attributes: true,
+        attributeFilter: ['data-state'],
+      });
+    });
+    const before = (await api<{ height: number }>('/ledger')).height;
+
+    await runtime.restart();
+
+    await eventually(
+      () => page.evaluate(() => (window as unknown as { connectionStates: string[] }).connectionStates),
+      30_000,
+    ).toEqual(expect.arrayContaining(['reconnecting', 'live']));
+    await eventually(() => page.getByTestId('connection').getAttribute('data-state')).toBe('live');
+    // The ledger survived the restart and the page shows it from the new snapshot.
+    const after = (await api<{ height: number }>('/ledger')).height;
+    expect(after).toBeGreaterThanOrEqual(before);
+    await eventually(ledgerHeightShown).toBeGreaterThanOrEqual(before);
+    // The snapshot replaced the page state: nothing from the previous connection lingers.
+    await eventually(() => page.locator('#decisions-count').textContent()).toMatch(/^\d+ since connected$/);
   });
 });

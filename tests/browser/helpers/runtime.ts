@@ -8,8 +8,10 @@ const LISTENING = /bcs listening on (http:\/\/\S+)/;
 
 export interface RunningRuntime {
   url: string;
-  /** Everything the process wrote, for failure messages. */
+  /** Everything the processes wrote, for failure messages. */
   output(): string;
+  /** Stops the server and starts it again on the same port and data directory (the ledger survives). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -21,50 +23,70 @@ export async function startRuntime(
   config: Record<string, unknown>,
   timeoutMs = 60_000,
 ): Promise<RunningRuntime> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'bcs-browser-'));
-  const configFile = join(dataDir, 'config.json');
+  const dir = await mkdtemp(join(tmpdir(), 'bcs-browser-'));
+  const configFile = join(dir, 'config.json');
   await writeFile(configFile, JSON.stringify(config));
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'bcs.js'), 'start', '--config', configFile], {
-    cwd: REPO,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: join(dataDir, 'data') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let output = '';
-  const record = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout.on('data', record);
-  child.stderr.on('data', record);
 
-  const stop = async () => {
-    await terminate(child);
-    await rm(dataDir, { recursive: true, force: true });
-  };
-
-  try {
-    const url = await new Promise<string>((resolveUrl, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`bcs start did not listen within ${timeoutMs} ms:\n${output}`)),
-        timeoutMs,
-      );
-      const onData = () => {
-        const match = LISTENING.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolveUrl(match[1]!);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`bcs start exited (${signal ?? code}) before listening:\n${output}`));
-      });
+  const launch = async (port: string): Promise<{ child: ChildProcess; url: string }> => {
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'bcs.js'), 'start', '--config', configFile], {
+      cwd: REPO,
+      env: { ...process.env, HOST: '127.0.0.1', PORT: port, DATA_DIR: join(dir, 'data') },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return { url, output: () => output, stop };
+    let own = '';
+    const record = (chunk: Buffer) => {
+      own += chunk.toString();
+      output += chunk.toString();
+    };
+    child.stdout?.on('data', record);
+    child.stderr?.on('data', record);
+    try {
+      const url = await new Promise<string>((resolveUrl, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`bcs start did not listen within ${timeoutMs} ms:\n${output}`)),
+          timeoutMs,
+        );
+        child.stdout?.on('data', () => {
+          const match = LISTENING.exec(own);
+          if (match) {
+            clearTimeout(timer);
+            resolveUrl(match[1]!);
+          }
+        });
+        child.once('exit', (code, signal) => {
+          clearTimeout(timer);
+          reject(new Error(`bcs start exited (${signal ?? code}) before listening:\n${output}`));
+        });
+      });
+      return { child, url };
+    } catch (error) {
+      await terminate(child);
+      throw error;
+    }
+  };
+
+  let current: { child: ChildProcess; url: string };
+  try {
+    current = await launch('0');
   } catch (error) {
-    await stop();
+    await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  const port = new URL(current.url).port;
+
+  return {
+    url: current.url,
+    output: () => output,
+    async restart() {
+      await terminate(current.child);
+      current = await launch(port);
+    },
+    async stop() {
+      await terminate(current.child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** SIGTERM, then SIGKILL if the process has not exited after a grace period. */
