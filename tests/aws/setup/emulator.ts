@@ -31,6 +31,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     stop = async () => {
       await run(`${scripts}stop.sh`, [String(port)], { timeout: 60_000 });
     };
+    process.env.BCS_EMULATOR_STARTED = '1';
   }
   await waitForHealth(endpoint);
 
