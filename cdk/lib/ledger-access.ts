@@ -25,6 +25,21 @@ export function grantLedgerRead(grantee: IGrantable, table: ITable): void {
   );
 }
 
+/**
+ * The fleet reads of lib/adapters/aws (instances by tag, instance types, CloudWatch usage). None of
+ * these actions supports resource-level permissions, hence '*'.
+ */
+export function grantFleetRead(grantee: IGrantable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'FleetRead',
+      effect: Effect.ALLOW,
+      actions: ['ec2:DescribeInstances', 'ec2:DescribeInstanceTypes', 'cloudwatch:GetMetricData'],
+      resources: ['*'],
+    }),
+  );
+}
+
 /** Read, plus item writes limited by dynamodb:LeadingKeys to the prefixes the writer owns. */
 export function grantLedgerWrite(grantee: IGrantable, table: ITable): void {
   grantLedgerRead(grantee, table);

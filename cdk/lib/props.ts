@@ -1,3 +1,4 @@
+import { algorithmNames, isAlgorithmName } from '../../lib/scheduling/registry';
 import { DEFAULTS } from './defaults';
 
 export type AuthMode = 'iam' | 'api-key';
@@ -95,7 +96,10 @@ export function validateProps(p: ResolvedProps): void {
   );
   need(p.vmTagKey.length >= 1 && p.vmTagKey.length <= 128, 'vmTagKey must be 1-128 characters');
   need(p.vmTagValue.length >= 1 && p.vmTagValue.length <= 256, 'vmTagValue must be 1-256 characters');
-  need(/^[a-z0-9-]{1,64}$/.test(p.algorithm), `algorithm must be a registry name (got "${p.algorithm}")`);
+  need(
+    isAlgorithmName(p.algorithm),
+    `algorithm must be one of ${algorithmNames().join(', ')} (got "${p.algorithm}")`,
+  );
   need(isNum(p.alpha, 0, 1), `alpha must be between 0 and 1 (got ${p.alpha})`);
   need(isNum(p.beta, 0, 1), `beta must be between 0 and 1 (got ${p.beta})`);
   need(Number.isFinite(p.tau) && p.tau > 0, `tau must be greater than 0 (got ${p.tau})`);

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { LEASE_INDEX_NAME } from '../../lib/adapters/dynamodb/keys';
 import { SchedulerApi } from './constructs/api';
@@ -7,7 +8,7 @@ import { Scheduler } from './constructs/scheduler';
 import { TaskQueue } from './constructs/task-queue';
 import { Verifier } from './constructs/verifier';
 import { TEST_STAGES } from './defaults';
-import { grantLedgerWrite } from './ledger-access';
+import { grantFleetRead, grantLedgerWrite } from './ledger-access';
 import { ServiceFunction } from './nodejs-function';
 import { type BlockchainSchedulerProps, type ResolvedProps, resolveProps, validateProps } from './props';
 
@@ -84,7 +85,14 @@ export class SchedulerStack extends Stack {
       environment: { QUEUE_URL: queue.queue.queueUrl, DIMENSIONS: p.dimensions.join(',') },
       retainLogs: retain,
     }).function;
-    queue.queue.grantSendMessages(enqueue);
+    // Only SendMessage (SendMessageBatch is authorised as it): not the GetQueue* that grantSendMessages adds.
+    enqueue.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'EnqueueTasks',
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queue.queueArn],
+      }),
+    );
 
     // Completion appends a transaction, so the read function is a ledger writer like the scheduler.
     const read = new ServiceFunction(this, 'Read', {
@@ -96,6 +104,8 @@ export class SchedulerStack extends Stack {
       retainLogs: retain,
     }).function;
     grantLedgerWrite(read, table);
+    // Completion records the VM's state after the task, which the engine reads from the fleet.
+    grantFleetRead(read);
     const verifier = new Verifier(this, 'Verifier', {
       table,
       environment,

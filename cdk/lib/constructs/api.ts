@@ -129,6 +129,13 @@ export class SchedulerApi extends Construct {
           'Every method requires SigV4 or an API key and is throttled at the stage; a WAF web ACL can be attached by the operator where the account uses WAF.',
       },
     );
+    if (!iam) {
+      Validations.of(this).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          "api-key mode is the operator's explicit choice (context authMode=api-key) for clients that cannot sign requests; every method still requires a key from the usage plan. The default, iam, authorizes with SigV4.",
+      });
+    }
     if (props.cloudWatchRole) {
       Validations.of(this).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

@@ -1,11 +1,10 @@
 import type { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { grantLedgerWrite } from '../ledger-access';
+import { grantFleetRead, grantLedgerWrite } from '../ledger-access';
 import { ServiceFunction } from '../nodejs-function';
 
 export interface SchedulerProps {
@@ -47,14 +46,6 @@ export class Scheduler extends Construct {
       }),
     );
     grantLedgerWrite(this.function, props.table);
-    // EC2 and CloudWatch reads have no resource-level scoping: Describe*/GetMetricData take '*'.
-    this.function.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'FleetRead',
-        effect: Effect.ALLOW,
-        actions: ['ec2:DescribeInstances', 'ec2:DescribeInstanceTypes', 'cloudwatch:GetMetricData'],
-        resources: ['*'],
-      }),
-    );
+    grantFleetRead(this.function);
   }
 }

@@ -1,0 +1,279 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WRITER_LEADING_KEYS } from '../../../cdk/lib/ledger-access';
+import { actionsOf, DESCRIPTIONS, functionId, type Statement, statementsOf, synth } from './helpers';
+
+let prod: Template;
+let test: Template;
+
+beforeAll(() => {
+  prod = synth().template();
+  test = synth({
+    stage: 'test',
+    authMode: 'api-key',
+    cloudWatchRole: false,
+    maxReceiveCount: 3,
+    batchSize: 25,
+    maxBatchingWindowSeconds: 2,
+    maxConcurrency: 4,
+    schedulerTimeoutSeconds: 30,
+    verifyIntervalMinutes: 5,
+    dimensions: ['cpu', 'mem', 'gpu'],
+    algorithm: 'p2c',
+  }).template();
+}, 120_000);
+
+describe('ledger table', () => {
+  it('has only the partition key pk, on demand, with PITR, encryption and the open-leases index', () => {
+    prod.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'open-leases',
+          KeySchema: [
+            { AttributeName: 'lease_pk', KeyType: 'HASH' },
+            { AttributeName: 'lease_expires_at', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+    });
+  });
+
+  it.each([
+    ['prod', () => prod, 'Retain', true],
+    ['test', () => test, 'Delete', false],
+  ])('in stage %s is kept with %s and deletion protection %s', (_stage, t, policy, protect) => {
+    t().hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: policy,
+      UpdateReplacePolicy: policy,
+      Properties: Match.objectLike({ DeletionProtectionEnabled: protect }),
+    });
+  });
+});
+
+describe('task queue', () => {
+  it('is encrypted, TLS-only, and redrives to the DLQ after maxReceiveCount', () => {
+    test.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 180, // six times the 30 s scheduler timeout
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
+    });
+    expect(Object.keys(test.findResources('AWS::SQS::Queue'))).toHaveLength(2);
+    const policies = Object.values(test.findResources('AWS::SQS::QueuePolicy'));
+    expect(policies).toHaveLength(2);
+    for (const p of policies) {
+      expect(JSON.stringify(p)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('drives the scheduler through an event source mapping with the configured batching', () => {
+    test.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionId(test, DESCRIPTIONS.scheduler) },
+      BatchSize: 25,
+      MaximumBatchingWindowInSeconds: 2,
+      ScalingConfig: { MaximumConcurrency: 4 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    prod.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+});
+
+describe('functions', () => {
+  it('run on nodejs22.x with the scheduling settings in their environment', () => {
+    const fns = Object.values(test.findResources('AWS::Lambda::Function'));
+    expect(fns).toHaveLength(4);
+    for (const fn of fns) expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    test.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp(DESCRIPTIONS.scheduler),
+      Timeout: 30,
+      Environment: {
+        Variables: Match.objectLike({
+          TABLE_NAME: Match.anyValue(),
+          LEASE_INDEX_NAME: 'open-leases',
+          DIMENSIONS: 'cpu,mem,gpu',
+          ALGORITHM: 'p2c',
+          VM_TAG_KEY: 'bcs:pool',
+          VM_TAG_VALUE: 'workers',
+          POWERTOOLS_METRICS_NAMESPACE: 'BlockchainCloudScheduler',
+        }),
+      },
+    });
+  });
+});
+
+describe('IAM least privilege', () => {
+  const dynamo = (s: Statement[]) => actionsOf(s).filter((a) => a.startsWith('dynamodb:'));
+
+  it('no role may delete from the table or use a wildcard DynamoDB action', () => {
+    for (const d of Object.values(DESCRIPTIONS)) {
+      for (const action of dynamo(statementsOf(prod, d))) {
+        expect(action).not.toBe('dynamodb:DeleteItem');
+        expect(action).not.toContain('*');
+      }
+    }
+  });
+
+  it.each([
+    ['scheduler', DESCRIPTIONS.scheduler],
+    ['read (completion appends)', DESCRIPTIONS.read],
+  ])('the %s function writes only items under the writer key prefixes', (_name, description) => {
+    const statements = statementsOf(prod, description);
+    const writes = statements.filter((s) =>
+      actionsOf([s]).some((a) => /PutItem|UpdateItem|ConditionCheck/.test(a)),
+    );
+    expect(writes).toHaveLength(1);
+    expect(actionsOf(writes)).toEqual([
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(writes[0]!.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*', 'VM#*'] },
+    });
+    expect(WRITER_LEADING_KEYS).toEqual(['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*', 'VM#*']);
+    expect(actionsOf(statements)).toEqual(
+      expect.arrayContaining([
+        'ec2:DescribeInstances',
+        'ec2:DescribeInstanceTypes',
+        'cloudwatch:GetMetricData',
+      ]),
+    );
+  });
+
+  it('the verify function only reads the table', () => {
+    expect(dynamo(statementsOf(prod, DESCRIPTIONS.verify))).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+    ]);
+  });
+
+  it('the enqueue function can only send messages to the task queue (plus its own logs and traces)', () => {
+    const statements = statementsOf(prod, DESCRIPTIONS.enqueue);
+    expect(actionsOf(statements)).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sqs:SendMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    const send = statements.find((s) => s.Action === 'sqs:SendMessage')!;
+    expect(send.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TasksQueue/), 'Arn'] });
+  });
+});
+
+describe('alarms and schedule', () => {
+  it('alarms when any message is in the DLQ', () => {
+    prod.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TasksDeadLetterQueue'), 'QueueName'] },
+        },
+      ],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+  });
+
+  it('alarms when the chain is invalid or verification stops reporting', () => {
+    test.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ChainValid',
+      Namespace: 'BlockchainCloudScheduler',
+      Dimensions: [{ Name: 'service', Value: 'verify' }],
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      Period: 300,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('runs verification on the configured schedule', () => {
+    test.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(test, DESCRIPTIONS.verify), 'Arn'] } })],
+    });
+  });
+});
+
+describe('REST API', () => {
+  const methods = (t: Template) => Object.values(t.findResources('AWS::ApiGateway::Method'));
+
+  it('requires SigV4 on every method by default', () => {
+    expect(methods(prod)).toHaveLength(7);
+    for (const m of methods(prod)) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+    prod.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+    prod.resourceCountIs('AWS::ApiGateway::Account', 1);
+  });
+
+  it('requires an API key on every method in api-key mode, without the account role when flagged off', () => {
+    for (const m of methods(test)) {
+      expect(m.Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: true });
+    }
+    test.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    test.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    test.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('validates POST /tasks against a model generated from the shared schema', () => {
+    const model = Object.values(prod.findResources('AWS::ApiGateway::Model'))[0]!;
+    const schema = model.Properties.Schema as {
+      anyOf: { properties?: Record<string, unknown>; maxItems?: number }[];
+    };
+    expect(schema.anyOf[0]!.properties).toHaveProperty('cpu');
+    expect(schema.anyOf[0]).toMatchObject({
+      required: ['deadline', 'duration'],
+      additionalProperties: false,
+    });
+    expect(schema.anyOf[1]).toMatchObject({ type: 'array', maxItems: 1000 });
+    const gpu = Object.values(test.findResources('AWS::ApiGateway::Model'))[0]!;
+    expect(JSON.stringify(gpu.Properties.Schema)).toContain('"gpu"');
+    prod.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      RequestModels: { 'application/json': Match.anyValue() },
+      RequestValidatorId: Match.anyValue(),
+    });
+  });
+
+  it('logs access and throttles the stage', () => {
+    prod.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      TracingEnabled: true,
+      MethodSettings: [
+        Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR' }),
+      ],
+    });
+  });
+
+  it('exports the API URL, table and queue names', () => {
+    for (const name of ['ApiUrl', 'TableName', 'QueueName', 'DeadLetterQueueName']) {
+      expect(Object.keys(prod.findOutputs(name))).toEqual([name]);
+    }
+    expect(Object.keys(test.findOutputs('ApiKeyId'))).toEqual(['ApiKeyId']);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it.each([
+    ['iam', {}],
+    ['api-key on the emulator', { stage: 'test', authMode: 'api-key', cloudWatchRole: false }],
+  ] as const)(
+    'has no unacknowledged finding (%s)',
+    (_name, props) => {
+      const { app } = synth(props, { nag: true });
+      expect(() => app.synth()).not.toThrow();
+    },
+    120_000,
+  );
+});
