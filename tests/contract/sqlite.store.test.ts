@@ -277,7 +277,7 @@ describe('SqliteTaskQueue with engines in several processes', { timeout: 60_000 
   it('records every queued task exactly once when three scheduler loops drain one file', async () => {
     const path = join(dir, 'ledger.db');
     const setupStore = new SqliteLedgerStore(path);
-    const ids = Array.from({ length: 210 }, (_, i) => `m-${i}`);
+    const ids = Array.from({ length: 420 }, (_, i) => `m-${i}`);
     await new SqliteTaskQueue(setupStore.db).enqueue(ids.map(task));
     await setupStore.close();
 
@@ -304,8 +304,8 @@ describe('SqliteTaskQueue with engines in several processes', { timeout: 60_000 
     expect(chain.flatMap((b) => b.transactions.map((t) => t.task_id)).sort()).toEqual([...ids].sort());
     expect(await verifyChain(chain)).toMatchObject({ valid: true, transactions_checked: ids.length });
     expect(await new SqliteTaskQueue(store.db).depth()).toBe(0);
-    // Each loop committed some batches: they really drained concurrently.
-    for (const run of runs) expect(run.output()).toMatch(/ready;\.+/);
+    // At least two loops committed batches: they really drained concurrently.
+    expect(runs.filter((run) => /ready;\.+/.test(run.output())).length).toBeGreaterThanOrEqual(2);
     await store.close();
   });
 });
@@ -447,10 +447,29 @@ describe('SqliteTaskQueue', () => {
     expect((await queue.receive(10)).map((r) => r.task.id)).toEqual(['b']);
   });
 
-  it('rejects a malformed row with a validation error naming the field', async () => {
+  it('moves a malformed row to the dead letters, naming the field, and delivers the rest', async () => {
     store.db
       .prepare('INSERT INTO queue (task_id, task, visible_at) VALUES (?, ?, ?)')
       .run('bad', '{"id":"bad"}', 0);
-    await expect(queue.receive(1)).rejects.toThrow(/requirements/);
+    await queue.enqueue([task('good')]);
+
+    expect((await queue.receive(10)).map((r) => r.task.id)).toEqual(['good']);
+    const [dead] = await queue.deadLetters();
+    expect(dead).toMatchObject({ task_id: 'bad', attempts: 0, failed_at: clock.now() });
+    expect(dead!.error).toMatch(/requirements/);
+    expect(await queue.contains('bad')).toBe(false);
+  });
+
+  it('dead-letters a task never acked after maxAttempts deliveries', async () => {
+    queue = new SqliteTaskQueue(store.db, { visibilityTimeoutMs: 10, maxAttempts: 3, clock });
+    await queue.enqueue([task('a')]);
+    const attempts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      attempts.push(...(await queue.receive(1)).map((r) => r.attempts));
+      clock.advance(10);
+    }
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(await queue.deadLetters()).toMatchObject([{ task_id: 'a', attempts: 3 }]);
+    expect(await queue.depth()).toBe(0);
   });
 });

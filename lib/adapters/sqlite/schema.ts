@@ -52,6 +52,16 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX queue_by_visibility ON queue (visible_at, seq);
   `,
+  `
+  CREATE TABLE queue_dead_letters (
+    seq INTEGER PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    failed_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -84,7 +94,6 @@ export function openLedgerDatabase(
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-    db.pragma('foreign_keys = ON');
     migrate(db, genesis);
     return db;
   } catch (error) {

@@ -9,6 +9,11 @@ import type { QueuedTask, TaskQueue } from '../../ports/task-queue';
 export interface SqliteTaskQueueOptions {
   /** How long a received task stays invisible before it is delivered again, ms. Default 30 000. */
   visibilityTimeoutMs?: number;
+  /**
+   * Deliveries after which a task that was never acked is moved to the dead letters instead of
+   * being delivered again (SQS's maxReceiveCount). Default 10.
+   */
+  maxAttempts?: number;
   clock?: Clock;
 }
 
@@ -27,8 +32,19 @@ const storedTaskSchema = z.object({
 
 interface QueueRow {
   seq: number;
+  task_id: string;
   task: string;
   attempts: number;
+}
+
+export interface DeadLetter {
+  task_id: string;
+  /** The stored task as it was queued (JSON). */
+  task: string;
+  attempts: number;
+  error: string;
+  /** Epoch ms. */
+  failed_at: number;
 }
 
 /**
@@ -42,6 +58,7 @@ interface QueueRow {
  */
 export class SqliteTaskQueue implements TaskQueue {
   private readonly visibilityTimeoutMs: number;
+  private readonly maxAttempts: number;
   private readonly clock: Clock;
   private readonly statements;
   private readonly enqueueAll;
@@ -54,13 +71,14 @@ export class SqliteTaskQueue implements TaskQueue {
     options: SqliteTaskQueueOptions = {},
   ) {
     this.visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
+    this.maxAttempts = options.maxAttempts ?? 10;
     this.clock = options.clock ?? systemClock;
     this.statements = {
       insert: db.prepare(
         'INSERT INTO queue (task_id, task, visible_at) VALUES (?, ?, ?) ON CONFLICT (task_id) DO NOTHING',
       ),
       visible: db.prepare<[number, number], QueueRow>(
-        'SELECT seq, task, attempts FROM queue WHERE visible_at <= ? ORDER BY visible_at, seq LIMIT ?',
+        'SELECT seq, task_id, task, attempts FROM queue WHERE visible_at <= ? ORDER BY visible_at, seq LIMIT ?',
       ),
       lease: db.prepare(
         'UPDATE queue SET visible_at = ?, attempts = attempts + 1, receipt = ? WHERE seq = ?',
@@ -70,6 +88,13 @@ export class SqliteTaskQueue implements TaskQueue {
       depth: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM queue'),
       contains: db.prepare<[string], { found: number }>('SELECT 1 AS found FROM queue WHERE task_id = ?'),
       releaseAll: db.prepare('UPDATE queue SET visible_at = ?, receipt = NULL WHERE receipt IS NOT NULL'),
+      bury: db.prepare(
+        'INSERT INTO queue_dead_letters (seq, task_id, task, attempts, error, failed_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      remove: db.prepare('DELETE FROM queue WHERE seq = ?'),
+      deadLetters: db.prepare<[number], DeadLetter>(
+        'SELECT task_id, task, attempts, error, failed_at FROM queue_dead_letters ORDER BY seq LIMIT ?',
+      ),
     };
     this.enqueueAll = db.transaction((tasks: Task[], now: number) => {
       const accepted: string[] = [];
@@ -79,14 +104,28 @@ export class SqliteTaskQueue implements TaskQueue {
       }
       return accepted;
     });
+    // Rows are parsed inside the transaction so that a malformed or undeliverable one is moved to
+    // the dead letters at once, instead of failing every receive that reaches it.
     this.receiveSome = db.transaction((max: number, now: number) => {
-      const rows = this.statements.visible.all(now, max);
       const token = randomBytes(8).toString('hex');
-      return rows.map((row) => {
+      const delivered: QueuedTask[] = [];
+      for (const row of this.statements.visible.all(now, max)) {
+        if (row.attempts >= this.maxAttempts) {
+          this.bury(row, `not acked after ${row.attempts} deliveries`, now);
+          continue;
+        }
+        let task: Task;
+        try {
+          task = parseOrThrow(storedTaskSchema, JSON.parse(row.task), `queued task ${row.task_id}`) as Task;
+        } catch (error) {
+          this.bury(row, (error as Error).message, now);
+          continue;
+        }
         const receipt = `${row.seq}.${token}`;
         this.statements.lease.run(now + this.visibilityTimeoutMs, receipt, row.seq);
-        return { row, receipt };
-      });
+        delivered.push({ task, receipt, attempts: row.attempts + 1 });
+      }
+      return delivered;
     });
     this.ackAll = db.transaction((receipts: string[]) => {
       for (const receipt of receipts) this.statements.ack.run(seqOf(receipt), receipt);
@@ -102,14 +141,15 @@ export class SqliteTaskQueue implements TaskQueue {
     return this.enqueueAll.immediate(tasks, this.clock.now());
   }
 
+  /** Up to `max` visible tasks, oldest first, each hidden for the visibility timeout. */
   async receive(max: number): Promise<QueuedTask[]> {
     if (max <= 0) return [];
-    const leased = this.receiveSome.immediate(Math.floor(max), this.clock.now());
-    return leased.map(({ row, receipt }) => ({
-      task: parseOrThrow(storedTaskSchema, JSON.parse(row.task), `queued task ${row.seq}`) as Task,
-      receipt,
-      attempts: row.attempts + 1,
-    }));
+    return this.receiveSome.immediate(Math.floor(max), this.clock.now());
+  }
+
+  /** Tasks taken out of circulation (malformed, or never acked after maxAttempts), oldest first. */
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    return this.statements.deadLetters.all(limit);
   }
 
   async ack(receipts: string[]): Promise<void> {
@@ -127,6 +167,11 @@ export class SqliteTaskQueue implements TaskQueue {
    */
   async releaseInFlight(): Promise<number> {
     return this.statements.releaseAll.run(this.clock.now()).changes;
+  }
+
+  private bury(row: QueueRow, error: string, now: number): void {
+    this.statements.bury.run(row.seq, row.task_id, row.task, row.attempts, error, now);
+    this.statements.remove.run(row.seq);
   }
 
   /** Whether a task with this id is queued (visible or in flight): GET /tasks/{id} answers `queued`. */
