@@ -4,7 +4,8 @@ import type { Task } from '../lib/model/task';
 import type { Clock } from '../lib/ports/clock';
 import type { LedgerStore } from '../lib/ports/ledger-store';
 import type { TaskQueue } from '../lib/ports/task-queue';
-import { parseTaskSubmission, type SubmitResponse } from '../lib/schemas/http';
+import { type SubmitResponse, taskSubmissionParser } from '../lib/schemas/http';
+import type { TaskInput } from '../lib/schemas/task-input';
 import { toTask } from '../lib/schemas/task-input';
 import { QueueFullError } from './errors';
 
@@ -29,16 +30,18 @@ export class Intake {
   private depthCache = 0;
   private depthReadAt = Number.NEGATIVE_INFINITY;
   private readonly depthTtlMs: number;
+  private readonly parseSubmission: (body: unknown) => TaskInput[];
 
   constructor(private readonly options: IntakeOptions) {
     this.depthTtlMs = options.depthTtlMs ?? 200;
+    this.parseSubmission = taskSubmissionParser(options.dimensions);
   }
 
   /** Validates a POST /tasks body; throws a ValidationError naming each bad field. */
   parse(body: unknown): Task[] {
     const { dimensions, clock } = this.options;
     const now = clock.now();
-    return parseTaskSubmission(body, dimensions).map((input) => toTask(input, dimensions, now, randomUUID));
+    return this.parseSubmission(body).map((input) => toTask(input, dimensions, now, randomUUID));
   }
 
   async submitBody(body: unknown): Promise<SubmitResponse> {

@@ -36,6 +36,8 @@ import { createSerial, type Serial } from './serial';
 /** A queue that can also say whether a task waits in it (GET /tasks/{id} answers `queued`). */
 export interface LocalTaskQueue extends TaskQueue {
   contains?(taskId: string): Promise<boolean>;
+  /** Makes tasks a previous process held (killed mid-batch) visible at once instead of after their timeout. */
+  releaseInFlight?(): Promise<number>;
 }
 
 /** The engine port, plus batch completion where the engine offers it (one commit for many tasks). */
@@ -133,6 +135,9 @@ export class LocalRuntime {
     for (const t of await store.listExpiredLeases(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) {
       if (t.vm_id !== null) fleet.start(t.task_id, t.vm_id, t.requirements, t.duration, t.updated_at);
     }
+    // This process is the queue's only consumer, so whatever is in flight belonged to a dead one.
+    const released = (await this.parts.queue.releaseInFlight?.()) ?? 0;
+    if (released > 0) this.parts.log(`redelivering ${released} tasks a previous run had received`);
     this.scheduler.start();
     this.every(HUB_FLUSH_MS, 'hub', async () => this.hub.flush());
     this.every(config.fleet.tick_ms, 'fleet', () => this.finishTasks());

@@ -14,7 +14,7 @@ import { seededRandom } from '../lib/simulation/rng';
 import { loadDashboard } from './dashboard';
 import { SimulatedFleet } from './fleet/simulated-fleet';
 import { createApp } from './http/app';
-import { LocalRuntime, type LocalTaskQueue } from './runtime';
+import { LocalRuntime } from './runtime';
 
 export interface StartedRuntime {
   url: string;
@@ -48,7 +48,7 @@ export async function startLocalRuntime(
     synchronous: config.synchronous,
   });
   try {
-    const queue = withContains(new SqliteTaskQueue(store.db));
+    const queue = new SqliteTaskQueue(store.db);
     const seed = config.seed ?? randomInt(2 ** 31 - 1);
     const capacity: Record<string, number> = {};
     for (const d of config.dimensions) capacity[d] = config.fleet.capacity?.[d] ?? DEFAULT_CAPACITY[d] ?? 0;
@@ -118,12 +118,4 @@ function listen(
     );
     server.once('error', reject);
   });
-}
-
-/** GET /tasks/{id} answers `queued` from the queue table the SqliteTaskQueue keeps in the ledger file. */
-function withContains(queue: SqliteTaskQueue): LocalTaskQueue {
-  const statement = queue.db.prepare<[string], { found: number }>(
-    'SELECT 1 AS found FROM queue WHERE task_id = ?',
-  );
-  return Object.assign(queue, { contains: async (taskId: string) => statement.get(taskId) !== undefined });
 }

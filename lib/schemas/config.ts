@@ -63,10 +63,12 @@ export const runtimeConfigSchema = z.strictObject({
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
   /**
-   * SQLite durability. FULL fsyncs every commit (survives power loss); NORMAL survives kill -9 but
-   * may lose the last commits on power loss, whose tasks are then still queued and decided again.
+   * SQLite durability. NORMAL (the local default) survives kill -9 and any process crash: queue and
+   * ledger share one WAL file and roll back together. On power loss it may lose the last commits,
+   * including the latest accepted tasks. FULL fsyncs every commit and survives power loss, at about
+   * half the intake rate measured on this project's CI machine (docs/local.md).
    */
-  synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  synchronous: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
   lease_grace_s: z.number().int().min(0).max(86_400).default(60),
   /** Seed for the simulation and randomised algorithms; random when absent. */
   seed: z

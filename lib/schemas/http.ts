@@ -20,16 +20,25 @@ import {
 // ---------- requests ----------
 
 /**
- * Parses a POST /tasks body into a list of task inputs. The union schema in task-input.ts reports
- * an invalid array as one union failure; parsing each shape on its own keeps the field paths
- * precise ("1.cpu" for the second task of an array, "cpu" for a single task).
+ * Builds the parser of POST /tasks bodies for a dimension set. The union schema in task-input.ts
+ * reports an invalid array as one union failure; parsing each shape on its own keeps the field
+ * paths precise ("1.cpu" for the second task of an array, "cpu" for a single task). Building zod
+ * schemas costs far more than running them, so callers build the parser once.
  */
-export function parseTaskSubmission(body: unknown, dimensions: Dimensions = DEFAULT_DIMENSIONS): TaskInput[] {
+export function taskSubmissionParser(
+  dimensions: Dimensions = DEFAULT_DIMENSIONS,
+): (body: unknown) => TaskInput[] {
   const one = taskInputSchema(dimensions);
-  if (Array.isArray(body)) {
-    return parseOrThrow(z.array(one).min(1).max(MAX_TASKS_PER_REQUEST), body, 'invalid task submission');
-  }
-  return [parseOrThrow(one, body, 'invalid task submission')];
+  const many = z.array(one).min(1).max(MAX_TASKS_PER_REQUEST);
+  return (body) =>
+    Array.isArray(body)
+      ? parseOrThrow(many, body, 'invalid task submission')
+      : [parseOrThrow(one, body, 'invalid task submission')];
+}
+
+/** One-off form of taskSubmissionParser. */
+export function parseTaskSubmission(body: unknown, dimensions: Dimensions = DEFAULT_DIMENSIONS): TaskInput[] {
+  return taskSubmissionParser(dimensions)(body);
 }
 
 /** PUT /config/algorithm. `names` are the registered algorithms; anything else fails on `algorithm`. */

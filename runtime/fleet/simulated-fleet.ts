@@ -2,6 +2,7 @@ import type { Dimensions, ResourceVector } from '../../lib/model/resources';
 import { zeroVector } from '../../lib/model/resources';
 import type { Vm, VmLabels, VmState } from '../../lib/model/vm';
 import type { FleetSource } from '../../lib/ports/fleet-source';
+import { EventQueue } from '../../lib/simulation/event-queue';
 import type { Random } from '../../lib/simulation/rng';
 
 export interface SimulatedFleetOptions {
@@ -22,8 +23,6 @@ export interface SimulatedFleetOptions {
 interface RunningTask {
   vmId: string;
   requirements: ResourceVector;
-  /** Epoch ms when the task finishes at the simulation speed. */
-  finishesAt: number;
 }
 
 interface SimulatedVm {
@@ -34,6 +33,8 @@ interface SimulatedVm {
   usage: ResourceVector;
   history: ResourceVector[];
   running: Set<string>;
+  /** Sum of the requirements of `running`, kept as tasks start and stop: listing the fleet is on the scheduling path. */
+  reserved: ResourceVector;
 }
 
 /**
@@ -44,6 +45,7 @@ interface SimulatedVm {
 export class SimulatedFleet implements FleetSource {
   private readonly vms = new Map<string, SimulatedVm>();
   private readonly tasks = new Map<string, RunningTask>();
+  private readonly finishing = new EventQueue<string>();
   private nextIndex = 1;
   private zoneCursor = 0;
 
@@ -55,24 +57,16 @@ export class SimulatedFleet implements FleetSource {
 
   /** Synchronous view for the HTTP layer. `reserved` here is what the simulation runs, not the ledger. */
   snapshot(): Vm[] {
-    const { dimensions } = this.options;
-    return [...this.vms.values()].map((vm) => {
-      const reserved = zeroVector(dimensions);
-      for (const id of vm.running) {
-        const task = this.tasks.get(id);
-        if (task) for (const d of dimensions) reserved[d] = (reserved[d] ?? 0) + (task.requirements[d] ?? 0);
-      }
-      return {
-        id: vm.id,
-        capacity: { ...vm.capacity },
-        reserved,
-        usage: { ...vm.usage },
-        history: vm.history.map((h) => ({ ...h })),
-        activeTasks: vm.running.size,
-        labels: { ...vm.labels },
-        state: vm.state,
-      };
-    });
+    return [...this.vms.values()].map((vm) => ({
+      id: vm.id,
+      capacity: { ...vm.capacity },
+      reserved: { ...vm.reserved },
+      usage: { ...vm.usage },
+      history: vm.history.map((h) => ({ ...h })),
+      activeTasks: vm.running.size,
+      labels: { ...vm.labels },
+      state: vm.state,
+    }));
   }
 
   get size(): number {
@@ -117,6 +111,7 @@ export class SimulatedFleet implements FleetSource {
       usage: zeroVector(dimensions),
       history: [],
       running: new Set(),
+      reserved: zeroVector(dimensions),
     });
   }
 
@@ -139,8 +134,10 @@ export class SimulatedFleet implements FleetSource {
     const vm = this.vms.get(vmId);
     if (!vm || this.tasks.has(taskId)) return;
     const finishesAt = startedAt + (durationS * 1000) / this.options.speed;
-    this.tasks.set(taskId, { vmId, requirements, finishesAt });
+    this.tasks.set(taskId, { vmId, requirements });
+    this.finishing.push(finishesAt, taskId);
     vm.running.add(taskId);
+    for (const d of this.options.dimensions) vm.reserved[d] = (vm.reserved[d] ?? 0) + (requirements[d] ?? 0);
   }
 
   /** The ledger closed the task (completed or expired): it stops running. */
@@ -148,12 +145,19 @@ export class SimulatedFleet implements FleetSource {
     const task = this.tasks.get(taskId);
     if (!task) return;
     this.tasks.delete(taskId);
-    this.vms.get(task.vmId)?.running.delete(taskId);
+    const vm = this.vms.get(task.vmId);
+    if (!vm) return;
+    vm.running.delete(taskId);
+    for (const d of this.options.dimensions)
+      vm.reserved[d] = (vm.reserved[d] ?? 0) - (task.requirements[d] ?? 0);
+    // Sums of floats drift; an idle VM is exactly idle.
+    if (vm.running.size === 0) vm.reserved = zeroVector(this.options.dimensions);
   }
 
   /**
    * Samples usage (previous sample moves into the history window), retires drained VMs that are
-   * empty, and returns the ids of tasks whose run time is over; they keep running until `stop`.
+   * empty, and returns the ids of tasks whose run time ended since the last tick, each once; they
+   * keep their reservation until `stop`. A task whose completion then fails is left to lease expiry.
    */
   tick(now: number): string[] {
     const { dimensions, noise, historyWindow, random } = this.options;
@@ -165,20 +169,18 @@ export class SimulatedFleet implements FleetSource {
       vm.history.push(vm.usage);
       if (vm.history.length > historyWindow) vm.history.splice(0, vm.history.length - historyWindow);
       const usage = zeroVector(dimensions);
-      for (const id of vm.running) {
-        const task = this.tasks.get(id);
-        if (!task) continue;
-        for (const d of dimensions) usage[d] = (usage[d] ?? 0) + (task.requirements[d] ?? 0);
-      }
       for (const d of dimensions) {
-        const mean = usage[d] ?? 0;
+        const mean = Math.max(0, vm.reserved[d] ?? 0);
         const sample = mean * (1 + noise * gaussian(random));
         usage[d] = Math.min(vm.capacity[d] ?? 0, Math.max(0, sample));
       }
       vm.usage = usage;
     }
     const finished: string[] = [];
-    for (const [id, task] of this.tasks) if (task.finishesAt <= now) finished.push(id);
+    while ((this.finishing.peekTime() ?? Number.POSITIVE_INFINITY) <= now) {
+      const id = this.finishing.pop()!.event;
+      if (this.tasks.has(id)) finished.push(id);
+    }
     return finished;
   }
 }
