@@ -132,6 +132,24 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
     }
   });
 
+  it('migrates a version 1 database forward, keeping its chain', async () => {
+    const path = join(dir, 'ledger.db');
+    const store = new SqliteLedgerStore(path);
+    const head = await store.readHead();
+    await store.append(head, commitFor(head, [decision('t-1', null, { cpu: 1 })]));
+    const chain = await readChain(store);
+    // Version 1 had no dead-letter table.
+    store.db.exec('DROP TABLE queue_dead_letters');
+    store.db.pragma('user_version = 1');
+    await store.close();
+
+    const upgraded = new SqliteLedgerStore(path);
+    expect(upgraded.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(await new SqliteTaskQueue(upgraded.db).deadLetters()).toEqual([]);
+    expect(await readChain(upgraded)).toEqual(chain);
+    await upgraded.close();
+  });
+
   it('refuses a database whose schema is newer than this build', async () => {
     const path = join(dir, 'ledger.db');
     const store = new SqliteLedgerStore(path);
