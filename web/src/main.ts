@@ -1,5 +1,6 @@
 import 'uplot/dist/uPlot.min.css';
 import '../styles.css';
+import { apiToken, setApiToken } from './api';
 import { byId, setText } from './dom';
 import { integer, toEpochMs } from './format';
 import { FrameScheduler } from './frame';
@@ -36,6 +37,10 @@ function start(): void {
   const kpiVms = byId('kpi-vms');
   const invalid = byId('invalid-events');
   let invalidCount = 0;
+
+  const token = byId<HTMLInputElement>('api-token');
+  token.value = apiToken();
+  token.addEventListener('change', () => setApiToken(token.value.trim()));
 
   byId<HTMLSelectElement>('vm-grid-metric').addEventListener('change', (event) => {
     grid.setMetric((event.target as HTMLSelectElement).value as GridMetric);
