@@ -227,6 +227,15 @@ describe('DynamoDbLedgerStore on the emulator', () => {
     await table.drop();
   });
 
+  it('refuses every call after close', async () => {
+    const { store, table } = await freshStore();
+    await store.readHead();
+    await store.close();
+    await expect(store.readHead()).rejects.toThrow(/closed/);
+    await expect(store.getReservations()).rejects.toThrow(/closed/);
+    await table.drop();
+  });
+
   it('fails loudly on a malformed item instead of returning it', async () => {
     const { store, table } = await freshStore();
     await store.readHead();

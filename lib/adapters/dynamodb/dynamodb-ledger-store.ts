@@ -67,6 +67,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
   private readonly leaseIndexName: string | undefined;
   private readonly genesis: Block;
   private ready: Promise<void> | undefined;
+  private closed = false;
 
   constructor(options: DynamoDbLedgerStoreOptions) {
     this.documents = DynamoDBDocumentClient.from(options.client, {
@@ -78,6 +79,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
   }
 
   async readHead(): Promise<ChainHead> {
+    this.assertOpen();
     await this.ensureGenesis();
     const item = await this.getItem(HEAD_KEY);
     if (!item) throw new Error(`table ${this.tableName} has no ${HEAD_KEY} item after genesis`);
@@ -85,6 +87,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
   }
 
   async append(expected: ChainHead, commit: Commit): Promise<AppendResult> {
+    this.assertOpen();
     await this.ensureGenesis();
     const plan = planCommit(this.tableName, expected, commit);
     const alone = exceedsCapacityAlone(commit.reservations);
@@ -110,6 +113,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
   }
 
   async getBlocks(from: number, limit: number): Promise<Block[]> {
+    this.assertOpen();
     if (!Number.isInteger(from) || from < 0) throw new RangeError(`from must be a height >= 0, got ${from}`);
     if (!Number.isInteger(limit) || limit < 0)
       throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
@@ -127,6 +131,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
   }
 
   async getBlock(height: number): Promise<Block | null> {
+    this.assertOpen();
     if (!Number.isInteger(height) || height < 0) return null;
     await this.ensureGenesis();
     const item = await this.getItem(blockKey(height));
@@ -134,16 +139,19 @@ export class DynamoDbLedgerStore implements LedgerStore {
   }
 
   async findTransaction(transactionId: string): Promise<{ height: number; index: number } | null> {
+    this.assertOpen();
     const item = await this.getItem(transactionKey(transactionId));
     return item ? transactionLocationFromItem(item) : null;
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {
+    this.assertOpen();
     const item = await this.getItem(taskKey(taskId));
     return item ? taskFromItem(item) : null;
   }
 
   async listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]> {
+    this.assertOpen();
     if (limit <= 0) return [];
     const found: TaskRecord[] = [];
     if (this.leaseIndexName) {
@@ -194,6 +202,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
   }
 
   async getReservations(): Promise<Reservation[]> {
+    this.assertOpen();
     const reservations: Reservation[] = [];
     const pages = paginateScan(
       { client: this.documents },
@@ -212,7 +221,14 @@ export class DynamoDbLedgerStore implements LedgerStore {
     return reservations;
   }
 
-  async close(): Promise<void> {}
+  /** Ends this store object; the client stays open, since the caller owns it. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`DynamoDbLedgerStore on ${this.tableName} is closed`);
+  }
 
   /**
    * A failed reservation condition does not say which dimension failed; the VM items as they are now
