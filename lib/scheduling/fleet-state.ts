@@ -21,8 +21,12 @@ export const VM_DRAINING = 1;
  * typed arrays (index `vm * width + dimension`). Algorithms scan every VM for every task, so the
  * scan touches only contiguous numbers and allocates nothing per VM.
  *
- * Capacity, usage and history never change here; `reserve` is the only mutation, and it refuses to
- * push any dimension past capacity, so a FleetState can never hold an overcommitted VM.
+ * Mutation: `reserve` refuses to push any dimension past capacity, so placement can never
+ * overcommit a VM; `release` gives a finished task's reservation back. Two per-VM sums are derived
+ * from `reserved` (reservedLoad, reservedScaled) and kept current by both. The arrays are public so
+ * that the hot path and a simulator can read them without copies; code that writes `reserved`
+ * directly must call `refresh(vmIndex)` afterwards. `usage`, `historyMean`, `activeTasks` and
+ * `state` may be written directly: nothing is derived from them.
  */
 export class FleetState {
   /** Number of VMs. */
@@ -57,10 +61,6 @@ export class FleetState {
     readonly capacityScaled: Float64Array,
     /** Per VM, sum over dimensions of reserved / maxCapacity; kept up to date by `reserve`. */
     readonly reservedScaled: Float64Array,
-    /** Per VM, mean over provided dimensions of usage / capacity. */
-    readonly usageLoad: Float64Array,
-    /** Per VM, mean over provided dimensions of historyMean / capacity. */
-    readonly historyLoad: Float64Array,
     private readonly source: readonly Vm[],
   ) {
     this.size = ids.length;
@@ -158,8 +158,6 @@ export class FleetState {
     }
     for (let d = 0; d < w; d++) if (maxCapacity[d] === 0) maxCapacity[d] = 1;
     const reservedLoad = rowMeans(reserved, inverseCapacity, inverseProvided, w);
-    const usageLoad = rowMeans(usage, inverseCapacity, inverseProvided, w);
-    const historyLoad = rowMeans(historyMean, inverseCapacity, inverseProvided, w);
     const capacityScaled = rowScaled(capacity, maxCapacity, n);
     const reservedScaled = rowScaled(reserved, maxCapacity, n);
     if (issues.length > 0) throw new ValidationError(issues, 'invalid fleet');
@@ -180,8 +178,6 @@ export class FleetState {
       reservedLoad,
       capacityScaled,
       reservedScaled,
-      usageLoad,
-      historyLoad,
       vms,
     );
   }
@@ -235,6 +231,41 @@ export class FleetState {
     this.activeTasks[vmIndex]!++;
   }
 
+  /**
+   * Gives a finished task's requirements back and counts one task fewer. Floors at 0, so releasing
+   * what was never reserved (a task placed before this state was built) cannot go negative.
+   */
+  release(vmIndex: number, task: Task): void {
+    this.releaseDemand(vmIndex, this.demandOf(task));
+  }
+
+  releaseDemand(vmIndex: number, demand: Float64Array): void {
+    if (!(vmIndex >= 0 && vmIndex < this.size)) throw new RangeError(`no VM at index ${vmIndex}`);
+    const base = vmIndex * this.width;
+    for (let d = 0; d < this.width; d++) {
+      this.reserved[base + d] = Math.max(0, this.reserved[base + d]! - demand[d]!);
+    }
+    if (this.activeTasks[vmIndex]! > 0) this.activeTasks[vmIndex]!--;
+    this.refresh(vmIndex);
+  }
+
+  /** Recomputes the sums derived from `reserved` for one VM, or for all when no index is given. */
+  refresh(vmIndex?: number): void {
+    const from = vmIndex ?? 0;
+    const to = vmIndex === undefined ? this.size : vmIndex + 1;
+    const w = this.width;
+    for (let i = from; i < to; i++) {
+      let load = 0;
+      let scaled = 0;
+      for (let d = 0; d < w; d++) {
+        load += this.reserved[i * w + d]! * this.inverseCapacity[i * w + d]!;
+        scaled += this.reserved[i * w + d]! / this.maxCapacity[d]!;
+      }
+      this.reservedLoad[i] = load * this.inverseProvided[i]!;
+      this.reservedScaled[i] = scaled;
+    }
+  }
+
   /** The VM's reserved, usage and active tasks as the ledger records them. */
   snapshot(vmIndex: number): VmSnapshot {
     return {
@@ -278,8 +309,6 @@ export class FleetState {
       this.reservedLoad.slice(),
       this.capacityScaled.slice(),
       this.reservedScaled.slice(),
-      this.usageLoad.slice(),
-      this.historyLoad.slice(),
       this.source,
     );
   }

@@ -41,9 +41,23 @@ export function reservedLoadAfter(fleet: FleetState, vmIndex: number, demand: Fl
  * twice (measured and reserved), which overstates load but preserves the order between VMs.
  */
 export function dynamicWeight(fleet: FleetState, vmIndex: number, alpha: number, beta: number): number {
-  // Means are linear, so the per-dimension sums split into per-VM means FleetState keeps up to date.
-  const reserved = fleet.reservedLoad[vmIndex]!;
-  return alpha * (fleet.usageLoad[vmIndex]! + reserved) + beta * (fleet.historyLoad[vmIndex]! + reserved);
+  // Means are linear: DW = (alpha + beta) * mean(reserved / capacity) + mean((alpha * usage + beta * history) / capacity),
+  // and FleetState keeps the first mean current.
+  const w = fleet.width;
+  const base = vmIndex * w;
+  const { usage: u, historyMean: h, inverseCapacity: ic } = fleet;
+  let measured: number;
+  if (w === 4) {
+    measured =
+      (alpha * u[base]! + beta * h[base]!) * ic[base]! +
+      (alpha * u[base + 1]! + beta * h[base + 1]!) * ic[base + 1]! +
+      (alpha * u[base + 2]! + beta * h[base + 2]!) * ic[base + 2]! +
+      (alpha * u[base + 3]! + beta * h[base + 3]!) * ic[base + 3]!;
+  } else {
+    measured = 0;
+    for (let d = 0; d < w; d++) measured += (alpha * u[base + d]! + beta * h[base + d]!) * ic[base + d]!;
+  }
+  return (alpha + beta) * fleet.reservedLoad[vmIndex]! + measured * fleet.inverseProvided[vmIndex]!;
 }
 
 /** UF = 1 / (tau * time_remaining), time remaining in seconds floored at MIN_TIME_REMAINING_S. */

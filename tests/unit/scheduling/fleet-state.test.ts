@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SchedulerError, ValidationError } from '../../../lib/errors';
 import { FleetState, VM_ACTIVE, VM_DRAINING } from '../../../lib/scheduling/fleet-state';
@@ -124,5 +125,53 @@ describe('clone and toVms', () => {
     expect(out).toEqual({ ...input[0], reserved: { cpu: 100, mem: 200, io: 0, bw: 0 }, activeTasks: 1 });
     expect(input[0]!.reserved.cpu).toBe(0);
     expect(input[0]!.activeTasks).toBe(0);
+  });
+});
+
+describe('release and refresh', () => {
+  it('gives a reservation back, flooring at 0', () => {
+    const fleet = fleetOf();
+    fleet.release(0, task('t', { cpu: 1000, mem: 10 }));
+    expect(fleet.snapshot(0)).toMatchObject({ reserved: { cpu: 2000, mem: 0 }, active_tasks: 1 });
+    fleet.release(1, task('t', { cpu: 1 }));
+    expect(fleet.snapshot(1)).toMatchObject({ reserved: { cpu: 0 }, active_tasks: 0 });
+  });
+
+  it('keeps the derived sums equal to a fresh layout through any reserve/release sequence', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 3000 })), {
+          maxLength: 40,
+        }),
+        (steps) => {
+          const fleet = FleetState.from(
+            [vm('a'), vm('b', { capacity: { cpu: 8000, mem: 100 } }), vm('c')],
+            DIMS,
+          );
+          for (const [reserve, i, cpu] of steps) {
+            const t = task('t', { cpu, mem: cpu / 100 });
+            if (!reserve) fleet.release(i, t);
+            else if (fleet.fits(i, t)) fleet.reserve(i, t);
+          }
+          const fresh = FleetState.from(fleet.toVms(), DIMS);
+          for (let i = 0; i < fleet.size; i++) {
+            expect(fleet.reservedLoad[i]).toBeCloseTo(fresh.reservedLoad[i]!, 9);
+            expect(fleet.reservedScaled[i]).toBeCloseTo(fresh.reservedScaled[i]!, 9);
+          }
+        },
+      ),
+    );
+  });
+
+  it('recomputes the derived sums after a direct write to reserved', () => {
+    const fleet = fleetOf();
+    fleet.reserved[0] = 1000;
+    fleet.refresh(0);
+    // (1000 / 4000 + 0 + 0 + 0) / 4 = 0.0625
+    expect(fleet.reservedLoad[0]).toBeCloseTo(0.0625, 12);
+    fleet.reserved[4] = 2000;
+    fleet.refresh();
+    // VM b, capacity cpu 4000: 2000 / 4000 / 4 = 0.125
+    expect(fleet.reservedLoad[1]).toBeCloseTo(0.125, 12);
   });
 });
