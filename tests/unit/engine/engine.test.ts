@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { MemoryLedgerStore } from '../../../lib/adapters/memory/memory-ledger-store';
+import { SqliteLedgerStore } from '../../../lib/adapters/sqlite/sqlite-ledger-store';
 import { AppendRetriesExhausted } from '../../../lib/engine/errors';
 import { ValidationError } from '../../../lib/errors';
 import { transactionId, verifyChain } from '../../../lib/ledger';
@@ -234,50 +239,83 @@ describe('SchedulingEngine under contention', () => {
     expect(await store.getTask('doomed')).toBeNull();
   });
 
-  it('lets several engines race on one store: each task in exactly one block, valid chain, no VM over capacity', async () => {
-    const vms = [
-      vm('vm-a', { cpu: 1000, mem: 4000 }),
-      vm('vm-b', { cpu: 1500, mem: 2000 }),
-      vm('vm-c', { cpu: 800, mem: 800 }),
-    ];
-    const { store, fleet, clock } = setup(vms);
-    const algorithms = ['least-loaded', 'best-fit', 'round-robin', 'blockchain', 'p2c', 'urgency'];
-    const engines = algorithms.map((algorithm, i) =>
-      makeEngine(store, fleet, clock, { algorithm, seed: i, maxAttempts: 50, blockSize: 2 }),
-    );
-    const batches = engines.map((_, e) =>
-      Array.from({ length: 6 }, (_, i) => task(`e${e}-t${i}`, { cpu: 90 + 10 * i, mem: 100 + 37 * e })),
-    );
-    // Every engine also sees a redelivery of engine 0's first batch.
-    const outcomes = await Promise.all(
-      engines.map(async (engine, e) => [
-        await engine.schedule(batches[e]!),
-        await engine.schedule(batches[0]!),
-      ]),
-    );
+  it.each([
+    {
+      store: 'one memory store',
+      connections: () => {
+        const store = new MemoryLedgerStore();
+        return { stores: () => store, close: async () => {} };
+      },
+    },
+    {
+      store: 'one SQLite file, a connection per engine',
+      connections: () => {
+        const dir = mkdtempSync(join(tmpdir(), 'bcs-engine-'));
+        const opened: SqliteLedgerStore[] = [];
+        return {
+          stores: () => {
+            const store = new SqliteLedgerStore(join(dir, 'ledger.db'), { synchronous: 'NORMAL' });
+            opened.push(store);
+            return store;
+          },
+          close: async () => {
+            for (const s of opened) await s.close();
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      },
+    },
+  ])(
+    'lets several engines race on $store: each task in exactly one block, valid chain, no VM over capacity',
+    async ({ connections }) => {
+      const vms = [
+        vm('vm-a', { cpu: 1000, mem: 4000 }),
+        vm('vm-b', { cpu: 1500, mem: 2000 }),
+        vm('vm-c', { cpu: 800, mem: 800 }),
+      ];
+      const { fleet, clock } = setup(vms);
+      const { stores, close } = connections();
+      onTestFinished(close);
+      const store = stores();
+      const algorithms = ['least-loaded', 'best-fit', 'round-robin', 'blockchain', 'p2c', 'urgency'];
+      const engines = algorithms.map((algorithm, i) =>
+        makeEngine(stores(), fleet, clock, { algorithm, seed: i, maxAttempts: 50, blockSize: 2 }),
+      );
+      const batches = engines.map((_, e) =>
+        Array.from({ length: 6 }, (_, i) => task(`e${e}-t${i}`, { cpu: 90 + 10 * i, mem: 100 + 37 * e })),
+      );
+      // Every engine also sees a redelivery of engine 0's first batch.
+      const outcomes = await Promise.all(
+        engines.map(async (engine, e) => [
+          await engine.schedule(batches[e]!),
+          await engine.schedule(batches[0]!),
+        ]),
+      );
 
-    const blocks = await chain(store);
-    const head = await store.readHead();
-    expect(await verifyChain(blocks, { expectedHead: head })).toMatchObject({ valid: true });
-    const taskIds = blocks.flatMap((b) => b.transactions.map((t) => t.task_id));
-    expect(taskIds.sort()).toEqual(
-      batches
-        .flat()
-        .map((t) => t.id)
-        .sort(),
-    );
-    expect(outcomes.flat().some((o) => o.attempts > 1)).toBe(true);
-    expect(outcomes.flat().flatMap((o) => o.decisions)).toHaveLength(taskIds.length);
+      const blocks = await chain(store);
+      const head = await store.readHead();
+      expect(await verifyChain(blocks, { expectedHead: head })).toMatchObject({ valid: true });
+      const taskIds = blocks.flatMap((b) => b.transactions.map((t) => t.task_id));
+      expect(taskIds.sort()).toEqual(
+        batches
+          .flat()
+          .map((t) => t.id)
+          .sort(),
+      );
+      expect(outcomes.flat().some((o) => o.attempts > 1)).toBe(true);
+      expect(outcomes.flat().flatMap((o) => o.decisions)).toHaveLength(taskIds.length);
 
-    const implied = reservedFromChain(blocks);
-    for (const r of await store.getReservations()) {
-      const capacity = vms.find((v) => v.id === r.vm_id)!.capacity;
-      expect(r.reserved.cpu).toBeLessThanOrEqual(capacity.cpu!);
-      expect(r.reserved.mem).toBeLessThanOrEqual(capacity.mem!);
-      expect(r.reserved.cpu).toBeCloseTo(implied.get(r.vm_id)!.cpu, 9);
-      expect(r.active_tasks).toBe(implied.get(r.vm_id)!.active);
-    }
-  });
+      const implied = reservedFromChain(blocks);
+      for (const r of await store.getReservations()) {
+        const capacity = vms.find((v) => v.id === r.vm_id)!.capacity;
+        expect(r.reserved.cpu).toBeLessThanOrEqual(capacity.cpu!);
+        expect(r.reserved.mem).toBeLessThanOrEqual(capacity.mem!);
+        expect(r.reserved.cpu).toBeCloseTo(implied.get(r.vm_id)!.cpu, 9);
+        expect(r.active_tasks).toBe(implied.get(r.vm_id)!.active);
+      }
+      await close();
+    },
+  );
 });
 
 describe('SchedulingEngine.complete and expireLeases', () => {
