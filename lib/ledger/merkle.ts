@@ -3,6 +3,7 @@
  * All values are bytes; leaves are raw entries unless a name says "leaf hashes".
  */
 export { CompactRange } from './compact-range';
+export { DenseMerkleTree } from './dense-tree';
 export {
   emptyRoot,
   LEAF_HASH_PREFIX,
@@ -12,10 +13,13 @@ export {
   splitPoint,
 } from './merkle-hasher';
 export {
+  consistencyPath,
   consistencyProof,
   consistencyProofFromLeafHashes,
+  inclusionPath,
   inclusionProof,
   inclusionProofFromLeafHashes,
+  type SubtreeRoot,
 } from './merkle-proof';
 export { merkleRoot, rootFromLeafHashes } from './merkle-tree';
 export {

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors';
+import { type FieldIssue, parseOrThrow, ValidationError } from '../errors';
 import { blockHash, blockHeaderSchema, blockSchema } from './blocks';
+import { DenseMerkleTree } from './dense-tree';
 import { blockLeafHash, digestSchema } from './digest';
 import { fromHex, toHex } from './hash';
 import { leafHash } from './merkle-hasher';
 import { inclusionProofFromLeafHashes } from './merkle-proof';
+import { rootFromLeafHashes } from './merkle-tree';
 import { verifyInclusionOfLeafHash } from './merkle-verify';
 import { count, hash64 } from './schema-parts';
 import { transactionEntry, transactionSchema } from './transactions';
@@ -22,35 +24,56 @@ export const transactionProofSchema = z.strictObject({
 }) satisfies z.ZodType<TransactionProof>;
 
 /**
- * Proof that transaction `index` of `block` is in the chain summarised by `digest`. `blockHashes` are the
- * hex block hashes of heights 0..digest.height (digest.tree_size of them) the digest was computed from.
- * Throws ValidationError when the arguments do not fit together.
+ * Proof that transaction `index` of `block` is in the chain summarised by `digest`. `blockHashes` are
+ * either the hex block hashes of heights 0..digest.height the digest was computed from (the proof then
+ * rehashes all of them, O(n)), or a DenseMerkleTree of their leaf hashes (blockLeafHash) holding at least
+ * digest.tree_size leaves (O(log^2 n)). Throws ValidationError when the arguments do not fit together.
  */
 export function transactionProof(
   block: Block,
   index: number,
-  blockHashes: readonly string[],
+  blockHashes: readonly string[] | DenseMerkleTree,
   digest: Digest,
 ): TransactionProof {
-  const b = blockSchema.parse(block);
-  const problems: { field: string; message: string }[] = [];
+  const b = parseOrThrow(blockSchema, block, 'block');
+  const d = parseOrThrow(digestSchema, digest, 'digest');
+  const tree = blockHashes instanceof DenseMerkleTree ? blockHashes : null;
+  const list = blockHashes instanceof DenseMerkleTree ? null : blockHashes;
+  const size = tree ? tree.size : list!.length;
+  const problems: FieldIssue[] = [];
   if (!Number.isSafeInteger(index) || index < 0 || index >= b.transactions.length) {
     problems.push({ field: 'index', message: `must be 0..${b.transactions.length - 1}` });
   }
-  if (blockHashes.length !== digest.tree_size) {
-    problems.push({
-      field: 'blockHashes',
-      message: `has ${blockHashes.length} hashes, digest covers ${digest.tree_size}`,
-    });
+  if (tree ? size < d.tree_size : size !== d.tree_size) {
+    problems.push({ field: 'blockHashes', message: `has ${size} hashes, digest covers ${d.tree_size}` });
   }
-  if (blockHashes[b.height] !== b.block_hash) {
+  if (b.height >= Math.min(size, d.tree_size)) {
     problems.push({
       field: 'block',
-      message: `block ${b.height} is not the one in blockHashes at that height`,
+      message: `height ${b.height} is beyond the digest (tree size ${d.tree_size})`,
     });
+  } else {
+    const known = tree ? toHex(tree.leaf(b.height)) : toHex(blockLeafHash(list![b.height]!));
+    if (known !== toHex(blockLeafHash(b.block_hash))) {
+      problems.push({
+        field: 'block',
+        message: `block ${b.height} is not the one in blockHashes at that height`,
+      });
+    }
   }
   if (problems.length > 0) throw new ValidationError(problems, 'transaction proof');
 
+  const leafHashes = list ? list.map(blockLeafHash) : null;
+  const blocksRoot = tree ? tree.root(d.tree_size) : rootFromLeafHashes(leafHashes!);
+  if (toHex(blocksRoot) !== d.blocks_root) {
+    throw new ValidationError(
+      [{ field: 'digest.blocks_root', message: 'is not the root of blockHashes' }],
+      'transaction proof',
+    );
+  }
+  const blockProof = tree
+    ? tree.inclusionProof(b.height, d.tree_size)
+    : inclusionProofFromLeafHashes(leafHashes!, b.height);
   const txLeaves = b.transactions.map((tx) => leafHash(transactionEntry(tx)));
   const { block_hash: _hash, transactions, ...header } = b;
   return {
@@ -59,8 +82,8 @@ export function transactionProof(
     index,
     tx_proof: inclusionProofFromLeafHashes(txLeaves, index).map(toHex),
     block_header: header,
-    block_proof: inclusionProofFromLeafHashes(blockHashes.map(blockLeafHash), b.height).map(toHex),
-    digest,
+    block_proof: blockProof.map(toHex),
+    digest: d,
   };
 }
 

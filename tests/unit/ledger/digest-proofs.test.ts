@@ -3,6 +3,7 @@ import { ValidationError } from '../../../lib/errors';
 import {
   blockLeafHash,
   computeDigest,
+  DenseMerkleTree,
   DigestBuilder,
   digestConsistencyProof,
   fromHex,
@@ -156,6 +157,23 @@ describe('transaction proofs', () => {
   it('fail when the carried digest head is not the block at its height', () => {
     const head = transactionProof(chain[15]!, 0, hashes, digest);
     expect(verifyTransactionProof({ ...head, digest: { ...digest, head_hash: hashes[14]! } })).toBe(false);
+  });
+
+  it('come out the same from a DenseMerkleTree of block leaf hashes, which may hold more blocks', () => {
+    const tree = new DenseMerkleTree();
+    for (const h of hashes) tree.append(blockLeafHash(h));
+    expect(transactionProof(chain[6]!, 1, tree, digest)).toEqual(base);
+    const older = digestAt(9);
+    expect(transactionProof(chain[6]!, 1, tree, older)).toEqual(
+      transactionProof(chain[6]!, 1, hashes.slice(0, 10), older),
+    );
+    expect(() => transactionProof(chain[12]!, 0, tree, older)).toThrow(/beyond the digest/);
+  });
+
+  it('refuse a digest whose blocks_root is not the root of the given block hashes', () => {
+    expect(() => transactionProof(chain[6]!, 1, hashes, { ...digest, blocks_root: 'e'.repeat(64) })).toThrow(
+      /digest\.blocks_root/,
+    );
   });
 
   it('refuse to build from arguments that do not fit together, naming them', () => {
