@@ -55,11 +55,11 @@ export class FleetState {
     readonly activeTasks: Int32Array,
     /** VM_ACTIVE or VM_DRAINING. */
     readonly state: Uint8Array,
-    /** Per VM, mean over provided dimensions of reserved / capacity; kept up to date by `reserve`. */
+    /** Per VM, mean over provided dimensions of reserved / capacity; kept up to date by `reserve` and `release`. */
     readonly reservedLoad: Float64Array,
     /** Per VM, sum over dimensions of capacity / maxCapacity: the VM's size on the fleet's common scale. */
     readonly capacityScaled: Float64Array,
-    /** Per VM, sum over dimensions of reserved / maxCapacity; kept up to date by `reserve`. */
+    /** Per VM, sum over dimensions of reserved / maxCapacity; kept up to date by `reserve` and `release`. */
     readonly reservedScaled: Float64Array,
     private readonly source: readonly Vm[],
   ) {
@@ -76,8 +76,9 @@ export class FleetState {
 
   /**
    * Lays out `vms` on `dimensions`. A dimension a VM leaves out counts as 0. Throws a ValidationError
-   * naming the field (e.g. `fleet.3.capacity.cpu`) for negative or non-finite amounts, a bad state,
-   * a bad activeTasks or a duplicate id: the scheduler would otherwise compute on garbage.
+   * naming the field (e.g. `fleet.3.capacity.cpu`) for an amount outside [0, MAX_AMOUNT], a capacity
+   * between 0 and MIN_CAPACITY, a bad state or activeTasks, a duplicate VM id or dimension: the
+   * scheduler would otherwise compute on garbage.
    */
   static from(
     vms: readonly Vm[],
@@ -86,6 +87,9 @@ export class FleetState {
   ): FleetState {
     if (!Number.isInteger(historyWindow) || historyWindow < 1) {
       throw new ValidationError([{ field: 'historyWindow', message: 'must be an integer >= 1' }]);
+    }
+    if (new Set(dimensions).size !== dimensions.length) {
+      throw new ValidationError([{ field: 'dimensions', message: 'must not repeat a dimension' }]);
     }
     const n = vms.length;
     const w = dimensions.length;

@@ -175,3 +175,12 @@ describe('release and refresh', () => {
     expect(fleet.reservedLoad[1]).toBeCloseTo(0.125, 12);
   });
 });
+
+describe('FleetState.from arguments', () => {
+  it('refuses a repeated dimension and a bad history window', () => {
+    expect(() => FleetState.from([vm('a')], ['cpu', 'cpu'])).toThrow(
+      'dimensions: must not repeat a dimension',
+    );
+    expect(() => FleetState.from([vm('a')], DIMS, 0)).toThrow('historyWindow');
+  });
+});
