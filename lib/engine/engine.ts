@@ -163,7 +163,7 @@ export class SchedulingEngine implements Engine {
       // append below finds the head moved and this attempt is redone.
       const [reservations, records] = await Promise.all([
         this.store.getReservations(),
-        Promise.all(tasks.map((t) => this.store.getTask(t.id))),
+        this.readTasks(tasks.map((t) => t.id)),
       ]);
       const fresh = tasks.filter((_, i) => records[i] === null);
       const duplicates = tasks.filter((_, i) => records[i] !== null).map((t) => t.id);
@@ -215,7 +215,7 @@ export class SchedulingEngine implements Engine {
   private async closeChunk(unique: string[], status: CloseStatus): Promise<Map<string, CloseOutcome>> {
     const { done } = await this.withRetries<Map<string, CloseOutcome>>(async () => {
       const head = await this.store.readHead();
-      const records = await Promise.all(unique.map((id) => this.store.getTask(id)));
+      const records = await this.readTasks(unique);
       const outcomes = new Map<string, CloseOutcome>();
       const open: TaskRecord[] = [];
       records.forEach((record, i) => {
@@ -272,6 +272,11 @@ export class SchedulingEngine implements Engine {
       return { done: outcomes };
     });
     return done;
+  }
+
+  private readTasks(taskIds: string[]): Promise<(TaskRecord | null)[]> {
+    if (this.store.getTasks) return this.store.getTasks(taskIds);
+    return Promise.all(taskIds.map((id) => this.store.getTask(id)));
   }
 
   /**

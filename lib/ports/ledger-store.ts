@@ -83,6 +83,11 @@ export interface LedgerStore {
   /** Where a transaction is: the block height and its index in the block. */
   findTransaction(transactionId: string): Promise<{ height: number; index: number } | null>;
   getTask(taskId: string): Promise<TaskRecord | null>;
+  /**
+   * Optional batch form of getTask: one record (or null) per id, in the order given. Stores that
+   * read many keys in one round trip implement it; callers fall back to getTask when it is absent.
+   */
+  getTasks?(taskIds: readonly string[]): Promise<(TaskRecord | null)[]>;
   /** Tasks in status 'assigned' whose lease ends at or before `before` (epoch ms), at most `limit`. */
   listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]>;
   getReservations(): Promise<Reservation[]>;

@@ -107,6 +107,14 @@ export class MemoryLedgerStore implements LedgerStore {
     return record ? structuredClone(record) : null;
   }
 
+  async getTasks(taskIds: readonly string[]): Promise<(TaskRecord | null)[]> {
+    this.assertOpen();
+    return taskIds.map((id) => {
+      const record = this.tasks.get(id);
+      return record ? structuredClone(record) : null;
+    });
+  }
+
   async listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]> {
     this.assertOpen();
     const expired: TaskRecord[] = [];

@@ -92,6 +92,10 @@ export class SqliteLedgerStore implements LedgerStore {
         'INSERT OR IGNORE INTO transactions (transaction_id, height, idx) VALUES (?, ?, ?)',
       ),
       task: db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE task_id = ?'),
+      // One statement for a whole batch: the ids travel as one JSON array parameter.
+      tasks: db.prepare<[string], TaskRow>(
+        'SELECT tasks.* FROM json_each(?) AS ids JOIN tasks ON tasks.task_id = ids.value',
+      ),
       insertTask: db.prepare(
         `INSERT OR IGNORE INTO tasks (task_id, status, vm_id, block_height, transaction_id, requirements, deadline,
            duration, lease_expires_at, updated_at)
@@ -152,6 +156,17 @@ export class SqliteLedgerStore implements LedgerStore {
   async getTask(taskId: string): Promise<TaskRecord | null> {
     const row = this.statements.task.get(taskId);
     return row ? toTaskRecord(row) : null;
+  }
+
+  async getTasks(taskIds: readonly string[]): Promise<(TaskRecord | null)[]> {
+    if (taskIds.length === 0) return [];
+    const found = new Map(
+      this.statements.tasks.all(JSON.stringify(taskIds)).map((row) => [row.task_id, row]),
+    );
+    return taskIds.map((id) => {
+      const row = found.get(id);
+      return row ? toTaskRecord(row) : null;
+    });
   }
 
   async listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]> {
