@@ -18,6 +18,11 @@ export interface EmbeddedFigures {
   spread: { tasks_per_s: [number, number]; p50_ms: [number, number]; p99_ms: [number, number] };
   statuses: Record<string, number>;
   refused: number;
+  /**
+   * One client sending one request at a time (no queueing behind other clients): the latency of a
+   * request of 100 tasks through intake, queue, scheduling and commit on an otherwise idle runtime.
+   */
+  unloaded: { p50_ms: number; p99_ms: number; requests: number };
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -127,13 +132,22 @@ export async function benchEmbedded(options: {
     seconds: options.quick ? 30 : 90,
   };
   const results: LoadResult[] = [];
+  const unloaded: LoadResult[] = [];
   for (let r = 0; r < runs; r++) {
     const dataDir = mkdtempSync(join(tmpdir(), 'bcs-bench-embedded-'));
     const { child, url } = await startRuntime(dataDir);
     try {
+      const light = await runLoad(url, {
+        tasks: 3000,
+        batch: 100,
+        concurrency: 1,
+        seconds: 60,
+        prefix: `light${r}`,
+      });
+      unloaded.push(light);
       const result = await runLoad(url, { ...load, prefix: `run${r}` });
       options.log(
-        `  run ${r + 1}/${runs}: ${Math.round(result.tasks_per_s)} tasks/s, p50 ${result.p50_ms.toFixed(1)} ms, p99 ${result.p99_ms.toFixed(1)} ms`,
+        `  run ${r + 1}/${runs}: ${Math.round(result.tasks_per_s)} tasks/s, p50 ${result.p50_ms.toFixed(1)} ms, p99 ${result.p99_ms.toFixed(1)} ms; one client: p50 ${light.p50_ms.toFixed(1)} ms`,
       );
       results.push(result);
     } finally {
@@ -162,5 +176,10 @@ export async function benchEmbedded(options: {
     },
     statuses,
     refused: results.reduce((s, r) => s + r.refused, 0),
+    unloaded: {
+      p50_ms: round(spread(unloaded.map((r) => r.p50_ms)).median),
+      p99_ms: round(spread(unloaded.map((r) => r.p99_ms)).median),
+      requests: unloaded.reduce((s, r) => s + r.requests, 0),
+    },
   };
 }

@@ -1,17 +1,19 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseOrThrow } from '../lib/errors';
-import { benchEmbedded, type EmbeddedFigures } from './embedded';
-import { benchLedger, type LedgerFigures } from './ledger';
-import { benchPlacement, type PlacementRow } from './placement';
+import type { EmbeddedFigures } from './embedded';
+import type { LedgerFigures } from './ledger';
+import type { PlacementRow } from './placement';
 
 /**
  * `npm run bench [-- --quick] [-- --json] [-- --only placement,ledger,embedded] [-- --out FILE]`
  *
  * Prints one JSON object with --json, tables otherwise, and always writes the JSON to --out
  * (default bench/results/latest.json, git-ignored) for bench/charts.ts and docs/performance.md.
+ * With --only, the sections not run are kept from an existing --out file, so one section can be
+ * re-measured without re-running the others.
  */
 
 const SECTIONS = ['placement', 'ledger', 'embedded'] as const;
@@ -74,6 +76,8 @@ async function main(): Promise<void> {
 
   if (args.only.includes('placement')) {
     log('placement: every algorithm at 100, 1000 and 10000 VMs, batches of 1 and 100 ...');
+    // Sections are imported when run, so one section's modules cannot stop another from running.
+    const { benchPlacement } = await import('./placement');
     report.placement = benchPlacement({
       fleets: [100, 1000, 10_000],
       batches: [1, 100],
@@ -84,13 +88,23 @@ async function main(): Promise<void> {
   if (args.only.includes('ledger')) {
     const transactions = args.quick ? 20_000 : 1_000_000;
     log(`ledger: build, export and verify a chain of ${transactions} transactions ...`);
+    const { benchLedger } = await import('./ledger');
     report.ledger = await benchLedger({ transactions, runs: 3 });
   }
   if (args.only.includes('embedded')) {
     log('embedded: the local runtime under a separate load generator ...');
+    const { benchEmbedded } = await import('./embedded');
     report.embedded = await benchEmbedded({ quick: args.quick, log });
   }
 
+  if (args.only.length < SECTIONS.length && existsSync(args.out)) {
+    const previous = JSON.parse(readFileSync(args.out, 'utf8')) as Partial<BenchReport>;
+    for (const section of SECTIONS) {
+      if (!args.only.includes(section) && previous[section] !== undefined) {
+        Object.assign(report, { [section]: previous[section] });
+      }
+    }
+  }
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
   if (args.json) {

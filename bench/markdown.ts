@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { AlgorithmResult } from '../lib/simulation/compare';
+import type { QualityReport } from './quality';
+import type { BenchReport } from './run';
+
+/**
+ * Prints the Markdown tables of docs/performance.md from bench/results/{latest,quality}.json, so
+ * the document's figures are generated, not typed:
+ *
+ *   node --import tsx bench/markdown.ts
+ */
+const { values } = parseArgs({
+  options: { bench: { type: 'string' }, quality: { type: 'string' } },
+  strict: true,
+});
+const pct = (v: number | null | undefined) =>
+  v === null || v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`;
+const table = (head: string[], rows: (string | number)[][]) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+const out: string[] = [];
+
+const qualityRows = (results: AlgorithmResult[], saturation = false) =>
+  results.map((r) => [
+    r.algorithm,
+    r.tasks,
+    r.placed,
+    r.rejected,
+    pct(r.success_rate),
+    r.imbalance_cv.toFixed(3),
+    pct(r.deadline_compliance),
+    pct(r.mean_utilisation),
+    pct(r.fragmentation),
+    ...(saturation ? [pct(r.allocated_share)] : []),
+  ]);
+const qualityHead = [
+  'algorithm',
+  'tasks',
+  'placed',
+  'rejected',
+  'success',
+  'imbalance CV',
+  'deadlines met',
+  'mean util',
+  'fragmentation',
+];
+
+try {
+  const quality = JSON.parse(
+    readFileSync(values.quality ?? 'bench/results/quality.json', 'utf8'),
+  ) as QualityReport;
+  for (const s of quality.synthetic) {
+    out.push(`#### Synthetic, offered load ${s.load} (${s.vms} VMs, ${s.tasks} tasks, seed ${s.seed})`, '');
+    out.push(table(qualityHead, qualityRows(s.results)), '');
+  }
+  if (quality.openb) {
+    out.push('#### OpenB trace, live replay', '', table(qualityHead, qualityRows(quality.openb.live)), '');
+    out.push(
+      '#### OpenB trace, arrivals until saturation',
+      '',
+      table([...qualityHead, 'GPU allocated'], qualityRows(quality.openb.saturate, true)),
+      '',
+    );
+  }
+} catch (error) {
+  out.push(`(no quality results: ${(error as Error).message})`);
+}
+
+try {
+  const bench = JSON.parse(readFileSync(values.bench ?? 'bench/results/latest.json', 'utf8')) as BenchReport;
+  if (bench.placement) {
+    out.push('#### Placement per decision', '');
+    out.push(
+      table(
+        [
+          'algorithm',
+          'VMs',
+          'batch',
+          'median µs',
+          'p99 µs',
+          'decisions/s',
+          'median µs, runs min–max',
+          'FleetState.from µs',
+        ],
+        bench.placement.map((r) => [
+          r.algorithm,
+          r.vms,
+          r.batch,
+          r.median_us,
+          r.p99_us,
+          r.decisions_per_s,
+          `${r.spread.median_us[0]}–${r.spread.median_us[1]}`,
+          r.layout_us,
+        ]),
+      ),
+      '',
+    );
+  }
+  if (bench.ledger) {
+    const l = bench.ledger;
+    out.push(
+      `#### Ledger (${l.transactions} transactions, ${l.block_size} per block, ${l.export_bytes} bytes)`,
+      '',
+    );
+    out.push(
+      table(
+        ['figure', 'median', 'runs min–max'],
+        [
+          ['build tx/s', l.build_tx_per_s, `${l.spread.build_tx_per_s[0]}–${l.spread.build_tx_per_s[1]}`],
+          ['verify tx/s', l.verify_tx_per_s, `${l.spread.verify_tx_per_s[0]}–${l.spread.verify_tx_per_s[1]}`],
+          [
+            'plain SHA-256 tx/s',
+            l.sha256_tx_per_s,
+            `${l.spread.sha256_tx_per_s[0]}–${l.spread.sha256_tx_per_s[1]}`,
+          ],
+          ['verify / SHA-256', l.verify_vs_sha256, ''],
+        ],
+      ),
+      '',
+    );
+  }
+  if (bench.embedded && 'spread' in bench.embedded) {
+    const e = bench.embedded;
+    out.push(
+      `#### Embedded runtime (${e.runs} runs x ${e.tasks_per_run} tasks, ${e.concurrency} clients, ${e.batch} tasks per request)`,
+      '',
+    );
+    out.push(
+      table(
+        ['figure', 'median', 'runs min–max'],
+        [
+          ['tasks/s', e.tasks_per_s, `${e.spread.tasks_per_s[0]}–${e.spread.tasks_per_s[1]}`],
+          ['p50 ms', e.p50_ms, `${e.spread.p50_ms[0]}–${e.spread.p50_ms[1]}`],
+          ['p99 ms', e.p99_ms, `${e.spread.p99_ms[0]}–${e.spread.p99_ms[1]}`],
+          ...(e.unloaded
+            ? [
+                ['one client: p50 ms', e.unloaded.p50_ms, ''],
+                ['one client: p99 ms', e.unloaded.p99_ms, ''],
+              ]
+            : []),
+        ],
+      ),
+      '',
+    );
+  }
+  const env = bench.environment;
+  out.push(
+    `Environment: Node ${env.node}, ${env.cpus} CPUs, 1-minute load average ${env.load_average_1m.toFixed(1)} at start, ${env.date}.`,
+  );
+} catch (error) {
+  out.push(`(no benchmark results: ${(error as Error).message})`);
+}
+process.stdout.write(`${out.join('\n')}\n`);
