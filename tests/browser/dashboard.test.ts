@@ -184,16 +184,31 @@ describe('live dashboard', () => {
     expect(checked).toBeLessThanOrEqual(report.blocks_checked);
   });
 
-  it('opens a transaction with its inclusion proof', async () => {
-    const link = page.locator('[data-testid=decisions-table] tbody tr[data-status] button.link').first();
+  it('holds the decisions still under the pointer and opens a transaction with its inclusion proof', async () => {
+    const rows = page.locator('[data-testid=decisions-table] tbody');
+    await page.locator('#decisions-wrap').hover();
+    await eventually(() => rows.getAttribute('data-paused')).toBe('true');
+    const link = rows.locator('tr[data-status] button.link').first();
     const id = await link.getAttribute('title');
     await link.click();
-    const body = page.locator('#transaction-body');
-    await eventually(() => body.textContent()).toContain(id!);
+    try {
+      const body = page.locator('#transaction-body');
+      await eventually(() => body.textContent()).toContain(`"transaction_id": "${id}"`);
+      const proof = JSON.parse((await body.textContent())!) as {
+        tx_proof: string[];
+        digest: { height: number };
+      };
+      expect(Array.isArray(proof.tx_proof)).toBe(true);
+      expect(proof.digest.height).toBeGreaterThanOrEqual(0);
+    } finally {
+      // A modal left open would block every later click.
+      await page.locator('#transaction-close').click();
+      await page.mouse.move(0, 0);
+    }
     expect(await page.locator('#transaction-dialog').evaluate((d) => (d as HTMLDialogElement).open)).toBe(
-      true,
+      false,
     );
-    await page.locator('#transaction-close').click();
+    await eventually(() => rows.getAttribute('data-paused')).toBe('false');
   });
 
   it('links the JSON Lines export of the whole ledger', async () => {

@@ -28,6 +28,7 @@ function start(): void {
     byId('decisions-count'),
     frames,
     (id) => void ledger.showTransaction(id),
+    byId('decisions-wrap'),
   );
   const algorithm = new AlgorithmForm();
   const generator = new GeneratorForm();

@@ -8,18 +8,31 @@ export const MAX_DECISIONS = 60;
 
 /**
  * The latest decisions, newest first. Only the bounded list is kept, and the body is rebuilt at most
- * once per frame however many `decisions` events arrived since the last one.
+ * once per frame however many `decisions` events arrived since the last one. While the pointer is
+ * over the list it holds still: rows moving under the cursor would turn a click on one transaction
+ * into a click on another.
  */
 export class DecisionsTable {
   #items: DecisionItem[] = [];
   #total = 0;
+  #paused = false;
 
   constructor(
     private readonly body: HTMLTableSectionElement,
     private readonly counter: HTMLElement,
     private readonly frames: FrameScheduler,
     private readonly onTransaction: (transactionId: string) => void,
-  ) {}
+    hoverTarget: HTMLElement,
+  ) {
+    hoverTarget.addEventListener('mouseenter', () => {
+      this.#paused = true;
+      this.#invalidate();
+    });
+    hoverTarget.addEventListener('mouseleave', () => {
+      this.#paused = false;
+      this.#invalidate();
+    });
+  }
 
   reset(): void {
     this.#items = [];
@@ -39,7 +52,10 @@ export class DecisionsTable {
   }
 
   #render(): void {
-    this.counter.textContent = `${this.#total.toLocaleString('en-US')} since connected`;
+    const total = `${this.#total.toLocaleString('en-US')} since connected`;
+    this.counter.textContent = this.#paused ? `${total} · paused while the pointer is over the list` : total;
+    this.body.dataset.paused = String(this.#paused);
+    if (this.#paused && this.body.childElementCount > 0) return;
     if (this.#items.length === 0) {
       this.body.replaceChildren(
         h('tr', { class: 'empty' }, h('td', { colspan: '8' }, 'No decisions yet: start the generator.')),

@@ -13,13 +13,17 @@ const blockRowSchema = z.object({
   transaction_count: z.number().int(),
   timestamp: z.string(),
 });
-// The page of blocks may come bare or wrapped; both carry the same block objects.
-const blocksPageSchema = z.union([
-  z.array(blockRowSchema),
-  z.object({ blocks: z.array(blockRowSchema) }).transform((page) => page.blocks),
-]);
+const blocksPageSchema = z.object({ blocks: z.array(blockRowSchema) });
 
-const transactionLookupSchema = z.record(z.string(), z.unknown());
+/** GET /ledger/transactions/{id}: the transaction and its RFC 9162 proofs up to the current digest. */
+const transactionProofSchema = z.object({
+  transaction: z.looseObject({ transaction_id: z.string() }),
+  height: z.number().int(),
+  index: z.number().int(),
+  tx_proof: z.array(z.string()),
+  block_proof: z.array(z.string()),
+  digest: digestSchema,
+});
 
 /**
  * Chain head, recent blocks, verification and export. Verify asks the server to re-hash the whole
@@ -62,7 +66,10 @@ export class LedgerPanel {
   async #loadRecentBlocks(height: number): Promise<void> {
     const from = Math.max(0, height - RECENT_BLOCKS + 1);
     try {
-      const blocks = await request(blocksPageSchema, `/ledger/blocks?from=${from}&limit=${RECENT_BLOCKS}`);
+      const { blocks } = await request(
+        blocksPageSchema,
+        `/ledger/blocks?from=${from}&limit=${RECENT_BLOCKS}`,
+      );
       const loadedHeights = new Set(blocks.map((b) => b.height));
       const loaded = blocks.map((b) => ({
         height: b.height,
@@ -173,11 +180,29 @@ export class LedgerPanel {
   /** Shows one transaction with its block position and inclusion proof, as the server returns it. */
   async showTransaction(id: string): Promise<void> {
     const body = byId('transaction-body');
+    const summary = byId('transaction-summary');
+    summary.replaceChildren();
     body.textContent = 'Loading…';
     if (!this.#dialog.open) this.#dialog.showModal();
     try {
-      const found = await request(transactionLookupSchema, `/ledger/transactions/${encodeURIComponent(id)}`);
-      body.textContent = JSON.stringify(found, null, 2);
+      const proof = await request(transactionProofSchema, `/ledger/transactions/${encodeURIComponent(id)}`);
+      summary.replaceChildren(
+        h('div', {}, h('dt', {}, 'block'), h('dd', {}, `#${proof.height}, position ${proof.index}`)),
+        h('div', {}, h('dt', {}, 'proof in the block'), h('dd', {}, `${proof.tx_proof.length} hashes`)),
+        h(
+          'div',
+          {},
+          h('dt', {}, 'proof to the digest'),
+          h('dd', {}, `${proof.block_proof.length} hashes, tree size ${integer(proof.digest.tree_size)}`),
+        ),
+        h(
+          'div',
+          {},
+          h('dt', {}, 'blocks root'),
+          h('dd', { class: 'mono' }, shortHash(proof.digest.blocks_root, 12, 8)),
+        ),
+      );
+      body.textContent = JSON.stringify(proof, null, 2);
     } catch (error) {
       body.textContent = error instanceof ApiError ? error.describe() : String(error);
     }
