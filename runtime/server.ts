@@ -25,6 +25,7 @@ export interface StartedRuntime {
 }
 
 export const LEDGER_FILE = 'ledger.db';
+const SHUTDOWN_GRACE_MS = 5000;
 
 /** Starts the whole local runtime in this process and resolves once it listens. */
 export async function startLocalRuntime(
@@ -47,6 +48,7 @@ export async function startLocalRuntime(
   const store = new SqliteLedgerStore(join(config.data_dir, LEDGER_FILE), {
     synchronous: config.synchronous,
   });
+  let started: LocalRuntime | null = null;
   try {
     const queue = new SqliteTaskQueue(store.db);
     const seed = config.seed ?? randomInt(2 ** 31 - 1);
@@ -85,6 +87,7 @@ export async function startLocalRuntime(
     });
     const assets = await loadDashboard(log);
     await runtime.start();
+    started = runtime;
     const app = createApp(runtime, { assets, algorithms, log });
     const { server, port } = await listen(app.fetch, config.host, config.port);
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -93,16 +96,25 @@ export async function startLocalRuntime(
       port,
       runtime,
       close: async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Server-Sent Events connections never end on their own.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Live event streams never end on their own; requests in flight get a grace period.
+        runtime.hub.close();
+        // Keep-alive connections turn idle as their last response ends; close them as they do.
+        const idle = setInterval(() => {
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        }, 50);
+        const force = setTimeout(() => {
           if ('closeAllConnections' in server) server.closeAllConnections();
-        });
+        }, SHUTDOWN_GRACE_MS);
+        await closed;
+        clearInterval(idle);
+        clearTimeout(force);
         await runtime.stop();
       },
     };
   } catch (error) {
-    await store.close();
+    // runtime.stop() closes the store too, after its loops have ended.
+    await (started ? started.stop() : store.close());
     throw error;
   }
 }

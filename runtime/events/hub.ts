@@ -2,6 +2,8 @@ import type { BlockEvent, DecisionEventItem, ServerEvents } from '../../lib/sche
 
 export type EventName = keyof ServerEvents;
 export type Subscriber = (event: EventName, data: string) => void;
+/** Told when the hub shuts down, so a stream can end cleanly. */
+export type OnClose = () => void;
 
 export interface EventHubOptions {
   /** Most decisions sent per flush; a browser cannot draw more, and older ones are in the ledger. */
@@ -17,6 +19,7 @@ export interface EventHubOptions {
  */
 export class EventHub {
   private readonly subscribers = new Set<Subscriber>();
+  private readonly closeListeners = new Set<OnClose>();
   private decisions: DecisionEventItem[] = [];
   private blocks: BlockEvent[] = [];
   private readonly maxDecisions: number;
@@ -32,9 +35,20 @@ export class EventHub {
   }
 
   /** Returns the function that unsubscribes. */
-  subscribe(subscriber: Subscriber): () => void {
+  subscribe(subscriber: Subscriber, onClose?: OnClose): () => void {
     this.subscribers.add(subscriber);
-    return () => this.subscribers.delete(subscriber);
+    if (onClose) this.closeListeners.add(onClose);
+    return () => {
+      this.subscribers.delete(subscriber);
+      if (onClose) this.closeListeners.delete(onClose);
+    };
+  }
+
+  /** Ends every stream (server shutdown). */
+  close(): void {
+    for (const listener of [...this.closeListeners]) listener();
+    this.subscribers.clear();
+    this.closeListeners.clear();
   }
 
   publish<K extends EventName>(event: K, data: ServerEvents[K]): void {

@@ -14,21 +14,28 @@ export function eventRoutes(runtime: LocalRuntime): Hono {
       const pending: { event: EventName; data: string }[] = [];
       let wake: (() => void) | null = null;
       let overflowed = false;
-      const unsubscribe = runtime.hub.subscribe((event, data) => {
-        if (pending.length >= MAX_PENDING_WRITES) {
-          overflowed = true;
-        } else {
-          pending.push({ event, data });
-        }
-        wake?.();
-      });
+      let ended = false;
+      const unsubscribe = runtime.hub.subscribe(
+        (event, data) => {
+          if (pending.length >= MAX_PENDING_WRITES) {
+            overflowed = true;
+          } else {
+            pending.push({ event, data });
+          }
+          wake?.();
+        },
+        () => {
+          ended = true;
+          wake?.();
+        },
+      );
       sse.onAbort(() => {
         unsubscribe();
         wake?.();
       });
       try {
         await sse.writeSSE({ event: 'snapshot', data: JSON.stringify(await runtime.snapshot()) });
-        while (!sse.aborted && !sse.closed && !overflowed) {
+        while (!sse.aborted && !sse.closed && !overflowed && !ended) {
           const next = pending.shift();
           if (next) {
             await sse.writeSSE(next);
