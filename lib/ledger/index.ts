@@ -23,7 +23,7 @@ export {
 } from './digest';
 export { CanonicalizationError, MerkleRangeError } from './errors';
 export { bytesEqual, fromHex, HASH_SIZE, sha256, sha256Hex, toHex } from './hash';
-export { exportJsonl, parseJsonl, readJsonlFile, readLines } from './jsonl';
+export { exportJsonl, jsonlValues, parseJsonl, readJsonlFile, readLines } from './jsonl';
 export * from './merkle';
 export { transactionProof, transactionProofSchema, verifyTransactionProof } from './proofs';
 export { timestampSchema, toTimestamp } from './time';
@@ -38,4 +38,4 @@ export {
 } from './transactions';
 export type * from './types';
 export type { VerifyChainOptions } from './verify';
-export { verifyChain } from './verify';
+export { verifyChain, verifyJsonl, verifyJsonlFile } from './verify';

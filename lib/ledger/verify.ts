@@ -2,6 +2,7 @@ import { parseOrThrow, ValidationError } from '../errors';
 import { chainHeadSchema } from './blocks';
 import { ChainFailure, type ChainVerification, ChainVerifier } from './chain-verifier';
 import { digestSchema } from './digest';
+import { jsonlValues, readLines } from './jsonl';
 import type { Block, ChainHead, Digest } from './types';
 
 export type { ChainVerification } from './chain-verifier';
@@ -28,7 +29,7 @@ export interface VerifyChainOptions {
  * Throws ValidationError when an option is malformed.
  */
 export async function verifyChain(
-  blocks: Iterable<Block> | AsyncIterable<Block>,
+  blocks: Iterable<Block | unknown> | AsyncIterable<Block | unknown>,
   opts: VerifyChainOptions = {},
 ): Promise<ChainVerification> {
   const expectedHead = opts.expectedHead && parseOrThrow(chainHeadSchema, opts.expectedHead, 'expectedHead');
@@ -80,4 +81,20 @@ export async function verifyChain(
     );
   }
   return verifier.report(expectedHead ? verifier.headFailure(expectedHead) : null);
+}
+
+/**
+ * verifyChain over a JSON Lines export (docs/ledger-format.md section 6), validating each block once.
+ * A line that is not JSON is reported as malformed naming the line; blank lines are skipped.
+ */
+export function verifyJsonl(
+  lines: AsyncIterable<string> | Iterable<string>,
+  opts: VerifyChainOptions = {},
+): Promise<ChainVerification> {
+  return verifyChain(jsonlValues(lines), opts);
+}
+
+/** verifyJsonl on a file, streamed: memory does not grow with the file. */
+export function verifyJsonlFile(path: string, opts: VerifyChainOptions = {}): Promise<ChainVerification> {
+  return verifyJsonl(readLines(path), opts);
 }

@@ -14,11 +14,10 @@ import {
   canonicalString,
   GENESIS_HASH,
   genesisBlock,
-  readJsonlFile,
   sha256,
   toTimestamp,
   transactionId,
-  verifyChain,
+  verifyJsonlFile,
 } from '../../lib/ledger';
 import type { ChainHead, Transaction } from '../../lib/ledger/types';
 
@@ -75,7 +74,7 @@ try {
   );
 
   t = performance.now();
-  const report = await verifyChain(readJsonlFile(file), { expectedHead: head });
+  const report = await verifyJsonlFile(file, { expectedHead: head });
   const verifySeconds = (performance.now() - t) / 1000;
   const rss = process.memoryUsage().rss;
   console.log(

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lib/errors';
-import { canonicalString, exportJsonl, parseJsonl, readJsonlFile, verifyChain } from '../../../lib/ledger';
+import {
+  canonicalString,
+  exportJsonl,
+  parseJsonl,
+  readJsonlFile,
+  verifyChain,
+  verifyJsonl,
+  verifyJsonlFile,
+} from '../../../lib/ledger';
 import type { Block } from '../../../lib/ledger/types';
 import { buildChain, sampleTransactions } from './helpers/transactions';
 
@@ -66,5 +74,28 @@ describe('parseJsonl', () => {
       blocks_checked: 2,
     });
     expect(report.detail).toMatch(/^line 3/);
+  });
+});
+
+describe('verifyJsonl', () => {
+  it('verifies an export on disk, streamed, with the same report as verifyChain', async () => {
+    const file = join(tmp, 'verify.jsonl');
+    writeFileSync(file, (await collect(exportJsonl(chain))).join(''));
+    const last = chain[chain.length - 1]!;
+    const report = await verifyJsonlFile(file, {
+      expectedHead: { height: last.height, hash: last.block_hash },
+    });
+    expect(report).toEqual(await verifyChain(chain));
+    expect(report.valid).toBe(true);
+  });
+
+  it('names the line that is not JSON, and the block position of an invalid one', async () => {
+    const good = chain.map((b) => canonicalString(b));
+    const notJson = await verifyJsonl([good[0]!, '', good[1]!, '{oops']);
+    expect(notJson).toMatchObject({ valid: false, problem: 'malformed', first_bad_height: 2 });
+    expect(notJson.detail).toMatch(/^line 4: not JSON/);
+    const invalid = await verifyJsonl([good[0]!, good[1]!, good[2]!.replace('"height":2', '"height":"2"')]);
+    expect(invalid).toMatchObject({ valid: false, problem: 'malformed', first_bad_height: 2 });
+    expect(invalid.detail).toMatch(/^block 2: height: /);
   });
 });
