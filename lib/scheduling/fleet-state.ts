@@ -22,11 +22,10 @@ export const VM_DRAINING = 1;
  * scan touches only contiguous numbers and allocates nothing per VM.
  *
  * Mutation: `reserve` refuses to push any dimension past capacity, so placement can never
- * overcommit a VM; `release` gives a finished task's reservation back. Two per-VM sums are derived
- * from `reserved` (reservedLoad, reservedScaled) and kept current by both. The arrays are public so
- * that the hot path and a simulator can read them without copies; code that writes `reserved`
- * directly must call `refresh(vmIndex)` afterwards. `usage`, `historyMean`, `activeTasks` and
- * `state` may be written directly: nothing is derived from them.
+ * overcommit a VM; `release` gives a finished task's reservation back. The arrays are public so that
+ * the hot path and a simulator can read them without copies. Nothing is cached from `reserved`,
+ * `usage`, `historyMean`, `activeTasks` or `state`, so a simulator may also write those directly;
+ * only capacity and the arrays derived from it must not change.
  */
 export class FleetState {
   /** Number of VMs. */
@@ -48,6 +47,8 @@ export class FleetState {
     readonly inverseProvided: Float64Array,
     /** Largest capacity per dimension over the fleet (or 1 when all are 0): a common scale for absolute amounts. */
     readonly maxCapacity: Float64Array,
+    /** 1 / maxCapacity, per dimension. */
+    readonly inverseMaxCapacity: Float64Array,
     readonly reserved: Float64Array,
     readonly usage: Float64Array,
     /** Mean of the last `historyWindow` usage samples; the current usage when a VM has no history yet. */
@@ -55,12 +56,6 @@ export class FleetState {
     readonly activeTasks: Int32Array,
     /** VM_ACTIVE or VM_DRAINING. */
     readonly state: Uint8Array,
-    /** Per VM, mean over provided dimensions of reserved / capacity; kept up to date by `reserve` and `release`. */
-    readonly reservedLoad: Float64Array,
-    /** Per VM, sum over dimensions of capacity / maxCapacity: the VM's size on the fleet's common scale. */
-    readonly capacityScaled: Float64Array,
-    /** Per VM, sum over dimensions of reserved / maxCapacity; kept up to date by `reserve` and `release`. */
-    readonly reservedScaled: Float64Array,
     private readonly source: readonly Vm[],
   ) {
     this.size = ids.length;
@@ -161,9 +156,7 @@ export class FleetState {
       inverseProvided[i] = provided > 0 ? 1 / provided : 0;
     }
     for (let d = 0; d < w; d++) if (maxCapacity[d] === 0) maxCapacity[d] = 1;
-    const reservedLoad = rowMeans(reserved, inverseCapacity, inverseProvided, w);
-    const capacityScaled = rowScaled(capacity, maxCapacity, n);
-    const reservedScaled = rowScaled(reserved, maxCapacity, n);
+    const inverseMaxCapacity = maxCapacity.map((c) => 1 / c);
     if (issues.length > 0) throw new ValidationError(issues, 'invalid fleet');
 
     return new FleetState(
@@ -174,14 +167,12 @@ export class FleetState {
       inverseCapacity,
       inverseProvided,
       maxCapacity,
+      inverseMaxCapacity,
       reserved,
       usage,
       historyMean,
       activeTasks,
       state,
-      reservedLoad,
-      capacityScaled,
-      reservedScaled,
       vms,
     );
   }
@@ -223,15 +214,7 @@ export class FleetState {
       throw new SchedulerError(`reservation would exceed the capacity of VM ${this.ids[vmIndex]}`);
     }
     const base = vmIndex * this.width;
-    let load = 0;
-    let scaled = 0;
-    for (let d = 0; d < this.width; d++) {
-      this.reserved[base + d]! += demand[d]!;
-      load += demand[d]! * this.inverseCapacity[base + d]!;
-      scaled += demand[d]! / this.maxCapacity[d]!;
-    }
-    this.reservedLoad[vmIndex]! += load * this.inverseProvided[vmIndex]!;
-    this.reservedScaled[vmIndex]! += scaled;
+    for (let d = 0; d < this.width; d++) this.reserved[base + d]! += demand[d]!;
     this.activeTasks[vmIndex]!++;
   }
 
@@ -250,24 +233,6 @@ export class FleetState {
       this.reserved[base + d] = Math.max(0, this.reserved[base + d]! - demand[d]!);
     }
     if (this.activeTasks[vmIndex]! > 0) this.activeTasks[vmIndex]!--;
-    this.refresh(vmIndex);
-  }
-
-  /** Recomputes the sums derived from `reserved` for one VM, or for all when no index is given. */
-  refresh(vmIndex?: number): void {
-    const from = vmIndex ?? 0;
-    const to = vmIndex === undefined ? this.size : vmIndex + 1;
-    const w = this.width;
-    for (let i = from; i < to; i++) {
-      let load = 0;
-      let scaled = 0;
-      for (let d = 0; d < w; d++) {
-        load += this.reserved[i * w + d]! * this.inverseCapacity[i * w + d]!;
-        scaled += this.reserved[i * w + d]! / this.maxCapacity[d]!;
-      }
-      this.reservedLoad[i] = load * this.inverseProvided[i]!;
-      this.reservedScaled[i] = scaled;
-    }
   }
 
   /** The VM's reserved, usage and active tasks as the ledger records them. */
@@ -305,14 +270,12 @@ export class FleetState {
       this.inverseCapacity.slice(),
       this.inverseProvided.slice(),
       this.maxCapacity.slice(),
+      this.inverseMaxCapacity.slice(),
       this.reserved.slice(),
       this.usage.slice(),
       this.historyMean.slice(),
       this.activeTasks.slice(),
       this.state.slice(),
-      this.reservedLoad.slice(),
-      this.capacityScaled.slice(),
-      this.reservedScaled.slice(),
       this.source,
     );
   }
@@ -321,32 +284,6 @@ export class FleetState {
   indexOf(id: string): number {
     return this.ids.indexOf(id);
   }
-}
-
-function rowMeans(
-  values: Float64Array,
-  inverseCapacity: Float64Array,
-  inverseProvided: Float64Array,
-  width: number,
-): Float64Array {
-  const means = new Float64Array(inverseProvided.length);
-  for (let i = 0; i < means.length; i++) {
-    let sum = 0;
-    for (let d = 0; d < width; d++) sum += values[i * width + d]! * inverseCapacity[i * width + d]!;
-    means[i] = sum * inverseProvided[i]!;
-  }
-  return means;
-}
-
-function rowScaled(values: Float64Array, maxCapacity: Float64Array, n: number): Float64Array {
-  const width = maxCapacity.length;
-  const sums = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let d = 0; d < width; d++) sum += values[i * width + d]! / maxCapacity[d]!;
-    sums[i] = sum;
-  }
-  return sums;
 }
 
 /** The amount in `dim`, 0 when absent, NaN when not a number in [0, MAX_AMOUNT] (the caller reports the field). */

@@ -15,20 +15,20 @@ export const MIN_TIME_REMAINING_S = 1;
 /** Mean over provided dimensions of (reserved + demand) / capacity: the VM's committed share after placement. */
 export function reservedLoadAfter(fleet: FleetState, vmIndex: number, demand: Float64Array): number {
   const w = fleet.width;
-  const base = vmIndex * w;
-  const ic = fleet.inverseCapacity;
-  let added: number;
+  const b = vmIndex * w;
+  const { reserved: r, inverseCapacity: ic } = fleet;
+  let sum: number;
   if (w === 4) {
-    added =
-      demand[0]! * ic[base]! +
-      demand[1]! * ic[base + 1]! +
-      demand[2]! * ic[base + 2]! +
-      demand[3]! * ic[base + 3]!;
+    sum =
+      (r[b]! + demand[0]!) * ic[b]! +
+      (r[b + 1]! + demand[1]!) * ic[b + 1]! +
+      (r[b + 2]! + demand[2]!) * ic[b + 2]! +
+      (r[b + 3]! + demand[3]!) * ic[b + 3]!;
   } else {
-    added = 0;
-    for (let d = 0; d < w; d++) added += demand[d]! * ic[base + d]!;
+    sum = 0;
+    for (let d = 0; d < w; d++) sum += (r[b + d]! + demand[d]!) * ic[b + d]!;
   }
-  return fleet.reservedLoad[vmIndex]! + added * fleet.inverseProvided[vmIndex]!;
+  return sum * fleet.inverseProvided[vmIndex]!;
 }
 
 /**
@@ -41,23 +41,23 @@ export function reservedLoadAfter(fleet: FleetState, vmIndex: number, demand: Fl
  * twice (measured and reserved), which overstates load but preserves the order between VMs.
  */
 export function dynamicWeight(fleet: FleetState, vmIndex: number, alpha: number, beta: number): number {
-  // Means are linear: DW = (alpha + beta) * mean(reserved / capacity) + mean((alpha * usage + beta * history) / capacity),
-  // and FleetState keeps the first mean current.
+  // Means are linear: DW = mean_d (alpha * usage_d + beta * history_d + (alpha + beta) * reserved_d) / capacity_d.
   const w = fleet.width;
-  const base = vmIndex * w;
-  const { usage: u, historyMean: h, inverseCapacity: ic } = fleet;
-  let measured: number;
+  const b = vmIndex * w;
+  const { usage: u, historyMean: h, reserved: r, inverseCapacity: ic } = fleet;
+  const both = alpha + beta;
+  let sum: number;
   if (w === 4) {
-    measured =
-      (alpha * u[base]! + beta * h[base]!) * ic[base]! +
-      (alpha * u[base + 1]! + beta * h[base + 1]!) * ic[base + 1]! +
-      (alpha * u[base + 2]! + beta * h[base + 2]!) * ic[base + 2]! +
-      (alpha * u[base + 3]! + beta * h[base + 3]!) * ic[base + 3]!;
+    sum =
+      (alpha * u[b]! + beta * h[b]! + both * r[b]!) * ic[b]! +
+      (alpha * u[b + 1]! + beta * h[b + 1]! + both * r[b + 1]!) * ic[b + 1]! +
+      (alpha * u[b + 2]! + beta * h[b + 2]! + both * r[b + 2]!) * ic[b + 2]! +
+      (alpha * u[b + 3]! + beta * h[b + 3]! + both * r[b + 3]!) * ic[b + 3]!;
   } else {
-    measured = 0;
-    for (let d = 0; d < w; d++) measured += (alpha * u[base + d]! + beta * h[base + d]!) * ic[base + d]!;
+    sum = 0;
+    for (let d = 0; d < w; d++) sum += (alpha * u[b + d]! + beta * h[b + d]! + both * r[b + d]!) * ic[b + d]!;
   }
-  return (alpha + beta) * fleet.reservedLoad[vmIndex]! + measured * fleet.inverseProvided[vmIndex]!;
+  return sum * fleet.inverseProvided[vmIndex]!;
 }
 
 /** UF = 1 / (tau * time_remaining), time remaining in seconds floored at MIN_TIME_REMAINING_S. */
@@ -75,18 +75,31 @@ export function blockchainScore(urgency: number, weight: number): number {
  * Best-fit: 1 - mean_d (capacity_d - reserved_d - demand_d) / fleetMaxCapacity_d. Leftovers are
  * scaled by the fleet's largest capacity, not the VM's own, so an absolute leftover counts the same
  * on a big and a small VM: the VM left with the least room is the tightest fit. In [0, 1] when the
- * task fits. `demandScaled` is sum_d demand_d / fleetMaxCapacity_d (scaledDemand), the same for every
- * VM, so each VM costs O(1) from the sums FleetState keeps.
+ * task fits. `demandScaled` is sum_d demand_d / fleetMaxCapacity_d (scaledDemand), the same for
+ * every VM.
  */
 export function bestFitScore(fleet: FleetState, vmIndex: number, demandScaled: number): number {
-  const leftover = fleet.capacityScaled[vmIndex]! - fleet.reservedScaled[vmIndex]! - demandScaled;
-  return 1 - leftover / fleet.width;
+  const w = fleet.width;
+  const b = vmIndex * w;
+  const { capacity: c, reserved: r, inverseMaxCapacity: m } = fleet;
+  let free: number;
+  if (w === 4) {
+    free =
+      (c[b]! - r[b]!) * m[0]! +
+      (c[b + 1]! - r[b + 1]!) * m[1]! +
+      (c[b + 2]! - r[b + 2]!) * m[2]! +
+      (c[b + 3]! - r[b + 3]!) * m[3]!;
+  } else {
+    free = 0;
+    for (let d = 0; d < w; d++) free += (c[b + d]! - r[b + d]!) * m[d]!;
+  }
+  return 1 - (free - demandScaled) / w;
 }
 
 /** sum_d demand_d / fleetMaxCapacity_d. */
 export function scaledDemand(fleet: FleetState, demand: Float64Array): number {
   let sum = 0;
-  for (let d = 0; d < fleet.width; d++) sum += demand[d]! / fleet.maxCapacity[d]!;
+  for (let d = 0; d < fleet.width; d++) sum += demand[d]! * fleet.inverseMaxCapacity[d]!;
   return sum;
 }
 
