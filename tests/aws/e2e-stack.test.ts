@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  type _InstanceType,
+  DescribeInstanceTypesCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { instanceTypeCapacity } from '../../lib/adapters/aws/instance-capacity';
+import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb/dynamodb-ledger-store';
+import {
+  CAPACITY_ATTRIBUTE_PREFIX,
+  PARTITION_KEY,
+  RESERVED_ATTRIBUTE_PREFIX,
+  VM_PREFIX,
+} from '../../lib/adapters/dynamodb/keys';
+import type { Block, VerificationReport } from '../../lib/ledger/types';
+import { verifyChain } from '../../lib/ledger/verify';
+import type { ResourceVector } from '../../lib/model/resources';
+import { bootstrap, deploy, destroy } from './e2e/cdk-cli';
+import { dataPlaneUrl, scopeEmulatorScratchToCommonJs } from './e2e/emulator-quirks';
+import { callApi } from './e2e/signed-fetch';
+import { cloudWatchClient, dynamoDbClient, ec2Client, emulatorConfig } from './helpers/clients';
+
+/**
+ * The real stack on the emulator: deployed with the pinned CDK CLI, tasks posted through API Gateway
+ * with SigV4, scheduled by the SQS-driven Lambda against EC2 instances launched in the emulator, then
+ * checked through the verify endpoint and by reading DynamoDB directly.
+ */
+
+const DIMENSIONS = ['cpu', 'mem', 'io', 'bw'] as const;
+const TASK_CPU = 500;
+const endpoint = inject('awsEndpoint');
+const suffix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+const stackName = `bcs-e2e-${suffix}`;
+const pool = `e2e-${suffix}`;
+// The two emulator flags, and a pool tag no other test uses.
+const context = { stage: 'test', cloudWatchRole: 'false', vmTagValue: pool, algorithm: 'best-fit' };
+
+const ec2 = ec2Client();
+const cloudWatch = cloudWatchClient();
+const dynamo = dynamoDbClient();
+const sqs = new SQSClient(emulatorConfig());
+const instances = new Map<string, ResourceVector>();
+let outDir: string;
+let outputs: Record<string, string>;
+let api: string;
+let store: DynamoDbLedgerStore;
+
+async function launchPool(types: _InstanceType[]): Promise<void> {
+  const described = await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [...new Set(types)] }));
+  const infos = new Map(described.InstanceTypes!.map((t) => [t.InstanceType!, t]));
+  for (const type of types) {
+    const { Instances } = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12345678',
+        InstanceType: type,
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'bcs:pool', Value: pool }] }],
+      }),
+    );
+    const id = Instances![0]!.InstanceId!;
+    instances.set(id, instanceTypeCapacity(infos.get(type)!, DIMENSIONS));
+    await cloudWatch.send(
+      new PutMetricDataCommand({
+        Namespace: 'AWS/EC2',
+        MetricData: [1, 2].map((minutesAgo) => ({
+          MetricName: 'CPUUtilization',
+          Dimensions: [{ Name: 'InstanceId', Value: id }],
+          Timestamp: new Date(Date.now() - minutesAgo * 60_000),
+          Value: 20,
+        })),
+      }),
+    );
+  }
+}
+
+async function chain(): Promise<Block[]> {
+  const head = await store.readHead();
+  return store.getBlocks(0, head.height + 1);
+}
+
+async function waitForTasks(ids: string[], timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let missing = ids;
+  while (Date.now() < deadline) {
+    const records = await Promise.all(missing.map((id) => store.getTask(id)));
+    missing = missing.filter((_, i) => records[i] === null);
+    if (missing.length === 0) return;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  throw new Error(`tasks never reached the ledger: ${missing.join(', ')}`);
+}
+
+async function queueDepth(name: string): Promise<number> {
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes!.ApproximateNumberOfMessages) +
+    Number(Attributes!.ApproximateNumberOfMessagesNotVisible)
+  );
+}
+
+const now = Math.floor(Date.now() / 1000);
+const task = (id: string, cpu = TASK_CPU) => ({ id, cpu, mem: 256, deadline: now + 3600, duration: 600 });
+const smallIds = Array.from({ length: 16 }, (_, i) => `e2e-${suffix}-${i}`);
+const hugeId = `e2e-${suffix}-huge`;
+
+beforeAll(async () => {
+  await scopeEmulatorScratchToCommonJs();
+  outDir = await mkdtemp(join(tmpdir(), 'bcs-e2e-'));
+  await launchPool(['t3.medium', 't3.large', 'm5.large']);
+  await bootstrap(endpoint);
+  outputs = await deploy(endpoint, stackName, context, outDir);
+  api = dataPlaneUrl(endpoint, outputs.ApiUrl!);
+  store = new DynamoDbLedgerStore({ client: dynamo, tableName: outputs.TableName! });
+});
+
+afterAll(async () => {
+  if (instances.size > 0)
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [...instances.keys()] }));
+  if (outputs) await destroy(endpoint, stackName, context, outDir);
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+  for (const c of [ec2, cloudWatch, dynamo, sqs]) c.destroy();
+});
+
+describe('the deployed stack on the emulator', () => {
+  it('refuses unsigned requests and invalid tasks at the API, queuing nothing', async () => {
+    expect((await callApi(api, 'GET', '/ledger', { signed: false })).status).toBe(403);
+    const bad = await callApi(api, 'POST', '/tasks', {
+      body: [task('ok-but-not-queued'), { ...task('x'), cpu: -1 }],
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toMatch(/cpu/);
+    expect(await store.getTask('ok-but-not-queued')).toBeNull();
+  });
+
+  it('schedules every task exactly once, fills the pool without exceeding any VM, and verifies', async () => {
+    // Act: three submissions, an array and single tasks, as clients would send them.
+    const posted = [
+      await callApi(api, 'POST', '/tasks', { body: smallIds.slice(0, 10).map((id) => task(id)) }),
+      await callApi(api, 'POST', '/tasks', {
+        body: [...smallIds.slice(10).map((id) => task(id)), task(hugeId, 1e9)],
+      }),
+      await callApi(api, 'POST', '/tasks', { body: task(smallIds[0]!) }), // a resubmission
+    ];
+    expect(posted.map((p) => p.status)).toEqual([202, 202, 202]);
+    const all = [...smallIds, hugeId];
+    await waitForTasks(all);
+
+    // Every task is in exactly one transaction of one block; the resubmission wrote nothing.
+    const blocks = await chain();
+    const transactions = blocks.flatMap((b) => b.transactions);
+    expect(transactions.map((t) => t.task_id).sort()).toEqual([...all].sort());
+
+    // The huge task fits nowhere; the small ones fill the pool: a VM takes floor(cpu / 500) of them.
+    expect(transactions.find((t) => t.task_id === hugeId)).toMatchObject({ status: 'rejected', vm_id: null });
+    const room = [...instances.values()].reduce((n, c) => n + Math.floor(c.cpu! / TASK_CPU), 0);
+    const assigned = transactions.filter((t) => t.status === 'assigned');
+    expect(assigned).toHaveLength(Math.min(room, smallIds.length));
+
+    // No VM over capacity: recomputed from the chain against EC2's instance types...
+    for (const [vmId, capacity] of instances) {
+      const mine = assigned.filter((t) => t.vm_id === vmId);
+      for (const d of DIMENSIONS) {
+        expect(mine.reduce((n, t) => n + t.task_requirements[d]!, 0)).toBeLessThanOrEqual(capacity[d]!);
+      }
+    }
+    expect(new Set(assigned.map((t) => t.vm_id)).size).toBeLessThanOrEqual(instances.size);
+    for (const t of assigned) expect(instances.has(t.vm_id!)).toBe(true);
+
+    // ...and as the table's VM items hold it.
+    const { Items } = await DynamoDBDocumentClient.from(dynamo).send(
+      new ScanCommand({
+        TableName: outputs.TableName,
+        FilterExpression: 'begins_with(#pk, :vm)',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        ExpressionAttributeValues: { ':vm': VM_PREFIX },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Items!.length).toBeGreaterThan(0);
+    for (const item of Items!) {
+      for (const d of DIMENSIONS) {
+        expect(item[`${RESERVED_ATTRIBUTE_PREFIX}${d}`]).toBeLessThanOrEqual(
+          item[`${CAPACITY_ATTRIBUTE_PREFIX}${d}`],
+        );
+      }
+    }
+
+    // The chain verifies, read straight from DynamoDB and through the verify endpoint.
+    const local = await verifyChain(blocks);
+    expect(local.valid).toBe(true);
+    const remote = await callApi(api, 'POST', '/ledger/verify');
+    expect(remote.status).toBe(200);
+    expect(remote.body as VerificationReport).toMatchObject({
+      valid: true,
+      height: blocks.at(-1)!.height,
+      head_hash: blocks.at(-1)!.block_hash,
+    });
+
+    // Nothing was left behind in the queues.
+    expect(await queueDepth(outputs.QueueName!)).toBe(0);
+    expect(await queueDepth(outputs.DeadLetterQueueName!)).toBe(0);
+  });
+
+  it('completes a task through the API and the chain still verifies', async () => {
+    const placed = (await chain()).flatMap((b) => b.transactions).find((t) => t.status === 'assigned')!;
+    const done = await callApi(api, 'POST', `/tasks/${placed.task_id}/complete`);
+    expect(done).toMatchObject({ status: 200, body: { status: 'closed', task_status: 'completed' } });
+    expect((await callApi(api, 'GET', `/tasks/${placed.task_id}`)).body).toMatchObject({
+      status: 'completed',
+    });
+    const proof = await callApi(api, 'GET', `/ledger/transactions/${placed.transaction_id}`);
+    expect(proof).toMatchObject({ status: 200, body: { transaction: { task_id: placed.task_id } } });
+    const report = await callApi(api, 'POST', '/ledger/verify');
+    expect(report.body).toMatchObject({ valid: true });
+  });
+});
