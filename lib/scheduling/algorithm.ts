@@ -187,6 +187,8 @@ export function explainInfeasible(fleet: FleetState, request: PlacementRequest):
     }
   }
   if (short.length > 0) return `no feasible VM: ${short.join('; ')}`;
+  // Only reachable if called while some VM is feasible; say so rather than print an empty list.
+  if (shortCounts.length === 0) return `no VM chosen, though ${candidates.length} fit`;
   const needs = dimensions
     .map((dim, d) => (request.demand[d]! > 0 ? formatAmount(dim, request.demand[d]!) : ''))
     .filter((s) => s !== '')
