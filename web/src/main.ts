@@ -42,6 +42,10 @@ function start(): void {
   const token = byId<HTMLInputElement>('api-token');
   token.value = apiToken();
   token.addEventListener('change', () => setApiToken(token.value.trim()));
+  byId('token-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    setApiToken(token.value.trim());
+  });
 
   byId<HTMLSelectElement>('vm-grid-metric').addEventListener('change', (event) => {
     grid.setMetric((event.target as HTMLSelectElement).value as GridMetric);

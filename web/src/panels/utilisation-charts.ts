@@ -46,6 +46,10 @@ export class UtilisationCharts {
       c.chart.destroy();
     }
     this.container.replaceChildren();
+    this.container.style.setProperty(
+      '--chart-columns',
+      String(dimensions.length <= 4 ? Math.min(2, dimensions.length) : 3),
+    );
     this.#charts = dimensions.map((dimension, index) => this.#create(dimension, index, units[dimension]));
   }
 
