@@ -2,7 +2,7 @@ import { ValidationError } from '../errors';
 import { blockHash, blockSchema, GENESIS } from './blocks';
 import { canonicalString } from './canonical';
 import { DigestBuilder } from './digest';
-import { transactionsRoot } from './transactions';
+import { PHASE_OF_STATUS, transactionId, transactionsRoot } from './transactions';
 import type { Block, ChainHead, Digest, VerificationProblem, VerificationReport } from './types';
 
 /** A successful report also carries the chain's digest, stamped with the head block's timestamp. */
@@ -111,7 +111,16 @@ export class ChainVerifier {
         `block_hash ${block.block_hash}, header gives ${hash}`,
       );
     }
-    for (const tx of block.transactions) {
+    for (const [i, tx] of block.transactions.entries()) {
+      const id = transactionId(tx.task_id, PHASE_OF_STATUS[tx.status]);
+      if (id !== tx.transaction_id) {
+        // Derived ids are what makes "one decision and one closing per task" checkable from the chain alone.
+        return new ChainFailure(
+          due,
+          'malformed',
+          `block ${due}: transactions.${i}.transaction_id: is not the id derived from task_id and status (${id})`,
+        );
+      }
       if (this.#seen.has(tx.transaction_id)) {
         return new ChainFailure(
           due,

@@ -22,7 +22,8 @@ export interface VerifyChainOptions {
  * and stops at the first bad block, naming it and why.
  *
  * Order of checks per block: malformed, height-gap, bad-genesis, broken-link, wrong-transaction-count,
- * wrong-merkle-root, wrong-block-hash, duplicate-transaction; then digest-mismatch /
+ * wrong-merkle-root, wrong-block-hash, malformed (a transaction_id not derived from its task_id and
+ * status), duplicate-transaction; then digest-mismatch /
  * inconsistent-with-digest at the trusted digest's height; after the last block, bad-genesis for an empty
  * chain, digest-mismatch for a chain that ends before the digest, head-mismatch. A ValidationError thrown
  * by the source (e.g. parseJsonl on a bad line) is reported as malformed; other errors propagate.

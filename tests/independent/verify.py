@@ -296,6 +296,10 @@ def verify_chain(lines, head=None):
         if h.hex() != b["block_hash"]:
             return report("wrong-block-hash", count)
         for t in b["transactions"]:
+            phase = "decision" if t["status"] in ("assigned", "rejected") else "close"
+            tag = b"bcs/transaction-id/v1\x00" + phase.encode() + b"\x00" + t["task_id"].encode("utf-8")
+            if hashlib.sha256(tag).hexdigest()[:32] != t["transaction_id"]:
+                return report("malformed", count, "transaction_id not derived from task_id and status")
             if t["transaction_id"] in seen:
                 return report("duplicate-transaction", count)
             seen.add(t["transaction_id"])

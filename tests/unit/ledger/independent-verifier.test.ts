@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { blockHash, canonicalString, transactionsRoot, verifyChain } from '../../../lib/ledger';
+import {
+  blockHash,
+  canonicalString,
+  transactionId,
+  transactionsRoot,
+  verifyChain,
+} from '../../../lib/ledger';
 import type { Block, Transaction } from '../../../lib/ledger/types';
 import { buildChain, clone, sampleTransactions } from './helpers/transactions';
 
@@ -47,6 +53,7 @@ function awkwardTransactions(): Transaction[] {
   const scores = [1e21, 1e-7, 5e-324, 0.1 + 0.2, -1.5e300, 123456789.125, 1e20, 0.000001, -0.5, 2 ** 53];
   return sampleTransactions(scores.length, 77, 5000).map((tx, i) => ({
     ...tx,
+    transaction_id: transactionId(tx.task_id, 'decision'),
     vm_id: `vm-${i}`,
     status: 'assigned' as const,
     score: scores[i]!,
@@ -152,6 +159,13 @@ describe('the independent Python verifier agrees with lib/ledger', () => {
       }),
     ],
     ['truncated', (b) => b.slice(0, 10)],
+    [
+      'transaction id not derived from its task',
+      edit((b) => {
+        b[7]!.transactions[1]!.transaction_id = transactionId('someone-else', 'decision');
+        rehash(b[7]!);
+      }),
+    ],
     [
       'malformed field',
       edit((b) => {

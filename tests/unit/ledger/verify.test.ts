@@ -144,6 +144,16 @@ describe('verifyChain names the first bad block and the problem', () => {
       9,
       'malformed',
     ],
+    [
+      'a rehashed transaction whose id is not derived from its task and status',
+      edit((b) => {
+        const tx = b[10]!.transactions[0]!;
+        tx.status = tx.status === 'assigned' || tx.status === 'rejected' ? 'completed' : 'assigned';
+        rehash(b[10]!);
+      }),
+      10,
+      'malformed',
+    ],
     ['a block that is not an object', (b) => [...b.slice(0, 2), 'block' as unknown as Block], 2, 'malformed'],
     [
       'a transaction recorded twice',
