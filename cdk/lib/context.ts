@@ -20,6 +20,7 @@ const NUMBER_KEYS = [
   'maxConcurrency',
   'schedulerTimeoutSeconds',
   'verifyIntervalMinutes',
+  'leaseSweepMinutes',
   'throttlingRateLimit',
   'throttlingBurstLimit',
 ] as const;

@@ -28,6 +28,7 @@ export const DEFAULTS = {
   maxConcurrency: 2,
   schedulerTimeoutSeconds: 60,
   verifyIntervalMinutes: 15,
+  leaseSweepMinutes: 1,
   throttlingRateLimit: 50,
   throttlingBurstLimit: 100,
 } as const;

@@ -58,6 +58,8 @@ export interface BlockchainSchedulerProps {
   readonly schedulerTimeoutSeconds?: number;
   /** Minutes between scheduled verifications. @default 15 */
   readonly verifyIntervalMinutes?: number;
+  /** Minutes between lease-expiry runs. @default 1 */
+  readonly leaseSweepMinutes?: number;
   /** Steady-state requests per second at the gateway. @default 50 */
   readonly throttlingRateLimit?: number;
   /** Burst requests at the gateway. @default 100 */

@@ -76,6 +76,7 @@ export class SchedulerStack extends Stack {
       maxBatchingWindow: Duration.seconds(p.maxBatchingWindowSeconds),
       maxConcurrency: p.maxConcurrency,
       retainLogs: retain,
+      leaseSweepInterval: Duration.minutes(p.leaseSweepMinutes),
     });
 
     const enqueue = new ServiceFunction(this, 'Enqueue', {

@@ -43,6 +43,8 @@ export const schedulerEnvSchema = tableEnvSchema.extend({
   METRICS_PERIOD_SECONDS: z.coerce.number().int().min(1).default(60),
   FLEET_CACHE_TTL_SECONDS: z.coerce.number().min(0).default(30),
   LEASE_GRACE_SECONDS: z.coerce.number().int().min(0).default(60),
+  /** Leases closed per expiry run. */
+  EXPIRE_BATCH_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 export type TableEnv = z.output<typeof tableEnvSchema>;

@@ -1,5 +1,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -17,6 +19,8 @@ export interface SchedulerProps {
   readonly maxBatchingWindow: Duration;
   readonly maxConcurrency: number;
   readonly retainLogs: boolean;
+  /** How often leases that ran out are expired. */
+  readonly leaseSweepInterval: Duration;
 }
 
 /**
@@ -25,6 +29,7 @@ export interface SchedulerProps {
  */
 export class Scheduler extends Construct {
   readonly function: NodejsFunction;
+  readonly expireFunction: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: SchedulerProps) {
     super(scope, id);
@@ -47,5 +52,22 @@ export class Scheduler extends Construct {
     );
     grantLedgerWrite(this.function, props.table);
     grantFleetRead(this.function);
+
+    // Expiry appends `expired` transactions like the scheduler appends decisions: same writer rights.
+    this.expireFunction = new ServiceFunction(this, 'Expire', {
+      entry: 'expire.ts',
+      description: 'Expires the leases of assigned tasks nobody completed, releasing their reservations',
+      serviceName: 'expire',
+      environment: props.environment,
+      timeout: props.timeout,
+      retainLogs: props.retainLogs,
+    }).function;
+    grantLedgerWrite(this.expireFunction, props.table);
+    grantFleetRead(this.expireFunction);
+    new Rule(this, 'LeaseSweep', {
+      description: 'Periodic expiry of task leases',
+      schedule: Schedule.rate(props.leaseSweepInterval),
+      targets: [new LambdaFunction(this.expireFunction, { retryAttempts: 2 })],
+    });
   }
 }

@@ -68,4 +68,5 @@ export const DESCRIPTIONS = {
   enqueue: 'Validates task submissions',
   read: 'Task and ledger reads',
   verify: 'Verifies the whole ledger',
+  expire: 'Expires the leases',
 } as const;

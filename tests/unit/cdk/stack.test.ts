@@ -88,7 +88,7 @@ describe('task queue', () => {
 describe('functions', () => {
   it('run on nodejs22.x with the scheduling settings in their environment', () => {
     const fns = Object.values(test.findResources('AWS::Lambda::Function'));
-    expect(fns).toHaveLength(4);
+    expect(fns).toHaveLength(5);
     for (const fn of fns) expect(fn.Properties.Runtime).toBe('nodejs22.x');
     test.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp(DESCRIPTIONS.scheduler),
@@ -123,6 +123,7 @@ describe('IAM least privilege', () => {
   it.each([
     ['scheduler', DESCRIPTIONS.scheduler],
     ['read (completion appends)', DESCRIPTIONS.read],
+    ['expire', DESCRIPTIONS.expire],
   ])('the %s function writes only items under the writer key prefixes', (_name, description) => {
     const statements = statementsOf(prod, description);
     const writes = statements.filter((s) =>
@@ -195,6 +196,13 @@ describe('alarms and schedule', () => {
       Threshold: 1,
       Period: 300,
       TreatMissingData: 'breaching',
+    });
+  });
+
+  it('expires leases every minute by default', () => {
+    prod.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(prod, DESCRIPTIONS.expire), 'Arn'] } })],
     });
   });
 

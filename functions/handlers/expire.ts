@@ -1,0 +1,32 @@
+import type { ScheduledEvent } from 'aws-lambda';
+import type { Engine } from '../../lib/engine/types';
+import type { LogSink, MetricSink } from '../shared/observability';
+
+export interface ExpireDeps {
+  engine: () => Engine | Promise<Engine>;
+  /** Most leases closed per invocation; the rest wait for the next tick. */
+  limit: number;
+  logger: LogSink;
+  metrics: MetricSink;
+}
+
+export interface ExpireResult {
+  expired: string[];
+}
+
+/**
+ * Runs on an EventBridge schedule: writes an `expired` transaction for every assigned task whose
+ * lease has run out, which releases its reservation. Without it a task nobody completes would hold
+ * its VM's capacity for ever. A failure throws, so EventBridge retries the invocation; a lease closed
+ * meanwhile by a completion is skipped by the engine's conditional write.
+ */
+export function expireHandler(deps: ExpireDeps) {
+  return async (_event: ScheduledEvent): Promise<ExpireResult> => {
+    const transactions = await (await deps.engine()).expireLeases(deps.limit);
+    const expired = transactions.map((t) => t.task_id);
+    deps.metrics.addMetric('LeasesExpired', 'Count', expired.length);
+    deps.metrics.publishStoredMetrics();
+    if (expired.length > 0) deps.logger.info('leases expired', { tasks: expired });
+    return { expired };
+  };
+}
