@@ -79,6 +79,19 @@ export class Scheduler {
         `fleet dimensions (${fleet.dimensions.join(', ')}) differ from the scheduler's (${this.dimensions.join(', ')})`,
       );
     }
+    const unknownWeights = Object.keys(this.currentParams.weights ?? {}).filter(
+      (d) => !fleet.dimensions.includes(d),
+    );
+    if (unknownWeights.length > 0) {
+      // A misspelt dimension would otherwise be ignored without a word.
+      throw new ValidationError(
+        unknownWeights.map((d) => ({
+          field: `params.weights.${d}`,
+          message: `not a scheduled dimension (${fleet.dimensions.join(', ')})`,
+        })),
+        'invalid algorithm parameters',
+      );
+    }
     const ctx: PlacementContext = { now, params: this.currentParams };
     const ordered = this.instance.order ? this.instance.order(tasks, ctx) : tasks;
     if (!isPermutation(ordered, tasks)) {

@@ -110,6 +110,18 @@ describe('Scheduler', () => {
     expect(() => scheduler.schedule([], FleetState.from([vm('a')], DIMS), NOW)).toThrow(SchedulerError);
   });
 
+  it('refuses a weight for a dimension the fleet does not schedule', () => {
+    const scheduler = new Scheduler({
+      algorithm: 'resource-based',
+      params: { weights: { cpu: 2, cpuu: 1 } },
+    });
+    const fleet = FleetState.from([vm('a')], DIMS);
+    expect(() => scheduler.schedule([task('t', { cpu: 1 })], fleet, NOW)).toThrow(
+      'params.weights.cpuu: not a scheduled dimension (cpu, mem, io, bw)',
+    );
+    expect(fleet.activeTasks[0]).toBe(0);
+  });
+
   it('refuses a non-finite now', () => {
     const scheduler = new Scheduler({ algorithm: 'least-loaded' });
     expect(() => scheduler.schedule([], FleetState.from([], DIMS), Number.NaN)).toThrow('now');
