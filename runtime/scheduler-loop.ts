@@ -86,6 +86,9 @@ export class SchedulerLoop {
         continue;
       }
       if (taken === 0) await this.pause(this.idleMs);
+      // The SQLite calls under the awaits above are synchronous, so without this the loop would
+      // only ever run microtasks and starve HTTP intake for as long as the queue stays non-empty.
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
