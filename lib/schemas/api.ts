@@ -23,11 +23,6 @@ export const blocksQuerySchema = z.strictObject({
 
 export type BlocksQuery = z.output<typeof blocksQuerySchema>;
 
-/** 202 body of POST /tasks. */
-export interface AcceptedTasks {
-  accepted: string[];
-}
-
 /** Body of every 4xx/5xx response: a message, plus the offending fields for validation errors. */
 export interface ErrorBody {
   error: string;
