@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { parseOrThrow, ValidationError } from '../errors';
-import { canonicalBytesOfValidated } from './canonical';
+import { canonicalBytes } from './canonical';
 import { sha256Hex, toHex } from './hash';
 import { emptyRoot } from './merkle-hasher';
 import { count, hash64 } from './schema-parts';
 import { timestampSchema } from './time';
-import { transactionSchema, transactionsRoot } from './transactions';
+import { transactionSchema, transactionsRootOfValidated } from './transactions';
 import type { Block, BlockHeader, ChainHead, Transaction } from './types';
 
 /** Transactions per block unless the caller says otherwise (the original system's block size). */
@@ -30,13 +30,11 @@ export const chainHeadSchema = z.strictObject({ height: count, hash: hash64 }) s
 /**
  * The block hash: hex SHA-256 of the RFC 8785 canonical bytes of the five header fields
  * {height, timestamp, previous_hash, merkle_root, transaction_count}. Extra fields of `header`
- * (block_hash, transactions when given a Block) are not part of it. Precondition: header is schema-valid.
+ * (block_hash, transactions when given a Block) are not part of it.
  */
 export function blockHash(header: BlockHeader): string {
   const { height, timestamp, previous_hash, merkle_root, transaction_count } = header;
-  return sha256Hex(
-    canonicalBytesOfValidated({ height, timestamp, previous_hash, merkle_root, transaction_count }),
-  );
+  return sha256Hex(canonicalBytes({ height, timestamp, previous_hash, merkle_root, transaction_count }));
 }
 
 const GENESIS_HEADER: BlockHeader = Object.freeze({
@@ -56,7 +54,10 @@ export function genesisBlock(): Block {
 }
 
 /** A frozen genesis block, for comparisons; use genesisBlock() for a copy you may hand to a store. */
-export const GENESIS: Readonly<Block> = Object.freeze(genesisBlock());
+export const GENESIS: Readonly<Block> = Object.freeze({
+  ...genesisBlock(),
+  transactions: Object.freeze([]) as unknown as Transaction[],
+});
 
 const buildOptionsSchema = z.strictObject({
   maxPerBlock: z.number().int().min(1).max(10_000).default(DEFAULT_MAX_PER_BLOCK),
@@ -106,7 +107,7 @@ export function buildBlocks(
       height,
       timestamp,
       previous_hash: previousHash,
-      merkle_root: transactionsRoot(chunk),
+      merkle_root: transactionsRootOfValidated(chunk),
       transaction_count: chunk.length,
     };
     const hash = blockHash(header);

@@ -2,7 +2,7 @@ import { ValidationError } from '../errors';
 import { blockHash, blockSchema, GENESIS } from './blocks';
 import { canonicalString } from './canonical';
 import { DigestBuilder } from './digest';
-import { PHASE_OF_STATUS, transactionId, transactionsRoot } from './transactions';
+import { PHASE_OF_STATUS, transactionId, transactionsRootOfValidated } from './transactions';
 import type { Block, ChainHead, Digest, VerificationProblem, VerificationReport } from './types';
 
 /** A successful report also carries the chain's digest, stamped with the head block's timestamp. */
@@ -95,7 +95,7 @@ export class ChainVerifier {
         `transaction_count ${block.transaction_count} but ${block.transactions.length} transactions`,
       );
     }
-    const root = transactionsRoot(block.transactions);
+    const root = transactionsRootOfValidated(block.transactions);
     if (root !== block.merkle_root) {
       return new ChainFailure(
         due,

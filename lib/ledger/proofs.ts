@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type FieldIssue, parseOrThrow, ValidationError } from '../errors';
 import { blockHash, blockHeaderSchema, blockSchema } from './blocks';
+import { canonicalBytesOfValidated } from './canonical';
 import { DenseMerkleTree } from './dense-tree';
 import { blockLeafHash, digestSchema } from './digest';
 import { fromHex, toHex } from './hash';
@@ -9,7 +10,7 @@ import { inclusionProofFromLeafHashes } from './merkle-proof';
 import { rootFromLeafHashes } from './merkle-tree';
 import { verifyInclusionOfLeafHash } from './merkle-verify';
 import { count, hash64 } from './schema-parts';
-import { transactionEntry, transactionSchema } from './transactions';
+import { transactionSchema } from './transactions';
 import type { Block, Digest, TransactionProof } from './types';
 
 /** A TransactionProof as it arrives from outside (a file, an HTTP response). */
@@ -74,7 +75,7 @@ export function transactionProof(
   const blockProof = tree
     ? tree.inclusionProof(b.height, d.tree_size)
     : inclusionProofFromLeafHashes(leafHashes!, b.height);
-  const txLeaves = b.transactions.map((tx) => leafHash(transactionEntry(tx)));
+  const txLeaves = b.transactions.map((tx) => leafHash(canonicalBytesOfValidated(tx)));
   const { block_hash: _hash, transactions, ...header } = b;
   return {
     transaction: transactions[index]!,
@@ -109,7 +110,7 @@ export function verifyTransactionProof(proof: TransactionProof, trustedDigest?: 
     if (!same) return false;
   }
   const txInBlock = verifyInclusionOfLeafHash(
-    leafHash(transactionEntry(p.transaction)),
+    leafHash(canonicalBytesOfValidated(p.transaction)),
     p.index,
     header.transaction_count,
     p.tx_proof.map(fromHex),

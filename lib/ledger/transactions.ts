@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { taskIdSchema } from '../schemas/task-input';
-import { canonicalBytesOfValidated } from './canonical';
+import { canonicalBytes, canonicalBytesOfValidated } from './canonical';
 import { CompactRange } from './compact-range';
 import { sha256Hex, toHex } from './hash';
 import { leafHash } from './merkle-hasher';
@@ -58,17 +58,30 @@ export const transactionSchema = z.strictObject({
   vm_state_after: vmSnapshotSchema.nullable(),
 }) satisfies z.ZodType<Transaction>;
 
-/** The Merkle leaf entry of a transaction: its RFC 8785 canonical bytes. Precondition: `tx` is schema-valid. */
+/**
+ * The Merkle leaf entry of a transaction: its RFC 8785 canonical bytes. Throws CanonicalizationError
+ * (naming the path) for a value with no canonical form.
+ */
 export function transactionEntry(tx: Transaction): Uint8Array {
-  return canonicalBytesOfValidated(tx);
+  return canonicalBytes(tx);
+}
+
+/** A block's merkle_root: RFC 9162 MTH over the canonical bytes of its transactions, in block order, hex. */
+export function transactionsRoot(transactions: readonly Transaction[]): string {
+  return rootOver(transactions, transactionEntry);
 }
 
 /**
- * A block's merkle_root: RFC 9162 MTH over the canonical bytes of its transactions, in block order, hex.
- * Precondition: every transaction is schema-valid (buildBlocks and verifyChain validate first).
+ * transactionsRoot for transactions transactionSchema has already accepted (plain, finite, nothing
+ * undefined): skips the structural walk, which costs as much as the serialisation when a verifier
+ * hashes millions of transactions. Internal to the ledger; not exported from the package index.
  */
-export function transactionsRoot(transactions: readonly Transaction[]): string {
+export function transactionsRootOfValidated(transactions: readonly Transaction[]): string {
+  return rootOver(transactions, canonicalBytesOfValidated);
+}
+
+function rootOver(transactions: readonly Transaction[], entry: (tx: Transaction) => Uint8Array): string {
   const range = new CompactRange();
-  for (const tx of transactions) range.append(leafHash(transactionEntry(tx)));
+  for (const tx of transactions) range.append(leafHash(entry(tx)));
   return toHex(range.root());
 }

@@ -3,6 +3,7 @@ import { ValidationError } from '../../../lib/errors';
 import {
   blockHash,
   buildBlocks,
+  CanonicalizationError,
   canonicalBytes,
   GENESIS,
   GENESIS_HASH,
@@ -114,6 +115,7 @@ describe('genesis', () => {
     const g = genesisBlock();
     g.transactions.push({} as Transaction);
     expect(GENESIS.transactions).toEqual([]);
+    expect(Object.isFrozen(GENESIS) && Object.isFrozen(GENESIS.transactions)).toBe(true);
     expect(genesisBlock().transactions).toEqual([]);
   });
 });
@@ -135,6 +137,14 @@ describe('blockHash and transactionsRoot', () => {
     expect(transactionsRoot(txs)).toBe(toHex(merkleRoot(txs.map((t) => canonicalBytes(t)))));
     expect(transactionsRoot([])).toBe(toHex(sha256()));
     expect(transactionsRoot(txs.slice(0, 1))).toBe(toHex(leafHash(canonicalBytes(txs[0]))));
+  });
+
+  it('refuse values with no canonical form instead of hashing something else', () => {
+    const undefinedScore = { ...txs[0]!, score: undefined } as unknown as Transaction;
+    expect(() => transactionsRoot([undefinedScore])).toThrow(CanonicalizationError);
+    expect(() => transactionsRoot([{ ...txs[0]!, score: Number.NaN }])).toThrow(/score/);
+    const [block] = buildBlocks(genesisHead, txs, { timestamp: AT });
+    expect(() => blockHash({ ...block!, height: Number.POSITIVE_INFINITY })).toThrow(CanonicalizationError);
   });
 
   it('depends on transaction order', () => {
