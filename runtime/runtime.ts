@@ -320,7 +320,9 @@ export class LocalRuntime {
         transaction_count: block.transaction_count,
         timestamp: block.timestamp,
       });
-      this.hub.addDecisions(block.transactions.map((tx) => decisionItem(tx, block.height)));
+      if (this.hub.subscriberCount > 0) {
+        this.hub.addDecisions(block.transactions.map((tx) => decisionItem(tx, block.height)));
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
+import { z } from 'zod';
 import type { Dimensions } from '../../lib/model/resources';
 import { seededRandom } from '../../lib/simulation/rng';
 import { CliExit, EXIT_USAGE } from '../exit';
@@ -16,6 +17,23 @@ interface EnqueueFlags {
   batch: number;
   seed?: number;
   json?: boolean;
+}
+
+/** The parts of the server's answers this command relies on; a server that drifted is an I/O error. */
+const serverConfigSchema = z.object({
+  dimensions: z.array(z.string()).min(1),
+  fleet: z
+    .object({ capacity: z.record(z.string(), z.number()) })
+    .partial()
+    .optional(),
+});
+const submitReplySchema = z.object({ accepted: z.array(z.string()), duplicates: z.array(z.string()) });
+
+function serverReply<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new CliExit(EXIT_USAGE, `unexpected answer from the server: ${parsed.error.message}`);
+  return parsed.data;
 }
 
 /** How often a request refused with 429/503 is tried again before giving up. */
@@ -38,10 +56,10 @@ export function enqueueCommand(): Command {
       if (flags.batch < 1 || flags.batch > 1000) throw new CliExit(EXIT_USAGE, '--batch must be 1-1000');
       if (flags.count !== undefined && flags.count < 1) throw new CliExit(EXIT_USAGE, '--count must be >= 1');
       const token = flags.token ?? process.env.BCS_TOKEN;
-      const config = (await (await request(flags.url, '/config', token)).json()) as {
-        dimensions: string[];
-        fleet?: { capacity?: Record<string, number> };
-      };
+      const config = serverReply(
+        serverConfigSchema,
+        await (await request(flags.url, '/config', token)).json(),
+      );
       const tasks =
         flags.file !== undefined
           ? await readTaskFile(flags.file, config.dimensions)
@@ -112,7 +130,7 @@ async function submitAll(
         if (response.status !== 202) {
           throw new CliExit(EXIT_USAGE, `POST /tasks: HTTP ${response.status} ${await response.text()}`);
         }
-        const result = (await response.json()) as { accepted: string[]; duplicates: string[] };
+        const result = serverReply(submitReplySchema, await response.json());
         summary.accepted += result.accepted.length;
         summary.duplicates += result.duplicates.length;
         break;
