@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseOrThrow, ValidationError } from '../errors';
 import { CompactRange } from './compact-range';
+import { DenseMerkleTree } from './dense-tree';
 import { fromHex, toHex } from './hash';
 import { leafHash } from './merkle-hasher';
 import { consistencyProofFromLeafHashes } from './merkle-proof';
@@ -89,16 +90,25 @@ export function computeDigest(blocks: Iterable<Block>, timestamp: string): Diges
 }
 
 /**
- * RFC 9162 PROOF(oldSize, ...) over the block-hash tree of `blockHashes` (hex, heights 0..n-1): proves that
- * the digest with tree_size oldSize is a prefix of the one with tree_size n. Precondition: 0 < oldSize <= n.
+ * RFC 9162 PROOF(oldSize, ...) over the block-hash tree: proves that the digest with tree_size oldSize is
+ * a prefix of the one with tree_size n. `blockHashes` are the hex block hashes of heights 0..n-1 (O(n)
+ * hashing), or a DenseMerkleTree of their leaf hashes (blockLeafHash) whose whole size is n (O(log^2 n)).
+ * Precondition: 0 < oldSize <= n.
  */
-export function digestConsistencyProof(blockHashes: readonly string[], oldSize: number): string[] {
+export function digestConsistencyProof(
+  blockHashes: readonly string[] | DenseMerkleTree,
+  oldSize: number,
+): string[] {
   if (oldSize < 1) {
     throw new ValidationError([
       { field: 'oldSize', message: 'must be >= 1: a digest covers at least genesis' },
     ]);
   }
-  return consistencyProofFromLeafHashes(blockHashes.map(blockLeafHash), oldSize).map(toHex);
+  const proof =
+    blockHashes instanceof DenseMerkleTree
+      ? blockHashes.consistencyProof(oldSize)
+      : consistencyProofFromLeafHashes(blockHashes.map(blockLeafHash), oldSize);
+  return proof.map(toHex);
 }
 
 /**

@@ -68,6 +68,14 @@ describe('digest consistency (rollback detection)', () => {
     }
   });
 
+  it('gives the same proofs from a DenseMerkleTree of block leaf hashes', () => {
+    const tree = new DenseMerkleTree();
+    for (const h of hashes) tree.append(blockLeafHash(h));
+    for (let older = 1; older <= hashes.length; older++) {
+      expect(digestConsistencyProof(tree, older)).toEqual(digestConsistencyProof(hashes, older));
+    }
+  });
+
   it('fails when the chain was rewritten and re-digested', () => {
     const forged = [...hashes];
     forged[3] = 'ab'.repeat(32);
