@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { FleetState } from '../lib/scheduling/fleet-state';
 import { algorithmNames } from '../lib/scheduling/registry';
 import { Scheduler } from '../lib/scheduling/schedule';
@@ -130,4 +132,31 @@ function layoutCost(vms: number, runs: number): number {
     return elapsedUs(t0);
   });
   return round(median(samples));
+}
+
+/** benchPlacement for each algorithm in its own process (see bench/placement-worker.ts), rows in registry order. */
+export function benchPlacementIsolated(options: PlacementOptions): PlacementRow[] {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  return (options.algorithms ?? algorithmNames()).flatMap((algorithm) => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/placement-worker.ts',
+        '--algorithm',
+        algorithm,
+        '--fleets',
+        options.fleets.join(','),
+        '--batches',
+        options.batches.join(','),
+        '--runs',
+        String(options.runs),
+        '--budget',
+        String(options.budget),
+      ],
+      { cwd: root, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+    );
+    return JSON.parse(out) as PlacementRow[];
+  });
 }

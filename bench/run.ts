@@ -77,8 +77,8 @@ async function main(): Promise<void> {
   if (args.only.includes('placement')) {
     log('placement: every algorithm at 100, 1000 and 10000 VMs, batches of 1 and 100 ...');
     // Sections are imported when run, so one section's modules cannot stop another from running.
-    const { benchPlacement } = await import('./placement');
-    report.placement = benchPlacement({
+    const { benchPlacementIsolated } = await import('./placement');
+    report.placement = benchPlacementIsolated({
       fleets: [100, 1000, 10_000],
       batches: [1, 100],
       runs: args.quick ? 3 : 5,
