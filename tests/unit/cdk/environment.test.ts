@@ -1,0 +1,64 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import {
+  enqueueEnvSchema,
+  readEnv,
+  schedulerEnvSchema,
+  tableEnvSchema,
+} from '../../../functions/shared/config';
+import { DESCRIPTIONS, functionId, synth } from './helpers';
+
+/**
+ * The stack and the functions agree on configuration: the environment the template gives each
+ * function passes that function's own schema (functions/shared/config.ts), so a renamed or missing
+ * variable fails here instead of at the first cold start.
+ */
+
+let template: Template;
+beforeAll(() => {
+  template = synth({ dimensions: ['cpu', 'mem', 'gpu'], blockSize: 7, algorithm: 'urgency' }).template();
+}, 120_000);
+
+/** Values CloudFormation fills in at deploy time (Ref, GetAtt) become plausible literals. */
+function environmentOf(description: string): Record<string, string> {
+  const fn = template.findResources('AWS::Lambda::Function')[functionId(template, description)]!;
+  const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(variables).map(([k, v]) => [
+      k,
+      typeof v === 'string'
+        ? v
+        : k === 'QUEUE_URL'
+          ? 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks'
+          : `resolved-${k}`,
+    ]),
+  );
+}
+
+describe.each([
+  ['scheduler', DESCRIPTIONS.scheduler, schedulerEnvSchema],
+  ['expire', DESCRIPTIONS.expire, schedulerEnvSchema],
+  ['api', DESCRIPTIONS.read, schedulerEnvSchema],
+  ['verify', DESCRIPTIONS.verify, tableEnvSchema],
+  ['enqueue', DESCRIPTIONS.enqueue, enqueueEnvSchema],
+] as [string, string, z.ZodType][])('the %s function', (_name, description, schema) => {
+  it('gets every setting its configuration schema requires', () => {
+    expect(() => readEnv(schema, environmentOf(description))).not.toThrow();
+  });
+});
+
+it('passes the deployment settings through unchanged', () => {
+  const env = readEnv(schedulerEnvSchema, environmentOf(DESCRIPTIONS.scheduler));
+  expect(env).toMatchObject({
+    DIMENSIONS: ['cpu', 'mem', 'gpu'],
+    BLOCK_SIZE: 7,
+    ALGORITHM: 'urgency',
+    LEASE_INDEX_NAME: 'open-leases',
+  });
+  expect(readEnv(enqueueEnvSchema, environmentOf(DESCRIPTIONS.enqueue)).DIMENSIONS).toEqual([
+    'cpu',
+    'mem',
+    'gpu',
+  ]);
+});
