@@ -247,6 +247,35 @@ describe('live dashboard', () => {
     expect((await api<{ running: boolean }>('/generator')).running).toBe(false);
   });
 
+  it('adds simulated VMs, refusing a bad count, and drains a VM from the heat map', async () => {
+    type FleetBody = { vms: { id: string; state: string }[] };
+    const grid = page.getByTestId('vm-grid');
+    const status = page.getByTestId('fleet-status');
+    const before = (await api<FleetBody>('/fleet')).vms.length;
+
+    await page.getByTestId('fleet-add-count').fill('0');
+    await page.getByTestId('fleet-add').click();
+    await eventually(() => status.getAttribute('data-state')).toBe('error');
+    expect(await status.textContent()).toContain('count');
+    expect((await api<FleetBody>('/fleet')).vms).toHaveLength(before);
+
+    await page.getByTestId('fleet-add-count').fill('5');
+    await page.getByTestId('fleet-add').click();
+    await eventually(() => status.getAttribute('data-state')).toBe('ok');
+    expect((await api<FleetBody>('/fleet')).vms).toHaveLength(before + 5);
+    await eventually(() => grid.getAttribute('data-vm-count')).toBe(String(before + 5));
+
+    // The first tile: its id from the tooltip, then a click on the same spot drains it.
+    await grid.hover({ position: { x: 3, y: 3 } });
+    const id = await page.locator('.tooltip strong').textContent();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await grid.click({ position: { x: 3, y: 3 } });
+    await eventually(() => status.textContent()).toBe(`${id} is draining.`);
+    // A drained VM that has finished its tasks leaves the fleet; until then it stays, draining.
+    const drained = (await api<FleetBody>('/fleet')).vms.find((vm) => vm.id === id);
+    expect(drained === undefined || drained.state === 'draining').toBe(true);
+  });
+
   // Before the restart test: requests failing while the server is down are expected there.
   it('parsed every live event the server sent, without page errors', async () => {
     expect(await page.locator('#invalid-events').isHidden()).toBe(true);

@@ -7,6 +7,7 @@ import { FrameScheduler } from './frame';
 import { type ConnectionState, connectLiveEvents } from './live-events';
 import { AlgorithmForm } from './panels/algorithm-form';
 import { DecisionsTable } from './panels/decisions-table';
+import { FleetControls } from './panels/fleet-controls';
 import { GeneratorForm } from './panels/generator-form';
 import { LedgerPanel } from './panels/ledger-panel';
 import { MetricsTable } from './panels/metrics-table';
@@ -19,7 +20,10 @@ import type { FleetVm, MetricsEvent } from './wire';
 function start(): void {
   const frames = new FrameScheduler();
   const utilisation = new UtilisationCharts(byId('utilisation-charts'), frames);
-  const grid = new VmGrid(byId<HTMLCanvasElement>('vm-grid'), byId('vm-grid-summary'), frames);
+  const fleetControls = new FleetControls();
+  const grid = new VmGrid(byId<HTMLCanvasElement>('vm-grid'), byId('vm-grid-summary'), frames, (vm) => {
+    void fleetControls.drain(vm);
+  });
   const queue = new QueueChart(byId('queue-chart'), frames);
   const metrics = new MetricsTable(byId<HTMLTableSectionElement>('metrics-body'), frames);
   const ledger = new LedgerPanel(frames);
@@ -73,6 +77,7 @@ function start(): void {
       snapshot(s) {
         utilisation.configure(s.config.dimensions, s.config.units);
         grid.configure(s.config.dimensions);
+        fleetControls.configure(s.config.dimensions);
         queue.reset();
         decisions.reset();
         algorithm.configure(s.config);

@@ -68,6 +68,8 @@ export class VmGrid {
     private readonly canvas: HTMLCanvasElement,
     private readonly summary: HTMLElement,
     private readonly frames: FrameScheduler,
+    /** A click on a tile. */
+    onSelect: (vm: FleetVm) => void = () => {},
   ) {
     const context = canvas.getContext('2d');
     if (!context) throw new Error('canvas 2d context unavailable');
@@ -75,6 +77,10 @@ export class VmGrid {
     this.#tooltip = h('div', { class: 'tooltip', role: 'tooltip', hidden: '' });
     canvas.parentElement?.append(this.#tooltip);
     canvas.addEventListener('mousemove', (e) => this.#hover(e));
+    canvas.addEventListener('click', (e) => {
+      const vm = this.#vmAt(e);
+      if (vm) onSelect(vm);
+    });
     canvas.addEventListener('mouseleave', () => {
       this.#tooltip.hidden = true;
     });
@@ -150,7 +156,8 @@ export class VmGrid {
     );
   }
 
-  #hover(event: MouseEvent): void {
+  /** The VM under the pointer, if the pointer is on a tile rather than in a gap. */
+  #vmAt(event: MouseEvent): FleetVm | undefined {
     const { columns, tile, tileHeight } = this.#layout;
     const rect = this.canvas.getBoundingClientRect();
     const px = event.clientX - rect.left;
@@ -158,7 +165,11 @@ export class VmGrid {
     const column = Math.floor(px / (tile + GAP));
     const row = Math.floor(py / (tileHeight + GAP));
     const inside = px % (tile + GAP) < tile && py % (tileHeight + GAP) < tileHeight && column < columns;
-    const vm = inside ? this.#vms[row * columns + column] : undefined;
+    return inside ? this.#vms[row * columns + column] : undefined;
+  }
+
+  #hover(event: MouseEvent): void {
+    const vm = this.#vmAt(event);
     if (!vm) {
       this.#tooltip.hidden = true;
       return;
@@ -166,7 +177,11 @@ export class VmGrid {
     this.#tooltip.replaceChildren(
       h('strong', {}, vm.id),
       h('span', { class: `state state-${vm.state}` }, vm.state),
-      h('div', { class: 'muted' }, `${vm.active_tasks} active tasks`),
+      h(
+        'div',
+        { class: 'muted' },
+        `${vm.active_tasks} active tasks${vm.state === 'active' ? ' · click to drain' : ''}`,
+      ),
       h(
         'table',
         {},
