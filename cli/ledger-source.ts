@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { SqliteLedgerStore } from '../lib/adapters/sqlite';
-import { parseJsonl, readJsonlFile } from '../lib/ledger/jsonl';
+import { parseJsonl, readLines } from '../lib/ledger/jsonl';
 import type { Block, ChainHead } from '../lib/ledger/types';
 import { blocksFromStore } from '../runtime/store-blocks';
 import { CliExit, EXIT_USAGE } from './exit';
@@ -18,6 +18,8 @@ export interface SourceFlags {
 /** Blocks from wherever the auditor has them, and the head the source claims, when it has one. */
 export interface LedgerSource {
   blocks: AsyncIterable<Block>;
+  /** The raw JSON Lines when the source is an export (file or HTTP): a verifier validates each block once. */
+  lines: AsyncIterable<string> | null;
   head: ChainHead | null;
   close(): Promise<void>;
 }
@@ -34,12 +36,13 @@ export async function openLedgerSource(
   if (flags.db !== undefined) return openDb(flags.db);
   if (flags.export !== undefined) {
     await mustExist(flags.export);
-    return { blocks: readJsonlFile(flags.export), head: null, close: async () => undefined };
+    const lines = readLines(flags.export);
+    return { blocks: parseJsonl(lines), lines, head: null, close: async () => undefined };
   }
   const response = await request(flags.url!, '/ledger/export', flags.token);
   if (!response.body) throw new CliExit(EXIT_USAGE, 'empty response from /ledger/export');
   const lines = createInterface({ input: Readable.fromWeb(response.body as never), crlfDelay: Infinity });
-  return { blocks: parseJsonl(lines), head: null, close: async () => undefined };
+  return { blocks: parseJsonl(lines), lines, head: null, close: async () => undefined };
 }
 
 /** The store itself, for commands that need random access (proofs). The file must exist: opening never creates one. */
@@ -55,7 +58,7 @@ export async function openDbStore(path: string): Promise<SqliteLedgerStore> {
 async function openDb(path: string): Promise<LedgerSource> {
   const store = await openDbStore(path);
   const head = await store.readHead();
-  return { blocks: blocksFromStore(store, head.height), head, close: () => store.close() };
+  return { blocks: blocksFromStore(store, head.height), lines: null, head, close: () => store.close() };
 }
 
 async function mustExist(path: string): Promise<void> {

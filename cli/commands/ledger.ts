@@ -7,7 +7,7 @@ import { DigestBuilder, digestSchema } from '../../lib/ledger/digest';
 import { exportJsonl } from '../../lib/ledger/jsonl';
 import { transactionProof, verifyTransactionProof } from '../../lib/ledger/proofs';
 import type { Digest, TransactionProof } from '../../lib/ledger/types';
-import { verifyChain } from '../../lib/ledger/verify';
+import { verifyChain, verifyJsonl } from '../../lib/ledger/verify';
 import { blocksFromStore } from '../../runtime/store-blocks';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { openDbStore, openLedgerSource, request, type SourceFlags } from '../ledger-source';
@@ -33,10 +33,13 @@ export function ledgerCommand(): Command {
       const trustedDigest = flags.digest === undefined ? undefined : await readDigest(flags.digest);
       const source = await openLedgerSource(flags, ['db', 'export', 'url']);
       try {
-        const { digest, ...report } = await verifyChain(source.blocks, {
+        const options = {
           ...(source.head ? { expectedHead: source.head } : {}),
           ...(trustedDigest ? { trustedDigest } : {}),
-        });
+        };
+        const { digest, ...report } = source.lines
+          ? await verifyJsonl(source.lines, options)
+          : await verifyChain(source.blocks, options);
         if (flags.json) {
           console.log(JSON.stringify({ ...report, ...(digest ? { digest } : {}) }, null, 2));
         } else {
