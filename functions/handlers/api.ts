@@ -128,6 +128,12 @@ export function apiApp(deps: ApiDeps): Hono {
     return c.json({ height: head.height, blocks: await store.getBlocks(from, limit) });
   });
 
+  // What an auditor keeps to detect a rollback later (lib/ledger/types.ts Digest).
+  app.get('/ledger/digest', async (c) => {
+    await chain.catchUp(await deps.store());
+    return c.json(chain.digest());
+  });
+
   app.get('/ledger/transactions/:id', async (c) => {
     const { id } = parseOrThrow(transactionPathSchema, c.req.param(), 'invalid transaction id');
     const store = await deps.store();

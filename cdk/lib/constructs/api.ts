@@ -114,6 +114,7 @@ export class SchedulerApi extends Construct {
       requestValidator: paramsValidator,
     });
     ledger.addResource('transactions').addResource('{id}').addMethod('GET', read, withId);
+    ledger.addResource('digest').addMethod('GET', read, { requestValidator: paramsValidator });
     ledger.addResource('verify').addMethod('POST', verify, { requestValidator: paramsValidator });
 
     Validations.of(this).acknowledge(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiApp } from '../../../functions/handlers/api';
 import { restApiHandler } from '../../../functions/shared/rest-adapter';
+import { computeDigest } from '../../../lib/ledger/digest';
 import { transactionProofSchema, verifyTransactionProof } from '../../../lib/ledger/proofs';
 import { apiEvent } from './helpers/events';
 import { allBlocks, DIMENSIONS, ledger, RecordingLogger, task, vm } from './helpers/fixtures';
@@ -111,6 +112,20 @@ describe('api: task and ledger reads', () => {
     expect(
       verifyTransactionProof({ ...proof, transaction: { ...proof.transaction, vm_id: 'elsewhere' } }),
     ).toBe(false);
+  });
+
+  it('GET /ledger/digest covers every block up to the head', async () => {
+    const { store, call } = await setup();
+    const blocks = await allBlocks(store);
+    const res = await call('GET', '/ledger/digest');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      height: blocks.at(-1)!.height,
+      head_hash: blocks.at(-1)!.block_hash,
+      tree_size: blocks.length,
+      transaction_count: 3,
+    });
+    expect(res.body).toEqual(computeDigest(blocks, blocks.at(-1)!.timestamp));
   });
 
   it('unknown transactions and routes are 404; a failing store is a 500 without internals', async () => {
