@@ -148,3 +148,85 @@ export function resourceFactors(fleet: FleetState, weights: Float64Array): Float
     total === 0 ? 0 : weight / fleet.maxCapacity[d]! / total,
   );
 }
+
+/** The candidate with the lowest value of some score, and that value; index -1 when there are none. */
+export interface Lowest {
+  index: number;
+  value: number;
+}
+
+/**
+ * argmin of dynamicWeight over fleet.candidates[0..count), first on ties. The same arithmetic as
+ * dynamicWeight with the arrays hoisted out of the loop: this loop runs once per VM per decision, and
+ * hoisting measured about 15% faster at 10,000 VMs. Agreement is checked by scoring.test.ts.
+ */
+export function lowestDynamicWeight(fleet: FleetState, count: number, alpha: number, beta: number): Lowest {
+  if (fleet.width !== 4) return lowestBy(fleet, count, (i) => dynamicWeight(fleet, i, alpha, beta));
+  const {
+    candidates,
+    usage: u,
+    historyMean: h,
+    reserved: r,
+    inverseCapacity: ic,
+    inverseProvided: ip,
+  } = fleet;
+  const both = alpha + beta;
+  let index = -1;
+  let value = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < count; k++) {
+    const i = candidates[k]!;
+    const b = i * 4;
+    const weight =
+      ((alpha * u[b]! + beta * h[b]! + both * r[b]!) * ic[b]! +
+        (alpha * u[b + 1]! + beta * h[b + 1]! + both * r[b + 1]!) * ic[b + 1]! +
+        (alpha * u[b + 2]! + beta * h[b + 2]! + both * r[b + 2]!) * ic[b + 2]! +
+        (alpha * u[b + 3]! + beta * h[b + 3]! + both * r[b + 3]!) * ic[b + 3]!) *
+      ip[i]!;
+    if (weight < value) {
+      value = weight;
+      index = i;
+    }
+  }
+  return { index, value };
+}
+
+/** argmin of reservedLoadAfter over fleet.candidates[0..count), first on ties; hoisted like lowestDynamicWeight. */
+export function lowestLoadAfter(fleet: FleetState, count: number, demand: Float64Array): Lowest {
+  if (fleet.width !== 4) return lowestBy(fleet, count, (i) => reservedLoadAfter(fleet, i, demand));
+  const { candidates, reserved: r, inverseCapacity: ic, inverseProvided: ip } = fleet;
+  const d0 = demand[0]!;
+  const d1 = demand[1]!;
+  const d2 = demand[2]!;
+  const d3 = demand[3]!;
+  let index = -1;
+  let value = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < count; k++) {
+    const i = candidates[k]!;
+    const b = i * 4;
+    const load =
+      ((r[b]! + d0) * ic[b]! +
+        (r[b + 1]! + d1) * ic[b + 1]! +
+        (r[b + 2]! + d2) * ic[b + 2]! +
+        (r[b + 3]! + d3) * ic[b + 3]!) *
+      ip[i]!;
+    if (load < value) {
+      value = load;
+      index = i;
+    }
+  }
+  return { index, value };
+}
+
+function lowestBy(fleet: FleetState, count: number, score: (vmIndex: number) => number): Lowest {
+  let index = -1;
+  let value = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < count; k++) {
+    const i = fleet.candidates[k]!;
+    const v = score(i);
+    if (v < value) {
+      value = v;
+      index = i;
+    }
+  }
+  return { index, value };
+}

@@ -8,7 +8,7 @@ import {
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
-import { blockchainScore, dynamicWeight, urgencyFactor } from '../scoring';
+import { blockchainScore, lowestDynamicWeight, urgencyFactor } from '../scoring';
 
 /**
  * The original system's dynamic-weight scheduler. For task t on VM v:
@@ -42,18 +42,8 @@ export class BlockchainAlgorithm implements PlacementAlgorithm {
   select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
     const { alpha, beta, tau } = ctx.params;
     const uf = urgencyFactor(request.task.deadline, ctx.now, tau);
-    let best = -1;
-    let bestWeight = Number.POSITIVE_INFINITY;
     const feasible = collectFeasible(fleet, request);
-    const candidates = fleet.candidates;
-    for (let k = 0; k < feasible; k++) {
-      const i = candidates[k]!;
-      const weight = Math.max(dynamicWeight(fleet, i, alpha, beta), 0);
-      if (weight < bestWeight) {
-        bestWeight = weight;
-        best = i;
-      }
-    }
+    const { index: best, value: bestWeight } = lowestDynamicWeight(fleet, feasible, alpha, beta);
     if (best < 0) return { index: -1, reason: explainInfeasible(fleet, request) };
     const score = blockchainScore(uf, bestWeight);
     return {

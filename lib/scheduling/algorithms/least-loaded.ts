@@ -7,7 +7,7 @@ import {
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
 import { formatNumber } from '../format';
-import { reservedLoadAfter } from '../scoring';
+import { lowestLoadAfter } from '../scoring';
 
 /**
  * The feasible VM with the lowest committed share after placement, mean_d (reserved_d + demand_d) /
@@ -17,18 +17,8 @@ export class LeastLoadedAlgorithm implements PlacementAlgorithm {
   readonly name = 'least-loaded';
 
   select(request: PlacementRequest, fleet: FleetState): Selection {
-    let best = -1;
-    let bestLoad = Number.POSITIVE_INFINITY;
     const feasible = collectFeasible(fleet, request);
-    const candidates = fleet.candidates;
-    for (let k = 0; k < feasible; k++) {
-      const i = candidates[k]!;
-      const load = reservedLoadAfter(fleet, i, request.demand);
-      if (load < bestLoad) {
-        bestLoad = load;
-        best = i;
-      }
-    }
+    const { index: best, value: bestLoad } = lowestLoadAfter(fleet, feasible, request.demand);
     if (best < 0) return { index: -1, reason: explainInfeasible(fleet, request) };
     return {
       index: best,

@@ -9,7 +9,7 @@ import {
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
 import { formatNumber } from '../format';
-import { reservedLoadAfter } from '../scoring';
+import { lowestLoadAfter } from '../scoring';
 
 /**
  * Earliest deadline first. The batch is decided by deadline ascending (then priority descending,
@@ -37,18 +37,8 @@ export class UrgencyAlgorithm implements PlacementAlgorithm {
         reason: `deadline cannot be met: needs ${formatNumber(task.duration)} s, ${formatNumber(Math.max(0, remaining))} s remain until deadline ${task.deadline}`,
       };
     }
-    let best = -1;
-    let bestLoad = Number.POSITIVE_INFINITY;
     const feasible = collectFeasible(fleet, request);
-    const candidates = fleet.candidates;
-    for (let k = 0; k < feasible; k++) {
-      const i = candidates[k]!;
-      const load = reservedLoadAfter(fleet, i, request.demand);
-      if (load < bestLoad) {
-        bestLoad = load;
-        best = i;
-      }
-    }
+    const { index: best, value: bestLoad } = lowestLoadAfter(fleet, feasible, request.demand);
     if (best < 0) return { index: -1, reason: explainInfeasible(fleet, request) };
     return {
       index: best,

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FleetState } from '../../../lib/scheduling/fleet-state';
 import {
@@ -5,6 +6,8 @@ import {
   blockchainScore,
   DW_MIN,
   dynamicWeight,
+  lowestDynamicWeight,
+  lowestLoadAfter,
   MIN_TIME_REMAINING_S,
   reservedLoadAfter,
   resourceDemandTerm,
@@ -175,5 +178,67 @@ describe('resourceScore', () => {
   it('is 0 when every weight is 0', () => {
     const fleet = FleetState.from([vm('a', {}, CPU_MEM)], CPU_MEM);
     expect(resourceScore(fleet, 0, resourceFactors(fleet, Float64Array.from([0, 0])), 0)).toBe(0);
+  });
+});
+
+describe('lowestDynamicWeight and lowestLoadAfter', () => {
+  const row = (dims: readonly string[]) =>
+    fc
+      .tuple(...dims.map(() => fc.integer({ min: 0, max: 1000 })))
+      .map((v) => Object.fromEntries(dims.map((d, k) => [d, v[k]!])));
+  const fleetArb = fc
+    .constantFrom(['cpu', 'mem'], ['cpu', 'mem', 'io', 'bw'], ['cpu', 'mem', 'io', 'bw', 'gpu'])
+    .chain((dims) =>
+      fc.record({
+        dims: fc.constant(dims),
+        vms: fc.array(
+          fc.record({
+            capacity: row(dims),
+            reserved: row(dims),
+            usage: row(dims),
+            history: fc.array(row(dims), { maxLength: 2 }),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        demand: row(dims),
+        alpha: fc.double({ min: 0, max: 2, noNaN: true }),
+        beta: fc.double({ min: 0, max: 2, noNaN: true }),
+      }),
+    );
+
+  it('pick the first candidate with the lowest value of the reference functions', () => {
+    fc.assert(
+      fc.property(fleetArb, ({ dims, vms, demand, alpha, beta }) => {
+        const fleet = FleetState.from(
+          vms.map((v, i) => vm(`vm-${i}`, v, dims)),
+          dims,
+        );
+        // Every VM a candidate, in index order.
+        for (let i = 0; i < fleet.size; i++) fleet.candidates[i] = i;
+        const d = Float64Array.from(dims, (k) => demand[k]!);
+        const argmin = (f: (i: number) => number) => {
+          const values = Array.from({ length: fleet.size }, (_, i) => f(i));
+          const min = Math.min(...values);
+          return { index: values.indexOf(min), value: min };
+        };
+        const dw = argmin((i) => dynamicWeight(fleet, i, alpha, beta));
+        const lowestDw = lowestDynamicWeight(fleet, fleet.size, alpha, beta);
+        expect(lowestDw.value).toBeCloseTo(dw.value, 9);
+        expect(dynamicWeight(fleet, lowestDw.index, alpha, beta)).toBeCloseTo(dw.value, 9);
+        const load = argmin((i) => reservedLoadAfter(fleet, i, d));
+        const lowestLoad = lowestLoadAfter(fleet, fleet.size, d);
+        expect(lowestLoad.value).toBeCloseTo(load.value, 9);
+        expect(reservedLoadAfter(fleet, lowestLoad.index, d)).toBeCloseTo(load.value, 9);
+      }),
+    );
+  });
+
+  it('find nothing among no candidates', () => {
+    const fleet = FleetState.from([vm('a')], ['cpu', 'mem', 'io', 'bw']);
+    expect(lowestDynamicWeight(fleet, 0, 0.7, 0.3)).toEqual({ index: -1, value: Number.POSITIVE_INFINITY });
+    expect(lowestLoadAfter(fleet, 0, new Float64Array(4))).toEqual({
+      index: -1,
+      value: Number.POSITIVE_INFINITY,
+    });
   });
 });
