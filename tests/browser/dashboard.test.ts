@@ -231,6 +231,10 @@ describe('live dashboard', () => {
     // hover() scrolls the canvas into view first; the Verify click left the page scrolled down.
     await grid.hover({ position: { x: box!.width * 0.42, y: 12 } });
     await eventually(() => page.locator('.tooltip').isVisible()).toBe(true);
+    // The tooltip carries the VM's figures from the ledger (GET /ledger), not only the live fleet.
+    expect(await page.locator('.tooltip .ledger-line').textContent()).toMatch(
+      /^ledger: \d+ assigned · \d+ completed/,
+    );
     // More decisions than the table keeps have arrived; it shows the newest MAX_DECISIONS only.
     const total = Number((await page.locator('#decisions-count').textContent())?.replace(/\D/g, ''));
     expect(total).toBeGreaterThan(MAX_DECISIONS);

@@ -1,6 +1,6 @@
 import 'uplot/dist/uPlot.min.css';
 import '../styles.css';
-import { apiToken, setApiToken } from './api';
+import { apiToken, request, setApiToken } from './api';
 import { byId, setText } from './dom';
 import { integer, toEpochMs } from './format';
 import { FrameScheduler } from './frame';
@@ -14,7 +14,7 @@ import { MetricsTable } from './panels/metrics-table';
 import { QueueChart } from './panels/queue-chart';
 import { UtilisationCharts } from './panels/utilisation-charts';
 import { type GridMetric, VmGrid } from './panels/vm-grid';
-import type { FleetVm, MetricsEvent } from './wire';
+import { type FleetVm, ledgerSummarySchema, type MetricsEvent } from './wire';
 
 /** Wires the live event stream to the panels. Each panel batches its own DOM work per frame. */
 function start(): void {
@@ -82,6 +82,7 @@ function start(): void {
         decisions.reset();
         algorithm.configure(s.config);
         ledger.reset(s.ledger);
+        grid.setLedgerStats(s.ledger.vms);
         showFleet(s.fleet.vms, Date.now());
         if (s.metrics) showMetrics(s.metrics);
         else setText(kpiQueue, integer(s.queue_depth));
@@ -106,11 +107,19 @@ function start(): void {
     },
   });
   void generator.load();
-  // Events make the page immediate; this keeps the ledger head exact and the generator's count fresh.
+  // Events make the page immediate; this keeps the ledger head exact, the generator's count and the
+  // per-VM ledger figures fresh.
+  let ticks = 0;
   setInterval(() => {
     if (document.hidden) return;
     void ledger.sync();
     void generator.refresh();
+    if (++ticks % 3 === 0) {
+      request(ledgerSummarySchema, '/ledger').then(
+        (summary) => grid.setLedgerStats(summary.vms),
+        (error) => console.warn('ledger summary unavailable', error),
+      );
+    }
   }, 2000);
 }
 

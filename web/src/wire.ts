@@ -58,6 +58,8 @@ export const vmLedgerStatsSchema = z.object({
   utilisation: nullableNumber.optional(),
 });
 
+export type VmLedgerStats = z.output<typeof vmLedgerStatsSchema>;
+
 export const ledgerSummarySchema = z.object({
   height: z.number().int().min(0),
   head_hash: z.string(),

@@ -3,7 +3,7 @@ import { fraction } from '../fleet-stats';
 import { percent } from '../format';
 import type { FrameScheduler } from '../frame';
 import { heatColour, THEME } from '../theme';
-import type { FleetVm } from '../wire';
+import type { FleetVm, VmLedgerStats } from '../wire';
 
 const GAP = 3;
 const MIN_TILE = 14;
@@ -60,6 +60,7 @@ export class VmGrid {
   #vms: readonly FleetVm[] = [];
   #dimensions: readonly string[] = [];
   #metric: GridMetric = 'reserved';
+  #ledgerStats = new Map<string, VmLedgerStats>();
   #layout: Layout = { columns: 1, tile: MIN_TILE, stripe: 4, tileHeight: 16 };
   readonly #context: CanvasRenderingContext2D;
   readonly #tooltip: HTMLElement;
@@ -90,6 +91,11 @@ export class VmGrid {
   configure(dimensions: readonly string[]): void {
     this.#dimensions = dimensions;
     this.#invalidate();
+  }
+
+  /** Per-VM figures from the ledger (GET /ledger), shown in the tooltip; refreshed every few seconds. */
+  setLedgerStats(stats: readonly VmLedgerStats[]): void {
+    this.#ledgerStats = new Map(stats.map((s) => [s.vm_id, s]));
   }
 
   setMetric(metric: GridMetric): void {
@@ -174,6 +180,7 @@ export class VmGrid {
       this.#tooltip.hidden = true;
       return;
     }
+    const recorded = this.#ledgerStats.get(vm.id);
     this.#tooltip.replaceChildren(
       h('strong', {}, vm.id),
       h('span', { class: `state state-${vm.state}` }, vm.state),
@@ -197,6 +204,15 @@ export class VmGrid {
         ),
       ),
     );
+    if (recorded) {
+      this.#tooltip.append(
+        h(
+          'div',
+          { class: 'muted ledger-line' },
+          `ledger: ${recorded.assignments} assigned · ${recorded.completed} completed · success ${percent(recorded.success_rate, 0)}`,
+        ),
+      );
+    }
     this.#tooltip.hidden = false;
     const host = this.canvas.parentElement!.getBoundingClientRect();
     this.#tooltip.style.left = `${Math.min(event.clientX - host.left + 14, host.width - 190)}px`;
