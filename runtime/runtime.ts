@@ -4,13 +4,12 @@ import type { Transaction } from '../lib/ledger/types';
 import { UNITS } from '../lib/model/resources';
 import type { Vm } from '../lib/model/vm';
 import type { Clock } from '../lib/ports/clock';
-import type { LedgerStore, Reservation } from '../lib/ports/ledger-store';
+import type { LedgerStore } from '../lib/ports/ledger-store';
 import type { TaskQueue } from '../lib/ports/task-queue';
 import { utilisation } from '../lib/scheduling/metrics';
 import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
 import type { RuntimeConfig } from '../lib/schemas/config';
 import { DEFAULT_CAPACITY, DEFAULT_GENERATOR } from '../lib/schemas/config';
-import type { FleetVmBody } from '../lib/schemas/http';
 import {
   addVmsSchema,
   algorithmChangeSchema,
@@ -32,6 +31,7 @@ import { Intake } from './intake';
 import { RuntimeMetrics } from './metrics';
 import { SchedulerLoop } from './scheduler-loop';
 import { createSerial, type Serial } from './serial';
+import { decisionItem, reservedVm, vmBody } from './views';
 
 /** A queue that can also say whether a task waits in it (GET /tasks/{id} answers `queued`). */
 export interface LocalTaskQueue extends TaskQueue {
@@ -401,52 +401,10 @@ export class LocalRuntime {
   }
 }
 
-export function decisionItem(tx: Transaction, height: number): DecisionEventItem {
-  return {
-    task_id: tx.task_id,
-    vm_id: tx.vm_id,
-    status: tx.status,
-    score: tx.score,
-    reason: tx.reason,
-    algorithm: tx.algorithm,
-    transaction_id: tx.transaction_id,
-    height,
-    at: tx.timestamp,
-  };
-}
-
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function vmBody(vm: Vm): FleetVmBody {
-  return {
-    id: vm.id,
-    state: vm.state,
-    labels: Object.fromEntries(
-      Object.entries(vm.labels).filter((e): e is [string, string] => e[1] !== undefined),
-    ),
-    capacity: vm.capacity,
-    reserved: vm.reserved,
-    usage: vm.usage,
-    active_tasks: vm.activeTasks,
-  };
-}
-
-/** A reservation seen as a VM, for the utilisation formula shared with the scheduler's metrics. */
-function reservedVm(r: Reservation): Vm {
-  return {
-    id: r.vm_id,
-    capacity: r.capacity,
-    reserved: r.reserved,
-    usage: {},
-    history: [],
-    activeTasks: r.active_tasks,
-    labels: {},
-    state: 'active',
-  };
 }

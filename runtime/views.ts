@@ -1,0 +1,48 @@
+import type { Transaction } from '../lib/ledger/types';
+import type { Vm } from '../lib/model/vm';
+import type { Reservation } from '../lib/ports/ledger-store';
+import type { DecisionEventItem, FleetVmBody } from '../lib/schemas/http';
+
+/** Wire shapes (lib/schemas/http.ts) built from the core's types. */
+
+export function decisionItem(tx: Transaction, height: number): DecisionEventItem {
+  return {
+    task_id: tx.task_id,
+    vm_id: tx.vm_id,
+    status: tx.status,
+    score: tx.score,
+    reason: tx.reason,
+    algorithm: tx.algorithm,
+    transaction_id: tx.transaction_id,
+    height,
+    at: tx.timestamp,
+  };
+}
+
+export function vmBody(vm: Vm): FleetVmBody {
+  return {
+    id: vm.id,
+    state: vm.state,
+    labels: Object.fromEntries(
+      Object.entries(vm.labels).filter((e): e is [string, string] => e[1] !== undefined),
+    ),
+    capacity: vm.capacity,
+    reserved: vm.reserved,
+    usage: vm.usage,
+    active_tasks: vm.activeTasks,
+  };
+}
+
+/** A reservation seen as a VM, for the utilisation formula shared with the scheduler's metrics. */
+export function reservedVm(r: Reservation): Vm {
+  return {
+    id: r.vm_id,
+    capacity: r.capacity,
+    reserved: r.reserved,
+    usage: {},
+    history: [],
+    activeTasks: r.active_tasks,
+    labels: {},
+    state: 'active',
+  };
+}
