@@ -7,7 +7,7 @@ import {
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
 import { formatNumber } from '../format';
-import { bestFitScore, scaledDemand } from '../scoring';
+import { lowestLeftover, scaledDemand } from '../scoring';
 
 /**
  * Multi-dimensional best fit: the feasible VM left with the least room after placement, leftovers
@@ -19,23 +19,14 @@ export class BestFitAlgorithm implements PlacementAlgorithm {
 
   select(request: PlacementRequest, fleet: FleetState): Selection {
     const demandScaled = scaledDemand(fleet, request.demand);
-    let best = -1;
-    let bestScore = Number.NEGATIVE_INFINITY;
     const feasible = collectFeasible(fleet, request);
-    const candidates = fleet.candidates;
-    for (let k = 0; k < feasible; k++) {
-      const i = candidates[k]!;
-      const score = bestFitScore(fleet, i, demandScaled);
-      if (score > bestScore) {
-        bestScore = score;
-        best = i;
-      }
-    }
+    const { index: best, value: leftover } = lowestLeftover(fleet, feasible, demandScaled);
     if (best < 0) return { index: -1, reason: explainInfeasible(fleet, request) };
+    const bestScore = 1 - leftover;
     return {
       index: best,
       score: bestScore,
-      reason: `tightest fit of ${feasible} feasible VMs: mean leftover ${formatNumber((1 - bestScore) * 100)}% of the largest VM`,
+      reason: `tightest fit of ${feasible} feasible VMs: mean leftover ${formatNumber(leftover * 100)}% of the largest VM`,
     };
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
 import { formatNumber } from '../format';
-import { resourceDemandTerm, resourceFactors, resourceScore } from '../scoring';
+import { highestResourceScore, resourceDemandTerm, resourceFactors } from '../scoring';
 import type { AlgorithmParams } from '../types';
 
 /**
@@ -35,18 +35,8 @@ export class ResourceBasedAlgorithm implements PlacementAlgorithm {
     const factors = this.factors;
     const demandTerm = resourceDemandTerm(factors, request.demand);
 
-    let best = -1;
-    let bestScore = Number.NEGATIVE_INFINITY;
     const feasible = collectFeasible(fleet, request);
-    const candidates = fleet.candidates;
-    for (let k = 0; k < feasible; k++) {
-      const i = candidates[k]!;
-      const score = resourceScore(fleet, i, factors, demandTerm);
-      if (score > bestScore) {
-        bestScore = score;
-        best = i;
-      }
-    }
+    const { index: best, value: bestScore } = highestResourceScore(fleet, feasible, factors, demandTerm);
     if (best < 0) return { index: -1, reason: explainInfeasible(fleet, request) };
     return {
       index: best,

@@ -6,7 +6,9 @@ import {
   blockchainScore,
   DW_MIN,
   dynamicWeight,
+  highestResourceScore,
   lowestDynamicWeight,
+  lowestLeftover,
   lowestLoadAfter,
   MIN_TIME_REMAINING_S,
   reservedLoadAfter,
@@ -181,7 +183,7 @@ describe('resourceScore', () => {
   });
 });
 
-describe('lowestDynamicWeight and lowestLoadAfter', () => {
+describe('the hoisted argmin/argmax loops', () => {
   const row = (dims: readonly string[]) =>
     fc
       .tuple(...dims.map(() => fc.integer({ min: 0, max: 1000 })))
@@ -206,7 +208,7 @@ describe('lowestDynamicWeight and lowestLoadAfter', () => {
       }),
     );
 
-  it('pick the first candidate with the lowest value of the reference functions', () => {
+  it('find the best value of the reference functions', () => {
     fc.assert(
       fc.property(fleetArb, ({ dims, vms, demand, alpha, beta }) => {
         const fleet = FleetState.from(
@@ -229,6 +231,20 @@ describe('lowestDynamicWeight and lowestLoadAfter', () => {
         const lowestLoad = lowestLoadAfter(fleet, fleet.size, d);
         expect(lowestLoad.value).toBeCloseTo(load.value, 9);
         expect(reservedLoadAfter(fleet, lowestLoad.index, d)).toBeCloseTo(load.value, 9);
+        const scaled = scaledDemand(fleet, d);
+        const leftover = argmin((i) => 1 - bestFitScore(fleet, i, scaled));
+        const lowestLeft = lowestLeftover(fleet, fleet.size, scaled);
+        expect(lowestLeft.value).toBeCloseTo(leftover.value, 9);
+        expect(1 - bestFitScore(fleet, lowestLeft.index, scaled)).toBeCloseTo(leftover.value, 9);
+        const factors = resourceFactors(
+          fleet,
+          Float64Array.from(dims, (_, k) => k + 1),
+        );
+        const term = resourceDemandTerm(factors, d);
+        const most = argmin((i) => -resourceScore(fleet, i, factors, term));
+        const highest = highestResourceScore(fleet, fleet.size, factors, term);
+        expect(highest.value).toBeCloseTo(-most.value, 9);
+        expect(resourceScore(fleet, highest.index, factors, term)).toBeCloseTo(-most.value, 9);
       }),
     );
   });
