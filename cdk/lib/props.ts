@@ -1,3 +1,4 @@
+import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { algorithmNames, isAlgorithmName } from '../../lib/scheduling/registry';
 import { DEFAULTS } from './defaults';
 
@@ -79,89 +80,108 @@ const isInt = (v: number, min: number, max: number) => Number.isInteger(v) && v 
 const isNum = (v: number, min: number, max: number) => Number.isFinite(v) && v >= min && v <= max;
 
 /**
- * Checks every prop and reports all problems in one error, so that one `cdk synth` shows
+ * Checks every prop and reports all problems in one ValidationError naming each prop, so that one `cdk synth` shows
  * everything to fix. Bounds are the ones AWS enforces where AWS has one (event source mapping,
  * SQS), so a bad value fails here at synth and not halfway through a deployment.
  */
 export function validateProps(p: ResolvedProps): void {
-  const problems: string[] = [];
-  const need = (ok: boolean, message: string) => {
-    if (!ok) problems.push(message);
+  const problems: FieldIssue[] = [];
+  const need = (ok: boolean, field: keyof ResolvedProps, message: string) => {
+    if (!ok) problems.push({ field, message });
   };
   need(
     /^[a-z][a-z0-9-]{0,15}$/.test(p.stage),
-    `stage must be 1-16 lower-case letters, digits or - (got "${p.stage}")`,
+    'stage',
+    `must be 1-16 lower-case letters, digits or - (got "${p.stage}")`,
   );
   need(
     p.authMode === 'iam' || p.authMode === 'api-key',
-    `authMode must be 'iam' or 'api-key' (got "${p.authMode}")`,
+    'authMode',
+    `must be 'iam' or 'api-key' (got "${p.authMode}")`,
   );
-  need(p.vmTagKey.length >= 1 && p.vmTagKey.length <= 128, 'vmTagKey must be 1-128 characters');
-  need(p.vmTagValue.length >= 1 && p.vmTagValue.length <= 256, 'vmTagValue must be 1-256 characters');
+  need(p.vmTagKey.length >= 1 && p.vmTagKey.length <= 128, 'vmTagKey', 'must be 1-128 characters');
+  need(p.vmTagValue.length >= 1 && p.vmTagValue.length <= 256, 'vmTagValue', 'must be 1-256 characters');
   need(
     isAlgorithmName(p.algorithm),
-    `algorithm must be one of ${algorithmNames().join(', ')} (got "${p.algorithm}")`,
+    'algorithm',
+    `must be one of ${algorithmNames().join(', ')} (got "${p.algorithm}")`,
   );
-  need(isNum(p.alpha, 0, 1), `alpha must be between 0 and 1 (got ${p.alpha})`);
-  need(isNum(p.beta, 0, 1), `beta must be between 0 and 1 (got ${p.beta})`);
-  need(Number.isFinite(p.tau) && p.tau > 0, `tau must be greater than 0 (got ${p.tau})`);
+  need(isNum(p.alpha, 0, 1), 'alpha', `must be between 0 and 1 (got ${p.alpha})`);
+  need(isNum(p.beta, 0, 1), 'beta', `must be between 0 and 1 (got ${p.beta})`);
+  need(Number.isFinite(p.tau) && p.tau > 0, 'tau', `must be greater than 0 (got ${p.tau})`);
   need(
     isInt(p.historyWindow, 1, 1440),
-    `historyWindow must be an integer from 1 to 1440 (got ${p.historyWindow})`,
+    'historyWindow',
+    `must be an integer from 1 to 1440 (got ${p.historyWindow})`,
   );
   need(
     p.dimensions.length > 0 && p.dimensions.every((d) => /^[a-z][a-z0-9_]{0,31}$/.test(d)),
-    `dimensions must be a non-empty list of lower-case identifiers (got ${JSON.stringify(p.dimensions)})`,
+    'dimensions',
+    `must be a non-empty list of lower-case identifiers (got ${JSON.stringify(p.dimensions)})`,
   );
-  need(isInt(p.blockSize, 1, 1000), `blockSize must be an integer from 1 to 1000 (got ${p.blockSize})`);
+  need(isInt(p.blockSize, 1, 1000), 'blockSize', `must be an integer from 1 to 1000 (got ${p.blockSize})`);
   need(
     isInt(p.metricsPeriodSeconds, 60, 86_400) && p.metricsPeriodSeconds % 60 === 0,
-    `metricsPeriodSeconds must be a multiple of 60 from 60 to 86400 (got ${p.metricsPeriodSeconds})`,
+    'metricsPeriodSeconds',
+    `must be a multiple of 60 from 60 to 86400 (got ${p.metricsPeriodSeconds})`,
   );
   need(
     isNum(p.fleetCacheTtlSeconds, 0, 3600),
-    `fleetCacheTtlSeconds must be from 0 to 3600 (got ${p.fleetCacheTtlSeconds})`,
+    'fleetCacheTtlSeconds',
+    `must be from 0 to 3600 (got ${p.fleetCacheTtlSeconds})`,
   );
   need(
     isInt(p.leaseGraceSeconds, 0, 86_400),
-    `leaseGraceSeconds must be an integer from 0 to 86400 (got ${p.leaseGraceSeconds})`,
+    'leaseGraceSeconds',
+    `must be an integer from 0 to 86400 (got ${p.leaseGraceSeconds})`,
   );
   need(
     isInt(p.maxReceiveCount, 1, 1000),
-    `maxReceiveCount must be an integer from 1 to 1000 (got ${p.maxReceiveCount})`,
+    'maxReceiveCount',
+    `must be an integer from 1 to 1000 (got ${p.maxReceiveCount})`,
   );
-  need(isInt(p.batchSize, 1, 10_000), `batchSize must be an integer from 1 to 10000 (got ${p.batchSize})`);
+  need(isInt(p.batchSize, 1, 10_000), 'batchSize', `must be an integer from 1 to 10000 (got ${p.batchSize})`);
   need(
     isInt(p.maxBatchingWindowSeconds, 0, 300),
-    `maxBatchingWindowSeconds must be an integer from 0 to 300 (got ${p.maxBatchingWindowSeconds})`,
+    'maxBatchingWindowSeconds',
+    `must be an integer from 0 to 300 (got ${p.maxBatchingWindowSeconds})`,
   );
   need(
     p.batchSize <= 10 || p.maxBatchingWindowSeconds >= 1,
-    `batchSize above 10 needs maxBatchingWindowSeconds of at least 1 (got batchSize ${p.batchSize}, window ${p.maxBatchingWindowSeconds})`,
+    'batchSize',
+    `above 10 needs maxBatchingWindowSeconds of at least 1 (got batchSize ${p.batchSize}, window ${p.maxBatchingWindowSeconds})`,
   );
   need(
     isInt(p.maxConcurrency, 2, 1000),
-    `maxConcurrency must be an integer from 2 to 1000 (got ${p.maxConcurrency})`,
+    'maxConcurrency',
+    `must be an integer from 2 to 1000 (got ${p.maxConcurrency})`,
   );
   // The visibility timeout is six times the function timeout (AWS's advice for SQS event sources)
   // and SQS caps it at 12 hours.
   need(
     isInt(p.schedulerTimeoutSeconds, 3, 900),
-    `schedulerTimeoutSeconds must be an integer from 3 to 900 (got ${p.schedulerTimeoutSeconds})`,
+    'schedulerTimeoutSeconds',
+    `must be an integer from 3 to 900 (got ${p.schedulerTimeoutSeconds})`,
   );
   need(
     isInt(p.verifyIntervalMinutes, 1, 1440),
-    `verifyIntervalMinutes must be an integer from 1 to 1440 (got ${p.verifyIntervalMinutes})`,
+    'verifyIntervalMinutes',
+    `must be an integer from 1 to 1440 (got ${p.verifyIntervalMinutes})`,
   );
   need(
     isNum(p.throttlingRateLimit, 1, 10_000),
-    `throttlingRateLimit must be from 1 to 10000 (got ${p.throttlingRateLimit})`,
+    'throttlingRateLimit',
+    `must be from 1 to 10000 (got ${p.throttlingRateLimit})`,
+  );
+  need(
+    isInt(p.leaseSweepMinutes, 1, 1440),
+    'leaseSweepMinutes',
+    `must be an integer from 1 to 1440 (got ${p.leaseSweepMinutes})`,
   );
   need(
     isInt(p.throttlingBurstLimit, 1, 5000),
-    `throttlingBurstLimit must be an integer from 1 to 5000 (got ${p.throttlingBurstLimit})`,
+    'throttlingBurstLimit',
+    `must be an integer from 1 to 5000 (got ${p.throttlingBurstLimit})`,
   );
-  if (problems.length > 0) {
-    throw new Error(`Invalid BlockchainScheduler props:\n${problems.map((m) => `  - ${m}`).join('\n')}`);
-  }
+  if (problems.length > 0) throw new ValidationError(problems, 'invalid BlockchainScheduler props');
 }
