@@ -151,6 +151,19 @@ describe('fleet', () => {
     }, 'the drained VM to leave');
   });
 
+  it('places tasks with constraints only on the VM whose labels match, and rejects unmatched ones', async () => {
+    const added = await postJson(`${url}/fleet/vms`, { count: 1, labels: { rack: 'r-7' } });
+    const [rackVm] = ((await added.json()) as { added: string[] }).added;
+    const ids = ['z-1', 'z-2', 'z-3'];
+    await postJson(
+      `${url}/tasks`,
+      ids.map((id) => task(id, { constraints: { rack: 'r-7' }, labels: { team: 'a' }, priority: 5 })),
+    );
+    for (const id of ids) expect((await decided(id)).vm_id).toBe(rackVm);
+    await postJson(`${url}/tasks`, task('z-none', { constraints: { rack: 'r-0' } }));
+    expect(await decided('z-none')).toMatchObject({ status: 'rejected', vm_id: null });
+  });
+
   it('answers 400 naming the field for a bad VM request, 404 for draining an unknown VM', async () => {
     const bad = await postJson(`${url}/fleet/vms`, { count: 0, capacity: { cpu: -5 } });
     expect(bad.status).toBe(400);
