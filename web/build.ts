@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 /** One file the server sends as is. */
 export interface DashboardAsset {
@@ -25,6 +25,27 @@ const TYPES: Record<string, string> = {
 const defaultRoot = fileURLToPath(new URL('.', import.meta.url));
 
 /**
+ * zod re-exports every translation of its messages (`z.locales`, about half of the bundle) through
+ * a namespace object that no bundler can tree-shake. The dashboard only ever speaks English, the
+ * default zod configures itself with, so the index resolves to English alone. Should zod move these
+ * files, the filter stops matching and the bundle is merely larger again.
+ */
+const englishOnlyZodLocales: Plugin = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]zod[\\/]/.test(args.importer)) return undefined;
+      return { path: join(args.resolveDir, '..', 'locales', 'index.js'), namespace: 'zod-locales' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * Bundles the dashboard (web/src/main.ts with uPlot and its CSS) in memory and returns every file
  * keyed by URL path: '/', '/assets/app.js', '/assets/app.css' and their source maps. The local
  * server calls this once at start, so there is no build step and no generated file in the repository.
@@ -45,6 +66,7 @@ export async function buildDashboardAssets(
     minify: options.minify ?? true,
     sourcemap: 'linked',
     logLevel: 'silent',
+    plugins: [englishOnlyZodLocales],
   });
   const assets = new Map<string, DashboardAsset>();
   for (const file of result.outputFiles) {
