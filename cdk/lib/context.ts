@@ -1,3 +1,4 @@
+import { ValidationError } from '../../lib/errors';
 import type { AuthMode, BlockchainSchedulerProps } from './props';
 
 /**
@@ -29,7 +30,10 @@ const STRING_KEYS = ['stage', 'vmTagKey', 'vmTagValue', 'algorithm'] as const;
 function toBoolean(key: string, value: unknown): boolean {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
-  throw new Error(`context ${key} must be true or false (got ${JSON.stringify(value)})`);
+  throw new ValidationError(
+    [{ field: key, message: `must be true or false (got ${JSON.stringify(value)})` }],
+    'invalid context',
+  );
 }
 
 export function propsFromContext(get: (key: string) => unknown): BlockchainSchedulerProps {

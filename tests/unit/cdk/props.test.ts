@@ -92,7 +92,7 @@ describe('context', () => {
 
   it('refuses a boolean flag that is not true or false', () => {
     expect(() => propsFromContext((k) => (k === 'cloudWatchRole' ? 'yes' : undefined))).toThrow(
-      'context cloudWatchRole must be true or false (got "yes")',
+      'invalid context: cloudWatchRole: must be true or false (got "yes")',
     );
   });
 });
