@@ -82,7 +82,7 @@ const metric = (
       }),
     })),
     unit,
-    format: unit.includes('%') ? pct : undefined,
+    ...(unit.includes('%') ? { format: pct, max: 1 } : {}),
   });
 write(
   'synthetic-success.svg',
@@ -112,6 +112,7 @@ if (quality.openb) {
       ],
       unit: 'allocated (%)',
       format: pct,
+      max: 1,
     }),
   );
 }

@@ -5,8 +5,8 @@ import { benchPlacement } from './placement';
 
 /**
  * One algorithm's placement benchmark in a process of its own, as a runtime runs one algorithm, so
- * that the JIT state left by one algorithm (shared helpers seen with eight different callers) cannot
- * colour another's figures. Prints the rows as one JSON array.
+ * that the JIT and heap state left by one configuration cannot colour another's figures (see
+ * benchPlacementIsolated). Prints the rows as one JSON array.
  */
 const argsSchema = z.object({
   algorithm: z.string().min(1),

@@ -10,8 +10,10 @@ export interface BarChart {
   series: { name: string; values: (number | null)[] }[];
   unit: string;
   target?: { value: number; label: string };
-  /** Format of the value printed above each bar. */
+  /** Format of the axis labels and tooltips. */
   format?: (v: number) => string;
+  /** Top of the axis; default: a round number above the largest value. Shares use 1. */
+  max?: number;
 }
 
 const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948'];
@@ -33,7 +35,7 @@ export function barChart(chart: BarChart): string {
   const height = 260;
   const width = left + groupWidth * chart.categories.length + 20;
   const values = chart.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const max = niceMax(Math.max(...values, chart.target?.value ?? 0) * 1.1);
+  const max = chart.max ?? niceMax(Math.max(...values, chart.target?.value ?? 0) * 1.1);
   const y = (v: number) => top + height - (v / max) * height;
   const bar = (groupWidth - 24) / chart.series.length;
   const parts: string[] = [];
