@@ -3,7 +3,7 @@ import { chainHeadSchema } from './blocks';
 import { ChainFailure, type ChainVerification, ChainVerifier } from './chain-verifier';
 import { digestSchema } from './digest';
 import { jsonlValues, readLines } from './jsonl';
-import type { Block, ChainHead, Digest } from './types';
+import type { ChainHead, Digest } from './types';
 
 export type { ChainVerification } from './chain-verifier';
 
@@ -18,7 +18,8 @@ export interface VerifyChainOptions {
 }
 
 /**
- * Checks every block of a chain, genesis first, in one streaming pass (docs/ledger-format.md section 5)
+ * Checks every block of a chain (Blocks, or any values: each is validated here and reported as malformed
+ * if it is not a block), genesis first, in one streaming pass (docs/ledger-format.md section 5)
  * and stops at the first bad block, naming it and why.
  *
  * Order of checks per block: malformed, height-gap, bad-genesis, broken-link, wrong-transaction-count,
@@ -30,7 +31,7 @@ export interface VerifyChainOptions {
  * Throws ValidationError when an option is malformed.
  */
 export async function verifyChain(
-  blocks: Iterable<Block | unknown> | AsyncIterable<Block | unknown>,
+  blocks: Iterable<unknown> | AsyncIterable<unknown>,
   opts: VerifyChainOptions = {},
 ): Promise<ChainVerification> {
   const expectedHead = opts.expectedHead && parseOrThrow(chainHeadSchema, opts.expectedHead, 'expectedHead');
