@@ -63,7 +63,9 @@ export class Scheduler {
    * fields keep their value). Validates everything first: on error nothing changes.
    */
   setAlgorithm(name: string, params?: Partial<AlgorithmParams>): void {
-    const merged = resolveParams({ ...this.currentParams, ...params });
+    // Fields given as undefined keep their current value too, rather than falling back to the default.
+    const given = Object.fromEntries(Object.entries(params ?? {}).filter(([, v]) => v !== undefined));
+    const merged = resolveParams({ ...this.currentParams, ...given });
     const instance = createAlgorithm(name, merged, this.seed);
     this.instance = instance;
     this.currentParams = merged;

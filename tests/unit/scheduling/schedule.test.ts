@@ -95,6 +95,8 @@ describe('Scheduler', () => {
     expect(scheduler.params).toEqual({ ...DEFAULT_PARAMS, tau: 3 });
     scheduler.setAlgorithm('blockchain', { alpha: 0.5 });
     expect(scheduler.params).toEqual({ ...DEFAULT_PARAMS, tau: 3, alpha: 0.5 });
+    scheduler.setAlgorithm('blockchain', { alpha: undefined, beta: 0.1 });
+    expect(scheduler.params).toEqual({ ...DEFAULT_PARAMS, tau: 3, alpha: 0.5, beta: 0.1 });
   });
 
   it('changes nothing when the new algorithm or parameters are invalid', () => {
