@@ -9,8 +9,8 @@ import { FleetState } from '../scheduling/fleet-state';
  * simulation needs on top: releasing a finished task, keeping measured usage equal to reservations
  * (tasks use what they ask for) and keeping the usage history that history-aware algorithms read.
  *
- * It writes FleetState's documented row layout (`vm * width + dimension`) directly: FleetState has
- * no release because the live system rebuilds it from the ledger for every batch.
+ * Usage and history are written into FleetState's rows directly (`vm * width + dimension`), which
+ * FleetState allows: it caches nothing derived from them.
  */
 export class SimulatedFleet {
   readonly state: FleetState;
@@ -45,14 +45,10 @@ export class SimulatedFleet {
     for (let d = 0, k = i * width; d < width; d++, k++) usage[k] = reserved[k]!;
   }
 
-  /** A task on VM i finished: its reservation returns. */
+  /** A task on VM i finished: its reservation returns, and usage follows. */
   release(i: number, task: Task): void {
-    const { width, dimensions, reserved, usage, activeTasks } = this.state;
-    for (let d = 0, k = i * width; d < width; d++, k++) {
-      reserved[k] = Math.max(0, reserved[k]! - (task.requirements[dimensions[d]!] ?? 0));
-      usage[k] = reserved[k]!;
-    }
-    activeTasks[i]!--;
+    this.state.release(i, task);
+    this.reserved(i);
   }
 
   /** Free room on VM i, per dimension in fleet order. */
