@@ -1,4 +1,5 @@
 export {
+  collectFeasible,
   explainInfeasible,
   isFeasible,
   isRejection,
@@ -41,10 +42,15 @@ export {
 } from './registry';
 export { Scheduler, type SchedulerOptions, scheduleBatch } from './schedule';
 export {
+  type Best,
   bestFitScore,
   blockchainScore,
   DW_MIN,
   dynamicWeight,
+  highestResourceScore,
+  lowestDynamicWeight,
+  lowestLeftover,
+  lowestLoadAfter,
   MIN_TIME_REMAINING_S,
   reservedLoadAfter,
   resourceDemandTerm,
