@@ -41,7 +41,7 @@ const suffix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 const stackName = `bcs-e2e-${suffix}`;
 const pool = `e2e-${suffix}`;
 // The two emulator flags, and a pool tag no other test uses.
-const context = { stage: 'test', cloudWatchRole: 'false', vmTagValue: pool, algorithm: 'best-fit' };
+const context = { stage: 'test', cloudWatchRole: 'false', vmTagValue: pool };
 
 const ec2 = ec2Client();
 const cloudWatch = cloudWatchClient();
