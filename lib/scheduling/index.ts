@@ -20,7 +20,7 @@ export { ResourceBasedAlgorithm } from './algorithms/resource-based';
 export { RoundRobinAlgorithm } from './algorithms/round-robin';
 export { UrgencyAlgorithm } from './algorithms/urgency';
 export { UnknownAlgorithmError } from './errors';
-export { FleetState, VM_ACTIVE, VM_DRAINING } from './fleet-state';
+export { FleetState, MIN_CAPACITY, VM_ACTIVE, VM_DRAINING } from './fleet-state';
 export {
   type FleetMetrics,
   fleetMetrics,
