@@ -211,13 +211,17 @@ describe('live dashboard', () => {
     await eventually(() => rows.getAttribute('data-paused')).toBe('false');
   });
 
-  it('links the JSON Lines export of the whole ledger', async () => {
+  it('links the JSON Lines export of the whole ledger and the OpenAPI document', async () => {
     const href = await page.getByTestId('ledger-export').getAttribute('href');
     const response = await fetch(new URL(href!, runtime.url));
     expect(response.headers.get('content-type')).toContain('application/x-ndjson');
     const lines = (await response.text()).trim().split('\n');
     expect(lines.length).toBeGreaterThan(1);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    const openapi = await fetch(
+      new URL((await page.getByTestId('openapi-link').getAttribute('href'))!, runtime.url),
+    );
+    expect(((await openapi.json()) as { openapi: string }).openapi).toMatch(/^3\./);
   });
 
   it('renders the page as documented in the README (docs/screenshots/dashboard.png)', async () => {
