@@ -43,7 +43,22 @@ export interface LocalTaskQueue extends TaskQueue {
 /** The engine port, plus batch completion where the engine offers it (one commit for many tasks). */
 export type LocalEngine = Engine & { completeMany?(taskIds: string[]): Promise<CloseOutcome[]> };
 
+/** What drains the queue into the engine: an in-process SchedulerLoop, or the scheduler thread. */
+export interface BatchScheduler {
+  start(): void | Promise<void>;
+  wake(): void;
+  stop(): Promise<void>;
+  setAlgorithm?(name: string, params: Partial<AlgorithmParams>): void;
+}
+
+export interface SchedulerHooks {
+  onOutcome: (outcome: ScheduleOutcome) => void;
+  onError: (error: unknown) => void;
+}
+
 export interface RuntimeParts {
+  /** Builds the batch scheduler; default: a SchedulerLoop on `engine` in this thread. */
+  scheduler?: (hooks: SchedulerHooks) => BatchScheduler;
   config: RuntimeConfig;
   store: LedgerStore;
   queue: LocalTaskQueue;
@@ -74,7 +89,7 @@ export class LocalRuntime {
   readonly metrics: RuntimeMetrics;
   readonly chain = new ChainTracker();
   readonly serial: Serial = createSerial();
-  private readonly scheduler: SchedulerLoop;
+  private readonly scheduler: BatchScheduler;
   private algorithm: string;
   private params: AlgorithmParams;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -94,14 +109,13 @@ export class LocalRuntime {
       maxQueueDepth: config.max_queue_depth,
       onEnqueued: () => this.scheduler.wake(),
     });
-    this.scheduler = new SchedulerLoop({
-      queue,
-      engine,
-      serial: this.serial,
-      batchSize: config.batch_size,
+    const hooks: SchedulerHooks = {
       onOutcome: (outcome) => this.onScheduled(outcome),
       onError: (error) => parts.log(`scheduler: ${describe(error)}`),
-    });
+    };
+    this.scheduler = parts.scheduler
+      ? parts.scheduler(hooks)
+      : new SchedulerLoop({ queue, engine, serial: this.serial, batchSize: config.batch_size, ...hooks });
     this.generator = new TaskGenerator({
       dimensions: config.dimensions,
       referenceCapacity: this.defaultCapacity(),
@@ -138,7 +152,7 @@ export class LocalRuntime {
     // This process is the queue's only consumer, so whatever is in flight belonged to a dead one.
     const released = (await this.parts.queue.releaseInFlight?.()) ?? 0;
     if (released > 0) this.parts.log(`redelivering ${released} tasks a previous run had received`);
-    this.scheduler.start();
+    await this.scheduler.start();
     this.every(HUB_FLUSH_MS, 'hub', async () => this.hub.flush());
     this.every(config.fleet.tick_ms, 'fleet', () => this.finishTasks());
     this.every(SAMPLE_MS, 'sample', () => this.sample());
@@ -272,6 +286,7 @@ export class LocalRuntime {
     );
     const params = { ...this.params, ...stripUndefined(change.params ?? {}) };
     this.parts.engine.setAlgorithm(change.algorithm, params);
+    this.scheduler.setAlgorithm?.(change.algorithm, params);
     this.algorithm = change.algorithm;
     this.params = params;
     return this.configView();

@@ -14,7 +14,8 @@ import { seededRandom } from '../lib/simulation/rng';
 import { loadDashboard } from './dashboard';
 import { SimulatedFleet } from './fleet/simulated-fleet';
 import { createApp } from './http/app';
-import { LocalRuntime } from './runtime';
+import { LocalRuntime, type SchedulerHooks } from './runtime';
+import { SchedulerThread } from './scheduler-thread/host';
 
 export interface StartedRuntime {
   url: string;
@@ -74,7 +75,26 @@ export async function startLocalRuntime(
       blockSize: config.block_size,
       leaseGraceSeconds: config.lease_grace_s,
     });
+    const scheduler = config.scheduler_thread
+      ? (hooks: SchedulerHooks) =>
+          new SchedulerThread({
+            settings: {
+              dbPath: join(config.data_dir, LEDGER_FILE),
+              synchronous: config.synchronous,
+              dimensions: [...config.dimensions],
+              algorithm: config.algorithm,
+              params: config.params,
+              seed,
+              blockSize: config.block_size,
+              batchSize: config.batch_size,
+              leaseGraceSeconds: config.lease_grace_s,
+            },
+            fleet,
+            ...hooks,
+          })
+      : undefined;
     const runtime = new LocalRuntime({
+      ...(scheduler ? { scheduler } : {}),
       config,
       store,
       queue,

@@ -69,6 +69,11 @@ export const runtimeConfigSchema = z.strictObject({
    * half the intake rate measured on this project's CI machine (docs/local.md).
    */
   synchronous: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
+  /**
+   * Run the scheduler loop on its own thread (own SQLite connection), so block hashing and writing
+   * do not share a core with HTTP intake. false keeps everything on the main thread.
+   */
+  scheduler_thread: z.boolean().default(true),
   lease_grace_s: z.number().int().min(0).max(86_400).default(60),
   /** Seed for the simulation and randomised algorithms; random when absent. */
   seed: z
