@@ -1,13 +1,9 @@
-import { z } from 'zod';
 import { parseOrThrow } from '../../../lib/errors';
 import { algorithmChangeSchema } from '../../../lib/schemas/http';
 import { request } from '../api';
 import { byId, h } from '../dom';
 import { type Config, configSchema } from '../wire';
 import { describeError, numberValue, showStatus } from './form-status';
-
-// The PUT answers with the new configuration; older servers may answer with less, which is fine.
-const changeResponseSchema = z.union([configSchema, z.object({ algorithm: z.string() })]);
 
 /** Switches the scheduling algorithm at run time; alpha, beta and tau tune the blockchain algorithm. */
 export class AlgorithmForm {
@@ -65,12 +61,10 @@ export class AlgorithmForm {
         'algorithm',
       );
       showStatus(this.#status, 'pending', 'Applying…');
-      const answer = await request(changeResponseSchema, '/config/algorithm', {
-        method: 'PUT',
-        body: change,
-      });
+      // The answer is the configuration now in force; the form shows it as the server resolved it.
+      const answer = await request(configSchema, '/config/algorithm', { method: 'PUT', body: change });
       this.#dirty = false;
-      this.#kpi.textContent = answer.algorithm;
+      this.configure(answer);
       showStatus(this.#status, 'ok', `Now scheduling with ${answer.algorithm}.`);
     } catch (error) {
       showStatus(this.#status, 'error', describeError(error));
