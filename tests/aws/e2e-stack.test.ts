@@ -137,6 +137,11 @@ afterAll(async () => {
 });
 
 describe('the deployed stack on the emulator', () => {
+  it('reports a ledger nothing was scheduled on yet as valid and empty', async () => {
+    const report = await callApi(api, 'POST', '/ledger/verify');
+    expect(report).toMatchObject({ status: 200, body: { valid: true, height: -1, blocks_checked: 0 } });
+  });
+
   it('refuses unsigned requests and invalid tasks at the API, queuing nothing', async () => {
     expect((await callApi(api, 'GET', '/ledger', { signed: false })).status).toBe(403);
     const bad = await callApi(api, 'POST', '/tasks', {
