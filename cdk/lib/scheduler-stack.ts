@@ -124,6 +124,7 @@ export class SchedulerStack extends Stack {
       verifyFunction: verifier.function,
       throttlingRateLimit: p.throttlingRateLimit,
       throttlingBurstLimit: p.throttlingBurstLimit,
+      retainLogs: retain,
     });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: http.api.url, description: 'Base URL of the HTTP API' });

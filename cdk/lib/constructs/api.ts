@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
@@ -33,6 +33,8 @@ export interface SchedulerApiProps {
   readonly verifyFunction: IFunction;
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
+  /** Keep the access logs when the stack goes (outside test stages). */
+  readonly retainLogs: boolean;
 }
 
 /**
@@ -47,7 +49,10 @@ export class SchedulerApi extends Construct {
 
   constructor(scope: Construct, id: string, props: SchedulerApiProps) {
     super(scope, id);
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
     const iam = props.authMode === 'iam';
     this.api = new RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-api`,

@@ -54,6 +54,20 @@ describe('ledger table', () => {
   });
 });
 
+describe('log groups', () => {
+  it.each([
+    ['prod', () => prod, 'Retain'],
+    ['test', () => test, 'Delete'],
+  ])('in stage %s are kept with %s, a month of retention each', (_stage, t, policy) => {
+    const groups = Object.values(t().findResources('AWS::Logs::LogGroup'));
+    // five functions and the API's access log
+    expect(groups).toHaveLength(6);
+    for (const g of groups) {
+      expect(g).toMatchObject({ DeletionPolicy: policy, Properties: { RetentionInDays: 30 } });
+    }
+  });
+});
+
 describe('task queue', () => {
   it('is encrypted, TLS-only, and redrives to the DLQ after maxReceiveCount', () => {
     test.hasResourceProperties('AWS::SQS::Queue', {
