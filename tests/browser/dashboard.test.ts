@@ -100,6 +100,10 @@ describe('live dashboard', () => {
     await eventually(() => page.getByTestId('vm-grid').getAttribute('data-vm-count')).toBe(String(VMS));
     expect(await paintedPixels('[data-testid=vm-grid]')).toBeGreaterThan(0);
     await eventually(() => page.locator('#kpi-vms').textContent()).toBe(`${VMS} / ${VMS}`);
+    // 120 s at the configured speed of 20: 6.0 s of wall time.
+    expect(await page.getByTestId('simulation-speed').textContent()).toContain(
+      '×20: a 120 s task finishes in 6.0 s',
+    );
   });
 
   it('refuses bad algorithm parameters in the page, names the field and changes nothing', async () => {

@@ -81,6 +81,7 @@ function start(): void {
         queue.reset();
         decisions.reset();
         algorithm.configure(s.config);
+        generator.showSpeed(s.config.fleet?.speed);
         ledger.reset(s.ledger);
         grid.setLedgerStats(s.ledger.vms);
         showFleet(s.fleet.vms, Date.now());

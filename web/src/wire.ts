@@ -27,6 +27,7 @@ export const configSchema = z.object({
   algorithms: z.array(z.string()),
   params: z.object({ alpha: z.number(), beta: z.number(), tau: z.number(), historyWindow: z.number() }),
   block_size: z.number().int().positive(),
+  fleet: z.object({ size: z.number(), speed: z.number().positive() }).optional(),
 });
 export type Config = z.output<typeof configSchema>;
 

@@ -20,6 +20,7 @@ export class GeneratorForm {
   readonly #stop = byId<HTMLButtonElement>('generator-stop');
   readonly #status = byId('generator-status');
   readonly #indicator = byId('generator-indicator');
+  readonly #speed = byId('simulation-speed');
 
   constructor() {
     this.#form.addEventListener('submit', (event) => {
@@ -27,6 +28,14 @@ export class GeneratorForm {
       void this.#send(true);
     });
     this.#stop.addEventListener('click', () => void this.#send(false));
+  }
+
+  /** The simulation speed is fixed when the server starts (`bcs start --speed`); shown, not edited. */
+  showSpeed(speed: number | undefined): void {
+    this.#speed.textContent =
+      speed === undefined
+        ? ''
+        : `Simulated time runs ×${speed}: a 120 s task finishes in ${(120 / speed).toFixed(1)} s (set with bcs start --speed).`;
   }
 
   async load(): Promise<void> {
