@@ -13,8 +13,10 @@ const SIZE_FRACTIONS: Record<GeneratorSettings['size'], [number, number]> = {
 };
 
 export interface GeneratorState extends GeneratorSettings {
-  /** Tasks generated since the count was last set. */
+  /** Tasks generated (and queued) since the count was last set. */
   generated: number;
+  /** Tasks generated but refused because the queue was full: an open-loop workload does not wait. */
+  dropped: number;
 }
 
 export interface TaskGeneratorOptions {
@@ -26,7 +28,8 @@ export interface TaskGeneratorOptions {
   settings: GeneratorSettings;
   /** Distinguishes ids across restarts, e.g. the start time in base 36. */
   runId: string;
-  submit: (tasks: Task[]) => Promise<void>;
+  /** Returns how many of the tasks were taken; the rest were dropped (queue full). */
+  submit: (tasks: Task[]) => Promise<number>;
 }
 
 /**
@@ -36,6 +39,7 @@ export interface TaskGeneratorOptions {
 export class TaskGenerator {
   private settings: GeneratorSettings;
   private generated = 0;
+  private dropped = 0;
   private sequence = 0;
   /** Fractional tasks carried between ticks so that low rates still produce tasks. */
   private carry = 0;
@@ -47,7 +51,7 @@ export class TaskGenerator {
   }
 
   get state(): GeneratorState {
-    return { ...this.settings, generated: this.generated };
+    return { ...this.settings, generated: this.generated, dropped: this.dropped };
   }
 
   /** Applies a validated patch (ValidationError naming the field otherwise). */
@@ -61,7 +65,10 @@ export class TaskGenerator {
       this.lastTick = this.options.clock.now();
       this.carry = 0;
     }
-    if (parsed.count !== undefined || (parsed.running === true && !this.settings.running)) this.generated = 0;
+    if (parsed.count !== undefined || (parsed.running === true && !this.settings.running)) {
+      this.generated = 0;
+      this.dropped = 0;
+    }
     this.settings = next;
     return this.state;
   }
@@ -82,10 +89,11 @@ export class TaskGenerator {
       return 0;
     }
     const tasks = Array.from({ length: n }, () => this.task(now));
-    this.generated += n;
+    const taken = await this.options.submit(tasks);
+    this.generated += taken;
+    this.dropped += n - taken;
     if (this.settings.count !== null && this.generated >= this.settings.count) this.settings.running = false;
-    await this.options.submit(tasks);
-    return n;
+    return taken;
   }
 
   private task(now: number): Task {

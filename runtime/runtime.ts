@@ -23,7 +23,7 @@ import {
 } from '../lib/schemas/http';
 import type { Random } from '../lib/simulation/rng';
 import { ChainTracker } from './chain-tracker';
-import { NotFoundError } from './errors';
+import { NotFoundError, QueueFullError } from './errors';
 import { EventHub } from './events/hub';
 import type { SimulatedFleet } from './fleet/simulated-fleet';
 import { TaskGenerator } from './generator';
@@ -124,7 +124,12 @@ export class LocalRuntime {
       settings: { ...DEFAULT_GENERATOR, ...stripUndefined(config.generator) },
       runId: clock.now().toString(36),
       submit: async (tasks) => {
-        await this.intake.submit(tasks);
+        try {
+          return (await this.intake.submit(tasks)).accepted.length;
+        } catch (error) {
+          if (error instanceof QueueFullError) return 0;
+          throw error;
+        }
       },
     });
   }

@@ -23,7 +23,10 @@ function generator(clock: ManualClock) {
     },
     runId: 'r1',
     submit: async (tasks) => {
-      submitted.push(...tasks);
+      // A queue that takes at most 50 tasks per call, like a queue running full.
+      const taken = tasks.slice(0, 50);
+      submitted.push(...taken);
+      return taken.length;
     },
   });
   return { g, submitted };
@@ -70,6 +73,16 @@ describe('TaskGenerator', () => {
     clock.advance(1000);
     expect(await g.tick()).toBe(0);
     expect(submitted).toHaveLength(7);
+  });
+
+  it('counts tasks the queue refused as dropped, not generated', async () => {
+    const clock = new ManualClock(0);
+    const { g, submitted } = generator(clock);
+    g.update({ running: true, rate: 80 });
+    clock.advance(1000);
+    expect(await g.tick()).toBe(50);
+    expect(g.state).toMatchObject({ generated: 50, dropped: 30 });
+    expect(submitted).toHaveLength(50);
   });
 
   it('does nothing while stopped, and refuses bad settings naming the field without changing anything', async () => {
