@@ -103,7 +103,14 @@ describe('functions', () => {
   it('run on nodejs22.x with the scheduling settings in their environment', () => {
     const fns = Object.values(test.findResources('AWS::Lambda::Function'));
     expect(fns).toHaveLength(5);
-    for (const fn of fns) expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    for (const fn of fns) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
+      });
+    }
     test.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp(DESCRIPTIONS.scheduler),
       Timeout: 30,
