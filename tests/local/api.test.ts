@@ -251,6 +251,7 @@ describe('ledger', () => {
     const digest = (await getJson('/ledger/digest')).body;
     expect(verifyTransactionProof(proof, digest as never)).toBe(digest.height === proof.digest.height);
     expect((await getJson('/ledger/transactions/0000')).status).toBe(404);
+    expect((await getJson('/ledger/transactions/%20x')).status).toBe(400);
   });
 
   it('verifies valid, and the export verifies offline to the same head', async () => {

@@ -120,6 +120,28 @@ describe('bcs ledger verify', () => {
   });
 });
 
+describe('POST /ledger/verify on a tampered database', () => {
+  it('answers valid false naming the first bad block, as the CLI does', async () => {
+    const dataDir = await tempDir('bcs-tampered-');
+    const tampered = await alteredCopy(
+      'tampered-served.db',
+      `UPDATE blocks SET transactions = replace(transactions, '"cpu":100', '"cpu":2') WHERE height = 2`,
+    );
+    await copyFile(tampered, join(dataDir, 'ledger.db'));
+    const server = await startServer({ dataDir });
+    try {
+      const report = (await (await fetch(`${server.url}/ledger/verify`, { method: 'POST' })).json()) as {
+        valid: boolean;
+        first_bad_height: number;
+        problem: string;
+      };
+      expect(report).toMatchObject({ valid: false, first_bad_height: 2, problem: 'wrong-merkle-root' });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('bcs ledger proof', () => {
   it('prints an inclusion proof that verifies; exit 1 for an unknown transaction', async () => {
     const result = await runCli(['ledger', 'proof', txid, '--db', goodDb]);
