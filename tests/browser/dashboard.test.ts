@@ -257,6 +257,25 @@ describe('live dashboard', () => {
       'false',
     );
     expect((await api<{ running: boolean }>('/generator')).running).toBe(false);
+
+    // Once the ledger is quiet (running tasks complete within seconds at speed 20), the page shows
+    // exactly the server's head and transaction count, although not every block is announced.
+    const agree = async () => {
+      const digest = await api<{ height: number; head_hash: string; transaction_count: number }>(
+        '/ledger/digest',
+      );
+      const shown = {
+        height: await ledgerHeightShown(),
+        head: await page.getByTestId('ledger-head').getAttribute('title'),
+        transactions: Number((await page.locator('#ledger-transactions').textContent())?.replaceAll(',', '')),
+      };
+      return (
+        shown.height === digest.height &&
+        shown.head === digest.head_hash &&
+        shown.transactions === digest.transaction_count
+      );
+    };
+    await eventually(agree, 40_000).toBe(true);
   });
 
   it('adds simulated VMs, refusing a bad count, and drains a VM from the heat map', async () => {

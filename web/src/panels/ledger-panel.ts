@@ -35,6 +35,7 @@ export class LedgerPanel {
   #transactions = 0;
   #blocks: BlockEvent[] = [];
   #blocksRoot = '';
+  #rootTreeSize = 0;
   #syncing = false;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #heightEl = byId('ledger-height');
@@ -86,13 +87,12 @@ export class LedgerPanel {
   }
 
   addBlock(block: BlockEvent): void {
-    if (block.height === this.#height + 1) {
+    if (block.height > this.#height) {
+      // The newest block is the head, announced or not in between; only the count needs all of them.
+      if (block.height === this.#height + 1) this.#transactions += block.transaction_count;
+      else this.#requestSync(); // blocks were missed (the server thins events): count from the digest
       this.#height = block.height;
       this.#headHash = block.hash;
-      this.#transactions += block.transaction_count;
-    } else if (block.height > this.#height) {
-      // Blocks were missed (the server thins events under load): take the figures from the digest.
-      this.#requestSync();
     }
     if (!this.#blocks.some((b) => b.height === block.height)) {
       this.#blocks = [block, ...this.#blocks].sort((a, b) => b.height - a.height).slice(0, RECENT_BLOCKS);
@@ -109,12 +109,20 @@ export class LedgerPanel {
     this.#syncing = true;
     try {
       const digest = await request(digestSchema, '/ledger/digest');
-      if (digest.height < this.#height) return;
       const missing = digest.height > this.#height && !this.#blocks.some((b) => b.height === digest.height);
-      this.#height = digest.height;
-      this.#headHash = digest.head_hash;
-      this.#transactions = digest.transaction_count;
+      if (digest.height >= this.#height) {
+        this.#height = digest.height;
+        this.#headHash = digest.head_hash;
+        this.#transactions = digest.transaction_count;
+      } else {
+        // Blocks announced while the digest was read are newer than it: add them when none is missing.
+        const newer = this.#blocks.filter((b) => b.height > digest.height);
+        if (newer.length === this.#height - digest.height) {
+          this.#transactions = newer.reduce((n, b) => n + b.transaction_count, digest.transaction_count);
+        }
+      }
       this.#blocksRoot = digest.blocks_root;
+      this.#rootTreeSize = digest.tree_size;
       this.#invalidate();
       if (missing || this.#hasHoles()) await this.#loadRecentBlocks(digest.height);
     } catch (error) {
@@ -219,7 +227,12 @@ export class LedgerPanel {
     this.#heightEl.dataset.height = String(this.#height);
     setText(this.#headEl, shortHash(this.#headHash, 16, 8));
     this.#headEl.title = this.#headHash;
-    setText(this.#rootEl, shortHash(this.#blocksRoot, 16, 8));
+    setText(
+      this.#rootEl,
+      this.#blocksRoot
+        ? `${shortHash(this.#blocksRoot, 16, 8)} · tree size ${integer(this.#rootTreeSize)}`
+        : '—',
+    );
     this.#rootEl.title = this.#blocksRoot;
     const transactions = integer(this.#transactions);
     setText(this.#txEl, transactions);
