@@ -161,6 +161,7 @@ export class LocalRuntime {
     this.every(HUB_FLUSH_MS, 'hub', async () => this.hub.flush());
     this.every(config.fleet.tick_ms, 'fleet', () => this.finishTasks());
     this.every(SAMPLE_MS, 'sample', () => this.sample());
+    this.generator.resetClock();
     this.every(GENERATOR_TICK_MS, 'generator', () => this.generator.tick().then(() => undefined));
     this.every(LEASE_SWEEP_MS, 'leases', () => this.expireLeases());
   }

@@ -85,6 +85,16 @@ describe('TaskGenerator', () => {
     expect(submitted).toHaveLength(50);
   });
 
+  it('owes nothing for the time before resetClock', async () => {
+    const clock = new ManualClock(0);
+    const { g } = generator(clock);
+    g.update({ running: true, rate: 10 });
+    clock.advance(60_000);
+    g.resetClock();
+    clock.advance(1000);
+    expect(await g.tick()).toBe(10);
+  });
+
   it('does nothing while stopped, and refuses bad settings naming the field without changing anything', async () => {
     const clock = new ManualClock(0);
     const { g } = generator(clock);
