@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult } from './load-generator';
@@ -134,7 +133,10 @@ export async function benchEmbedded(options: {
   const results: LoadResult[] = [];
   const unloaded: LoadResult[] = [];
   for (let r = 0; r < runs; r++) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'bcs-bench-embedded-'));
+    // Under bench/results (git-ignored), not the shared /tmp that other jobs clean; BENCH_TMPDIR overrides.
+    const base = process.env.BENCH_TMPDIR ?? join(ROOT, 'bench', 'results');
+    mkdirSync(base, { recursive: true });
+    const dataDir = mkdtempSync(join(base, 'embedded-'));
     const { child, url } = await startRuntime(dataDir);
     try {
       const light = await runLoad(url, {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildBlocks, GENESIS } from '../lib/ledger/blocks';
 import { canonicalString } from '../lib/ledger/canonical';
 import { toTimestamp } from '../lib/ledger/time';
@@ -63,7 +63,11 @@ function transaction(i: number, random: ReturnType<typeof seededRandom>, at: num
  * plain SHA-256 `runs` times. Only buildBlocks, verifyChain and the hashing are timed.
  */
 export async function benchLedger(options: { transactions: number; runs: number }): Promise<LedgerFigures> {
-  const dir = mkdtempSync(join(tmpdir(), 'bcs-bench-ledger-'));
+  // Under bench/results (git-ignored) rather than the shared /tmp, where other jobs' clean-ups have
+  // deleted a chain halfway through a run; BENCH_TMPDIR overrides.
+  const base = process.env.BENCH_TMPDIR ?? fileURLToPath(new URL('results', import.meta.url));
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, 'ledger-'));
   const path = join(dir, 'chain.jsonl');
   try {
     const random = seededRandom(42);
