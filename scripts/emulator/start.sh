@@ -19,6 +19,10 @@ if [[ -f "$dir/pid" ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
 fi
 rm -rf "$dir"
 mkdir -p "$dir/tmp" "$dir/state" "$dir/s3"
+# MiniStack writes its CommonJS Lambda worker script (_worker.js) under TMPDIR; inside this repository
+# Node would read our package.json ("type": "module") and refuse its `require`, so every Node.js
+# function would fail with "Worker process exited immediately". Scope .emulator/ back to CommonJS.
+printf '{ "type": "commonjs" }\n' >"$root/.emulator/package.json"
 
 # MiniStack binds 0.0.0.0 unless BIND_HOST says otherwise; the emulator accepts any credentials,
 # so it must only ever listen on loopback. Its pid file and scratch files follow TMPDIR.

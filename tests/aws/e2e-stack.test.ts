@@ -24,7 +24,7 @@ import type { Block, VerificationReport } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
 import type { ResourceVector } from '../../lib/model/resources';
 import { bootstrap, deploy, destroy } from './e2e/cdk-cli';
-import { dataPlaneUrl, scopeEmulatorScratchToCommonJs } from './e2e/emulator-quirks';
+import { dataPlaneUrl } from './e2e/emulator-quirks';
 import { callApi } from './e2e/signed-fetch';
 import { cloudWatchClient, dynamoDbClient, ec2Client, emulatorConfig } from './helpers/clients';
 
@@ -119,7 +119,6 @@ const smallIds = Array.from({ length: 16 }, (_, i) => `e2e-${suffix}-${i}`);
 const hugeId = `e2e-${suffix}-huge`;
 
 beforeAll(async () => {
-  await scopeEmulatorScratchToCommonJs();
   outDir = await mkdtemp(join(tmpdir(), 'bcs-e2e-'));
   await launchPool(['t3.medium', 't3.large', 'm5.large']);
   await bootstrap(endpoint);
