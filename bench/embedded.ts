@@ -115,7 +115,7 @@ function runLoad(url: string, args: Record<string, string | number>): Promise<Lo
 }
 
 /**
- * The real local runtime (`node bin/bcs.js start`, SQLite with synchronous=FULL, 100 simulated
+ * The real local runtime (`node bin/bcs.js start`, SQLite with the runtime's default synchronous=NORMAL unless BENCH_SYNCHRONOUS is set, 100 simulated
  * VMs) loaded by bench/load-generator.ts in a separate process: requests of 100 tasks, measured
  * from the POST to the task's durable commit. A fresh runtime and data directory per run.
  */
