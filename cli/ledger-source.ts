@@ -1,48 +1,71 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import { SqliteLedgerStore } from '../lib/adapters/sqlite';
-import { parseJsonl, readLines } from '../lib/ledger/jsonl';
-import type { Block, ChainHead } from '../lib/ledger/types';
+import { parseOrThrow } from '../lib/errors';
+import { blockSchema } from '../lib/ledger/blocks';
+import { jsonlValues, parseJsonl, readLines } from '../lib/ledger/jsonl';
+import type { Block, ChainHead, Digest } from '../lib/ledger/types';
 import { blocksFromStore } from '../runtime/store-blocks';
 import { CliExit, EXIT_USAGE } from './exit';
+import { authFlagsGiven, openRemote, type RemoteFlags } from './remote';
+import { publishedDigest, remoteBlocks } from './remote-ledger';
 
-export interface SourceFlags {
+export interface SourceFlags extends RemoteFlags {
   db?: string;
   export?: string;
-  url?: string;
-  token?: string;
 }
 
 /** Blocks from wherever the auditor has them, and the head the source claims, when it has one. */
 export interface LedgerSource {
+  /** Validated blocks, for commands that pass them on (export). */
   blocks: AsyncIterable<Block>;
-  /** The raw JSON Lines when the source is an export (file or HTTP): a verifier validates each block once. */
-  lines: AsyncIterable<string> | null;
+  /** The same chain not yet validated, for the verifier, which validates each block once itself. */
+  unchecked: AsyncIterable<unknown>;
   head: ChainHead | null;
+  /** The digest a server published for `head` (--url): the verified chain must reproduce it. */
+  published: Digest | null;
   close(): Promise<void>;
 }
 
-/** Exactly one of --db, --export, --url (a usage error otherwise). */
-export async function openLedgerSource(
-  flags: SourceFlags,
-  allowed: ('db' | 'export' | 'url')[],
-): Promise<LedgerSource> {
+type SourceKind = 'db' | 'export' | 'url';
+
+/** Exactly one of the allowed sources, and authentication flags only with --url (a usage error otherwise). */
+export function chooseSource(flags: SourceFlags, allowed: readonly SourceKind[]): SourceKind {
   const given = allowed.filter((k) => flags[k] !== undefined);
   if (given.length !== 1) {
     throw new CliExit(EXIT_USAGE, `give exactly one of ${allowed.map((k) => `--${k}`).join(', ')}`);
   }
-  if (flags.db !== undefined) return openDb(flags.db);
-  if (flags.export !== undefined) {
-    await mustExist(flags.export);
-    const lines = readLines(flags.export);
-    return { blocks: parseJsonl(lines), lines, head: null, close: async () => undefined };
+  const auth = authFlagsGiven(flags);
+  if (given[0] !== 'url' && auth.length > 0) throw new CliExit(EXIT_USAGE, `${auth[0]} needs --url`);
+  return given[0]!;
+}
+
+export async function openLedgerSource(
+  flags: SourceFlags,
+  allowed: readonly SourceKind[],
+): Promise<LedgerSource> {
+  const kind = chooseSource(flags, allowed);
+  if (kind === 'db') return openDb(flags.db!);
+  if (kind === 'export') {
+    await mustExist(flags.export!);
+    return {
+      blocks: parseJsonl(lazyLines(flags.export!)),
+      unchecked: jsonlValues(lazyLines(flags.export!)),
+      head: null,
+      published: null,
+      close: async () => undefined,
+    };
   }
-  const response = await request(flags.url!, '/ledger/export', flags.token);
-  if (!response.body) throw new CliExit(EXIT_USAGE, 'empty response from /ledger/export');
-  const lines = createInterface({ input: Readable.fromWeb(response.body as never), crlfDelay: Infinity });
-  return { blocks: parseJsonl(lines), lines, head: null, close: async () => undefined };
+  const remote = openRemote(flags);
+  // The digest first: its head bounds the pages, so blocks appended meanwhile are left out.
+  const published = await publishedDigest(remote);
+  return {
+    blocks: validated(remoteBlocks(remote, published.height)),
+    unchecked: remoteBlocks(remote, published.height),
+    head: { height: published.height, hash: published.head_hash },
+    published,
+    close: async () => undefined,
+  };
 }
 
 /** The store itself, for commands that need random access (proofs). The file must exist: opening never creates one. */
@@ -58,7 +81,26 @@ export async function openDbStore(path: string): Promise<SqliteLedgerStore> {
 async function openDb(path: string): Promise<LedgerSource> {
   const store = await openDbStore(path);
   const head = await store.readHead();
-  return { blocks: blocksFromStore(store, head.height), lines: null, head, close: () => store.close() };
+  return {
+    blocks: blocksFromStore(store, head.height),
+    unchecked: blocksFromStore(store, head.height),
+    head,
+    published: null,
+    close: () => store.close(),
+  };
+}
+
+/** Opens the file only when iterated: a command reads one of the two views of a source, never both. */
+async function* lazyLines(path: string): AsyncGenerator<string> {
+  yield* readLines(path);
+}
+
+async function* validated(values: AsyncIterable<unknown>): AsyncGenerator<Block> {
+  let position = 0;
+  for await (const value of values) {
+    yield parseOrThrow(blockSchema, value, `block ${position}`);
+    position += 1;
+  }
 }
 
 async function mustExist(path: string): Promise<void> {
@@ -69,22 +111,7 @@ async function mustExist(path: string): Promise<void> {
   }
 }
 
-/** GET a route of a running server; network failures and non-2xx answers are I/O errors (exit 2). */
-export async function request(baseUrl: string, path: string, token?: string): Promise<Response> {
-  let url: URL;
-  try {
-    url = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-  } catch {
-    throw new CliExit(EXIT_USAGE, `not a URL: ${baseUrl}`);
-  }
-  let response: Response;
-  try {
-    response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  } catch (error) {
-    throw new CliExit(EXIT_USAGE, `cannot reach ${url.origin}: ${(error as Error).message}`);
-  }
-  if (!response.ok) {
-    throw new CliExit(EXIT_USAGE, `${url.pathname}: HTTP ${response.status} ${await response.text()}`);
-  }
-  return response;
+/** GET a route of a running server with an optional bearer token; network failures and non-2xx answers are I/O errors (exit 2). */
+export function request(baseUrl: string, path: string, token?: string): Promise<Response> {
+  return openRemote({ url: baseUrl, ...(token === undefined ? {} : { token }) }).get(path);
 }

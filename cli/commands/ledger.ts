@@ -3,14 +3,18 @@ import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import Table from 'cli-table3';
 import { Command } from 'commander';
+import { parseOrThrow } from '../../lib/errors';
 import { DigestBuilder, digestSchema } from '../../lib/ledger/digest';
 import { exportJsonl } from '../../lib/ledger/jsonl';
-import { transactionProof, verifyTransactionProof } from '../../lib/ledger/proofs';
+import { transactionProof, transactionProofSchema, verifyTransactionProof } from '../../lib/ledger/proofs';
 import type { Digest, TransactionProof } from '../../lib/ledger/types';
-import { verifyChain, verifyJsonl } from '../../lib/ledger/verify';
+import { verifyChain } from '../../lib/ledger/verify';
+import { transactionPathSchema } from '../../lib/schemas/api';
 import { blocksFromStore } from '../../runtime/store-blocks';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
-import { openDbStore, openLedgerSource, request, type SourceFlags } from '../ledger-source';
+import { chooseSource, openDbStore, openLedgerSource, type SourceFlags } from '../ledger-source';
+import { getJsonIfFound, openRemote, withRemoteOptions } from '../remote';
+import { checkPublishedDigest, publishedDigest } from '../remote-ledger';
 
 interface VerifyFlags extends SourceFlags {
   digest?: string;
@@ -20,13 +24,15 @@ interface VerifyFlags extends SourceFlags {
 export function ledgerCommand(): Command {
   const ledger = new Command('ledger').description('audit the ledger: verify, export, proofs, digests');
 
-  ledger
-    .command('verify')
-    .description('recompute every hash and link; exit 0 valid, 1 invalid, 2 usage or I/O error')
-    .option('--db <file>', 'a ledger.db file')
-    .option('--export <file>', 'a JSON Lines export')
-    .option('--url <url>', 'a running server')
-    .option('--token <token>', 'bearer token for --url')
+  withRemoteOptions(
+    ledger
+      .command('verify')
+      .description(
+        'recompute every hash and link; exit 0 valid, 1 invalid, 2 usage or I/O error. With --url, reads the blocks page by page up to the published digest and checks that digest too',
+      )
+      .option('--db <file>', 'a ledger.db file')
+      .option('--export <file>', 'a JSON Lines export'),
+  )
     .option('--digest <file>', 'a digest saved earlier: the chain must extend it (detects rollback)')
     .option('--json', 'print the report as JSON')
     .action(async (flags: VerifyFlags) => {
@@ -37,9 +43,10 @@ export function ledgerCommand(): Command {
           ...(source.head ? { expectedHead: source.head } : {}),
           ...(trustedDigest ? { trustedDigest } : {}),
         };
-        const { digest, ...report } = source.lines
-          ? await verifyJsonl(source.lines, options)
-          : await verifyChain(source.blocks, options);
+        const verification = await verifyChain(source.unchecked, options);
+        const { digest, ...report } = source.published
+          ? checkPublishedDigest(verification, source.published)
+          : verification;
         if (flags.json) {
           console.log(JSON.stringify({ ...report, ...(digest ? { digest } : {}) }, null, 2));
         } else {
@@ -57,12 +64,12 @@ export function ledgerCommand(): Command {
       }
     });
 
-  ledger
-    .command('export')
-    .description('write the chain as JSON Lines (one canonical block per line)')
-    .option('--db <file>', 'a ledger.db file')
-    .option('--url <url>', 'a running server')
-    .option('--token <token>', 'bearer token for --url')
+  withRemoteOptions(
+    ledger
+      .command('export')
+      .description('write the chain as JSON Lines (one canonical block per line)')
+      .option('--db <file>', 'a ledger.db file'),
+  )
     .option('--out <file>', 'output file (default: stdout)')
     .action(async (flags: SourceFlags & { out?: string }) => {
       const source = await openLedgerSource(flags, ['db', 'url']);
@@ -80,27 +87,26 @@ export function ledgerCommand(): Command {
       }
     });
 
-  ledger
-    .command('proof')
-    .description('inclusion proof of a transaction against the current digest; exit 1 if unknown')
-    .argument('<txid>', 'transaction id')
-    .option('--db <file>', 'a ledger.db file')
-    .option('--url <url>', 'a running server')
-    .option('--token <token>', 'bearer token for --url')
-    .action(async (txid: string, flags: SourceFlags) => {
-      const proof = await loadProof(txid, flags);
-      // Check it here too: an auditor should not have to trust the server that produced it.
-      if (!verifyTransactionProof(proof))
-        throw new CliExit(EXIT_NEGATIVE, `the proof for ${txid} does not verify`);
-      console.log(JSON.stringify(proof, null, 2));
-    });
+  withRemoteOptions(
+    ledger
+      .command('proof')
+      .description('inclusion proof of a transaction against the current digest; exit 1 if unknown')
+      .argument('<txid>', 'transaction id')
+      .option('--db <file>', 'a ledger.db file'),
+  ).action(async (txid: string, flags: SourceFlags) => {
+    const proof = await loadProof(txid, flags);
+    // Check it here too: an auditor should not have to trust the server that produced it.
+    if (!verifyTransactionProof(proof))
+      throw new CliExit(EXIT_NEGATIVE, `the proof for ${txid} does not verify`);
+    console.log(JSON.stringify(proof, null, 2));
+  });
 
-  ledger
-    .command('digest')
-    .description('the digest to keep for later rollback checks (verify --digest)')
-    .option('--db <file>', 'a ledger.db file')
-    .option('--url <url>', 'a running server')
-    .option('--token <token>', 'bearer token for --url')
+  withRemoteOptions(
+    ledger
+      .command('digest')
+      .description('the digest to keep for later rollback checks (verify --digest)')
+      .option('--db <file>', 'a ledger.db file'),
+  )
     .option('--out <file>', 'also write it to this file')
     .action(async (flags: SourceFlags & { out?: string }) => {
       const digest = await loadDigest(flags);
@@ -130,10 +136,7 @@ async function readDigest(path: string): Promise<Digest> {
 }
 
 async function loadDigest(flags: SourceFlags): Promise<Digest> {
-  if ((flags.db === undefined) === (flags.url === undefined))
-    throw new CliExit(EXIT_USAGE, 'give exactly one of --db, --url');
-  if (flags.url !== undefined)
-    return digestSchema.parse(await (await request(flags.url, '/ledger/digest', flags.token)).json());
+  if (chooseSource(flags, ['db', 'url']) === 'url') return publishedDigest(openRemote(flags));
   const store = await openDbStore(flags.db!);
   try {
     const head = await store.readHead();
@@ -150,18 +153,12 @@ async function loadDigest(flags: SourceFlags): Promise<Digest> {
 }
 
 async function loadProof(txid: string, flags: SourceFlags): Promise<TransactionProof> {
-  if ((flags.db === undefined) === (flags.url === undefined))
-    throw new CliExit(EXIT_USAGE, 'give exactly one of --db, --url');
-  if (flags.url !== undefined) {
-    const base = flags.url.endsWith('/') ? flags.url : `${flags.url}/`;
-    const response = await fetch(new URL(`ledger/transactions/${encodeURIComponent(txid)}`, base)).catch(
-      (error) => {
-        throw new CliExit(EXIT_USAGE, `cannot reach ${flags.url}: ${(error as Error).message}`);
-      },
-    );
-    if (response.status === 404) throw new CliExit(EXIT_NEGATIVE, `no transaction ${txid}`);
-    if (!response.ok) throw new CliExit(EXIT_USAGE, `HTTP ${response.status}: ${await response.text()}`);
-    return (await response.json()) as TransactionProof;
+  parseOrThrow(transactionPathSchema, { id: txid }, 'invalid <txid>');
+  if (chooseSource(flags, ['db', 'url']) === 'url') {
+    const path = `ledger/transactions/${encodeURIComponent(txid)}`;
+    const proof = await getJsonIfFound(openRemote(flags), path, transactionProofSchema);
+    if (!proof) throw new CliExit(EXIT_NEGATIVE, `no transaction ${txid}`);
+    return proof;
   }
   const store = await openDbStore(flags.db!);
   try {

@@ -1,0 +1,172 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { parseOrThrow } from '../lib/errors';
+import { awsSigv4Signer, type RequestSigner, signingRegion } from './aws-sigv4';
+import { CliExit, EXIT_USAGE } from './exit';
+
+/** How the CLI reaches a server's HTTP API: the local runtime or the API Gateway stage alike. */
+export interface RemoteFlags {
+  url?: string;
+  /** Bearer token (the local runtime's --token). */
+  token?: string;
+  /** API Gateway key, sent as x-api-key (stack deployed with authMode=api-key). */
+  apiKey?: string;
+  /** SigV4 for execute-api (the stack's default authMode=iam); `true` when given without a region. */
+  awsSigv4?: string | true;
+}
+
+/** A server the CLI reads from. */
+export interface Remote {
+  /** The base URL, ending in `/` so that relative paths keep an API Gateway stage prefix. */
+  readonly base: URL;
+  /**
+   * GET `path` (relative to the base). Network failures and non-2xx answers other than `accept`
+   * are I/O errors (exit 2).
+   */
+  get(path: string, accept?: readonly number[]): Promise<Response>;
+}
+
+/** Long enough for a cold Lambda behind API Gateway (29 s integration limit), short of hanging forever. */
+const REQUEST_TIMEOUT_MS = 60_000;
+const MAX_ERROR_BODY = 500;
+
+const regionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'not an AWS region (e.g. us-east-1)');
+
+// Keyed by flag name, so that a ValidationError names the flag the user typed.
+const remoteFlagsSchema = z
+  .object({
+    '--url': z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    '--token': z.string().min(1, 'must not be empty').optional(),
+    '--api-key': z
+      .string()
+      .regex(/^[\x21-\x7e]{20,128}$/, 'must be 20-128 printable ASCII characters (an API Gateway key)')
+      .optional(),
+    '--aws-sigv4': regionSchema.optional(),
+    sigv4: z.boolean(),
+  })
+  .superRefine((flags, ctx) => {
+    const given = [
+      flags['--token'] !== undefined && '--token',
+      flags['--api-key'] !== undefined && '--api-key',
+      flags.sigv4 && '--aws-sigv4',
+    ].filter((k) => typeof k === 'string');
+    if (given.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [given[1]!],
+        message: `cannot be combined with ${given[0]}: give one way to authenticate`,
+      });
+    }
+  });
+
+/** Adds --url and the three ways to authenticate to a command. */
+export function withRemoteOptions(command: Command): Command {
+  return command
+    .option('--url <url>', 'a server: the local runtime, or the API URL of the AWS stack')
+    .option('--token <token>', 'bearer token for --url (local runtime)')
+    .option('--api-key <key>', 'API Gateway key for --url, sent as x-api-key (authMode=api-key)')
+    .option(
+      '--aws-sigv4 [region]',
+      'sign --url requests with SigV4 (authMode=iam), credentials from the AWS default chain; region defaults to the one in the URL, then AWS_REGION',
+    );
+}
+
+/** The authentication flags given, for refusing them where there is no --url to send them to. */
+export function authFlagsGiven(flags: RemoteFlags): string[] {
+  return [
+    flags.token !== undefined && '--token',
+    flags.apiKey !== undefined && '--api-key',
+    flags.awsSigv4 !== undefined && '--aws-sigv4',
+  ].filter((k) => typeof k === 'string');
+}
+
+/** The remote the flags describe; a usage error (exit 2) naming the flag when one is malformed. */
+export function openRemote(flags: RemoteFlags): Remote {
+  const valid = parseOrThrow(
+    remoteFlagsSchema,
+    {
+      '--url': flags.url,
+      '--token': flags.token,
+      '--api-key': flags.apiKey,
+      '--aws-sigv4': flags.awsSigv4 === true ? undefined : flags.awsSigv4,
+      sigv4: flags.awsSigv4 !== undefined,
+    },
+    'invalid options',
+  );
+  const base = new URL(valid['--url'].endsWith('/') ? valid['--url'] : `${valid['--url']}/`);
+  const sign: RequestSigner = flags.awsSigv4
+    ? awsSigv4Signer(signingRegion(valid['--aws-sigv4'], base))
+    : staticHeaders(valid['--token'], valid['--api-key']);
+  return {
+    base,
+    async get(path, accept = []) {
+      const url = new URL(path.replace(/^\/+/, ''), base);
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          headers: await sign('GET', url),
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+      } catch (error) {
+        if (error instanceof CliExit) throw error;
+        throw new CliExit(EXIT_USAGE, `cannot reach ${url.origin}: ${(error as Error).message}`);
+      }
+      if (response.ok || accept.includes(response.status)) return response;
+      const text = (await response.text()).slice(0, MAX_ERROR_BODY);
+      const hint =
+        (response.status === 401 || response.status === 403) && !flags.awsSigv4 && !flags.apiKey
+          ? ' (an API Gateway stage needs --aws-sigv4 or --api-key)'
+          : '';
+      throw new CliExit(EXIT_USAGE, `GET ${url.pathname}: HTTP ${response.status} ${text}${hint}`);
+    },
+  };
+}
+
+/** GET a JSON answer the CLI relies on; one that does not fit `schema` is an I/O error naming the field. */
+export async function getJson<S extends z.ZodType>(
+  remote: Remote,
+  path: string,
+  schema: S,
+): Promise<z.output<S>> {
+  return parseAnswer(await remote.get(path), path, schema);
+}
+
+/** getJson, with 404 (no such resource) answered as null rather than an error. */
+export async function getJsonIfFound<S extends z.ZodType>(
+  remote: Remote,
+  path: string,
+  schema: S,
+): Promise<z.output<S> | null> {
+  const response = await remote.get(path, [404]);
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return null;
+  }
+  return parseAnswer(response, path, schema);
+}
+
+async function parseAnswer<S extends z.ZodType>(
+  response: Response,
+  path: string,
+  schema: S,
+): Promise<z.output<S>> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (error) {
+    throw new CliExit(EXIT_USAGE, `GET ${path}: not JSON: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    throw new CliExit(EXIT_USAGE, `GET ${path}: unexpected answer: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+function staticHeaders(token: string | undefined, apiKey: string | undefined): RequestSigner {
+  const headers: Record<string, string> = {};
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  if (apiKey !== undefined) headers['x-api-key'] = apiKey;
+  return async () => headers;
+}
