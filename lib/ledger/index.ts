@@ -11,7 +11,7 @@ export {
   genesisBlock,
 } from './blocks';
 export { canonicalBytes, canonicalString } from './canonical';
-export type { ChainVerification } from './chain-verifier';
+export type { ChainVerification, VerifierMode } from './chain-verifier';
 export { ChainFailure, ChainVerifier } from './chain-verifier';
 export {
   blockLeafHash,

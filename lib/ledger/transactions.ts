@@ -1,8 +1,9 @@
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { taskIdSchema } from '../schemas/task-input';
 import { canonicalBytes, canonicalBytesOfValidated } from './canonical';
 import { CompactRange } from './compact-range';
-import { sha256Hex, toHex } from './hash';
+import { toHex } from './hash';
 import { leafHash } from './merkle-hasher';
 import { unicodeString } from './schema-parts';
 import { timestampSchema } from './time';
@@ -22,8 +23,6 @@ export const PHASE_OF_STATUS = {
 /** Domain tag of transaction ids; bumping the version would change every id. */
 export const TRANSACTION_ID_TAG = 'bcs/transaction-id/v1';
 
-const encoder = new TextEncoder();
-
 /**
  * The id of a task's decision or closing transaction: the first 32 hex digits (128 bits) of
  * SHA-256(UTF-8("bcs/transaction-id/v1" || 0x00 || phase || 0x00 || task_id)). Deterministic, so a
@@ -32,7 +31,8 @@ const encoder = new TextEncoder();
  */
 export function transactionId(taskId: string, phase: TransactionPhase): string {
   if (phase !== 'decision' && phase !== 'close') throw new TypeError(`unknown transaction phase "${phase}"`);
-  return sha256Hex(encoder.encode(`${TRANSACTION_ID_TAG}\u0000${phase}\u0000${taskId}`)).slice(0, 32);
+  // Hashing the string lets Node encode the UTF-8 inside the one-shot hash (same bytes as TextEncoder).
+  return hash('sha256', `${TRANSACTION_ID_TAG}\u0000${phase}\u0000${taskId}`, 'hex').slice(0, 32);
 }
 
 const finite = z.number().finite();

@@ -1,11 +1,11 @@
 import { parseOrThrow, ValidationError } from '../errors';
 import { chainHeadSchema } from './blocks';
-import { ChainFailure, type ChainVerification, ChainVerifier } from './chain-verifier';
+import { ChainFailure, type ChainVerification, ChainVerifier, type VerifierMode } from './chain-verifier';
 import { digestSchema } from './digest';
 import { jsonlValues, readLines } from './jsonl';
 import type { ChainHead, Digest } from './types';
 
-export type { ChainVerification } from './chain-verifier';
+export type { ChainVerification, VerifierMode } from './chain-verifier';
 
 export interface VerifyChainOptions {
   /** The head the chain must end at (e.g. the store's head read before the export). */
@@ -15,6 +15,11 @@ export interface VerifyChainOptions {
    * up to that height must have the digest's blocks_root: a shorter or rewritten chain fails (rollback).
    */
   trustedDigest?: Digest;
+  /**
+   * 'fast' (default) or 'reference': the same report either way; 'reference' validates every block with
+   * zod and canonicalises every transaction with the `canonicalize` package, for tests and audits.
+   */
+  mode?: VerifierMode;
 }
 
 /**
@@ -36,7 +41,10 @@ export async function verifyChain(
 ): Promise<ChainVerification> {
   const expectedHead = opts.expectedHead && parseOrThrow(chainHeadSchema, opts.expectedHead, 'expectedHead');
   const trusted = opts.trustedDigest && parseOrThrow(digestSchema, opts.trustedDigest, 'trustedDigest');
-  const verifier = new ChainVerifier(expectedHead ? [expectedHead.height] : []);
+  const verifier = new ChainVerifier(
+    expectedHead ? [expectedHead.height] : [],
+    opts.mode === 'reference' ? 'reference' : 'fast',
+  );
 
   const digestFailure = (): ChainFailure | null => {
     if (!trusted || verifier.blocksChecked !== trusted.height + 1) return null;

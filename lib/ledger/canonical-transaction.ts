@@ -1,0 +1,128 @@
+import { hash } from 'node:crypto';
+import { taskIdSchema } from '../schemas/task-input';
+import { LONE_SURROGATE } from './schema-parts';
+import { timestampSchema } from './time';
+import type { Transaction } from './types';
+
+/**
+ * The verifier's fast path for one transaction as JSON.parse (or a store) hands it over. Two facts make
+ * it both fast and exact:
+ *
+ * 1. `canonicalize` (the RFC 8785 oracle) is JSON.stringify with every object's keys sorted by UTF-16
+ *    code units. When each object's own key order already IS that order, as in a canonical export, whose
+ *    lines JSON.parse reads back in source order, JSON.stringify (native) produces the same string
+ *    byte for byte. Integer-like keys ("10", "9") are the one place where JavaScript reorders keys;
+ *    the check below then sees an unsorted object and the caller falls back to `canonicalize`.
+ * 2. The predicate accepts only values transactionSchema accepts (it is stricter, never looser: the
+ *    tests check that direction), so a transaction it passes needs no zod run. Anything it refuses,
+ *    including a valid transaction with keys in another order, goes through zod and `canonicalize`,
+ *    which give the reference verdict and error message.
+ *
+ * Why not hash the export's raw bytes instead of re-serialising: without an expected head or digest, a
+ * verifier can only check that a chain is self-consistent, and a tamperer who rewrites a transaction
+ * non-canonically can recompute merkle_root and every later hash. Hashing raw bytes would then accept a
+ * chain whose leaves are not the canonical bytes the format defines; the reference rejects it. So raw
+ * bytes can only be hashed after proving them canonical and schema-valid, which is exactly the work
+ * JSON.parse + this predicate + JSON.stringify do, in native code for the two heavy steps.
+ */
+
+// Sorted by UTF-16 code units, the order RFC 8785 section 3.2.3 writes them in.
+const TRANSACTION_KEYS = [
+  'algorithm',
+  'reason',
+  'score',
+  'status',
+  'task_id',
+  'task_requirements',
+  'timestamp',
+  'transaction_id',
+  'vm_id',
+  'vm_state_after',
+  'vm_state_before',
+] as const;
+const SNAPSHOT_KEYS = ['active_tasks', 'reserved', 'usage'] as const;
+const STATUSES = new Set(['assigned', 'rejected', 'completed', 'expired']);
+const TRANSACTION_ID = /^[0-9a-f]{32}$/;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function hasKeysExactly(value: Record<string, unknown>, keys: readonly string[]): boolean {
+  const own = Object.keys(value);
+  if (own.length !== keys.length) return false;
+  for (let i = 0; i < keys.length; i++) if (own[i] !== keys[i]) return false;
+  return true;
+}
+
+function isText(value: unknown, min: number, max: number): value is string {
+  return (
+    typeof value === 'string' && value.length >= min && value.length <= max && !LONE_SURROGATE.test(value)
+  );
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** A resource vector whose keys are valid Unicode in ascending code-unit order and whose values are finite. */
+function isSortedVector(value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  let previous: string | null = null;
+  for (const key of Object.keys(value)) {
+    if ((previous !== null && !(previous < key)) || LONE_SURROGATE.test(key)) return false;
+    if (!isFiniteNumber(value[key])) return false;
+    previous = key;
+  }
+  return true;
+}
+
+function isSnapshotOrNull(value: unknown): boolean {
+  if (value === null) return true;
+  if (!isPlainObject(value) || !hasKeysExactly(value, SNAPSHOT_KEYS)) return false;
+  const active = value.active_tasks;
+  return (
+    typeof active === 'number' &&
+    Number.isSafeInteger(active) &&
+    active >= 0 &&
+    isSortedVector(value.reserved) &&
+    isSortedVector(value.usage)
+  );
+}
+
+/**
+ * True when `value` satisfies transactionSchema AND every object in it lists its keys in RFC 8785
+ * order, so that JSON.stringify(value) is its canonical text. False does not mean invalid: the caller
+ * then asks zod and `canonicalize`.
+ */
+export function isCanonicalOrderTransaction(value: unknown): value is Transaction {
+  if (!isPlainObject(value) || !hasKeysExactly(value, TRANSACTION_KEYS)) return false;
+  const v = value;
+  return (
+    typeof v.transaction_id === 'string' &&
+    TRANSACTION_ID.test(v.transaction_id) &&
+    typeof v.status === 'string' &&
+    STATUSES.has(v.status) &&
+    isText(v.algorithm, 1, 128) &&
+    isText(v.reason, 0, 4096) &&
+    (v.vm_id === null || isText(v.vm_id, 1, 256)) &&
+    (v.score === null || isFiniteNumber(v.score)) &&
+    isSortedVector(v.task_requirements) &&
+    isSnapshotOrNull(v.vm_state_before) &&
+    isSnapshotOrNull(v.vm_state_after) &&
+    // The two formats with their own schemas are asked directly, so they cannot drift from them.
+    taskIdSchema.safeParse(v.task_id).success &&
+    timestampSchema.safeParse(v.timestamp).success
+  );
+}
+
+/**
+ * RFC 9162 leaf hash SHA-256(0x00 || UTF-8(text)) of a canonical text, hashed from the string itself:
+ * Node encodes it as UTF-8 inside the one-shot hash, so no intermediate byte array is built. The text
+ * must be valid Unicode (a lone surrogate would be encoded as U+FFFD); every path to here checked that.
+ */
+export function leafHashOfText(text: string): Uint8Array {
+  return hash('sha256', `\u0000${text}`, 'buffer');
+}
