@@ -45,7 +45,9 @@ export function signingRegion(
   url: URL,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  const region = given ?? regionOfExecuteApiHost(url.hostname) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  // An empty variable counts as unset, as it does for the SDK.
+  const region =
+    given ?? regionOfExecuteApiHost(url.hostname) ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
   if (!region) {
     throw new CliExit(
       EXIT_USAGE,

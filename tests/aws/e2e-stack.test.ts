@@ -10,11 +10,12 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { instanceTypeCapacity } from '../../lib/adapters/aws/instance-capacity';
 import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb/dynamodb-ledger-store';
 import {
+  blockKey,
   CAPACITY_ATTRIBUTE_PREFIX,
   PARTITION_KEY,
   RESERVED_ATTRIBUTE_PREFIX,
@@ -23,6 +24,7 @@ import {
 import type { Block, VerificationReport } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
 import type { ResourceVector } from '../../lib/model/resources';
+import { runCli } from '../local/helpers/server';
 import { bootstrap, deploy, destroy } from './e2e/cdk-cli';
 import { dataPlaneUrl } from './e2e/emulator-quirks';
 import { callApi } from './e2e/signed-fetch';
@@ -231,5 +233,53 @@ describe('the deployed stack on the emulator', () => {
     expect(proof).toMatchObject({ status: 200, body: { transaction: { task_id: placed.task_id } } });
     const report = await callApi(api, 'POST', '/ledger/verify');
     expect(report.body).toMatchObject({ valid: true });
+  });
+
+  it('is audited by the CLI over SigV4, which names a block tampered with in DynamoDB', async () => {
+    // The emulator's dummy keys through the SDK's default chain; nothing read from ~/.aws or instance metadata.
+    const credentials = {
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const audit = () =>
+      runCli(['ledger', 'verify', '--url', api, '--aws-sigv4', 'us-east-1', '--json'], credentials);
+    const blocks = await chain();
+
+    const good = await audit();
+    expect(good.stderr).toBe('');
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({
+      valid: true,
+      height: blocks.at(-1)!.height,
+      head_hash: blocks.at(-1)!.block_hash,
+      blocks_checked: blocks.length,
+      transactions_checked: blocks.reduce((n, b) => n + b.transaction_count, 0),
+    });
+
+    // An operator with table access rewrites one decision: the first task of block 1 now asked for 1 millicore.
+    const target = blocks[1]!;
+    const forged = target.transactions.map((t, i) =>
+      i === 0 ? { ...t, task_requirements: { ...t.task_requirements, cpu: 1 } } : t,
+    );
+    await DynamoDBDocumentClient.from(dynamo).send(
+      new UpdateCommand({
+        TableName: outputs.TableName,
+        Key: { [PARTITION_KEY]: blockKey(target.height) },
+        UpdateExpression: 'SET #txs = :txs',
+        ExpressionAttributeNames: { '#txs': 'transactions' },
+        ExpressionAttributeValues: { ':txs': JSON.stringify(forged) },
+      }),
+    );
+
+    const bad = await audit();
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      valid: false,
+      first_bad_height: target.height,
+      problem: 'wrong-merkle-root',
+    });
   });
 });
