@@ -1,3 +1,4 @@
+import { hash as oneShotHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseOrThrow, ValidationError } from '../errors';
 import { canonicalBytes } from './canonical';
@@ -35,6 +36,17 @@ export const chainHeadSchema = z.strictObject({ height: count, hash: hash64 }) s
 export function blockHash(header: BlockHeader): string {
   const { height, timestamp, previous_hash, merkle_root, transaction_count } = header;
   return sha256Hex(canonicalBytes({ height, timestamp, previous_hash, merkle_root, transaction_count }));
+}
+
+/**
+ * blockHash of a header blockHeaderSchema has already accepted (integers, hex and timestamp strings):
+ * written in RFC 8785 key order, JSON.stringify is the canonical text, so the canonicalize pass that
+ * blockHash pays for arbitrary input is skipped. Internal to the ledger's verifier.
+ */
+export function blockHashOfValidated(header: BlockHeader): string {
+  const { height, merkle_root, previous_hash, timestamp, transaction_count } = header;
+  const text = JSON.stringify({ height, merkle_root, previous_hash, timestamp, transaction_count });
+  return oneShotHash('sha256', text, 'hex');
 }
 
 const GENESIS_HEADER: BlockHeader = Object.freeze({

@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { ValidationError } from '../errors';
 import { blockSchema } from './blocks';
 import { canonicalString } from './canonical';
@@ -56,12 +55,20 @@ async function* numberedValues(
   }
 }
 
-/** The lines of a UTF-8 text file, streamed (constant memory whatever the file size). */
-export function readLines(path: string): AsyncIterable<string> {
-  return createInterface({
-    input: createReadStream(path, { encoding: 'utf8' }),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
+/**
+ * The lines of a UTF-8 text file, streamed (constant memory whatever the file size, but for the longest
+ * line). Lines end at "\n" as JSON Lines defines them; a "\r" before it is left for the caller to strip
+ * (numberedValues does). Splitting 1 MiB chunks costs about half of what node:readline does per line,
+ * which showed in a million-transaction verify.
+ */
+export async function* readLines(path: string): AsyncIterable<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const lines = (rest + (chunk as string)).split('\n');
+    rest = lines.pop()!;
+    yield* lines;
+  }
+  if (rest !== '') yield rest;
 }
 
 /** Blocks of a JSON Lines export on disk, validated line by line. */

@@ -12,6 +12,7 @@ import {
   verifyChain,
   verifyJsonl,
 } from '../../../lib/ledger';
+import { blockHashOfValidated } from '../../../lib/ledger/blocks';
 import { isCanonicalOrderTransaction, leafHashOfText } from '../../../lib/ledger/canonical-transaction';
 import {
   BYTE_RUNS,
@@ -209,6 +210,24 @@ describe('isCanonicalOrderTransaction', () => {
     expect(toHex(leafHashOfText(text))).toBe(toHex(leafHash(encoder.encode(text))));
     expect(toHex(leafHashOfText('é𝄞'))).toBe(
       toHex(leafHash(Uint8Array.of(0xc3, 0xa9, 0xf0, 0x9d, 0x84, 0x9e))),
+    );
+  });
+});
+
+describe('blockHashOfValidated', () => {
+  it('equals blockHash for every schema-valid header', () => {
+    const header = fc.record({
+      height: fc.maxSafeNat(),
+      timestamp: fc.integer({ min: 0, max: 253_402_300_799_999 }).map(toTimestamp),
+      previous_hash: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(toHex),
+      merkle_root: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(toHex),
+      transaction_count: fc.maxSafeNat(),
+    });
+    fc.assert(
+      fc.property(header, (h) => {
+        expect(blockHashOfValidated(h)).toBe(blockHash(h));
+      }),
+      { numRuns: 500, seed: 16 },
     );
   });
 });
