@@ -6,6 +6,7 @@ import {
   canonicalString,
   leafHash,
   rootFromLeafHashes,
+  timestampSchema,
   toHex,
   toTimestamp,
   transactionSchema,
@@ -14,6 +15,7 @@ import {
 } from '../../../lib/ledger';
 import { blockHashOfValidated } from '../../../lib/ledger/blocks';
 import { isCanonicalOrderTransaction, leafHashOfText } from '../../../lib/ledger/canonical-transaction';
+import { isLedgerTimestamp } from '../../../lib/ledger/time';
 import {
   BYTE_RUNS,
   byteFlip,
@@ -397,5 +399,39 @@ describe('fast and reference verifiers agree', () => {
       expect(fast).toEqual(reference);
       expect(fast).toMatchObject({ valid: false, problem, first_bad_height: height });
     }
+  });
+});
+
+describe('isLedgerTimestamp', () => {
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  // Every field over its whole digit range, so impossible dates, hour 24 and second 60 come up often.
+  const shaped = fc
+    .record({
+      year: fc.oneof(fc.integer({ min: 0, max: 9999 }), fc.constantFrom(0, 1900, 2000, 2024, 2100)),
+      month: fc.integer({ min: 0, max: 19 }),
+      day: fc.integer({ min: 0, max: 39 }),
+      hour: fc.integer({ min: 0, max: 29 }),
+      minute: fc.integer({ min: 0, max: 69 }),
+      second: fc.integer({ min: 0, max: 69 }),
+      ms: fc.integer({ min: 0, max: 999 }),
+    })
+    .map(
+      (t) =>
+        `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}T${pad(t.hour, 2)}:${pad(t.minute, 2)}:` +
+        `${pad(t.second, 2)}.${pad(t.ms, 3)}Z`,
+    );
+
+  it('accepts exactly what timestampSchema accepts', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.oneof(shaped, fc.string(), fc.constant('2024-02-29T23:59:59.999Z')), (s) => {
+        const expected = timestampSchema.safeParse(s).success;
+        expect(isLedgerTimestamp(s), s).toBe(expected);
+        if (expected) accepted += 1;
+      }),
+      { numRuns: 20_000, seed: 17 },
+    );
+    expect(accepted).toBeGreaterThan(1000);
+    expect(isLedgerTimestamp(12)).toBe(false);
   });
 });
