@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ValidationError } from '../../lib/errors';
 import { errorBody } from '../../lib/schemas/http';
+import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
 import { NotFoundError, QueueFullError } from '../errors';
 
 /** Seconds a client should wait before retrying when the queue is full. */
@@ -37,18 +38,23 @@ export function errorHandler(log: (message: string) => void) {
 function httpErrorName(status: number): string {
   if (status === 401) return 'Unauthorized';
   if (status === 413) return 'PayloadTooLarge';
+  if (status === 415) return 'UnsupportedMediaType';
   return 'HttpError';
 }
 
-/** The request body as JSON, or a ValidationError on the body itself. */
+/** JSON bodies are application/json only: a form post or text/plain is refused, not guessed at. */
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
+
+/**
+ * The request body as JSON: 415 unless it is declared as application/json, a ValidationError on the
+ * body itself when it is not UTF-8, not JSON, or holds a "__proto__" key.
+ */
 export async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError(
-      [{ field: '', message: 'request body is not valid JSON' }],
-      'invalid request body',
-    );
+  const type = c.req.header('content-type') ?? '';
+  if (!JSON_TYPE.test(type)) {
+    throw new HTTPException(415, {
+      message: `content type ${JSON.stringify(type)} is not accepted; send application/json`,
+    });
   }
+  return parseJsonText(decodeUtf8(new Uint8Array(await c.req.arrayBuffer())));
 }
