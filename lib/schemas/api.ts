@@ -16,9 +16,18 @@ export const transactionPathSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._:@/-]{1,128}$/, 'must be 1-128 characters: letters, digits and ._:@/-'),
 });
 
+/**
+ * A count written in decimal digits. Number() would read "" as 0 and also take "0x10", "1e3" or
+ * " 7", so `?from=` silently meant the first block; only digits are a count here.
+ */
+const decimalCount = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, 'must be a whole number written in decimal digits')
+  .transform(Number);
+
 export const blocksQuerySchema = z.strictObject({
-  from: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(MAX_BLOCKS_PER_PAGE).default(DEFAULT_BLOCKS_PER_PAGE),
+  from: decimalCount.pipe(z.number().int().min(0)).default(0),
+  limit: decimalCount.pipe(z.number().int().min(1).max(MAX_BLOCKS_PER_PAGE)).default(DEFAULT_BLOCKS_PER_PAGE),
 });
 
 export type BlocksQuery = z.output<typeof blocksQuerySchema>;
