@@ -1,0 +1,156 @@
+import { request as httpRequest } from 'node:http';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HostileRequest, hostileRequests, judge } from '../../unit/fuzz/hostile';
+import { eventually, postJson, type RunningServer, startServer, task } from '../helpers/server';
+
+/**
+ * Issue 5, "Bad input": a thousand malformed or hostile requests against one running local runtime.
+ * Each must be refused with a 4xx naming the problem, and together they must leave the ledger and
+ * the queue exactly as they were and the process answering.
+ */
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
+
+let server: RunningServer;
+let algorithms: string[];
+const now = Math.floor(Date.now() / 1000);
+
+beforeAll(async () => {
+  server = await startServer({ config: { fleet: { size: 2 }, seed: 5 } });
+  algorithms = ((await (await fetch(`${server.url}/config`)).json()) as { algorithms: string[] }).algorithms;
+  // A decided task, so the ledger under test is not empty and a resubmission has something to collide with.
+  expect((await postJson(`${server.url}/tasks`, task('fz-seed'))).status).toBe(202);
+  await eventually(async () => {
+    const body = (await (await fetch(`${server.url}/tasks/fz-seed`)).json()) as { status?: string };
+    return body.status === 'assigned' ? body : undefined;
+  }, 'the seed task to be assigned');
+  // The runtime trusts a measured depth for a moment; wait until it reports the queue drained.
+  await eventually(async () => ((await queueDepth()) === 0 ? true : undefined), 'an empty queue');
+});
+
+afterAll(async () => {
+  expect(await server.stop()).toBe(0);
+});
+
+const exportText = async () => (await fetch(`${server.url}/ledger/export`)).text();
+
+/** The queue depth the runtime reports in the first event of GET /events. */
+async function queueDepth(): Promise<number> {
+  const controller = new AbortController();
+  const response = await fetch(`${server.url}/events`, { signal: controller.signal });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the event stream ended before its snapshot');
+      text += value;
+      const data = /^event: snapshot\ndata: (.*)$/m.exec(text);
+      if (data && text.includes('\n\n')) return (JSON.parse(data[1]!) as { queue_depth: number }).queue_depth;
+    }
+  } finally {
+    controller.abort();
+  }
+}
+
+/**
+ * Sends with node:http rather than fetch: the server answers an oversized body with 413 before
+ * reading it and closes the connection, and fetch reports that as a failed request even though the
+ * answer arrived.
+ */
+function send(request: HostileRequest): Promise<{ status: number; body: unknown }> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const body = request.body === undefined ? undefined : Buffer.from(request.body);
+    const req = httpRequest(
+      {
+        host: hostname,
+        // A fresh connection each time: the server closes one after refusing an oversized body unread.
+        agent: false,
+        port,
+        method: request.method,
+        path: request.path,
+        headers: body ? { 'content-type': request.contentType, 'content-length': body.length } : {},
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // judged as a body that is not JSON
+          }
+          resolve({ status: response.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // EPIPE/ECONNRESET while still writing a body the server already refused: the response decides.
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+    });
+    // A request the server neither answers nor refuses is a failure of its own, not a hung suite.
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer within 10 s to ${request.label}`)));
+    req.end(body);
+  });
+}
+
+describe('hostile requests to the local API', () => {
+  it(`refuses ${RUNS} of them with a 4xx naming the problem, and writes nothing`, async () => {
+    const ledgerBefore = await exportText();
+    const depthBefore = await queueDepth();
+    expect(ledgerBefore).not.toBe('');
+    let sent = 0;
+
+    await fc.assert(
+      fc.asyncProperty(hostileRequests(now, algorithms), async (request) => {
+        sent++;
+        const { status, body } = await send(request);
+        const problems = judge(request, status, body);
+        if (problems.length > 0) throw new Error(`${request.label}: ${problems.join('; ')}`);
+      }),
+      { numRuns: RUNS },
+    );
+
+    expect(sent).toBeGreaterThanOrEqual(RUNS);
+    expect(await exportText()).toBe(ledgerBefore);
+    expect(await queueDepth()).toBe(depthBefore);
+    expect(server.process.exitCode).toBeNull();
+    expect((await fetch(`${server.url}/config`)).status).toBe(200);
+  });
+
+  it('resubmitting a recorded task id with a different body queues nothing and writes nothing', async () => {
+    const ledgerBefore = await exportText();
+    const response = await postJson(`${server.url}/tasks`, task('fz-seed', { cpu: 999, duration: 5 }));
+    // The documented contract: a known id is a duplicate (re-sending is harmless), never a second task.
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ accepted: [], duplicates: ['fz-seed'] });
+    expect(await exportText()).toBe(ledgerBefore);
+    expect(await queueDepth()).toBe(0);
+  });
+
+  it('one id twice in a request with different bodies: the first is queued, never both', async () => {
+    const response = await postJson(`${server.url}/tasks`, [
+      task('fz-twin', { cpu: 1 }),
+      task('fz-twin', { cpu: 2 }),
+    ]);
+    expect(response.status).toBe(202);
+    // The enqueue function also lists the id under `duplicates`; the local intake does not (reported).
+    expect(await response.json()).toMatchObject({ accepted: ['fz-twin'] });
+    const decided = await eventually(async () => {
+      const body = (await (await fetch(`${server.url}/tasks/fz-twin`)).json()) as {
+        transaction_id?: string | null;
+      };
+      return body.transaction_id ? body.transaction_id : undefined;
+    }, 'a decision on fz-twin');
+    const proof = (await (await fetch(`${server.url}/ledger/transactions/${decided}`)).json()) as {
+      transaction: { task_requirements: Record<string, number> };
+    };
+    expect(proof.transaction.task_requirements.cpu).toBe(1);
+    const lines = (await exportText()).split('\n').filter((line) => line.includes('"fz-twin"'));
+    expect(lines).toHaveLength(1);
+  });
+});
