@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors';
 import { buildBlocks, toTimestamp } from '../ledger';
 import type { Transaction } from '../ledger/types';
-import type { Dimensions } from '../model/resources';
+import type { Dimensions, ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Vm, VmSnapshot } from '../model/vm';
 import type { Clock } from '../ports/clock';
@@ -37,6 +37,15 @@ export interface SchedulingEngineOptions extends EngineOptions {
 }
 
 type CloseStatus = 'completed' | 'expired';
+
+/** The transaction format's limit on a reason (lib/ledger/transactions.ts). */
+const MAX_REASON_LENGTH = 4096;
+
+/** How one chunk's fresh tasks are decided, against the reservations read with the head when asked. */
+interface ChunkDecider {
+  readsReservations: boolean;
+  decide(fresh: Task[], reservations: Reservation[], now: number): Decision[];
+}
 
 /**
  * Places tasks and ends assignments, writing every outcome to the ledger with optimistic concurrency:
@@ -106,6 +115,54 @@ export class SchedulingEngine implements Engine {
    * `maxTasksPerCommit` are committed in consecutive chunks; each chunk is all or nothing.
    */
   async schedule(tasks: Task[]): Promise<ScheduleOutcome> {
+    const { unique, outcome } = await this.startOutcome(tasks);
+    if (unique.length === 0) return outcome;
+    const vms = await this.fleet.listVms();
+    const decide: ChunkDecider = {
+      readsReservations: true,
+      decide: (fresh, reservations, now) => {
+        const merged = withLedgerReservations(vms, reservations, this.dimensions);
+        const fleet = FleetState.from(merged, this.dimensions, this.scheduler.params.historyWindow);
+        return this.scheduler.schedule(fresh, fleet, now);
+      },
+    };
+    const capacityOf = new Map(vms.map((vm) => [vm.id, vm.capacity]));
+    return this.commitInChunks(unique, decide, capacityOf, outcome);
+  }
+
+  /**
+   * Records each task not yet in the ledger as `rejected` with `reason`, without consulting the fleet
+   * or the algorithm: for tasks that cannot be scheduled whatever the fleet holds (a message that was
+   * delivered for the last time without being committed). Tasks already in the ledger are reported
+   * as duplicates, with their records in `recorded`, and nothing is written for them.
+   */
+  async reject(tasks: Task[], reason: string): Promise<ScheduleOutcome> {
+    if (reason.length === 0 || reason.length > MAX_REASON_LENGTH) {
+      throw new ValidationError(
+        [{ field: 'reason', message: `must be 1 to ${MAX_REASON_LENGTH} characters, got ${reason.length}` }],
+        'invalid rejection',
+      );
+    }
+    const { unique, outcome } = await this.startOutcome(tasks);
+    if (unique.length === 0) return outcome;
+    const decide: ChunkDecider = {
+      readsReservations: false,
+      decide: (fresh) =>
+        fresh.map((task) => ({
+          task,
+          status: 'rejected',
+          vmId: null,
+          score: null,
+          reason,
+          before: null,
+          after: null,
+        })),
+    };
+    return this.commitInChunks(unique, decide, new Map(), outcome);
+  }
+
+  /** Tasks repeated within the call are duplicates from the start; the rest are decided once each. */
+  private async startOutcome(tasks: Task[]): Promise<{ unique: Task[]; outcome: ScheduleOutcome }> {
     const seen = new Set<string>();
     const unique: Task[] = [];
     const duplicates: string[] = [];
@@ -116,19 +173,25 @@ export class SchedulingEngine implements Engine {
         unique.push(task);
       }
     }
-    const outcome: ScheduleOutcome = {
-      decisions: [],
-      duplicates,
-      blocks: [],
-      head: await this.store.readHead(),
-      attempts: 0,
-    };
-    if (unique.length === 0) return outcome;
-    const vms = await this.fleet.listVms();
+    const head = await this.store.readHead();
+    return { unique, outcome: { decisions: [], duplicates, recorded: [], blocks: [], head, attempts: 0 } };
+  }
+
+  private async commitInChunks(
+    unique: Task[],
+    decide: ChunkDecider,
+    capacityOf: ReadonlyMap<string, ResourceVector>,
+    outcome: ScheduleOutcome,
+  ): Promise<ScheduleOutcome> {
     for (let start = 0; start < unique.length; start += this.maxTasksPerCommit) {
-      const chunk = await this.scheduleChunk(unique.slice(start, start + this.maxTasksPerCommit), vms);
+      const chunk = await this.scheduleChunk(
+        unique.slice(start, start + this.maxTasksPerCommit),
+        decide,
+        capacityOf,
+      );
       outcome.decisions.push(...chunk.decisions);
       outcome.duplicates.push(...chunk.duplicates);
+      outcome.recorded = [...(outcome.recorded ?? []), ...(chunk.recorded ?? [])];
       outcome.blocks.push(...chunk.blocks);
       outcome.head = chunk.head;
       outcome.attempts = Math.max(outcome.attempts, chunk.attempts);
@@ -156,30 +219,33 @@ export class SchedulingEngine implements Engine {
     return outcomes.flatMap((o) => (o.status === 'closed' ? [o.transaction] : []));
   }
 
-  private async scheduleChunk(tasks: Task[], vms: Vm[]): Promise<ScheduleOutcome> {
+  private async scheduleChunk(
+    tasks: Task[],
+    decider: ChunkDecider,
+    capacityOf: ReadonlyMap<string, ResourceVector>,
+  ): Promise<ScheduleOutcome> {
     const { done, attempts } = await this.withRetries<ScheduleOutcome>(async () => {
       const head = await this.store.readHead();
       // Reservations read after the head reflect at least that head; if they are newer, the
       // append below finds the head moved and this attempt is redone.
       const [reservations, records] = await Promise.all([
-        this.store.getReservations(),
+        decider.readsReservations ? this.store.getReservations() : Promise.resolve([]),
         this.readTasks(tasks.map((t) => t.id)),
       ]);
       const fresh = tasks.filter((_, i) => records[i] === null);
       const duplicates = tasks.filter((_, i) => records[i] !== null).map((t) => t.id);
-      if (fresh.length === 0) return { done: { decisions: [], duplicates, blocks: [], head, attempts: 0 } };
+      const recorded = records.filter((r): r is TaskRecord => r !== null);
+      if (fresh.length === 0)
+        return { done: { decisions: [], duplicates, recorded, blocks: [], head, attempts: 0 } };
 
       const now = this.clock.now();
-      const merged = withLedgerReservations(vms, reservations, this.dimensions);
-      const fleet = FleetState.from(merged, this.dimensions, this.scheduler.params.historyWindow);
-      const decisions = this.scheduler.schedule(fresh, fleet, now);
+      const decisions = decider.decide(fresh, reservations, now);
       const transactions = decisionsToTransactions(decisions, this.scheduler.algorithm, now);
       const blocks = buildBlocks(head, transactions, {
         maxPerBlock: this.blockSize,
         timestamp: toTimestamp(now),
       });
       const heights = blockHeights(blocks);
-      const capacityOf = new Map(vms.map((vm) => [vm.id, vm.capacity]));
       const taskChanges: TaskChange[] = [];
       const reservationChanges: ReservationChange[] = [];
       decisions.forEach((decision: Decision, i) => {
@@ -196,7 +262,7 @@ export class SchedulingEngine implements Engine {
       const commit: Commit = { blocks, reservations: reservationChanges, tasks: taskChanges };
       const result = await this.store.append(head, commit);
       if (!result.ok) return { conflict: result };
-      return { done: { decisions, duplicates, blocks, head: result.head, attempts: 0 } };
+      return { done: { decisions, duplicates, recorded, blocks, head: result.head, attempts: 0 } };
     });
     return { ...done, attempts };
   }

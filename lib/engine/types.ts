@@ -3,7 +3,7 @@ import type { Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Clock } from '../ports/clock';
 import type { FleetSource } from '../ports/fleet-source';
-import type { LedgerStore } from '../ports/ledger-store';
+import type { LedgerStore, TaskRecord } from '../ports/ledger-store';
 import type { AlgorithmParams, Decision } from '../scheduling/types';
 
 export interface EngineOptions {
@@ -33,6 +33,8 @@ export interface ScheduleOutcome {
   decisions: Decision[];
   /** Ids of tasks already recorded in the ledger (redelivered): nothing was written for them. */
   duplicates: string[];
+  /** The ledger's records of the tasks in `duplicates` that were already in it (omitted by older engines). */
+  recorded?: TaskRecord[];
   /** The blocks this call committed. */
   blocks: Block[];
   head: ChainHead;
@@ -51,6 +53,11 @@ export type CloseOutcome =
  */
 export interface Engine {
   schedule(tasks: Task[]): Promise<ScheduleOutcome>;
+  /**
+   * Records each task not yet in the ledger as `rejected` with `reason`, whatever the fleet holds;
+   * tasks already recorded are duplicates. For messages that are about to be dead-lettered.
+   */
+  reject?(tasks: Task[], reason: string): Promise<ScheduleOutcome>;
   complete(taskId: string): Promise<CloseOutcome>;
   /** Writes an `expired` transaction for each assigned task whose lease has run out. */
   expireLeases(limit?: number): Promise<Transaction[]>;
