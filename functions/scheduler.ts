@@ -1,10 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { schedulerHandler } from './handlers/scheduler';
-import { readEnv, schedulerEnvSchema } from './shared/config';
+import { readEnv, schedulerFunctionEnvSchema } from './shared/config';
+import { SqsDeadLetterSender } from './shared/dead-letter-sender';
 import { schedulingEngine } from './shared/wiring';
 
-const env = readEnv(schedulerEnvSchema);
+const env = readEnv(schedulerFunctionEnvSchema);
 const logger = new Logger();
 const metrics = new Metrics();
 const engine = schedulingEngine(env);
@@ -14,4 +16,6 @@ export const handler = schedulerHandler({
   dimensions: env.DIMENSIONS,
   logger,
   metrics,
+  deadLetters: new SqsDeadLetterSender(new SQSClient({}), env.DEAD_LETTER_QUEUE_URL),
+  maxReceiveCount: env.MAX_RECEIVE_COUNT,
 });

@@ -47,9 +47,19 @@ export const schedulerEnvSchema = tableEnvSchema.extend({
   EXPIRE_BATCH_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
+/**
+ * The scheduler function alone: where it forwards tasks that can never be placed, and after how many
+ * deliveries SQS gives up on a message (the queue's maxReceiveCount), which makes a delivery the last.
+ */
+export const schedulerFunctionEnvSchema = schedulerEnvSchema.extend({
+  DEAD_LETTER_QUEUE_URL: z.url(),
+  MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000),
+});
+
 export type TableEnv = z.output<typeof tableEnvSchema>;
 export type EnqueueEnv = z.output<typeof enqueueEnvSchema>;
 export type SchedulerEnv = z.output<typeof schedulerEnvSchema>;
+export type SchedulerFunctionEnv = z.output<typeof schedulerFunctionEnvSchema>;
 
 export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
   return parseOrThrow(schema, env, 'function configuration');

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../../functions/handlers/scheduler';
+import { SqsDeadLetterSender } from '../../../functions/shared/dead-letter-sender';
 import type { Engine } from '../../../lib/engine/types';
 import { verifyChain } from '../../../lib/ledger/verify';
 import { lambdaContext, sqsEvent, sqsRecord } from './helpers/events';
+import { FakeDeadLetterQueue } from './helpers/fake-dead-letter-queue';
 import {
   allBlocks,
   DIMENSIONS,
@@ -21,16 +23,20 @@ function setup(engineOverride?: Engine) {
   const { store, engine } = ledger([vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 })]);
   const logger = new RecordingLogger();
   const metrics = new RecordingMetrics();
+  const dlq = new FakeDeadLetterQueue();
   const handler = schedulerHandler({
     engine: () => engineOverride ?? engine,
     dimensions: DIMENSIONS,
     logger,
     metrics,
+    deadLetters: new SqsDeadLetterSender(dlq, 'https://sqs.us-east-1.amazonaws.com/000000000000/dlq'),
+    maxReceiveCount: 5,
   });
   return {
     store,
     logger,
     metrics,
+    dlq,
     run: (...records: Parameters<typeof sqsEvent>) => handler(sqsEvent(...records), lambdaContext),
   };
 }
@@ -50,12 +56,13 @@ describe('scheduler: SQS batch -> engine.schedule', () => {
     expect(metrics.last('TasksAssigned')).toEqual([3]);
   });
 
-  it('records a task that fits nowhere as a rejected transaction and does not redeliver it', async () => {
-    const { store, metrics, run } = setup();
+  it('records a task that fits nowhere as a rejected transaction, moves it to the DLQ and does not redeliver it', async () => {
+    const { store, metrics, dlq, run } = setup();
     const res = await run(sqsRecord('m1', messageFor(task('huge', { cpu: 5000, mem: 1, io: 0, bw: 0 }))));
     expect(res.batchItemFailures).toEqual([]);
     const record = await store.getTask('huge');
     expect(record).toMatchObject({ status: 'rejected', vm_id: null });
+    expect(dlq.messages.map((m) => m.attributes.taskId)).toEqual(['huge']);
     expect(metrics.last('TasksRejected')).toEqual([1]);
   });
 
