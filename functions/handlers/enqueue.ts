@@ -4,6 +4,7 @@ import type { Dimensions } from '../../lib/model/resources';
 import type { Task } from '../../lib/model/task';
 import type { Clock } from '../../lib/ports/clock';
 import { parseTaskSubmission, type SubmitResponse } from '../../lib/schemas/http';
+import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
 import { toTask } from '../../lib/schemas/task-input';
 import { invalid, json, parseJsonBody, problem } from '../shared/http';
 import type { TaskSender } from '../shared/sqs-task-sender';
@@ -16,6 +17,27 @@ export interface EnqueueDeps {
   dimensions: Dimensions;
   clock: Clock;
   newId: () => string;
+}
+
+/**
+ * The gateway's model only applies to application/json requests; a body declared as anything else
+ * reaches the function unvalidated and is refused here, as the local server does.
+ */
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
+
+/** Header names arrive as the client spelled them. */
+function headerValue(headers: APIGatewayProxyEvent['headers'], name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers ?? {})) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+/**
+ * The body as JSON. A binary (base64) body is decoded as strict UTF-8, so bytes that are not UTF-8
+ * are refused rather than queued as U+FFFD; "__proto__" keys are refused at any depth.
+ */
+function readBody(event: APIGatewayProxyEvent): unknown {
+  if (event.body === null || event.body === '') return parseJsonBody(event.body, false);
+  return parseJsonText(event.isBase64Encoded ? decodeUtf8(Buffer.from(event.body, 'base64')) : event.body);
 }
 
 /**
@@ -50,9 +72,17 @@ export function enqueueHandler(deps: EnqueueDeps) {
     if (event.body && Buffer.byteLength(event.body) > MAX_BODY_BYTES) {
       return problem(413, 'PayloadTooLarge', `request body exceeds ${MAX_BODY_BYTES} bytes`);
     }
+    const type = headerValue(event.headers, 'content-type') ?? '';
+    if (!JSON_TYPE.test(type)) {
+      return problem(
+        415,
+        'UnsupportedMediaType',
+        `content type ${JSON.stringify(type)} is not accepted; send application/json`,
+      );
+    }
     let tasks: Task[];
     try {
-      const inputs = parseTaskSubmission(parseJsonBody(event.body, event.isBase64Encoded), deps.dimensions);
+      const inputs = parseTaskSubmission(readBody(event), deps.dimensions);
       const now = deps.clock.now();
       tasks = inputs.map((input) => toTask(input, deps.dimensions, now, deps.newId));
     } catch (err) {
