@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ValidationError } from '../errors';
 
 /**
@@ -64,4 +65,19 @@ export function assertNoPrototypeKeys(value: unknown): void {
       pending.push({ value: (current as Record<string, unknown>)[key], key, parent: node });
     }
   }
+}
+
+/**
+ * `schema` (a record) behind a check for an own "__proto__" key, which z.record would drop without an
+ * issue: for values that never went through parseJsonText (queue messages, files).
+ */
+export function withoutPrototypeKey<S extends z.ZodType>(schema: S) {
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
+        ctx.addIssue({ code: 'custom', message: 'the key "__proto__" is not allowed', path: ['__proto__'] });
+      }
+    })
+    .pipe(schema);
 }

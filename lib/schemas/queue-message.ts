@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
+import { withoutPrototypeKey } from './json-body';
 import { MAX_AMOUNT, taskIdSchema } from './task-input';
 
 /**
@@ -15,7 +16,7 @@ export const QUEUE_MESSAGE_VERSION = 1;
 export const TASK_ID_ATTRIBUTE = 'taskId';
 
 const amount = z.number().finite().min(0).max(MAX_AMOUNT);
-const labels = z.record(z.string().min(1).max(63), z.string().max(256));
+const labels = withoutPrototypeKey(z.record(z.string().min(1).max(63), z.string().max(256)));
 
 export function queuedTaskSchema(dimensions: Dimensions = DEFAULT_DIMENSIONS) {
   const requirements: Record<string, typeof amount> = {};

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
+import { withoutPrototypeKey } from './json-body';
 
 /**
  * POST /tasks payload: one task or an array of tasks, in the original system's shape
@@ -23,9 +24,14 @@ export const taskIdSchema = z
   );
 
 const amount = z.number().finite().min(0).max(MAX_AMOUNT);
-const labelMap = z
-  .record(z.string().regex(LABEL_KEY, 'label keys are 1-63 of letters, digits and ._/-'), z.string().max(256))
-  .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
+const labelMap = withoutPrototypeKey(
+  z
+    .record(
+      z.string().regex(LABEL_KEY, 'label keys are 1-63 of letters, digits and ._/-'),
+      z.string().max(256),
+    )
+    .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries'),
+);
 
 /** Builds the schema for one task given the configured dimensions (cpu, mem, io, bw by default). */
 export function taskInputSchema(dimensions: Dimensions = DEFAULT_DIMENSIONS) {
