@@ -57,7 +57,7 @@ export interface BodyRoute {
 }
 
 /** One broken thing: the body value and what the answer must name. */
-interface Damage {
+export interface Damage {
   label: string;
   value: unknown;
   field?: string;
@@ -147,7 +147,7 @@ const unknownKey = (known: Record<string, unknown>) =>
     .filter((k) => !Object.hasOwn(known, k) || PROTO_KEYS.includes(k as never));
 
 /** One valid body broken in one way. */
-function damage(route: BodyRoute): fc.Arbitrary<Damage> {
+export function damage(route: BodyRoute): fc.Arbitrary<Damage> {
   const names = Object.keys(route.fields);
   const set = (base: Record<string, unknown>, key: string, value: unknown) => withKey(base, key, value);
   const options: fc.Arbitrary<Damage>[] = [];
