@@ -67,12 +67,17 @@ function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-/** A resource vector whose keys are valid Unicode in ascending code-unit order and whose values are finite. */
+/**
+ * A resource vector whose keys are valid Unicode in ascending code-unit order, none "__proto__" (which
+ * transactionSchema refuses), and whose values are finite.
+ */
 function isSortedVector(value: unknown): boolean {
   if (!isPlainObject(value)) return false;
   let previous: string | null = null;
   for (const key of Object.keys(value)) {
-    if ((previous !== null && !(previous < key)) || LONE_SURROGATE.test(key)) return false;
+    if ((previous !== null && !(previous < key)) || key === '__proto__' || LONE_SURROGATE.test(key)) {
+      return false;
+    }
     if (!isFiniteNumber(value[key])) return false;
     previous = key;
   }

@@ -36,7 +36,13 @@ export function transactionId(taskId: string, phase: TransactionPhase): string {
 }
 
 const finite = z.number().finite();
-const resourceVectorSchema = z.record(unicodeString, finite);
+// zod's record skips an own "__proto__" member (JSON.parse makes one) without a word, so a verifier
+// would hash the vector without it and accept a line it was injected into: refused instead.
+const withoutProtoMember = z.custom<unknown>(
+  (v) => typeof v !== 'object' || v === null || !Object.hasOwn(v, '__proto__'),
+  'must not have a "__proto__" member',
+);
+const resourceVectorSchema = withoutProtoMember.pipe(z.record(unicodeString, finite));
 const vmSnapshotSchema = z.strictObject({
   reserved: resourceVectorSchema,
   usage: resourceVectorSchema,

@@ -350,6 +350,26 @@ describe('fast and reference verifiers agree', () => {
     SLOW,
   );
 
+  it('report a "__proto__" member injected into a resource vector as malformed', async () => {
+    // JSON.parse keeps it as an own key; a copying validator would silently drop it and hash the rest.
+    for (const [path, field] of [
+      ['"task_requirements":{', '.task_requirements: '],
+      ['"reserved":{', '.reserved: '],
+    ] as const) {
+      const lines = linesOf(TAMPER_CHAIN);
+      lines[5] = lines[5]!.replace(path, `${path}"__proto__":1,`);
+      expect(lines[5]).toContain('"__proto__":1');
+      const { fast, reference } = await bothOnLines(lines);
+      expect(fast).toEqual(reference);
+      expect(fast, fast.detail ?? '').toMatchObject({
+        valid: false,
+        problem: 'malformed',
+        first_bad_height: 5,
+      });
+      expect(fast.detail).toContain(`${field}must not have a "__proto__" member`);
+    }
+  });
+
   it('reject a transaction rewritten non-canonically with merkle_root and block_hash recomputed over its raw bytes', async () => {
     // What a raw-bytes verifier without a canonicity check would accept: the hashes are self-consistent.
     const blocks = clone(TAMPER_CHAIN);
