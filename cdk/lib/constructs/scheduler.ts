@@ -2,9 +2,10 @@ import type { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { type DeadLetterQueue, type IQueue, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantFleetRead, grantLedgerWrite } from '../ledger-access';
 import { ServiceFunction } from '../nodejs-function';
@@ -12,6 +13,12 @@ import { ServiceFunction } from '../nodejs-function';
 export interface SchedulerProps {
   readonly table: ITable;
   readonly queue: IQueue;
+  /**
+   * Where the scheduler forwards tasks that can never be placed, and the queue's maxReceiveCount
+   * (which tells the function when a delivery is the last). Must be the task queue's redrive target.
+   * @default the dead-letter queue `queue` was created with
+   */
+  readonly deadLetterQueue?: DeadLetterQueue;
   /** Environment shared with the other functions (table, dimensions, algorithm, fleet selection). */
   readonly environment: Record<string, string>;
   readonly timeout: Duration;
@@ -33,11 +40,22 @@ export class Scheduler extends Construct {
 
   constructor(scope: Construct, id: string, props: SchedulerProps) {
     super(scope, id);
+    const deadLetters =
+      props.deadLetterQueue ?? (props.queue instanceof Queue ? props.queue.deadLetterQueue : undefined);
+    if (deadLetters === undefined) {
+      throw new Error(
+        'Scheduler: deadLetterQueue is required when queue has no dead-letter queue: unplaceable tasks must end there',
+      );
+    }
     this.function = new ServiceFunction(this, 'Scheduler', {
       entry: 'scheduler.ts',
       description: 'Places queued tasks on VMs and appends the decisions to the ledger',
       serviceName: 'scheduler',
-      environment: props.environment,
+      environment: {
+        ...props.environment,
+        DEAD_LETTER_QUEUE_URL: deadLetters.queue.queueUrl,
+        MAX_RECEIVE_COUNT: String(deadLetters.maxReceiveCount),
+      },
       timeout: props.timeout,
       memorySize: 1024,
       retainLogs: props.retainLogs,
@@ -52,6 +70,15 @@ export class Scheduler extends Construct {
     );
     grantLedgerWrite(this.function, props.table);
     grantFleetRead(this.function);
+    // Only SendMessage (SendMessageBatch is authorised as it), and only to the DLQ: the scheduler
+    // never writes to the task queue it consumes.
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ForwardUnplaceableTasks',
+        actions: ['sqs:SendMessage'],
+        resources: [deadLetters.queue.queueArn],
+      }),
+    );
 
     // Expiry appends `expired` transactions like the scheduler appends decisions: same writer rights.
     this.expireFunction = new ServiceFunction(this, 'Expire', {

@@ -1,10 +1,12 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { DEFAULTS } from '../../../cdk/lib/defaults';
 import {
   enqueueEnvSchema,
   readEnv,
   schedulerEnvSchema,
+  schedulerFunctionEnvSchema,
   tableEnvSchema,
 } from '../../../functions/shared/config';
 import { DESCRIPTIONS, functionId, synth } from './helpers';
@@ -29,7 +31,7 @@ function environmentOf(description: string): Record<string, string> {
       k,
       typeof v === 'string'
         ? v
-        : k === 'QUEUE_URL'
+        : k.endsWith('QUEUE_URL')
           ? 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks'
           : `resolved-${k}`,
     ]),
@@ -37,7 +39,7 @@ function environmentOf(description: string): Record<string, string> {
 }
 
 describe.each([
-  ['scheduler', DESCRIPTIONS.scheduler, schedulerEnvSchema],
+  ['scheduler', DESCRIPTIONS.scheduler, schedulerFunctionEnvSchema],
   ['expire', DESCRIPTIONS.expire, schedulerEnvSchema],
   ['api', DESCRIPTIONS.read, schedulerEnvSchema],
   ['verify', DESCRIPTIONS.verify, tableEnvSchema],
@@ -49,12 +51,13 @@ describe.each([
 });
 
 it('passes the deployment settings through unchanged', () => {
-  const env = readEnv(schedulerEnvSchema, environmentOf(DESCRIPTIONS.scheduler));
+  const env = readEnv(schedulerFunctionEnvSchema, environmentOf(DESCRIPTIONS.scheduler));
   expect(env).toMatchObject({
     DIMENSIONS: ['cpu', 'mem', 'gpu'],
     BLOCK_SIZE: 7,
     ALGORITHM: 'urgency',
     LEASE_INDEX_NAME: 'open-leases',
+    MAX_RECEIVE_COUNT: DEFAULTS.maxReceiveCount,
   });
   expect(readEnv(enqueueEnvSchema, environmentOf(DESCRIPTIONS.enqueue)).DIMENSIONS).toEqual([
     'cpu',
