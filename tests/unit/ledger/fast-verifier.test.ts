@@ -163,6 +163,8 @@ describe('isCanonicalOrderTransaction', () => {
     depth: fc.nat(2),
     pick: fc.nat(),
     kind: fc.constantFrom('set', 'delete', 'add', 'reorder'),
+    // Keys JavaScript objects treat specially: integer-like ones are reordered, "__proto__" is dropped on copy.
+    newKey: fc.constantFrom('__proto__', '10', '9', '0', 'constructor', 'zzz', 'a', '\u00e9'),
     value: fc.oneof(odd, fc.jsonValue()),
   });
 
@@ -171,7 +173,7 @@ describe('isCanonicalOrderTransaction', () => {
     fc.assert(
       fc.property(validTx, fc.array(mutation, { minLength: 1, maxLength: 3 }), (tx, mutations) => {
         const root = clone(tx) as Record<string, unknown>;
-        for (const { depth, pick, kind, value } of mutations) {
+        for (const { depth, pick, kind, newKey, value } of mutations) {
           let node = root;
           for (let d = 0; d < depth; d++) {
             const children = Object.keys(node).filter((k) => typeof node[k] === 'object' && node[k] !== null);
@@ -182,7 +184,13 @@ describe('isCanonicalOrderTransaction', () => {
           const key = keys.length > 0 ? keys[pick % keys.length]! : 'k';
           if (kind === 'set') node[key] = value;
           else if (kind === 'delete') delete node[key];
-          else if (kind === 'add') node[`extra${pick % 3}`] = value;
+          else if (kind === 'add')
+            Object.defineProperty(node, newKey, {
+              value,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
           else {
             const v = node[key];
             delete node[key];
