@@ -9,7 +9,13 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { instanceTypeCapacity } from '../../lib/adapters/aws/instance-capacity';
@@ -115,6 +121,25 @@ async function queueDepth(name: string): Promise<number> {
   );
 }
 
+/** Reads the DLQ until `count` messages arrived (the forward follows the ledger write) or time runs out. */
+async function receiveDeadLetters(name: string, count: number, timeoutMs = 60_000): Promise<Message[]> {
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  const received: Message[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (received.length < count && Date.now() < deadline) {
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 2,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    received.push(...(Messages ?? []));
+  }
+  return received;
+}
+
 const now = Math.floor(Date.now() / 1000);
 const task = (id: string, cpu = TASK_CPU) => ({ id, cpu, mem: 256, deadline: now + 3600, duration: 600 });
 const smallIds = Array.from({ length: 16 }, (_, i) => `e2e-${suffix}-${i}`);
@@ -217,9 +242,17 @@ describe('the deployed stack on the emulator', () => {
       head_hash: blocks.at(-1)!.block_hash,
     });
 
-    // Nothing was left behind in the queues.
+    // The task queue is empty; the huge task, and only it, was moved to the DLQ with its rejection.
+    const rejection = transactions.find((t) => t.task_id === hugeId)!;
+    const letters = await receiveDeadLetters(outputs.DeadLetterQueueName!, 1);
+    expect(letters).toHaveLength(1);
+    expect(JSON.parse(letters[0]!.Body!)).toMatchObject({ version: 1, task: { id: hugeId } });
+    const attribute = (name: string) => letters[0]!.MessageAttributes?.[name]?.StringValue;
+    expect(attribute('taskId')).toBe(hugeId);
+    expect(attribute('transactionId')).toBe(rejection.transaction_id);
+    expect(attribute('reason')).toBe(rejection.reason);
+    expect(await queueDepth(outputs.DeadLetterQueueName!)).toBe(1); // the one just received, in flight
     expect(await queueDepth(outputs.QueueName!)).toBe(0);
-    expect(await queueDepth(outputs.DeadLetterQueueName!)).toBe(0);
   });
 
   it('completes a task through the API and the chain still verifies', async () => {
