@@ -190,7 +190,6 @@ export function schedulerHandler(deps: SchedulerDeps) {
       const reason = `not committed after ${deliveries} deliveries: ${outcome.error.slice(0, MAX_ERROR_IN_REASON)}`;
       byReason.set(reason, [...(byReason.get(reason) ?? []), t]);
     }
-    if (byReason.size === 0) return;
     for (const [reason, last] of byReason) {
       const taskIds = last.map((t) => t.id);
       try {
@@ -198,7 +197,7 @@ export function schedulerHandler(deps: SchedulerDeps) {
         if (!engine.reject) throw new Error('this engine cannot record rejections');
         const result = await engine.reject(last, reason);
         for (const [taskId, outcome] of outcomesOf(result)) {
-          if (outcome.kind === 'duplicate' || outcome.kind === 'assigned') {
+          if (outcome.kind === 'duplicate') {
             for (const r of byTask.get(taskId)!) outcomes.set(r.messageId, { kind: 'duplicate', taskId });
           }
         }
