@@ -4,12 +4,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { schedulerHandler } from './handlers/scheduler';
 import { readEnv, schedulerFunctionEnvSchema } from './shared/config';
 import { SqsDeadLetterSender } from './shared/dead-letter-sender';
-import { schedulingEngine } from './shared/wiring';
+import { ledgerStore, schedulingEngine } from './shared/wiring';
 
 const env = readEnv(schedulerFunctionEnvSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const engine = schedulingEngine(env);
+const store = ledgerStore(env);
+const engine = schedulingEngine(env, store);
 
 export const handler = schedulerHandler({
   engine: () => engine,
@@ -18,4 +19,5 @@ export const handler = schedulerHandler({
   metrics,
   deadLetters: new SqsDeadLetterSender(new SQSClient({}), env.DEAD_LETTER_QUEUE_URL),
   maxReceiveCount: env.MAX_RECEIVE_COUNT,
+  blocks: store,
 });

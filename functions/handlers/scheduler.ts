@@ -5,6 +5,7 @@ import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { transactionId } from '../../lib/ledger';
 import type { Dimensions } from '../../lib/model/resources';
 import type { Task } from '../../lib/model/task';
+import type { LedgerStore, TaskRecord } from '../../lib/ports/ledger-store';
 import { queueMessageSchema } from '../../lib/schemas/queue-message';
 import type { DeadLetter, DeadLetterSender } from '../shared/dead-letter-sender';
 import type { LogSink, MetricSink } from '../shared/observability';
@@ -19,6 +20,11 @@ export interface SchedulerDeps {
   deadLetters: DeadLetterSender;
   /** The task queue's maxReceiveCount: a record received this many times is on its last delivery. */
   maxReceiveCount: number;
+  /**
+   * Where a redelivered, already rejected task's reason is read from (its block), for the DLQ
+   * attribute. Without it the attribute names the block, and the transaction holds the reason.
+   */
+  blocks?: Pick<LedgerStore, 'getBlock'>;
 }
 
 /** What became of one SQS record in this invocation. */
@@ -114,6 +120,22 @@ export function schedulerHandler(deps: SchedulerDeps) {
     return byTask;
   }
 
+  /** The reason the ledger gives for an earlier rejection, or `fallback` if it cannot be read. */
+  async function recordedReason(record: TaskRecord, fallback: string): Promise<string> {
+    if (!deps.blocks) return fallback;
+    try {
+      const block = await deps.blocks.getBlock(record.block_height);
+      const tx = block?.transactions.find((t) => t.transaction_id === record.transaction_id);
+      return tx?.reason ?? fallback;
+    } catch (err) {
+      deps.logger.warn('could not read the recorded rejection reason', {
+        taskId: record.task_id,
+        error: err,
+      });
+      return fallback;
+    }
+  }
+
   async function decide(event: SQSEvent): Promise<Map<string, RecordOutcome>> {
     const outcomes = new Map<string, RecordOutcome>();
     const byTask = new Map<string, SQSRecord[]>();
@@ -143,6 +165,10 @@ export function schedulerHandler(deps: SchedulerDeps) {
       const engine = await deps.engine();
       const result = await engine.schedule(tasks);
       const decided = outcomesOf(result);
+      for (const record of result.recorded ?? []) {
+        const o = decided.get(record.task_id);
+        if (o?.kind === 'rejected' && o.redelivered) o.reason = await recordedReason(record, o.reason);
+      }
       for (const t of tasks) {
         // The engine must account for every task it was given; one it forgot is retried, not lost.
         mark(

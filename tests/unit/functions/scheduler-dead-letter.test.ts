@@ -43,7 +43,14 @@ function failingSchedule(engine: SchedulingEngine, options: { rejectFails?: bool
   });
 }
 
-function setup(options: { dlq?: FakeDeadLetterQueue; engine?: (real: SchedulingEngine) => Engine } = {}) {
+function setup(
+  options: {
+    dlq?: FakeDeadLetterQueue;
+    engine?: (real: SchedulingEngine) => Engine;
+    /** How the handler reads blocks: the store (default), a failing reader, or not at all. */
+    blocks?: 'store' | 'failing' | 'none';
+  } = {},
+) {
   const { store, engine } = ledger([vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 })]);
   const logger = new RecordingLogger();
   const metrics = new RecordingMetrics();
@@ -56,6 +63,18 @@ function setup(options: { dlq?: FakeDeadLetterQueue; engine?: (real: SchedulingE
     metrics,
     deadLetters: new SqsDeadLetterSender(dlq, DLQ_URL),
     maxReceiveCount: MAX_RECEIVE_COUNT,
+    ...(options.blocks === 'none'
+      ? {}
+      : {
+          blocks:
+            options.blocks === 'failing'
+              ? {
+                  getBlock: async () => {
+                    throw new Error('ProvisionedThroughputExceededException');
+                  },
+                }
+              : store,
+        }),
   });
   return {
     store,
@@ -131,7 +150,7 @@ describe.each([
       taskId: 'never',
       transactionId: tx!.transaction_id,
     });
-    expect(queue.messages[0]!.attributes.reason).toMatch(/rejected in block \d+/);
+    expect(queue.messages[0]!.attributes.reason).toBe(tx!.reason);
     expect(metrics.last('TasksRejected')).toEqual([0]);
     expect(metrics.last('TasksDuplicate')).toEqual([1]);
   });
@@ -210,5 +229,21 @@ describe('a task whose commit keeps failing', () => {
     const res = await run(sqsRecord('m-a', messageFor(small('a')), MAX_RECEIVE_COUNT + 1));
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-a' }]);
     expect(await store.readHead()).toEqual(head);
+  });
+});
+
+describe.each([
+  ['no block reader', 'none'],
+  ['a block reader that fails', 'failing'],
+] as const)('a redelivered rejected task with %s', (_name, blocks) => {
+  it('is still forwarded, its reason attribute naming the block that holds the rejection', async () => {
+    const { store, dlq, run } = setup({ blocks });
+    await run(sqsRecord('m-1', messageFor(huge('never')), 1));
+    const height = (await store.getTask('never'))!.block_height;
+    const res = await run(sqsRecord('m-1', messageFor(huge('never')), 2));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(dlq.messages.map((m) => m.attributes.reason).at(-1)).toBe(
+      `recorded as rejected in block ${height} by an earlier delivery`,
+    );
   });
 });
