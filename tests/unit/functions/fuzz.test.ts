@@ -157,7 +157,7 @@ describe('scheduler function: queue messages that bypassed the API', () => {
           // Rejected tasks are forwarded to the DLQ before they are acknowledged; this one always takes them.
           deadLetters: { send: async () => ({ failed: [] }) },
           maxReceiveCount: 5,
-        } as Parameters<typeof schedulerHandler>[0]);
+        });
         const response = await handler(
           sqsEvent(...records.map((r) => sqsRecord(r.id, r.body))),
           lambdaContext,
