@@ -69,15 +69,23 @@ export function assertNoPrototypeKeys(value: unknown): void {
 
 /**
  * `schema` (a record) behind a check for an own "__proto__" key, which z.record would drop without an
- * issue: for values that never went through parseJsonText (queue messages, files).
+ * issue: for values that never went through parseJsonText (queue messages, files). A transform
+ * rather than a refinement in front, because z.toJSONSchema documents the input of a pipe whose
+ * first stage is a transform as the second stage (the OpenAPI document keeps the record's shape).
  */
 export function withoutPrototypeKey<S extends z.ZodType>(schema: S) {
   return z
-    .unknown()
-    .superRefine((value, ctx) => {
+    .transform((value: unknown, ctx) => {
       if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
-        ctx.addIssue({ code: 'custom', message: 'the key "__proto__" is not allowed', path: ['__proto__'] });
+        ctx.issues.push({
+          code: 'custom',
+          message: 'the key "__proto__" is not allowed',
+          path: ['__proto__'],
+          input: value,
+        });
+        return z.NEVER;
       }
+      return value;
     })
     .pipe(schema);
 }

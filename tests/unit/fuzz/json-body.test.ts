@@ -63,6 +63,13 @@ describe('parseJsonText', () => {
     ).toMatchObject([{ path: ['__proto__'], message: 'the key "__proto__" is not allowed' }]);
   });
 
+  it('documents the guarded record as the record itself (the OpenAPI document is generated from zod)', () => {
+    const record = z.record(z.string().regex(/^[a-z]+$/), z.string().max(3));
+    for (const io of ['input', 'output'] as const) {
+      expect(z.toJSONSchema(withoutPrototypeKey(record), { io })).toEqual(z.toJSONSchema(record, { io }));
+    }
+  });
+
   it('allows "constructor" and "prototype", which are ordinary own keys', () => {
     expect(parseJsonText('{"constructor":1,"prototype":{"toString":2}}')).toEqual({
       constructor: 1,
