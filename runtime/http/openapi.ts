@@ -15,6 +15,11 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
     description: 'Invalid input; `issues` names each field',
     ...json({ $ref: '#/components/schemas/Error' }),
   };
+  // Every JSON body route refuses a body declared as anything but application/json.
+  const unsupported = {
+    description: 'Body not declared as application/json',
+    ...json({ $ref: '#/components/schemas/Error' }),
+  };
   const notFound = { description: 'Not found', ...json({ $ref: '#/components/schemas/Error' }) };
   const ok = (description: string) => ({ description, ...json({ type: 'object' }) });
   const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
@@ -57,6 +62,7 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
             202: ok('{"accepted":[ids],"duplicates":[ids]}'),
             400: error,
             413: { description: 'Body over the limit' },
+            415: unsupported,
             429: { description: 'Queue full; see Retry-After' },
           },
         },
@@ -84,7 +90,7 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
           summary: 'Add simulated VMs',
           security: [{ bearer: [] }],
           requestBody: json(schema(addVmsSchema(dimensions))),
-          responses: { 201: ok('{"added":[ids]}'), 400: error },
+          responses: { 201: ok('{"added":[ids]}'), 400: error, 415: unsupported },
         },
       },
       '/fleet/vms/{id}/drain': {
@@ -103,7 +109,7 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
           summary: 'Switch the placement algorithm at run time',
           security: [{ bearer: [] }],
           requestBody: json(schema(algorithmChangeSchema(algorithms))),
-          responses: { 200: ok('config'), 400: error },
+          responses: { 200: ok('config'), 400: error, 415: unsupported },
         },
       },
       '/ledger': {
@@ -142,7 +148,7 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
           summary: 'Change the task generator',
           security: [{ bearer: [] }],
           requestBody: json(schema(generatorPatchSchema)),
-          responses: { 200: ok('generator'), 400: error },
+          responses: { 200: ok('generator'), 400: error, 415: unsupported },
         },
       },
       '/events': {

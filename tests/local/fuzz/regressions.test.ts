@@ -49,6 +49,20 @@ describe('bodies the fuzz suite found accepted', () => {
     expect(await statusOf(id)).toBe(404);
   });
 
+  it('the OpenAPI document lists the 415 answer of every JSON body route', async () => {
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    for (const [path, method] of [
+      ['/tasks', 'post'],
+      ['/fleet/vms', 'post'],
+      ['/config/algorithm', 'put'],
+      ['/generator', 'post'],
+    ] as const) {
+      expect(Object.keys(doc.paths[path]![method]!.responses), `${method} ${path}`).toContain('415');
+    }
+  });
+
   it('a command holding the byte 0xff is refused, not stored as U+FFFD', async () => {
     const body = Buffer.concat([
       Buffer.from(JSON.stringify(task('rg-utf8', { command: 'run' })).replace('"run"', '"r')),
