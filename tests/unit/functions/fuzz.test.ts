@@ -12,6 +12,7 @@ import {
   type HostileRequest,
   hostileBlockQueries,
   hostileBodyRequests,
+  hostileCompletions,
   hostileTaskArrays,
   hostileTaskLookups,
   hostileTransactionLookups,
@@ -111,7 +112,7 @@ describe('api function: hostile ids and block queries', () => {
     );
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(hostileTaskLookups, hostileTransactionLookups, hostileBlockQueries),
+        fc.oneof(hostileTaskLookups, hostileCompletions, hostileTransactionLookups, hostileBlockQueries),
         async (request) => {
           const result = await handler(gatewayEvent(request));
           const problems = judge(request, result.statusCode, parsed(result.body));

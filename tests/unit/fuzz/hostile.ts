@@ -570,6 +570,14 @@ export const hostileTaskLookups: fc.Arbitrary<HostileRequest> = hostileIdSegment
   field: 'id',
 }));
 
+export const hostileCompletions: fc.Arbitrary<HostileRequest> = hostileIdSegment.map((segment) => ({
+  label: `POST /tasks/${segment}/complete`,
+  method: 'POST',
+  path: `/tasks/${segment}/complete`,
+  contentType: ACCEPTED_TYPE,
+  field: 'id',
+}));
+
 export const hostileTransactionLookups: fc.Arbitrary<HostileRequest> = hostileIdSegment
   // The transaction pattern also accepts ids that start with "." or "-".
   .filter((s) => !/^[A-Za-z0-9._:@/-]{1,128}$/.test(safeDecode(s)))
@@ -641,6 +649,7 @@ export function hostileRequests(now: number, algorithms: readonly string[]): fc.
     { weight: 2, arbitrary: hostileBodyRequests(generatorRoute) },
     { weight: 2, arbitrary: hostileBodyRequests(fleetRoute) },
     { weight: 1, arbitrary: hostileTaskLookups },
+    { weight: 1, arbitrary: hostileCompletions },
     { weight: 1, arbitrary: hostileTransactionLookups },
     { weight: 1, arbitrary: hostileBlockQueries },
   );
@@ -664,6 +673,9 @@ export function judge(request: HostileRequest, status: number, body: unknown): s
     const f = request.field;
     const named = fields.some((x) => typeof x === 'string' && (x === f || f === '' || x.startsWith(`${f}.`)));
     if (!named) problems.push(`issues ${JSON.stringify(fields).slice(0, 200)} do not name "${f}"`);
+    // Clients that show only the message must see the field too.
+    if (f !== '' && !message.includes(f))
+      problems.push(`message ${JSON.stringify(message.slice(0, 300))} does not name "${f}"`);
   }
   if (request.mention !== undefined && !message.toLowerCase().includes(request.mention.toLowerCase())) {
     problems.push(`message ${JSON.stringify(message.slice(0, 300))} does not mention ${request.mention}`);
