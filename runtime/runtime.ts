@@ -1,3 +1,4 @@
+import { LedgerReader } from '../lib/engine/ledger-reader';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
 import { parseOrThrow } from '../lib/errors';
 import type { Transaction } from '../lib/ledger/types';
@@ -6,7 +7,6 @@ import type { Vm } from '../lib/model/vm';
 import type { Clock } from '../lib/ports/clock';
 import type { LedgerStore } from '../lib/ports/ledger-store';
 import type { TaskQueue } from '../lib/ports/task-queue';
-import { utilisation } from '../lib/scheduling/metrics';
 import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
 import type { RuntimeConfig } from '../lib/schemas/config';
 import { DEFAULT_CAPACITY, DEFAULT_GENERATOR } from '../lib/schemas/config';
@@ -22,7 +22,6 @@ import {
   type TaskStatusResponse,
 } from '../lib/schemas/http';
 import type { Random } from '../lib/simulation/rng';
-import { ChainTracker } from './chain-tracker';
 import { NotFoundError, QueueFullError } from './errors';
 import { EventHub } from './events/hub';
 import type { SimulatedFleet } from './fleet/simulated-fleet';
@@ -31,7 +30,7 @@ import { Intake } from './intake';
 import { RuntimeMetrics } from './metrics';
 import { SchedulerLoop } from './scheduler-loop';
 import { createSerial, type Serial } from './serial';
-import { decisionItem, reservedVm, vmBody } from './views';
+import { decisionItem, vmBody } from './views';
 
 /** A queue that can also say whether a task waits in it (GET /tasks/{id} answers `queued`). */
 export interface LocalTaskQueue extends TaskQueue {
@@ -87,7 +86,8 @@ export class LocalRuntime {
   readonly intake: Intake;
   readonly generator: TaskGenerator;
   readonly metrics: RuntimeMetrics;
-  readonly chain = new ChainTracker();
+  /** Per-VM counts, block hashes and the digest, followed block by block (lib/engine/ledger-reader.ts). */
+  readonly ledger: LedgerReader;
   readonly serial: Serial = createSerial();
   private readonly scheduler: BatchScheduler;
   private algorithm: string;
@@ -98,6 +98,7 @@ export class LocalRuntime {
 
   constructor(private readonly parts: RuntimeParts) {
     const { config, store, queue, engine, clock, random } = parts;
+    this.ledger = new LedgerReader(store, { pageSize: 500 });
     this.algorithm = config.algorithm;
     this.params = { ...DEFAULT_PARAMS, ...stripUndefined(config.params) };
     this.metrics = new RuntimeMetrics(config.dimensions, clock.now());
@@ -145,7 +146,7 @@ export class LocalRuntime {
   /** Catches up with the chain on disk, brings back the VMs that still run tasks, starts the loops. */
   async start(): Promise<void> {
     const { store, fleet, config } = this.parts;
-    await this.chain.catchUp(store);
+    await this.ledger.refresh();
     if (fleet.size === 0 && config.fleet.size > 0) fleet.addVms(config.fleet.size);
     for (const r of await store.getReservations()) {
       if (r.active_tasks > 0 && !fleet.has(r.vm_id)) fleet.addVm(r.vm_id, r.capacity, {}, 'draining');
@@ -206,28 +207,8 @@ export class LocalRuntime {
     return { vms: (await this.vms()).map(vmBody) };
   }
 
-  async ledgerSummary(): Promise<LedgerSummaryResponse> {
-    const { store, config } = this.parts;
-    const reservations = new Map((await store.getReservations()).map((r) => [r.vm_id, r]));
-    await this.chain.catchUp(store);
-    const digest = this.chain.digest();
-    return {
-      height: digest.height,
-      head_hash: digest.head_hash,
-      transaction_count: this.chain.transactionCount,
-      vms: this.chain.vmCounts().map(([vmId, c]) => {
-        const r = reservations.get(vmId);
-        const finished = c.completed + c.expired;
-        return {
-          vm_id: vmId,
-          assignments: c.assignments,
-          rejections: c.rejections,
-          completed: c.completed,
-          success_rate: finished > 0 ? c.completed / finished : null,
-          utilisation: r ? utilisation(reservedVm(r), config.dimensions) : 0,
-        };
-      }),
-    };
+  ledgerSummary(): Promise<LedgerSummaryResponse> {
+    return this.ledger.summary();
   }
 
   async taskStatus(taskId: string): Promise<TaskStatusResponse | null> {
@@ -334,7 +315,7 @@ export class LocalRuntime {
     }
     this.metrics.recordDecisions(this.algorithm, outcome.decisions, now);
     for (const block of outcome.blocks) {
-      this.chain.add(block);
+      this.ledger.add(block);
       this.hub.addBlock({
         height: block.height,
         hash: block.block_hash,
@@ -383,7 +364,7 @@ export class LocalRuntime {
 
   private async sample(): Promise<void> {
     const now = this.parts.clock.now();
-    await this.chain.catchUp(this.parts.store);
+    await this.ledger.refresh();
     const vms = await this.vms();
     this.metrics.sample(this.algorithm, vms, now);
     if (this.hub.subscriberCount === 0) return;

@@ -1,6 +1,5 @@
 import type { Transaction } from '../lib/ledger/types';
 import type { Vm } from '../lib/model/vm';
-import type { Reservation } from '../lib/ports/ledger-store';
 import type { DecisionEventItem, FleetVmBody } from '../lib/schemas/http';
 
 /** Wire shapes (lib/schemas/http.ts) built from the core's types. */
@@ -30,19 +29,5 @@ export function vmBody(vm: Vm): FleetVmBody {
     reserved: vm.reserved,
     usage: vm.usage,
     active_tasks: vm.activeTasks,
-  };
-}
-
-/** A reservation seen as a VM, for the utilisation formula shared with the scheduler's metrics. */
-export function reservedVm(r: Reservation): Vm {
-  return {
-    id: r.vm_id,
-    capacity: r.capacity,
-    reserved: r.reserved,
-    usage: {},
-    history: [],
-    activeTasks: r.active_tasks,
-    labels: {},
-    state: 'active',
   };
 }

@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
+import { LedgerReader } from '../../lib/engine/ledger-reader';
 import type { Engine } from '../../lib/engine/types';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
-import { transactionProof } from '../../lib/ledger/proofs';
 import type { Dimensions } from '../../lib/model/resources';
-import type { LedgerStore, Reservation } from '../../lib/ports/ledger-store';
-import { utilisation } from '../../lib/scheduling/metrics';
+import type { LedgerStore } from '../../lib/ports/ledger-store';
 import {
   blocksQuerySchema,
   type ErrorBody,
@@ -17,7 +16,6 @@ import {
   type LedgerSummaryResponse,
   type TaskStatusResponse,
 } from '../../lib/schemas/http';
-import { ChainTracker } from '../../runtime/chain-tracker';
 import type { LogSink } from '../shared/observability';
 
 export interface ApiDeps {
@@ -31,31 +29,18 @@ class NotFound extends Error {
   override name = 'NotFoundError';
 }
 
-function reservationUtilisation(r: Reservation | undefined, dimensions: Dimensions): number {
-  if (!r) return 0;
-  return utilisation(
-    {
-      id: r.vm_id,
-      capacity: r.capacity,
-      reserved: r.reserved,
-      usage: {},
-      history: [],
-      activeTasks: r.active_tasks,
-      labels: {},
-      state: 'active',
-    },
-    dimensions,
-  );
-}
-
 /**
  * Task and ledger reads plus task completion, with the local runtime's routes and response shapes
- * (lib/schemas/http.ts), so `bcs` and the dashboard speak to either. The chain tracker lives as
+ * (lib/schemas/http.ts), so `bcs` and the dashboard speak to either. The ledger reader lives as
  * long as the warm container and reads only the blocks appended since the last request.
  */
 export function apiApp(deps: ApiDeps): Hono {
   const app = new Hono();
-  const chain = new ChainTracker();
+  let reader: LedgerReader | undefined;
+  const ledger = async () => {
+    reader ??= new LedgerReader(await deps.store(), { pageSize: 100 });
+    return reader;
+  };
 
   app.get('/tasks/:id', async (c) => {
     const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
@@ -98,28 +83,7 @@ export function apiApp(deps: ApiDeps): Hono {
     return c.json(body);
   });
 
-  app.get('/ledger', async (c) => {
-    const store = await deps.store();
-    const reservations = new Map((await store.getReservations()).map((r) => [r.vm_id, r]));
-    await chain.catchUp(store);
-    const digest = chain.digest();
-    return c.json({
-      height: digest.height,
-      head_hash: digest.head_hash,
-      transaction_count: chain.transactionCount,
-      vms: chain.vmCounts().map(([vmId, n]) => {
-        const finished = n.completed + n.expired;
-        return {
-          vm_id: vmId,
-          assignments: n.assignments,
-          rejections: n.rejections,
-          completed: n.completed,
-          success_rate: finished > 0 ? n.completed / finished : null,
-          utilisation: reservationUtilisation(reservations.get(vmId), deps.dimensions),
-        };
-      }),
-    } satisfies LedgerSummaryResponse);
-  });
+  app.get('/ledger', async (c) => c.json((await (await ledger()).summary()) satisfies LedgerSummaryResponse));
 
   app.get('/ledger/blocks', async (c) => {
     const { from, limit } = parseOrThrow(blocksQuerySchema, c.req.query(), 'invalid query');
@@ -129,20 +93,13 @@ export function apiApp(deps: ApiDeps): Hono {
   });
 
   // What an auditor keeps to detect a rollback later (lib/ledger/types.ts Digest).
-  app.get('/ledger/digest', async (c) => {
-    await chain.catchUp(await deps.store());
-    return c.json(chain.digest());
-  });
+  app.get('/ledger/digest', async (c) => c.json(await (await ledger()).digest()));
 
   app.get('/ledger/transactions/:id', async (c) => {
     const { id } = parseOrThrow(transactionPathSchema, c.req.param(), 'invalid transaction id');
-    const store = await deps.store();
-    const at = await store.findTransaction(id);
-    if (!at) throw new NotFound(`no transaction ${id}`);
-    const block = await store.getBlock(at.height);
-    if (!block) throw new NotFound(`no block ${at.height}`);
-    await chain.catchUp(store);
-    return c.json(transactionProof(block, at.index, chain.blockHashes, chain.digest()));
+    const found = await (await ledger()).transaction(id);
+    if (!found) throw new NotFound(`no transaction ${id}`);
+    return c.json(found.proof);
   });
 
   app.notFound((c) =>

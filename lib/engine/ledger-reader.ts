@@ -1,6 +1,5 @@
-import { DigestBuilder, toTimestamp, transactionProof } from '../ledger';
+import { DigestBuilder, transactionProof } from '../ledger';
 import type { Block, ChainHead, Digest, Transaction, TransactionProof } from '../ledger/types';
-import { type Clock, systemClock } from '../ports/clock';
 import type { LedgerStore } from '../ports/ledger-store';
 import { utilisation } from '../scheduling';
 
@@ -42,7 +41,6 @@ export interface TransactionLookup {
 export interface LedgerReaderOptions {
   /** Blocks read per store call while catching up. Default 100. */
   pageSize?: number;
-  clock?: Clock;
 }
 
 interface Counts {
@@ -52,15 +50,20 @@ interface Counts {
 }
 
 /**
- * Read-side views of the ledger for the runtimes (GET /ledger, proofs, digests). It follows the
- * chain incrementally: each call reads only the blocks committed since the last one, keeping the
- * counters, the block hashes (for proofs) and an O(log n) digest builder. One reader per process;
- * it is safe under concurrent calls (catch-ups are serialised).
+ * Read-side views of the ledger for both runtimes (the local server's and the API Lambda's
+ * GET /ledger, /ledger/digest, /ledger/transactions/{id}). It follows the chain incrementally: each
+ * call reads only the blocks committed since the last one (or is handed them with `add` by the
+ * writer that committed them), keeping the counters, the block hashes (for proofs; 32 bytes of
+ * hash per block is the price of never rescanning the chain) and an O(log n) digest builder.
+ * One reader per process; it is safe under concurrent calls (catch-ups are serialised).
+ *
+ * Digests are stamped with the head block's timestamp, not the reader's clock, so that the same
+ * chain always yields the same digest wherever it is computed (server, CLI, auditor).
  */
 export class LedgerReader {
   private readonly pageSize: number;
-  private readonly clock: Clock;
-  private readonly blockHashes: string[] = [];
+  private readonly hashes: string[] = [];
+  private headTimestamp = '';
   private readonly digestBuilder = new DigestBuilder();
   private readonly perVm = new Map<string, Counts>();
   private totals = { transactions: 0, assignments: 0, rejections: 0, completed: 0, expired: 0 };
@@ -71,7 +74,30 @@ export class LedgerReader {
     options: LedgerReaderOptions = {},
   ) {
     this.pageSize = options.pageSize ?? 100;
-    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Height of the newest block this reader has followed (-1 before the first catch-up). */
+  get height(): number {
+    return this.hashes.length - 1;
+  }
+
+  /** Hex block hashes of heights 0..height, for proofs. */
+  get blockHashes(): readonly string[] {
+    return this.hashes;
+  }
+
+  /**
+   * Hands the reader a block its caller has just committed, sparing a store read. Only the next
+   * block is taken; any other is ignored (a later catch-up reads the gap), so a block counts exactly
+   * once whatever order commits are reported in.
+   */
+  add(block: Block): void {
+    if (block.height === this.hashes.length) this.apply(block);
+  }
+
+  /** Reads the blocks committed since the last call. */
+  refresh(): Promise<ChainHead> {
+    return this.catchUp();
   }
 
   async summary(): Promise<LedgerSummary> {
@@ -123,7 +149,7 @@ export class LedgerReader {
   /** The digest of the chain as it is now (an auditor keeps it to detect a later rollback). */
   async digest(): Promise<Digest> {
     await this.catchUp();
-    return this.digestBuilder.digest(toTimestamp(this.clock.now()));
+    return this.digestBuilder.digest(this.headTimestamp);
   }
 
   /** A committed transaction, where it is, and its proof against the current digest; null if unknown. */
@@ -138,13 +164,8 @@ export class LedgerReader {
       );
     }
     await this.catchUp();
-    const digest = this.digestBuilder.digest(toTimestamp(this.clock.now()));
-    const proof = transactionProof(
-      block,
-      position.index,
-      this.blockHashes.slice(0, digest.tree_size),
-      digest,
-    );
+    const digest = this.digestBuilder.digest(this.headTimestamp);
+    const proof = transactionProof(block, position.index, this.hashes.slice(0, digest.tree_size), digest);
     return { transaction, height: position.height, index: position.index, proof };
   }
 
@@ -169,25 +190,27 @@ export class LedgerReader {
 
   private async readNewBlocks(): Promise<ChainHead> {
     const head = await this.store.readHead();
-    while (this.blockHashes.length <= head.height) {
-      const page = await this.store.getBlocks(this.blockHashes.length, this.pageSize);
+    while (this.hashes.length <= head.height) {
+      const page = await this.store.getBlocks(this.hashes.length, this.pageSize);
       if (page.length === 0) break;
-      for (const block of page) this.apply(block);
+      // A block handed over with `add` while this page was being read is already applied.
+      for (const block of page) this.add(block);
     }
-    const last = this.blockHashes.length - 1;
-    return last > head.height ? { height: last, hash: this.blockHashes[last]! } : head;
+    const last = this.hashes.length - 1;
+    return last > head.height ? { height: last, hash: this.hashes[last]! } : head;
   }
 
   private apply(block: Block): void {
-    const expectedPrevious = this.blockHashes.at(-1);
+    const expectedPrevious = this.hashes.at(-1);
     if (
-      block.height !== this.blockHashes.length ||
+      block.height !== this.hashes.length ||
       (expectedPrevious && block.previous_hash !== expectedPrevious)
     ) {
       throw new Error(`block ${block.height} does not extend the chain this reader has followed`);
     }
     this.digestBuilder.append(block);
-    this.blockHashes.push(block.block_hash);
+    this.hashes.push(block.block_hash);
+    this.headTimestamp = block.timestamp;
     for (const tx of block.transactions) {
       this.totals.transactions++;
       if (tx.status === 'rejected') {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LedgerSummary } from '../engine/ledger-reader';
 import { parseOrThrow, ValidationError } from '../errors';
 import type { VerificationReport } from '../ledger/types';
 import { DEFAULT_DIMENSIONS, type Dimensions, type ResourceVector } from '../model/resources';
@@ -169,23 +170,9 @@ export interface ConfigResponse {
   fleet: { size: number; capacity: ResourceVector; speed: number };
 }
 
-export interface VmLedgerStats {
-  vm_id: string;
-  assignments: number;
-  rejections: number;
-  completed: number;
-  /** Completed / (completed + expired) of this VM's finished assignments; null before any finished. */
-  success_rate: number | null;
-  /** Mean over dimensions of reserved / capacity, 0..1. */
-  utilisation: number;
-}
-
-export interface LedgerSummaryResponse {
-  height: number;
-  head_hash: string;
-  transaction_count: number;
-  vms: VmLedgerStats[];
-}
+/** GET /ledger: the ledger summary both runtimes serve (lib/engine/ledger-reader.ts). */
+export type { VmLedgerStats } from '../engine/ledger-reader';
+export type LedgerSummaryResponse = LedgerSummary;
 
 export type VerifyResponse = VerificationReport;
 

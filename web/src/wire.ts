@@ -53,7 +53,6 @@ export type FleetEvent = z.output<typeof fleetEventSchema>;
 export const vmLedgerStatsSchema = z.object({
   vm_id: z.string(),
   assignments: z.number(),
-  rejections: z.number().optional(),
   completed: z.number(),
   success_rate: nullableNumber,
   utilisation: nullableNumber.optional(),

@@ -2,7 +2,6 @@ import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { parseOrThrow } from '../../../lib/errors';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
-import { transactionProof } from '../../../lib/ledger/proofs';
 import { verifyChain } from '../../../lib/ledger/verify';
 import { blocksQuerySchema, transactionPathSchema } from '../../../lib/schemas/http';
 import { NotFoundError } from '../../errors';
@@ -23,17 +22,13 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
 
   app.get('/transactions/:id', async (c) => {
     const { id } = parseOrThrow(transactionPathSchema, c.req.param(), 'invalid transaction id');
-    const at = await store.findTransaction(id);
-    if (!at) throw new NotFoundError(`no transaction ${id}`);
-    const block = await store.getBlock(at.height);
-    if (!block) throw new NotFoundError(`no block ${at.height}`);
-    await runtime.chain.catchUp(store);
-    return c.json(transactionProof(block, at.index, runtime.chain.blockHashes, runtime.chain.digest()));
+    const found = await runtime.ledger.transaction(id);
+    if (!found) throw new NotFoundError(`no transaction ${id}`);
+    return c.json(found.proof);
   });
 
   app.get('/digest', async (c) => {
-    await runtime.chain.catchUp(store);
-    return c.json(runtime.chain.digest());
+    return c.json(await runtime.ledger.digest());
   });
 
   app.post('/verify', async (c) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LedgerReader } from '../../../lib/engine/ledger-reader';
-import { computeDigest, toTimestamp, transactionId, verifyTransactionProof } from '../../../lib/ledger';
+import { computeDigest, transactionId, verifyTransactionProof } from '../../../lib/ledger';
 import type { Block } from '../../../lib/ledger/types';
 import { chain, setup, task, vm } from './helpers';
 
@@ -19,7 +19,7 @@ async function history() {
   await ctx.engine.complete('a');
   ctx.clock.advance(1000);
   await ctx.engine.expireLeases();
-  return { ...ctx, reader: new LedgerReader(ctx.store, { pageSize: 2, clock: ctx.clock }) };
+  return { ...ctx, reader: new LedgerReader(ctx.store, { pageSize: 2 }) };
 }
 
 describe('LedgerReader', () => {
@@ -63,23 +63,44 @@ describe('LedgerReader', () => {
   });
 
   it('follows new commits incrementally and agrees with a fresh reader', async () => {
-    const { reader, engine, store, clock } = await history();
+    const { reader, engine, store } = await history();
     await reader.summary();
     await engine.schedule([task('e', { cpu: 100 })]);
     await engine.complete('b');
 
-    const [followed, fresh] = await Promise.all([
-      reader.summary(),
-      new LedgerReader(store, { clock }).summary(),
-    ]);
+    const [followed, fresh] = await Promise.all([reader.summary(), new LedgerReader(store).summary()]);
     expect(followed).toEqual(fresh);
     expect(followed.transaction_count).toBe(8);
   });
 
-  it('gives the same digest as computing it over every block', async () => {
+  it('gives the same digest as computing it over every block, stamped with the head block time', async () => {
     const { reader, store, clock } = await history();
     const blocks = await chain(store);
-    expect(await reader.digest()).toEqual(computeDigest(blocks, toTimestamp(clock.now())));
+    clock.advance(60_000); // the reader's own time plays no part: the same chain, the same digest
+    expect(await reader.digest()).toEqual(computeDigest(blocks, blocks.at(-1)!.timestamp));
+    expect(reader.height).toBe(blocks.length - 1);
+    expect(reader.blockHashes).toEqual(blocks.map((b) => b.block_hash));
+  });
+
+  it('takes blocks handed to it only in order, and fills gaps from the store', async () => {
+    const { store } = await history();
+    const blocks = await chain(store);
+    const reader = new LedgerReader(store, { pageSize: 2 });
+    reader.add(blocks[0]!);
+    reader.add(blocks[2]!); // a gap: ignored
+    expect(reader.height).toBe(0);
+    await reader.refresh();
+    expect(reader.blockHashes).toEqual(blocks.map((b) => b.block_hash));
+    reader.add(blocks[1]!); // already counted: ignored
+    expect((await reader.summary()).transaction_count).toBe(6);
+  });
+
+  it('refuses a handed block that does not extend the chain it follows', async () => {
+    const { store } = await history();
+    const [genesis, first] = await chain(store);
+    const reader = new LedgerReader(store);
+    reader.add(genesis!);
+    expect(() => reader.add({ ...first!, previous_hash: 'f'.repeat(64) })).toThrow(/does not extend/);
   });
 
   it('finds a transaction with a proof that verifies against the current digest', async () => {
