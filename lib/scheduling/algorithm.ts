@@ -43,6 +43,7 @@ export function isRejection(selection: Selection): selection is Rejection {
  * One placement strategy (a Kubernetes "Filter + Score" plugin pair in one object).
  *
  * Contract, checked for every registered algorithm by tests/contract/algorithms.case.ts:
+ * - `select` first applies `rejectPastDeadline`: a task whose deadline has passed is rejected.
  * - `select` returns the index of a VM for which `isFeasible` holds (active, labels match the
  *   task's constraints, the task fits in every dimension), or `{ index: -1, reason }` with a
  *   non-empty reason when it places the task nowhere. It never mutates the fleet: the scheduler
@@ -59,6 +60,29 @@ export interface PlacementAlgorithm {
   readonly name: string;
   order?(tasks: readonly Task[], ctx: PlacementContext): Task[];
   select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection;
+}
+
+/**
+ * The shared deadline filter, applied first by every algorithm: a task whose deadline has already
+ * passed at decision time (deadline * 1000 <= now) can never be placed in time, so it is rejected
+ * whatever the fleet looks like. Only passed deadlines: whether a task that would finish late is
+ * still worth running is a policy (urgency rejects it, the others place it), not a filter.
+ */
+export function rejectPastDeadline(task: Task, now: number): Rejection | null {
+  if (task.deadline * 1000 > now) return null;
+  const relation = task.deadline * 1000 < now ? 'is before' : 'is the very moment of';
+  return {
+    index: -1,
+    reason: `deadline passed: ${isoSeconds(task.deadline * 1000)} ${relation} the decision at ${isoSeconds(now)}`,
+  };
+}
+
+/** ISO 8601 UTC, without the milliseconds when they are zero (deadlines are whole seconds). */
+function isoSeconds(ms: number): string {
+  const date = new Date(ms);
+  // Deadlines up to the schema's 1e11 s fit in a Date; anything beyond would print "Invalid Date".
+  if (Number.isNaN(date.getTime())) return `${ms / 1000} s`;
+  return date.toISOString().replace('.000Z', 'Z');
 }
 
 export function prepareRequest(task: Task, fleet: FleetState): PlacementRequest {

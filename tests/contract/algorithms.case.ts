@@ -122,6 +122,11 @@ function assertContract(
   const active = new Map(vms.map((v) => [v.id, v.activeTasks]));
   for (const decision of decisions) {
     const t = decision.task;
+    // The shared filter: a deadline already passed is rejected first, whatever the fleet.
+    if (t.deadline * 1000 <= NOW) {
+      expect(decision.status).toBe('rejected');
+      expect(decision.reason).toMatch(/^deadline passed: /);
+    }
     if (decision.status === 'rejected') {
       expect(decision.reason.length).toBeGreaterThan(0);
       expect(decision.vmId).toBeNull();
@@ -232,6 +237,38 @@ export function describeAlgorithmContract(name: string): void {
         status: 'rejected',
         reason: 'no VM matches constraints zone=c',
       });
+    });
+
+    it('rejects a task whose deadline has passed, saying when, and places nothing for it', () => {
+      const fleet = [vm('idle-a'), vm('idle-b')];
+      const decisions = scheduleBatch(
+        [
+          task('overdue', { cpu: 1 }, { deadline: NOW_S - 600 }),
+          task('due-now', { cpu: 1 }, { deadline: NOW_S }),
+          task('on-time', { cpu: 1 }, { deadline: NOW_S + 3600 }),
+        ],
+        fleet,
+        name,
+        { now: NOW },
+      );
+      const byId = new Map(decisions.map((d) => [d.task.id, d]));
+      // NOW is 2025-11-04T23:46:40Z (fixtures.ts).
+      expect(byId.get('overdue')).toEqual(
+        expect.objectContaining({
+          status: 'rejected',
+          vmId: null,
+          score: null,
+          before: null,
+          after: null,
+          reason: 'deadline passed: 2025-11-04T23:36:40Z is before the decision at 2025-11-04T23:46:40Z',
+        }),
+      );
+      expect(byId.get('due-now')).toMatchObject({ status: 'rejected', vmId: null });
+      expect(byId.get('due-now')!.reason).toMatch(/^deadline passed: 2025-11-04T23:46:40Z /);
+      // Only the on-time task reserved anything: one assignment, one task's worth of cpu.
+      const assigned = decisions.filter((d) => d.status === 'assigned');
+      expect(assigned.map((d) => d.task.id)).toEqual(['on-time']);
+      expect(assigned[0]!.after!.reserved.cpu).toBe(1);
     });
 
     it('rejects every task on an empty fleet', () => {

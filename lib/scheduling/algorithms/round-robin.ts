@@ -2,7 +2,9 @@ import {
   explainInfeasible,
   isFeasible,
   type PlacementAlgorithm,
+  type PlacementContext,
   type PlacementRequest,
+  rejectPastDeadline,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
@@ -16,7 +18,9 @@ export class RoundRobinAlgorithm implements PlacementAlgorithm {
   readonly name = 'round-robin';
   private cursor = 0;
 
-  select(request: PlacementRequest, fleet: FleetState): Selection {
+  select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
+    const passed = rejectPastDeadline(request.task, ctx.now);
+    if (passed) return passed;
     const n = fleet.size;
     const start = n === 0 ? 0 : this.cursor % n;
     for (let step = 0; step < n; step++) {

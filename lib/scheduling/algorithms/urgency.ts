@@ -5,6 +5,7 @@ import {
   type PlacementAlgorithm,
   type PlacementContext,
   type PlacementRequest,
+  rejectPastDeadline,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
@@ -13,8 +14,9 @@ import { lowestLoadAfter } from '../scoring';
 
 /**
  * Earliest deadline first. The batch is decided by deadline ascending (then priority descending,
- * then input order). A task that cannot finish by its deadline even if it started now
- * (now + duration > deadline) is rejected rather than placed to miss it. Otherwise it goes to the
+ * then input order). Beyond the shared past-deadline filter, a task that cannot finish by its
+ * deadline even if it started now (now + duration > deadline) is rejected rather than placed to miss
+ * it: that stricter rule is this algorithm's policy, the others place such a task. Otherwise it goes to the
  * least-loaded feasible VM (lowest committed share after placement); ties go to the lowest index.
  */
 export class UrgencyAlgorithm implements PlacementAlgorithm {
@@ -29,6 +31,8 @@ export class UrgencyAlgorithm implements PlacementAlgorithm {
   }
 
   select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
+    const passed = rejectPastDeadline(request.task, ctx.now);
+    if (passed) return passed;
     const { task } = request;
     const remaining = task.deadline - ctx.now / 1000;
     if (ctx.now / 1000 + task.duration > task.deadline) {

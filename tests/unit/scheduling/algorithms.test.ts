@@ -253,17 +253,20 @@ describe('blockchain', () => {
     expect(placements([t], vms, 'blockchain', { params: { alpha: 0.7, beta: 0 } })).toEqual(['t:was-busy']);
   });
 
-  it('still places, with a finite score, a task already past its deadline', () => {
+  it('places, with a finite score, a task whose deadline is less than a second away', () => {
     const [decision] = scheduleBatch(
-      [task('overdue', { cpu: 1 }, { deadline: NOW_S - 30 })],
+      [task('nearly-due', { cpu: 1 }, { deadline: NOW_S + 0.5 })],
       idle('a'),
       'blockchain',
-      {
-        now: NOW,
-      },
+      { now: NOW },
     );
     expect(decision).toMatchObject({ status: 'assigned', vmId: 'a' });
     // time remaining floored at 1 s and DW (idle VM, then 0) floored at 0.001: 1 / 1 / 0.001 = 1000
     expect(decision!.score).toBeCloseTo(1000, 9);
+  });
+
+  it('places a task that will finish after its deadline (only urgency rejects those)', () => {
+    const late = task('late', { cpu: 1 }, { duration: 300, deadline: NOW_S + 100 });
+    expect(placements([late], idle('a'), 'blockchain')).toEqual(['late:a']);
   });
 });

@@ -4,6 +4,7 @@ import {
   explainInfeasible,
   isFeasible,
   prepareRequest,
+  rejectPastDeadline,
 } from '../../../lib/scheduling/algorithm';
 import { FleetState } from '../../../lib/scheduling/fleet-state';
 import { DIMS, task, vm } from './fixtures';
@@ -44,6 +45,36 @@ describe('the shared feasibility filter', () => {
     const fleet = FleetState.from(vms, DIMS);
     const request = prepareRequest(task('t', { cpu: 10 }, { constraints: { pool: 'gpu' } }), fleet);
     expect(vms.map((_, i) => isFeasible(fleet, i, request))).toEqual([false, false, true, true]);
+  });
+});
+
+describe('rejectPastDeadline', () => {
+  const decisionAt = Date.UTC(2026, 10, 21, 5, 10, 0);
+  const dueAt = (ms: number) => task('t', { cpu: 1 }, { deadline: ms / 1000 });
+
+  it('rejects a deadline before the decision, naming both instants', () => {
+    expect(rejectPastDeadline(dueAt(Date.UTC(2026, 10, 21, 5, 0, 0)), decisionAt)).toEqual({
+      index: -1,
+      reason: 'deadline passed: 2026-11-21T05:00:00Z is before the decision at 2026-11-21T05:10:00Z',
+    });
+  });
+
+  it('rejects a deadline that is the decision time itself', () => {
+    expect(rejectPastDeadline(dueAt(decisionAt), decisionAt)?.reason).toBe(
+      'deadline passed: 2026-11-21T05:10:00Z is the very moment of the decision at 2026-11-21T05:10:00Z',
+    );
+  });
+
+  it('keeps the milliseconds of a fractional deadline or decision time', () => {
+    expect(rejectPastDeadline(dueAt(decisionAt - 500), decisionAt + 250)?.reason).toBe(
+      'deadline passed: 2026-11-21T05:09:59.500Z is before the decision at 2026-11-21T05:10:00.250Z',
+    );
+  });
+
+  it('lets through a deadline a millisecond ahead, even one the task cannot meet', () => {
+    expect(rejectPastDeadline(dueAt(decisionAt + 1), decisionAt)).toBeNull();
+    const late = task('late', { cpu: 1 }, { duration: 3600, deadline: decisionAt / 1000 + 60 });
+    expect(rejectPastDeadline(late, decisionAt)).toBeNull();
   });
 });
 
