@@ -85,6 +85,38 @@ describe('SchedulingEngine.schedule', () => {
     expect(await engine.complete('huge')).toEqual({ status: 'already-final', taskStatus: 'rejected' });
   });
 
+  it('records as rejected a task whose deadline passed while it waited, whichever the algorithm', async () => {
+    // Prepare: blockchain would give an overdue task maximum urgency; the shared filter comes first.
+    const { store, engine, clock } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })], {
+      algorithm: 'blockchain',
+    });
+    const waited = task('waited', { cpu: 10 }, { deadline: T0 / 1000 + 60 });
+    const fresh = task('fresh', { cpu: 10 }, { deadline: T0 / 1000 + 3600 });
+    clock.advance(120_000);
+
+    // Act
+    const outcome = await engine.schedule([waited, fresh]);
+
+    // Assess
+    const txs = outcome.blocks.flatMap((b) => b.transactions);
+    expect(txs.find((t) => t.task_id === 'waited')).toMatchObject({
+      status: 'rejected',
+      vm_id: null,
+      score: null,
+      vm_state_before: null,
+      vm_state_after: null,
+      reason: 'deadline passed: 2026-11-21T06:01:00Z is before the decision at 2026-11-21T06:02:00Z',
+    });
+    expect(txs.find((t) => t.task_id === 'fresh')).toMatchObject({ status: 'assigned', vm_id: 'vm-a' });
+    expect(await store.getTask('waited')).toMatchObject({ status: 'rejected', lease_expires_at: null });
+    expect((await store.getReservations()).map((r) => [r.vm_id, r.reserved.cpu, r.active_tasks])).toEqual([
+      ['vm-a', 10, 1],
+    ]);
+    expect(await verifyChain(await chain(store), { expectedHead: outcome.head })).toMatchObject({
+      valid: true,
+    });
+  });
+
   it('treats a redelivered task, or one repeated in a batch, as a duplicate and writes nothing for it', async () => {
     const { store, engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })]);
     await engine.schedule([task('a', { cpu: 100 }), task('b', { cpu: 100 })]);

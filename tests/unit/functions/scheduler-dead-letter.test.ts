@@ -26,6 +26,9 @@ const small = (id: string) => task(id, { cpu: 100, mem: 100, io: 0, bw: 0 });
 const huge = (id: string) => task(id, { cpu: 5000, mem: 1, io: 0, bw: 0 });
 const pinned = (id: string) =>
   task(id, { cpu: 100, mem: 100, io: 0, bw: 0 }, { constraints: { zone: 'mars' } });
+// Ten minutes before the handler's clock (T0, 2026-11-21T06:00:00Z): small enough to fit anywhere.
+const overdue = (id: string) =>
+  task(id, { cpu: 100, mem: 100, io: 0, bw: 0 }, { deadline: Date.UTC(2026, 10, 21, 5, 50, 0) / 1000 });
 
 /** The real engine, except that schedule fails as a store outage or lost races would make it. */
 function failingSchedule(engine: SchedulingEngine, options: { rejectFails?: boolean } = {}): Engine {
@@ -96,6 +99,11 @@ async function transactionOf(store: ReturnType<typeof ledger>['store'], taskId: 
 describe.each([
   ['bigger than any VM', huge('never'), /cpu/],
   ['constrained to labels no VM has', pinned('never'), /zone/],
+  [
+    'whose deadline has passed',
+    overdue('never'),
+    /^deadline passed: 2026-11-21T05:50:00Z is before the decision at 2026-11-21T06:00:00Z$/,
+  ],
 ] as [string, Task, RegExp][])('a task %s', (_name, unplaceable, reasonPattern) => {
   it('is recorded as rejected, forwarded to the DLQ with its transaction and reason, then acknowledged', async () => {
     // Prepare
