@@ -1,0 +1,363 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDbLedgerStore } from '../lib/adapters/dynamodb/dynamodb-ledger-store';
+import { bootstrap, deploy, destroy } from '../tests/aws/e2e/cdk-cli';
+import { dataPlaneUrl } from '../tests/aws/e2e/emulator-quirks';
+import { callApi } from '../tests/aws/e2e/signed-fetch';
+
+/**
+ * The deployed stack on MiniStack under load through API Gateway, in two configurations of the same
+ * stack measured in the same run: batched (SQS batches of 100, blocks of 10) and one block per task
+ * (SQS batches of 1, blocks of 1). Each is loaded with the same number of tasks, POSTed in arrays of
+ * 100 with SigV4; the wall time runs from the first POST to the task queue being empty, and every
+ * task is then checked to be in the ledger.
+ *
+ * DynamoDB requests are counted on the emulator side: MiniStack at LOG_LEVEL=DEBUG logs one line per
+ * request with the service it routed it to. During the load window nothing but the scheduler Lambda
+ * talks to DynamoDB (the enqueue Lambda only sends to SQS, this process watches SQS, and the
+ * periodic verifier is scheduled once a day), so the lines logged in the window are its requests —
+ * reads, conditional writes and retries alike. With LOCALSTACK_ENDPOINT set the log is not ours to
+ * read and the count is reported as null.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
+const DYNAMODB_LINE = /-> service=dynamodb /g;
+
+export interface ConfigurationFigures {
+  name: 'batched' | 'one_block_per_task';
+  context: Record<string, string>;
+  tasks: number;
+  seconds: number;
+  tasks_per_s: number;
+  dynamodb_requests: number | null;
+  decisions_per_dynamodb_request: number | null;
+  /** From the scheduler's own log lines in the window (null when the log cannot be read). */
+  scheduler_invocations: number | null;
+  tasks_per_invocation: number | null;
+  /** Compare-and-set attempts on the chain head per invocation; above 1 means concurrent batches collided. */
+  attempts_per_invocation: number | null;
+}
+
+export interface EmulatorFigures {
+  decisions_per_dynamodb_request: number | null;
+  speedup_vs_one_block_per_task: number | null;
+  tasks_per_run: number;
+  runs: number;
+  request_count_method: string;
+  configurations: ConfigurationFigures[];
+  /** What limits the figures on the emulator, in words; bench/format.ts prints it. */
+  reason: string;
+}
+
+const BATCHED = { batchSize: '100', maxBatchingWindowSeconds: '1', blockSize: '10' };
+const ONE_PER_TASK = { batchSize: '1', maxBatchingWindowSeconds: '0', blockSize: '1' };
+
+/** The caveats a reader needs next to the figures, from what the run itself observed. */
+function explain(batched: ConfigurationFigures, single: ConfigurationFigures): string {
+  if (batched.dynamodb_requests === null) {
+    return 'DynamoDB requests not counted: LOCALSTACK_ENDPOINT names an emulator whose log this process cannot read';
+  }
+  const notes = [
+    `measured on MiniStack: batched ${batched.tasks_per_s} tasks/s, one block per task ${single.tasks_per_s} tasks/s`,
+  ];
+  if (batched.tasks_per_invocation !== null && batched.tasks_per_invocation < Number(BATCHED.batchSize)) {
+    notes.push(
+      `the emulator delivered ${batched.tasks_per_invocation} SQS messages per scheduler invocation on average although batchSize is ${BATCHED.batchSize} (AWS gathers up to batchSize within the batching window)`,
+    );
+  }
+  if (batched.attempts_per_invocation !== null && batched.attempts_per_invocation > 1) {
+    notes.push(
+      `concurrent invocations collided on the chain head: ${batched.attempts_per_invocation} compare-and-set attempts per invocation, each re-reading head, reservations and tasks`,
+    );
+  }
+  return notes.join('; ');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round3 = (x: number) => Number(x.toPrecision(3));
+
+export async function benchEmulator(options: {
+  quick: boolean;
+  log: (line: string) => void;
+}): Promise<EmulatorFigures> {
+  const { log } = options;
+  const tasksPerRun = options.quick ? 300 : 1000;
+  const runs = 1;
+  const external = process.env.LOCALSTACK_ENDPOINT?.replace(/\/+$/, '');
+  const port = external ? undefined : await freePort();
+  let endpoint = external;
+  const logFile = port === undefined ? undefined : join(ROOT, '.emulator', String(port), 'ministack.log');
+  const suffix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const stackName = `bcs-bench-${suffix}`;
+  const pool = `bench-${suffix}`;
+  const base = {
+    stage: 'test',
+    cloudWatchRole: 'false',
+    vmTagValue: pool,
+    verifyIntervalMinutes: '1440',
+    throttlingRateLimit: '10000',
+    throttlingBurstLimit: '5000',
+  };
+  const outDir = await mkdtemp(join(tmpdir(), 'bcs-bench-emulator-'));
+  const instanceIds: string[] = [];
+  let deployedContext: Record<string, string> | undefined;
+  let clients: { ec2: EC2Client; cw: CloudWatchClient; sqs: SQSClient; ddb: DynamoDBClient } | undefined;
+  try {
+    if (!endpoint) {
+      log(`emulator: starting MiniStack on 127.0.0.1:${port} ...`);
+      const { stdout } = await run(join(ROOT, 'scripts/emulator/start.sh'), [String(port)], {
+        env: { ...process.env, EMULATOR_LOG_LEVEL: 'DEBUG' },
+        timeout: 300_000,
+      });
+      endpoint = stdout.trim().split('\n').at(-1)!;
+    }
+    const config = {
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    };
+    clients = {
+      ec2: new EC2Client(config),
+      cw: new CloudWatchClient(config),
+      sqs: new SQSClient(config),
+      ddb: new DynamoDBClient(config),
+    };
+    const { ec2, cw, sqs, ddb } = clients;
+
+    // Ten m5.large (2,000 millicores each) take 200 tasks of 10 millicores each: room for every task.
+    const { Instances } = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12345678',
+        InstanceType: 'm5.large',
+        MinCount: 10,
+        MaxCount: 10,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'bcs:pool', Value: pool }] }],
+      }),
+    );
+    for (const i of Instances ?? []) instanceIds.push(i.InstanceId!);
+    for (const id of instanceIds) {
+      await cw.send(
+        new PutMetricDataCommand({
+          Namespace: 'AWS/EC2',
+          MetricData: [1, 2].map((minutesAgo) => ({
+            MetricName: 'CPUUtilization',
+            Dimensions: [{ Name: 'InstanceId', Value: id }],
+            Timestamp: new Date(Date.now() - minutesAgo * 60_000),
+            Value: 20,
+          })),
+        }),
+      );
+    }
+
+    log('emulator: cdk bootstrap ...');
+    await bootstrap(endpoint);
+    const configurations: ConfigurationFigures[] = [];
+    for (const [name, settings] of [
+      ['batched', BATCHED],
+      ['one_block_per_task', ONE_PER_TASK],
+    ] as const) {
+      const context = { ...base, ...settings };
+      log(`emulator: deploying ${stackName} (${name}: ${JSON.stringify(settings)}) ...`);
+      deployedContext = context;
+      const outputs = await deploy(endpoint, stackName, context, outDir);
+      const api = dataPlaneUrl(endpoint, outputs.ApiUrl!);
+      const store = new DynamoDbLedgerStore({ client: ddb, tableName: outputs.TableName! });
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: outputs.QueueName! }));
+      const perRun: ConfigurationFigures[] = [];
+      for (let r = 0; r < runs; r++) {
+        const ids = Array.from({ length: tasksPerRun }, (_, i) => `bench-${name}-${r}-${suffix}-${i}`);
+        const figures = await loadOnce({
+          api,
+          ids,
+          queueUrl: QueueUrl!,
+          sqs,
+          store,
+          logFile,
+          log: (line) => log(`emulator: ${name} run ${r + 1}: ${line}`),
+        });
+        perRun.push({ name, context: settings, ...figures });
+      }
+      const tps = median(perRun.map((p) => p.tasks_per_s));
+      const requests = perRun.every((p) => p.dynamodb_requests !== null)
+        ? median(perRun.map((p) => p.dynamodb_requests!))
+        : null;
+      const medianOf = (key: 'scheduler_invocations' | 'tasks_per_invocation' | 'attempts_per_invocation') =>
+        perRun.every((p) => p[key] !== null) ? median(perRun.map((p) => p[key]!)) : null;
+      configurations.push({
+        scheduler_invocations: medianOf('scheduler_invocations'),
+        tasks_per_invocation: medianOf('tasks_per_invocation'),
+        attempts_per_invocation: medianOf('attempts_per_invocation'),
+        name,
+        context: settings,
+        tasks: tasksPerRun,
+        seconds: round3(median(perRun.map((p) => p.seconds))),
+        tasks_per_s: round3(tps),
+        dynamodb_requests: requests,
+        decisions_per_dynamodb_request: requests ? round3(tasksPerRun / requests) : null,
+      });
+    }
+    const [batched, single] = configurations as [ConfigurationFigures, ConfigurationFigures];
+    return {
+      decisions_per_dynamodb_request: batched.decisions_per_dynamodb_request,
+      speedup_vs_one_block_per_task: round3(batched.tasks_per_s / single.tasks_per_s),
+      tasks_per_run: tasksPerRun,
+      runs,
+      request_count_method: logFile
+        ? 'MiniStack DEBUG log lines routed to dynamodb during the load window (every scheduler request, retries included)'
+        : 'not counted: LOCALSTACK_ENDPOINT names an emulator whose log this process cannot read',
+      configurations,
+      reason: explain(batched, single),
+    };
+  } finally {
+    if (endpoint && deployedContext) {
+      log('emulator: destroying the stack ...');
+      await destroy(endpoint, stackName, deployedContext, outDir).catch((e: unknown) =>
+        log(`emulator: destroy failed: ${String(e)}`),
+      );
+    }
+    if (clients && instanceIds.length > 0) {
+      await clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds })).catch(() => {});
+    }
+    if (clients) for (const c of Object.values(clients)) c.destroy();
+    if (port !== undefined) {
+      await run(join(ROOT, 'scripts/emulator/stop.sh'), [String(port)]).catch((e: unknown) =>
+        log(`emulator: stop failed: ${String(e)}`),
+      );
+    }
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+/** The emulator's log so far, or null when it is not ours to read. */
+async function emulatorLog(logFile: string | undefined): Promise<string | null> {
+  return logFile ? readFile(logFile, 'utf8') : null;
+}
+
+/**
+ * What the scheduler Lambda logged in a window of the emulator's log: its "batch scheduled" lines
+ * (Powertools JSON, passed through by MiniStack) give the SQS batch sizes the emulator delivered and
+ * the compare-and-set attempts each batch needed.
+ */
+function schedulerInvocations(window: string): { invocations: number; tasks: number; attempts: number } {
+  let invocations = 0;
+  let tasks = 0;
+  let attempts = 0;
+  for (const line of window.split('\n')) {
+    if (!line.startsWith('{') || !line.includes('"batch scheduled"')) continue;
+    const entry = JSON.parse(line) as { tasks?: number; attempts?: number };
+    invocations++;
+    tasks += entry.tasks ?? 0;
+    attempts += entry.attempts ?? 0;
+  }
+  return { invocations, tasks, attempts };
+}
+
+async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes!.ApproximateNumberOfMessages) +
+    Number(Attributes!.ApproximateNumberOfMessagesNotVisible)
+  );
+}
+
+async function loadOnce(args: {
+  api: string;
+  ids: string[];
+  queueUrl: string;
+  sqs: SQSClient;
+  store: DynamoDbLedgerStore;
+  logFile: string | undefined;
+  log: (line: string) => void;
+}): Promise<Omit<ConfigurationFigures, 'name' | 'context'>> {
+  const { api, ids, queueUrl, sqs, store, logFile } = args;
+  const now = Math.floor(Date.now() / 1000);
+  const task = (id: string) => ({ id, cpu: 10, mem: 16, deadline: now + 3600, duration: 600 });
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += 100) chunks.push(ids.slice(i, i + 100));
+
+  const before = await emulatorLog(logFile);
+  const started = performance.now();
+  // Four clients, each posting its share of the 100-task arrays one after another.
+  await Promise.all(
+    [0, 1, 2, 3].map(async (c) => {
+      for (let i = c; i < chunks.length; i += 4) {
+        const res = await callApi(api, 'POST', '/tasks', { body: chunks[i]!.map(task) });
+        if (res.status !== 202)
+          throw new Error(`POST /tasks answered ${res.status}: ${JSON.stringify(res.body)}`);
+      }
+    }),
+  );
+  const deadline = Date.now() + 600_000;
+  while ((await queueDepth(sqs, queueUrl)) > 0) {
+    if (Date.now() > deadline) throw new Error('the task queue did not drain within 10 minutes');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const after = await emulatorLog(logFile);
+
+  // Outside the window: every task must be in the ledger, or the wall time measured nothing.
+  const missing: string[] = [];
+  for (let i = 0; i < ids.length; i += 50) {
+    const slice = ids.slice(i, i + 50);
+    const records = await Promise.all(slice.map((id) => store.getTask(id)));
+    slice.forEach((id, j) => {
+      if (records[j] === null) missing.push(id);
+    });
+  }
+  if (missing.length > 0) throw new Error(`${missing.length} tasks not in the ledger, e.g. ${missing[0]}`);
+  const window = before === null || after === null ? null : after.slice(before.length);
+  const requests = window === null ? null : (window.match(DYNAMODB_LINE)?.length ?? 0);
+  const lambda = window === null ? null : schedulerInvocations(window);
+  args.log(
+    `${ids.length} tasks in ${seconds.toFixed(1)} s, ${requests ?? 'uncounted'} DynamoDB requests, scheduler ${JSON.stringify(lambda)}`,
+  );
+  return {
+    scheduler_invocations: lambda?.invocations ?? null,
+    tasks_per_invocation: lambda?.invocations ? round3(lambda.tasks / lambda.invocations) : null,
+    attempts_per_invocation: lambda?.invocations ? round3(lambda.attempts / lambda.invocations) : null,
+    tasks: ids.length,
+    seconds: round3(seconds),
+    tasks_per_s: round3(ids.length / seconds),
+    dynamodb_requests: requests,
+    decisions_per_dynamodb_request: requests ? round3(ids.length / requests) : null,
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const figures = await benchEmulator({
+    quick: process.argv.includes('--quick'),
+    log: (l) => process.stderr.write(`${l}\n`),
+  });
+  process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+}
