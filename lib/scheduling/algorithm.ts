@@ -43,7 +43,8 @@ export function isRejection(selection: Selection): selection is Rejection {
  * One placement strategy (a Kubernetes "Filter + Score" plugin pair in one object).
  *
  * Contract, checked for every registered algorithm by tests/contract/algorithms.case.ts:
- * - `select` first applies `rejectPastDeadline`: a task whose deadline has passed is rejected.
+ * - A task whose deadline has passed never reaches `select`: the Scheduler rejects it first
+ *   (`rejectPastDeadline`), the same way for every algorithm.
  * - `select` returns the index of a VM for which `isFeasible` holds (active, labels match the
  *   task's constraints, the task fits in every dimension), or `{ index: -1, reason }` with a
  *   non-empty reason when it places the task nowhere. It never mutates the fleet: the scheduler

@@ -9,6 +9,7 @@ import {
   type PlacementAlgorithm,
   type PlacementContext,
   prepareRequest,
+  rejectPastDeadline,
 } from './algorithm';
 import { FleetState } from './fleet-state';
 import { formatNumber } from './format';
@@ -109,6 +110,9 @@ export class Scheduler {
   private decide(task: Task, fleet: FleetState, ctx: PlacementContext): Decision {
     const problem = requirementProblem(task, fleet.dimensions);
     if (problem) return rejected(task, problem);
+    // Checked here, once, for every algorithm: a task whose deadline has passed can never be placed.
+    const overdue = rejectPastDeadline(task, ctx.now);
+    if (overdue) return rejected(task, overdue.reason);
     const request = prepareRequest(task, fleet);
     const selection = this.instance.select(request, fleet, ctx);
     if (isRejection(selection)) return rejected(task, selection.reason || 'rejected');

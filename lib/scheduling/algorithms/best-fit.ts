@@ -2,9 +2,7 @@ import {
   collectFeasible,
   explainInfeasible,
   type PlacementAlgorithm,
-  type PlacementContext,
   type PlacementRequest,
-  rejectPastDeadline,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
@@ -19,9 +17,7 @@ import { lowestLeftover, scaledDemand } from '../scoring';
 export class BestFitAlgorithm implements PlacementAlgorithm {
   readonly name = 'best-fit';
 
-  select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
-    const passed = rejectPastDeadline(request.task, ctx.now);
-    if (passed) return passed;
+  select(request: PlacementRequest, fleet: FleetState): Selection {
     const demandScaled = scaledDemand(fleet, request.demand);
     const feasible = collectFeasible(fleet, request);
     const { index: best, value: leftover } = lowestLeftover(fleet, feasible, demandScaled);

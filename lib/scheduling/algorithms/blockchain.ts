@@ -5,7 +5,6 @@ import {
   type PlacementAlgorithm,
   type PlacementContext,
   type PlacementRequest,
-  rejectPastDeadline,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
@@ -41,8 +40,6 @@ export class BlockchainAlgorithm implements PlacementAlgorithm {
   }
 
   select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
-    const passed = rejectPastDeadline(request.task, ctx.now);
-    if (passed) return passed;
     const { alpha, beta, tau } = ctx.params;
     const uf = urgencyFactor(request.task.deadline, ctx.now, tau);
     const feasible = collectFeasible(fleet, request);

@@ -2,9 +2,7 @@ import {
   collectFeasible,
   explainInfeasible,
   type PlacementAlgorithm,
-  type PlacementContext,
   type PlacementRequest,
-  rejectPastDeadline,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
@@ -17,9 +15,7 @@ import { reservedLoadAfter } from '../scoring';
 export class LeastConnectionsAlgorithm implements PlacementAlgorithm {
   readonly name = 'least-connections';
 
-  select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
-    const passed = rejectPastDeadline(request.task, ctx.now);
-    if (passed) return passed;
+  select(request: PlacementRequest, fleet: FleetState): Selection {
     let best = -1;
     let bestActive = Number.POSITIVE_INFINITY;
     let bestLoad = Number.POSITIVE_INFINITY;

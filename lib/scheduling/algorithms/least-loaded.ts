@@ -2,9 +2,7 @@ import {
   collectFeasible,
   explainInfeasible,
   type PlacementAlgorithm,
-  type PlacementContext,
   type PlacementRequest,
-  rejectPastDeadline,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
@@ -18,9 +16,7 @@ import { lowestLoadAfter } from '../scoring';
 export class LeastLoadedAlgorithm implements PlacementAlgorithm {
   readonly name = 'least-loaded';
 
-  select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
-    const passed = rejectPastDeadline(request.task, ctx.now);
-    if (passed) return passed;
+  select(request: PlacementRequest, fleet: FleetState): Selection {
     const feasible = collectFeasible(fleet, request);
     const { index: best, value: bestLoad } = lowestLoadAfter(fleet, feasible, request.demand);
     if (best < 0) return { index: -1, reason: explainInfeasible(fleet, request) };

@@ -2,9 +2,7 @@ import {
   collectFeasible,
   explainInfeasible,
   type PlacementAlgorithm,
-  type PlacementContext,
   type PlacementRequest,
-  rejectPastDeadline,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
@@ -29,9 +27,7 @@ export class PowerOfTwoChoicesAlgorithm implements PlacementAlgorithm {
     this.random = mulberry32(seed);
   }
 
-  select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
-    const passed = rejectPastDeadline(request.task, ctx.now);
-    if (passed) return passed;
+  select(request: PlacementRequest, fleet: FleetState): Selection {
     const count = collectFeasible(fleet, request);
     const feasible = fleet.candidates;
     if (count === 0) return { index: -1, reason: explainInfeasible(fleet, request) };

@@ -4,7 +4,6 @@ import {
   type PlacementAlgorithm,
   type PlacementContext,
   type PlacementRequest,
-  rejectPastDeadline,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
@@ -25,8 +24,6 @@ export class ResourceBasedAlgorithm implements PlacementAlgorithm {
   private factors: Float64Array = new Float64Array(0);
 
   select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
-    const passed = rejectPastDeadline(request.task, ctx.now);
-    if (passed) return passed;
     if (this.factorsFor?.fleet !== fleet || this.factorsFor.params !== ctx.params) {
       const configured = ctx.params.weights ?? {};
       this.factors = resourceFactors(

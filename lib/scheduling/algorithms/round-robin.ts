@@ -2,9 +2,7 @@ import {
   explainInfeasible,
   isFeasible,
   type PlacementAlgorithm,
-  type PlacementContext,
   type PlacementRequest,
-  rejectPastDeadline,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
@@ -18,9 +16,7 @@ export class RoundRobinAlgorithm implements PlacementAlgorithm {
   readonly name = 'round-robin';
   private cursor = 0;
 
-  select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
-    const passed = rejectPastDeadline(request.task, ctx.now);
-    if (passed) return passed;
+  select(request: PlacementRequest, fleet: FleetState): Selection {
     const n = fleet.size;
     const start = n === 0 ? 0 : this.cursor % n;
     for (let step = 0; step < n; step++) {

@@ -5,7 +5,6 @@ import {
   type PlacementAlgorithm,
   type PlacementContext,
   type PlacementRequest,
-  rejectPastDeadline,
   type Selection,
 } from '../algorithm';
 import type { FleetState } from '../fleet-state';
@@ -31,8 +30,6 @@ export class UrgencyAlgorithm implements PlacementAlgorithm {
   }
 
   select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
-    const passed = rejectPastDeadline(request.task, ctx.now);
-    if (passed) return passed;
     const { task } = request;
     const remaining = task.deadline - ctx.now / 1000;
     if (ctx.now / 1000 + task.duration > task.deadline) {
