@@ -123,10 +123,13 @@ export async function benchEmulator(options: {
     verifyIntervalMinutes: '1440',
     throttlingRateLimit: '10000',
     throttlingBurstLimit: '5000',
+    // A batch that loses the head race 8 times is redelivered after the visibility timeout (6 × this):
+    // 60 s instead of 6 minutes keeps the run bounded; an invocation here takes well under a second.
+    schedulerTimeoutSeconds: '10',
   };
   const outDir = await mkdtemp(join(tmpdir(), 'bcs-bench-emulator-'));
   const instanceIds: string[] = [];
-  let deployedContext: Record<string, string> | undefined;
+  let deployed: { stack: string; context: Record<string, string> } | undefined;
   let clients: { ec2: EC2Client; cw: CloudWatchClient; sqs: SQSClient; ddb: DynamoDBClient } | undefined;
   try {
     if (!endpoint) {
@@ -182,10 +185,13 @@ export async function benchEmulator(options: {
       ['batched', BATCHED],
       ['one_block_per_task', ONE_PER_TASK],
     ] as const) {
+      // A stack of its own for each configuration: both start from an empty table, since the
+      // reservations scan reads the whole table and a fuller one costs more requests.
       const context = { ...base, ...settings };
-      log(`emulator: deploying ${stackName} (${name}: ${JSON.stringify(settings)}) ...`);
-      deployedContext = context;
-      const outputs = await deploy(endpoint, stackName, context, outDir);
+      const stack = `${stackName}-${name === 'batched' ? 'batched' : 'single'}`;
+      log(`emulator: deploying ${stack} (${name}: ${JSON.stringify(settings)}) ...`);
+      deployed = { stack, context };
+      const outputs = await deploy(endpoint, stack, context, outDir);
       const api = dataPlaneUrl(endpoint, outputs.ApiUrl!);
       const store = new DynamoDbLedgerStore({ client: ddb, tableName: outputs.TableName! });
       const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: outputs.QueueName! }));
@@ -203,6 +209,9 @@ export async function benchEmulator(options: {
         });
         perRun.push({ name, context: settings, ...figures });
       }
+      log(`emulator: destroying ${stack} ...`);
+      await destroy(endpoint, stack, context, outDir);
+      deployed = undefined;
       const tps = median(perRun.map((p) => p.tasks_per_s));
       const requests = perRun.every((p) => p.dynamodb_requests !== null)
         ? median(perRun.map((p) => p.dynamodb_requests!))
@@ -235,9 +244,9 @@ export async function benchEmulator(options: {
       reason: explain(batched, single),
     };
   } finally {
-    if (endpoint && deployedContext) {
-      log('emulator: destroying the stack ...');
-      await destroy(endpoint, stackName, deployedContext, outDir).catch((e: unknown) =>
+    if (endpoint && deployed) {
+      log(`emulator: destroying ${deployed.stack} ...`);
+      await destroy(endpoint, deployed.stack, deployed.context, outDir).catch((e: unknown) =>
         log(`emulator: destroy failed: ${String(e)}`),
       );
     }
