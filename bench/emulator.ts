@@ -14,6 +14,7 @@ import { DynamoDbLedgerStore } from '../lib/adapters/dynamodb/dynamodb-ledger-st
 import { bootstrap, deploy, destroy } from '../tests/aws/e2e/cdk-cli';
 import { dataPlaneUrl } from '../tests/aws/e2e/emulator-quirks';
 import { callApi } from '../tests/aws/e2e/signed-fetch';
+import { median, round } from './stats';
 
 /**
  * The deployed stack on MiniStack under load through API Gateway, in two configurations of the same
@@ -94,13 +95,6 @@ async function freePort(): Promise<number> {
     });
   });
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round3 = (x: number) => Number(x.toPrecision(3));
 
 export async function benchEmulator(options: {
   quick: boolean;
@@ -225,16 +219,16 @@ export async function benchEmulator(options: {
         name,
         context: settings,
         tasks: tasksPerRun,
-        seconds: round3(median(perRun.map((p) => p.seconds))),
-        tasks_per_s: round3(tps),
+        seconds: round(median(perRun.map((p) => p.seconds))),
+        tasks_per_s: round(tps),
         dynamodb_requests: requests,
-        decisions_per_dynamodb_request: requests ? round3(tasksPerRun / requests) : null,
+        decisions_per_dynamodb_request: requests ? round(tasksPerRun / requests) : null,
       });
     }
     const [batched, single] = configurations as [ConfigurationFigures, ConfigurationFigures];
     return {
       decisions_per_dynamodb_request: batched.decisions_per_dynamodb_request,
-      speedup_vs_one_block_per_task: round3(batched.tasks_per_s / single.tasks_per_s),
+      speedup_vs_one_block_per_task: round(batched.tasks_per_s / single.tasks_per_s),
       tasks_per_run: tasksPerRun,
       runs,
       request_count_method: logFile
@@ -353,13 +347,13 @@ async function loadOnce(args: {
   );
   return {
     scheduler_invocations: lambda?.invocations ?? null,
-    tasks_per_invocation: lambda?.invocations ? round3(lambda.tasks / lambda.invocations) : null,
-    attempts_per_invocation: lambda?.invocations ? round3(lambda.attempts / lambda.invocations) : null,
+    tasks_per_invocation: lambda?.invocations ? round(lambda.tasks / lambda.invocations) : null,
+    attempts_per_invocation: lambda?.invocations ? round(lambda.attempts / lambda.invocations) : null,
     tasks: ids.length,
-    seconds: round3(seconds),
-    tasks_per_s: round3(ids.length / seconds),
+    seconds: round(seconds),
+    tasks_per_s: round(ids.length / seconds),
     dynamodb_requests: requests,
-    decisions_per_dynamodb_request: requests ? round3(ids.length / requests) : null,
+    decisions_per_dynamodb_request: requests ? round(ids.length / requests) : null,
   };
 }
 
