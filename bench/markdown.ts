@@ -147,6 +147,39 @@ try {
       '',
     );
   }
+  if (bench.emulator && 'configurations' in bench.emulator) {
+    const m = bench.emulator;
+    const [b, one] = m.configurations;
+    if (b && one) {
+      const n = (v: number | null) => (v === null ? 'n/a' : v);
+      out.push(`#### Emulator (${m.runs} run(s) x ${m.tasks_per_run} tasks per configuration)`, '');
+      out.push(
+        table(
+          ['figure', 'batched', 'one block per task'],
+          [
+            ['wall time s', b.seconds, one.seconds],
+            ['tasks/s', b.tasks_per_s, one.tasks_per_s],
+            ['DynamoDB requests', n(b.dynamodb_requests), n(one.dynamodb_requests)],
+            [
+              'decisions per DynamoDB request',
+              n(b.decisions_per_dynamodb_request),
+              n(one.decisions_per_dynamodb_request),
+            ],
+            ['scheduler invocations', n(b.scheduler_invocations), n(one.scheduler_invocations)],
+            ['tasks per invocation', n(b.tasks_per_invocation), n(one.tasks_per_invocation)],
+            [
+              'compare-and-set attempts per invocation',
+              n(b.attempts_per_invocation),
+              n(one.attempts_per_invocation),
+            ],
+          ],
+        ),
+        '',
+        `Speedup (batched tasks/s / one block per task tasks/s): ${n(m.speedup_vs_one_block_per_task)}`,
+        '',
+      );
+    }
+  }
   const env = bench.environment;
   out.push(
     `Environment: Node ${env.node}, ${env.cpus} CPUs, 1-minute load average ${env.load_average_1m.toFixed(1)} at start, ${env.date}.`,
