@@ -150,6 +150,24 @@ export class DynamoDbLedgerStore implements LedgerStore {
     return item ? taskFromItem(item) : null;
   }
 
+  /**
+   * The engine's redelivery check for a whole batch: one consistent BatchGetItem per 100 distinct
+   * ids instead of a GetItem per task (a batch of 10 tasks took 10 requests before). In the order
+   * asked; a repeated id is read once (BatchGetItem refuses duplicate keys).
+   */
+  async getTasks(taskIds: readonly string[]): Promise<(TaskRecord | null)[]> {
+    this.assertOpen();
+    const distinct = [...new Set(taskIds)];
+    const found = new Map<string, TaskRecord>();
+    for (let i = 0; i < distinct.length; i += BATCH_GET_KEYS) {
+      for (const item of await this.batchGet(distinct.slice(i, i + BATCH_GET_KEYS).map(taskKey))) {
+        const record = taskFromItem(item);
+        found.set(record.task_id, record);
+      }
+    }
+    return taskIds.map((id) => found.get(id) ?? null);
+  }
+
   async listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]> {
     this.assertOpen();
     if (limit <= 0) return [];
