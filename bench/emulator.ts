@@ -6,14 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbLedgerStore } from '../lib/adapters/dynamodb/dynamodb-ledger-store';
 import { bootstrap, deploy, destroy } from '../tests/aws/e2e/cdk-cli';
 import { dataPlaneUrl } from '../tests/aws/e2e/emulator-quirks';
 import { callApi } from '../tests/aws/e2e/signed-fetch';
+import { launchWorkers } from '../tests/aws/e2e/workers';
 import { median, round } from './stats';
 
 /**
@@ -148,29 +149,7 @@ export async function benchEmulator(options: {
     const { ec2, cw, sqs, ddb } = clients;
 
     // Ten m5.large (2,000 millicores each) take 200 tasks of 10 millicores each: room for every task.
-    const { Instances } = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-12345678',
-        InstanceType: 'm5.large',
-        MinCount: 10,
-        MaxCount: 10,
-        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'bcs:pool', Value: pool }] }],
-      }),
-    );
-    for (const i of Instances ?? []) instanceIds.push(i.InstanceId!);
-    for (const id of instanceIds) {
-      await cw.send(
-        new PutMetricDataCommand({
-          Namespace: 'AWS/EC2',
-          MetricData: [1, 2].map((minutesAgo) => ({
-            MetricName: 'CPUUtilization',
-            Dimensions: [{ Name: 'InstanceId', Value: id }],
-            Timestamp: new Date(Date.now() - minutesAgo * 60_000),
-            Value: 20,
-          })),
-        }),
-      );
-    }
+    instanceIds.push(...(await launchWorkers(ec2, cw, pool, Array(10).fill('m5.large'))));
 
     log('emulator: cdk bootstrap ...');
     await bootstrap(endpoint);

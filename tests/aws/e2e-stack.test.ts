@@ -2,11 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   type _InstanceType,
   DescribeInstanceTypesCommand,
-  RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -34,6 +32,7 @@ import { runCli } from '../local/helpers/server';
 import { bootstrap, deploy, destroy } from './e2e/cdk-cli';
 import { dataPlaneUrl } from './e2e/emulator-quirks';
 import { callApi } from './e2e/signed-fetch';
+import { launchWorkers } from './e2e/workers';
 import { cloudWatchClient, dynamoDbClient, ec2Client, emulatorConfig } from './helpers/clients';
 
 /**
@@ -64,30 +63,9 @@ let store: DynamoDbLedgerStore;
 async function launchPool(types: _InstanceType[]): Promise<void> {
   const described = await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [...new Set(types)] }));
   const infos = new Map(described.InstanceTypes!.map((t) => [t.InstanceType!, t]));
-  for (const type of types) {
-    const { Instances } = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-12345678',
-        InstanceType: type,
-        MinCount: 1,
-        MaxCount: 1,
-        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'bcs:pool', Value: pool }] }],
-      }),
-    );
-    const id = Instances![0]!.InstanceId!;
-    instances.set(id, instanceTypeCapacity(infos.get(type)!, DIMENSIONS));
-    await cloudWatch.send(
-      new PutMetricDataCommand({
-        Namespace: 'AWS/EC2',
-        MetricData: [1, 2].map((minutesAgo) => ({
-          MetricName: 'CPUUtilization',
-          Dimensions: [{ Name: 'InstanceId', Value: id }],
-          Timestamp: new Date(Date.now() - minutesAgo * 60_000),
-          Value: 20,
-        })),
-      }),
-    );
-  }
+  const ids = await launchWorkers(ec2, cloudWatch, pool, types);
+  for (const [k, id] of ids.entries())
+    instances.set(id, instanceTypeCapacity(infos.get(types[k]!)!, DIMENSIONS));
 }
 
 async function chain(): Promise<Block[]> {
