@@ -89,6 +89,13 @@ export function validateProps(p: ResolvedProps): void {
   const need = (ok: boolean, field: keyof ResolvedProps, message: string) => {
     if (!ok) problems.push({ field, message });
   };
+  type NumericProp = {
+    [K in keyof ResolvedProps]: ResolvedProps[K] extends number ? K : never;
+  }[keyof ResolvedProps];
+  const needInt = (field: NumericProp, min: number, max: number) =>
+    need(isInt(p[field], min, max), field, `must be an integer from ${min} to ${max} (got ${p[field]})`);
+  const needNum = (field: NumericProp, min: number, max: number) =>
+    need(isNum(p[field], min, max), field, `must be from ${min} to ${max} (got ${p[field]})`);
   need(
     /^[a-z][a-z0-9-]{0,15}$/.test(p.stage),
     'stage',
@@ -109,79 +116,35 @@ export function validateProps(p: ResolvedProps): void {
   need(isNum(p.alpha, 0, 1), 'alpha', `must be between 0 and 1 (got ${p.alpha})`);
   need(isNum(p.beta, 0, 1), 'beta', `must be between 0 and 1 (got ${p.beta})`);
   need(Number.isFinite(p.tau) && p.tau > 0, 'tau', `must be greater than 0 (got ${p.tau})`);
-  need(
-    isInt(p.historyWindow, 1, 1440),
-    'historyWindow',
-    `must be an integer from 1 to 1440 (got ${p.historyWindow})`,
-  );
+  needInt('historyWindow', 1, 1440);
   need(
     p.dimensions.length > 0 && p.dimensions.every((d) => /^[a-z][a-z0-9_]{0,31}$/.test(d)),
     'dimensions',
     `must be a non-empty list of lower-case identifiers (got ${JSON.stringify(p.dimensions)})`,
   );
-  need(isInt(p.blockSize, 1, 1000), 'blockSize', `must be an integer from 1 to 1000 (got ${p.blockSize})`);
+  needInt('blockSize', 1, 1000);
   need(
     isInt(p.metricsPeriodSeconds, 60, 86_400) && p.metricsPeriodSeconds % 60 === 0,
     'metricsPeriodSeconds',
     `must be a multiple of 60 from 60 to 86400 (got ${p.metricsPeriodSeconds})`,
   );
-  need(
-    isNum(p.fleetCacheTtlSeconds, 0, 3600),
-    'fleetCacheTtlSeconds',
-    `must be from 0 to 3600 (got ${p.fleetCacheTtlSeconds})`,
-  );
-  need(
-    isInt(p.leaseGraceSeconds, 0, 86_400),
-    'leaseGraceSeconds',
-    `must be an integer from 0 to 86400 (got ${p.leaseGraceSeconds})`,
-  );
-  need(
-    isInt(p.maxReceiveCount, 1, 1000),
-    'maxReceiveCount',
-    `must be an integer from 1 to 1000 (got ${p.maxReceiveCount})`,
-  );
-  need(isInt(p.batchSize, 1, 10_000), 'batchSize', `must be an integer from 1 to 10000 (got ${p.batchSize})`);
-  need(
-    isInt(p.maxBatchingWindowSeconds, 0, 300),
-    'maxBatchingWindowSeconds',
-    `must be an integer from 0 to 300 (got ${p.maxBatchingWindowSeconds})`,
-  );
+  needNum('fleetCacheTtlSeconds', 0, 3600);
+  needInt('leaseGraceSeconds', 0, 86_400);
+  needInt('maxReceiveCount', 1, 1000);
+  needInt('batchSize', 1, 10_000);
+  needInt('maxBatchingWindowSeconds', 0, 300);
   need(
     p.batchSize <= 10 || p.maxBatchingWindowSeconds >= 1,
     'batchSize',
     `above 10 needs maxBatchingWindowSeconds of at least 1 (got batchSize ${p.batchSize}, window ${p.maxBatchingWindowSeconds})`,
   );
-  need(
-    isInt(p.maxConcurrency, 2, 1000),
-    'maxConcurrency',
-    `must be an integer from 2 to 1000 (got ${p.maxConcurrency})`,
-  );
+  needInt('maxConcurrency', 2, 1000);
   // The visibility timeout is six times the function timeout (AWS's advice for SQS event sources)
   // and SQS caps it at 12 hours.
-  need(
-    isInt(p.schedulerTimeoutSeconds, 3, 900),
-    'schedulerTimeoutSeconds',
-    `must be an integer from 3 to 900 (got ${p.schedulerTimeoutSeconds})`,
-  );
-  need(
-    isInt(p.verifyIntervalMinutes, 1, 1440),
-    'verifyIntervalMinutes',
-    `must be an integer from 1 to 1440 (got ${p.verifyIntervalMinutes})`,
-  );
-  need(
-    isNum(p.throttlingRateLimit, 1, 10_000),
-    'throttlingRateLimit',
-    `must be from 1 to 10000 (got ${p.throttlingRateLimit})`,
-  );
-  need(
-    isInt(p.leaseSweepMinutes, 1, 1440),
-    'leaseSweepMinutes',
-    `must be an integer from 1 to 1440 (got ${p.leaseSweepMinutes})`,
-  );
-  need(
-    isInt(p.throttlingBurstLimit, 1, 5000),
-    'throttlingBurstLimit',
-    `must be an integer from 1 to 5000 (got ${p.throttlingBurstLimit})`,
-  );
+  needInt('schedulerTimeoutSeconds', 3, 900);
+  needInt('verifyIntervalMinutes', 1, 1440);
+  needNum('throttlingRateLimit', 1, 10_000);
+  needInt('leaseSweepMinutes', 1, 1440);
+  needInt('throttlingBurstLimit', 1, 5000);
   if (problems.length > 0) throw new ValidationError(problems, 'invalid BlockchainScheduler props');
 }
