@@ -4,7 +4,7 @@ import type { Vm } from '../../../lib/model/vm';
 import { FleetState } from '../../../lib/scheduling/fleet-state';
 import { Scheduler, scheduleBatch } from '../../../lib/scheduling/schedule';
 import type { ScheduleOptions } from '../../../lib/scheduling/types';
-import { DIMS, NOW, NOW_S, task, vm } from './fixtures';
+import { DIMS, NOW, NOW_S, task, vm, workedExampleVm } from './fixtures';
 
 const placements = (tasks: Task[], vms: Vm[], algorithm: string, options: Partial<ScheduleOptions> = {}) =>
   scheduleBatch(tasks, vms, algorithm, { now: NOW, ...options }).map(
@@ -197,19 +197,7 @@ describe('blockchain', () => {
   it('places on the highest UF/DW and records that score (worked example of docs/algorithms.md)', () => {
     const dims = ['cpu', 'mem'];
     const vms = [
-      vm(
-        'a',
-        {
-          capacity: { cpu: 4000, mem: 8000 },
-          usage: { cpu: 1000, mem: 1000 },
-          reserved: { cpu: 400, mem: 800 },
-          history: [
-            { cpu: 600, mem: 400 },
-            { cpu: 1000, mem: 1200 },
-          ],
-        },
-        dims,
-      ),
+      workedExampleVm(),
       // DW = (0.7 + 0.3) * mean(2000 / 4000, 4000 / 8000) = 0.5: lower score, not chosen
       vm('b', { capacity: { cpu: 4000, mem: 8000 }, usage: { cpu: 2000, mem: 4000 } }, dims),
     ];

@@ -56,3 +56,20 @@ function full(dims: readonly string[], values: Partial<ResourceVector>): Resourc
   for (const d of dims) v[d] = values[d] ?? 0;
   return v;
 }
+
+/** VM "a" of the worked example in docs/algorithms.md (DW/UF hand calculation), on cpu and mem. */
+export function workedExampleVm(): Vm {
+  return vm(
+    'a',
+    {
+      capacity: { cpu: 4000, mem: 8000 },
+      usage: { cpu: 1000, mem: 1000 },
+      reserved: { cpu: 400, mem: 800 },
+      history: [
+        { cpu: 600, mem: 400 },
+        { cpu: 1000, mem: 1200 },
+      ],
+    },
+    ['cpu', 'mem'],
+  );
+}

@@ -18,24 +18,12 @@ import {
   scaledDemand,
   urgencyFactor,
 } from '../../../lib/scheduling/scoring';
-import { NOW, vm } from './fixtures';
+import { NOW, vm, workedExampleVm } from './fixtures';
 
 const CPU_MEM = ['cpu', 'mem'];
 
 // The worked example of docs/algorithms.md.
-const worked = vm(
-  'a',
-  {
-    capacity: { cpu: 4000, mem: 8000 },
-    usage: { cpu: 1000, mem: 1000 },
-    reserved: { cpu: 400, mem: 800 },
-    history: [
-      { cpu: 600, mem: 400 },
-      { cpu: 1000, mem: 1200 },
-    ],
-  },
-  CPU_MEM,
-);
+const worked = workedExampleVm();
 
 describe('dynamicWeight', () => {
   it('is alpha * current + beta * historical, usage plus reservations over capacity, mean over dimensions', () => {
