@@ -1,6 +1,6 @@
 import type { ChainHead } from '../ledger/types';
 import type { ResourceVector } from '../model/resources';
-import type { Commit, Reservation, ReservationChange } from '../ports/ledger-store';
+import type { AppendResult, Commit, Reservation, ReservationChange } from '../ports/ledger-store';
 
 /**
  * Store-independent rules of the LedgerStore port (lib/ports/ledger-store.ts), shared by every
@@ -17,6 +17,19 @@ export class MalformedCommitError extends Error {
  * must still fit, so capacity is compared with a relative tolerance far below any real unit.
  */
 const RELATIVE_TOLERANCE = 1e-9;
+
+/**
+ * The compare-and-set every store applies first: the append goes ahead only if the stored head is
+ * still the one the writer read. Returns the conflict to report, or null when the head matches.
+ */
+export function headMoved(expected: ChainHead, stored: ChainHead): AppendResult | null {
+  if (stored.height === expected.height && stored.hash === expected.hash) return null;
+  return {
+    ok: false,
+    conflict: 'head-moved',
+    detail: `expected head ${expected.height}/${expected.hash}, found ${stored.height}/${stored.hash}`,
+  };
+}
 
 /**
  * Checks the commit's shape against the head it claims to extend: at least one block, consecutive

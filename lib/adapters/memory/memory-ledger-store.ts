@@ -2,6 +2,7 @@ import {
   applyReservationChange,
   checkCommitShape,
   headAfter,
+  headMoved,
   netReservationChanges,
 } from '../../engine/commit';
 import { genesisBlock } from '../../ledger';
@@ -35,14 +36,8 @@ export class MemoryLedgerStore implements LedgerStore {
 
   async append(expected: ChainHead, commit: Commit): Promise<AppendResult> {
     this.assertOpen();
-    const head = this.head();
-    if (head.height !== expected.height || head.hash !== expected.hash) {
-      return {
-        ok: false,
-        conflict: 'head-moved',
-        detail: `expected head ${expected.height}/${expected.hash}, found ${head.height}/${head.hash}`,
-      };
-    }
+    const moved = headMoved(expected, this.head());
+    if (moved) return moved;
     const positions = checkCommitShape(expected, commit);
     for (const { transactionId } of positions) {
       if (this.transactions.has(transactionId)) {

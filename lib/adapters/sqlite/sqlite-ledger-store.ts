@@ -3,6 +3,7 @@ import {
   applyReservationChange,
   checkCommitShape,
   headAfter,
+  headMoved,
   netReservationChanges,
 } from '../../engine/commit';
 import { genesisBlock } from '../../ledger';
@@ -185,14 +186,8 @@ export class SqliteLedgerStore implements LedgerStore {
   /** Runs inside BEGIN IMMEDIATE: the head read here cannot move until this returns. */
   private write(expected: ChainHead, commit: Commit): AppendResult {
     const s = this.statements;
-    const head = s.head.get()!;
-    if (head.height !== expected.height || head.hash !== expected.hash) {
-      return {
-        ok: false,
-        conflict: 'head-moved',
-        detail: `expected head ${expected.height}/${expected.hash}, found ${head.height}/${head.hash}`,
-      };
-    }
+    const moved = headMoved(expected, s.head.get()!);
+    if (moved) return moved;
     const positions = checkCommitShape(expected, commit);
     for (const block of commit.blocks) {
       s.insertBlock.run(
