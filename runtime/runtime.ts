@@ -212,20 +212,9 @@ export class LocalRuntime {
   }
 
   async taskStatus(taskId: string): Promise<TaskStatusResponse | null> {
-    const { store, queue } = this.parts;
-    const record = await store.getTask(taskId);
-    if (record) {
-      const block = await store.getBlock(record.block_height);
-      const tx = block?.transactions.find((t) => t.transaction_id === record.transaction_id);
-      return {
-        task_id: record.task_id,
-        status: record.status,
-        vm_id: record.vm_id,
-        block_height: record.block_height,
-        transaction_id: record.transaction_id,
-        reason: tx?.reason ?? null,
-      };
-    }
+    const { queue } = this.parts;
+    const recorded = await this.ledger.task(taskId);
+    if (recorded) return recorded;
     if (await queue.contains?.(taskId)) {
       return {
         task_id: taskId,

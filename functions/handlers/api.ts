@@ -44,20 +44,10 @@ export function apiApp(deps: ApiDeps): Hono {
 
   app.get('/tasks/:id', async (c) => {
     const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
-    const store = await deps.store();
-    const record = await store.getTask(id);
+    const status = await (await ledger()).task(id);
     // A queued task is not visible here: the queue is SQS and this function does not read it.
-    if (!record) throw new NotFound(`no task ${id} in the ledger (it may still be queued)`);
-    const block = await store.getBlock(record.block_height);
-    const tx = block?.transactions.find((t) => t.transaction_id === record.transaction_id);
-    return c.json({
-      task_id: record.task_id,
-      status: record.status,
-      vm_id: record.vm_id,
-      block_height: record.block_height,
-      transaction_id: record.transaction_id,
-      reason: tx?.reason ?? null,
-    } satisfies TaskStatusResponse);
+    if (!status) throw new NotFound(`no task ${id} in the ledger (it may still be queued)`);
+    return c.json(status satisfies TaskStatusResponse);
   });
 
   app.post('/tasks/:id/complete', async (c) => {

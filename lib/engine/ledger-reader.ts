@@ -1,6 +1,6 @@
 import { DigestBuilder, transactionProof } from '../ledger';
 import type { Block, ChainHead, Digest, Transaction, TransactionProof } from '../ledger/types';
-import type { LedgerStore } from '../ports/ledger-store';
+import type { LedgerStore, TaskRecord } from '../ports/ledger-store';
 import { utilisation } from '../scheduling';
 
 export interface VmLedgerStats {
@@ -36,6 +36,16 @@ export interface TransactionLookup {
   index: number;
   /** Inclusion of the transaction in its block and of the block in `proof.digest`. */
   proof: TransactionProof;
+}
+
+/** What the ledger says about one task: its record and the reason its transaction gives. */
+export interface TaskStatus {
+  task_id: string;
+  status: TaskRecord['status'];
+  vm_id: string | null;
+  block_height: number;
+  transaction_id: string;
+  reason: string | null;
 }
 
 export interface LedgerReaderOptions {
@@ -150,6 +160,22 @@ export class LedgerReader {
   async digest(): Promise<Digest> {
     await this.catchUp();
     return this.digestBuilder.digest(this.headTimestamp);
+  }
+
+  /** The task's latest status as recorded, with its transaction's reason; null if the ledger has none. */
+  async task(taskId: string): Promise<TaskStatus | null> {
+    const record = await this.store.getTask(taskId);
+    if (!record) return null;
+    const block = await this.store.getBlock(record.block_height);
+    const tx = block?.transactions.find((t) => t.transaction_id === record.transaction_id);
+    return {
+      task_id: record.task_id,
+      status: record.status,
+      vm_id: record.vm_id,
+      block_height: record.block_height,
+      transaction_id: record.transaction_id,
+      reason: tx?.reason ?? null,
+    };
   }
 
   /** A committed transaction, where it is, and its proof against the current digest; null if unknown. */

@@ -103,6 +103,24 @@ describe('LedgerReader', () => {
     expect(() => reader.add({ ...first!, previous_hash: 'f'.repeat(64) })).toThrow(/does not extend/);
   });
 
+  it('reports a task as recorded, with its transaction and the reason it gives', async () => {
+    const { reader, store } = await history();
+    const record = await store.getTask('d');
+
+    const status = await reader.task('d');
+
+    expect(status).toMatchObject({
+      task_id: 'd',
+      status: 'rejected',
+      vm_id: null,
+      block_height: record!.block_height,
+      transaction_id: transactionId('d', 'decision'),
+    });
+    expect(status!.reason).toMatch(/cpu/);
+    expect((await reader.task('a'))?.status).toBe('completed');
+    expect(await reader.task('never-submitted')).toBeNull();
+  });
+
   it('finds a transaction with a proof that verifies against the current digest', async () => {
     const { reader, store } = await history();
     const id = transactionId('c', 'close');
