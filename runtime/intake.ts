@@ -58,12 +58,7 @@ export class Intake {
     if (depth + tasks.length > maxQueueDepth) throw new QueueFullError(depth, maxQueueDepth);
 
     const recorded = new Set<string>();
-    if (store.getTasks) {
-      const records = await store.getTasks(tasks.map((t) => t.id));
-      for (const r of records) if (r !== null) recorded.add(r.task_id);
-    } else {
-      for (const task of tasks) if ((await store.getTask(task.id)) !== null) recorded.add(task.id);
-    }
+    for (const r of await store.getTasks(tasks.map((t) => t.id))) if (r !== null) recorded.add(r.task_id);
     const fresh = tasks.filter((t) => !recorded.has(t.id));
     const accepted = fresh.length > 0 ? await queue.enqueue(fresh) : [];
     this.depthCache += accepted.length;

@@ -230,7 +230,7 @@ export class SchedulingEngine implements Engine {
       // append below finds the head moved and this attempt is redone.
       const [reservations, records] = await Promise.all([
         decider.readsReservations ? this.store.getReservations() : Promise.resolve([]),
-        this.readTasks(tasks.map((t) => t.id)),
+        this.store.getTasks(tasks.map((t) => t.id)),
       ]);
       const fresh = tasks.filter((_, i) => records[i] === null);
       const duplicates = tasks.filter((_, i) => records[i] !== null).map((t) => t.id);
@@ -281,7 +281,7 @@ export class SchedulingEngine implements Engine {
   private async closeChunk(unique: string[], status: CloseStatus): Promise<Map<string, CloseOutcome>> {
     const { done } = await this.withRetries<Map<string, CloseOutcome>>(async () => {
       const head = await this.store.readHead();
-      const records = await this.readTasks(unique);
+      const records = await this.store.getTasks(unique);
       const outcomes = new Map<string, CloseOutcome>();
       const open: TaskRecord[] = [];
       records.forEach((record, i) => {
@@ -338,11 +338,6 @@ export class SchedulingEngine implements Engine {
       return { done: outcomes };
     });
     return done;
-  }
-
-  private readTasks(taskIds: string[]): Promise<(TaskRecord | null)[]> {
-    if (this.store.getTasks) return this.store.getTasks(taskIds);
-    return Promise.all(taskIds.map((id) => this.store.getTask(id)));
   }
 
   /**

@@ -84,10 +84,11 @@ export interface LedgerStore {
   findTransaction(transactionId: string): Promise<{ height: number; index: number } | null>;
   getTask(taskId: string): Promise<TaskRecord | null>;
   /**
-   * Optional batch form of getTask: one record (or null) per id, in the order given. Stores that
-   * read many keys in one round trip implement it; callers fall back to getTask when it is absent.
+   * Batch form of getTask: one record (or null) per id, in the order given, a repeated id answered
+   * each time. The engine's redelivery check reads a whole batch at once, so stores do it in as few
+   * round trips as they can (one BatchGetItem per 100 ids on DynamoDB).
    */
-  getTasks?(taskIds: readonly string[]): Promise<(TaskRecord | null)[]>;
+  getTasks(taskIds: readonly string[]): Promise<(TaskRecord | null)[]>;
   /** Tasks in status 'assigned' whose lease ends at or before `before` (epoch ms), at most `limit`. */
   listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]>;
   getReservations(): Promise<Reservation[]>;

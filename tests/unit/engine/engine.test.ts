@@ -138,18 +138,6 @@ describe('SchedulingEngine.schedule', () => {
     expect((await chain(store)).flatMap((b) => b.transactions)).toHaveLength(3);
   });
 
-  it('recognises duplicates through getTask on a store without the batch lookup', async () => {
-    const { store, fleet, clock, engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })]);
-    await engine.schedule([task('a', { cpu: 100 })]);
-    const plain: LedgerStore = Object.assign(Object.create(store), { getTasks: undefined });
-    const outcome = await makeEngine(plain, fleet, clock).schedule([
-      task('a', { cpu: 100 }),
-      task('b', { cpu: 100 }),
-    ]);
-    expect(outcome.duplicates).toEqual(['a']);
-    expect(outcome.decisions.map((d) => d.task.id)).toEqual(['b']);
-  });
-
   it("takes reservations from the ledger, not from the fleet source's report", async () => {
     // FakeFleet always reports reserved 0: trusting it would put both tasks on the one VM.
     const { store, engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })]);
