@@ -17,7 +17,14 @@ export interface TaskQueue {
   enqueue(tasks: Task[]): Promise<string[]>;
   receive(max: number): Promise<QueuedTask[]>;
   ack(receipts: string[]): Promise<void>;
-  /** Make the tasks visible again (not placed this time). */
-  release(receipts: string[]): Promise<void>;
+  /**
+   * Make the tasks visible again (not placed this time), after `delayMs` (default 0): a task waiting
+   * for capacity is released with a delay so the scheduler does not spin on it.
+   */
+  release(receipts: string[], delayMs?: number): Promise<void>;
+  /**
+   * Tasks in the queue: visible, delayed (released with a delay) and in flight (received, not yet
+   * acked). The backlog an autoscaler reads; cheap enough to call on every tick.
+   */
   depth(): Promise<number>;
 }

@@ -455,6 +455,23 @@ describe('SqliteTaskQueue', () => {
     expect(await queue.enqueue([task('a')])).toEqual(['a']);
   });
 
+  it('releases with a delay: hidden until the delay passes, still counted in depth, kept across reopen', async () => {
+    await queue.enqueue([task('a'), task('b')]);
+    const [a] = await queue.receive(1);
+    await queue.release([a!.receipt], 2000);
+    expect(await queue.depth()).toBe(2);
+    expect((await queue.receive(10)).map((r) => r.task.id)).toEqual(['b']);
+
+    await store.close();
+    store = new SqliteLedgerStore(join(dir, 'ledger.db'));
+    queue = new SqliteTaskQueue(store.db, { visibilityTimeoutMs: 5000, clock });
+    clock.advance(1999);
+    expect(await queue.receive(10)).toEqual([]);
+    clock.advance(1);
+    expect((await queue.receive(10)).map((r) => [r.task.id, r.attempts])).toEqual([['a', 2]]);
+    await expect(queue.release(['1.x'], -1)).rejects.toThrow(/delayMs/);
+  });
+
   it('keeps queued tasks across reopen, in the ledger file', async () => {
     await queue.enqueue([task('a'), task('b')]);
     await queue.receive(1);

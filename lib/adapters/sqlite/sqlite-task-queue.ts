@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { parseOrThrow } from '../../errors';
+import { parseOrThrow, ValidationError } from '../../errors';
 import type { Task } from '../../model/task';
 import { type Clock, systemClock } from '../../ports/clock';
 import type { QueuedTask, TaskQueue } from '../../ports/task-queue';
@@ -156,8 +156,15 @@ export class SqliteTaskQueue implements TaskQueue {
     if (receipts.length > 0) this.ackAll.immediate(receipts);
   }
 
-  async release(receipts: string[]): Promise<void> {
-    if (receipts.length > 0) this.releaseAll.immediate(receipts, this.clock.now());
+  /** Visible again after `delayMs`; the row stays in the file meanwhile, so kill -9 loses nothing. */
+  async release(receipts: string[], delayMs = 0): Promise<void> {
+    if (!(Number.isFinite(delayMs) && delayMs >= 0)) {
+      throw new ValidationError(
+        [{ field: 'delayMs', message: `must be a finite number >= 0, got ${delayMs}` }],
+        'invalid release',
+      );
+    }
+    if (receipts.length > 0) this.releaseAll.immediate(receipts, this.clock.now() + delayMs);
   }
 
   /**
@@ -179,6 +186,7 @@ export class SqliteTaskQueue implements TaskQueue {
     return this.statements.contains.get(taskId) !== undefined;
   }
 
+  /** Every row: visible, delayed and in flight. */
   async depth(): Promise<number> {
     return this.statements.depth.get()!.n;
   }
