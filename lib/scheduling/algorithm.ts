@@ -1,7 +1,7 @@
 import type { Task } from '../model/task';
 import { type FleetState, VM_ACTIVE } from './fleet-state';
 import { formatAmount, formatNumber } from './format';
-import type { AlgorithmParams } from './types';
+import type { AlgorithmParams, RejectionKind } from './types';
 
 /** What an algorithm may read besides the task and the fleet. */
 export interface PlacementContext {
@@ -31,6 +31,11 @@ export interface Rejection {
   index: -1;
   /** Why no VM: names the binding dimension, the constraint or the deadline. */
   reason: string;
+  /**
+   * Set by an algorithm that rejects by a rule of its own (urgency's deadline). Left out, the
+   * Scheduler works out from the fleet whether the task is short of free room or could never fit.
+   */
+  kind?: RejectionKind;
 }
 
 export type Selection = Placement | Rejection;
@@ -74,6 +79,7 @@ export function rejectPastDeadline(task: Task, now: number): Rejection | null {
   const relation = task.deadline * 1000 < now ? 'is before' : 'is the very moment of';
   return {
     index: -1,
+    kind: 'deadline',
     reason: `deadline passed: ${isoSeconds(task.deadline * 1000)} ${relation} the decision at ${isoSeconds(now)}`,
   };
 }
@@ -157,7 +163,7 @@ function keepMatching(fleet: FleetState, request: PlacementRequest, count: numbe
   return kept;
 }
 
-function matchesConstraints(fleet: FleetState, vmIndex: number, request: PlacementRequest): boolean {
+export function matchesConstraints(fleet: FleetState, vmIndex: number, request: PlacementRequest): boolean {
   const labels = fleet.labels[vmIndex]!;
   const constraints = request.constraints;
   for (let c = 0; c < constraints.length; c++) {

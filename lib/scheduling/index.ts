@@ -40,6 +40,7 @@ export {
   createAlgorithm,
   isAlgorithmName,
 } from './registry';
+export { rejectionKind } from './rejection-kind';
 export { Scheduler, type SchedulerOptions, scheduleBatch } from './schedule';
 export {
   type Best,
@@ -63,5 +64,6 @@ export {
   type AlgorithmParams,
   DEFAULT_PARAMS,
   type Decision,
+  type RejectionKind,
   type ScheduleOptions,
 } from './types';

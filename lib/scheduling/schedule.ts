@@ -15,7 +15,8 @@ import { FleetState } from './fleet-state';
 import { formatNumber } from './format';
 import { resolveParams } from './params';
 import { createAlgorithm } from './registry';
-import type { AlgorithmParams, Decision, ScheduleOptions } from './types';
+import { rejectionKind } from './rejection-kind';
+import type { AlgorithmParams, Decision, RejectionKind, ScheduleOptions } from './types';
 
 export interface SchedulerOptions {
   /** Registry name, e.g. 'best-fit'. */
@@ -109,13 +110,16 @@ export class Scheduler {
 
   private decide(task: Task, fleet: FleetState, ctx: PlacementContext): Decision {
     const problem = requirementProblem(task, fleet.dimensions);
-    if (problem) return rejected(task, problem);
+    if (problem) return rejected(task, problem, 'never-fits');
     // Checked here, once, for every algorithm: a task whose deadline has passed can never be placed.
     const overdue = rejectPastDeadline(task, ctx.now);
-    if (overdue) return rejected(task, overdue.reason);
+    if (overdue) return rejected(task, overdue.reason, 'deadline');
     const request = prepareRequest(task, fleet);
     const selection = this.instance.select(request, fleet, ctx);
-    if (isRejection(selection)) return rejected(task, selection.reason || 'rejected');
+    if (isRejection(selection)) {
+      const kind = selection.kind ?? rejectionKind(fleet, request);
+      return rejected(task, selection.reason || 'rejected', kind);
+    }
     const { index, score, reason } = selection;
     // A broken algorithm must fail loudly, never overcommit a VM or write a non-finite score to the ledger.
     if (!Number.isInteger(index) || index >= fleet.size || !isFeasible(fleet, index, request)) {
@@ -175,8 +179,8 @@ function requirementProblem(task: Task, dimensions: Dimensions): string | null {
   return null;
 }
 
-function rejected(task: Task, reason: string): Decision {
-  return { task, status: 'rejected', vmId: null, score: null, reason, before: null, after: null };
+function rejected(task: Task, reason: string, rejection: RejectionKind): Decision {
+  return { task, status: 'rejected', vmId: null, score: null, reason, rejection, before: null, after: null };
 }
 
 function sameDimensions(a: Dimensions, b: Dimensions): boolean {

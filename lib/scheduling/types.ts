@@ -31,6 +31,19 @@ export interface ScheduleOptions {
   dimensions?: Dimensions;
 }
 
+/**
+ * Why a task was placed nowhere, which decides what the runtimes do with it:
+ * - `capacity`: it would fit on some VM of the fleet whose labels match (counting its full capacity,
+ *   active or draining) but on none with the room free now. The only transient kind: the engine
+ *   returns such a task as deferred, to be tried again, instead of recording it.
+ * - `never-fits`: larger than every matching VM's full capacity in some dimension, an empty fleet, or
+ *   a requirement the fleet cannot express (a dimension it does not schedule).
+ * - `constraints`: no VM's labels satisfy the task's constraints.
+ * - `deadline`: the deadline has passed, or an algorithm's policy says it cannot be met (urgency).
+ * - `policy`: the algorithm declined although some VM could take it now, for a reason of its own.
+ */
+export type RejectionKind = 'capacity' | 'never-fits' | 'constraints' | 'deadline' | 'policy';
+
 /** One decision per task: where it goes, or why it goes nowhere. */
 export interface Decision {
   task: Task;
@@ -40,6 +53,8 @@ export interface Decision {
   score: number | null;
   /** Why this VM, or why none (names the binding dimension or the deadline). */
   reason: string;
+  /** Set on every rejection the Scheduler makes: whether waiting could help (see RejectionKind). */
+  rejection?: RejectionKind;
   /** The chosen VM before and after this task's reservation; null when rejected. */
   before: VmSnapshot | null;
   after: VmSnapshot | null;

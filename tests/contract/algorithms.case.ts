@@ -105,6 +105,15 @@ function feasibleOn(v: Vm, reserved: ResourceVector, t: Task, dims: readonly str
   return dims.every((d) => reserved[d]! + t.requirements[d]! <= v.capacity[d]!);
 }
 
+/** What the test expects for a task nothing can take now: wait, or reject for good and why. */
+function expectedKind(vms: readonly Vm[], t: Task, dims: readonly string[]): string {
+  const matching = vms.filter((v) =>
+    Object.entries(t.constraints).every(([k, value]) => v.labels[k] === value),
+  );
+  if (matching.some((v) => dims.every((d) => t.requirements[d]! <= v.capacity[d]!))) return 'capacity';
+  return vms.length > 0 && matching.length === 0 ? 'constraints' : 'never-fits';
+}
+
 /**
  * Replays `decisions` in order over `vms` and asserts the contract on each. Returns nothing; throws
  * (through expect) on the first violation.
@@ -139,6 +148,12 @@ function assertContract(
       if (anyFeasible) {
         expect(deadlineMissed).toBe(true);
         expect(decision.reason).toMatch(/deadline/);
+      }
+      // The kind decides whether the runtimes wait or reject, so it is checked against the test's
+      // own reading of the fleet: only a task some matching VM could hold when empty may wait.
+      if (t.deadline * 1000 <= NOW || anyFeasible) expect(decision.rejection).toBe('deadline');
+      else if (!(deadlineMissed && decision.rejection === 'deadline')) {
+        expect(decision.rejection).toBe(expectedKind(vms, t, dims));
       }
       continue;
     }
@@ -271,10 +286,41 @@ export function describeAlgorithmContract(name: string): void {
       expect(assigned[0]!.after!.reserved.cpu).toBe(1);
     });
 
+    it('tells a task that fits once room frees (capacity) from one that never fits or matches no VM', () => {
+      const fleet = [
+        vm('full', { capacity: { cpu: 2000, mem: 4096 }, reserved: { cpu: 2000 }, labels: { zone: 'a' } }),
+        vm('draining-big', { capacity: { cpu: 8000, mem: 4096 }, labels: { zone: 'b' }, state: 'draining' }),
+      ];
+      const decisions = scheduleBatch(
+        [
+          task('wait', { cpu: 1000 }),
+          task('wait-for-draining-shape', { cpu: 6000 }),
+          task('too-big', { cpu: 9000 }),
+          task('too-big-in-zone', { cpu: 3000 }, { constraints: { zone: 'a' } }),
+          task('no-zone', { cpu: 1 }, { constraints: { zone: 'z' } }),
+        ],
+        fleet,
+        name,
+        { now: NOW },
+      );
+      const kinds = Object.fromEntries(decisions.map((d) => [d.task.id, [d.status, d.rejection]]));
+      expect(kinds).toEqual({
+        wait: ['rejected', 'capacity'],
+        'wait-for-draining-shape': ['rejected', 'capacity'],
+        'too-big': ['rejected', 'never-fits'],
+        'too-big-in-zone': ['rejected', 'never-fits'],
+        'no-zone': ['rejected', 'constraints'],
+      });
+    });
+
     it('rejects every task on an empty fleet', () => {
       const decisions = scheduleBatch([task('t', { cpu: 1 })], [], name, { now: NOW });
       expect(decisions).toEqual([
-        expect.objectContaining({ status: 'rejected', reason: 'no feasible VM: the fleet has no VMs' }),
+        expect.objectContaining({
+          status: 'rejected',
+          rejection: 'never-fits',
+          reason: 'no feasible VM: the fleet has no VMs',
+        }),
       ]);
     });
   });

@@ -35,6 +35,7 @@ export class UrgencyAlgorithm implements PlacementAlgorithm {
     if (ctx.now / 1000 + task.duration > task.deadline) {
       return {
         index: -1,
+        kind: 'deadline',
         reason: `deadline cannot be met: needs ${formatNumber(task.duration)} s, ${formatNumber(Math.max(0, remaining))} s remain until deadline ${task.deadline}`,
       };
     }

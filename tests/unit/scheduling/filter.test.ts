@@ -55,6 +55,7 @@ describe('rejectPastDeadline', () => {
   it('rejects a deadline before the decision, naming both instants', () => {
     expect(rejectPastDeadline(dueAt(Date.UTC(2026, 10, 21, 5, 0, 0)), decisionAt)).toEqual({
       index: -1,
+      kind: 'deadline',
       reason: 'deadline passed: 2026-11-21T05:00:00Z is before the decision at 2026-11-21T05:10:00Z',
     });
   });
