@@ -1,0 +1,1 @@
+export { KmsDigestSigner, KmsSigningError } from './kms-signer';

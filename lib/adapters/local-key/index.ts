@@ -1,0 +1,1 @@
+export { LocalKeySigner } from './local-key-signer';
