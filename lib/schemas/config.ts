@@ -34,6 +34,35 @@ export const fleetConfigSchema = z.strictObject({
   tick_ms: z.number().int().min(10).max(60_000).default(1000),
 });
 
+/**
+ * Local autoscaling of the simulated fleet (runtime/fleet/autoscaler.ts): target tracking on backlog
+ * per instance, like an EC2 Auto Scaling group scaling queue workers. Off unless `enabled`.
+ */
+export const autoscaleConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** Active VMs never drained below this. */
+    min: z.number().int().min(0).max(10_000).default(1),
+    /** VMs in the fleet (active and draining) never added beyond this. */
+    max: z.number().int().min(1).max(10_000).default(64),
+    /** Waiting tasks one active VM may have before the fleet grows. */
+    target_backlog_per_vm: z.number().finite().positive().max(1_000_000).default(10),
+    /** Most VMs added or drained by one decision. */
+    max_step: z.number().int().min(1).max(1000).default(8),
+    /** How often the policy runs, ms. */
+    tick_ms: z.number().int().min(50).max(60_000).default(1000),
+    /** Backlog above target for this long before scaling out, s. */
+    scale_out_window_s: z.number().finite().min(0).max(3600).default(2),
+    /** Least time between two scale-outs, s. */
+    scale_out_cooldown_s: z.number().finite().min(0).max(3600).default(5),
+    /** Backlog below target for this long before scaling in, s. */
+    scale_in_window_s: z.number().finite().min(0).max(3600).default(10),
+    /** Least time between two scale-ins, s. */
+    scale_in_cooldown_s: z.number().finite().min(0).max(3600).default(10),
+  })
+  .refine((a) => a.min <= a.max, { path: ['max'], message: 'must be at least min' });
+export type AutoscaleConfig = z.output<typeof autoscaleConfigSchema>;
+
 export const runtimeConfigSchema = z.strictObject({
   host: z.string().min(1).max(255).default('127.0.0.1'),
   /** 0 picks a free port. */
@@ -83,6 +112,7 @@ export const runtimeConfigSchema = z.strictObject({
     .max(2 ** 31 - 1)
     .optional(),
   fleet: fleetConfigSchema.prefault({}),
+  autoscale: autoscaleConfigSchema.prefault({}),
   generator: generatorSettingsSchema.partial().prefault({}),
 });
 

@@ -168,6 +168,21 @@ export interface ConfigResponse {
   block_size: number;
   batch_size: number;
   fleet: { size: number; capacity: ResourceVector; speed: number };
+  /** The autoscaling settings (lib/schemas/config.ts); absent from servers without autoscaling. */
+  autoscale?: AutoscaleSettingsBody;
+}
+
+export interface AutoscaleSettingsBody {
+  enabled: boolean;
+  min: number;
+  max: number;
+  target_backlog_per_vm: number;
+  max_step: number;
+  tick_ms: number;
+  scale_out_window_s: number;
+  scale_out_cooldown_s: number;
+  scale_in_window_s: number;
+  scale_in_cooldown_s: number;
 }
 
 /** GET /ledger: the ledger summary both runtimes serve (lib/engine/ledger-reader.ts). */
@@ -226,6 +241,36 @@ export interface MetricsEvent {
   queue_depth: number;
   throughput_per_s: number;
   by_algorithm: Record<string, AlgorithmMetricsBody>;
+  /** Present while autoscaling is on. */
+  autoscale?: AutoscaleStatusBody;
+}
+
+/** One action of the local autoscaler (runtime/fleet/autoscaler.ts). */
+export interface ScalingEvent {
+  at: string;
+  /** scale-out adds VMs; scale-in drains idle ones; retire removes drained ones the ledger shows empty. */
+  action: 'scale-out' | 'scale-in' | 'retire';
+  vm_ids: string[];
+  reason: string;
+  /** Tasks waiting in the queue when the policy ran. */
+  backlog: number;
+  /** backlog / active VMs (the whole backlog when no VM is active). */
+  backlog_per_vm: number;
+  /** VMs in the fleet after the action, draining ones included. */
+  fleet_size: number;
+  active_vms: number;
+}
+
+export interface AutoscaleStatusBody {
+  enabled: boolean;
+  fleet_size: number;
+  active_vms: number;
+  backlog: number;
+  backlog_per_vm: number;
+  scale_outs: number;
+  scale_ins: number;
+  retired: number;
+  last: ScalingEvent | null;
 }
 
 export interface SnapshotEvent {
@@ -242,4 +287,5 @@ export interface ServerEvents {
   block: BlockEvent;
   fleet: FleetEvent;
   metrics: MetricsEvent;
+  scaling: ScalingEvent;
 }

@@ -35,6 +35,8 @@ interface SimulatedVm {
   running: Set<string>;
   /** Sum of the requirements of `running`, kept as tasks start and stop: listing the fleet is on the scheduling path. */
   reserved: ResourceVector;
+  /** A drained VM leaves at the first tick it runs nothing; false leaves that to `retire`. */
+  retireWhenEmpty: boolean;
 }
 
 /**
@@ -46,6 +48,8 @@ export class SimulatedFleet implements FleetSource {
   private readonly vms = new Map<string, SimulatedVm>();
   private readonly tasks = new Map<string, RunningTask>();
   private readonly finishing = new EventQueue<string>();
+  /** VMs that left the fleet, so one a late decision still placed a task on can come back. */
+  private readonly departed = new Map<string, { capacity: ResourceVector; labels: VmLabels }>();
   private nextIndex = 1;
   private zoneCursor = 0;
 
@@ -112,14 +116,46 @@ export class SimulatedFleet implements FleetSource {
       history: [],
       running: new Set(),
       reserved: zeroVector(dimensions),
+      retireWhenEmpty: true,
     });
+    this.departed.delete(id);
   }
 
-  /** Returns false for an unknown VM. */
-  drain(vmId: string): boolean {
+  /**
+   * Stops new placements on a VM. By default it leaves at the first tick it runs nothing; with
+   * `retireWhenEmpty: false` it stays until `retire` (the autoscaler checks the ledger first).
+   * Returns false for an unknown VM.
+   */
+  drain(vmId: string, options: { retireWhenEmpty?: boolean } = {}): boolean {
     const vm = this.vms.get(vmId);
     if (!vm) return false;
     vm.state = 'draining';
+    vm.retireWhenEmpty = options.retireWhenEmpty ?? true;
+    return true;
+  }
+
+  /** Removes a draining VM that runs nothing; false (and nothing removed) otherwise. */
+  retire(vmId: string): boolean {
+    const vm = this.vms.get(vmId);
+    if (vm?.state !== 'draining' || vm.running.size > 0) return false;
+    this.remove(vm);
+    return true;
+  }
+
+  /** Tasks the simulation runs on a VM; 0 for an unknown VM. */
+  runningOn(vmId: string): number {
+    return this.vms.get(vmId)?.running.size ?? 0;
+  }
+
+  /**
+   * Brings back, draining, a VM that left the fleet: a batch decided on a listing taken before the
+   * VM left may still place a task on it, and that task must run and end like any other.
+   * Returns false if the VM is present or was never known.
+   */
+  revive(vmId: string): boolean {
+    const gone = this.departed.get(vmId);
+    if (!gone || this.vms.has(vmId)) return false;
+    this.addVm(vmId, gone.capacity, gone.labels, 'draining');
     return true;
   }
 
@@ -162,8 +198,8 @@ export class SimulatedFleet implements FleetSource {
   tick(now: number): string[] {
     const { dimensions, noise, historyWindow, random } = this.options;
     for (const vm of this.vms.values()) {
-      if (vm.state === 'draining' && vm.running.size === 0) {
-        this.vms.delete(vm.id);
+      if (vm.state === 'draining' && vm.retireWhenEmpty && vm.running.size === 0) {
+        this.remove(vm);
         continue;
       }
       vm.history.push(vm.usage);
@@ -182,6 +218,11 @@ export class SimulatedFleet implements FleetSource {
       if (this.tasks.has(id)) finished.push(id);
     }
     return finished;
+  }
+
+  private remove(vm: SimulatedVm): void {
+    this.vms.delete(vm.id);
+    this.departed.set(vm.id, { capacity: vm.capacity, labels: vm.labels });
   }
 }
 
