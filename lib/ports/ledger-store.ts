@@ -64,7 +64,25 @@ export type AppendConflict =
 
 export type AppendResult =
   | { ok: true; head: ChainHead }
-  | { ok: false; conflict: AppendConflict; detail: string };
+  | {
+      ok: false;
+      conflict: AppendConflict;
+      detail: string;
+      /**
+       * On 'head-moved', the stored head when the store learned it while checking (optional): a
+       * writer may retry on it instead of calling readHead again.
+       */
+      head?: ChainHead;
+    };
+
+/** What LedgerStore.readState returns: one consistent view for one scheduling attempt. */
+export interface LedgerState {
+  head: ChainHead;
+  /** One per id asked, in order, as getTasks. */
+  tasks: (TaskRecord | null)[];
+  /** As getReservations(vmIds). */
+  reservations: Reservation[];
+}
 
 /**
  * The ledger's storage port. A store holds the genesis block from creation on.
@@ -91,6 +109,19 @@ export interface LedgerStore {
   getTasks(taskIds: readonly string[]): Promise<(TaskRecord | null)[]>;
   /** Tasks in status 'assigned' whose lease ends at or before `before` (epoch ms), at most `limit`. */
   listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]>;
-  getReservations(): Promise<Reservation[]>;
+  /**
+   * Reservations by VM, sorted by vm_id. With `vmIds`, only those VMs (each once; a VM nothing was
+   * ever reserved on is left out), which a store answers by key instead of reading every VM: the
+   * engine only needs the VMs of the current fleet. Without, every VM the ledger holds.
+   */
+  getReservations(vmIds?: readonly string[]): Promise<Reservation[]>;
+  /**
+   * Optional: the head, the records of `taskIds` (as getTasks) and the reservations of `vmIds` (as
+   * getReservations(vmIds)), in as few round trips as the store can (one TransactGetItems on
+   * DynamoDB). Tasks and reservations are never older than the head returned (a store that cannot
+   * read them at exactly that head reads them after it), so an engine deciding on them and appending
+   * on that head needs no other read per attempt: newer state only makes the append report head-moved.
+   */
+  readState?(taskIds: readonly string[], vmIds: readonly string[]): Promise<LedgerState>;
   close(): Promise<void>;
 }

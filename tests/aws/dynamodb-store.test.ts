@@ -121,6 +121,123 @@ describe('DynamoDbLedgerStore on the emulator', () => {
     await table.drop();
   });
 
+  /** A client of its own that records the name of every command it sends. */
+  function countingStore(tableName: string) {
+    const counted = dynamoDbClient();
+    const sent: string[] = [];
+    counted.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push(context.commandName ?? 'unknown');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCommands' },
+    );
+    return { store: new DynamoDbLedgerStore({ client: counted, tableName }), sent, client: counted };
+  }
+
+  it('reads the reservations of given VMs by key, without scanning the table', async () => {
+    const { store, table } = await freshStore();
+    const head = await store.readHead();
+    const txs = Array.from({ length: 6 }, (_, i) => decision(`t-${i}`, `vm-${i % 3}`, { cpu: 10 }));
+    expect(await store.append(head, commitFor(head, txs))).toMatchObject({ ok: true });
+    const counting = countingStore(table.tableName);
+    await counting.store.readHead();
+    counting.sent.length = 0;
+
+    const reservations = await counting.store.getReservations(['vm-2', 'vm-0', 'vm-9']);
+    expect(reservations.map((r) => [r.vm_id, r.reserved.cpu, r.active_tasks])).toEqual([
+      ['vm-0', 20, 2],
+      ['vm-2', 20, 2],
+    ]);
+    expect(counting.sent).toEqual(['BatchGetItemCommand']);
+    counting.client.destroy();
+    await table.drop();
+  });
+
+  it('reads head, tasks and reservations with one TransactGetItems, and falls back past 100 keys', async () => {
+    const { store, table } = await freshStore();
+    const head = await store.readHead();
+    const txs = [decision('a', 'vm-1', { cpu: 10 }), decision('b', 'vm-2', { cpu: 20 })];
+    expect(await store.append(head, commitFor(head, txs))).toMatchObject({ ok: true });
+    const counting = countingStore(table.tableName);
+    await counting.store.readHead();
+    counting.sent.length = 0;
+
+    const state = await counting.store.readState(['b', 'x', 'a'], ['vm-1', 'vm-2', 'vm-3']);
+    expect(counting.sent).toEqual(['TransactGetItemsCommand']);
+    expect(state).toEqual({
+      head: await store.readHead(),
+      tasks: [await store.getTask('b'), null, await store.getTask('a')],
+      reservations: await store.getReservations(['vm-1', 'vm-2']),
+    });
+
+    // 1 + 100 task keys + 1 VM key do not fit one TransactGetItems: head first, then the rest.
+    const many = ['a', ...Array.from({ length: 99 }, (_, i) => `none-${i}`), 'b'];
+    counting.sent.length = 0;
+    const large = await counting.store.readState(many, ['vm-2']);
+    expect(counting.sent).not.toContain('TransactGetItemsCommand');
+    expect(counting.sent).not.toContain('ScanCommand');
+    expect(large).toEqual({
+      head: state.head,
+      tasks: await store.getTasks(many),
+      reservations: await store.getReservations(['vm-2']),
+    });
+    counting.client.destroy();
+    await table.drop();
+  });
+
+  it('gives every readState one point in time while writers commit', async () => {
+    const { store, table } = await freshStore();
+    const ids = Array.from({ length: 12 }, (_, i) => `s-${i}`);
+    let writing = true;
+    const writer = (async () => {
+      try {
+        for (const id of ids) {
+          const head = await store.readHead();
+          expect(await store.append(head, commitFor(head, [decision(id, 'vm-1', { cpu: 1 })]))).toMatchObject(
+            {
+              ok: true,
+            },
+          );
+        }
+      } finally {
+        writing = false;
+      }
+    })();
+    const reader = new DynamoDbLedgerStore({ client: dynamoDbClient(), tableName: table.tableName });
+    const seen: { height: number; tasks: number; active: number }[] = [];
+    while (writing) {
+      const state = await reader.readState(ids, ['vm-1']);
+      seen.push({
+        height: state.head.height,
+        tasks: state.tasks.filter((t) => t !== null).length,
+        active: state.reservations[0]?.active_tasks ?? 0,
+      });
+    }
+    await writer;
+    // Each commit is one block with one task on vm-1: in a consistent view all three counts agree.
+    expect(seen.length).toBeGreaterThan(0);
+    for (const view of seen)
+      expect(view).toEqual({ height: view.height, tasks: view.height, active: view.height });
+    await table.drop();
+  });
+
+  it('reports the winning head with a lost race, so the loser need not read it', async () => {
+    const { store, table } = await freshStore();
+    const stale = await store.readHead();
+    expect(await store.append(stale, commitFor(stale, [decision('a', 'vm-1', { cpu: 1 })]))).toMatchObject({
+      ok: true,
+    });
+    const result = await store.append(stale, commitFor(stale, [decision('b', 'vm-1', { cpu: 1 })]));
+    expect(result).toEqual({
+      ok: false,
+      conflict: 'head-moved',
+      detail: expect.stringContaining('HEAD: ConditionalCheckFailed'),
+      head: await store.readHead(),
+    });
+    await table.drop();
+  });
+
   it('names the dimension when a fresh VM cannot hold a reservation at all', async () => {
     const { store, table } = await freshStore();
     const head = await store.readHead();

@@ -218,6 +218,47 @@ export function ledgerStoreContract(
         expect(await store.getTasks([])).toEqual([]);
       });
 
+      it('reads the reservations of the VMs asked for, each once, and no others', async () => {
+        await appendOk(store, [
+          decision('a', 'vm-1', { cpu: 10 }),
+          decision('b', 'vm-2', { cpu: 20 }),
+          decision('c', 'vm-3', { cpu: 30 }),
+        ]);
+        const held = (vmId: string, cpu: number) => ({
+          vm_id: vmId,
+          reserved: { cpu },
+          active_tasks: 1,
+          capacity: CAPACITY,
+        });
+        expect(await store.getReservations()).toEqual([held('vm-1', 10), held('vm-2', 20), held('vm-3', 30)]);
+        expect(await store.getReservations(['vm-3', 'vm-1', 'vm-3', 'vm-never'])).toEqual([
+          held('vm-1', 10),
+          held('vm-3', 30),
+        ]);
+        expect(await store.getReservations([])).toEqual([]);
+      });
+
+      it('reads head, tasks and reservations in one readState, as the single reads answer them', async (ctx) => {
+        if (!store.readState) {
+          ctx.skip();
+          return;
+        }
+        await appendOk(store, [decision('a', 'vm-1', { cpu: 10 }), decision('b', null, { cpu: 1 })]);
+        await appendOk(store, [decision('c', 'vm-2', { cpu: 20 })]);
+        const ids = ['b', 'missing', 'a', 'b'];
+        const vms = ['vm-2', 'vm-never', 'vm-1', 'vm-2'];
+        expect(await store.readState(ids, vms)).toEqual({
+          head: await store.readHead(),
+          tasks: await store.getTasks(ids),
+          reservations: await store.getReservations(vms),
+        });
+        expect(await store.readState([], [])).toEqual({
+          head: await store.readHead(),
+          tasks: [],
+          reservations: [],
+        });
+      });
+
       it('pages blocks from any height and returns nothing past the head', async () => {
         await appendOk(store, [decision('a', null, { cpu: 1 })]);
         await appendOk(store, [decision('b', null, { cpu: 1 })]);

@@ -104,6 +104,8 @@ export function planCommit(tableName: string, expected: ChainHead, commit: Commi
       ConditionExpression: '#height = :expectedHeight AND #hash = :expectedHash',
       ExpressionAttributeNames: { '#height': 'height', '#hash': 'hash' },
       ExpressionAttributeValues: { ':expectedHeight': expected.height, ':expectedHash': expected.hash },
+      // A lost race then reports the winner's head (conflicts.ts), saving the loser a read.
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
   });
 

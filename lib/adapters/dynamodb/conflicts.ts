@@ -1,7 +1,8 @@
-import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { ChainHead } from '../../ledger/types';
 import type { AppendResult } from '../../ports/ledger-store';
 import type { CommitPlan, PlannedItemKind } from './commit-plan';
+import { headFromItem } from './items';
 
 /**
  * Cancellation reasons come in the order of the transaction's items. A failed block or head condition
@@ -28,7 +29,13 @@ export function conflictFrom(
   const detail = failed.map(describe).join('; ');
   if (failed.some((f) => f.code === 'TransactionConflict' || f.kind === 'head' || f.kind === 'block')) {
     const wanted = `head is no longer height ${expected.height} (${expected.hash})`;
-    return { ok: false, conflict: 'head-moved', detail: `${wanted}; ${detail}` };
+    const stored = storedHead(error, plan);
+    return {
+      ok: false,
+      conflict: 'head-moved',
+      detail: `${wanted}; ${detail}`,
+      ...(stored ? { head: stored } : {}),
+    };
   }
   // A task already recorded or closed makes its reservation change moot (a second close would also
   // fail the release's floor), so task conflicts are reported before capacity, as the other stores do.
@@ -36,4 +43,18 @@ export function conflictFrom(
     return { ok: false, conflict: 'task-conflict', detail };
   }
   return { ok: false, conflict: 'over-capacity', detail };
+}
+
+/**
+ * The HEAD item as the failed condition found it (the plan asks for it with
+ * ReturnValuesOnConditionCheckFailure), so the writer can retry without a readHead. Absent when the
+ * head's own condition held (another item failed) or the transaction was cancelled by a conflict.
+ * The item comes back in wire format: the document client does not translate errors.
+ */
+function storedHead(error: TransactionCanceledException, plan: CommitPlan): ChainHead | undefined {
+  const index = plan.kinds.indexOf('head');
+  const reason = error.CancellationReasons?.[index];
+  if (reason?.Code !== 'ConditionalCheckFailed' || !reason.Item) return undefined;
+  const item: Record<string, AttributeValue> = reason.Item;
+  return headFromItem({ height: Number(item.height?.N), hash: item.hash?.S });
 }

@@ -6,13 +6,21 @@ import {
   GetCommand,
   paginateQuery,
   paginateScan,
+  TransactGetCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { applyReservationChange, netReservationChanges } from '../../engine/commit';
 import { genesisBlock } from '../../ledger';
 import type { Block, ChainHead } from '../../ledger/types';
-import type { AppendResult, Commit, LedgerStore, Reservation, TaskRecord } from '../../ports/ledger-store';
-import { exceedsCapacityAlone, planCommit } from './commit-plan';
+import type {
+  AppendResult,
+  Commit,
+  LedgerState,
+  LedgerStore,
+  Reservation,
+  TaskRecord,
+} from '../../ports/ledger-store';
+import { exceedsCapacityAlone, MAX_TRANSACTION_ITEMS, planCommit } from './commit-plan';
 import { conflictFrom } from './conflicts';
 import {
   blockFromItem,
@@ -52,6 +60,8 @@ export interface DynamoDbLedgerStoreOptions {
 /** BatchGetItem takes at most 100 keys per request. */
 const BATCH_GET_KEYS = 100;
 const BATCH_GET_ATTEMPTS = 8;
+/** TransactGetItems tries before readState falls back to head-then-items reads. */
+const SNAPSHOT_ATTEMPTS = 3;
 
 /**
  * The LedgerStore on one DynamoDB table (layout in keys.ts). An append is ONE TransactWriteItems
@@ -219,8 +229,13 @@ export class DynamoDbLedgerStore implements LedgerStore {
     return found.slice(0, limit);
   }
 
-  async getReservations(): Promise<Reservation[]> {
+  /**
+   * With `vmIds`: one consistent BatchGetItem per 100 VMs, whatever the size of the ledger. Without:
+   * a filtered Scan, which reads every item of the table (for listings, not for the engine).
+   */
+  async getReservations(vmIds?: readonly string[]): Promise<Reservation[]> {
     this.assertOpen();
+    if (vmIds) return this.reservationsOf(vmIds);
     const reservations: Reservation[] = [];
     const pages = paginateScan(
       { client: this.documents },
@@ -235,8 +250,41 @@ export class DynamoDbLedgerStore implements LedgerStore {
     for await (const page of pages) {
       for (const item of page.Items ?? []) reservations.push(reservationFromItem(item));
     }
-    reservations.sort((a, b) => (a.vm_id < b.vm_id ? -1 : a.vm_id > b.vm_id ? 1 : 0));
-    return reservations;
+    return sortByVm(reservations);
+  }
+
+  /**
+   * One TransactGetItems for HEAD, the tasks and the VMs when they fit its 100 items: a serialisable
+   * snapshot, so the reservations are exactly those of the head returned, in one request instead of
+   * three. A read that collides with a commit in flight is cancelled (TransactionConflict) and tried
+   * again; past that, or when the keys do not fit, the head is read first and the rest after it, so the
+   * rest reflects at least that head (an append on it then fails if they are newer, never succeeds on
+   * older state).
+   */
+  async readState(taskIds: readonly string[], vmIds: readonly string[]): Promise<LedgerState> {
+    this.assertOpen();
+    await this.ensureGenesis();
+    const tasks = [...new Set(taskIds)];
+    const vms = [...new Set(vmIds)];
+    if (1 + tasks.length + vms.length <= MAX_TRANSACTION_ITEMS) {
+      for (let attempt = 0; attempt < SNAPSHOT_ATTEMPTS; attempt++) {
+        if (attempt > 0) await sleep(25 * 2 ** attempt);
+        const snapshot = await this.snapshot(tasks, vms).catch((error: unknown) => {
+          if (error instanceof TransactionCanceledException) return undefined;
+          throw error;
+        });
+        if (!snapshot) continue;
+        const found = new Map(snapshot.tasks.map((r) => [r.task_id, r]));
+        return {
+          head: snapshot.head,
+          tasks: taskIds.map((id) => found.get(id) ?? null),
+          reservations: sortByVm(snapshot.reservations),
+        };
+      }
+    }
+    const head = await this.readHead();
+    const [records, reservations] = await Promise.all([this.getTasks(taskIds), this.reservationsOf(vmIds)]);
+    return { head, tasks: records, reservations };
   }
 
   /** Ends this store object; the client stays open, since the caller owns it. */
@@ -256,9 +304,10 @@ export class DynamoDbLedgerStore implements LedgerStore {
    */
   private async explainReservationFailure(commit: Commit, fallback: string): Promise<string> {
     const reasons: string[] = [];
-    for (const change of netReservationChanges(commit.reservations)) {
-      const item = await this.getItem(vmKey(change.vm_id));
-      const current = item ? reservationFromItem(item) : undefined;
+    const changes = netReservationChanges(commit.reservations);
+    const now = new Map((await this.reservationsOf(changes.map((c) => c.vm_id))).map((r) => [r.vm_id, r]));
+    for (const change of changes) {
+      const current = now.get(change.vm_id);
       const outcome = applyReservationChange(current, change);
       if (!outcome.ok) reasons.push(outcome.detail);
     }
@@ -309,6 +358,43 @@ export class DynamoDbLedgerStore implements LedgerStore {
     }
   }
 
+  private async reservationsOf(vmIds: readonly string[]): Promise<Reservation[]> {
+    const distinct = [...new Set(vmIds)];
+    const reservations: Reservation[] = [];
+    for (let i = 0; i < distinct.length; i += BATCH_GET_KEYS) {
+      for (const item of await this.batchGet(distinct.slice(i, i + BATCH_GET_KEYS).map(vmKey))) {
+        reservations.push(reservationFromItem(item));
+      }
+    }
+    return sortByVm(reservations);
+  }
+
+  /** Distinct keys only: TransactGetItems refuses two operations on one item. */
+  private async snapshot(
+    taskIds: readonly string[],
+    vmIds: readonly string[],
+  ): Promise<{ head: ChainHead; tasks: TaskRecord[]; reservations: Reservation[] }> {
+    const keys = [HEAD_KEY, ...taskIds.map(taskKey), ...vmIds.map(vmKey)];
+    const result = await this.documents.send(
+      new TransactGetCommand({
+        TransactItems: keys.map((key) => ({
+          Get: { TableName: this.tableName, Key: { [PARTITION_KEY]: key } },
+        })),
+      }),
+    );
+    // Responses come in the order of the keys; an item that does not exist has no Item.
+    const items = (result.Responses ?? []).map((r) => r?.Item);
+    const head = items[0];
+    if (!head) throw new Error(`table ${this.tableName} has no ${HEAD_KEY} item after genesis`);
+    const present = (slice: (Record<string, unknown> | undefined)[]) =>
+      slice.filter((item): item is Record<string, unknown> => item !== undefined);
+    return {
+      head: headFromItem(head),
+      tasks: present(items.slice(1, 1 + taskIds.length)).map(taskFromItem),
+      reservations: present(items.slice(1 + taskIds.length)).map(reservationFromItem),
+    };
+  }
+
   private async getItem(key: string): Promise<Record<string, unknown> | undefined> {
     const result = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: key }, ConsistentRead: true }),
@@ -335,6 +421,10 @@ export class DynamoDbLedgerStore implements LedgerStore {
     }
     return items;
   }
+}
+
+function sortByVm(reservations: Reservation[]): Reservation[] {
+  return reservations.sort((a, b) => (a.vm_id < b.vm_id ? -1 : a.vm_id > b.vm_id ? 1 : 0));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -121,9 +121,11 @@ export class MemoryLedgerStore implements LedgerStore {
     return expired.slice(0, Math.max(0, limit)).map((r) => structuredClone(r));
   }
 
-  async getReservations(): Promise<Reservation[]> {
+  async getReservations(vmIds?: readonly string[]): Promise<Reservation[]> {
     this.assertOpen();
+    const wanted = vmIds ? new Set(vmIds) : undefined;
     return [...this.reservations.values()]
+      .filter((r) => !wanted || wanted.has(r.vm_id))
       .sort((a, b) => compareIds(a.vm_id, b.vm_id))
       .map((r) => structuredClone(r));
   }

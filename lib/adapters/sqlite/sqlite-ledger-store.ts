@@ -116,6 +116,10 @@ export class SqliteLedgerStore implements LedgerStore {
       ),
       reservation: db.prepare<[string], ReservationRow>('SELECT * FROM reservations WHERE vm_id = ?'),
       reservations: db.prepare<[], ReservationRow>('SELECT * FROM reservations ORDER BY vm_id'),
+      // IN (SELECT ...) answers a repeated id once.
+      reservationsOf: db.prepare<[string], ReservationRow>(
+        'SELECT * FROM reservations WHERE vm_id IN (SELECT value FROM json_each(?)) ORDER BY vm_id',
+      ),
       upsertReservation: db.prepare(
         `INSERT INTO reservations (vm_id, reserved, active_tasks, capacity) VALUES (?, ?, ?, ?)
          ON CONFLICT (vm_id) DO UPDATE SET reserved = excluded.reserved, active_tasks = excluded.active_tasks,
@@ -175,8 +179,11 @@ export class SqliteLedgerStore implements LedgerStore {
     return this.statements.expired.all(before, Math.floor(limit)).map(toTaskRecord);
   }
 
-  async getReservations(): Promise<Reservation[]> {
-    return this.statements.reservations.all().map(toReservation);
+  async getReservations(vmIds?: readonly string[]): Promise<Reservation[]> {
+    const rows = vmIds
+      ? this.statements.reservationsOf.all(JSON.stringify(vmIds))
+      : this.statements.reservations.all();
+    return rows.map(toReservation);
   }
 
   async close(): Promise<void> {
