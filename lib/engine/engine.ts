@@ -16,6 +16,7 @@ import type {
   TaskRecord,
 } from '../ports/ledger-store';
 import { FleetState, Scheduler } from '../scheduling';
+import { formatNumber } from '../scheduling/format';
 import type { AlgorithmParams, Decision } from '../scheduling/types';
 import { type BackoffOptions, backoffDelay, sleep } from './backoff';
 import { AppendRetriesExhausted } from './errors';
@@ -27,7 +28,7 @@ import {
   decisionsToTransactions,
   reservationChange,
 } from './transactions';
-import type { CloseOutcome, Engine, EngineOptions, ScheduleOutcome } from './types';
+import type { CloseOutcome, DeferredTask, Engine, EngineOptions, ScheduleOutcome } from './types';
 
 export interface SchedulingEngineOptions extends EngineOptions {
   /** Retry pacing; `random` makes the jitter reproducible in tests. */
@@ -64,6 +65,7 @@ export class SchedulingEngine implements Engine {
   private readonly maxAttempts: number;
   private readonly leaseGraceSeconds: number;
   private readonly maxTasksPerCommit: number;
+  private readonly maxWaitMs: number;
   private readonly backoff: BackoffOptions;
   private readonly wait: (ms: number) => Promise<void>;
 
@@ -81,18 +83,8 @@ export class SchedulingEngine implements Engine {
     this.blockSize = positiveInteger('blockSize', options.blockSize ?? 5);
     this.maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 8);
     this.maxTasksPerCommit = positiveInteger('maxTasksPerCommit', options.maxTasksPerCommit ?? Infinity);
-    this.leaseGraceSeconds = options.leaseGraceSeconds ?? 60;
-    if (!(this.leaseGraceSeconds >= 0 && Number.isFinite(this.leaseGraceSeconds))) {
-      throw new ValidationError(
-        [
-          {
-            field: 'leaseGraceSeconds',
-            message: `must be a finite number >= 0, got ${this.leaseGraceSeconds}`,
-          },
-        ],
-        'invalid engine options',
-      );
-    }
+    this.leaseGraceSeconds = nonNegative('leaseGraceSeconds', options.leaseGraceSeconds ?? 60);
+    this.maxWaitMs = nonNegative('maxWaitSeconds', options.maxWaitSeconds ?? 900) * 1000;
     this.backoff = options.backoff ?? {};
     this.wait = options.sleep ?? sleep;
   }
@@ -174,7 +166,10 @@ export class SchedulingEngine implements Engine {
       }
     }
     const head = await this.store.readHead();
-    return { unique, outcome: { decisions: [], duplicates, recorded: [], blocks: [], head, attempts: 0 } };
+    return {
+      unique,
+      outcome: { decisions: [], duplicates, recorded: [], deferred: [], blocks: [], head, attempts: 0 },
+    };
   }
 
   private async commitInChunks(
@@ -192,6 +187,7 @@ export class SchedulingEngine implements Engine {
       outcome.decisions.push(...chunk.decisions);
       outcome.duplicates.push(...chunk.duplicates);
       outcome.recorded = [...(outcome.recorded ?? []), ...(chunk.recorded ?? [])];
+      outcome.deferred = [...(outcome.deferred ?? []), ...(chunk.deferred ?? [])];
       outcome.blocks.push(...chunk.blocks);
       outcome.head = chunk.head;
       outcome.attempts = Math.max(outcome.attempts, chunk.attempts);
@@ -239,7 +235,10 @@ export class SchedulingEngine implements Engine {
         return { done: { decisions: [], duplicates, recorded, blocks: [], head, attempts: 0 } };
 
       const now = this.clock.now();
-      const decisions = decider.decide(fresh, reservations, now);
+      const { decisions, deferred } = this.holdBack(decider.decide(fresh, reservations, now), now);
+      if (decisions.length === 0) {
+        return { done: { decisions, duplicates, recorded, deferred, blocks: [], head, attempts: 0 } };
+      }
       const transactions = decisionsToTransactions(decisions, this.scheduler.algorithm, now);
       const blocks = buildBlocks(head, transactions, {
         maxPerBlock: this.blockSize,
@@ -262,9 +261,27 @@ export class SchedulingEngine implements Engine {
       const commit: Commit = { blocks, reservations: reservationChanges, tasks: taskChanges };
       const result = await this.store.append(head, commit);
       if (!result.ok) return { conflict: result };
-      return { done: { decisions, duplicates, recorded, blocks, head: result.head, attempts: 0 } };
+      return { done: { decisions, duplicates, recorded, deferred, blocks, head: result.head, attempts: 0 } };
     });
     return { ...done, attempts };
+  }
+
+  /**
+   * Takes out the rejections that waiting could turn into placements (kind `capacity`) for tasks
+   * still within their wait; past it, such a rejection is recorded, saying how long it waited.
+   */
+  private holdBack(all: Decision[], now: number): { decisions: Decision[]; deferred: DeferredTask[] } {
+    const decisions: Decision[] = [];
+    const deferred: DeferredTask[] = [];
+    for (const d of all) {
+      if (d.status !== 'rejected' || d.rejection !== 'capacity') decisions.push(d);
+      else if (now - d.task.submittedAt < this.maxWaitMs) deferred.push({ task: d.task, reason: d.reason });
+      else {
+        const reason = `no capacity within ${formatNumber(this.maxWaitMs / 1000)} s: ${d.reason}`;
+        decisions.push({ ...d, reason: reason.slice(0, MAX_REASON_LENGTH) });
+      }
+    }
+    return { decisions, deferred };
   }
 
   /** Closes tasks in chunks of maxTasksPerCommit, each chunk one all-or-nothing commit. */
@@ -370,6 +387,16 @@ function vmSnapshots(reservations: readonly Reservation[], vms: readonly Vm[]): 
     if (u) state.set(r.vm_id, { reserved: { ...r.reserved }, usage: { ...u }, active_tasks: r.active_tasks });
   }
   return state;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(value >= 0 && Number.isFinite(value))) {
+    throw new ValidationError(
+      [{ field: name, message: `must be a finite number >= 0, got ${value}` }],
+      'invalid engine options',
+    );
+  }
+  return value;
 }
 
 function positiveInteger(name: string, value: number): number {

@@ -23,4 +23,4 @@ export {
   decisionsToTransactions,
   reservationChange,
 } from './transactions';
-export type { CloseOutcome, Engine, EngineOptions, ScheduleOutcome } from './types';
+export type { CloseOutcome, DeferredTask, Engine, EngineOptions, ScheduleOutcome } from './types';

@@ -26,6 +26,20 @@ export interface EngineOptions {
    * limit. Stores with a transaction size limit (DynamoDB: 100 items) need one.
    */
   maxTasksPerCommit?: number;
+  /**
+   * How long a task may wait for capacity, seconds from its submittedAt. A task that fits no VM's
+   * free room now but would fit some VM's full capacity is deferred (returned, not recorded) until
+   * then, and recorded as rejected "no capacity within N s" after. Its deadline still applies: one
+   * that passes while it waits is rejected on the next attempt. 0 rejects at once. Default 900.
+   */
+  maxWaitSeconds?: number;
+}
+
+/** A task the engine did not decide this time: nothing was written for it; offer it again later. */
+export interface DeferredTask {
+  task: Task;
+  /** Why it was not placed now (names the binding dimension). */
+  reason: string;
 }
 
 export interface ScheduleOutcome {
@@ -35,6 +49,11 @@ export interface ScheduleOutcome {
   duplicates: string[];
   /** The ledger's records of the tasks in `duplicates` that were already in it (omitted by older engines). */
   recorded?: TaskRecord[];
+  /**
+   * Tasks that fit no VM's free room now but would fit one's full capacity, within their wait: not
+   * recorded, to be scheduled again later (omitted by older engines, which rejected them).
+   */
+  deferred?: DeferredTask[];
   /** The blocks this call committed. */
   blocks: Block[];
   head: ChainHead;

@@ -144,7 +144,9 @@ describe('SchedulingEngine.schedule', () => {
     await engine.schedule([task('first', { cpu: 600 })]);
     const second = await engine.schedule([task('second', { cpu: 600 })]);
 
-    expect(second.decisions).toMatchObject([{ status: 'rejected' }]);
+    // 600 + 600 > 1000 on the ledger's count: it waits for room, nothing is written for it.
+    expect(second.decisions).toEqual([]);
+    expect(second.deferred?.map((d) => d.task.id)).toEqual(['second']);
     expect(await store.getReservations()).toMatchObject([
       { vm_id: 'vm-a', reserved: { cpu: 600 }, active_tasks: 1 },
     ]);
@@ -179,6 +181,8 @@ describe('SchedulingEngine edge cases', () => {
     { option: 'maxAttempts', value: 1.5 },
     { option: 'maxTasksPerCommit', value: -1 },
     { option: 'leaseGraceSeconds', value: Number.NaN },
+    { option: 'maxWaitSeconds', value: -1 },
+    { option: 'maxWaitSeconds', value: Number.POSITIVE_INFINITY },
   ])('refuses $option = $value, naming the field', ({ option, value }) => {
     const error = (() => {
       try {
@@ -191,14 +195,25 @@ describe('SchedulingEngine edge cases', () => {
     expect((error as ValidationError).issues.map((i) => i.field)).toEqual([option]);
   });
 
-  it('rejects every task, with a reason, when the fleet is empty or all draining', async () => {
-    for (const vms of [[], [vm('vm-a', { cpu: 1000, mem: 1000 }, { state: 'draining' })]]) {
-      const { store, engine } = setup(vms);
-      const outcome = await engine.schedule([task('a', { cpu: 1 }), task('b', { mem: 1 })]);
-      expect(outcome.decisions.map((d) => d.status)).toEqual(['rejected', 'rejected']);
-      expect(outcome.decisions.every((d) => d.reason.length > 0)).toBe(true);
-      expect(await store.getReservations()).toEqual([]);
-    }
+  it('rejects every task, with a reason, when the fleet is empty; defers them while all VMs drain', async () => {
+    const empty = setup([]);
+    const outcome = await empty.engine.schedule([task('a', { cpu: 1 }), task('b', { mem: 1 })]);
+    expect(outcome.decisions.map((d) => [d.status, d.rejection])).toEqual([
+      ['rejected', 'never-fits'],
+      ['rejected', 'never-fits'],
+    ]);
+    expect(outcome.decisions.every((d) => d.reason.length > 0)).toBe(true);
+
+    // A draining VM's shape could hold them: the room comes back when it is replaced.
+    const draining = setup([vm('vm-a', { cpu: 1000, mem: 1000 }, { state: 'draining' })]);
+    const waiting = await draining.engine.schedule([task('a', { cpu: 1 }), task('b', { mem: 1 })]);
+    expect(waiting.decisions).toEqual([]);
+    expect(waiting.deferred?.map((d) => [d.task.id, d.reason])).toEqual([
+      ['a', 'no feasible VM: all VMs draining (1)'],
+      ['b', 'no feasible VM: all VMs draining (1)'],
+    ]);
+    for (const { store } of [empty, draining]) expect(await store.getReservations()).toEqual([]);
+    expect((await draining.store.readHead()).height).toBe(0);
   });
 
   it('closes a task whose VM has left the fleet, recording no VM snapshot', async () => {
@@ -218,7 +233,10 @@ describe('SchedulingEngine edge cases', () => {
 
 describe('SchedulingEngine under contention', () => {
   it('retries a lost race: re-reads, re-decides against the winner and commits', async () => {
-    const { store, fleet, clock, engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })]);
+    // No waiting, so the loser records a rejection and its stale first attempt has something to append.
+    const { store, fleet, clock, engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })], {
+      maxWaitSeconds: 0,
+    });
     const rival = makeEngine(store, fleet, clock);
     // The rival commits after this engine has read the head (reservations are read next).
     const getReservations = store.getReservations.bind(store);
@@ -236,6 +254,7 @@ describe('SchedulingEngine under contention', () => {
     expect(outcome.attempts).toBe(2);
     // Decided again on top of the rival's reservation: 700 + 700 > 1000.
     expect(outcome.decisions).toMatchObject([{ status: 'rejected' }]);
+    expect(outcome.decisions[0]!.reason).toMatch(/^no capacity within 0 s: no feasible VM: needs cpu 700/);
     expect((await chain(store)).map((b) => b.transactions.map((t) => t.task_id))).toEqual([
       [],
       ['rival'],
@@ -311,7 +330,14 @@ describe('SchedulingEngine under contention', () => {
       const store = stores();
       const algorithms = ['least-loaded', 'best-fit', 'round-robin', 'blockchain', 'p2c', 'urgency'];
       const engines = algorithms.map((algorithm, i) =>
-        makeEngine(stores(), fleet, clock, { algorithm, seed: i, maxAttempts: 50, blockSize: 2 }),
+        // No waiting: every task is decided in this one pass, so each must be in the chain once.
+        makeEngine(stores(), fleet, clock, {
+          algorithm,
+          seed: i,
+          maxAttempts: 50,
+          blockSize: 2,
+          maxWaitSeconds: 0,
+        }),
       );
       const batches = engines.map((_, e) =>
         Array.from({ length: 6 }, (_, i) => task(`e${e}-t${i}`, { cpu: 90 + 10 * i, mem: 100 + 37 * e })),
