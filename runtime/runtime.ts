@@ -18,13 +18,16 @@ import {
   type DecisionEventItem,
   type FleetResponse,
   type LedgerSummaryResponse,
+  type MetricsEvent,
   type SnapshotEvent,
   type TaskStatusResponse,
 } from '../lib/schemas/http';
 import type { Random } from '../lib/simulation/rng';
 import { NotFoundError, QueueFullError } from './errors';
 import { EventHub } from './events/hub';
-import type { SimulatedFleet } from './fleet/simulated-fleet';
+import { AssignmentFeed } from './fleet/assignment-feed';
+import type { SimulatedFleet, VmManagement } from './fleet/simulated-fleet';
+import { Autoscaler, policyOptions } from './fleet/autoscaler';
 import { TaskGenerator } from './generator';
 import { Intake } from './intake';
 import { RuntimeMetrics } from './metrics';
@@ -88,7 +91,11 @@ export class LocalRuntime {
   readonly metrics: RuntimeMetrics;
   /** Per-VM counts, block hashes and the digest, followed block by block (lib/engine/ledger-reader.ts). */
   readonly ledger: LedgerReader;
+  /** Open assignments of agent-managed VMs: GET /vms/{id}/assignments (docs/agent.md). */
+  readonly assignments: AssignmentFeed;
   readonly serial: Serial = createSerial();
+  /** Grows and shrinks the simulated fleet on backlog per VM; null unless `autoscale.enabled`. */
+  readonly autoscaler: Autoscaler | null;
   private readonly scheduler: BatchScheduler;
   private algorithm: string;
   private params: AlgorithmParams;
@@ -99,9 +106,25 @@ export class LocalRuntime {
   constructor(private readonly parts: RuntimeParts) {
     const { config, store, queue, engine, clock, random } = parts;
     this.ledger = new LedgerReader(store, { pageSize: 500 });
+    this.assignments = new AssignmentFeed(store);
     this.algorithm = config.algorithm;
     this.params = { ...DEFAULT_PARAMS, ...stripUndefined(config.params) };
     this.metrics = new RuntimeMetrics(config.dimensions, clock.now());
+    this.autoscaler = config.autoscale.enabled
+      ? new Autoscaler({
+          fleet: parts.fleet,
+          dimensions: config.dimensions,
+          ledgerTasks: async () =>
+            new Map((await store.getReservations()).map((r) => [r.vm_id, r.active_tasks])),
+          backlog: () => queue.depth(),
+          clock,
+          policy: policyOptions(config.autoscale),
+          onEvent: (event) => {
+            parts.log(`autoscale: ${event.action} ${event.vm_ids.join(' ')} (${event.reason})`);
+            this.hub.publish('scaling', event);
+          },
+        })
+      : null;
     this.intake = new Intake({
       queue,
       store,
@@ -165,6 +188,8 @@ export class LocalRuntime {
     this.generator.resetClock();
     this.every(GENERATOR_TICK_MS, 'generator', () => this.generator.tick().then(() => undefined));
     this.every(LEASE_SWEEP_MS, 'leases', () => this.expireLeases());
+    const { autoscaler } = this;
+    if (autoscaler) this.every(config.autoscale.tick_ms, 'autoscale', async () => void (await autoscaler.tick()));
   }
 
   /** Stops taking work, lets the batch in flight commit, and closes the store. */
@@ -191,6 +216,7 @@ export class LocalRuntime {
       block_size: config.block_size,
       batch_size: config.batch_size,
       fleet: { size: fleet.size, capacity: this.defaultCapacity(), speed: config.fleet.speed },
+      autoscale: { ...config.autoscale },
     };
   }
 
@@ -270,7 +296,17 @@ export class LocalRuntime {
 
   addVms(body: unknown): string[] {
     const request = parseOrThrow(addVmsSchema(this.parts.config.dimensions), body, 'invalid VM request');
-    return this.parts.fleet.addVms(request.count, request.capacity ?? {}, request.labels ?? {});
+    return this.parts.fleet.addVms(
+      request.count,
+      request.capacity ?? {},
+      request.labels ?? {},
+      request.managed,
+    );
+  }
+
+  /** Who finishes the VM's tasks; null for an unknown VM. */
+  managedBy(vmId: string): VmManagement | null {
+    return this.parts.fleet.managedBy(vmId);
   }
 
   drain(vmId: string): void {
@@ -285,8 +321,14 @@ export class LocalRuntime {
       ledger: await this.ledgerSummary(),
       fleet: await this.fleetView(),
       queue_depth: queueDepth,
-      metrics: this.metrics.event(this.algorithm, queueDepth, this.parts.clock.now()),
+      metrics: this.metricsEvent(queueDepth, this.parts.clock.now()),
     };
+  }
+
+  /** The metrics snapshot, with the autoscaler's state while it runs. */
+  metricsEvent(queueDepth: number, now: number): MetricsEvent {
+    const event = this.metrics.event(this.algorithm, queueDepth, now);
+    return this.autoscaler ? { ...event, autoscale: this.autoscaler.status() } : event;
   }
 
   async queueDepth(): Promise<number> {
@@ -299,9 +341,12 @@ export class LocalRuntime {
     const { fleet, clock } = this.parts;
     const now = clock.now();
     for (const d of outcome.decisions) {
-      if (d.status === 'assigned' && d.vmId !== null)
-        fleet.start(d.task.id, d.vmId, d.task.requirements, d.task.duration, now);
+      if (d.status !== 'assigned' || d.vmId === null) continue;
+      // Decided on a listing taken before the VM left: it comes back, draining, to run the task.
+      if (!fleet.has(d.vmId) && fleet.revive(d.vmId)) this.parts.log(`${d.vmId} back to run ${d.task.id}`);
+      fleet.start(d.task.id, d.vmId, d.task.requirements, d.task.duration, now);
     }
+    this.assignments.record(outcome, (vmId) => fleet.managedBy(vmId) === 'agent');
     this.metrics.recordDecisions(this.algorithm, outcome.decisions, now);
     for (const block of outcome.blocks) {
       this.ledger.add(block);
@@ -364,7 +409,7 @@ export class LocalRuntime {
         return body;
       }),
     });
-    this.hub.publish('metrics', this.metrics.event(this.algorithm, await this.intake.depth(), now));
+    this.hub.publish('metrics', this.metricsEvent(await this.intake.depth(), now));
   }
 
   /** Runs `work` every `ms`, never two at once for the same name, and logs failures. */

@@ -119,6 +119,7 @@ export async function startLocalRuntime(
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Live event streams never end on their own; requests in flight get a grace period.
         runtime.hub.close();
+        runtime.assignments.close();
         // Keep-alive connections turn idle as their last response ends; close them as they do.
         const idle = setInterval(() => {
           if ('closeIdleConnections' in server) server.closeIdleConnections();

@@ -94,6 +94,8 @@ export function addVmsSchema(dimensions: Dimensions) {
     count: z.number().int().min(1).max(1000).default(1),
     capacity: resourceVectorSchema(dimensions).optional(),
     labels: vmLabelsSchema.optional(),
+    /** 'agent': an agent on the VM runs its tasks and reports completions (docs/agent.md). */
+    managed: z.enum(['simulation', 'agent']).default('simulation'),
   });
 }
 

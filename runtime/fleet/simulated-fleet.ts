@@ -20,6 +20,12 @@ export interface SimulatedFleetOptions {
   random: Random;
 }
 
+/**
+ * Who finishes a VM's tasks: the simulation (after their duration, sped up), or an agent running on
+ * the VM that reports each completion itself (agent/, docs/agent.md).
+ */
+export type VmManagement = 'simulation' | 'agent';
+
 interface RunningTask {
   vmId: string;
   requirements: ResourceVector;
@@ -30,6 +36,7 @@ interface SimulatedVm {
   capacity: ResourceVector;
   labels: VmLabels;
   state: VmState;
+  managed: VmManagement;
   usage: ResourceVector;
   history: ResourceVector[];
   running: Set<string>;
@@ -81,16 +88,26 @@ export class SimulatedFleet implements FleetSource {
     return this.vms.has(vmId);
   }
 
+  /** Who finishes the VM's tasks; null for an unknown VM. */
+  managedBy(vmId: string): VmManagement | null {
+    return this.vms.get(vmId)?.managed ?? null;
+  }
+
   /**
    * Adds VMs named vm-001, vm-002, ... in order, so a restarted runtime recreates the ids the ledger
    * already holds reservations for.
    */
-  addVms(count: number, capacity: Partial<ResourceVector> = {}, labels: VmLabels = {}): string[] {
+  addVms(
+    count: number,
+    capacity: Partial<ResourceVector> = {},
+    labels: VmLabels = {},
+    managed: VmManagement = 'simulation',
+  ): string[] {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       let id = vmName(this.nextIndex++);
       while (this.vms.has(id)) id = vmName(this.nextIndex++);
-      this.addVm(id, capacity, labels);
+      this.addVm(id, capacity, labels, 'active', managed);
       ids.push(id);
     }
     return ids;
@@ -102,6 +119,7 @@ export class SimulatedFleet implements FleetSource {
     capacity: Partial<ResourceVector> = {},
     labels: VmLabels = {},
     state: VmState = 'active',
+    managed: VmManagement = 'simulation',
   ): void {
     const { dimensions, defaultCapacity, zones } = this.options;
     const cap = zeroVector(dimensions);
@@ -110,8 +128,13 @@ export class SimulatedFleet implements FleetSource {
     this.vms.set(id, {
       id,
       capacity: cap,
-      labels: { ...(zone === undefined ? {} : { zone }), pool: 'simulated', ...labels },
+      labels: {
+        ...(zone === undefined ? {} : { zone }),
+        pool: managed === 'agent' ? 'agent' : 'simulated',
+        ...labels,
+      },
       state,
+      managed,
       usage: zeroVector(dimensions),
       history: [],
       running: new Set(),
@@ -159,7 +182,10 @@ export class SimulatedFleet implements FleetSource {
     return true;
   }
 
-  /** The engine placed a task: the VM starts running it now. */
+  /**
+   * The engine placed a task: the VM starts running it now. On an agent-managed VM its usage follows
+   * the reservation as on any other, but only the agent's report (then `stop`) or lease expiry ends it.
+   */
   start(
     taskId: string,
     vmId: string,
@@ -169,9 +195,9 @@ export class SimulatedFleet implements FleetSource {
   ): void {
     const vm = this.vms.get(vmId);
     if (!vm || this.tasks.has(taskId)) return;
-    const finishesAt = startedAt + (durationS * 1000) / this.options.speed;
     this.tasks.set(taskId, { vmId, requirements });
-    this.finishing.push(finishesAt, taskId);
+    if (vm.managed === 'simulation')
+      this.finishing.push(startedAt + (durationS * 1000) / this.options.speed, taskId);
     vm.running.add(taskId);
     for (const d of this.options.dimensions) vm.reserved[d] = (vm.reserved[d] ?? 0) + (requirements[d] ?? 0);
   }

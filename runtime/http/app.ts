@@ -10,6 +10,7 @@ import { fleetRoutes } from './routes/fleet';
 import { generatorRoutes } from './routes/generator';
 import { ledgerRoutes } from './routes/ledger';
 import { taskRoutes } from './routes/tasks';
+import { vmRoutes } from './routes/vms';
 
 export interface StaticAsset {
   body: Uint8Array;
@@ -48,6 +49,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
   app.route('/ledger', ledgerRoutes(runtime));
   app.route('/generator', generatorRoutes(runtime));
   app.route('/events', eventRoutes(runtime));
+  app.route('/vms', vmRoutes(runtime));
 
   const openapi = openApiDocument(config.dimensions, options.algorithms);
   app.get('/openapi.json', (c) => c.json(openapi));

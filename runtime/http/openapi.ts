@@ -101,6 +101,24 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
           responses: { 200: ok('draining'), 404: notFound },
         },
       },
+      '/vms/{id}/assignments': {
+        get: {
+          summary:
+            "An agent-managed VM's open assignments (task, transaction, block, command, duration, lease end); long poll with wait",
+          security: [{ bearer: [] }],
+          parameters: [
+            idParam('id'),
+            { name: 'wait', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 30 } },
+            { name: 'since', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          ],
+          responses: {
+            200: ok('{"vm_id","managed","height","assignments":[...]}'),
+            400: error,
+            401: { description: 'Token missing or wrong' },
+            404: notFound,
+          },
+        },
+      },
       '/config': {
         get: { summary: 'Dimensions, units, algorithm and parameters', responses: { 200: ok('config') } },
       },

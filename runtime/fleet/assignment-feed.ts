@@ -1,0 +1,151 @@
+import type { ScheduleOutcome } from '../../lib/engine/types';
+import type { LedgerStore } from '../../lib/ports/ledger-store';
+
+/** One task an agent is to run: GET /vms/{id}/assignments. Wire names are snake_case like the ledger. */
+export interface AssignmentItem {
+  task_id: string;
+  transaction_id: string;
+  block_height: number;
+  /** The task's command, or null when it has none (the agent then simulates its duration). */
+  command: string | null;
+  /** Seconds. */
+  duration: number;
+  /** Epoch ms: the ledger expires the assignment then unless the agent has reported completion. */
+  lease_expires_at: number;
+}
+
+export interface AssignmentsResponse {
+  vm_id: string;
+  managed: 'simulation' | 'agent';
+  /** Highest block height among the items (or the `since` asked for when there are none). */
+  height: number;
+  assignments: AssignmentItem[];
+}
+
+/** What the runtime hands the feed when a block assigns a task to an agent-managed VM. */
+export interface FeedEntry {
+  vmId: string;
+  taskId: string;
+  transactionId: string;
+  blockHeight: number;
+  command: string | null;
+  duration: number;
+}
+
+/**
+ * The local runtime's assignment feed for agent-managed VMs. The ledger records decisions, not task
+ * payloads, so the command of each assignment is kept here from the moment its block is committed;
+ * which assignments are still open is always read from the ledger's task records at request time
+ * (a completion or an expiry by any path closes an item, and the lease end is the one the ledger
+ * enforces). Held in memory: a restarted runtime has no agent VMs until they are added again.
+ */
+export class AssignmentFeed {
+  private readonly byVm = new Map<string, Map<string, FeedEntry>>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private closed = false;
+
+  constructor(private readonly store: LedgerStore) {}
+
+  /** Takes the assignments of a committed outcome whose VM `isAgentVm` says an agent runs. */
+  record(outcome: ScheduleOutcome, isAgentVm: (vmId: string) => boolean): void {
+    const tasks = new Map<string, ScheduleOutcome['decisions'][number]['task']>();
+    for (const d of outcome.decisions) {
+      if (d.status === 'assigned' && d.vmId !== null && isAgentVm(d.vmId)) tasks.set(d.task.id, d.task);
+    }
+    if (tasks.size === 0) return;
+    for (const block of outcome.blocks) {
+      for (const tx of block.transactions) {
+        const task = tasks.get(tx.task_id);
+        if (tx.status !== 'assigned' || tx.vm_id === null || !task) continue;
+        this.add({
+          vmId: tx.vm_id,
+          taskId: tx.task_id,
+          transactionId: tx.transaction_id,
+          blockHeight: block.height,
+          command: task.command ?? null,
+          duration: task.duration,
+        });
+      }
+    }
+  }
+
+  /** A committed assignment to an agent-managed VM; wakes that VM's long polls. */
+  add(item: FeedEntry): void {
+    let tasks = this.byVm.get(item.vmId);
+    if (!tasks) {
+      tasks = new Map();
+      this.byVm.set(item.vmId, tasks);
+    }
+    tasks.set(item.taskId, item);
+    this.wake(item.vmId);
+  }
+
+  /** The VM's open assignments, oldest block first; items the ledger has closed are dropped. */
+  async list(vmId: string): Promise<AssignmentItem[]> {
+    const tasks = this.byVm.get(vmId);
+    if (!tasks || tasks.size === 0) return [];
+    const pending = [...tasks.values()];
+    const records = await this.store.getTasks(pending.map((p) => p.taskId));
+    const open: AssignmentItem[] = [];
+    pending.forEach((p, i) => {
+      const record = records[i];
+      if (
+        record?.status !== 'assigned' ||
+        record.transaction_id !== p.transactionId ||
+        record.lease_expires_at === null
+      ) {
+        tasks.delete(p.taskId);
+        return;
+      }
+      open.push({
+        task_id: p.taskId,
+        transaction_id: p.transactionId,
+        block_height: p.blockHeight,
+        command: p.command,
+        duration: p.duration,
+        lease_expires_at: record.lease_expires_at,
+      });
+    });
+    return open.sort((a, b) => a.block_height - b.block_height || a.task_id.localeCompare(b.task_id));
+  }
+
+  /**
+   * The VM's open assignments, waiting up to `waitMs` for one from a block above `since` when there
+   * is none yet; answers at once (with what there is) when `signal` aborts or the feed closes.
+   */
+  async poll(vmId: string, since: number, waitMs: number, signal?: AbortSignal): Promise<AssignmentItem[]> {
+    const items = await this.list(vmId);
+    if (waitMs <= 0 || this.closed || signal?.aborted || items.some((a) => a.block_height > since))
+      return items;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.waiters.get(vmId)?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      signal?.addEventListener('abort', done, { once: true });
+      let set = this.waiters.get(vmId);
+      if (!set) {
+        set = new Set();
+        this.waiters.set(vmId, set);
+      }
+      set.add(done);
+    });
+    return this.list(vmId);
+  }
+
+  /** Ends every wait (server shutdown) and answers later polls without waiting. */
+  close(): void {
+    this.closed = true;
+    for (const vmId of [...this.waiters.keys()]) this.wake(vmId);
+  }
+
+  private wake(vmId: string): void {
+    const set = this.waiters.get(vmId);
+    if (!set) return;
+    this.waiters.delete(vmId);
+    for (const done of set) done();
+  }
+}
