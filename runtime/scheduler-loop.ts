@@ -15,6 +15,24 @@ export interface SchedulerLoopOptions {
   idleMs?: number;
   /** Pause after a failed batch before the tasks are tried again, ms. */
   backoffMs?: number;
+  /** Shortest and longest delay before a task waiting for capacity is offered again, ms. Default 250, 4000. */
+  deferMinMs?: number;
+  deferMaxMs?: number;
+  /** Epoch ms now, for how long a deferred task has waited. Default Date.now. */
+  now?: () => number;
+}
+
+/**
+ * How long a task that has waited `waitedMs` for capacity stays back in the queue: a quarter of its
+ * wait so far, rounded up to `min` times a power of two and capped at `max`. Retries thin out
+ * geometrically while the fleet is full, the delays take few distinct values (one queue update
+ * each), and the queue itself remembers nothing extra, so a restart loses no backoff state that
+ * matters.
+ */
+export function deferDelay(waitedMs: number, min: number, max: number): number {
+  const wanted = Math.max(waitedMs, 0) / 4;
+  if (wanted <= min) return min;
+  return Math.min(max, min * 2 ** Math.ceil(Math.log2(wanted / min)));
 }
 
 /**
@@ -28,10 +46,16 @@ export class SchedulerLoop {
   private wakeUp: (() => void) | null = null;
   private readonly idleMs: number;
   private readonly backoffMs: number;
+  private readonly deferMinMs: number;
+  private readonly deferMaxMs: number;
+  private readonly now: () => number;
 
   constructor(private readonly options: SchedulerLoopOptions) {
     this.idleMs = options.idleMs ?? 50;
     this.backoffMs = options.backoffMs ?? 500;
+    this.deferMinMs = options.deferMinMs ?? 250;
+    this.deferMaxMs = Math.max(this.deferMinMs, options.deferMaxMs ?? 4000);
+    this.now = options.now ?? Date.now;
   }
 
   start(): void {
@@ -66,11 +90,23 @@ export class SchedulerLoop {
     }
     const settled = new Set<string>(outcome.duplicates);
     for (const decision of outcome.decisions) settled.add(decision.task.id);
+    const waiting = new Set((outcome.deferred ?? []).map((d) => d.task.id));
     const ack: string[] = [];
     const release: string[] = [];
-    for (const r of received) (settled.has(r.task.id) ? ack : release).push(r.receipt);
+    // Deferred tasks go back to the durable queue with a delay, so a full fleet is not polled in a
+    // tight loop and a kill -9 meanwhile loses nothing.
+    const later = new Map<number, string[]>();
+    const now = this.now();
+    for (const r of received) {
+      if (settled.has(r.task.id)) ack.push(r.receipt);
+      else if (waiting.has(r.task.id)) {
+        const delay = deferDelay(now - r.task.submittedAt, this.deferMinMs, this.deferMaxMs);
+        later.set(delay, [...(later.get(delay) ?? []), r.receipt]);
+      } else release.push(r.receipt);
+    }
     if (ack.length > 0) await queue.ack(ack);
     if (release.length > 0) await queue.release(release);
+    for (const [delay, receipts] of later) await queue.release(receipts, delay);
     this.options.onOutcome(outcome);
     return received.length;
   }

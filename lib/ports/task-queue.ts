@@ -19,7 +19,8 @@ export interface TaskQueue {
   ack(receipts: string[]): Promise<void>;
   /**
    * Make the tasks visible again (not placed this time), after `delayMs` (default 0): a task waiting
-   * for capacity is released with a delay so the scheduler does not spin on it.
+   * for capacity is released with a delay so the scheduler does not spin on it. A delayed release is
+   * a postponement, not a failed delivery: implementations do not count it towards dead-lettering.
    */
   release(receipts: string[], delayMs?: number): Promise<void>;
   /**

@@ -85,6 +85,9 @@ export class SqliteTaskQueue implements TaskQueue {
       ),
       ack: db.prepare('DELETE FROM queue WHERE seq = ? AND receipt = ?'),
       release: db.prepare('UPDATE queue SET visible_at = ?, receipt = NULL WHERE seq = ? AND receipt = ?'),
+      postpone: db.prepare(
+        'UPDATE queue SET visible_at = ?, receipt = NULL, attempts = max(attempts - 1, 0) WHERE seq = ? AND receipt = ?',
+      ),
       depth: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM queue'),
       contains: db.prepare<[string], { found: number }>('SELECT 1 AS found FROM queue WHERE task_id = ?'),
       releaseAll: db.prepare('UPDATE queue SET visible_at = ?, receipt = NULL WHERE receipt IS NOT NULL'),
@@ -130,8 +133,9 @@ export class SqliteTaskQueue implements TaskQueue {
     this.ackAll = db.transaction((receipts: string[]) => {
       for (const receipt of receipts) this.statements.ack.run(seqOf(receipt), receipt);
     });
-    this.releaseAll = db.transaction((receipts: string[], now: number) => {
-      for (const receipt of receipts) this.statements.release.run(now, seqOf(receipt), receipt);
+    this.releaseAll = db.transaction((receipts: string[], at: number, postponed: boolean) => {
+      const update = postponed ? this.statements.postpone : this.statements.release;
+      for (const receipt of receipts) update.run(at, seqOf(receipt), receipt);
     });
   }
 
@@ -156,7 +160,12 @@ export class SqliteTaskQueue implements TaskQueue {
     if (receipts.length > 0) this.ackAll.immediate(receipts);
   }
 
-  /** Visible again after `delayMs`; the row stays in the file meanwhile, so kill -9 loses nothing. */
+  /**
+   * Visible again after `delayMs`; the row stays in the file meanwhile, so kill -9 loses nothing.
+   * A delayed release is a postponement (the task waits for capacity), not a failed delivery: it
+   * gives the delivery back, so a task may wait through any number of them without reaching
+   * maxAttempts and the dead letters.
+   */
   async release(receipts: string[], delayMs = 0): Promise<void> {
     if (!(Number.isFinite(delayMs) && delayMs >= 0)) {
       throw new ValidationError(
@@ -164,7 +173,7 @@ export class SqliteTaskQueue implements TaskQueue {
         'invalid release',
       );
     }
-    if (receipts.length > 0) this.releaseAll.immediate(receipts, this.clock.now() + delayMs);
+    if (receipts.length > 0) this.releaseAll.immediate(receipts, this.clock.now() + delayMs, delayMs > 0);
   }
 
   /**
