@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { SchedulerError } from '../lib/errors';
+import { agentCommand } from './commands/agent';
 import { enqueueCommand } from './commands/enqueue';
 import { ledgerCommand } from './commands/ledger';
 import { simulateCommand } from './commands/simulate';
@@ -14,7 +15,8 @@ export function program(): Command {
     .addCommand(startCommand())
     .addCommand(ledgerCommand())
     .addCommand(enqueueCommand())
-    .addCommand(simulateCommand());
+    .addCommand(simulateCommand())
+    .addCommand(agentCommand());
 }
 
 /** Runs the CLI and returns the exit code instead of exiting, so tests can call it in-process. */

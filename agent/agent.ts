@@ -1,0 +1,251 @@
+import { backoffDelay } from '../lib/engine/backoff';
+import type { Clock } from '../lib/ports/clock';
+import type { Assignment } from './assignment';
+import type { Executor, RunOutcome, Sleep } from './executor';
+import { PermanentError, TransientError } from './http';
+import type { AgentLog } from './log';
+import { type ReporterOptions, reportCompletion } from './reporter';
+import type { SchedulerApi } from './scheduler-api';
+import type { AssignmentSource } from './source';
+
+export interface AgentOptions {
+  vmId: string;
+  source: AssignmentSource;
+  api: SchedulerApi;
+  executor: Executor;
+  clock: Clock;
+  sleep: Sleep;
+  log: AgentLog;
+  /** Assignments run at once. */
+  concurrency: number;
+  /** Long-poll wait when there is nothing new to run, seconds. */
+  waitS: number;
+  /** Run what is open now, then return instead of waiting for more. */
+  once: boolean;
+  reporter?: ReporterOptions;
+}
+
+export interface AgentSummary {
+  /** Assignments whose run began. */
+  started: number;
+  /** Completions the ledger recorded from this agent's reports. */
+  completed: number;
+  /** Reports answered already-final or unknown: the ledger had closed the task by another path. */
+  already_final: number;
+  /** Assignments not run: the ledger no longer holds them as assigned, or the lease was over. */
+  skipped: number;
+  /** Runs cut off at the lease end (left to lease expiry). */
+  timed_out: number;
+  /** Runs that ended without a report: interrupted, not started, or every report attempt failed. */
+  unreported: number;
+}
+
+/** Poll failures in a row after which --once gives up. */
+const ONCE_MAX_POLL_FAILURES = 5;
+
+/**
+ * Runs the assignments of one VM. Each assignment runs at most once per agent process (dedupe by
+ * transaction id) and only while the ledger still holds it as assigned under that transaction, so a
+ * restarted agent skips what it already completed; a task killed with its agent mid-run is run again
+ * by the next agent if its lease has not ended (execution is at least once, the ledger's completion
+ * exactly once). A finished run is reported with retries; a run cut off at the lease end is not
+ * reported and the ledger's lease expiry records it.
+ */
+export class Agent {
+  readonly summary: AgentSummary = {
+    started: 0,
+    completed: 0,
+    already_final: 0,
+    skipped: 0,
+    timed_out: 0,
+    unreported: 0,
+  };
+  /** Transaction ids taken (running, done or skipped) and still listed by the source. */
+  private readonly seen = new Set<string>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly stopping = new AbortController();
+  private readonly killing = new AbortController();
+  private since = -1;
+
+  constructor(private readonly options: AgentOptions) {
+    if (!(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
+      throw new RangeError(`concurrency must be an integer >= 1, got ${options.concurrency}`);
+    }
+  }
+
+  /** Takes no new work; running tasks finish and are reported. A second call cuts them off. */
+  stop(): void {
+    if (this.stopping.signal.aborted) {
+      this.killing.abort();
+      return;
+    }
+    this.options.log('info', 'stopping: finishing running tasks', {
+      vm_id: this.options.vmId,
+      running: this.running.size,
+    });
+    this.stopping.abort();
+  }
+
+  async run(): Promise<AgentSummary> {
+    const { source, concurrency, waitS, once, log, vmId } = this.options;
+    const stop = this.stopping.signal;
+    let backlog = false;
+    let failures = 0;
+    log('info', 'agent started', { vm_id: vmId, concurrency, once });
+    while (!stop.aborted) {
+      if (this.running.size >= concurrency) {
+        await this.untilOneFinishes();
+        continue;
+      }
+      let batch: Assignment[];
+      try {
+        batch = await source.poll({ since: this.since, waitS: backlog || once ? 0 : waitS, signal: stop });
+        failures = 0;
+      } catch (error) {
+        if (stop.aborted) break;
+        failures++;
+        const fatal = error instanceof PermanentError;
+        log(fatal ? 'error' : 'warn', 'poll failed', {
+          vm_id: vmId,
+          error: (error as Error).message,
+          failures,
+        });
+        if (once && (fatal || failures >= ONCE_MAX_POLL_FAILURES)) {
+          await Promise.allSettled(this.running.values());
+          throw error;
+        }
+        await this.options.sleep(backoffDelay(failures, { baseMs: 500, capMs: 15_000 }), stop);
+        continue;
+      }
+      for (const a of batch) this.since = Math.max(this.since, a.blockHeight);
+      const listed = new Set(batch.map((a) => a.transactionId));
+      for (const id of this.seen) if (!listed.has(id) && !this.running.has(id)) this.seen.delete(id);
+      const fresh = batch.filter((a) => !this.seen.has(a.transactionId));
+      const slots = concurrency - this.running.size;
+      for (const a of fresh.slice(0, slots)) this.launch(a);
+      backlog = fresh.length > slots;
+      if (once && fresh.length === 0) {
+        if (this.running.size === 0) break;
+        await this.untilOneFinishes();
+      }
+    }
+    await Promise.allSettled(this.running.values());
+    log('info', 'agent stopped', { vm_id: vmId, ...this.summary });
+    return this.summary;
+  }
+
+  private untilOneFinishes(): Promise<unknown> {
+    return Promise.race(this.running.values());
+  }
+
+  private launch(a: Assignment): void {
+    this.seen.add(a.transactionId);
+    const run = this.handle(a)
+      .catch((error) => {
+        this.summary.unreported++;
+        this.options.log('error', 'task failed in the agent', {
+          ...ids(a),
+          error: (error as Error).message,
+        });
+      })
+      .finally(() => this.running.delete(a.transactionId));
+    this.running.set(a.transactionId, run);
+  }
+
+  private async handle(a: Assignment): Promise<void> {
+    const { api, executor, clock, log } = this.options;
+    let state: Awaited<ReturnType<SchedulerApi['taskState']>>;
+    try {
+      state = await api.taskState(a.taskId);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (error instanceof TransientError) {
+        // Unsure whether it is still ours: a later listing offers it again.
+        this.seen.delete(a.transactionId);
+        log('warn', 'ledger check failed; will retry', { ...ids(a), error: message });
+        return;
+      }
+      this.summary.skipped++;
+      log('error', 'task skipped: the ledger check was refused', { ...ids(a), error: message });
+      return;
+    }
+    if (state?.status !== 'assigned' || state.transactionId !== a.transactionId) {
+      this.summary.skipped++;
+      log('info', 'task skipped: the ledger no longer holds this assignment', {
+        ...ids(a),
+        ledger_status: state?.status ?? null,
+        ledger_transaction_id: state?.transactionId ?? null,
+      });
+      return;
+    }
+    const budgetMs = a.leaseExpiresAt - clock.now();
+    if (budgetMs <= 0) {
+      this.summary.skipped++;
+      log('warn', 'task skipped: its lease is over', ids(a));
+      return;
+    }
+    this.summary.started++;
+    const startedAt = clock.now();
+    log('info', 'task started', { ...ids(a), has_command: a.command !== null, budget_ms: budgetMs });
+    const outcome = await executor.run(a, { budgetMs, abort: this.killing.signal });
+    log(outcome.kind === 'exited' || outcome.kind === 'simulated' ? 'info' : 'warn', 'task ended', {
+      ...ids(a),
+      ...outcomeFields(outcome),
+      run_ms: clock.now() - startedAt,
+    });
+    if (outcome.kind !== 'exited' && outcome.kind !== 'simulated') {
+      if (outcome.kind === 'timed-out') this.summary.timed_out++;
+      else this.summary.unreported++;
+      return;
+    }
+    const report = await reportCompletion(
+      api,
+      a.taskId,
+      this.options.sleep,
+      this.options.reporter,
+      (attempt, error, delayMs) =>
+        log('warn', 'completion report failed; retrying', {
+          ...ids(a),
+          attempt,
+          error,
+          delay_ms: Math.round(delayMs),
+        }),
+    );
+    if (!report.reported) {
+      this.summary.unreported++;
+      log('error', 'completion not reported; the lease will expire it', {
+        ...ids(a),
+        attempts: report.attempts,
+        error: report.error,
+      });
+      return;
+    }
+    if (report.result === 'closed') this.summary.completed++;
+    else this.summary.already_final++;
+    log('info', 'completion reported', { ...ids(a), result: report.result, attempts: report.attempts });
+  }
+}
+
+function ids(a: Assignment): Record<string, unknown> {
+  return { task_id: a.taskId, transaction_id: a.transactionId, block_height: a.blockHeight };
+}
+
+function outcomeFields(outcome: RunOutcome): Record<string, unknown> {
+  switch (outcome.kind) {
+    case 'exited':
+      return {
+        outcome: 'exited',
+        exit_code: outcome.exitCode,
+        signal: outcome.signal,
+        output: outcome.output,
+        output_truncated: outcome.truncated,
+      };
+    case 'timed-out':
+    case 'interrupted':
+      return { outcome: outcome.kind, output: outcome.output, output_truncated: outcome.truncated };
+    case 'failed-to-start':
+      return { outcome: outcome.kind, error: outcome.error };
+    case 'simulated':
+      return { outcome: 'simulated' };
+  }
+}

@@ -1,0 +1,79 @@
+/** A failure worth retrying: the network, a timeout, 429 or a 5xx. */
+export class TransientError extends Error {
+  override name = 'TransientError';
+}
+
+/** A refusal retrying cannot fix: 400, 401, 403, 404 and the like, or a malformed answer. */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
+  constructor(
+    message: string,
+    readonly status: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_ERROR_BODY = 300;
+
+export interface HttpOptions {
+  /** Server base URL, e.g. http://127.0.0.1:8080 (a path prefix such as an API stage is kept). */
+  url: string;
+  /** Bearer token, sent on every request and never logged. */
+  token?: string;
+  /** Per-request limit when the caller gives none, ms. */
+  timeoutMs?: number;
+}
+
+/** The agent's HTTP calls: classifies every failure as transient or permanent, never leaks the token. */
+export class AgentHttp {
+  private readonly base: URL;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: HttpOptions) {
+    this.base = new URL(options.url.endsWith('/') ? options.url : `${options.url}/`);
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  /** Answers the parsed JSON of a 2xx, or throws TransientError / PermanentError. */
+  async json(
+    method: 'GET' | 'POST',
+    path: string,
+    init: { signal?: AbortSignal; timeoutMs?: number; body?: unknown } = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const url = new URL(path.replace(/^\//, ''), this.base);
+    const timeout = AbortSignal.timeout(init.timeoutMs ?? this.timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        signal,
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+    } catch (error) {
+      throw new TransientError(`${method} ${url.pathname}: ${(error as Error).message}`);
+    }
+    const text = await response.text().catch(() => '');
+    if (response.status === 429 || response.status >= 500) {
+      throw new TransientError(
+        `${method} ${url.pathname}: HTTP ${response.status} ${text.slice(0, MAX_ERROR_BODY)}`,
+      );
+    }
+    if (!response.ok) {
+      throw new PermanentError(
+        `${method} ${url.pathname}: HTTP ${response.status} ${text.slice(0, MAX_ERROR_BODY)}`,
+        response.status,
+      );
+    }
+    try {
+      return { status: response.status, body: JSON.parse(text) };
+    } catch {
+      throw new PermanentError(`${method} ${url.pathname}: the answer is not JSON`, response.status);
+    }
+  }
+}

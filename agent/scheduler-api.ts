@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { taskIdSchema } from '../lib/schemas/task-input';
+import { type AgentHttp, PermanentError } from './http';
+
+/** What the ledger says about a task, as far as the agent cares. */
+export interface TaskState {
+  status: 'queued' | 'assigned' | 'rejected' | 'completed' | 'expired';
+  transactionId: string | null;
+}
+
+/** How a completion report ended: recorded now, already final (a repeat, or expired), or unknown. */
+export type ReportResult = 'closed' | 'already-final' | 'unknown';
+
+/** The scheduler calls the agent makes; each is one attempt (the reporter retries). */
+export interface SchedulerApi {
+  /** null when the server knows no such task. */
+  taskState(taskId: string, signal?: AbortSignal): Promise<TaskState | null>;
+  complete(taskId: string): Promise<ReportResult>;
+}
+
+const taskStatusSchema = z.object({
+  task_id: taskIdSchema,
+  status: z.enum(['queued', 'assigned', 'rejected', 'completed', 'expired']),
+  transaction_id: z.string().nullable(),
+});
+
+const completeSchema = z.object({
+  task_id: taskIdSchema,
+  status: z.enum(['closed', 'already-final']),
+});
+
+/** GET /tasks/{id} and POST /tasks/{id}/complete of either runtime. */
+export class HttpSchedulerApi implements SchedulerApi {
+  constructor(private readonly http: AgentHttp) {}
+
+  async taskState(taskId: string, signal?: AbortSignal): Promise<TaskState | null> {
+    try {
+      const { body } = await this.http.json('GET', `tasks/${encodeURIComponent(taskId)}`, {
+        ...(signal ? { signal } : {}),
+      });
+      const parsed = parse(taskStatusSchema, body, 'GET /tasks/{id}');
+      return { status: parsed.status, transactionId: parsed.transaction_id };
+    } catch (error) {
+      if (error instanceof PermanentError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  async complete(taskId: string): Promise<ReportResult> {
+    try {
+      const { body } = await this.http.json('POST', `tasks/${encodeURIComponent(taskId)}/complete`, {
+        body: {},
+      });
+      return parse(completeSchema, body, 'POST /tasks/{id}/complete').status;
+    } catch (error) {
+      if (error instanceof PermanentError && error.status === 404) return 'unknown';
+      // A server that answers a repeat with a conflict means the same as already-final.
+      if (error instanceof PermanentError && error.status === 409) return 'already-final';
+      throw error;
+    }
+  }
+}
+
+function parse<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new PermanentError(`unexpected answer to ${what}: ${parsed.error.message}`);
+  return parsed.data;
+}
