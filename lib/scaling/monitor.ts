@@ -1,0 +1,117 @@
+import { withLedgerReservations } from '../engine/fleet-merge';
+import type { Dimensions } from '../model/resources';
+import type { FleetSource } from '../ports/fleet-source';
+import type { LedgerStore } from '../ports/ledger-store';
+import { activeInstances, backlogPerInstance } from './backlog';
+import {
+  busyInstances,
+  freeToTerminate,
+  type GroupInstance,
+  type ProtectionChanges,
+  protectionChanges,
+} from './protection';
+import { type UtilisationStats, utilisation } from './utilisation';
+
+/** Tasks submitted and not yet placed (on AWS: the task queue's visible, delayed and in-flight messages). */
+export interface BacklogGauge {
+  backlog(): Promise<number>;
+}
+
+/** One run's figures, as published. */
+export interface ScalingSnapshot {
+  /** Epoch ms the figures were taken. */
+  readonly at: number;
+  readonly backlog: number;
+  readonly activeInstances: number;
+  readonly drainingInstances: number;
+  /** VMs draining with no task left (lib/scaling/protection.ts freeToTerminate). */
+  readonly freeToTerminate: number;
+  readonly backlogPerInstance: number;
+  readonly utilisation: readonly UtilisationStats[];
+}
+
+export interface ScalingMetricsSink {
+  publish(snapshot: ScalingSnapshot): Promise<void>;
+}
+
+/** An Auto Scaling group's scale-in protection. */
+export interface ScaleInProtection {
+  instances(): Promise<GroupInstance[]>;
+  apply(changes: ProtectionChanges): Promise<void>;
+}
+
+export interface FleetMonitorDeps {
+  readonly fleet: FleetSource;
+  readonly store: Pick<LedgerStore, 'getReservations'>;
+  readonly backlog: BacklogGauge;
+  readonly metrics: ScalingMetricsSink;
+  /** Absent when the fleet is not an Auto Scaling group. */
+  readonly protection?: ScaleInProtection;
+  readonly dimensions: Dimensions;
+  readonly now: () => number;
+}
+
+export interface FleetMonitorReport {
+  readonly snapshot: ScalingSnapshot;
+  /** The protection changes applied; absent without a group. */
+  readonly protection?: ProtectionChanges;
+}
+
+/** One or both halves of a run failed; the other half still ran. */
+export class FleetMonitorError extends Error {
+  override name = 'FleetMonitorError';
+  constructor(
+    readonly failures: { readonly step: 'metrics' | 'protection'; readonly error: unknown }[],
+    readonly report: Partial<FleetMonitorReport>,
+  ) {
+    super(
+      `fleet monitor: ${failures.map((f) => `${f.step} failed: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ')}`,
+      { cause: failures[0]?.error },
+    );
+  }
+}
+
+/**
+ * One run of the fleet monitor: read backlog, fleet and reservations once, publish the scaling
+ * metrics, and bring the group's scale-in protection in line with the reservations. The two writes
+ * are independent: a group API that fails must not stop the metric the scaling policy tracks, and
+ * the other way round; both are attempted and every failure is reported together.
+ *
+ * Reservations come from the ledger, not from the fleet source, so a VM that left the fleet while
+ * still holding tasks keeps its protection.
+ */
+export async function runFleetMonitor(deps: FleetMonitorDeps): Promise<FleetMonitorReport> {
+  const at = deps.now();
+  const [backlog, listed, reservations] = await Promise.all([
+    deps.backlog.backlog(),
+    deps.fleet.listVms(),
+    deps.store.getReservations(),
+  ]);
+  const vms = withLedgerReservations(listed, reservations, deps.dimensions);
+  const snapshot: ScalingSnapshot = {
+    at,
+    backlog,
+    activeInstances: activeInstances(vms),
+    drainingInstances: vms.filter((vm) => vm.state === 'draining').length,
+    freeToTerminate: vms.filter(freeToTerminate).length,
+    backlogPerInstance: backlogPerInstance(backlog, vms),
+    utilisation: utilisation(vms, deps.dimensions),
+  };
+
+  let changes: ProtectionChanges | undefined;
+  const protect = async (protection: ScaleInProtection) => {
+    changes = protectionChanges(await protection.instances(), busyInstances(reservations));
+    await protection.apply(changes);
+  };
+  const [published, protectedResult] = await Promise.allSettled([
+    deps.metrics.publish(snapshot),
+    deps.protection ? protect(deps.protection) : Promise.resolve(),
+  ]);
+  const failures: FleetMonitorError['failures'] = [];
+  if (published.status === 'rejected') failures.push({ step: 'metrics', error: published.reason });
+  if (protectedResult.status === 'rejected')
+    failures.push({ step: 'protection', error: protectedResult.reason });
+  const report: FleetMonitorReport = changes ? { snapshot, protection: changes } : { snapshot };
+  if (failures.length > 0) throw new FleetMonitorError(failures, report);
+  return report;
+}
