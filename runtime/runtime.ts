@@ -26,8 +26,8 @@ import type { Random } from '../lib/simulation/rng';
 import { NotFoundError, QueueFullError } from './errors';
 import { EventHub } from './events/hub';
 import { AssignmentFeed } from './fleet/assignment-feed';
-import type { SimulatedFleet, VmManagement } from './fleet/simulated-fleet';
 import { Autoscaler, policyOptions } from './fleet/autoscaler';
+import type { SimulatedFleet, VmManagement } from './fleet/simulated-fleet';
 import { TaskGenerator } from './generator';
 import { Intake } from './intake';
 import { RuntimeMetrics } from './metrics';
@@ -189,7 +189,8 @@ export class LocalRuntime {
     this.every(GENERATOR_TICK_MS, 'generator', () => this.generator.tick().then(() => undefined));
     this.every(LEASE_SWEEP_MS, 'leases', () => this.expireLeases());
     const { autoscaler } = this;
-    if (autoscaler) this.every(config.autoscale.tick_ms, 'autoscale', async () => void (await autoscaler.tick()));
+    if (autoscaler)
+      this.every(config.autoscale.tick_ms, 'autoscale', async () => void (await autoscaler.tick()));
   }
 
   /** Stops taking work, lets the batch in flight commit, and closes the store. */

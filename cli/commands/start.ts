@@ -20,6 +20,12 @@ interface StartFlags {
   generatorRate?: number;
   seed?: number;
   synchronous?: 'FULL' | 'NORMAL';
+  autoscale?: boolean;
+  autoscaleMin?: number;
+  autoscaleMax?: number;
+  autoscaleTarget?: number;
+  scaleOutCooldown?: number;
+  scaleInCooldown?: number;
 }
 
 /** `bcs start`: the local runtime in this process until SIGINT or SIGTERM. */
@@ -42,6 +48,12 @@ export function startCommand(): Command {
     .option('--generator-rate <tasks/s>', 'start the built-in task generator at this rate', numberOption)
     .option('--seed <n>', 'seed for the simulation and randomised algorithms', intOption)
     .addOption(new Option('--synchronous <mode>', 'SQLite durability').choices(['FULL', 'NORMAL']))
+    .option('--autoscale', 'grow and shrink the simulated fleet on backlog per VM (docs/local.md)')
+    .option('--autoscale-min <n>', 'autoscaling: fewest active VMs (1)', intOption)
+    .option('--autoscale-max <n>', 'autoscaling: most VMs (64)', intOption)
+    .option('--autoscale-target <tasks>', 'autoscaling: target tasks waiting per VM (10)', numberOption)
+    .option('--scale-out-cooldown <s>', 'autoscaling: s between scale-outs (5)', numberOption)
+    .option('--scale-in-cooldown <s>', 'autoscaling: s between scale-ins (10)', numberOption)
     .action(async (flags: StartFlags, command: Command) => {
       const config = await loadConfig({
         ...(flags.config === undefined ? {} : { file: flags.config }),
@@ -58,6 +70,14 @@ export function startCommand(): Command {
           synchronous: flags.synchronous,
           params: { alpha: flags.alpha, beta: flags.beta, tau: flags.tau },
           fleet: { size: flags.vms, speed: flags.speed },
+          autoscale: {
+            enabled: flags.autoscale,
+            min: flags.autoscaleMin,
+            max: flags.autoscaleMax,
+            target_backlog_per_vm: flags.autoscaleTarget,
+            scale_out_cooldown_s: flags.scaleOutCooldown,
+            scale_in_cooldown_s: flags.scaleInCooldown,
+          },
           generator:
             flags.generatorRate === undefined ? undefined : { running: true, rate: flags.generatorRate },
         },
