@@ -11,6 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbLedgerStore } from '../lib/adapters/dynamodb/dynamodb-ledger-store';
+import type { Task } from '../lib/model/task';
 import { bootstrap, deploy, destroy } from '../tests/aws/e2e/cdk-cli';
 import { dataPlaneUrl } from '../tests/aws/e2e/emulator-quirks';
 import { callApi } from '../tests/aws/e2e/signed-fetch';
@@ -336,7 +337,168 @@ async function loadOnce(args: {
   };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** What one in-process run of the real engine and DynamoDB store cost, by DynamoDB operation. */
+export interface StoreRequestFigures {
+  tasks: number;
+  tasks_per_batch: number;
+  concurrent_engines: number;
+  block_size: number;
+  max_tasks_per_commit: number;
+  /** Compare-and-set attempts over all batches: the TransactWriteItems sent. */
+  attempts: number;
+  requests: number;
+  requests_by_operation: Record<string, number>;
+  requests_per_attempt: number;
+  decisions_per_dynamodb_request: number;
+  method: string;
+}
+
+/**
+ * The scheduler's DynamoDB cost without the stack around it: `engines` SchedulingEngines, wired as
+ * functions/shared/wiring.ts wires the Lambda's (same store, blockSize, maxTasksPerCommit), share one
+ * fresh ledger table on the emulator and schedule `tasks` in batches of `batch` (each engine like a
+ * Lambda invocation taking one SQS batch after another). Every command the store sends is counted by
+ * an SDK middleware on its client, by operation; the genesis write and table setup are not counted.
+ */
+export async function benchStoreRequests(options: {
+  endpoint: string;
+  tasks: number;
+  batch: number;
+  engines: number;
+  blockSize: number;
+}): Promise<StoreRequestFigures> {
+  const { SchedulingEngine } = await import('../lib/engine/engine');
+  const { maxTasksPerCommit } = await import('../functions/shared/commit-limit');
+  const { createLedgerTable } = await import('../tests/aws/helpers/ledger-table');
+  const config = {
+    endpoint: options.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  const admin = new DynamoDBClient(config);
+  const counted = new DynamoDBClient(config);
+  const sent = new Map<string, number>();
+  let counting = false;
+  counted.middlewareStack.add(
+    (next, context) => (args) => {
+      if (counting) {
+        const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
+        sent.set(name, (sent.get(name) ?? 0) + 1);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCountCommands' },
+  );
+  const table = await createLedgerTable(admin);
+  try {
+    const store = new DynamoDbLedgerStore({ client: counted, tableName: table.tableName });
+    await store.readHead();
+    // Ten VMs with room for every task, like the ten m5.large of the deployed benchmark.
+    const dimensions = ['cpu', 'mem', 'io', 'bw'];
+    const vms = Array.from({ length: 10 }, (_, i) => ({
+      id: `vm-${i}`,
+      capacity: { cpu: 100_000, mem: 1_000_000, io: 1000, bw: 1000 },
+      reserved: {},
+      usage: { cpu: 0, mem: 0, io: 0, bw: 0 },
+      history: [],
+      activeTasks: 0,
+      labels: {},
+      state: 'active' as const,
+    }));
+    const perCommit = maxTasksPerCommit(options.blockSize);
+    const engines = Array.from(
+      { length: options.engines },
+      () =>
+        new SchedulingEngine({
+          store,
+          fleet: { listVms: async () => structuredClone(vms) },
+          clock: { now: () => Date.now() },
+          algorithm: 'least-loaded',
+          dimensions,
+          blockSize: options.blockSize,
+          maxTasksPerCommit: perCommit,
+          maxAttempts: 50,
+        }),
+    );
+    const now = Math.floor(Date.now() / 1000);
+    const batches: Task[][] = [];
+    for (let i = 0; i < options.tasks; i += options.batch) {
+      batches.push(
+        Array.from({ length: Math.min(options.batch, options.tasks - i) }, (_, j) => ({
+          id: `store-bench-${i + j}`,
+          requirements: { cpu: 10, mem: 16, io: 0, bw: 0 },
+          duration: 600,
+          deadline: now + 3600,
+          priority: 0,
+          submittedAt: Date.now(),
+          labels: {},
+          constraints: {},
+        })),
+      );
+    }
+    let decided = 0;
+    let next = 0;
+    counting = true;
+    await Promise.all(
+      engines.map(async (engine) => {
+        while (next < batches.length) {
+          const outcome = await engine.schedule(batches[next++]!);
+          decided += outcome.decisions.length;
+        }
+      }),
+    );
+    counting = false;
+    if (decided !== options.tasks) throw new Error(`${decided} of ${options.tasks} tasks decided`);
+    const requests = [...sent.values()].reduce((a, b) => a + b, 0);
+    // Every compare-and-set attempt is exactly one TransactWriteItems (the append).
+    const attempts = sent.get('TransactWriteItems') ?? 0;
+    return {
+      tasks: options.tasks,
+      tasks_per_batch: options.batch,
+      concurrent_engines: options.engines,
+      block_size: options.blockSize,
+      max_tasks_per_commit: perCommit,
+      attempts,
+      requests,
+      requests_by_operation: Object.fromEntries([...sent].sort()),
+      requests_per_attempt: round(requests / attempts),
+      decisions_per_dynamodb_request: round(options.tasks / requests),
+      method: 'SDK middleware on the store client, in process, counting every command by name',
+    };
+  } finally {
+    await table.drop();
+    counted.destroy();
+    admin.destroy();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--store-requests')) {
+  // LOCALSTACK_ENDPOINT (e.g. a shared MiniStack) or a MiniStack of our own on a free port.
+  const external = process.env.LOCALSTACK_ENDPOINT?.replace(/\/+$/, '');
+  const port = external ? undefined : await freePort();
+  const endpoint =
+    external ??
+    (await run(join(ROOT, 'scripts/emulator/start.sh'), [String(port)], { timeout: 300_000 })).stdout
+      .trim()
+      .split('\n')
+      .at(-1)!;
+  try {
+    const arg = (name: string, fallback: number) => {
+      const i = process.argv.indexOf(`--${name}`);
+      return i < 0 ? fallback : Number(process.argv[i + 1]);
+    };
+    const figures = await benchStoreRequests({
+      endpoint,
+      tasks: arg('tasks', 1000),
+      batch: arg('batch', 10),
+      engines: arg('engines', 4),
+      blockSize: arg('block-size', 10),
+    });
+    process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+  } finally {
+    if (port !== undefined) await run(join(ROOT, 'scripts/emulator/stop.sh'), [String(port)]);
+  }
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const figures = await benchEmulator({
     quick: process.argv.includes('--quick'),
     log: (l) => process.stderr.write(`${l}\n`),
