@@ -56,6 +56,22 @@ export const schedulerFunctionEnvSchema = schedulerEnvSchema.extend({
   MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000),
 });
 
+/** 'true' or 'false' exactly: a typo must fail at cold start, not silently switch a feature off. */
+const flag = z
+  .enum(['true', 'false'])
+  .default('false')
+  .transform((v) => v === 'true');
+
+/** The dispatch function: where TaskAssigned events go, and whether commands run through SSM. */
+export const dispatchEnvSchema = tableEnvSchema.extend({
+  EVENT_BUS_NAME: z.string().min(1),
+  DISPATCH_VIA_SSM: flag,
+});
+
+/** Set on the scheduler when dispatch is on: it then records each task's command and labels. */
+export const dispatchSpecsEnvSchema = z.object({ DISPATCH_SPECS: flag });
+
+export type DispatchEnv = z.output<typeof dispatchEnvSchema>;
 export type TableEnv = z.output<typeof tableEnvSchema>;
 export type EnqueueEnv = z.output<typeof enqueueEnvSchema>;
 export type SchedulerEnv = z.output<typeof schedulerEnvSchema>;
