@@ -49,7 +49,10 @@ export interface LedgerAudit {
 
 const PAGE = 500;
 
-async function allBlocks(store: LedgerStore, height: number): Promise<Block[]> {
+/** The reads an audit makes: any LedgerStore, or a view of one a test has tampered with. */
+export type AuditedLedger = Pick<LedgerStore, 'readHead' | 'getBlocks' | 'getTasks' | 'getReservations'>;
+
+async function allBlocks(store: AuditedLedger, height: number): Promise<Block[]> {
   const blocks: Block[] = [];
   for (let from = 0; from <= height; from += PAGE) blocks.push(...(await store.getBlocks(from, PAGE)));
   return blocks;
@@ -65,7 +68,7 @@ const sameVector = (a: ResourceVector, b: ResourceVector, dimensions: Dimensions
  * SQLite and DynamoDB alike.
  */
 export async function auditLedger(
-  store: LedgerStore,
+  store: AuditedLedger,
   submitted: readonly string[],
   vms: readonly Vm[],
   dimensions: Dimensions,
