@@ -1,15 +1,36 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { z } from 'zod';
+import { KmsDigestSigner } from '../lib/adapters/kms';
+import { systemClock } from '../lib/ports/clock';
 import { verifyHandler } from './handlers/verify';
 import { readEnv, tableEnvSchema } from './shared/config';
+import { signedDigestTable } from './shared/signed-digest-table';
 import { ledgerStarted, ledgerStore } from './shared/wiring';
 
-const env = readEnv(tableEnvSchema);
-const store = ledgerStore(env);
+const env = readEnv(
+  tableEnvSchema.extend({
+    /** The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs head digests; unset, nothing is signed. */
+    DIGEST_KEY_ID: z.string().min(1).optional(),
+  }),
+);
+const dynamodb = new DynamoDBClient({});
+const store = ledgerStore(env, dynamodb);
 
 export const handler = verifyHandler({
   store: () => store,
-  started: ledgerStarted(env),
+  started: ledgerStarted(env, dynamodb),
   logger: new Logger(),
   metrics: new Metrics(),
+  ...(env.DIGEST_KEY_ID
+    ? {
+        signing: {
+          signer: new KmsDigestSigner(new KMSClient({}), env.DIGEST_KEY_ID),
+          digests: signedDigestTable(dynamodb, env.TABLE_NAME),
+          clock: systemClock,
+        },
+      }
+    : {}),
 });

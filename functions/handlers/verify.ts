@@ -1,7 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, ScheduledEvent } from 'aws-lambda';
 import { ValidationError } from '../../lib/errors';
-import type { VerificationReport } from '../../lib/ledger/types';
+import { type SignedDigest, signDigest, verifySignedDigest } from '../../lib/ledger/signed-digest';
+import { toTimestamp } from '../../lib/ledger/time';
+import type { Digest, VerificationReport } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
+import type { Clock } from '../../lib/ports/clock';
+import type { DigestSigner } from '../../lib/ports/digest-signer';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
 import { blocksFromStore } from '../../runtime/store-blocks';
 import { invalid, json, parseJsonBody } from '../shared/http';
@@ -17,7 +21,29 @@ export interface VerifyDeps {
   started: () => Promise<boolean>;
   logger: LogSink;
   metrics: MetricSink;
+  /**
+   * On scheduled runs, the digest of a chain that verified is signed and published (a DIGEST# item on
+   * AWS), stamped with the signing time. Without it nothing is signed.
+   */
+  signing?: {
+    signer: DigestSigner;
+    digests: SignedDigestLog;
+    clock: Clock;
+  };
 }
+
+/**
+ * Where signed digests are kept (DIGEST# items on AWS). Every run, scheduled or requested, checks the
+ * chain against the latest one, so a chain rolled back or rewritten past a signed head is reported even
+ * when every hash in it was recomputed.
+ */
+export interface SignedDigestLog {
+  latest(): Promise<SignedDigest | null>;
+  publish(signed: SignedDigest): Promise<void>;
+}
+
+/** What a scheduled run returns: the report, and the digest it signed, if any. */
+export type ScheduledVerification = VerificationReport & { signed_digest?: SignedDigest };
 
 const NOT_STARTED: VerificationReport = {
   valid: true,
@@ -41,28 +67,80 @@ const isApiEvent = (event: unknown): event is APIGatewayProxyEvent =>
  * invalid chain is a finding, not a failed request.
  */
 export function verifyHandler(deps: VerifyDeps) {
-  async function run(): Promise<VerificationReport> {
+  async function run(): Promise<{ report: VerificationReport; digest: Digest | null }> {
     let report: VerificationReport = NOT_STARTED;
+    let digest: Digest | null = null;
     if (await deps.started()) {
       const store = await deps.store();
       const head = await store.readHead();
-      const { digest: _digest, ...full } = await verifyChain(blocksFromStore(store, head.height), {
-        expectedHead: head,
-      });
-      report = full;
+      const trusted = await latestTrusted();
+      if (trusted && 'problem' in trusted) {
+        report = {
+          ...NOT_STARTED,
+          valid: false,
+          height: head.height,
+          head_hash: head.hash,
+          detail: trusted.problem,
+          problem: 'digest-mismatch',
+          first_bad_height: null,
+        };
+      } else {
+        const { digest: computed, ...full } = await verifyChain(blocksFromStore(store, head.height), {
+          expectedHead: head,
+          ...(trusted ? { trustedDigest: trusted.digest } : {}),
+        });
+        report = full;
+        digest = computed ?? null;
+      }
     }
     deps.metrics.addMetric(VERIFY_METRICS.chainValid, 'Count', report.valid ? 1 : 0);
     if (report.height >= 0) deps.metrics.addMetric(VERIFY_METRICS.chainHeight, 'Count', report.height);
     deps.metrics.publishStoredMetrics();
     if (report.valid) deps.logger.info('chain verified', { report });
     else deps.logger.error('chain verification failed', { report });
-    return report;
+    return { report, digest: report.valid ? digest : null };
+  }
+
+  /** The latest signed digest, checked against the signing key; a forged or altered one is a finding. */
+  async function latestTrusted(): Promise<{ digest: Digest } | { problem: string } | null> {
+    if (!deps.signing) return null;
+    const latest = await deps.signing.digests.latest();
+    if (!latest) return null;
+    const check = verifySignedDigest(latest, await deps.signing.signer.publicKeyPem());
+    if (!check.valid)
+      return {
+        problem: `the latest signed digest (height ${latest.height}) is not genuine: ${check.reason}`,
+      };
+    if (check.key_id !== (await deps.signing.signer.keyId())) {
+      return { problem: `the latest signed digest names key ${check.key_id}, not the signing key` };
+    }
+    return { digest: check.digest };
+  }
+
+  // Only a chain that verified is signed: a signature vouches for the digest to anyone holding the key.
+  async function signAndPublish(digest: Digest): Promise<SignedDigest> {
+    const { signer, digests, clock } = deps.signing!;
+    const signed = await signDigest({ ...digest, timestamp: toTimestamp(clock.now()) }, signer);
+    await digests.publish(signed);
+    deps.logger.info('digest signed', {
+      height: signed.height,
+      head_hash: signed.head_hash,
+      blocks_root: signed.blocks_root,
+      key_id: signed.key_id,
+    });
+    return signed;
+  }
+
+  async function scheduled(): Promise<ScheduledVerification> {
+    const { report, digest } = await run();
+    if (!digest || !deps.signing) return report;
+    return { ...report, signed_digest: await signAndPublish(digest) };
   }
 
   return async (
     event: APIGatewayProxyEvent | ScheduledEvent,
-  ): Promise<APIGatewayProxyResult | VerificationReport> => {
-    if (!isApiEvent(event)) return run();
+  ): Promise<APIGatewayProxyResult | ScheduledVerification> => {
+    if (!isApiEvent(event)) return scheduled();
     if (event.body) {
       try {
         const body = parseJsonBody(event.body, event.isBase64Encoded);
@@ -83,6 +161,6 @@ export function verifyHandler(deps: VerifyDeps) {
         throw err;
       }
     }
-    return json(200, await run());
+    return json(200, (await run()).report);
   };
 }
