@@ -1,0 +1,32 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDbDispatchRecords } from '../lib/adapters/dynamodb/dispatch-records';
+import { EventBridgePublisher } from '../lib/adapters/eventbridge/eventbridge-publisher';
+import { SsmCommandRunner } from '../lib/adapters/ssm/ssm-command-runner';
+import { Dispatcher } from '../lib/dispatch/dispatcher';
+import { systemClock } from '../lib/ports/clock';
+import { dispatchHandler } from './handlers/dispatch';
+import { dispatchEnvSchema, readEnv } from './shared/config';
+import { ledgerStore } from './shared/wiring';
+
+const env = readEnv(dispatchEnvSchema);
+const dynamodb = new DynamoDBClient({});
+const dispatcher = new Dispatcher({
+  tasks: ledgerStore(env, dynamodb),
+  records: new DynamoDbDispatchRecords({ client: dynamodb, tableName: env.TABLE_NAME }),
+  publisher: new EventBridgePublisher({
+    client: new EventBridgeClient({}),
+    eventBusName: env.EVENT_BUS_NAME,
+  }),
+  ...(env.DISPATCH_VIA_SSM ? { commands: new SsmCommandRunner({ client: new SSMClient({}) }) } : {}),
+  clock: systemClock,
+});
+
+export const handler = dispatchHandler({
+  dispatcher: () => dispatcher,
+  logger: new Logger(),
+  metrics: new Metrics(),
+});

@@ -1,0 +1,65 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { isFinalCommandStatus } from '../../lib/dispatch/command';
+import type { CloseOutcome, Engine } from '../../lib/engine/types';
+import { parseOrThrow } from '../../lib/errors';
+import type { DispatchRecords } from '../../lib/ports/dispatcher';
+import type { LogSink, MetricSink } from '../shared/observability';
+
+export interface CommandStatusDeps {
+  engine: () => Engine | Promise<Engine>;
+  records: Pick<DispatchRecords, 'taskOfCommand'>;
+  logger: LogSink;
+  metrics: MetricSink;
+}
+
+/** The detail of 'EC2 Command Invocation Status-change Notification' (one instance's invocation). */
+const invocationDetailSchema = z.object({
+  'command-id': z.string().min(1).max(64),
+  'instance-id': z.string().min(1).max(128),
+  status: z.string().min(1).max(64),
+});
+
+export type CommandStatusResult =
+  | { outcome: 'not-final'; status: string }
+  /** No command id recorded by the dispatcher: not ours (or its id was never recorded). */
+  | { outcome: 'unknown-command'; commandId: string }
+  | { outcome: CloseOutcome['status']; taskId: string; commandId: string; status: string };
+
+/**
+ * SSM reports each invocation's status changes on the default bus; once a dispatched command has
+ * stopped running (Success, Failed, TimedOut, ...) its task is completed, which frees its share of the
+ * VM. Completion is the engine's conditional one: a duplicate event, a late one after lease expiry, or
+ * two invocations racing, change the ledger once at most. Whether the command succeeded is logged
+ * and counted; the ledger records that the assignment ended.
+ */
+export function commandStatusHandler(deps: CommandStatusDeps) {
+  return async (event: EventBridgeEvent<string, unknown>): Promise<CommandStatusResult> => {
+    const detail = parseOrThrow(invocationDetailSchema, event.detail, 'command status event');
+    const commandId = detail['command-id'];
+    const result = await settle(deps, commandId, detail.status);
+    deps.metrics.addMetric('CommandStatusEvents', 'Count', 1);
+    if (result.outcome === 'closed') {
+      deps.metrics.addMetric(
+        detail.status === 'Success' ? 'CommandsSucceeded' : 'CommandsUnsuccessful',
+        'Count',
+        1,
+      );
+    }
+    deps.metrics.publishStoredMetrics();
+    deps.logger.info('command status', { ...result, instanceId: detail['instance-id'] });
+    return result;
+  };
+}
+
+async function settle(
+  deps: CommandStatusDeps,
+  commandId: string,
+  status: string,
+): Promise<CommandStatusResult> {
+  if (!isFinalCommandStatus(status)) return { outcome: 'not-final', status };
+  const taskId = await deps.records.taskOfCommand(commandId);
+  if (taskId === null) return { outcome: 'unknown-command', commandId };
+  const closed = await (await deps.engine()).complete(taskId);
+  return { outcome: closed.status, taskId, commandId, status };
+}
