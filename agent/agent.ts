@@ -120,7 +120,9 @@ export class Agent {
       for (const a of batch) this.since = Math.max(this.since, a.blockHeight);
       const listed = new Set(batch.map((a) => a.transactionId));
       for (const id of this.seen) if (!listed.has(id) && !this.running.has(id)) this.seen.delete(id);
-      const fresh = batch.filter((a) => !this.seen.has(a.transactionId));
+      const fresh = [...new Map(batch.map((a) => [a.transactionId, a])).values()].filter(
+        (a) => !this.seen.has(a.transactionId),
+      );
       const slots = concurrency - this.running.size;
       for (const a of fresh.slice(0, slots)) this.launch(a);
       backlog = fresh.length > slots;
