@@ -148,6 +148,8 @@ export interface FleetVmBody {
   reserved: ResourceVector;
   usage: ResourceVector;
   active_tasks: number;
+  /** Draining with no task left: may be terminated (set by the AWS API's GET /fleet; lib/scaling). */
+  free_to_terminate?: boolean;
 }
 
 export interface FleetResponse {
