@@ -16,7 +16,7 @@ import type { SimulatedFleet } from './simulated-fleet';
 /** The part of the simulated fleet the autoscaler drives. */
 export type ScalableFleet = Pick<
   SimulatedFleet,
-  'snapshot' | 'addVms' | 'drain' | 'retire' | 'has' | 'runningOn' | 'size'
+  'snapshot' | 'addVms' | 'drain' | 'retire' | 'has' | 'runningOn' | 'size' | 'managedBy'
 >;
 
 export interface AutoscalerOptions {
@@ -133,6 +133,8 @@ export class Autoscaler {
       state: vm.state,
       activeTasks: Math.max(ledger.get(vm.id) ?? 0, vm.activeTasks),
       load: reservedShare(vm, this.options.dimensions),
+      // The autoscaler adds simulated VMs only, so it removes only those; an agent's VM is the operator's.
+      protected: this.options.fleet.managedBy(vm.id) === 'agent',
     };
   }
 }

@@ -30,6 +30,8 @@ export interface ObservedVm {
   activeTasks: number;
   /** Reserved share of capacity in [0, 1], to pick the idlest VM; ties go to the newest. */
   load: number;
+  /** Never drained by the policy (an ASG's scale-in protection): e.g. a VM an agent runs. */
+  protected?: boolean;
 }
 
 export interface FleetObservation {
@@ -170,7 +172,7 @@ export function decideScaling(
  */
 function idlest(vms: readonly ObservedVm[], count: number): string[] {
   return vms
-    .filter((vm) => vm.state === 'active' && vm.activeTasks === 0)
+    .filter((vm) => vm.state === 'active' && vm.activeTasks === 0 && !vm.protected)
     .sort((a, b) => a.load - b.load || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
     .slice(0, Math.max(0, count))
     .map((vm) => vm.id);

@@ -56,7 +56,10 @@ export class SimulatedFleet implements FleetSource {
   private readonly tasks = new Map<string, RunningTask>();
   private readonly finishing = new EventQueue<string>();
   /** VMs that left the fleet, so one a late decision still placed a task on can come back. */
-  private readonly departed = new Map<string, { capacity: ResourceVector; labels: VmLabels }>();
+  private readonly departed = new Map<
+    string,
+    { capacity: ResourceVector; labels: VmLabels; managed: VmManagement }
+  >();
   private nextIndex = 1;
   private zoneCursor = 0;
 
@@ -178,7 +181,7 @@ export class SimulatedFleet implements FleetSource {
   revive(vmId: string): boolean {
     const gone = this.departed.get(vmId);
     if (!gone || this.vms.has(vmId)) return false;
-    this.addVm(vmId, gone.capacity, gone.labels, 'draining');
+    this.addVm(vmId, gone.capacity, gone.labels, 'draining', gone.managed);
     return true;
   }
 
@@ -248,7 +251,7 @@ export class SimulatedFleet implements FleetSource {
 
   private remove(vm: SimulatedVm): void {
     this.vms.delete(vm.id);
-    this.departed.set(vm.id, { capacity: vm.capacity, labels: vm.labels });
+    this.departed.set(vm.id, { capacity: vm.capacity, labels: vm.labels, managed: vm.managed });
   }
 }
 

@@ -116,6 +116,14 @@ describe('Autoscaler', () => {
     expect(ids(fleet)).toEqual(['vm-001:draining', 'vm-002:active', 'vm-003:active']);
   });
 
+  it('never drains a VM an agent runs (scale-in protection), even idle', async () => {
+    const { fleet, events, autoscaler } = setup(1);
+    fleet.addVms(1, {}, {}, 'agent');
+    await autoscaler.tick();
+    expect(events.map((e) => [e.action, e.vm_ids])).toEqual([['scale-in', ['vm-001']]]);
+    expect(ids(fleet)).toEqual(['vm-001:draining', 'vm-002:active']);
+  });
+
   it('counts its actions in the status the metrics snapshot carries', async () => {
     const { clock, queue, autoscaler } = setup(1);
     queue.backlog = 4;

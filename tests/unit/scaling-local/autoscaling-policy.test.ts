@@ -135,6 +135,13 @@ describe('decideScaling: scale in', () => {
     expect(due!.decision).toEqual({ action: 'hold', reason: 'no idle VM to drain' });
   });
 
+  it('skips protected VMs', () => {
+    const vms = fleet([0, 0, 0]).map((vm) => ({ ...vm, protected: vm.id !== 'vm-001' }));
+    // Unprotected, vm-003 (newest) would go; protected, only vm-001 may.
+    const [, due] = run([0, 10_000], 0, vms);
+    expect(due!.decision).toMatchObject({ action: 'scale-in', drain: ['vm-001'] });
+  });
+
   it('prefers the least loaded among idle VMs', () => {
     const vms: ObservedVm[] = [
       { id: 'a', state: 'active', activeTasks: 0, load: 0.2 },
