@@ -1,0 +1,180 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import Table from 'cli-table3';
+import { z } from 'zod';
+import { round, type Spread, spread } from '../../bench/stats';
+import { parseOrThrow } from '../../lib/errors';
+import { createLedgerTable } from '../../tests/aws/helpers/ledger-table';
+import { auditFailures } from './audit';
+import { runDynamoSwarm } from './dynamodb-swarm';
+import { DEFAULT_SETTINGS, type RunSettings } from './settings';
+import { runSqliteSwarm } from './sqlite-swarm';
+import { type SwarmSummary, summarise } from './swarm-result';
+
+/**
+ * `npm run reliability [-- --store sqlite,dynamodb] [-- --tasks 10000] [-- --runs 3] [-- --out FILE]`
+ *
+ * Many schedulers on one chain, full size: each store `--runs` times, every run audited. Prints a
+ * table of medians with the spread (lowest and highest run) and writes every run's summary as JSON
+ * to --out. DynamoDB runs on LOCALSTACK_ENDPOINT if set, else on a MiniStack started here on a free
+ * port and stopped after. Exits 1 if any audit finds a fork, a lost or twice-recorded task, or a VM
+ * over capacity.
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const STORES = ['sqlite', 'dynamodb'] as const;
+const run = promisify(execFile);
+
+const argsSchema = z.object({
+  store: z
+    .string()
+    .default(STORES.join(','))
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(z.array(z.enum(STORES)).min(1)),
+  tasks: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_SETTINGS.tasks),
+  schedulers: z.coerce.number().int().min(1).max(64).default(DEFAULT_SETTINGS.schedulers),
+  runs: z.coerce.number().int().min(1).max(20).default(3),
+  out: z.string().min(1).default('scripts/reliability/results.json'),
+});
+
+/** The columns of the table, from each run's summary. */
+const FIGURES: (keyof SwarmSummary)[] = [
+  'seconds',
+  'tasks_per_s',
+  'blocks',
+  'conflicts_per_block',
+  'attempts_mean',
+  'attempts_max',
+  'exhausted',
+  'duplicates_reported',
+  'forks',
+  'lost',
+  'recorded_twice',
+  'over_capacity',
+  'stale_decisions',
+];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** The emulator to use, and how to stop it if this process started it. */
+async function emulator(log: (line: string) => void): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const external = process.env.LOCALSTACK_ENDPOINT?.replace(/\/+$/, '');
+  if (external) return { endpoint: external, stop: async () => {} };
+  const port = await freePort();
+  log(`starting MiniStack on 127.0.0.1:${port} ...`);
+  const { stdout } = await run(join(ROOT, 'scripts/emulator/start.sh'), [String(port)], { timeout: 300_000 });
+  return {
+    endpoint: stdout.trim().split('\n').at(-1)!,
+    stop: async () => {
+      await run(join(ROOT, 'scripts/emulator/stop.sh'), [String(port)], { timeout: 60_000 });
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      store: { type: 'string' },
+      tasks: { type: 'string' },
+      schedulers: { type: 'string' },
+      runs: { type: 'string' },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  const args = parseOrThrow(argsSchema, values, 'invalid reliability options');
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const summaries: SwarmSummary[] = [];
+  const failures: string[] = [];
+  const settingsFor = (r: number): RunSettings => ({
+    ...DEFAULT_SETTINGS,
+    tasks: args.tasks,
+    schedulers: args.schedulers,
+    seed: DEFAULT_SETTINGS.seed + r,
+    startedAt: Date.now(),
+  });
+  const record = (summary: SwarmSummary, found: string[]) => {
+    summaries.push(summary);
+    failures.push(...found.map((f) => `${summary.store}: ${f}`));
+    log(`${summary.store}: ${JSON.stringify(summary)}`);
+  };
+
+  if (args.store.includes('sqlite')) {
+    for (let r = 0; r < args.runs; r++) {
+      log(`sqlite run ${r + 1}/${args.runs}: ${args.schedulers} processes, ${args.tasks} tasks ...`);
+      const result = await runSqliteSwarm(settingsFor(r));
+      record(summarise(result), auditFailures(result.audit));
+    }
+  }
+  if (args.store.includes('dynamodb')) {
+    const emu = await emulator(log);
+    const config = {
+      endpoint: emu.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    };
+    const admin = new DynamoDBClient(config);
+    try {
+      for (let r = 0; r < args.runs; r++) {
+        log(
+          `dynamodb run ${r + 1}/${args.runs}: ${args.schedulers} engines, ${args.tasks} tasks on ${emu.endpoint} ...`,
+        );
+        const table = await createLedgerTable(admin);
+        try {
+          const result = await runDynamoSwarm(settingsFor(r), {
+            client: () => new DynamoDBClient(config),
+            tableName: table.tableName,
+          });
+          record(summarise(result), auditFailures(result.audit));
+        } finally {
+          await table.drop();
+        }
+      }
+    } finally {
+      admin.destroy();
+      await emu.stop();
+    }
+  }
+
+  writeFileSync(args.out, `${JSON.stringify({ runs: summaries, failures }, null, 2)}\n`);
+  const table = new Table({ head: ['figure', ...args.store.map((s) => `${s} median [min, max]`)] });
+  for (const figure of FIGURES) {
+    table.push([
+      figure,
+      ...args.store.map((store) =>
+        show(spread(summaries.filter((s) => s.store === store).map((s) => s[figure] as number))),
+      ),
+    ]);
+  }
+  process.stdout.write(`${table.toString()}\n`);
+  process.stdout.write(
+    `${args.runs} run(s) per store, ${args.schedulers} schedulers, ${args.tasks} tasks; JSON in ${args.out}\n`,
+  );
+  if (failures.length > 0) {
+    for (const f of failures) log(`AUDIT FAILED ${f}`);
+    return 1;
+  }
+  return 0;
+}
+
+function show(s: Spread): string {
+  return `${round(s.median)} [${round(s.min)}, ${round(s.max)}]`;
+}
+
+process.exitCode = await main();
