@@ -58,7 +58,8 @@ function firstOfEachId(tasks: readonly Task[]): { unique: Task[]; repeated: stri
 
 /**
  * POST /tasks, the same contract as the local runtime: the whole submission is validated first
- * (nothing is queued when any task is invalid), then one message per task is published.
+ * (nothing is queued when any task is invalid), then the tasks are published packed several to a
+ * message (SqsTaskSender: up to its tasksPerMessage, within SQS's 256 KiB).
  * 202 `{accepted, duplicates}`; 400 naming each bad field; 503 with the ids that did and did not
  * reach the queue when SQS refuses some (resubmitting all of them is safe: the ledger records a
  * task id once).

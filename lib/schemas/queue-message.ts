@@ -12,8 +12,21 @@ import { MAX_AMOUNT, taskIdSchema } from './task-input';
  */
 export const QUEUE_MESSAGE_VERSION = 1;
 
+/**
+ * Version 2 carries several tasks (`tasks: [...]`), so one SQS message is not one task: a receive of
+ * 10 messages (SQS's and MiniStack's batch cap) can fill a block of many more decisions. Consumers
+ * read both versions, so messages queued before a deploy still parse.
+ */
+export const MULTI_TASK_MESSAGE_VERSION = 2;
+
+/** Most tasks one message may carry: a schema bound well above any configured packing. */
+export const MAX_TASKS_PER_MESSAGE = 100;
+
 /** SQS message attribute carrying the task id, so operators can find a message without parsing it. */
 export const TASK_ID_ATTRIBUTE = 'taskId';
+
+/** On a multi-task message: the ids of its tasks, as a JSON array. */
+export const TASK_IDS_ATTRIBUTE = 'taskIds';
 
 const amount = z.number().finite().min(0).max(MAX_AMOUNT);
 const labels = withoutPrototypeKey(z.record(z.string().min(1).max(63), z.string().max(256)));
@@ -43,8 +56,35 @@ export function queueMessageSchema(dimensions: Dimensions = DEFAULT_DIMENSIONS) 
   });
 }
 
+/** Either version; `tasksOf` gives the tasks of a parsed body whichever it is. */
+export function queueMessageBodySchema(dimensions: Dimensions = DEFAULT_DIMENSIONS) {
+  return z.discriminatedUnion('version', [
+    queueMessageSchema(dimensions),
+    z.strictObject({
+      version: z.literal(MULTI_TASK_MESSAGE_VERSION),
+      tasks: z
+        .array(queuedTaskSchema(dimensions))
+        .min(1)
+        .max(MAX_TASKS_PER_MESSAGE)
+        // Our intake never packs one id twice: such a body was not written by it.
+        .refine((tasks) => new Set(tasks.map((t) => t.id)).size === tasks.length, {
+          message: 'task ids must be distinct within a message',
+        }),
+    }),
+  ]);
+}
+
 export type QueueMessage = { version: typeof QUEUE_MESSAGE_VERSION; task: Task };
+export type MultiTaskQueueMessage = { version: typeof MULTI_TASK_MESSAGE_VERSION; tasks: Task[] };
 
 export function toQueueMessage(task: Task): QueueMessage {
   return { version: QUEUE_MESSAGE_VERSION, task };
+}
+
+export function toMultiTaskMessage(tasks: Task[]): MultiTaskQueueMessage {
+  return { version: MULTI_TASK_MESSAGE_VERSION, tasks };
+}
+
+export function tasksOf(message: QueueMessage | MultiTaskQueueMessage): Task[] {
+  return 'tasks' in message ? message.tasks : [message.task];
 }
