@@ -1,11 +1,14 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { AccountRootPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { VERIFY_METRICS } from '../../../functions/shared/metric-names';
+import { DIGEST_PREFIX } from '../../../lib/adapters/dynamodb/keys';
 import { grantLedgerRead } from '../ledger-access';
 import { METRICS_NAMESPACE, ServiceFunction } from '../nodejs-function';
 
@@ -13,8 +16,32 @@ export interface VerifierProps {
   readonly table: ITable;
   readonly environment: Record<string, string>;
   readonly interval: Duration;
+  /** Also keeps the digest-signing key when the stack goes: auditors' signed digests name it. */
   readonly retainLogs: boolean;
 }
+
+/**
+ * What the account may do with the signing key through IAM: administer it, read its public key. Not
+ * Sign: the key policy grants that to the verify function's role alone, so no IAM policy elsewhere in
+ * the account can hand it out.
+ */
+const KEY_ADMIN_ACTIONS = [
+  'kms:Create*',
+  'kms:Describe*',
+  'kms:Enable*',
+  'kms:List*',
+  'kms:Put*',
+  'kms:Update*',
+  'kms:Revoke*',
+  'kms:Disable*',
+  'kms:Get*',
+  'kms:Delete*',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+];
+const SIGNER_ACTIONS = ['kms:Sign', 'kms:GetPublicKey'];
 
 /**
  * Full-chain verification on a schedule (and, through the API, on request), with the alarm that
@@ -23,22 +50,66 @@ export interface VerifierProps {
 export class Verifier extends Construct {
   readonly function: NodejsFunction;
   readonly invalidChainAlarm: Alarm;
+  /** The asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs head digests. */
+  readonly digestKey: Key;
 
   constructor(scope: Construct, id: string, props: VerifierProps) {
     super(scope, id);
+    this.digestKey = new Key(this, 'DigestKey', {
+      description:
+        'Signs ledger head digests (docs/ledger-format.md section 10); Sign for the verify function only',
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      // Automatic rotation exists for symmetric keys only; a new signing key is a new key id.
+      enableKeyRotation: false,
+      removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+      policy: new PolicyDocument({
+        statements: [
+          new PolicyStatement({
+            sid: 'KeyAdministration',
+            effect: Effect.ALLOW,
+            principals: [new AccountRootPrincipal()],
+            actions: KEY_ADMIN_ACTIONS,
+            resources: ['*'],
+          }),
+        ],
+      }),
+    });
     this.function = new ServiceFunction(this, 'Verify', {
       entry: 'verify.ts',
       description: 'Verifies the whole ledger: hash links, Merkle roots, block hashes',
       serviceName: 'verify',
-      environment: props.environment,
+      environment: { ...props.environment, DIGEST_KEY_ID: this.digestKey.keyArn },
       timeout: Duration.minutes(5),
       memorySize: 1024,
       retainLogs: props.retainLogs,
     }).function;
     grantLedgerRead(this.function, props.table);
+    this.digestKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'VerifyFunctionSigns',
+        effect: Effect.ALLOW,
+        principals: [this.function.role!],
+        actions: SIGNER_ACTIONS,
+        resources: ['*'],
+      }),
+    );
+    this.function.addToRolePolicy(
+      new PolicyStatement({ sid: 'DigestSign', actions: SIGNER_ACTIONS, resources: [this.digestKey.keyArn] }),
+    );
+    // Signed digests are DIGEST# items; the verify function writes nothing else.
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'DigestPublish',
+        actions: ['dynamodb:PutItem'],
+        resources: [props.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${DIGEST_PREFIX}*`] } },
+      }),
+    );
 
     new Rule(this, 'Schedule', {
-      description: 'Periodic full verification of the ledger',
+      description: 'Periodic full verification of the ledger, and a signed digest of its head',
       schedule: Schedule.rate(props.interval),
       targets: [new LambdaFunction(this.function, { retryAttempts: 2 })],
     });

@@ -169,10 +169,11 @@ describe('IAM least privilege', () => {
     );
   });
 
-  it('the verify function only reads the table', () => {
+  it('the verify function reads the table and writes signed digests only (tests/unit/security/verifier-key.test.ts)', () => {
     expect(dynamo(statementsOf(prod, DESCRIPTIONS.verify))).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:Scan',
     ]);
