@@ -22,7 +22,8 @@ function record(
     eventSource: 'aws:dynamodb',
     dynamodb: {
       SequenceNumber: String(sequence),
-      Keys: marshall({ pk: item.pk }),
+      Keys: marshall({ pk: item.pk }) as never,
+      // aws-lambda types its own AttributeValue; the SDK's marshalled form is the same JSON.
       ...(eventName === 'REMOVE' ? {} : { NewImage: marshall(item) as never }),
       StreamViewType: 'NEW_IMAGE',
     },
