@@ -3,7 +3,9 @@ import { LedgerReader } from '../../lib/engine/ledger-reader';
 import type { Engine } from '../../lib/engine/types';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
+import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
+import { fleetView } from '../../lib/scaling/fleet-view';
 import {
   blocksQuerySchema,
   type ErrorBody,
@@ -13,9 +15,12 @@ import {
 import {
   type CompleteResponse,
   errorBody,
+  type FleetResponse,
   type LedgerSummaryResponse,
   type TaskStatusResponse,
+  vmIdSchema,
 } from '../../lib/schemas/http';
+import { vmBody } from '../../runtime/views';
 import type { LogSink } from '../shared/observability';
 
 export interface ApiDeps {
@@ -23,6 +28,15 @@ export interface ApiDeps {
   engine: () => Engine | Promise<Engine>;
   dimensions: Dimensions;
   logger: LogSink;
+  /** GET /fleet and POST /fleet/vms/{id}/drain; without it those routes do not exist. */
+  fleet?: FleetControl;
+}
+
+/** The EC2 fleet as the API shows and drains it (lib/adapters/aws, lib/adapters/autoscaling). */
+export interface FleetControl {
+  source: FleetSource & { invalidate?(): void };
+  /** Marks the VM draining (on AWS the tag bcs:draining=true). */
+  drain(vmId: string): Promise<void>;
 }
 
 class NotFound extends Error {
@@ -91,6 +105,36 @@ export function apiApp(deps: ApiDeps): Hono {
     if (!found) throw new NotFound(`no transaction ${id}`);
     return c.json(found.proof);
   });
+
+  const { fleet } = deps;
+  if (fleet) {
+    // The local runtime's shape (lib/schemas/http.ts), reservations from the ledger, plus whether a
+    // drained VM may now be terminated.
+    app.get('/fleet', async (c) => {
+      const [vms, reservations] = await Promise.all([
+        fleet.source.listVms(),
+        (await deps.store()).getReservations(),
+      ]);
+      const body: FleetResponse = {
+        vms: fleetView(vms, reservations, deps.dimensions).map(({ vm, freeToTerminate }) => ({
+          ...vmBody(vm),
+          free_to_terminate: freeToTerminate,
+        })),
+      };
+      return c.json(body);
+    });
+
+    app.post('/fleet/vms/:id/drain', async (c) => {
+      const id = parseOrThrow(vmIdSchema, c.req.param('id'), 'invalid VM id');
+      // Only fleet members: the caller names an instance, and tagging any instance of the account is
+      // not this API's business (the IAM policy says the same with a resource-tag condition).
+      fleet.source.invalidate?.();
+      if (!(await fleet.source.listVms()).some((vm) => vm.id === id)) throw new NotFound(`no VM ${id}`);
+      await fleet.drain(id);
+      fleet.source.invalidate?.();
+      return c.json({ id, state: 'draining' as const });
+    });
+  }
 
   app.notFound((c) =>
     c.json({ error: 'NotFoundError', message: `no route ${c.req.method} ${c.req.path}` }, 404),
