@@ -1,5 +1,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import {
   LEASE_INDEX_NAME,
@@ -11,6 +18,8 @@ import {
 export interface LedgerTableProps {
   /** Keep the table (RETAIN, deletion protection); false only for throw-away test stages. */
   readonly retain: boolean;
+  /** A stream of new item images (the dispatcher reads committed blocks from it). @default false */
+  readonly stream?: boolean;
 }
 
 /**
@@ -29,6 +38,7 @@ export class LedgerTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.retain,
       removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      ...(props.stream ? { stream: StreamViewType.NEW_IMAGE } : {}),
     });
     this.table.addGlobalSecondaryIndex({
       indexName: LEASE_INDEX_NAME,
