@@ -1,14 +1,25 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Ec2Drain } from '../lib/adapters/autoscaling/ec2-drain';
 import { apiApp } from './handlers/api';
 import { readEnv, schedulerEnvSchema } from './shared/config';
 import { restApiHandler } from './shared/rest-adapter';
-import { ledgerStore, schedulingEngine } from './shared/wiring';
+import { fleetSource, ledgerStore, schedulingEngine } from './shared/wiring';
 
 // Completion appends a transaction through the engine, so this function takes the scheduler's settings.
 const env = readEnv(schedulerEnvSchema);
 const store = ledgerStore(env);
 const engine = schedulingEngine(env, store);
+// Its own fleet source: GET /fleet drops its cache after a drain without touching the engine's.
+const drain = new Ec2Drain(new EC2Client({}));
+const fleet = { source: fleetSource(env), drain: (id: string) => drain.drain(id) };
 
 export const handler = restApiHandler(
-  apiApp({ store: () => store, engine: () => engine, dimensions: env.DIMENSIONS, logger: new Logger() }),
+  apiApp({
+    store: () => store,
+    engine: () => engine,
+    dimensions: env.DIMENSIONS,
+    logger: new Logger(),
+    fleet,
+  }),
 );
