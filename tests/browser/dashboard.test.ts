@@ -108,6 +108,8 @@ describe('live dashboard', () => {
     await eventually(() => page.getByTestId('vm-grid').getAttribute('data-vm-count')).toBe(String(VMS));
     expect(await paintedPixels('[data-testid=vm-grid]')).toBeGreaterThan(0);
     await eventually(() => page.locator('#kpi-vms').textContent()).toBe(`${VMS} / ${VMS}`);
+    // Autoscaling is off by default, and so is its card (tests/browser/autoscaling.test.ts has it on).
+    expect(await page.getByTestId('scaling-card').isHidden()).toBe(true);
     // 120 s at the configured speed of 20: 6.0 s of wall time.
     expect(await page.getByTestId('simulation-speed').textContent()).toContain(
       '×20: a 120 s task finishes in 6.0 s',

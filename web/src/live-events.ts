@@ -5,6 +5,7 @@ import {
   decisionsEventSchema,
   fleetEventSchema,
   metricsEventSchema,
+  scalingEventSchema,
   snapshotEventSchema,
 } from './wire';
 
@@ -14,6 +15,7 @@ const schemas = {
   block: blockEventSchema,
   fleet: fleetEventSchema,
   metrics: metricsEventSchema,
+  scaling: scalingEventSchema,
 } as const;
 
 type Schemas = typeof schemas;

@@ -12,6 +12,7 @@ import { GeneratorForm } from './panels/generator-form';
 import { LedgerPanel } from './panels/ledger-panel';
 import { MetricsTable } from './panels/metrics-table';
 import { QueueChart } from './panels/queue-chart';
+import { ScalingChart } from './panels/scaling-chart';
 import { UtilisationCharts } from './panels/utilisation-charts';
 import { type GridMetric, VmGrid } from './panels/vm-grid';
 import { type FleetVm, ledgerSummarySchema, type MetricsEvent } from './wire';
@@ -25,6 +26,8 @@ function start(): void {
     void fleetControls.drain(vm);
   });
   const queue = new QueueChart(byId('queue-chart'), frames);
+  const scalingCard = byId('scaling-card');
+  const scaling = new ScalingChart(byId('scaling-chart'), byId('scaling-summary'), frames);
   const metrics = new MetricsTable(byId<HTMLTableSectionElement>('metrics-body'), frames);
   const ledger = new LedgerPanel(frames);
   const decisions = new DecisionsTable(
@@ -63,6 +66,7 @@ function start(): void {
   };
   const showMetrics = (m: MetricsEvent) => {
     queue.update(toEpochMs(m.at), m.queue_depth, m.throughput_per_s);
+    if (m.autoscale) scaling.update(toEpochMs(m.at), m.autoscale);
     metrics.update(m);
     algorithm.showActive(m.algorithm);
     frames.schedule('kpi-metrics', () => {
@@ -79,6 +83,11 @@ function start(): void {
         grid.configure(s.config.dimensions);
         fleetControls.configure(s.config.dimensions);
         queue.reset();
+        scaling.reset();
+        const autoscale = s.config.autoscale;
+        scalingCard.hidden = !autoscale?.enabled;
+        scalingCard.parentElement?.classList.toggle('with-scaling', autoscale?.enabled === true);
+        scaling.configure(autoscale?.enabled ? autoscale.target_backlog_per_vm : null);
         decisions.reset();
         algorithm.configure(s.config);
         generator.showSpeed(s.config.fleet?.speed);
@@ -92,6 +101,7 @@ function start(): void {
       block: (b) => ledger.addBlock(b),
       fleet: (f) => showFleet(f.vms, toEpochMs(f.at)),
       metrics: showMetrics,
+      scaling: (e) => scaling.mark(e),
     },
     onState(state: ConnectionState) {
       connection.dataset.state = state;

@@ -6,6 +6,7 @@ import type {
   FleetEvent as FleetEventWire,
   GeneratorSettings,
   MetricsEvent as MetricsEventWire,
+  ScalingEvent as ScalingEventWire,
   SnapshotEvent as SnapshotEventWire,
   VerifyResponse,
 } from '../../lib/schemas/http';
@@ -28,6 +29,9 @@ export const configSchema = z.object({
   params: z.object({ alpha: z.number(), beta: z.number(), tau: z.number(), historyWindow: z.number() }),
   block_size: z.number().int().positive(),
   fleet: z.object({ size: z.number(), speed: z.number().positive() }).optional(),
+  autoscale: z
+    .object({ enabled: z.boolean(), min: z.number(), max: z.number(), target_backlog_per_vm: z.number() })
+    .optional(),
 });
 export type Config = z.output<typeof configSchema>;
 
@@ -90,12 +94,39 @@ export const algorithmMetricsSchema = z.object({
 });
 export type AlgorithmMetrics = z.output<typeof algorithmMetricsSchema>;
 
+/** One action of the local autoscaler (SSE `scaling`). */
+export const scalingEventSchema = z.object({
+  at: z.string(),
+  action: z.enum(['scale-out', 'scale-in', 'retire']),
+  vm_ids: z.array(z.string()),
+  reason: z.string(),
+  backlog: z.number().min(0),
+  backlog_per_vm: z.number().min(0),
+  fleet_size: z.number().int().min(0),
+  active_vms: z.number().int().min(0),
+});
+export type ScalingEvent = z.output<typeof scalingEventSchema>;
+
+export const autoscaleStatusSchema = z.object({
+  enabled: z.boolean(),
+  fleet_size: z.number().int().min(0),
+  active_vms: z.number().int().min(0),
+  backlog: z.number().min(0),
+  backlog_per_vm: z.number().min(0),
+  scale_outs: z.number().int().min(0),
+  scale_ins: z.number().int().min(0),
+  retired: z.number().int().min(0),
+  last: scalingEventSchema.nullable(),
+});
+export type AutoscaleStatus = z.output<typeof autoscaleStatusSchema>;
+
 export const metricsEventSchema = z.object({
   at: z.union([z.number(), z.string()]),
   algorithm: z.string(),
   queue_depth: z.number().min(0),
   throughput_per_s: z.number().min(0),
   by_algorithm: z.record(z.string(), algorithmMetricsSchema),
+  autoscale: autoscaleStatusSchema.optional(),
 });
 export type MetricsEvent = z.output<typeof metricsEventSchema>;
 
@@ -172,7 +203,8 @@ export const contractChecks: [
   Accepts<typeof blockEventSchema, BlockEventWire>,
   Accepts<typeof fleetEventSchema, FleetEventWire>,
   Accepts<typeof metricsEventSchema, MetricsEventWire>,
+  Accepts<typeof scalingEventSchema, ScalingEventWire>,
   Accepts<typeof verificationReportSchema, VerifyResponse>,
   Accepts<typeof digestSchema, Digest>,
   Accepts<typeof generatorStateSchema, GeneratorSettings & { generated: number }>,
-] = [true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true];

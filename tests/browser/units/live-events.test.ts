@@ -39,6 +39,7 @@ function handlers() {
     block: vi.fn<LiveHandlers['block']>(),
     fleet: vi.fn<LiveHandlers['fleet']>(),
     metrics: vi.fn<LiveHandlers['metrics']>(),
+    scaling: vi.fn<LiveHandlers['scaling']>(),
   };
 }
 
