@@ -6,7 +6,13 @@ import { transactionId } from '../../lib/ledger';
 import type { Dimensions } from '../../lib/model/resources';
 import type { Task } from '../../lib/model/task';
 import type { LedgerStore, TaskRecord } from '../../lib/ports/ledger-store';
-import { queueMessageSchema } from '../../lib/schemas/queue-message';
+import {
+  type MultiTaskQueueMessage,
+  type QueueMessage,
+  queueMessageBodySchema,
+  tasksOf,
+  toQueueMessage,
+} from '../../lib/schemas/queue-message';
 import type { DeadLetter, DeadLetterSender } from '../shared/dead-letter-sender';
 import type { LogSink, MetricSink } from '../shared/observability';
 
@@ -27,26 +33,39 @@ export interface SchedulerDeps {
   blocks?: Pick<LedgerStore, 'getBlock'>;
 }
 
-/** What became of one SQS record in this invocation. */
-export type RecordOutcome =
+/** What became of one task of the batch in this invocation. */
+export type TaskOutcome =
   | { kind: 'assigned'; taskId: string; vmId: string }
   /** Recorded as rejected (now, or by an earlier delivery when `redelivered`): forwarded to the DLQ. */
   | { kind: 'rejected'; taskId: string; transactionId: string; reason: string; redelivered: boolean }
   | { kind: 'duplicate'; taskId: string }
-  | { kind: 'invalid'; issues: FieldIssue[] }
+  /** Fits a VM of the fleet, but none has the room free now: nothing written, delivered again. */
+  | { kind: 'deferred'; taskId: string; reason: string }
   | { kind: 'failed'; taskId: string; error: string };
 
-/**
- * Records that SQS must deliver again: the engine could not commit, the body is unreadable, or the
- * forward to the DLQ failed. On the last delivery SQS moves them to the DLQ itself.
- */
-const REDELIVER: ReadonlySet<RecordOutcome['kind']> = new Set(['invalid', 'failed']);
+/** What became of one SQS record: acknowledged only when every task in it is settled. */
+export type RecordOutcome =
+  | { kind: 'settled'; tasks: TaskOutcome[] }
+  | { kind: 'redeliver'; tasks: TaskOutcome[] }
+  | { kind: 'invalid'; issues: FieldIssue[] };
+
+/** Task outcomes that leave their record on the queue, to be delivered again. */
+const UNSETTLED: ReadonlySet<TaskOutcome['kind']> = new Set(['deferred', 'failed']);
 
 export class RecordNotScheduledError extends Error {
   override name = 'RecordNotScheduledError';
 }
 
-function parseRecord(record: SQSRecord, schema: ReturnType<typeof queueMessageSchema>): Task | FieldIssue[] {
+/** A record whose body parsed: the tasks it carries (one, or several in a version 2 body). */
+interface ParsedRecord {
+  record: SQSRecord;
+  tasks: Task[];
+}
+
+function parseRecord(
+  record: SQSRecord,
+  schema: ReturnType<typeof queueMessageBodySchema>,
+): ParsedRecord | FieldIssue[] {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -54,7 +73,8 @@ function parseRecord(record: SQSRecord, schema: ReturnType<typeof queueMessageSc
     return [{ field: '', message: 'message body is not valid JSON' }];
   }
   const parsed = schema.safeParse(body);
-  return parsed.success ? (parsed.data.task as Task) : ValidationError.fromZod(parsed.error).issues;
+  if (!parsed.success) return ValidationError.fromZod(parsed.error).issues;
+  return { record, tasks: tasksOf(parsed.data as QueueMessage | MultiTaskQueueMessage) };
 }
 
 /** A ledger transaction reason holds at most 4096 characters; the error is cut to leave room. */
@@ -62,31 +82,43 @@ const MAX_ERROR_IN_REASON = 2000;
 
 /**
  * One SQS batch is one `engine.schedule` call, so the batch's tasks are decided together and land in
- * as few blocks as the block size allows.
+ * as few blocks as the block size allows. A record carries one task (version 1 body) or several
+ * (version 2); a record is acknowledged only when every task in it is settled: assigned, a
+ * duplicate, or rejected and forwarded to the DLQ. Otherwise the whole record is delivered again,
+ * and its settled tasks then come back as duplicates, which writes nothing.
  *
  * No message is lost, and every message that ends in the DLQ has a `rejected` transaction where one
  * can be written:
- * - A task recorded as `rejected` (it fits no VM, its deadline has passed) is forwarded to the DLQ
- *   with its task id, transaction id and reason as message attributes, and only then acknowledged.
+ * - A task recorded as `rejected` (it can never fit any VM of the fleet, matches no VM's labels, its
+ *   deadline has passed) is forwarded to the DLQ with its task id, transaction id and reason as
+ *   message attributes, and only then acknowledged. A single-task record is forwarded with its body
+ *   unchanged; a task from a multi-task record as a single-task body of its own, never with its
+ *   siblings. A record that is delivered again anyway (a sibling is unsettled) forwards nothing
+ *   yet: its rejected tasks are forwarded on the delivery that settles it, so the DLQ gets one copy.
  *   If the forward fails the record is redelivered; the engine then finds the task already rejected
  *   and the handler forwards it again instead of acknowledging a duplicate.
+ * - A task that would fit a VM of the fleet but finds no room free now is deferred: nothing is
+ *   written, the record is reported as a batch item failure, and SQS delivers it again after the
+ *   visibility timeout. On its last delivery (ApproximateReceiveCount >= maxReceiveCount) it is
+ *   recorded as `rejected`, "no capacity after N deliveries: <why>", and forwarded to the DLQ.
  * - When the engine throws (the store is unavailable, compare-and-set attempts exhausted), every
  *   valid record of the batch is redelivered; the ledger's task records make the retry idempotent.
- *   On a record's last delivery (ApproximateReceiveCount >= maxReceiveCount) the handler first
- *   records the task as `rejected`, "not committed after N deliveries: <error>", then reports the
- *   failure so SQS moves the message to the DLQ. If even that commit fails, SQS still moves it.
+ *   On a record's last delivery the handler first records the task as `rejected`, "not committed
+ *   after N deliveries: <error>", then reports the failure so SQS moves the message to the DLQ, or,
+ *   for a multi-task record (whose other tasks may be placed), forwards that task alone and
+ *   acknowledges the record. If even that commit fails, SQS moves the message as it is.
  * - A record whose body fails the queue-message schema is logged with its field errors, counted, and
  *   redelivered until SQS moves it to the DLQ. No ledger transaction is written for it: without a
  *   valid body there is no trustworthy task id or requirement vector to record, and the ledger
  *   records decisions about tasks, not about transport damage.
  */
 export function schedulerHandler(deps: SchedulerDeps) {
-  const schema = queueMessageSchema(deps.dimensions);
+  const schema = queueMessageBodySchema(deps.dimensions);
   const processor = new BatchProcessor(EventType.SQS);
 
-  /** Outcomes by task id of what the engine decided or found already recorded. */
-  function outcomesOf(result: ScheduleOutcome): Map<string, RecordOutcome> {
-    const byTask = new Map<string, RecordOutcome>();
+  /** Outcomes by task id of what the engine decided, deferred or found already recorded. */
+  function outcomesOf(result: ScheduleOutcome): Map<string, TaskOutcome> {
+    const byTask = new Map<string, TaskOutcome>();
     for (const d of result.decisions) {
       byTask.set(
         d.task.id,
@@ -100,6 +132,9 @@ export function schedulerHandler(deps: SchedulerDeps) {
               redelivered: false,
             },
       );
+    }
+    for (const d of result.deferred ?? []) {
+      byTask.set(d.task.id, { kind: 'deferred', taskId: d.task.id, reason: d.reason });
     }
     const recorded = new Map((result.recorded ?? []).map((r) => [r.task_id, r]));
     for (const id of result.duplicates) {
@@ -136,31 +171,41 @@ export function schedulerHandler(deps: SchedulerDeps) {
     }
   }
 
-  async function decide(event: SQSEvent): Promise<Map<string, RecordOutcome>> {
-    const outcomes = new Map<string, RecordOutcome>();
-    const byTask = new Map<string, SQSRecord[]>();
-    const tasks: Task[] = [];
+  /** The batch as the engine sees it: each task once, and the records that carry each. */
+  interface Batch {
+    parsed: ParsedRecord[];
+    invalid: Map<string, FieldIssue[]>;
+    tasks: Task[];
+    holders: Map<string, ParsedRecord[]>;
+  }
+
+  function readBatch(event: SQSEvent): Batch {
+    const batch: Batch = { parsed: [], invalid: new Map(), tasks: [], holders: new Map() };
     for (const record of event.Records) {
       const parsed = parseRecord(record, schema);
       if (Array.isArray(parsed)) {
-        outcomes.set(record.messageId, { kind: 'invalid', issues: parsed });
+        batch.invalid.set(record.messageId, parsed);
         deps.logger.warn('invalid queue message', { messageId: record.messageId, issues: parsed });
         continue;
       }
-      const holders = byTask.get(parsed.id);
-      if (holders) {
-        // The same task twice in one batch (a redelivery overlapping the original): decide it once.
-        holders.push(record);
-        continue;
+      batch.parsed.push(parsed);
+      for (const task of parsed.tasks) {
+        const holders = batch.holders.get(task.id);
+        // The same task in two records (a redelivery overlapping the original): decide it once.
+        if (holders) holders.push(parsed);
+        else {
+          batch.holders.set(task.id, [parsed]);
+          batch.tasks.push(task);
+        }
       }
-      byTask.set(parsed.id, [record]);
-      tasks.push(parsed);
     }
-    if (tasks.length === 0) return outcomes;
+    return batch;
+  }
 
-    const mark = (taskId: string, outcome: RecordOutcome) => {
-      for (const record of byTask.get(taskId) ?? []) outcomes.set(record.messageId, outcome);
-    };
+  async function decide(batch: Batch): Promise<Map<string, TaskOutcome>> {
+    const outcomes = new Map<string, TaskOutcome>();
+    const { tasks } = batch;
+    if (tasks.length === 0) return outcomes;
     try {
       const engine = await deps.engine();
       const result = await engine.schedule(tasks);
@@ -171,7 +216,7 @@ export function schedulerHandler(deps: SchedulerDeps) {
       }
       for (const t of tasks) {
         // The engine must account for every task it was given; one it forgot is retried, not lost.
-        mark(
+        outcomes.set(
           t.id,
           decided.get(t.id) ?? {
             kind: 'failed',
@@ -181,6 +226,7 @@ export function schedulerHandler(deps: SchedulerDeps) {
         );
       }
       deps.logger.info('batch scheduled', {
+        records: batch.parsed.length,
         tasks: tasks.length,
         blocks: result.blocks.map((b) => b.height),
         head: result.head,
@@ -190,30 +236,36 @@ export function schedulerHandler(deps: SchedulerDeps) {
     } catch (err) {
       deps.logger.error('schedule failed; the batch will be redelivered', { error: err });
       const error = err instanceof Error ? err.message : String(err);
-      for (const t of tasks) mark(t.id, { kind: 'failed', taskId: t.id, error });
+      for (const t of tasks) outcomes.set(t.id, { kind: 'failed', taskId: t.id, error });
     }
-    await rejectOnLastDelivery(tasks, byTask, outcomes);
+    await rejectOnLastDelivery(batch, outcomes);
+    const deferred = tasks.filter((t) => outcomes.get(t.id)?.kind === 'deferred').map((t) => t.id);
+    if (deferred.length > 0) {
+      deps.logger.info('tasks deferred: no VM has the room free now; SQS delivers them again', {
+        taskIds: deferred,
+      });
+    }
     return outcomes;
   }
 
   /**
-   * Tasks that failed on their last delivery are recorded as rejected before SQS dead-letters them.
-   * Their records stay failures either way; one the ledger turns out to hold as placed (the failed
-   * commit did land) is acknowledged as a duplicate instead, since it was scheduled.
+   * Tasks still unsettled on their last delivery are recorded as rejected before they leave the
+   * queue. A deferred task, or any task of a multi-task record, then becomes a rejection the handler
+   * forwards itself; a single-task record whose commit failed stays a failure, so SQS moves it. One
+   * the ledger turns out to hold as placed (the failed commit did land) is a duplicate instead.
    */
-  async function rejectOnLastDelivery(
-    tasks: Task[],
-    byTask: Map<string, SQSRecord[]>,
-    outcomes: Map<string, RecordOutcome>,
-  ): Promise<void> {
+  async function rejectOnLastDelivery(batch: Batch, outcomes: Map<string, TaskOutcome>): Promise<void> {
     const byReason = new Map<string, Task[]>();
-    for (const t of tasks) {
-      const records = byTask.get(t.id)!;
-      const outcome = outcomes.get(records[0]!.messageId);
-      if (outcome?.kind !== 'failed') continue;
-      const deliveries = Math.max(...records.map(receiveCount));
+    for (const t of batch.tasks) {
+      const outcome = outcomes.get(t.id)!;
+      if (outcome.kind !== 'failed' && outcome.kind !== 'deferred') continue;
+      const holders = batch.holders.get(t.id)!;
+      const deliveries = Math.max(...holders.map((h) => receiveCount(h.record)));
       if (deliveries < deps.maxReceiveCount) continue;
-      const reason = `not committed after ${deliveries} deliveries: ${outcome.error.slice(0, MAX_ERROR_IN_REASON)}`;
+      const reason =
+        outcome.kind === 'deferred'
+          ? `no capacity after ${deliveries} deliveries: ${outcome.reason}`
+          : `not committed after ${deliveries} deliveries: ${outcome.error.slice(0, MAX_ERROR_IN_REASON)}`;
       byReason.set(reason, [...(byReason.get(reason) ?? []), t]);
     }
     for (const [reason, last] of byReason) {
@@ -223,11 +275,13 @@ export function schedulerHandler(deps: SchedulerDeps) {
         if (!engine.reject) throw new Error('this engine cannot record rejections');
         const result = await engine.reject(last, reason);
         for (const [taskId, outcome] of outcomesOf(result)) {
-          if (outcome.kind === 'duplicate') {
-            for (const r of byTask.get(taskId)!) outcomes.set(r.messageId, { kind: 'duplicate', taskId });
+          const before = outcomes.get(taskId)!;
+          const shared = batch.holders.get(taskId)!.some((h) => h.tasks.length > 1);
+          if (outcome.kind === 'duplicate' || before.kind === 'deferred' || shared) {
+            outcomes.set(taskId, outcome);
           }
         }
-        deps.logger.warn('recorded as rejected on the last delivery; SQS moves the messages to the DLQ', {
+        deps.logger.warn('recorded as rejected on the last delivery', {
           taskIds,
           reason,
           rejected: result.decisions.map((d) => d.task.id),
@@ -242,21 +296,38 @@ export function schedulerHandler(deps: SchedulerDeps) {
     }
   }
 
-  /** Forwards every rejected record to the DLQ; those that did not get there become failures. */
-  async function forwardRejected(event: SQSEvent, outcomes: Map<string, RecordOutcome>): Promise<void> {
+  /**
+   * Settles each record: one with an unsettled task is delivered again (and forwards nothing yet);
+   * the rest forward their rejected tasks to the DLQ, and one whose forward failed is delivered
+   * again too.
+   */
+  async function settleRecords(
+    batch: Batch,
+    outcomes: Map<string, TaskOutcome>,
+  ): Promise<Map<string, RecordOutcome>> {
+    const byRecord = new Map<string, RecordOutcome>();
+    for (const [messageId, issues] of batch.invalid) byRecord.set(messageId, { kind: 'invalid', issues });
     const letters: DeadLetter[] = [];
-    for (const record of event.Records) {
-      const o = outcomes.get(record.messageId);
-      if (o?.kind !== 'rejected') continue;
-      letters.push({
-        messageId: record.messageId,
-        body: record.body,
-        taskId: o.taskId,
-        transactionId: o.transactionId,
-        reason: o.reason,
+    for (const { record, tasks } of batch.parsed) {
+      const mine = tasks.map((t) => outcomes.get(t.id)!);
+      const settled = mine.every((o) => !UNSETTLED.has(o.kind));
+      byRecord.set(record.messageId, { kind: settled ? 'settled' : 'redeliver', tasks: mine });
+      if (!settled) continue;
+      tasks.forEach((task, i) => {
+        const o = mine[i]!;
+        if (o.kind !== 'rejected') return;
+        const single = tasks.length === 1;
+        letters.push({
+          // Results come back by this key; a task of a multi-task record gets one of its own.
+          messageId: single ? record.messageId : `${record.messageId}/${task.id}`,
+          body: single ? record.body : JSON.stringify(toQueueMessage(task)),
+          taskId: o.taskId,
+          transactionId: o.transactionId,
+          reason: o.reason,
+        });
       });
     }
-    if (letters.length === 0) return;
+    if (letters.length === 0) return byRecord;
     let failed: { messageId: string; reason: string }[];
     try {
       ({ failed } = await deps.deadLetters.send(letters));
@@ -265,12 +336,9 @@ export function schedulerHandler(deps: SchedulerDeps) {
       failed = letters.map((l) => ({ messageId: l.messageId, reason }));
     }
     for (const f of failed) {
-      const o = outcomes.get(f.messageId) as Extract<RecordOutcome, { kind: 'rejected' }>;
-      outcomes.set(f.messageId, {
-        kind: 'failed',
-        taskId: o.taskId,
-        error: `not forwarded to the dead-letter queue: ${f.reason}`,
-      });
+      const messageId = f.messageId.split('/')[0]!;
+      const o = byRecord.get(messageId);
+      if (o?.kind === 'settled') byRecord.set(messageId, { kind: 'redeliver', tasks: o.tasks });
     }
     if (failed.length > 0) {
       deps.logger.error('could not forward rejected tasks to the DLQ; they will be redelivered', {
@@ -278,38 +346,38 @@ export function schedulerHandler(deps: SchedulerDeps) {
       });
     }
     deps.metrics.addMetric('DeadLettersForwarded', 'Count', letters.length - failed.length);
+    return byRecord;
   }
 
-  function countDecisions(outcomes: Map<string, RecordOutcome>): void {
-    let assigned = 0;
-    let rejected = 0;
-    let duplicate = 0;
-    let invalid = 0;
+  function countDecisions(batch: Batch, outcomes: Map<string, TaskOutcome>): void {
+    const counts = { assigned: 0, rejected: 0, duplicate: 0, deferred: 0 };
     for (const o of outcomes.values()) {
-      if (o.kind === 'assigned') assigned++;
-      else if (o.kind === 'rejected' && !o.redelivered) rejected++;
-      else if (o.kind === 'rejected' || o.kind === 'duplicate') duplicate++;
-      else if (o.kind === 'invalid') invalid++;
+      if (o.kind === 'assigned') counts.assigned++;
+      else if (o.kind === 'rejected' && !o.redelivered) counts.rejected++;
+      else if (o.kind === 'rejected' || o.kind === 'duplicate') counts.duplicate++;
+      else if (o.kind === 'deferred') counts.deferred++;
     }
-    deps.metrics.addMetric('TasksAssigned', 'Count', assigned);
-    deps.metrics.addMetric('TasksRejected', 'Count', rejected);
-    deps.metrics.addMetric('TasksDuplicate', 'Count', duplicate);
-    deps.metrics.addMetric('InvalidMessages', 'Count', invalid);
+    deps.metrics.addMetric('TasksAssigned', 'Count', counts.assigned);
+    deps.metrics.addMetric('TasksRejected', 'Count', counts.rejected);
+    deps.metrics.addMetric('TasksDuplicate', 'Count', counts.duplicate);
+    deps.metrics.addMetric('TasksDeferred', 'Count', counts.deferred);
+    deps.metrics.addMetric('InvalidMessages', 'Count', batch.invalid.size);
   }
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const outcomes = await decide(event);
-    countDecisions(outcomes);
-    await forwardRejected(event, outcomes);
-    const redelivered = [...outcomes.values()].filter((o) => REDELIVER.has(o.kind)).length;
+    const batch = readBatch(event);
+    const outcomes = await decide(batch);
+    countDecisions(batch, outcomes);
+    const byRecord = await settleRecords(batch, outcomes);
+    const redelivered = [...byRecord.values()].filter((o) => o.kind !== 'settled').length;
     deps.metrics.addMetric('RecordsRedelivered', 'Count', redelivered);
     deps.metrics.publishStoredMetrics();
     // Powertools turns the thrown errors into batchItemFailures, one per record to redeliver.
     return processPartialResponse(
       event,
       async (record: SQSRecord) => {
-        const outcome = outcomes.get(record.messageId);
-        if (outcome === undefined || REDELIVER.has(outcome.kind)) {
+        const outcome = byRecord.get(record.messageId);
+        if (outcome?.kind !== 'settled') {
           throw new RecordNotScheduledError(JSON.stringify(outcome ?? { kind: 'unknown' }));
         }
         return outcome;

@@ -149,7 +149,10 @@ describe('scheduler function: queue messages that bypassed the API', () => {
       );
     await fc.assert(
       fc.asyncProperty(batch, async ({ records, good }) => {
-        const { store, engine } = ledger([vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 })]);
+        // No waiting for capacity: every valid task is decided (placed or rejected) in this one batch.
+        const { store, engine } = ledger([vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 })], {
+          maxWaitSeconds: 0,
+        });
         const handler = schedulerHandler({
           engine: () => engine,
           dimensions: DIMENSIONS,

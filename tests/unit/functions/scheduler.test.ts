@@ -68,7 +68,8 @@ describe('scheduler: SQS batch -> engine.schedule', () => {
 
   describe.each([
     ['a body that is not JSON', '{"version":1,', ''],
-    ['an unknown version', { version: 2, task: small('x') }, 'version'],
+    ['an unknown version', { version: 3, task: small('x') }, 'version'],
+    ['a multi-task body without tasks', { version: 2, task: small('x') }, 'tasks'],
     [
       'a missing dimension',
       { version: 1, task: { ...small('x'), requirements: { cpu: 1, mem: 1, io: 1 } } },

@@ -1,6 +1,6 @@
 import type { LogSink, MetricSink } from '../../../../functions/shared/observability';
 import { MemoryLedgerStore } from '../../../../lib/adapters/memory/memory-ledger-store';
-import { SchedulingEngine } from '../../../../lib/engine/engine';
+import { SchedulingEngine, type SchedulingEngineOptions } from '../../../../lib/engine/engine';
 import type { Block } from '../../../../lib/ledger/types';
 import type { ResourceVector } from '../../../../lib/model/resources';
 import type { Task } from '../../../../lib/model/task';
@@ -52,7 +52,7 @@ export class StaticFleet implements FleetSource {
   }
 }
 
-export function ledger(vms: Vm[]) {
+export function ledger(vms: Vm[], options: Partial<SchedulingEngineOptions> = {}) {
   const store = new MemoryLedgerStore();
   const clock = new ManualClock(T0);
   const engine = new SchedulingEngine({
@@ -62,6 +62,7 @@ export function ledger(vms: Vm[]) {
     algorithm: 'best-fit',
     dimensions: DIMENSIONS,
     sleep: async () => {},
+    ...options,
   });
   return { store, clock, engine };
 }
