@@ -125,7 +125,6 @@ describe('autoscaling on the dashboard', () => {
     expect(await page.locator('#invalid-events').isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
     await mkdir(dirname(SCREENSHOT), { recursive: true });
-    await page.getByTestId('scaling-card').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.getByTestId('scaling-card').screenshot({ path: SCREENSHOT });
   });
 });

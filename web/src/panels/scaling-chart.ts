@@ -49,7 +49,8 @@ export class ScalingChart {
           backlog: { range: (_u, _min, max) => [0, Math.max(1, (max ?? 1) * 1.15)] },
         },
         axes: [
-          x!,
+          // Whole seconds: a window of a few seconds would otherwise repeat each label.
+          { ...x!, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600] },
           // Whole VMs only: no 2.5 on the VM axis.
           { ...y!, scale: 'vms', stroke: FLEET, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
           { ...y!, scale: 'backlog', side: 1, stroke: BACKLOG, grid: { show: false } },
@@ -110,7 +111,8 @@ export class ScalingChart {
   }
 
   update(atMs: number, status: AutoscaleStatus): void {
-    this.#pending = { at: Math.floor(atMs / 1000), status };
+    // Not rounded to the second: a step must not appear before the marker of the action behind it.
+    this.#pending = { at: atMs / 1000, status };
     this.frames.schedule('scaling-chart', () => {
       const pending = this.#pending;
       if (!pending) return;
