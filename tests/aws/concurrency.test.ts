@@ -1,0 +1,211 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, describe, expect, it } from 'vitest';
+import { schedulerHandler } from '../../functions/handlers/scheduler';
+import { SqsDeadLetterSender } from '../../functions/shared/dead-letter-sender';
+import { DynamoDbLedgerStore, maxTasksPerCommit } from '../../lib/adapters/dynamodb';
+import { SchedulingEngine } from '../../lib/engine/engine';
+import type { Engine } from '../../lib/engine/types';
+import { systemClock } from '../../lib/ports/clock';
+import { auditFailures, auditLedger } from '../../scripts/reliability/audit';
+import { runDynamoSwarm } from '../../scripts/reliability/dynamodb-swarm';
+import { DEFAULT_SETTINGS } from '../../scripts/reliability/settings';
+import { summarise } from '../../scripts/reliability/swarm-result';
+import { DIMENSIONS, FixedFleet, fleetVms, workloadTasks } from '../../scripts/reliability/workload';
+import { expectSoundRun } from '../local/reliability/expect-sound-run';
+import { lambdaContext } from '../unit/functions/helpers/events';
+import { messageFor, RecordingLogger, RecordingMetrics } from '../unit/functions/helpers/fixtures';
+import { dynamoDbClient, emulatorConfig } from './helpers/clients';
+import { createLedgerTable } from './helpers/ledger-table';
+import { uniqueName } from './helpers/names';
+
+/**
+ * Issue 5 on DynamoDB (the emulator): many engines appending to one table at once, and a scheduler
+ * Lambda that dies between its commit and SQS deleting the messages. `npm run reliability` runs the
+ * first at 10,000 tasks; here it is scaled to stay well under a minute on a shared emulator.
+ */
+const CI_TASKS = 400;
+
+const dynamo = dynamoDbClient();
+const sqs = new SQSClient(emulatorConfig());
+afterAll(() => {
+  dynamo.destroy();
+  sqs.destroy();
+});
+
+describe('eight engines on one DynamoDB table', () => {
+  it(`commit ${CI_TASKS} tasks with no fork, none lost or recorded twice, and no VM ever over capacity`, async () => {
+    const table = await createLedgerTable(dynamo);
+    try {
+      const result = await runDynamoSwarm(
+        { ...DEFAULT_SETTINGS, tasks: CI_TASKS, startedAt: Date.now() },
+        { client: () => new DynamoDBClient(emulatorConfig()), tableName: table.tableName },
+      );
+      console.log(JSON.stringify(summarise(result)));
+      expectSoundRun(result);
+    } finally {
+      await table.drop();
+    }
+  });
+});
+
+/** An SQS message as the Lambda event source mapping hands it to the function. */
+function toRecord(m: Message, queueArn: string): SQSRecord {
+  return {
+    messageId: m.MessageId!,
+    receiptHandle: m.ReceiptHandle!,
+    body: m.Body!,
+    attributes: m.Attributes as unknown as SQSRecord['attributes'],
+    messageAttributes: {},
+    md5OfBody: m.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: 'us-east-1',
+  };
+}
+
+async function receiveAll(queueUrl: string, count: number): Promise<Message[]> {
+  const got = new Map<string, Message>();
+  for (let round = 0; round < 20 && got.size < count; round++) {
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    for (const m of Messages ?? []) got.set(m.MessageId!, m);
+  }
+  return [...got.values()];
+}
+
+/** The engine of a container that dies right after its commit lands: the invocation fails. */
+function diesAfterCommit(engine: Engine): Engine {
+  return {
+    ...engine,
+    schedule: async (tasks) => {
+      await engine.schedule(tasks);
+      throw new Error('container killed after the commit');
+    },
+    reject: (tasks, reason) => engine.reject!(tasks, reason),
+  };
+}
+
+describe('scheduler Lambda killed after its commit, on the emulator', () => {
+  it('SQS redelivers the batch (ApproximateReceiveCount 2): every task once in the table, no failures', async () => {
+    // Prepare: a ledger table, the task queue and its DLQ; one VM; two tasks that fit, one that never can.
+    const table = await createLedgerTable(dynamo);
+    const queueName = uniqueName('tasks');
+    const { QueueUrl: queueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: queueName, Attributes: { VisibilityTimeout: '60' } }),
+    );
+    const { QueueUrl: dlqUrl } = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
+    const queueArn = `arn:aws:sqs:us-east-1:000000000000:${queueName}`;
+    const vms = fleetVms(1);
+    const [a, b] = workloadTasks({ tasks: 2, seed: 77, startedAt: Date.now() });
+    const huge = { ...a!, id: `${a!.id}-huge`, requirements: { ...a!.requirements, cpu: 1_000_000 } };
+    const tasks = [a!, b!, huge];
+    const containers: DynamoDBClient[] = [];
+    const container = (crash: boolean) => {
+      const client = new DynamoDBClient(emulatorConfig());
+      containers.push(client);
+      const engine = new SchedulingEngine({
+        store: new DynamoDbLedgerStore({ client, tableName: table.tableName }),
+        fleet: new FixedFleet(vms),
+        clock: systemClock,
+        algorithm: 'best-fit',
+        dimensions: DIMENSIONS,
+        maxTasksPerCommit: maxTasksPerCommit(5),
+      });
+      return schedulerHandler({
+        engine: () => (crash ? diesAfterCommit(engine) : engine),
+        dimensions: DIMENSIONS,
+        logger: new RecordingLogger(),
+        metrics: new RecordingMetrics(),
+        deadLetters: new SqsDeadLetterSender(sqs, dlqUrl!),
+        maxReceiveCount: 5,
+      });
+    };
+    try {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: tasks.map((t, i) => ({ Id: String(i), MessageBody: JSON.stringify(messageFor(t)) })),
+        }),
+      );
+
+      // Act 1: the first delivery commits, then the container dies.
+      const first = await receiveAll(queueUrl!, 3);
+      expect(first.map((m) => m.Attributes?.ApproximateReceiveCount)).toEqual(['1', '1', '1']);
+      const event1: SQSEvent = { Records: first.map((m) => toRecord(m, queueArn)) };
+      const failed = await container(true)(event1, lambdaContext);
+      expect(failed.batchItemFailures).toHaveLength(3);
+      const store = new DynamoDbLedgerStore({ client: dynamo, tableName: table.tableName });
+      const head = await store.readHead();
+      expect((await store.getTasks(tasks.map((t) => t.id))).map((r) => r?.status)).toEqual([
+        'assigned',
+        'assigned',
+        'rejected',
+      ]);
+
+      // The event source mapping returns the failed records to the queue (here at once, not after the timeout).
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: first.map((m, i) => ({
+            Id: String(i),
+            ReceiptHandle: m.ReceiptHandle!,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      );
+
+      // Act 2: SQS delivers them again, to a fresh container.
+      const second = await receiveAll(queueUrl!, 3);
+      expect(second.map((m) => m.Attributes?.ApproximateReceiveCount)).toEqual(['2', '2', '2']);
+      const settled = await container(false)(
+        { Records: second.map((m) => toRecord(m, queueArn)) },
+        lambdaContext,
+      );
+
+      // Assess: nothing to redeliver, nothing new written, each task once, the rejected one in the DLQ.
+      expect(settled.batchItemFailures).toEqual([]);
+      expect(await store.readHead()).toEqual(head);
+      const audit = await auditLedger(
+        store,
+        tasks.map((t) => t.id),
+        vms,
+        DIMENSIONS,
+      );
+      expect(auditFailures(audit)).toEqual([]);
+      expect(audit.transactions).toBe(3);
+      const dead = await receiveAll(dlqUrl!, 1);
+      expect(dead.map((m) => m.MessageAttributes?.taskId?.StringValue)).toEqual([huge.id]);
+
+      // What the event source mapping does with a settled batch: the queue is then empty.
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: second.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
+    } finally {
+      for (const c of containers) c.destroy();
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: dlqUrl }));
+      await table.drop();
+    }
+  });
+});
