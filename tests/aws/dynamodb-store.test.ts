@@ -13,6 +13,7 @@ import {
   MAX_TRANSACTION_ITEMS,
   MalformedCommitError,
   maxTasksPerCommit,
+  maxTasksPerCommitOnFleet,
 } from '../../lib/adapters/dynamodb';
 import { type CommitPlan, planCommit } from '../../lib/adapters/dynamodb/commit-plan';
 import { conflictFrom } from '../../lib/adapters/dynamodb/conflicts';
@@ -315,6 +316,27 @@ describe('DynamoDbLedgerStore on the emulator', () => {
     };
     expect(commitItemCount(commitOf(tasks))).toBeLessThanOrEqual(MAX_TRANSACTION_ITEMS);
     expect(commitItemCount(commitOf(tasks + 1))).toBeGreaterThan(MAX_TRANSACTION_ITEMS);
+  });
+
+  it.each([
+    // blockSize, VMs: tasks -> items (TX + TASK per task, blocks, one item per VM used, HEAD)
+    [10, 10, 42], // 84 + 5 + 10 + 1 = 100; 43 tasks would need 86 + 5 + 10 + 1 = 102
+    [5, 10, 40], // 80 + 8 + 10 + 1 = 99; 41 tasks would need 82 + 9 + 10 + 1 = 102
+    [10, 1, 46], // 92 + 5 + 1 + 1 = 99; 47 tasks would need 94 + 5 + 1 + 1 = 101
+    [10, 100, 31], // as many VMs as tasks: the worst case of maxTasksPerCommit
+  ])('with blocks of %d on %d VMs a commit holds at most %d tasks', (blockSize, vms, tasks) => {
+    expect(maxTasksPerCommitOnFleet(blockSize, vms)).toBe(tasks);
+    const head = { height: 0, hash: genesisBlock().block_hash };
+    const commitOf = (n: number): Commit => {
+      const txs = Array.from({ length: n }, (_, i) => decision(`t-${i}`, `vm-${i % vms}`, { cpu: 1 }));
+      return {
+        blocks: buildBlocks(head, txs, { maxPerBlock: blockSize, timestamp: toTimestamp(T0) }),
+        reservations: txs.map((tx) => reserve(tx.vm_id!, tx.task_requirements)),
+        tasks: txs.map((tx) => ({ record: record(tx, 1), expect: 'absent' as const })),
+      };
+    };
+    expect(planCommit('t', head, commitOf(tasks)).items.length).toBeLessThanOrEqual(MAX_TRANSACTION_ITEMS);
+    expect(() => planCommit('t', head, commitOf(tasks + 1))).toThrow(CommitTooLargeError);
   });
 
   it('finds expired leases through the sparse lease index when the table has it', async () => {

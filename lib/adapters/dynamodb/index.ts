@@ -5,6 +5,7 @@ export {
   MAX_TRANSACTION_BYTES,
   MAX_TRANSACTION_ITEMS,
   maxTasksPerCommit,
+  maxTasksPerCommitOnFleet,
 } from './commit-plan';
 export { DynamoDbLedgerStore, type DynamoDbLedgerStoreOptions } from './dynamodb-ledger-store';
 export { CommitTooLargeError } from './errors';
