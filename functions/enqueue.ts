@@ -8,7 +8,7 @@ import { SqsTaskSender } from './shared/sqs-task-sender';
 const env = readEnv(enqueueEnvSchema);
 
 export const handler = enqueueHandler({
-  sender: new SqsTaskSender(new SQSClient({}), env.QUEUE_URL),
+  sender: new SqsTaskSender(new SQSClient({}), env.QUEUE_URL, { tasksPerMessage: env.TASKS_PER_MESSAGE }),
   dimensions: env.DIMENSIONS,
   clock: systemClock,
   newId: randomUUID,

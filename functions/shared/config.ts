@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../lib/errors';
 import { DEFAULT_DIMENSIONS } from '../../lib/model/resources';
 import { DEFAULT_PARAMS } from '../../lib/scheduling/types';
+import { DEFAULT_TASKS_PER_MESSAGE, MAX_TASKS_PER_MESSAGE } from '../../lib/schemas/queue-message';
 
 /**
  * Function configuration comes from environment variables the stack sets. It is read once per
@@ -29,6 +30,13 @@ export const tableEnvSchema = z.object({
 export const enqueueEnvSchema = z.object({
   QUEUE_URL: z.url(),
   DIMENSIONS: dimensions,
+  /** Most tasks packed into one queue message (SqsTaskSender); 1 sends one message per task. */
+  TASKS_PER_MESSAGE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TASKS_PER_MESSAGE)
+    .default(DEFAULT_TASKS_PER_MESSAGE),
 });
 
 export const schedulerEnvSchema = tableEnvSchema.extend({
@@ -43,6 +51,8 @@ export const schedulerEnvSchema = tableEnvSchema.extend({
   METRICS_PERIOD_SECONDS: z.coerce.number().int().min(1).default(60),
   FLEET_CACHE_TTL_SECONDS: z.coerce.number().min(0).default(30),
   LEASE_GRACE_SECONDS: z.coerce.number().int().min(0).default(60),
+  /** How long a task may wait for capacity before it is rejected (the engine's maxWaitSeconds). */
+  MAX_WAIT_SECONDS: z.coerce.number().finite().min(0).default(900),
   /** Leases closed per expiry run. */
   EXPIRE_BATCH_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
 });

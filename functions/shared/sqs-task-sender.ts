@@ -6,6 +6,7 @@ import {
 import { ValidationError } from '../../lib/errors';
 import type { Task } from '../../lib/model/task';
 import {
+  DEFAULT_TASKS_PER_MESSAGE,
   MAX_TASKS_PER_MESSAGE,
   TASK_ID_ATTRIBUTE,
   TASK_IDS_ATTRIBUTE,
@@ -19,8 +20,7 @@ export const SQS_MAX_BATCH_BYTES = 256 * 1024;
 /** SQS's limit on one message, body and attributes together. */
 export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
 
-/** Tasks packed into one message unless configured otherwise. */
-export const DEFAULT_TASKS_PER_MESSAGE = 25;
+export { DEFAULT_TASKS_PER_MESSAGE } from '../../lib/schemas/queue-message';
 
 export interface SendResult {
   /** Task ids SQS accepted. */

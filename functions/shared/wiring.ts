@@ -57,5 +57,6 @@ export function schedulingEngine(env: SchedulerEnv, store = ledgerStore(env)): S
     blockSize: env.BLOCK_SIZE,
     leaseGraceSeconds: env.LEASE_GRACE_SECONDS,
     maxTasksPerCommit: maxTasksPerCommit(env.BLOCK_SIZE),
+    maxWaitSeconds: env.MAX_WAIT_SECONDS,
   });
 }

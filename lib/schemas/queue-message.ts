@@ -22,6 +22,12 @@ export const MULTI_TASK_MESSAGE_VERSION = 2;
 /** Most tasks one message may carry: a schema bound well above any configured packing. */
 export const MAX_TASKS_PER_MESSAGE = 100;
 
+/**
+ * Tasks the enqueue function packs into one message unless configured otherwise: 10 messages per
+ * receive then carry up to 250 tasks, and 25 typical tasks are a few KiB, far below 256 KiB.
+ */
+export const DEFAULT_TASKS_PER_MESSAGE = 25;
+
 /** SQS message attribute carrying the task id, so operators can find a message without parsing it. */
 export const TASK_ID_ATTRIBUTE = 'taskId';
 
