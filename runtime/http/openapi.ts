@@ -120,7 +120,7 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
         },
       },
       '/config': {
-        get: { summary: 'Dimensions, units, algorithm and parameters', responses: { 200: ok('config') } },
+        get: { summary: 'Dimensions, units, algorithm, parameters, autoscaling', responses: { 200: ok('config') } },
       },
       '/config/algorithm': {
         put: {
@@ -171,7 +171,7 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
       },
       '/events': {
         get: {
-          summary: 'Server-Sent Events: snapshot, decisions, block, fleet, metrics',
+          summary: 'Server-Sent Events: snapshot, decisions, block, fleet, metrics, scaling',
           responses: { 200: { description: 'event stream', content: { 'text/event-stream': {} } } },
         },
       },
