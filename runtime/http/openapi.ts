@@ -120,7 +120,10 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
         },
       },
       '/config': {
-        get: { summary: 'Dimensions, units, algorithm, parameters, autoscaling', responses: { 200: ok('config') } },
+        get: {
+          summary: 'Dimensions, units, algorithm, parameters, autoscaling',
+          responses: { 200: ok('config') },
+        },
       },
       '/config/algorithm': {
         put: {
