@@ -111,10 +111,9 @@ export function apiApp(deps: ApiDeps): Hono {
     // The local runtime's shape (lib/schemas/http.ts), reservations from the ledger, plus whether a
     // drained VM may now be terminated.
     app.get('/fleet', async (c) => {
-      const [vms, reservations] = await Promise.all([
-        fleet.source.listVms(),
-        (await deps.store()).getReservations(),
-      ]);
+      const vms = await fleet.source.listVms();
+      // By key, the fleet's VMs only: without ids the store reads every item of the ledger.
+      const reservations = await (await deps.store()).getReservations(vms.map((vm) => vm.id));
       const body: FleetResponse = {
         vms: fleetView(vms, reservations, deps.dimensions).map(({ vm, freeToTerminate }) => ({
           ...vmBody(vm),

@@ -72,21 +72,29 @@ export class FleetMonitorError extends Error {
 }
 
 /**
- * One run of the fleet monitor: read backlog, fleet and reservations once, publish the scaling
- * metrics, and bring the group's scale-in protection in line with the reservations. The two writes
- * are independent: a group API that fails must not stop the metric the scaling policy tracks, and
- * the other way round; both are attempted and every failure is reported together.
+ * One run of the fleet monitor: read backlog, fleet, group and reservations once, publish the
+ * scaling metrics, and bring the group's scale-in protection in line with the reservations. The two
+ * writes are independent: a group API that fails must not stop the metric the scaling policy tracks,
+ * and the other way round; both are attempted and every failure is reported together.
  *
- * Reservations come from the ledger, not from the fleet source, so a VM that left the fleet while
- * still holding tasks keeps its protection.
+ * Reservations are read for the fleet's and the group's instances only (by key: a full read would
+ * scan the whole ledger every minute). They come from the ledger, not the fleet source, so a group
+ * instance the fleet no longer lists keeps its protection while it still holds tasks.
  */
 export async function runFleetMonitor(deps: FleetMonitorDeps): Promise<FleetMonitorReport> {
   const at = deps.now();
-  const [backlog, listed, reservations] = await Promise.all([
+  const [backlog, listed, group] = await Promise.all([
     deps.backlog.backlog(),
     deps.fleet.listVms(),
-    deps.store.getReservations(),
+    // Settled, not thrown: the metrics do not need the group.
+    deps.protection?.instances().then(
+      (instances) => ({ ok: true as const, instances }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
   ]);
+  const ids = new Set(listed.map((vm) => vm.id));
+  if (group?.ok) for (const instance of group.instances) ids.add(instance.id);
+  const reservations = await deps.store.getReservations([...ids].sort());
   const vms = withLedgerReservations(listed, reservations, deps.dimensions);
   const snapshot: ScalingSnapshot = {
     at,
@@ -100,7 +108,8 @@ export async function runFleetMonitor(deps: FleetMonitorDeps): Promise<FleetMoni
 
   let changes: ProtectionChanges | undefined;
   const protect = async (protection: ScaleInProtection) => {
-    changes = protectionChanges(await protection.instances(), busyInstances(reservations));
+    if (!group?.ok) throw group?.error;
+    changes = protectionChanges(group.instances, busyInstances(reservations));
     await protection.apply(changes);
   };
   const [published, protectedResult] = await Promise.allSettled([

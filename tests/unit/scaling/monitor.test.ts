@@ -41,9 +41,16 @@ function setup(options: {
 }) {
   const published: ScalingSnapshot[] = [];
   const applied: ProtectionChanges[] = [];
+  const asked: (readonly string[] | undefined)[] = [];
   const deps = {
     fleet: { listVms: async () => options.vms },
-    store: { getReservations: async () => options.reservations },
+    store: {
+      // As a store answers getReservations(vmIds): only the VMs asked for.
+      getReservations: async (vmIds?: readonly string[]) => {
+        asked.push(vmIds);
+        return options.reservations.filter((r) => vmIds === undefined || vmIds.includes(r.vm_id));
+      },
+    },
     backlog: { backlog: async () => options.backlog },
     metrics: {
       publish: async (s: ScalingSnapshot) => {
@@ -65,7 +72,7 @@ function setup(options: {
     dimensions: dims,
     now: () => 1_800_000_000_000,
   };
-  return { deps, published, applied };
+  return { deps, published, applied, asked };
 }
 
 describe('runFleetMonitor', () => {
@@ -112,14 +119,16 @@ describe('runFleetMonitor', () => {
   });
 
   it('keeps protecting an instance the fleet no longer lists while the ledger holds its tasks', async () => {
-    const { deps, applied } = setup({
-      vms: [],
-      reservations: [reservation('i-gone', 100, 1)],
+    const { deps, applied, asked } = setup({
+      vms: [vm('i-b')],
+      reservations: [reservation('i-gone', 100, 1), reservation('i-other', 100, 1)],
       backlog: 0,
       group: [{ id: 'i-gone', protectedFromScaleIn: true }],
     });
     await runFleetMonitor(deps);
     expect(applied).toEqual([{ protect: [], release: [] }]);
+    // By key, the fleet's and the group's instances: never a read of every VM of the ledger.
+    expect(asked).toEqual([['i-b', 'i-gone']]);
   });
 
   it('still applies protection when publishing fails, and reports the failure', async () => {
