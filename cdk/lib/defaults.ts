@@ -31,6 +31,8 @@ export const DEFAULTS = {
   leaseSweepMinutes: 1,
   throttlingRateLimit: 50,
   throttlingBurstLimit: 100,
+  dispatch: false,
+  dispatchViaSsm: false,
 } as const;
 
 /** Names of the stage values that relax data retention for throw-away emulator deployments. */

@@ -65,6 +65,18 @@ export interface BlockchainSchedulerProps {
   readonly throttlingRateLimit?: number;
   /** Burst requests at the gateway. @default 100 */
   readonly throttlingBurstLimit?: number;
+  /**
+   * Publish a TaskAssigned event per committed assignment to the stack's event bus, from the ledger
+   * table's stream (docs/aws.md, "Dispatch").
+   * @default false
+   */
+  readonly dispatch?: boolean;
+  /**
+   * Also run each task's `command` on its instance with SSM Run Command, and complete the task when
+   * the command ends. Needs `dispatch`.
+   * @default false
+   */
+  readonly dispatchViaSsm?: boolean;
 }
 
 export type ResolvedProps = {
@@ -146,5 +158,10 @@ export function validateProps(p: ResolvedProps): void {
   needNum('throttlingRateLimit', 1, 10_000);
   needInt('leaseSweepMinutes', 1, 1440);
   needInt('throttlingBurstLimit', 1, 5000);
+  need(
+    !p.dispatchViaSsm || p.dispatch,
+    'dispatchViaSsm',
+    'needs dispatch: true (commands are sent by the dispatcher)',
+  );
   if (problems.length > 0) throw new ValidationError(problems, 'invalid BlockchainScheduler props');
 }

@@ -3,6 +3,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { LEASE_INDEX_NAME } from '../../lib/adapters/dynamodb/keys';
 import { SchedulerApi } from './constructs/api';
+import { Dispatch } from './constructs/dispatch';
 import { LedgerTable } from './constructs/ledger-table';
 import { Scheduler } from './constructs/scheduler';
 import { TaskQueue } from './constructs/task-queue';
@@ -22,6 +23,7 @@ export const OUTPUTS = {
   tableName: 'TableName',
   queueName: 'QueueName',
   deadLetterQueueName: 'DeadLetterQueueName',
+  eventBusName: 'EventBusName',
   apiKeyId: 'ApiKeyId',
 } as const;
 
@@ -60,14 +62,14 @@ export class SchedulerStack extends Stack {
     const retain = !TEST_STAGES.includes(p.stage);
     const schedulerTimeout = Duration.seconds(p.schedulerTimeoutSeconds);
 
-    const { table } = new LedgerTable(this, 'Ledger', { retain });
+    const { table } = new LedgerTable(this, 'Ledger', { retain, stream: p.dispatch });
     const queue = new TaskQueue(this, 'Tasks', {
       maxReceiveCount: p.maxReceiveCount,
       visibilityTimeout: Duration.seconds(p.schedulerTimeoutSeconds * 6),
     });
     const environment = schedulingEnvironment(p, table.tableName);
 
-    new Scheduler(this, 'Scheduler', {
+    const scheduler = new Scheduler(this, 'Scheduler', {
       table,
       queue: queue.queue,
       environment,
@@ -131,6 +133,21 @@ export class SchedulerStack extends Stack {
     new CfnOutput(this, OUTPUTS.tableName, { value: table.tableName });
     new CfnOutput(this, OUTPUTS.queueName, { value: queue.queue.queueName });
     new CfnOutput(this, OUTPUTS.deadLetterQueueName, { value: queue.deadLetterQueue.queueName });
+    if (p.dispatch) {
+      const dispatch = new Dispatch(this, 'Dispatch', {
+        table,
+        scheduler: scheduler.function,
+        environment,
+        viaSsm: p.dispatchViaSsm,
+        vmTagKey: p.vmTagKey,
+        vmTagValue: p.vmTagValue,
+        retainLogs: retain,
+      });
+      new CfnOutput(this, OUTPUTS.eventBusName, {
+        value: dispatch.bus.eventBusName,
+        description: 'TaskAssigned events (source bcs.scheduler): subscribe with a rule on this bus',
+      });
+    }
     if (http.apiKey) {
       new CfnOutput(this, OUTPUTS.apiKeyId, {
         value: http.apiKey.keyId,

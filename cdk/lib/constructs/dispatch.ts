@@ -1,0 +1,186 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  DISPATCH_COMMAND_PREFIX,
+  DISPATCH_RUN_PREFIX,
+  DISPATCH_SPEC_PREFIX,
+} from '../../../lib/adapters/dynamodb/dispatch-records';
+import { BLOCK_PREFIX, PARTITION_KEY, TASK_PREFIX } from '../../../lib/adapters/dynamodb/keys';
+import { RUN_SHELL_SCRIPT } from '../../../lib/adapters/ssm/ssm-command-runner';
+import { FINAL_COMMAND_STATUSES } from '../../../lib/dispatch/command';
+import { grantFleetRead, grantLedgerWrite } from '../ledger-access';
+import { ServiceFunction } from '../nodejs-function';
+
+/** The status events SSM puts on the default bus for each instance a command runs on. */
+export const COMMAND_STATUS_DETAIL_TYPE = 'EC2 Command Invocation Status-change Notification';
+
+export interface DispatchProps {
+  /** The ledger table, created with its NEW_IMAGE stream. */
+  readonly table: ITable;
+  /** The scheduler function: it records each task's command and labels before deciding it. */
+  readonly scheduler: NodejsFunction;
+  /** The scheduling environment (table, dimensions, fleet tag...), for the completion function. */
+  readonly environment: Record<string, string>;
+  /** Run tasks' commands with SSM Run Command, on instances carrying this tag only. */
+  readonly viaSsm: boolean;
+  readonly vmTagKey: string;
+  readonly vmTagValue: string;
+  readonly retainLogs: boolean;
+}
+
+/** `dynamodb:LeadingKeys` patterns for key prefixes. */
+const prefixes = (...keys: string[]) => keys.map((k) => `${k}*`);
+
+/**
+ * Dispatch as a transactional outbox: the ledger table's stream, filtered to inserted blocks, drives
+ * a function that publishes a TaskAssigned event per assignment to its own bus and, with `viaSsm`,
+ * sends the task's command to the instance with Run Command; SSM's status events complete the task.
+ */
+export class Dispatch extends Construct {
+  readonly bus: EventBus;
+  readonly function: NodejsFunction;
+  /** Stream batches that failed every retry, kept 14 days for inspection. */
+  readonly failures: Queue;
+  readonly commandStatusFunction?: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: DispatchProps) {
+    super(scope, id);
+    if (!props.table.tableStreamArn) throw new Error('Dispatch: the ledger table needs its stream');
+    const { region, account, partition } = Stack.of(this);
+
+    this.bus = new EventBus(this, 'Assignments', {
+      description:
+        'TaskAssigned events: one per committed assignment, at least once (dedupe on transactionId)',
+    });
+    this.failures = new Queue(this, 'Failures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.function = new ServiceFunction(this, 'Dispatch', {
+      entry: 'dispatch.ts',
+      description: 'Publishes TaskAssigned events for committed blocks (and sends their commands with SSM)',
+      serviceName: 'dispatch',
+      environment: {
+        TABLE_NAME: props.environment.TABLE_NAME!,
+        DIMENSIONS: props.environment.DIMENSIONS!,
+        EVENT_BUS_NAME: this.bus.eventBusName,
+        DISPATCH_VIA_SSM: String(props.viaSsm),
+      },
+      timeout: Duration.seconds(60),
+      retainLogs: props.retainLogs,
+    }).function;
+    this.function.addEventSource(
+      new DynamoEventSource(props.table, {
+        // The outbox must not skip what was committed before the mapping existed.
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 10,
+        // The handler reports the first failed record; Lambda resumes there.
+        reportBatchItemFailures: true,
+        retryAttempts: 10,
+        maxRecordAge: Duration.days(1),
+        onFailure: new SqsDlq(this.failures),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: { Keys: { [PARTITION_KEY]: { S: FilterRule.beginsWith(BLOCK_PREFIX) } } },
+          }),
+        ],
+      }),
+    );
+    this.bus.grantPutEventsTo(this.function);
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ReadTasksAndDispatchRecords',
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+        resources: [props.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': prefixes(TASK_PREFIX, DISPATCH_SPEC_PREFIX, DISPATCH_RUN_PREFIX),
+          },
+        },
+      }),
+    );
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ClaimCommands',
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [props.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': prefixes(DISPATCH_RUN_PREFIX, DISPATCH_COMMAND_PREFIX),
+          },
+        },
+      }),
+    );
+
+    props.scheduler.addEnvironment('DISPATCH_SPECS', 'true');
+    props.scheduler.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'RecordTaskSpecs',
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:PutItem'],
+        resources: [props.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes(DISPATCH_SPEC_PREFIX) } },
+      }),
+    );
+
+    if (!props.viaSsm) return;
+    // A condition on the instance's tag cannot apply to the document (it has no tags): two statements.
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'RunShellScriptDocument',
+        effect: Effect.ALLOW,
+        actions: ['ssm:SendCommand'],
+        resources: [`arn:${partition}:ssm:${region}::document/${RUN_SHELL_SCRIPT}`],
+      }),
+    );
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'RunOnFleetInstances',
+        effect: Effect.ALLOW,
+        actions: ['ssm:SendCommand'],
+        resources: [`arn:${partition}:ec2:${region}:${account}:instance/*`],
+        conditions: { StringEquals: { [`ssm:resourceTag/${props.vmTagKey}`]: props.vmTagValue } },
+      }),
+    );
+
+    const status = new ServiceFunction(this, 'CommandStatus', {
+      entry: 'command-status.ts',
+      description: 'Completes the task of a dispatched command once SSM reports it finished',
+      serviceName: 'command-status',
+      environment: props.environment,
+      timeout: Duration.seconds(30),
+      retainLogs: props.retainLogs,
+    }).function;
+    // Completion appends a transaction: the ledger writer's rights, and the fleet read for VM state.
+    grantLedgerWrite(status, props.table);
+    grantFleetRead(status);
+    new Rule(this, 'CommandFinished', {
+      description: 'Run Command invocations of AWS-RunShellScript that reached a final status',
+      eventPattern: {
+        source: ['aws.ssm'],
+        detailType: [COMMAND_STATUS_DETAIL_TYPE],
+        detail: { 'document-name': [RUN_SHELL_SCRIPT], status: [...FINAL_COMMAND_STATUSES] },
+      },
+      targets: [new LambdaFunction(status, { retryAttempts: 2 })],
+    });
+    this.commandStatusFunction = status;
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
+      reason:
+        'SendCommand may target any instance only under the condition that it carries the fleet tag (ssm:resourceTag); the instances are not known at deploy time.',
+    });
+  }
+}
