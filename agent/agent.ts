@@ -6,7 +6,7 @@ import { PermanentError, TransientError } from './http';
 import type { AgentLog } from './log';
 import { type ReporterOptions, reportCompletion } from './reporter';
 import type { SchedulerApi } from './scheduler-api';
-import type { AssignmentSource } from './source';
+import type { AssignmentSource, Settlement } from './source';
 
 export interface AgentOptions {
   vmId: string;
@@ -99,7 +99,12 @@ export class Agent {
       }
       let batch: Assignment[];
       try {
-        batch = await source.poll({ since: this.since, waitS: backlog || once ? 0 : waitS, signal: stop });
+        batch = await source.poll({
+          since: this.since,
+          waitS: backlog || once ? 0 : waitS,
+          max: concurrency - this.running.size,
+          signal: stop,
+        });
         failures = 0;
       } catch (error) {
         if (stop.aborted) break;
@@ -142,19 +147,21 @@ export class Agent {
 
   private launch(a: Assignment): void {
     this.seen.add(a.transactionId);
+    const { source, log } = this.options;
     const run = this.handle(a)
-      .catch((error) => {
+      .catch((error): Settlement => {
         this.summary.unreported++;
-        this.options.log('error', 'task failed in the agent', {
-          ...ids(a),
-          error: (error as Error).message,
-        });
+        log('error', 'task failed in the agent', { ...ids(a), error: (error as Error).message });
+        return 'done';
       })
+      .then((how) => source.settle?.(a, how))
+      .catch((error) => log('warn', 'could not settle with the source', { ...ids(a), error: String(error) }))
       .finally(() => this.running.delete(a.transactionId));
     this.running.set(a.transactionId, run);
   }
 
-  private async handle(a: Assignment): Promise<void> {
+  /** 'retry' when it is unsure whether the assignment is still this VM's (the ledger did not answer). */
+  private async handle(a: Assignment): Promise<Settlement> {
     const { api, executor, clock, log } = this.options;
     let state: Awaited<ReturnType<SchedulerApi['taskState']>>;
     try {
@@ -165,11 +172,11 @@ export class Agent {
         // Unsure whether it is still ours: a later listing offers it again.
         this.seen.delete(a.transactionId);
         log('warn', 'ledger check failed; will retry', { ...ids(a), error: message });
-        return;
+        return 'retry';
       }
       this.summary.skipped++;
       log('error', 'task skipped: the ledger check was refused', { ...ids(a), error: message });
-      return;
+      return 'done';
     }
     if (state?.status !== 'assigned' || state.transactionId !== a.transactionId) {
       this.summary.skipped++;
@@ -178,13 +185,13 @@ export class Agent {
         ledger_status: state?.status ?? null,
         ledger_transaction_id: state?.transactionId ?? null,
       });
-      return;
+      return 'done';
     }
     const budgetMs = a.leaseExpiresAt - clock.now();
     if (budgetMs <= 0) {
       this.summary.skipped++;
       log('warn', 'task skipped: its lease is over', ids(a));
-      return;
+      return 'done';
     }
     this.summary.started++;
     const startedAt = clock.now();
@@ -198,7 +205,8 @@ export class Agent {
     if (outcome.kind !== 'exited' && outcome.kind !== 'simulated') {
       if (outcome.kind === 'timed-out') this.summary.timed_out++;
       else this.summary.unreported++;
-      return;
+      // Cut off by a forced stop while the lease still runs: another agent may take it up.
+      return outcome.kind === 'interrupted' ? 'retry' : 'done';
     }
     const report = await reportCompletion(
       api,
@@ -220,11 +228,12 @@ export class Agent {
         attempts: report.attempts,
         error: report.error,
       });
-      return;
+      return 'done';
     }
     if (report.result === 'closed') this.summary.completed++;
     else this.summary.already_final++;
     log('info', 'completion reported', { ...ids(a), result: report.result, attempts: report.attempts });
+    return 'done';
   }
 }
 

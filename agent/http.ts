@@ -16,11 +16,16 @@ export class PermanentError extends Error {
 
 const MAX_ERROR_BODY = 300;
 
+/** Authentication headers for one request (bearer token, API key, or a SigV4 signature). */
+export type RequestSigner = (method: string, url: URL) => Promise<Record<string, string>>;
+
 export interface HttpOptions {
   /** Server base URL, e.g. http://127.0.0.1:8080 (a path prefix such as an API stage is kept). */
   url: string;
   /** Bearer token, sent on every request and never logged. */
   token?: string;
+  /** Adds authentication headers instead of the token (the AWS stack's API key or SigV4). */
+  sign?: RequestSigner;
   /** Per-request limit when the caller gives none, ms. */
   timeoutMs?: number;
 }
@@ -39,22 +44,19 @@ export class AgentHttp {
   async json(
     method: 'GET' | 'POST',
     path: string,
-    init: { signal?: AbortSignal; timeoutMs?: number; body?: unknown } = {},
+    init: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<{ status: number; body: unknown }> {
     const url = new URL(path.replace(/^\//, ''), this.base);
     const timeout = AbortSignal.timeout(init.timeoutMs ?? this.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    // No request bodies: the routes the agent calls take none, and a SigV4 signature then covers
+    // the whole request.
     let response: Response;
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        signal,
-        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      });
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
+      Object.assign(headers, await this.options.sign?.(method, url));
+      response = await fetch(url, { method, headers, signal });
     } catch (error) {
       throw new TransientError(`${method} ${url.pathname}: ${(error as Error).message}`);
     }

@@ -48,9 +48,7 @@ export class HttpSchedulerApi implements SchedulerApi {
 
   async complete(taskId: string): Promise<ReportResult> {
     try {
-      const { body } = await this.http.json('POST', `tasks/${encodeURIComponent(taskId)}/complete`, {
-        body: {},
-      });
+      const { body } = await this.http.json('POST', `tasks/${encodeURIComponent(taskId)}/complete`);
       return parse(completeSchema, body, 'POST /tasks/{id}/complete').status;
     } catch (error) {
       if (error instanceof PermanentError && error.status === 404) return 'unknown';

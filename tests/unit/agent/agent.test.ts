@@ -291,3 +291,38 @@ describe('Agent', () => {
     ).toThrow('concurrency');
   });
 });
+
+describe('Agent with a delivery source', () => {
+  it('settles each delivery once: done when finished, retry when the ledger could not be asked', async () => {
+    const [a1, a2] = [assignment(1), assignment(2)];
+    const api = new FakeApi();
+    api.assign(a1, a2);
+    const realState = api.taskState.bind(api);
+    api.taskState = async (taskId) => {
+      if (taskId === 't2') throw new TransientError('ECONNRESET');
+      return realState(taskId);
+    };
+    const settled: [string, string][] = [];
+    const maxes: number[] = [];
+    const script = [[a1, a2]];
+    const source: AssignmentSource = {
+      poll: async ({ max }) => {
+        maxes.push(max);
+        return script.shift() ?? [];
+      },
+      settle: async (a, how) => {
+        settled.push([a.transactionId, how]);
+      },
+    };
+    const { agent } = build(source, api, new ControlledExecutor(), { concurrency: 3 });
+
+    await agent.run();
+
+    expect(settled.sort()).toEqual([
+      ['tx1', 'done'],
+      ['tx2', 'retry'],
+    ]);
+    expect(maxes[0]).toBe(3);
+    expect(api.completions).toEqual(['t1']);
+  });
+});

@@ -25,7 +25,7 @@ export function assignment(n: number, overrides: Partial<Assignment> = {}): Assi
  * holds as assigned) forever; records every request.
  */
 export class ScriptedSource implements AssignmentSource {
-  readonly requests: Omit<PollRequest, 'signal'>[] = [];
+  readonly requests: Pick<PollRequest, 'since' | 'waitS'>[] = [];
   constructor(
     private readonly script: Assignment[][],
     private readonly open: () => Assignment[] = () => [],
