@@ -187,6 +187,49 @@ describe('DynamoDbLedgerStore on the emulator', () => {
     await table.drop();
   });
 
+  it('tries a readState cancelled by a commit in flight again, then falls back to head-then-items', async () => {
+    const { store, table } = await freshStore();
+    const head = await store.readHead();
+    expect(await store.append(head, commitFor(head, [decision('a', 'vm-1', { cpu: 10 })]))).toMatchObject({
+      ok: true,
+    });
+    const expected = {
+      head: await store.readHead(),
+      tasks: [await store.getTask('a'), null],
+      reservations: await store.getReservations(['vm-1']),
+    };
+    for (const [cancellations, snapshots] of [
+      [2, 3], // the third TransactGetItems goes through
+      [Number.POSITIVE_INFINITY, 3], // every one is cancelled: three tries, then the fallback
+    ]) {
+      const counting = countingStore(table.tableName);
+      await counting.store.readHead();
+      let cancelled = 0;
+      // As AWS answers a TransactGetItems that meets a transaction in flight (MiniStack never does).
+      counting.client.middlewareStack.add(
+        (next, context) => (args) => {
+          if (context.commandName === 'TransactGetItemsCommand' && cancelled < cancellations!) {
+            cancelled++;
+            throw new TransactionCanceledException({
+              message: 'Transaction cancelled',
+              $metadata: {},
+              CancellationReasons: [{ Code: 'TransactionConflict' }],
+            });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'cancelSnapshots', priority: 'low' },
+      );
+      counting.sent.length = 0;
+      expect(await counting.store.readState(['a', 'b'], ['vm-1', 'vm-2'])).toEqual(expected);
+      expect(counting.sent.filter((c) => c === 'TransactGetItemsCommand')).toHaveLength(snapshots!);
+      const fellBack = counting.sent.includes('GetItemCommand');
+      expect(fellBack).toBe(cancellations === Number.POSITIVE_INFINITY);
+      counting.client.destroy();
+    }
+    await table.drop();
+  });
+
   it('gives every readState one point in time while writers commit', async () => {
     const { store, table } = await freshStore();
     const ids = Array.from({ length: 12 }, (_, i) => `s-${i}`);
