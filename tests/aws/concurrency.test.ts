@@ -4,6 +4,7 @@ import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteQueueCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -34,7 +35,7 @@ import { uniqueName } from './helpers/names';
  * Lambda that dies between its commit and SQS deleting the messages. `npm run reliability` runs the
  * first at 10,000 tasks; here it is scaled to stay well under a minute on a shared emulator.
  */
-const CI_TASKS = 400;
+const CI_TASKS = 300;
 
 const dynamo = dynamoDbClient();
 const sqs = new SQSClient(emulatorConfig());
@@ -74,9 +75,10 @@ function toRecord(m: Message, queueArn: string): SQSRecord {
   };
 }
 
-async function receiveAll(queueUrl: string, count: number): Promise<Message[]> {
+/** Receives until `count` distinct messages arrived or `rounds` receives (1 s long polls) are spent. */
+async function receiveAll(queueUrl: string, count: number, rounds = 20): Promise<Message[]> {
   const got = new Map<string, Message>();
-  for (let round = 0; round < 20 && got.size < count; round++) {
+  for (let round = 0; round < rounds && got.size < count; round++) {
     const { Messages } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -91,17 +93,23 @@ async function receiveAll(queueUrl: string, count: number): Promise<Message[]> {
   return [...got.values()];
 }
 
-/** The engine of a container that dies right after its commit lands: the invocation fails. */
-function diesAfterCommit(engine: Engine): Engine {
+/** `engine` with its schedule() replaced; everything else goes to the real engine. */
+function withSchedule(engine: SchedulingEngine, schedule: Engine['schedule']): Engine {
   return {
-    ...engine,
-    schedule: async (tasks) => {
-      await engine.schedule(tasks);
-      throw new Error('container killed after the commit');
-    },
-    reject: (tasks, reason) => engine.reject!(tasks, reason),
+    schedule,
+    reject: (tasks, reason) => engine.reject(tasks, reason),
+    complete: (taskId) => engine.complete(taskId),
+    expireLeases: (limit) => engine.expireLeases(limit),
+    setAlgorithm: (name, params) => engine.setAlgorithm(name, params),
   };
 }
+
+/** The engine of a container that dies right after its commit lands: the invocation fails. */
+const diesAfterCommit = (engine: SchedulingEngine): Engine =>
+  withSchedule(engine, async (tasks) => {
+    await engine.schedule(tasks);
+    throw new Error('container killed after the commit');
+  });
 
 describe('scheduler Lambda killed after its commit, on the emulator', () => {
   it('SQS redelivers the batch (ApproximateReceiveCount 2): every task once in the table, no failures', async () => {
@@ -203,6 +211,122 @@ describe('scheduler Lambda killed after its commit, on the emulator', () => {
       );
     } finally {
       for (const c of containers) c.destroy();
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: dlqUrl }));
+      await table.drop();
+    }
+  });
+});
+
+describe('messages that can never be placed, on the emulator', () => {
+  it('a malformed body and a task whose commit keeps failing end in the DLQ by the redrive policy; the task with a rejection', async () => {
+    // Prepare: the task queue redrives to the DLQ after 3 receives, as the stack's does after maxReceiveCount.
+    const maxReceiveCount = 3;
+    const table = await createLedgerTable(dynamo);
+    const { QueueUrl: dlqUrl } = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
+    const dlqName = dlqUrl!.split('/').at(-1)!;
+    const { QueueUrl: queueUrl } = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: uniqueName('tasks'),
+        Attributes: {
+          VisibilityTimeout: '60',
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: `arn:aws:sqs:us-east-1:000000000000:${dlqName}`,
+            maxReceiveCount,
+          }),
+        },
+      }),
+    );
+    const [stuck] = workloadTasks({ tasks: 1, seed: 78, startedAt: Date.now() });
+    const malformed = '{"version":1,"task":{"id":"half-a-message"';
+    const client = new DynamoDBClient(emulatorConfig());
+    const engine = new SchedulingEngine({
+      store: new DynamoDbLedgerStore({ client, tableName: table.tableName }),
+      fleet: new FixedFleet(fleetVms(1)),
+      clock: systemClock,
+      algorithm: 'best-fit',
+      dimensions: DIMENSIONS,
+    });
+    // The store refuses every schedule() (an outage, or races lost every time); reject() still lands.
+    const outage = withSchedule(engine, async () => {
+      throw new Error('store unavailable');
+    });
+    const logger = new RecordingLogger();
+    const handler = schedulerHandler({
+      engine: () => outage,
+      dimensions: DIMENSIONS,
+      logger,
+      metrics: new RecordingMetrics(),
+      deadLetters: new SqsDeadLetterSender(sqs, dlqUrl!),
+      maxReceiveCount,
+    });
+    const depth = async (url: string) => {
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return (
+        Number(Attributes!.ApproximateNumberOfMessages) +
+        Number(Attributes!.ApproximateNumberOfMessagesNotVisible)
+      );
+    };
+    try {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: [
+            { Id: 'stuck', MessageBody: JSON.stringify(messageFor(stuck!)) },
+            { Id: 'malformed', MessageBody: malformed },
+          ],
+        }),
+      );
+
+      // Act: poll as the event source mapping does, returning failed records to the queue at once.
+      const deliveries: string[][] = [];
+      for (let round = 0; round < 2 * maxReceiveCount && (await depth(queueUrl!)) > 0; round++) {
+        const messages = await receiveAll(queueUrl!, 2, 3);
+        if (messages.length === 0) continue;
+        deliveries.push(messages.map((m) => m.Attributes!.ApproximateReceiveCount!));
+        const result = await handler(
+          { Records: messages.map((m) => toRecord(m, 'arn:tasks')) },
+          lambdaContext,
+        );
+        const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+        expect(failed.size).toBe(messages.length);
+        await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: messages.map((m, i) => ({
+              Id: String(i),
+              ReceiptHandle: m.ReceiptHandle!,
+              VisibilityTimeout: 0,
+            })),
+          }),
+        );
+      }
+
+      // Assess: delivered maxReceiveCount times, then moved by SQS; bodies unchanged in the DLQ.
+      expect(deliveries).toEqual([
+        ['1', '1'],
+        ['2', '2'],
+        ['3', '3'],
+      ]);
+      expect(await depth(queueUrl!)).toBe(0);
+      const dead = await receiveAll(dlqUrl!, 2);
+      expect(dead.map((m) => m.Body).sort()).toEqual([JSON.stringify(messageFor(stuck!)), malformed].sort());
+      // The task has a rejection naming why; the malformed body, with no trustworthy task id, has nothing.
+      const store = new DynamoDbLedgerStore({ client: dynamo, tableName: table.tableName });
+      const blocks = await store.getBlocks(0, 10);
+      expect(blocks.flatMap((b) => b.transactions).map((t) => [t.task_id, t.status, t.reason])).toEqual([
+        [stuck!.id, 'rejected', `not committed after ${maxReceiveCount} deliveries: store unavailable`],
+      ]);
+      expect(logger.at('warn').filter((e) => e.message === 'invalid queue message')).toHaveLength(
+        maxReceiveCount,
+      );
+    } finally {
+      client.destroy();
       await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
       await sqs.send(new DeleteQueueCommand({ QueueUrl: dlqUrl }));
       await table.drop();

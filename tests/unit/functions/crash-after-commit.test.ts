@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../../functions/handlers/scheduler';
 import { SqsDeadLetterSender } from '../../../functions/shared/dead-letter-sender';
+import type { SchedulingEngine } from '../../../lib/engine/engine';
 import type { Engine } from '../../../lib/engine/types';
 import { verifyChain } from '../../../lib/ledger/verify';
 import { lambdaContext, sqsEvent, sqsRecord } from './helpers/events';
@@ -20,14 +21,16 @@ import {
 const MAX_RECEIVE_COUNT = 5;
 
 /** The engine of a container that dies right after its commit lands: the invocation fails. */
-function diesAfterCommit(engine: Engine): Engine {
+function diesAfterCommit(engine: SchedulingEngine): Engine {
   return {
-    ...engine,
     schedule: async (tasks) => {
       await engine.schedule(tasks);
       throw new Error('container killed after the commit');
     },
-    reject: (tasks, reason) => engine.reject!(tasks, reason),
+    reject: (tasks, reason) => engine.reject(tasks, reason),
+    complete: (taskId) => engine.complete(taskId),
+    expireLeases: (limit) => engine.expireLeases(limit),
+    setAlgorithm: (name, params) => engine.setAlgorithm(name, params),
   };
 }
 
