@@ -2,15 +2,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { schedulerHandler } from './handlers/scheduler';
-import { readEnv, schedulerFunctionEnvSchema } from './shared/config';
+import { dispatchSpecsEnvSchema, readEnv, schedulerFunctionEnvSchema } from './shared/config';
 import { SqsDeadLetterSender } from './shared/dead-letter-sender';
-import { ledgerStore, schedulingEngine } from './shared/wiring';
+import { ledgerStore, schedulingEngine, withTaskSpecs } from './shared/wiring';
 
 const env = readEnv(schedulerFunctionEnvSchema);
 const logger = new Logger();
 const metrics = new Metrics();
 const store = ledgerStore(env);
-const engine = schedulingEngine(env, store);
+const scheduling = schedulingEngine(env, store);
+const engine = readEnv(dispatchSpecsEnvSchema).DISPATCH_SPECS ? withTaskSpecs(env, scheduling) : scheduling;
 
 export const handler = schedulerHandler({
   engine: () => engine,

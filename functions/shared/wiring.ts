@@ -3,9 +3,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Ec2FleetSource } from '../../lib/adapters/aws/ec2-fleet-source';
+import { DynamoDbDispatchRecords } from '../../lib/adapters/dynamodb/dispatch-records';
 import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb/dynamodb-ledger-store';
 import { HEAD_KEY, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
+import { SpecRecordingEngine } from '../../lib/dispatch/spec-recording-engine';
 import { SchedulingEngine } from '../../lib/engine/engine';
+import type { Engine } from '../../lib/engine/types';
 import { systemClock } from '../../lib/ports/clock';
 import { maxTasksPerCommit } from './commit-limit';
 import type { SchedulerEnv, TableEnv } from './config';
@@ -59,4 +62,12 @@ export function schedulingEngine(env: SchedulerEnv, store = ledgerStore(env)): S
     maxTasksPerCommit: maxTasksPerCommit(env.BLOCK_SIZE),
     maxWaitSeconds: env.MAX_WAIT_SECONDS,
   });
+}
+
+/**
+ * With dispatch on, the scheduler records each task's command and labels (DISPATCH#SPEC# items)
+ * before deciding it: the ledger keeps neither, and the dispatcher reads them from there.
+ */
+export function withTaskSpecs(env: TableEnv, engine: Engine, client = new DynamoDBClient({})): Engine {
+  return new SpecRecordingEngine(engine, new DynamoDbDispatchRecords({ client, tableName: env.TABLE_NAME }));
 }
