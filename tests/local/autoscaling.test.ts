@@ -23,14 +23,20 @@ let server: RunningServer;
 
 beforeAll(async () => {
   server = await startServer({
+    // The bcs start flags switch it on and set the bounds; the file sets what has no flag.
+    args: [
+      '--autoscale',
+      '--autoscale-min',
+      String(MIN),
+      '--autoscale-max',
+      String(MAX),
+      '--autoscale-target',
+      '2',
+    ],
     config: {
       seed: 11,
       fleet: { size: MIN, speed: SPEED, tick_ms: 50 },
       autoscale: {
-        enabled: true,
-        min: MIN,
-        max: MAX,
-        target_backlog_per_vm: 2,
         max_step: 2,
         tick_ms: 100,
         scale_out_window_s: 0.2,
@@ -98,8 +104,14 @@ async function metricsSnapshot(): Promise<{ autoscale?: Record<string, unknown> 
 
 describe('autoscaling the local fleet', () => {
   it('grows under a burst, shrinks back to min after it, and records every task once', async () => {
-    const config = await get<{ autoscale?: { enabled: boolean; min: number; max: number } }>('/config');
-    expect(config.autoscale).toMatchObject({ enabled: true, min: MIN, max: MAX });
+    const config = await get<{ autoscale?: Record<string, unknown> }>('/config');
+    expect(config.autoscale).toMatchObject({
+      enabled: true,
+      min: MIN,
+      max: MAX,
+      target_backlog_per_vm: 2,
+      max_step: 2,
+    });
     expect((await fleet()).length).toBe(MIN);
 
     const accepted: string[] = [];
