@@ -32,7 +32,8 @@ export interface FleetMonitorHandlerDeps {
 /**
  * Runs on a one-minute EventBridge schedule (the resolution of a standard CloudWatch metric and of
  * target tracking). A failed half throws after the other half ran, so the invocation counts as an
- * error (the Lambda Errors metric) and EventBridge retries it.
+ * error (the Lambda Errors metric); the next minute's run is the retry (a late one would publish
+ * stale figures).
  */
 export function fleetMonitorHandler(deps: FleetMonitorHandlerDeps) {
   return async (_event: ScheduledEvent): Promise<FleetMonitorReport> => {

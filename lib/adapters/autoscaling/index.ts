@@ -4,7 +4,7 @@ export {
   MAX_DATA_PER_REQUEST,
   scalingMetricData,
 } from './cloudwatch-scaling-metrics';
-export { Ec2Drain } from './ec2-drain';
+export { DRAINING_TAG, Ec2Drain } from './ec2-drain';
 export { AutoScalingGroupProtection, MAX_INSTANCES_PER_CALL } from './group-protection';
 export { SCALING_DIMENSIONS, SCALING_METRICS } from './metric-names';
 export { SqsBacklog } from './sqs-backlog';

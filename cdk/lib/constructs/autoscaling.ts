@@ -1,0 +1,187 @@
+import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import { AutoScalingGroup, GroupMetrics, HealthChecks } from 'aws-cdk-lib/aws-autoscaling';
+import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  AmazonLinuxCpuType,
+  BlockDeviceVolume,
+  EbsDeviceVolumeType,
+  FlowLogDestination,
+  InstanceArchitecture,
+  InstanceType,
+  type IVpc,
+  LaunchTemplate,
+  MachineImage,
+  SecurityGroup,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { SCALING_DIMENSIONS, SCALING_METRICS } from '../../../lib/adapters/autoscaling/metric-names';
+import type { FieldIssue } from '../../../lib/errors';
+
+/** The `autoScaling` stack prop: an EC2 Auto Scaling group as the fleet, scaled on backlog per instance. */
+export interface AutoScalingOptions {
+  /** EC2 instance type of the workers; Graviton types get an arm64 image. @default 't3.medium' */
+  readonly instanceType?: string;
+  /** Smallest group size. @default 1 */
+  readonly minCapacity?: number;
+  /** Largest group size. @default 4 */
+  readonly maxCapacity?: number;
+  /** Queued tasks one instance may have waiting: the target-tracking target. @default 10 */
+  readonly targetBacklogPerInstance?: number;
+  /** Seconds before a new instance's metrics count towards the group's. @default 300 */
+  readonly instanceWarmupSeconds?: number;
+}
+
+export const AUTO_SCALING_DEFAULTS: Required<AutoScalingOptions> = {
+  instanceType: 't3.medium',
+  minCapacity: 1,
+  maxCapacity: 4,
+  targetBacklogPerInstance: 10,
+  instanceWarmupSeconds: 300,
+};
+
+/** Every problem of the options, fields named `autoScaling.<name>` (collected with the other props). */
+export function autoScalingIssues(options: Required<AutoScalingOptions>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const need = (ok: boolean, field: keyof AutoScalingOptions, message: string) => {
+    if (!ok) issues.push({ field: `autoScaling.${field}`, message });
+  };
+  const int = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
+  need(
+    /^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(options.instanceType),
+    'instanceType',
+    `must be an EC2 instance type such as t3.medium (got "${options.instanceType}")`,
+  );
+  need(
+    int(options.minCapacity, 0, 1000),
+    'minCapacity',
+    `must be an integer from 0 to 1000 (got ${options.minCapacity})`,
+  );
+  need(
+    int(options.maxCapacity, 1, 1000),
+    'maxCapacity',
+    `must be an integer from 1 to 1000 (got ${options.maxCapacity})`,
+  );
+  need(
+    !(options.maxCapacity < options.minCapacity),
+    'maxCapacity',
+    `must be at least minCapacity (got ${options.maxCapacity} < ${options.minCapacity})`,
+  );
+  need(
+    Number.isFinite(options.targetBacklogPerInstance) && options.targetBacklogPerInstance > 0,
+    'targetBacklogPerInstance',
+    `must be greater than 0 (got ${options.targetBacklogPerInstance})`,
+  );
+  need(
+    int(options.instanceWarmupSeconds, 0, 3600),
+    'instanceWarmupSeconds',
+    `must be an integer from 0 to 3600 (got ${options.instanceWarmupSeconds})`,
+  );
+  return issues;
+}
+
+export interface WorkerGroupProps extends Required<AutoScalingOptions> {
+  /** The fleet tag (Ec2FleetSource's selector); every instance launched carries it. */
+  readonly vmTagKey: string;
+  readonly vmTagValue: string;
+  /** Where the fleet monitor publishes BacklogPerInstance. */
+  readonly metricsNamespace: string;
+  readonly fleetName: string;
+  /** @default a new VPC: two AZs, public subnets, no NAT gateway, flow logs */
+  readonly vpc?: IVpc;
+  readonly retainLogs: boolean;
+}
+
+/**
+ * The workers as an Auto Scaling group with a target-tracking policy on the fleet monitor's
+ * BacklogPerInstance (AWS's pattern for queue workers). Scale-in protection is not set at launch:
+ * the fleet monitor sets and releases it from the ledger's reservations every minute.
+ */
+export class WorkerGroup extends Construct {
+  readonly group: AutoScalingGroup;
+  readonly vpc: IVpc;
+
+  constructor(scope: Construct, id: string, props: WorkerGroupProps) {
+    super(scope, id);
+    this.vpc = props.vpc ?? this.defaultVpc(props.retainLogs);
+    const instanceType = new InstanceType(props.instanceType);
+    const securityGroup = new SecurityGroup(this, 'Workers', {
+      vpc: this.vpc,
+      description: 'Scheduler workers: no inbound traffic; outbound to the scheduler API and AWS endpoints',
+      allowAllOutbound: true,
+    });
+    const template = new LaunchTemplate(this, 'LaunchTemplate', {
+      instanceType,
+      machineImage: MachineImage.latestAmazonLinux2023({
+        cpuType:
+          instanceType.architecture === InstanceArchitecture.ARM_64
+            ? AmazonLinuxCpuType.ARM_64
+            : AmazonLinuxCpuType.X86_64,
+      }),
+      securityGroup,
+      requireImdsv2: true,
+      // One-minute EC2 metrics: the fleet source reads usage at a 60 s period.
+      detailedMonitoring: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: BlockDeviceVolume.ebs(20, { encrypted: true, volumeType: EbsDeviceVolumeType.GP3 }),
+        },
+      ],
+    });
+    this.group = new AutoScalingGroup(this, 'Group', {
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: SubnetType.PUBLIC },
+      launchTemplate: template,
+      minCapacity: props.minCapacity,
+      maxCapacity: props.maxCapacity,
+      // No desiredCapacity: it would reset the group's size to a fixed number on every deploy.
+      healthChecks: HealthChecks.ec2({ gracePeriod: Duration.seconds(props.instanceWarmupSeconds) }),
+      groupMetrics: [GroupMetrics.all()],
+    });
+    Tags.of(this.group).add(props.vmTagKey, props.vmTagValue, { applyToLaunchedInstances: true });
+    this.group.scaleToTrackMetric('BacklogPerInstance', {
+      metric: new Metric({
+        namespace: props.metricsNamespace,
+        metricName: SCALING_METRICS.backlogPerInstance,
+        dimensionsMap: { [SCALING_DIMENSIONS.fleet]: props.fleetName },
+        statistic: 'Average',
+        period: Duration.minutes(1),
+      }),
+      targetValue: props.targetBacklogPerInstance,
+      estimatedInstanceWarmup: Duration.seconds(props.instanceWarmupSeconds),
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-AS3',
+      reason:
+        "Scaling activity is in the group's activity history and the fleet monitor's metrics (ActiveInstances, BacklogPerInstance); an SNS topic per scaling event is the operator's choice.",
+    });
+  }
+
+  private defaultVpc(retainLogs: boolean): IVpc {
+    const vpc = new Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      // Workers reach the API over the internet; NAT gateways would cost more than the workers.
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'workers', subnetType: SubnetType.PUBLIC, cidrMask: 24 }],
+    });
+    const flowLogs = new LogGroup(this, 'FlowLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    vpc.addFlowLog('FlowLog', { destination: FlowLogDestination.toCloudWatchLogs(flowLogs) });
+    return vpc;
+  }
+}
+
+/** The `autoScaling` prop with its defaults filled in, or undefined when it is off. */
+export function resolveAutoScaling(
+  value: boolean | AutoScalingOptions | undefined,
+): Required<AutoScalingOptions> | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { ...AUTO_SCALING_DEFAULTS };
+  const defined = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+  return { ...AUTO_SCALING_DEFAULTS, ...defined };
+}
