@@ -7,10 +7,10 @@ import { verifyChain } from '../../lib/ledger/verify';
 import type { Clock } from '../../lib/ports/clock';
 import type { DigestSigner } from '../../lib/ports/digest-signer';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
-import { blocksFromStore } from '../../runtime/store-blocks';
 import { invalid, json, parseJsonBody } from '../shared/http';
 import { VERIFY_METRICS } from '../shared/metric-names';
 import type { LogSink, MetricSink } from '../shared/observability';
+import { verifiableBlocks } from '../shared/verifiable-blocks';
 
 export interface VerifyDeps {
   store: () => LedgerStore | Promise<LedgerStore>;
@@ -85,7 +85,7 @@ export function verifyHandler(deps: VerifyDeps) {
           first_bad_height: null,
         };
       } else {
-        const { digest: computed, ...full } = await verifyChain(blocksFromStore(store, head.height), {
+        const { digest: computed, ...full } = await verifyChain(verifiableBlocks(store, head.height), {
           expectedHead: head,
           ...(trusted ? { trustedDigest: trusted.digest } : {}),
         });
