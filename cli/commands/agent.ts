@@ -1,14 +1,18 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { Agent } from '../../agent/agent';
 import { CommandExecutor, realSleep, SimulatedExecutor } from '../../agent/executor';
-import { AgentHttp } from '../../agent/http';
+import { AgentHttp, type RequestSigner } from '../../agent/http';
 import { HttpPollSource } from '../../agent/http-source';
 import { jsonLog } from '../../agent/log';
 import { HttpSchedulerApi } from '../../agent/scheduler-api';
+import type { AssignmentSource } from '../../agent/source';
+import { SqsAssignmentSource } from '../../agent/sqs-source';
 import { parseOrThrow } from '../../lib/errors';
 import { systemClock } from '../../lib/ports/clock';
 import { vmIdSchema } from '../../lib/schemas/http';
+import { awsSigv4Signer, signingRegion } from '../aws-sigv4';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { intOption, numberOption } from '../options';
 
@@ -16,6 +20,9 @@ interface AgentFlags {
   url: string;
   vm: string;
   token?: string;
+  apiKey?: string;
+  awsSigv4?: string | true;
+  queueUrl?: string;
   concurrency: number;
   allowCommands?: boolean;
   once?: boolean;
@@ -25,19 +32,44 @@ interface AgentFlags {
 }
 
 // Keyed by flag name, so that a ValidationError names the flag the user typed.
-const flagsSchema = z.object({
-  '--url': z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
-  '--vm': vmIdSchema,
-  '--token': z.string().min(1, 'must not be empty').optional(),
-  '--concurrency': z.number().int().min(1).max(256),
-  '--speed': z.number().finite().min(0.001).max(1_000_000),
-  '--wait': z.number().int().min(0).max(30),
-  '--max-output': z
-    .number()
-    .int()
-    .min(0)
-    .max(16 * 1024 * 1024),
-});
+const flagsSchema = z
+  .object({
+    '--url': z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    '--vm': vmIdSchema,
+    '--token': z.string().min(1, 'must not be empty').optional(),
+    '--api-key': z
+      .string()
+      .regex(/^[\x21-\x7e]{20,128}$/, 'must be 20-128 printable ASCII characters (an API Gateway key)')
+      .optional(),
+    '--aws-sigv4': z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'not an AWS region (e.g. us-east-1)')
+      .optional(),
+    sigv4: z.boolean(),
+    '--queue-url': z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }).optional(),
+    '--concurrency': z.number().int().min(1).max(256),
+    '--speed': z.number().finite().min(0.001).max(1_000_000),
+    '--wait': z.number().int().min(0).max(30),
+    '--max-output': z
+      .number()
+      .int()
+      .min(0)
+      .max(16 * 1024 * 1024),
+  })
+  .superRefine((flags, ctx) => {
+    const given = [
+      flags['--token'] !== undefined && '--token',
+      flags['--api-key'] !== undefined && '--api-key',
+      flags.sigv4 && '--aws-sigv4',
+    ].filter((k) => typeof k === 'string');
+    if (given.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [given[1]!],
+        message: `cannot be combined with ${given[0]}: give one way to authenticate`,
+      });
+    }
+  });
 
 /**
  * `bcs agent`: runs on a VM added with "managed": "agent", takes its assignments from the feed,
@@ -49,7 +81,13 @@ export function agentCommand(): Command {
     .description("run an agent-managed VM's assignments and report their completion (docs/agent.md)")
     .requiredOption('--url <url>', 'server URL, e.g. http://127.0.0.1:8080')
     .requiredOption('--vm <id>', 'the VM this agent runs (added with "managed": "agent")')
-    .option('--token <token>', 'bearer token (env BCS_TOKEN); never logged')
+    .option('--token <token>', 'bearer token of the local runtime (env BCS_TOKEN); never logged')
+    .option('--api-key <key>', 'AWS stack: API Gateway key for the completion calls (authMode=api-key)')
+    .option('--aws-sigv4 [region]', 'AWS stack: sign the completion calls with SigV4 (authMode=iam)')
+    .option(
+      '--queue-url <url>',
+      'AWS stack: take TaskAssigned events from this SQS queue instead of the local feed (docs/agent.md)',
+    )
     .option('--concurrency <n>', 'assignments run at once', intOption, 4)
     .option('--allow-commands', 'run task commands with /bin/sh -c (default: simulate every task)')
     .option('--speed <x>', 'simulated tasks sleep duration / speed', numberOption, 1)
@@ -57,13 +95,19 @@ export function agentCommand(): Command {
     .option('--max-output <bytes>', 'output kept per command', intOption, 64 * 1024)
     .option('--once', 'run what is assigned now, then exit')
     .action(async (flags: AgentFlags) => {
-      const token = flags.token ?? process.env.BCS_TOKEN;
+      const aws = flags.apiKey !== undefined || flags.awsSigv4 !== undefined;
+      // BCS_TOKEN is the local runtime's; it does not count against --api-key or --aws-sigv4.
+      const token = flags.token ?? (aws ? undefined : process.env.BCS_TOKEN);
       parseOrThrow(
         flagsSchema,
         {
           '--url': flags.url,
           '--vm': flags.vm,
           '--token': token,
+          '--api-key': flags.apiKey,
+          '--aws-sigv4': flags.awsSigv4 === true ? undefined : flags.awsSigv4,
+          sigv4: flags.awsSigv4 !== undefined,
+          '--queue-url': flags.queueUrl,
           '--concurrency': flags.concurrency,
           '--speed': flags.speed,
           '--wait': flags.wait,
@@ -71,18 +115,33 @@ export function agentCommand(): Command {
         },
         'invalid flags',
       );
-      const http = new AgentHttp({ url: flags.url, ...(token === undefined ? {} : { token }) });
+      const log = jsonLog();
+      const sign = signer(flags);
+      const http = new AgentHttp({
+        url: flags.url,
+        ...(token === undefined ? {} : { token }),
+        ...(sign ? { sign } : {}),
+      });
+      const source: AssignmentSource =
+        flags.queueUrl === undefined
+          ? new HttpPollSource(http, flags.vm)
+          : new SqsAssignmentSource({
+              client: new SQSClient({}),
+              queueUrl: flags.queueUrl,
+              vmId: flags.vm,
+              log,
+            });
       const simulated = new SimulatedExecutor(flags.speed);
       const agent = new Agent({
         vmId: flags.vm,
-        source: new HttpPollSource(http, flags.vm),
+        source,
         api: new HttpSchedulerApi(http),
         executor: flags.allowCommands
           ? new CommandExecutor(simulated, { maxOutputBytes: flags.maxOutput })
           : simulated,
         clock: systemClock,
         sleep: realSleep,
-        log: jsonLog(),
+        log,
         concurrency: flags.concurrency,
         waitS: flags.wait,
         once: flags.once === true,
@@ -103,4 +162,15 @@ export function agentCommand(): Command {
         process.off('SIGINT', onSignal);
       }
     });
+}
+
+/** API Gateway authentication for the AWS stack; none for the local runtime (the token is used). */
+function signer(flags: AgentFlags): RequestSigner | undefined {
+  if (flags.apiKey !== undefined) {
+    const headers = { 'x-api-key': flags.apiKey };
+    return async () => headers;
+  }
+  if (flags.awsSigv4 === undefined) return undefined;
+  const region = signingRegion(flags.awsSigv4 === true ? undefined : flags.awsSigv4, new URL(flags.url));
+  return awsSigv4Signer(region);
 }
