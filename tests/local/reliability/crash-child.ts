@@ -9,13 +9,14 @@ import { DIMENSIONS, FixedFleet, fleetVms } from '../../../scripts/reliability/w
 
 /**
  * A scheduler process for tests/local/reliability/crash-after-commit.test.ts: the runtime's
- * SchedulerLoop draining the SQLite queue into the engine. Test code only: with KILL_BEFORE_ACK=1 its
- * queue SIGKILLs the process at the first ack, which the loop makes only once the engine has
- * returned, so the batch is committed and never acked. Otherwise it drains the queue, reports every
+ * SchedulerLoop draining the SQLite queue into the engine. Test code only: with KILL_AT_ACK=k its
+ * queue SIGKILLs the process at the k-th ack, which the loop makes only once the engine has
+ * returned, so that batch is committed and never acked. Otherwise it drains the queue, reports every
  * outcome over IPC and exits.
  */
 const [dbPath, vmCount, batchSize] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];
-const killBeforeAck = process.env.KILL_BEFORE_ACK === '1';
+const killAtAck = Number(process.env.KILL_AT_ACK ?? 0);
+let acks = 0;
 
 const store = new SqliteLedgerStore(dbPath);
 const sqliteQueue = new SqliteTaskQueue(store.db);
@@ -25,7 +26,7 @@ const queue: TaskQueue = {
   release: (receipts) => sqliteQueue.release(receipts),
   depth: () => sqliteQueue.depth(),
   ack: async (receipts) => {
-    if (killBeforeAck) process.kill(process.pid, 'SIGKILL');
+    if (++acks === killAtAck) process.kill(process.pid, 'SIGKILL');
     await sqliteQueue.ack(receipts);
   },
 };
