@@ -33,6 +33,7 @@ export const DEFAULTS = {
   throttlingBurstLimit: 100,
   dispatch: false,
   dispatchViaSsm: false,
+  autoScaling: false,
 } as const;
 
 /** Names of the stage values that relax data retention for throw-away emulator deployments. */

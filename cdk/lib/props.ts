@@ -1,5 +1,6 @@
 import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { algorithmNames, isAlgorithmName } from '../../lib/scheduling/registry';
+import { type AutoScalingOptions, autoScalingIssues, resolveAutoScaling } from './constructs/autoscaling';
 import { DEFAULTS } from './defaults';
 
 export type AuthMode = 'iam' | 'api-key';
@@ -77,6 +78,13 @@ export interface BlockchainSchedulerProps {
    * @default false
    */
   readonly dispatchViaSsm?: boolean;
+  /**
+   * Run the workers as an EC2 Auto Scaling group scaled by target tracking on the fleet monitor's
+   * BacklogPerInstance (docs/aws.md, "Scaling and draining"). `true` takes every default of
+   * AutoScalingOptions (cdk/lib/constructs/autoscaling.ts).
+   * @default false: the fleet is whatever running instances carry the fleet tag
+   */
+  readonly autoScaling?: boolean | AutoScalingOptions;
 }
 
 export type ResolvedProps = {
@@ -163,5 +171,7 @@ export function validateProps(p: ResolvedProps): void {
     'dispatchViaSsm',
     'needs dispatch: true (commands are sent by the dispatcher)',
   );
+  const autoScaling = resolveAutoScaling(p.autoScaling);
+  if (autoScaling) problems.push(...autoScalingIssues(autoScaling));
   if (problems.length > 0) throw new ValidationError(problems, 'invalid BlockchainScheduler props');
 }
