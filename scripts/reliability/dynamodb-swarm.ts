@@ -48,9 +48,11 @@ export async function runDynamoSwarm(
     });
     // Genesis is written once, before the clock starts, as the stack's first invocation would.
     await schedulers[0]!.store.readHead();
+    const empty = await timed(() => schedulers[0]!.store.getReservations());
     const started = performance.now();
     const stats = await Promise.all(schedulers.map((s) => driveScheduler(s.engine, s.share, settings)));
     const wallMs = performance.now() - started;
+    const full = await timed(() => schedulers[0]!.store.getReservations());
     const audit = await auditLedger(
       new DynamoDbLedgerStore({ client: clients[0]!, tableName: options.tableName }),
       tasks.map((t) => t.id),
@@ -64,8 +66,15 @@ export async function runDynamoSwarm(
       schedulers: stats,
       appends: combineAppends(schedulers.map((s) => s.store.counts)),
       audit,
+      reservationsReadMs: { empty, full },
     };
   } finally {
     for (const c of clients) c.destroy();
   }
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -57,6 +58,8 @@ const FIGURES: (keyof SwarmSummary)[] = [
   'recorded_twice',
   'over_capacity',
   'stale_decisions',
+  'reservations_read_ms_empty',
+  'reservations_read_ms_full',
 ];
 
 async function freePort(): Promise<number> {
@@ -152,13 +155,20 @@ async function main(): Promise<number> {
     }
   }
 
-  writeFileSync(args.out, `${JSON.stringify({ runs: summaries, failures }, null, 2)}\n`);
+  // A shared machine's load colours every figure: it goes into the results beside them.
+  const environment = { node: process.version, cpus: cpus().length, load_average_1m: loadavg()[0] };
+  writeFileSync(args.out, `${JSON.stringify({ runs: summaries, failures, environment }, null, 2)}\n`);
   const table = new Table({ head: ['figure', ...args.store.map((s) => `${s} median [min, max]`)] });
   for (const figure of FIGURES) {
     table.push([
       figure,
       ...args.store.map((store) =>
-        show(spread(summaries.filter((s) => s.store === store).map((s) => s[figure] as number))),
+        show(
+          summaries
+            .filter((s) => s.store === store)
+            .map((s) => s[figure])
+            .filter((v): v is number => typeof v === 'number'),
+        ),
       ),
     ]);
   }
@@ -173,7 +183,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function show(s: Spread): string {
+function show(values: number[]): string {
+  if (values.length === 0) return '-';
+  const s: Spread = spread(values);
   return `${round(s.median)} [${round(s.min)}, ${round(s.max)}]`;
 }
 

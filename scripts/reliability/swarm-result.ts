@@ -14,6 +14,11 @@ export interface SwarmResult {
   /** Every scheduler's appends, summed. */
   appends: AppendCounts;
   audit: LedgerAudit;
+  /**
+   * DynamoDB only: how long one getReservations (the read every placement attempt makes) took on
+   * the empty table and on the table the run left, ms.
+   */
+  reservationsReadMs?: { empty: number; full: number };
 }
 
 /** The figures docs/reliability.md reports for a run. */
@@ -47,6 +52,8 @@ export interface SwarmSummary {
   over_capacity: number;
   stale_decisions: number;
   peak_cpu_utilisation: number;
+  reservations_read_ms_empty?: number;
+  reservations_read_ms_full?: number;
 }
 
 export function combineAppends(all: readonly AppendCounts[]): AppendCounts {
@@ -92,5 +99,11 @@ export function summarise(result: SwarmResult): SwarmSummary {
     over_capacity: audit.overCapacity.length,
     stale_decisions: audit.staleSnapshots.length,
     peak_cpu_utilisation: audit.peakUtilisation.cpu ?? 0,
+    ...(result.reservationsReadMs
+      ? {
+          reservations_read_ms_empty: result.reservationsReadMs.empty,
+          reservations_read_ms_full: result.reservationsReadMs.full,
+        }
+      : {}),
   };
 }
