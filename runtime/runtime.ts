@@ -11,6 +11,7 @@ import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
 import type { RuntimeConfig } from '../lib/schemas/config';
 import { DEFAULT_CAPACITY, DEFAULT_GENERATOR } from '../lib/schemas/config';
 import {
+  type AutoscaleResponse,
   addVmsSchema,
   algorithmChangeSchema,
   type CompleteResponse,
@@ -228,6 +229,10 @@ export class LocalRuntime {
       const r = reservations.get(vm.id);
       return r ? { ...vm, reserved: { ...vm.reserved, ...r.reserved }, activeTasks: r.active_tasks } : vm;
     });
+  }
+
+  autoscaleView(): AutoscaleResponse {
+    return { settings: { ...this.parts.config.autoscale }, status: this.autoscaler?.status() ?? null };
   }
 
   async fleetView(): Promise<FleetResponse> {

@@ -265,6 +265,12 @@ export interface ScalingEvent {
   active_vms: number;
 }
 
+/** GET /fleet/autoscaling: the settings, and the state while autoscaling is on (null when off). */
+export interface AutoscaleResponse {
+  settings: AutoscaleSettingsBody;
+  status: AutoscaleStatusBody | null;
+}
+
 export interface AutoscaleStatusBody {
   enabled: boolean;
   fleet_size: number;

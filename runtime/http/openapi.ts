@@ -85,6 +85,12 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
       '/fleet': {
         get: { summary: 'VMs with capacity, reservations and usage', responses: { 200: ok('fleet') } },
       },
+      '/fleet/autoscaling': {
+        get: {
+          summary: 'Autoscaling settings and, while on, its state (fleet size, backlog per VM, actions)',
+          responses: { 200: ok('autoscaling') },
+        },
+      },
       '/fleet/vms': {
         post: {
           summary: 'Add simulated VMs',

@@ -196,6 +196,12 @@ describe('autoscaling the local fleet', () => {
     expect([...byTask.keys()].sort()).toEqual([...accepted].sort());
     for (const [id, statuses] of byTask) expect(statuses, id).toEqual(['assigned', 'completed']);
 
+    const view = await get<{ settings: Record<string, unknown>; status: Record<string, unknown> | null }>(
+      '/fleet/autoscaling',
+    );
+    expect(view.settings).toEqual(config.autoscale);
+    expect(view.status).toMatchObject({ fleet_size: MIN, active_vms: MIN, backlog: 0 });
+
     const metrics = await metricsSnapshot();
     expect(metrics.autoscale).toMatchObject({ enabled: true, fleet_size: MIN, active_vms: MIN });
     expect(metrics.autoscale!.scale_outs as number).toBeGreaterThan(0);

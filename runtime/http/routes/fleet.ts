@@ -9,6 +9,8 @@ export function fleetRoutes(runtime: LocalRuntime): Hono {
 
   app.get('/', async (c) => c.json(await runtime.fleetView()));
 
+  app.get('/autoscaling', (c) => c.json(runtime.autoscaleView()));
+
   app.post('/vms', async (c) => {
     const ids = runtime.addVms(await readJson(c));
     return c.json({ added: ids }, 201);
