@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
+import { LocalKeySigner } from '../lib/adapters/local-key';
 import { SqliteLedgerStore, SqliteTaskQueue } from '../lib/adapters/sqlite';
 import { SchedulingEngine } from '../lib/engine/engine';
 import { ValidationError } from '../lib/errors';
@@ -12,6 +13,7 @@ import { DEFAULT_PARAMS } from '../lib/scheduling/types';
 import { DEFAULT_CAPACITY, type RuntimeConfig } from '../lib/schemas/config';
 import { seededRandom } from '../lib/simulation/rng';
 import { loadDashboard } from './dashboard';
+import { DIGEST_KEY_FILE, DigestSigning, SIGNED_DIGESTS_FILE } from './digest-signing';
 import { SimulatedFleet } from './fleet/simulated-fleet';
 import { createApp } from './http/app';
 import { LocalRuntime, type SchedulerHooks } from './runtime';
@@ -46,6 +48,9 @@ export async function startLocalRuntime(
     );
   }
   await mkdir(config.data_dir, { recursive: true });
+  // Opened before the store so that a key file with loose permissions stops the start cleanly.
+  const signer = await LocalKeySigner.open(join(config.data_dir, DIGEST_KEY_FILE));
+  if (signer.created) log(`created the digest signing key ${signer.path} (mode 0600)`);
   const store = new SqliteLedgerStore(join(config.data_dir, LEDGER_FILE), {
     synchronous: config.synchronous,
   });
@@ -74,6 +79,7 @@ export async function startLocalRuntime(
       dimensions: config.dimensions,
       blockSize: config.block_size,
       leaseGraceSeconds: config.lease_grace_s,
+      maxWaitSeconds: config.max_wait_s,
     });
     const scheduler = config.scheduler_thread
       ? (hooks: SchedulerHooks) =>
@@ -88,12 +94,13 @@ export async function startLocalRuntime(
               blockSize: config.block_size,
               batchSize: config.batch_size,
               leaseGraceSeconds: config.lease_grace_s,
+              maxWaitSeconds: config.max_wait_s,
             },
             fleet,
             ...hooks,
           })
       : undefined;
-    const runtime = new LocalRuntime({
+    const runtime: LocalRuntime = new LocalRuntime({
       ...(scheduler ? { scheduler } : {}),
       config,
       store,
@@ -104,6 +111,12 @@ export async function startLocalRuntime(
       random: seededRandom(seed + 1),
       algorithms,
       log,
+      digestSigning: new DigestSigning({
+        signer,
+        digest: () => runtime.ledger.digest(),
+        clock: systemClock,
+        logFile: join(config.data_dir, SIGNED_DIGESTS_FILE),
+      }),
     });
     const assets = await loadDashboard(log);
     await runtime.start();

@@ -104,6 +104,11 @@ export const runtimeConfigSchema = z.strictObject({
    */
   scheduler_thread: z.boolean().default(true),
   lease_grace_s: z.number().int().min(0).max(86_400).default(60),
+  /**
+   * How long a task that fits a VM but finds no room free may wait in the queue for capacity before
+   * it is recorded as rejected (the engine's maxWaitSeconds). 0 rejects such a task at once.
+   */
+  max_wait_s: z.number().min(0).max(31_536_000).default(900),
   /** Seed for the simulation and randomised algorithms; random when absent. */
   seed: z
     .number()

@@ -13,6 +13,8 @@ export interface WorkerSettings {
   blockSize: number;
   batchSize: number;
   leaseGraceSeconds: number;
+  /** The engine's maxWaitSeconds; its default when absent. */
+  maxWaitSeconds?: number;
 }
 
 export type ToWorker =

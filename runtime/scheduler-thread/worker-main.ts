@@ -40,6 +40,7 @@ const engine = new SchedulingEngine({
   dimensions: settings.dimensions,
   blockSize: settings.blockSize,
   leaseGraceSeconds: settings.leaseGraceSeconds,
+  ...(settings.maxWaitSeconds === undefined ? {} : { maxWaitSeconds: settings.maxWaitSeconds }),
 });
 const loop = new SchedulerLoop({
   queue,
