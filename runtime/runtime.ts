@@ -24,6 +24,7 @@ import {
   type TaskStatusResponse,
 } from '../lib/schemas/http';
 import type { Random } from '../lib/simulation/rng';
+import type { DigestSigning } from './digest-signing';
 import { NotFoundError, QueueFullError } from './errors';
 import { EventHub } from './events/hub';
 import { AssignmentFeed } from './fleet/assignment-feed';
@@ -72,6 +73,8 @@ export interface RuntimeParts {
   /** Registered algorithm names. */
   algorithms: readonly string[];
   log: (message: string) => void;
+  /** Signs head digests on an interval and on request (runtime/digest-signing.ts); omitted, none are signed. */
+  digestSigning?: DigestSigning;
 }
 
 const HUB_FLUSH_MS = 250;
@@ -80,6 +83,7 @@ const GENERATOR_TICK_MS = 100;
 const LEASE_SWEEP_MS = 5000;
 const EXPIRE_BATCH = 500;
 const COMPLETE_BATCH = 500;
+const DIGEST_SIGN_MS = 60_000;
 
 /**
  * The local runtime: intake, scheduler loop, simulated fleet, lease expiry and live events around
@@ -167,6 +171,10 @@ export class LocalRuntime {
     return this.parts.store;
   }
 
+  get digestSigning(): DigestSigning | undefined {
+    return this.parts.digestSigning;
+  }
+
   /** Catches up with the chain on disk, brings back the VMs that still run tasks, starts the loops. */
   async start(): Promise<void> {
     const { store, fleet, config } = this.parts;
@@ -189,6 +197,8 @@ export class LocalRuntime {
     this.generator.resetClock();
     this.every(GENERATOR_TICK_MS, 'generator', () => this.generator.tick().then(() => undefined));
     this.every(LEASE_SWEEP_MS, 'leases', () => this.expireLeases());
+    const signing = this.parts.digestSigning;
+    if (signing) this.every(DIGEST_SIGN_MS, 'digest', async () => void (await signing.signIfMoved()));
     const { autoscaler } = this;
     if (autoscaler)
       this.every(config.autoscale.tick_ms, 'autoscale', async () => void (await autoscaler.tick()));

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
+import { z } from 'zod';
 import { parseOrThrow } from '../../../lib/errors';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
 import { verifyChain } from '../../../lib/ledger/verify';
@@ -7,6 +8,18 @@ import { blocksQuerySchema, transactionPathSchema } from '../../../lib/schemas/h
 import { NotFoundError } from '../../errors';
 import type { LocalRuntime } from '../../runtime';
 import { blocksFromStore } from '../../store-blocks';
+
+const digestQuerySchema = z.strictObject({
+  signed: z
+    .enum(['1', 'true', '0', 'false'], { error: 'must be 1, true, 0 or false' })
+    .optional()
+    .transform((v) => v === '1' || v === 'true'),
+});
+
+function signing(runtime: LocalRuntime) {
+  if (!runtime.digestSigning) throw new NotFoundError('this runtime signs no digests (no signing key)');
+  return runtime.digestSigning;
+}
 
 export function ledgerRoutes(runtime: LocalRuntime): Hono {
   const app = new Hono();
@@ -28,7 +41,15 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
   });
 
   app.get('/digest', async (c) => {
-    return c.json(await runtime.ledger.digest());
+    const { signed } = parseOrThrow(digestQuerySchema, c.req.query(), 'invalid query');
+    if (!signed) return c.json(await runtime.ledger.digest());
+    return c.json(await signing(runtime).sign());
+  });
+
+  // The key signed digests verify with (docs/ledger-format.md section 10), as an SPKI PEM.
+  app.get('/public-key', async (c) => {
+    c.header('Content-Type', 'application/x-pem-file');
+    return c.body(await signing(runtime).publicKeyPem());
   });
 
   app.post('/verify', async (c) => {
