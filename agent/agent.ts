@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { backoffDelay } from '../lib/engine/backoff';
 import type { Clock } from '../lib/ports/clock';
 import type { Assignment } from './assignment';
@@ -71,6 +72,8 @@ export class Agent {
     if (!(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
       throw new RangeError(`concurrency must be an integer >= 1, got ${options.concurrency}`);
     }
+    // Every running task listens on these; Node warns (on stderr, between the JSON lines) past 10.
+    setMaxListeners(options.concurrency + 10, this.stopping.signal, this.killing.signal);
   }
 
   /** Takes no new work; running tasks finish and are reported. A second call cuts them off. */
@@ -89,7 +92,8 @@ export class Agent {
   async run(): Promise<AgentSummary> {
     const { source, concurrency, waitS, once, log, vmId } = this.options;
     const stop = this.stopping.signal;
-    let backlog = false;
+    /** Listed, not yet taken: run before asking again (relisting for every free slot is quadratic). */
+    let backlog: Assignment[] = [];
     let failures = 0;
     log('info', 'agent started', { vm_id: vmId, concurrency, once });
     while (!stop.aborted) {
@@ -97,11 +101,16 @@ export class Agent {
         await this.untilOneFinishes();
         continue;
       }
+      const next = backlog.shift();
+      if (next) {
+        if (!this.seen.has(next.transactionId)) this.launch(next);
+        continue;
+      }
       let batch: Assignment[];
       try {
         batch = await source.poll({
           since: this.since,
-          waitS: backlog || once ? 0 : waitS,
+          waitS: once ? 0 : waitS,
           max: concurrency - this.running.size,
           signal: stop,
         });
@@ -125,13 +134,10 @@ export class Agent {
       for (const a of batch) this.since = Math.max(this.since, a.blockHeight);
       const listed = new Set(batch.map((a) => a.transactionId));
       for (const id of this.seen) if (!listed.has(id) && !this.running.has(id)) this.seen.delete(id);
-      const fresh = [...new Map(batch.map((a) => [a.transactionId, a])).values()].filter(
+      backlog = [...new Map(batch.map((a) => [a.transactionId, a])).values()].filter(
         (a) => !this.seen.has(a.transactionId),
       );
-      const slots = concurrency - this.running.size;
-      for (const a of fresh.slice(0, slots)) this.launch(a);
-      backlog = fresh.length > slots;
-      if (once && fresh.length === 0) {
+      if (once && backlog.length === 0) {
         if (this.running.size === 0) break;
         await this.untilOneFinishes();
       }

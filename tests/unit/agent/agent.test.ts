@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Agent, type AgentOptions } from '../../../agent/agent';
 import type { Assignment } from '../../../agent/assignment';
-import type { Executor } from '../../../agent/executor';
+import { type Executor, SimulatedExecutor } from '../../../agent/executor';
 import { PermanentError, TransientError } from '../../../agent/http';
 import type { AssignmentSource } from '../../../agent/source';
 import {
@@ -120,7 +120,7 @@ describe('Agent', () => {
     expect(source.requests.every((r) => r.waitS === 0)).toBe(true);
   });
 
-  it('long-polls above the highest block seen, and at once while a backlog is waiting', async () => {
+  it('long-polls above the highest block seen, and runs a listed backlog without asking again', async () => {
     const all = [assignment(3), assignment(5), assignment(4)];
     const api = new FakeApi();
     api.assign(...all);
@@ -130,20 +130,22 @@ describe('Agent', () => {
 
     const run = agent.run();
     await settle();
-    // Two of three started: the third waits, so the next poll must not wait 20 s.
+    expect(executor.running).toEqual(['tx3', 'tx5']);
     executor.finish('tx3');
     await settle();
-    for (const id of executor.running) executor.finish(id);
-    await settle();
+    // The third listed assignment took the free slot without another request.
+    expect(executor.running).toEqual(['tx5', 'tx4']);
+    expect(source.requests).toHaveLength(1);
     for (const id of executor.running) executor.finish(id);
     await settle();
     agent.stop();
     await run;
 
-    expect(source.requests[0]).toEqual({ since: -1, waitS: 20 });
-    expect(source.requests[1]).toEqual({ since: 5, waitS: 0 });
-    expect(source.requests.at(-1)).toEqual({ since: 5, waitS: 20 });
-    expect(executor.runs.sort()).toEqual(['tx3', 'tx4', 'tx5']);
+    expect(source.requests).toEqual([
+      { since: -1, waitS: 20 },
+      { since: 5, waitS: 20 },
+    ]);
+    expect(executor.runs).toEqual(['tx3', 'tx5', 'tx4']);
   });
 
   it('on stop takes no new work and reports what is running', async () => {
@@ -324,5 +326,32 @@ describe('Agent with a delivery source', () => {
     ]);
     expect(maxes[0]).toBe(3);
     expect(api.completions).toEqual(['t1']);
+  });
+});
+
+describe('Agent at high concurrency', () => {
+  it('runs many tasks at once without Node warning about abort listeners (stderr stays JSON lines)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const all = Array.from({ length: 24 }, (_, i) => assignment(i + 1));
+      const api = new FakeApi();
+      api.assign(...all);
+      // The real simulated executor: each run listens on the agent's stop-now signal.
+      const { agent } = build(new ScriptedSource([all]), api, new SimulatedExecutor(1), {
+        concurrency: 24,
+        once: false,
+      });
+      const run = agent.run();
+      await settle();
+      agent.stop();
+      agent.stop();
+      expect(await run).toMatchObject({ started: 24, unreported: 24 });
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
