@@ -60,6 +60,50 @@ describe('eight engines on one DynamoDB table', () => {
   });
 });
 
+/**
+ * Why the DynamoDB runs slow down as the ledger grows: every placement attempt of every engine reads
+ * the reservations, and DynamoDbLedgerStore.getReservations scans the whole table to find the VM
+ * items. A known defect (reported to the store's owner), so this is marked `fails`: it passes while
+ * the scan reads every item, and turns red once the read is fixed, to be unmarked then.
+ */
+describe('the reservations read', () => {
+  it.fails('reads only the VM items, however long the ledger', async () => {
+    const table = await createLedgerTable(dynamo);
+    const client = new DynamoDBClient(emulatorConfig());
+    let scanned = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'ScanCommand') {
+          scanned += (result.output as { ScannedCount?: number }).ScannedCount ?? 0;
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'countScannedItems' },
+    );
+    try {
+      const store = new DynamoDbLedgerStore({ client, tableName: table.tableName });
+      const engine = new SchedulingEngine({
+        store,
+        fleet: new FixedFleet(fleetVms(1)),
+        clock: systemClock,
+        algorithm: 'best-fit',
+        dimensions: DIMENSIONS,
+        maxTasksPerCommit: maxTasksPerCommit(5),
+      });
+      const placed = await engine.schedule(workloadTasks({ tasks: 8, seed: 79, startedAt: Date.now() }));
+      expect(placed.decisions.length).toBeGreaterThan(0);
+      scanned = 0;
+      expect(await store.getReservations()).toHaveLength(1);
+      // One VM item holds the reservations; the table also holds blocks, task records and transaction ids.
+      expect(scanned).toBeLessThanOrEqual(1);
+    } finally {
+      client.destroy();
+      await table.drop();
+    }
+  });
+});
+
 /** An SQS message as the Lambda event source mapping hands it to the function. */
 function toRecord(m: Message, queueArn: string): SQSRecord {
   return {
