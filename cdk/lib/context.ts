@@ -50,6 +50,10 @@ export function propsFromContext(get: (key: string) => unknown): BlockchainSched
   if (authMode !== undefined) props.authMode = String(authMode) as AuthMode;
   const cloudWatchRole = get('cloudWatchRole');
   if (cloudWatchRole !== undefined) props.cloudWatchRole = toBoolean('cloudWatchRole', cloudWatchRole);
+  for (const key of ['dispatch', 'dispatchViaSsm'] as const) {
+    const v = get(key);
+    if (v !== undefined) props[key] = toBoolean(key, v);
+  }
   const dimensions = get('dimensions');
   if (dimensions !== undefined) {
     props.dimensions = Array.isArray(dimensions) ? dimensions.map(String) : String(dimensions).split(',');

@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { propsFromContext } from '../../../cdk/lib/context';
 import { actionsOf, DESCRIPTIONS, functionId, type Statement, statementsOf, synth } from './helpers';
 
 const DISPATCH = 'Publishes TaskAssigned events';
@@ -156,4 +157,14 @@ describe('dispatchViaSsm', () => {
     const { app } = synth({ dispatch: true, dispatchViaSsm: true }, { nag: true });
     expect(() => app.synth()).not.toThrow();
   }, 120_000);
+});
+
+describe('context flags', () => {
+  it('-c dispatch=true -c dispatchViaSsm=true switch both on; anything but true/false is refused by name', () => {
+    const context: Record<string, unknown> = { dispatch: 'true', dispatchViaSsm: true };
+    expect(propsFromContext((k) => context[k])).toEqual({ dispatch: true, dispatchViaSsm: true });
+    expect(() => propsFromContext((k) => (k === 'dispatchViaSsm' ? 'on' : undefined))).toThrow(
+      /dispatchViaSsm/,
+    );
+  });
 });
