@@ -93,8 +93,9 @@ const MAX_ERROR_IN_REASON = 2000;
  *   deadline has passed) is forwarded to the DLQ with its task id, transaction id and reason as
  *   message attributes, and only then acknowledged. A single-task record is forwarded with its body
  *   unchanged; a task from a multi-task record as a single-task body of its own, never with its
- *   siblings. A record that is delivered again anyway (a sibling is unsettled) forwards nothing
- *   yet: its rejected tasks are forwarded on the delivery that settles it, so the DLQ gets one copy.
+ *   siblings. A rejection in a record that comes back anyway (a sibling is waiting) is forwarded at
+ *   once, and once more by the delivery that settles the record, which cannot know whether the
+ *   first forward landed: at most one extra copy, never none.
  *   If the forward fails the record is redelivered; the engine then finds the task already rejected
  *   and the handler forwards it again instead of acknowledging a duplicate.
  * - A task that would fit a VM of the fleet but finds no room free now is deferred: nothing is
@@ -297,9 +298,9 @@ export function schedulerHandler(deps: SchedulerDeps) {
   }
 
   /**
-   * Settles each record: one with an unsettled task is delivered again (and forwards nothing yet);
-   * the rest forward their rejected tasks to the DLQ, and one whose forward failed is delivered
-   * again too.
+   * Settles each record: one with an unsettled task is delivered again; the rest are acknowledged
+   * once their rejected tasks are forwarded to the DLQ, or delivered again if a forward failed.
+   * Fresh rejections are forwarded at once either way, so the DLQ shows them while a sibling waits.
    */
   async function settleRecords(
     batch: Batch,
@@ -312,10 +313,11 @@ export function schedulerHandler(deps: SchedulerDeps) {
       const mine = tasks.map((t) => outcomes.get(t.id)!);
       const settled = mine.every((o) => !UNSETTLED.has(o.kind));
       byRecord.set(record.messageId, { kind: settled ? 'settled' : 'redeliver', tasks: mine });
-      if (!settled) continue;
       tasks.forEach((task, i) => {
         const o = mine[i]!;
-        if (o.kind !== 'rejected') return;
+        // A record coming back anyway forwards only fresh rejections: one found already rejected
+        // is forwarded by the delivery that settles the record (it may have been lost before).
+        if (o.kind !== 'rejected' || (!settled && o.redelivered)) return;
         const single = tasks.length === 1;
         letters.push({
           // Results come back by this key; a task of a multi-task record gets one of its own.

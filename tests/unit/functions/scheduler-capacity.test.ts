@@ -28,11 +28,14 @@ const small = (id: string) => task(id, { cpu: 100, mem: 1, io: 0, bw: 0 });
 const huge = (id: string) => task(id, { cpu: 5000, mem: 1, io: 0, bw: 0 });
 const multi = (...tasks: Task[]) => toMultiTaskMessage(tasks);
 
-function setup() {
+function setup(options: { failFirstForward?: boolean } = {}) {
   const { store, engine } = ledger([vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 })]);
   const logger = new RecordingLogger();
   const metrics = new RecordingMetrics();
-  const dlq = new FakeDeadLetterQueue();
+  // With failFirstForward, SQS refuses the first two sends of 'never' (a send and its retry).
+  const dlq = new FakeDeadLetterQueue(
+    options.failFirstForward ? { refuse: (call, taskId) => call <= 2 && taskId === 'never' } : {},
+  );
   let current: Engine = engine;
   const handler = schedulerHandler({
     engine: () => current,
@@ -152,21 +155,29 @@ describe('scheduler: one record carrying several tasks', () => {
     ).toEqual(['waiting']);
   });
 
-  it('forwards a rejected task only on the delivery that settles the record, so the DLQ gets one copy', async () => {
-    const { store, engine, dlq, run } = setup();
+  it('forwards a rejection at once while a sibling waits, and again when the record settles, never not at all', async () => {
+    const { store, engine, dlq, run } = setup({ failFirstForward: true });
     await run(sqsRecord('m-run', messageFor(big('running'))));
-    const body = multi(huge('never'), big('waiting'));
+    const body = multi(huge('never'), big('waiting'), huge('never-2'));
 
+    // The forward of 'never' is lost (refused twice); 'never-2' gets through.
     expect(await run(sqsRecord('m-1', body, 1))).toEqual(['m-1']);
     expect(await store.getTask('never')).toMatchObject({ status: 'rejected' });
-    expect(dlq.messages).toEqual([]);
+    expect(dlq.messages.map((m) => m.attributes.taskId)).toEqual(['never-2']);
+
+    // Still waiting: nothing is forwarded by a delivery that does not settle the record.
+    expect(await run(sqsRecord('m-1', body, 2))).toEqual(['m-1']);
+    expect(dlq.messages.map((m) => m.attributes.taskId)).toEqual(['never-2']);
 
     await engine.complete('running');
-    expect(await run(sqsRecord('m-1', body, 2))).toEqual([]);
+    expect(await run(sqsRecord('m-1', body, 3))).toEqual([]);
     const [tx] = await transactionsOf(store, 'never');
-    expect(dlq.messages.map((m) => m.attributes)).toEqual([
-      { taskId: 'never', transactionId: tx!.transaction_id, reason: tx!.reason },
-    ]);
+    expect(dlq.messages.map((m) => m.attributes.taskId)).toEqual(['never-2', 'never', 'never-2']);
+    expect(dlq.messages[1]!.attributes).toEqual({
+      taskId: 'never',
+      transactionId: tx!.transaction_id,
+      reason: tx!.reason,
+    });
   });
 
   it('on its last delivery with the engine failing: each unplaced task is rejected and forwarded alone, the placed sibling never', async () => {
