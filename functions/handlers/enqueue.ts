@@ -1,3 +1,4 @@
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ValidationError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
@@ -7,7 +8,7 @@ import { parseTaskSubmission, type SubmitResponse } from '../../lib/schemas/http
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
 import { toTask } from '../../lib/schemas/task-input';
 import { invalid, json, parseJsonBody, problem } from '../shared/http';
-import type { TaskSender } from '../shared/sqs-task-sender';
+import type { SendResult, TaskSender } from '../shared/sqs-task-sender';
 
 /** Largest body accepted; the gateway's model bounds it too, this holds when invoked directly. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -17,6 +18,36 @@ export interface EnqueueDeps {
   dimensions: Dimensions;
   clock: Clock;
   newId: () => string;
+}
+
+/**
+ * Seconds a client should wait after a 503. The SDK has already retried throttling with backoff
+ * before the error reaches the handler, so the queue needs a moment, not a tight loop of clients.
+ */
+export const RETRY_AFTER_S = 2;
+
+/**
+ * Whether an error from SQS means "try again later": throttling, a timeout or broken connection,
+ * or any 5xx, as the AWS SDK itself classifies them. Anything else (access denied, no such queue)
+ * would fail the same way on retry.
+ */
+export function isQueueUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as Parameters<typeof isTransientError>[0];
+  return SQS_THROTTLING.has(e.name) || isThrottlingError(e) || isTransientError(e) || isServerError(e);
+}
+
+/** SQS's own throttling errors that the SDK's generic classification does not know (SSE-KMS queues). */
+const SQS_THROTTLING = new Set(['KmsThrottled']);
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : 'Error';
+}
+
+/** 503 with Retry-After: the client's cue to back off and resubmit. */
+function retryLater(body: Record<string, unknown>): APIGatewayProxyResult {
+  const res = json(503, body);
+  return { ...res, headers: { ...res.headers, 'retry-after': String(RETRY_AFTER_S) } };
 }
 
 /**
@@ -60,9 +91,10 @@ function firstOfEachId(tasks: readonly Task[]): { unique: Task[]; repeated: stri
  * POST /tasks, the same contract as the local runtime: the whole submission is validated first
  * (nothing is queued when any task is invalid), then the tasks are published packed several to a
  * message (SqsTaskSender: up to its tasksPerMessage, within SQS's 256 KiB).
- * 202 `{accepted, duplicates}`; 400 naming each bad field; 503 with the ids that did and did not
- * reach the queue when SQS refuses some (resubmitting all of them is safe: the ledger records a
- * task id once).
+ * 202 `{accepted, duplicates}`, only when every task reached the queue; 400 naming each bad field;
+ * 503 with Retry-After and the ids that did and did not reach the queue when SQS refuses some, or
+ * when it throttles, times out or fails (resubmitting all of them is safe: the ledger records a
+ * task id once). Any other SQS error (access denied, no such queue) is thrown: a retry cannot help.
  *
  * `duplicates` lists ids repeated within the request. Ids the ledger already holds are not looked
  * up here (this function may only send messages); the scheduler reports them as duplicates and
@@ -91,9 +123,23 @@ export function enqueueHandler(deps: EnqueueDeps) {
       throw err;
     }
     const { unique, repeated } = firstOfEachId(tasks);
-    const { sent, failed } = await deps.sender.send(unique);
+    let outcome: SendResult;
+    try {
+      outcome = await deps.sender.send(unique);
+    } catch (err) {
+      // Earlier chunks may have reached the queue before the failing call; which ones is unknown,
+      // so nothing is reported accepted. Resubmitting all is safe: the ledger records an id once.
+      if (!isQueueUnavailable(err)) throw err;
+      return retryLater({
+        error: 'QueueUnavailable',
+        message: `the task queue is unavailable (${errorName(err)}); none of the ${unique.length} tasks is confirmed queued, resubmitting them all is safe`,
+        accepted: [],
+        failed: unique.map((t) => ({ id: t.id, reason: errorName(err) })),
+      });
+    }
+    const { sent, failed } = outcome;
     if (failed.length > 0) {
-      return json(503, {
+      return retryLater({
         error: 'QueueUnavailable',
         message: `${failed.length} of ${unique.length} tasks were not queued; resubmitting them all is safe`,
         accepted: sent,
