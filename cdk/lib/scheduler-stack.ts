@@ -3,14 +3,16 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { LEASE_INDEX_NAME } from '../../lib/adapters/dynamodb/keys';
 import { SchedulerApi } from './constructs/api';
+import { resolveAutoScaling, WorkerGroup } from './constructs/autoscaling';
 import { Dispatch } from './constructs/dispatch';
+import { FleetMonitor, grantFleetDrain } from './constructs/fleet-monitor';
 import { LedgerTable } from './constructs/ledger-table';
 import { Scheduler } from './constructs/scheduler';
 import { TaskQueue } from './constructs/task-queue';
 import { Verifier } from './constructs/verifier';
 import { TEST_STAGES } from './defaults';
 import { grantFleetRead, grantLedgerWrite } from './ledger-access';
-import { ServiceFunction } from './nodejs-function';
+import { METRICS_NAMESPACE, ServiceFunction } from './nodejs-function';
 import { type BlockchainSchedulerProps, type ResolvedProps, resolveProps, validateProps } from './props';
 
 export interface SchedulerStackProps extends StackProps {
@@ -23,6 +25,7 @@ export const OUTPUTS = {
   tableName: 'TableName',
   queueName: 'QueueName',
   deadLetterQueueName: 'DeadLetterQueueName',
+  autoScalingGroupName: 'AutoScalingGroupName',
   eventBusName: 'EventBusName',
   apiKeyId: 'ApiKeyId',
 } as const;
@@ -109,6 +112,32 @@ export class SchedulerStack extends Stack {
     grantLedgerWrite(read, table);
     // Completion records the VM's state after the task, which the engine reads from the fleet.
     grantFleetRead(read);
+    // POST /fleet/vms/{id}/drain tags the instance.
+    grantFleetDrain(read, p.vmTagKey, p.vmTagValue);
+
+    const autoScaling = resolveAutoScaling(p.autoScaling);
+    const workers = autoScaling
+      ? new WorkerGroup(this, 'Workers', {
+          ...autoScaling,
+          vmTagKey: p.vmTagKey,
+          vmTagValue: p.vmTagValue,
+          metricsNamespace: METRICS_NAMESPACE,
+          fleetName: this.stackName,
+          retainLogs: retain,
+        })
+      : undefined;
+    new FleetMonitor(this, 'FleetMonitor', {
+      table,
+      queue: queue.queue,
+      environment,
+      fleetName: this.stackName,
+      autoScalingGroupName: workers?.group.autoScalingGroupName,
+      retainLogs: retain,
+    });
+    if (workers) {
+      new CfnOutput(this, OUTPUTS.autoScalingGroupName, { value: workers.group.autoScalingGroupName });
+    }
+
     const verifier = new Verifier(this, 'Verifier', {
       table,
       environment,

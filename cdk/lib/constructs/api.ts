@@ -122,6 +122,11 @@ export class SchedulerApi extends Construct {
     ledger.addResource('digest').addMethod('GET', read, { requestValidator: paramsValidator });
     ledger.addResource('verify').addMethod('POST', verify, { requestValidator: paramsValidator });
 
+    // The fleet as the ledger sees it, and draining (docs/aws.md, "Scaling and draining").
+    const fleet = this.api.root.addResource('fleet');
+    fleet.addMethod('GET', read, { requestValidator: paramsValidator });
+    fleet.addResource('vms').addResource('{id}').addResource('drain').addMethod('POST', read, withId);
+
     Validations.of(this).acknowledge(
       {
         id: 'AwsSolutions-COG4',

@@ -60,8 +60,8 @@ describe('log groups', () => {
     ['test', () => test, 'Delete'],
   ])('in stage %s are kept with %s, a month of retention each', (_stage, t, policy) => {
     const groups = Object.values(t().findResources('AWS::Logs::LogGroup'));
-    // five functions and the API's access log
-    expect(groups).toHaveLength(6);
+    // six functions (the fleet monitor included) and the API's access log
+    expect(groups).toHaveLength(7);
     for (const g of groups) {
       expect(g).toMatchObject({ DeletionPolicy: policy, Properties: { RetentionInDays: 30 } });
     }
@@ -102,7 +102,7 @@ describe('task queue', () => {
 describe('functions', () => {
   it('run on nodejs22.x with the scheduling settings in their environment', () => {
     const fns = Object.values(test.findResources('AWS::Lambda::Function'));
-    expect(fns).toHaveLength(5);
+    expect(fns).toHaveLength(6);
     for (const fn of fns) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -240,7 +240,7 @@ describe('REST API', () => {
   const methods = (t: Template) => Object.values(t.findResources('AWS::ApiGateway::Method'));
 
   it('requires SigV4 on every method by default', () => {
-    expect(methods(prod)).toHaveLength(8);
+    expect(methods(prod)).toHaveLength(10);
     for (const m of methods(prod)) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     prod.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
     prod.resourceCountIs('AWS::ApiGateway::Account', 1);
