@@ -5,6 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { z } from 'zod';
 import type { TaskAssigned } from '../lib/ports/dispatcher';
 import { taskIdSchema } from '../lib/schemas/task-input';
@@ -140,12 +141,13 @@ export class SqsAssignmentSource implements AssignmentSource {
   }
 }
 
-/** Throttling and server faults are worth retrying; a missing queue or a denied call is not. */
+/**
+ * Throttling, timeouts, broken connections and server faults (as the AWS SDK classifies them) are
+ * worth retrying; a client fault such as a missing queue or a denied call is not.
+ */
 function classify(error: unknown): Error {
-  const e = error as { name?: string; message?: string; $fault?: string };
+  const e = error as Parameters<typeof isTransientError>[0] & { message?: string; $fault?: string };
   const message = `SQS ReceiveMessage: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
-  if (e.$fault === 'client' && !/throttl|RequestThrottled|OverLimit/i.test(e.name ?? '')) {
-    return new PermanentError(message);
-  }
-  return new TransientError(message);
+  const retryable = isThrottlingError(e) || isTransientError(e) || isServerError(e);
+  return e.$fault === 'client' && !retryable ? new PermanentError(message) : new TransientError(message);
 }

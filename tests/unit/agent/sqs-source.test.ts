@@ -159,7 +159,7 @@ describe('SqsAssignmentSource', () => {
     expect(deleted).toEqual(['old', 'new']);
   });
 
-  it('classifies receive failures: throttling and server faults are transient, a missing queue is not', async () => {
+  it('classifies receive failures: network, throttling and server faults are transient, a missing queue is not', async () => {
     const throttled = Object.assign(new Error('slow down'), {
       name: 'ThrottlingException',
       $fault: 'client',
@@ -173,6 +173,8 @@ describe('SqsAssignmentSource', () => {
         vmId: 'i-0abc',
         log: memoryLog(),
       }).poll(request());
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    await expect(poll(reset)).rejects.toBeInstanceOf(TransientError);
     await expect(poll(throttled)).rejects.toBeInstanceOf(TransientError);
     await expect(poll(server)).rejects.toBeInstanceOf(TransientError);
     await expect(poll(missing)).rejects.toBeInstanceOf(PermanentError);
