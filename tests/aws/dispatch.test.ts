@@ -336,6 +336,29 @@ describe('dispatch on the emulator', () => {
     expect(completions).toHaveLength(1);
   }, 60_000);
 
+  it('the Lambda entry, configured by environment as the stack configures it, dispatches a block', async () => {
+    const { engine: e } = engine();
+    const t = job(uniqueName('entry'), 100, { labels: { via: 'entry' } });
+    const { blocks } = await e.schedule([t]);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      TABLE_NAME: tableName,
+      DIMENSIONS: 'cpu,mem,io,bw',
+      EVENT_BUS_NAME: busName,
+      DISPATCH_VIA_SSM: 'false',
+      POWERTOOLS_METRICS_NAMESPACE: 'BlockchainCloudScheduler',
+      POWERTOOLS_SERVICE_NAME: 'dispatch',
+      POWERTOOLS_DEV: 'true',
+    });
+    try {
+      const { handler } = await import('../../functions/dispatch');
+      expect(await handler(await streamOf(blocks))).toEqual({ batchItemFailures: [] });
+    } finally {
+      process.env = saved;
+    }
+    expect((await received(t.id, 1)).map((d) => d.task.labels)).toEqual([{ via: 'entry' }]);
+  }, 60_000);
+
   it("the stack's rule pattern matches SSM's final status events only (TestEventPattern)", async () => {
     const pattern = JSON.stringify({
       source: ['aws.ssm'],
