@@ -178,12 +178,12 @@ export class SchedulingEngine implements Engine {
     capacityOf: ReadonlyMap<string, ResourceVector>,
     outcome: ScheduleOutcome,
   ): Promise<ScheduleOutcome> {
-    for (let start = 0; start < unique.length; start += this.maxTasksPerCommit) {
-      const chunk = await this.scheduleChunk(
-        unique.slice(start, start + this.maxTasksPerCommit),
-        decide,
-        capacityOf,
-      );
+    // Chunks of whole blocks where the limit allows: 31 tasks in blocks of 10 would end every chunk
+    // with a block of one, 30 fill three.
+    const limit = this.maxTasksPerCommit;
+    const size = Number.isFinite(limit) && limit >= this.blockSize ? limit - (limit % this.blockSize) : limit;
+    for (let start = 0; start < unique.length; start += size) {
+      const chunk = await this.scheduleChunk(unique.slice(start, start + size), decide, capacityOf);
       outcome.decisions.push(...chunk.decisions);
       outcome.duplicates.push(...chunk.duplicates);
       outcome.recorded = [...(outcome.recorded ?? []), ...(chunk.recorded ?? [])];
