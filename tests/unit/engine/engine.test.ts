@@ -166,6 +166,22 @@ describe('SchedulingEngine.schedule', () => {
     expect(outcome.head).toEqual(await store.readHead());
   });
 
+  it('cuts chunks at whole blocks when the limit allows, so no block is left part-full between chunks', async () => {
+    const { store, engine } = setup([vm('vm-a', { cpu: 10_000, mem: 10_000 })], {
+      maxTasksPerCommit: 12,
+      blockSize: 5,
+    });
+    const appends: number[] = [];
+    const append = store.append.bind(store);
+    store.append = async (expected, commit) => {
+      appends.push(commit.tasks.length);
+      return append(expected, commit);
+    };
+    await engine.schedule(Array.from({ length: 25 }, (_, i) => task(`t-${i}`, { cpu: 10 })));
+    expect(appends).toEqual([10, 10, 5]);
+    expect((await chain(store)).slice(1).map((b) => b.transactions.length)).toEqual([5, 5, 5, 5, 5]);
+  });
+
   it('switches algorithm at run time and records it; an unknown name changes nothing', async () => {
     const { store, engine } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })]);
     engine.setAlgorithm('best-fit');
