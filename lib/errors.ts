@@ -38,3 +38,14 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, con
   if (!result.success) throw ValidationError.fromZod(result.error, context);
   return result.data;
 }
+
+/**
+ * The store did not take the write in time (locked, busy, out of space, unreachable). Nothing was
+ * written; the same request may be sent again later.
+ */
+export class StoreUnavailableError extends SchedulerError {
+  override name = 'StoreUnavailableError';
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+  }
+}
