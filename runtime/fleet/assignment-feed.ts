@@ -42,6 +42,8 @@ export interface FeedEntry {
 export class AssignmentFeed {
   private readonly byVm = new Map<string, Map<string, FeedEntry>>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Assignments added per VM so far: a poll that saw it move while listing lists again. */
+  private readonly added = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly store: LedgerStore) {}
@@ -77,6 +79,7 @@ export class AssignmentFeed {
       this.byVm.set(item.vmId, tasks);
     }
     tasks.set(item.taskId, item);
+    this.added.set(item.vmId, (this.added.get(item.vmId) ?? 0) + 1);
     this.wake(item.vmId);
   }
 
@@ -114,7 +117,10 @@ export class AssignmentFeed {
    * is none yet; answers at once (with what there is) when `signal` aborts or the feed closes.
    */
   async poll(vmId: string, since: number, waitMs: number, signal?: AbortSignal): Promise<AssignmentItem[]> {
+    const before = this.added.get(vmId) ?? 0;
     const items = await this.list(vmId);
+    // An assignment added while the store was read has woken nobody yet: answer with it now.
+    if ((this.added.get(vmId) ?? 0) !== before) return this.list(vmId);
     if (waitMs <= 0 || this.closed || signal?.aborted || items.some((a) => a.block_height > since))
       return items;
     await new Promise<void>((resolve) => {

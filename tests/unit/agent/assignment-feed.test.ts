@@ -182,3 +182,29 @@ describe('AssignmentFeed', () => {
     expect(await feed.poll('agent-2', -1, 600_000)).toEqual([]);
   });
 });
+
+describe('AssignmentFeed long poll and a commit racing the listing', () => {
+  it('answers at once when an assignment lands while the store is being read', async () => {
+    const records = new Map([
+      ['a', record('a', 'agent-1', 'tx-a', 1)],
+      ['b', record('b', 'agent-1', 'tx-b', 1)],
+    ]);
+    let feed: AssignmentFeed | null = null;
+    let raced = false;
+    const store = {
+      getTasks: async (ids: readonly string[]) => {
+        // The scheduler commits task b between the poll's read and its wait.
+        if (!raced) {
+          raced = true;
+          feed!.record(outcome(2, [[task('b'), 'agent-1']]), isAgent);
+        }
+        return ids.map((id) => records.get(id) ?? null);
+      },
+    } as unknown as LedgerStore;
+    feed = new AssignmentFeed(store);
+    feed.record(outcome(1, [[task('a'), 'agent-1']]), isAgent);
+
+    const items = await feed.poll('agent-1', 1, 600_000);
+    expect(items.map((i) => i.task_id)).toEqual(['a', 'b']);
+  });
+});
