@@ -131,7 +131,7 @@ export class SchedulerStack extends Stack {
       queue: queue.queue,
       environment,
       fleetName: this.stackName,
-      autoScalingGroupName: workers?.group.autoScalingGroupName,
+      autoScalingGroup: workers?.group,
       retainLogs: retain,
     });
     if (workers) {

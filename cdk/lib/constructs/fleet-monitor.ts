@@ -1,4 +1,5 @@
-import { Arn, ArnFormat, Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import type { AutoScalingGroup } from 'aws-cdk-lib/aws-autoscaling';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -20,7 +21,7 @@ export interface FleetMonitorProps {
   /** Value of the metrics' Fleet dimension. @default the stack name */
   readonly fleetName?: string;
   /** The Auto Scaling group whose scale-in protection follows the ledger. @default none: metrics only */
-  readonly autoScalingGroupName?: string;
+  readonly autoScalingGroup?: AutoScalingGroup;
   readonly retainLogs: boolean;
 }
 
@@ -37,6 +38,7 @@ export class FleetMonitor extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.fleetName = props.fleetName ?? stack.stackName;
+    const group = props.autoScalingGroup;
     this.function = new ServiceFunction(this, 'Monitor', {
       entry: 'fleet-monitor.ts',
       description:
@@ -46,7 +48,7 @@ export class FleetMonitor extends Construct {
         ...props.environment,
         QUEUE_URL: props.queue.queueUrl,
         FLEET_NAME: this.fleetName,
-        ...(props.autoScalingGroupName ? { AUTO_SCALING_GROUP_NAME: props.autoScalingGroupName } : {}),
+        ...(group ? { AUTO_SCALING_GROUP_NAME: group.autoScalingGroupName } : {}),
       },
       timeout: Duration.seconds(50),
       retainLogs: props.retainLogs,
@@ -67,7 +69,7 @@ export class FleetMonitor extends Construct {
     allow('PublishScalingMetrics', ['cloudwatch:PutMetricData'], ['*'], {
       StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE },
     });
-    if (props.autoScalingGroupName) {
+    if (group) {
       allow('ReadGroup', ['autoscaling:DescribeAutoScalingGroups'], ['*']);
       allow(
         'ProtectBusyInstances',
@@ -77,13 +79,21 @@ export class FleetMonitor extends Construct {
             {
               service: 'autoscaling',
               resource: 'autoScalingGroup',
-              resourceName: `*:autoScalingGroupName/${props.autoScalingGroupName}`,
+              resourceName: `*:autoScalingGroupName/${group.autoScalingGroupName}`,
               arnFormat: ArnFormat.COLON_RESOURCE_NAME,
             },
             stack,
           ),
         ],
       );
+      // The group's ARN has an id AWS assigns at creation, hence the * before its name.
+      const shown = (v: string, name: string) => (Token.isUnresolved(v) ? `<AWS::${name}>` : v);
+      const groupId = stack.getLogicalId(group.node.defaultChild as CfnElement);
+      Validations.of(this.function.role ?? this.function).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:${shown(stack.region, 'Region')}:${shown(stack.account, 'AccountId')}:autoScalingGroup:*:autoScalingGroupName/<${groupId}>]`,
+        reason:
+          "SetInstanceProtection on this stack's group only; the * stands for the group id AWS assigns when it creates the group.",
+      });
     }
     new Rule(this, 'Schedule', {
       description: 'Fleet monitor: scaling metrics and scale-in protection every minute',
