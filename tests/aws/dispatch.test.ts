@@ -336,6 +336,45 @@ describe('dispatch on the emulator', () => {
     expect(completions).toHaveLength(1);
   }, 60_000);
 
+  it('DISPATCH# items: first spec wins, specs read past 100 keys, one claim per task, release only by its claimant', async () => {
+    const records = new DynamoDbDispatchRecords({ client: dynamodb, tableName });
+    const prefix = uniqueName('rec');
+    const ids = Array.from({ length: 120 }, (_, i) => `${prefix}-${i}`);
+    await records.putSpecs(
+      ids.filter((_, i) => i % 2 === 0).map((id) => ({ task_id: id, command: `run ${id}`, labels: {} })),
+    );
+    await records.putSpecs([{ task_id: ids[0]!, command: 'replaced?', labels: { x: 'y' } }]);
+
+    const specs = await records.getSpecs(ids);
+    expect(specs.size).toBe(60);
+    expect(specs.get(ids[0]!)).toEqual({ task_id: ids[0], command: `run ${ids[0]}`, labels: {} });
+    expect(specs.has(ids[1]!)).toBe(false);
+
+    const taskId = ids[0]!;
+    expect(await records.claimCommand(taskId, 'tx-a', 1)).toEqual({ state: 'claimed' });
+    expect(await records.claimCommand(taskId, 'tx-b', 2)).toEqual({
+      state: 'sending',
+      transactionId: 'tx-a',
+    });
+    await records.releaseCommand(taskId, 'tx-b'); // not its claim: kept
+    expect(await records.claimCommand(taskId, 'tx-b', 3)).toEqual({
+      state: 'sending',
+      transactionId: 'tx-a',
+    });
+    await records.releaseCommand(taskId, 'tx-a');
+    expect(await records.claimCommand(taskId, 'tx-a', 4)).toEqual({ state: 'claimed' });
+    await records.recordCommand(taskId, `${prefix}-cmd`);
+    expect(await records.claimCommand(taskId, 'tx-a', 5)).toEqual({
+      state: 'sent',
+      transactionId: 'tx-a',
+      commandId: `${prefix}-cmd`,
+    });
+    await records.releaseCommand(taskId, 'tx-a'); // sent: a release changes nothing
+    expect(await records.taskOfCommand(`${prefix}-cmd`)).toBe(taskId);
+    await expect(records.recordCommand(taskId, `${prefix}-other`)).rejects.toThrow();
+    expect(await records.taskOfCommand(`${prefix}-other`)).toBeNull();
+  }, 60_000);
+
   it('the Lambda entry, configured by environment as the stack configures it, dispatches a block', async () => {
     const { engine: e } = engine();
     const t = job(uniqueName('entry'), 100, { labels: { via: 'entry' } });
