@@ -14,6 +14,9 @@ export interface DynamoSwarmOptions {
   client: () => DynamoDBClient;
   /** An empty ledger table (tests/aws/helpers/ledger-table.ts makes one as the stack does). */
   tableName: string;
+  /** Told the chain's height every `progressEveryMs` (default 30 s): a full-size run takes long. */
+  progress?: (line: string) => void;
+  progressEveryMs?: number;
 }
 
 /**
@@ -50,7 +53,23 @@ export async function runDynamoSwarm(
     await schedulers[0]!.store.readHead();
     const empty = await timed(() => schedulers[0]!.store.getReservations());
     const started = performance.now();
-    const stats = await Promise.all(schedulers.map((s) => driveScheduler(s.engine, s.share, settings)));
+    const ticker = options.progress
+      ? setInterval(() => {
+          void schedulers[0]!.store
+            .readHead()
+            .then((head) => {
+              const seconds = Math.round((performance.now() - started) / 1000);
+              options.progress?.(`height ${head.height} after ${seconds} s`);
+            })
+            .catch(() => undefined); // a missed progress line is not worth failing the run
+        }, options.progressEveryMs ?? 30_000)
+      : undefined;
+    let stats: Awaited<ReturnType<typeof driveScheduler>>[];
+    try {
+      stats = await Promise.all(schedulers.map((s) => driveScheduler(s.engine, s.share, settings)));
+    } finally {
+      clearInterval(ticker);
+    }
     const wallMs = performance.now() - started;
     const full = await timed(() => schedulers[0]!.store.getReservations());
     const audit = await auditLedger(

@@ -143,6 +143,7 @@ async function main(): Promise<number> {
           const result = await runDynamoSwarm(settingsFor(r), {
             client: () => new DynamoDBClient(config),
             tableName: table.tableName,
+            progress: (line) => log(`dynamodb run ${r + 1}: ${line}`),
           });
           record(summarise(result), auditFailures(result.audit));
         } finally {
