@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import Table from 'cli-table3';
 import { Command } from 'commander';
 import { parseOrThrow } from '../../lib/errors';
-import { DigestBuilder, digestSchema } from '../../lib/ledger/digest';
+import { DigestBuilder } from '../../lib/ledger/digest';
 import { exportJsonl } from '../../lib/ledger/jsonl';
 import { transactionProof, transactionProofSchema, verifyTransactionProof } from '../../lib/ledger/proofs';
 import type { Digest, TransactionProof } from '../../lib/ledger/types';
@@ -15,9 +15,17 @@ import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { chooseSource, openDbStore, openLedgerSource, type SourceFlags } from '../ledger-source';
 import { getJsonIfFound, openRemote, withRemoteOptions } from '../remote';
 import { checkPublishedDigest, publishedDigest } from '../remote-ledger';
+import {
+  type KeyFlags,
+  publicKey,
+  readTrustedDigest,
+  signedDigestFromServer,
+  signLocally,
+} from './ledger-signing';
 
 interface VerifyFlags extends SourceFlags {
   digest?: string;
+  publicKey?: string;
   json?: boolean;
 }
 
@@ -33,10 +41,22 @@ export function ledgerCommand(): Command {
       .option('--db <file>', 'a ledger.db file')
       .option('--export <file>', 'a JSON Lines export'),
   )
-    .option('--digest <file>', 'a digest saved earlier: the chain must extend it (detects rollback)')
+    .option(
+      '--digest <file>',
+      'a digest saved earlier, signed or not: the chain must extend it (detects rollback)',
+    )
+    .option(
+      '--public-key <pem>',
+      'check the signature of the --digest file with this public key (exit 1 if it fails)',
+    )
     .option('--json', 'print the report as JSON')
     .action(async (flags: VerifyFlags) => {
-      const trustedDigest = flags.digest === undefined ? undefined : await readDigest(flags.digest);
+      if (flags.publicKey !== undefined && flags.digest === undefined)
+        throw new CliExit(EXIT_USAGE, '--public-key checks a --digest file: give --digest too');
+      const trustedDigest =
+        flags.digest === undefined
+          ? undefined
+          : await readTrustedDigest(flags.digest, flags.publicKey, (m) => console.error(`warning: ${m}`));
       const source = await openLedgerSource(flags, ['db', 'export', 'url']);
       try {
         const options = {
@@ -108,31 +128,38 @@ export function ledgerCommand(): Command {
       .option('--db <file>', 'a ledger.db file'),
   )
     .option('--out <file>', 'also write it to this file')
-    .action(async (flags: SourceFlags & { out?: string }) => {
-      const digest = await loadDigest(flags);
+    .option('--sign', 'sign it: with --url the server signs; with --db the key beside it (or --key)')
+    .option('--key <file>', 'with --db --sign: the signing key (default: digest-key.pem beside --db)')
+    .action(async (flags: SourceFlags & { out?: string; sign?: boolean; key?: string }) => {
+      if (flags.key !== undefined && !flags.sign) throw new CliExit(EXIT_USAGE, '--key needs --sign');
+      const digest = flags.sign
+        ? chooseSource(flags, ['db', 'url']) === 'url'
+          ? await signedDigestFromServer(flags)
+          : await signLocally(await loadDigest(flags), flags)
+        : await loadDigest(flags);
       const text = `${JSON.stringify(digest, null, 2)}\n`;
       if (flags.out !== undefined) await writeFile(flags.out, text);
       process.stdout.write(text);
     });
 
-  return ledger;
-}
+  withRemoteOptions(
+    ledger
+      .command('public-key')
+      .description(
+        'the public key (SPKI PEM) that checks signed digests: of a server, a local key, or a KMS key',
+      ),
+  )
+    .option('--db <file>', 'a ledger.db file: the key beside it (digest-key.pem)')
+    .option('--key <file>', 'a local signing key file')
+    .option('--kms-key-id <id>', 'a KMS key id, ARN or alias (AWS default credentials)')
+    .option('--out <file>', 'also write it to this file')
+    .action(async (flags: KeyFlags & { out?: string }) => {
+      const pem = await publicKey(flags);
+      if (flags.out !== undefined) await writeFile(flags.out, pem);
+      process.stdout.write(pem);
+    });
 
-async function readDigest(path: string): Promise<Digest> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new CliExit(EXIT_USAGE, `cannot read digest ${path}: ${(error as Error).message}`);
-  }
-  const parsed = digestSchema.safeParse(value);
-  if (!parsed.success) {
-    const issues = parsed.error.issues
-      .map((i) => `${i.path.join('.') || '(digest)'}: ${i.message}`)
-      .join('; ');
-    throw new CliExit(EXIT_USAGE, `${path} is not a digest: ${issues}`);
-  }
-  return parsed.data;
+  return ledger;
 }
 
 async function loadDigest(flags: SourceFlags): Promise<Digest> {
