@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { StoreUnavailableError } from '../lib/errors';
 import type { Dimensions } from '../lib/model/resources';
 import type { Task } from '../lib/model/task';
 import type { Clock } from '../lib/ports/clock';
@@ -8,6 +9,26 @@ import { type SubmitResponse, taskSubmissionParser } from '../lib/schemas/http';
 import type { TaskInput } from '../lib/schemas/task-input';
 import { toTask } from '../lib/schemas/task-input';
 import { QueueFullError } from './errors';
+
+/**
+ * SQLite result codes that mean "not now" rather than "never": another connection held the write
+ * lock past busy_timeout, or the disk is full or failing. The enqueue is one transaction, so
+ * nothing of the request was written.
+ */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR)/;
+
+/** Runs a store call, turning a transient store failure into a StoreUnavailableError (503). */
+async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE.test(code)) {
+      throw new StoreUnavailableError(`the task store is unavailable (${code}); retry later`, error);
+    }
+    throw error;
+  }
+}
 
 export interface IntakeOptions {
   queue: TaskQueue;
@@ -54,13 +75,14 @@ export class Intake {
    */
   async submit(tasks: Task[]): Promise<SubmitResponse> {
     const { queue, store, maxQueueDepth } = this.options;
-    const depth = await this.depth();
+    const depth = await storeCall(() => this.depth());
     if (depth + tasks.length > maxQueueDepth) throw new QueueFullError(depth, maxQueueDepth);
 
     const recorded = new Set<string>();
-    for (const r of await store.getTasks(tasks.map((t) => t.id))) if (r !== null) recorded.add(r.task_id);
+    const records = await storeCall(() => store.getTasks(tasks.map((t) => t.id)));
+    for (const r of records) if (r !== null) recorded.add(r.task_id);
     const fresh = tasks.filter((t) => !recorded.has(t.id));
-    const accepted = fresh.length > 0 ? await queue.enqueue(fresh) : [];
+    const accepted = fresh.length > 0 ? await storeCall(() => queue.enqueue(fresh)) : [];
     this.depthCache += accepted.length;
     if (accepted.length > 0) this.options.onEnqueued?.(accepted.length);
 

@@ -1,13 +1,13 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ValidationError } from '../../lib/errors';
+import { StoreUnavailableError, ValidationError } from '../../lib/errors';
 import { errorBody } from '../../lib/schemas/http';
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
 import { NotFoundError, QueueFullError } from '../errors';
 
-/** Seconds a client should wait before retrying when the queue is full. */
-const RETRY_AFTER_S = 1;
+/** Seconds a client should wait before retrying when the queue is full or the store is busy. */
+export const RETRY_AFTER_S = 1;
 
 /**
  * Maps the errors routes throw to status codes with the API's error body. Anything unexpected is a
@@ -20,6 +20,11 @@ export function errorHandler(log: (message: string) => void) {
     if (error instanceof QueueFullError) {
       c.header('Retry-After', String(RETRY_AFTER_S));
       return c.json(errorBody(error), 429);
+    }
+    if (error instanceof StoreUnavailableError) {
+      log(`store unavailable on ${c.req.method} ${c.req.path}: ${String(error.cause ?? error.message)}`);
+      c.header('Retry-After', String(RETRY_AFTER_S));
+      return c.json(errorBody(error), 503);
     }
     if (error instanceof HTTPException) {
       const response = error.getResponse();

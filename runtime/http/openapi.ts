@@ -64,6 +64,7 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
             413: { description: 'Body over the limit' },
             415: unsupported,
             429: { description: 'Queue full; see Retry-After' },
+            503: { description: 'Store busy, nothing written; see Retry-After' },
           },
         },
       },
