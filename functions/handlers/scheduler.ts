@@ -232,6 +232,16 @@ export function schedulerHandler(deps: SchedulerDeps) {
         blocks: result.blocks.map((b) => b.height),
         head: result.head,
         attempts: result.attempts,
+        // One entry per committed transaction, so a task's decision is found in the logs by either id.
+        decisions: result.blocks.flatMap((b) =>
+          b.transactions.map((t) => ({
+            taskId: t.task_id,
+            transactionId: t.transaction_id,
+            status: t.status,
+            vmId: t.vm_id,
+            height: b.height,
+          })),
+        ),
       });
       deps.metrics.addMetric('CompareAndSetAttempts', 'Count', result.attempts);
     } catch (err) {
