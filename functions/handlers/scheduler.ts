@@ -77,7 +77,7 @@ function parseRecord(
   return { record, tasks: tasksOf(parsed.data as QueueMessage | MultiTaskQueueMessage) };
 }
 
-/** A ledger transaction reason holds at most 4096 characters; the error is cut to leave room. */
+/** A ledger transaction reason holds at most 4096 characters; the error (or why not) is cut to leave room. */
 const MAX_ERROR_IN_REASON = 2000;
 
 /**
@@ -275,7 +275,7 @@ export function schedulerHandler(deps: SchedulerDeps) {
       if (deliveries < deps.maxReceiveCount) continue;
       const reason =
         outcome.kind === 'deferred'
-          ? `no capacity after ${deliveries} deliveries: ${outcome.reason}`
+          ? `no capacity after ${deliveries} deliveries: ${outcome.reason.slice(0, MAX_ERROR_IN_REASON)}`
           : `not committed after ${deliveries} deliveries: ${outcome.error.slice(0, MAX_ERROR_IN_REASON)}`;
       byReason.set(reason, [...(byReason.get(reason) ?? []), t]);
     }
