@@ -58,5 +58,25 @@ export function propsFromContext(get: (key: string) => unknown): BlockchainSched
   if (dimensions !== undefined) {
     props.dimensions = Array.isArray(dimensions) ? dimensions.map(String) : String(dimensions).split(',');
   }
+  const autoScaling = get('autoScaling');
+  if (autoScaling !== undefined) props.autoScaling = autoScalingFromContext(autoScaling);
   return props as BlockchainSchedulerProps;
+}
+
+/**
+ * `-c autoScaling=true`, or the options as JSON (`-c 'autoScaling={"maxCapacity":8}'` or an object in
+ * cdk.json); the option values are checked with the other props.
+ */
+function autoScalingFromContext(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null) return value;
+  const text = String(value).trim();
+  if (!text.startsWith('{')) return toBoolean('autoScaling', value);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError(
+      [{ field: 'autoScaling', message: `must be true, false or a JSON object (got ${text})` }],
+      'invalid context',
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { propsFromContext } from '../../../cdk/lib/context';
 import { ValidationError } from '../../../lib/errors';
 import { actionsOf, DESCRIPTIONS, functionId, type Statement, statementsOf, synth } from './helpers';
 
@@ -177,4 +178,21 @@ describe('autoScaling', () => {
     const { app } = synth({ autoScaling: true }, { nag: true });
     expect(() => app.synth()).not.toThrow();
   }, 120_000);
+});
+
+describe('autoScaling from context', () => {
+  const from = (value: unknown) => propsFromContext((key) => (key === 'autoScaling' ? value : undefined));
+
+  it.each([
+    ['true', true],
+    ['false', false],
+    ['{"maxCapacity":8}', { maxCapacity: 8 }],
+    [{ minCapacity: 0 }, { minCapacity: 0 }], // an object in cdk.json
+  ])('reads %j', (value, expected) => {
+    expect(from(value).autoScaling).toEqual(expected);
+  });
+
+  it.each(['yes', '{maxCapacity:8}'])('refuses %j naming the key', (value) => {
+    expect(() => from(value)).toThrow(/^invalid context: autoScaling: must be true/);
+  });
 });
