@@ -21,7 +21,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AutoScalingGroupProtection,
   CloudWatchScalingMetrics,
@@ -35,6 +35,7 @@ import { DEFAULT_DIMENSIONS } from '../../lib/model/resources';
 import type { Task } from '../../lib/model/task';
 import { systemClock } from '../../lib/ports/clock';
 import { FleetMonitorError, type GroupInstance, runFleetMonitor } from '../../lib/scaling';
+import { scheduledEvent } from '../unit/functions/helpers/events';
 import { cloudWatchClient, dynamoDbClient, ec2Client, emulatorConfig } from './helpers/clients';
 import { createLedgerTable } from './helpers/ledger-table';
 import { uniqueName } from './helpers/names';
@@ -133,6 +134,7 @@ describe('fleet monitor on the emulator', () => {
     await store.close();
     await table.drop();
     for (const c of [ec2, cloudWatch, dynamo, sqs, autoScaling]) c.destroy();
+    vi.unstubAllEnvs();
   });
 
   it('drains by tag: the fleet source reports it and the engine places nothing new there', async () => {
@@ -254,5 +256,42 @@ describe('fleet monitor on the emulator', () => {
     expect(values.cpun).toEqual([2]);
     expect(values.cpumax![0]).toBeCloseTo(Math.max(...ratios), 12);
     expect(values.cpumean![0]).toBeCloseTo((ratios[0]! + ratios[1]!) / 2, 12);
+  });
+  it('runs as deployed: the Lambda entry wires its adapters from the environment', async () => {
+    const entryFleet = uniqueName('entry');
+    vi.stubEnv('TABLE_NAME', table.tableName);
+    vi.stubEnv('ALGORITHM', 'best-fit');
+    vi.stubEnv('VM_TAG_KEY', selector.key);
+    vi.stubEnv('VM_TAG_VALUE', selector.value);
+    vi.stubEnv('QUEUE_URL', queueUrl);
+    vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', namespace);
+    vi.stubEnv('FLEET_NAME', entryFleet);
+    const { handler } = await import('../../functions/fleet-monitor');
+    const report = await handler(scheduledEvent());
+    // Same queue, fleet and ledger as above, no group: backlog 6 over the 2 active instances.
+    expect(report.snapshot).toMatchObject({ backlog: 6, activeInstances: 2, backlogPerInstance: 3 });
+    expect(report.protection).toBeUndefined();
+    const stamped = report.snapshot.at;
+    const result = await cloudWatch.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(Math.floor(stamped / 60_000) * 60_000),
+        EndTime: new Date(Math.floor(stamped / 60_000) * 60_000 + 60_000),
+        MetricDataQueries: [
+          {
+            Id: 'bpi',
+            MetricStat: {
+              Metric: {
+                Namespace: namespace,
+                MetricName: 'BacklogPerInstance',
+                Dimensions: [{ Name: 'Fleet', Value: entryFleet }],
+              },
+              Period: 60,
+              Stat: 'Average',
+            },
+          },
+        ],
+      }),
+    );
+    expect(result.MetricDataResults![0]!.Values).toEqual([3]);
   });
 });
