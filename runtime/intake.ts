@@ -66,6 +66,11 @@ export class Intake {
   }
 
   async submitBody(body: unknown): Promise<SubmitResponse> {
+    // A full queue refuses before validating: under a burst, checking thousands of tasks only to
+    // refuse them would take the time the scheduler needs to drain the queue.
+    const { maxQueueDepth } = this.options;
+    const depth = await storeCall(() => this.depth());
+    if (depth >= maxQueueDepth) throw new QueueFullError(depth, maxQueueDepth);
     return this.submit(this.parse(body));
   }
 
