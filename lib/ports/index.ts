@@ -1,4 +1,5 @@
 export * from './clock';
+export * from './digest-signer';
 export * from './fleet-source';
 export * from './ledger-store';
 export * from './task-queue';

@@ -160,7 +160,21 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
           responses: { 200: ok('transaction proof'), 404: notFound },
         },
       },
-      '/ledger/digest': { get: { summary: 'The digest an auditor keeps', responses: { 200: ok('digest') } } },
+      '/ledger/digest': {
+        get: {
+          summary: 'The digest an auditor keeps; signed=1 signs it (docs/ledger-format.md section 10)',
+          parameters: [
+            { name: 'signed', in: 'query', schema: { type: 'string', enum: ['1', 'true', '0', 'false'] } },
+          ],
+          responses: { 200: ok('digest, or signed digest'), 400: error },
+        },
+      },
+      '/ledger/public-key': {
+        get: {
+          summary: 'The public key (SPKI PEM) that checks signed digests',
+          responses: { 200: { description: 'public key', content: { 'application/x-pem-file': {} } } },
+        },
+      },
       '/ledger/verify': {
         post: { summary: 'Verify the whole chain', responses: { 200: ok('verification report') } },
       },
