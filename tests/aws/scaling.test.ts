@@ -60,6 +60,7 @@ describe('fleet monitor on the emulator', () => {
   // The minute the run is stamped with; metrics are read back for exactly that period.
   const at = Math.floor(Date.now() / 60_000) * 60_000;
   const protectionRequests: { ids: string[]; protect: boolean }[] = [];
+  const dynamoCommands: string[] = [];
   let queueUrl: string;
   let table: Awaited<ReturnType<typeof createLedgerTable>>;
   let store: DynamoDbLedgerStore;
@@ -88,6 +89,13 @@ describe('fleet monitor on the emulator', () => {
         return next(args);
       },
       { step: 'initialize', name: 'recordProtectionRequests' },
+    );
+    dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        dynamoCommands.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordDynamoDbCommands' },
     );
     queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('tasks') }))).QueueUrl!;
     table = await createLedgerTable(dynamo);
@@ -182,6 +190,7 @@ describe('fleet monitor on the emulator', () => {
     const groupIds = group.AutoScalingGroups![0]!.Instances!.map((i) => i.InstanceId!).sort();
     expect(groupIds).toHaveLength(2);
 
+    dynamoCommands.length = 0;
     const run = runFleetMonitor({
       fleet: source(),
       store,
@@ -192,6 +201,8 @@ describe('fleet monitor on the emulator', () => {
       now: () => at,
     });
     const error = (await run.catch((e: unknown) => e)) as FleetMonitorError;
+    // Reservations by key for the 3 fleet + 2 group instances: one BatchGetItem, never a Scan of the ledger.
+    expect(dynamoCommands).toEqual(['BatchGetItemCommand']);
 
     // The group's instances were read from the emulator (launched protected, holding no task), so
     // both are to be released; MiniStack refuses the call, and only that step fails.
