@@ -33,6 +33,14 @@ const GENESIS_CANONICAL = canonicalString(GENESIS);
  */
 export type VerifierMode = 'fast' | 'reference';
 
+/**
+ * Where the blocks fed to `check` start. 'genesis': at height 0, the whole chain. 'range': at whatever
+ * height the first block has, for one slice of a chain verified in parallel (parallel-verify.ts): the
+ * first block's previous_hash is left for the caller to link to the slice before, no digest is built
+ * (its tree needs every block from genesis), and block hashes are kept for the caller instead.
+ */
+export type VerifierStart = 'genesis' | 'range';
+
 // blockSchema with the transactions left for the per-transaction check.
 const envelopeSchema = blockHeaderSchema.extend({ block_hash: hash64, transactions: z.array(z.unknown()) });
 
@@ -65,15 +73,41 @@ export class ChainVerifier {
   #hashAt = new Map<number, string>();
   #blocks = 0;
   #transactions = 0;
+  #base = 0;
+  #first: Block | null = null;
+  readonly #hashes: string[] = [];
+  readonly #counts: number[] = [];
 
   /**
    * @param watchHeights heights whose block hash `hashAt` must remember (e.g. an expected head's).
    * @param mode 'fast' unless a test wants the reference path (same reports, slower).
+   * @param start 'genesis' unless this verifier checks one slice of a chain (see VerifierStart).
    */
   constructor(
     readonly watchHeights: readonly number[] = [],
     readonly mode: VerifierMode = 'fast',
+    readonly start: VerifierStart = 'genesis',
   ) {}
+
+  /** In 'range' mode, the first block checked (its previous_hash links this slice to the one before). */
+  get first(): Block | null {
+    return this.#first;
+  }
+
+  /** In 'range' mode, the hashes of the blocks checked, in order. */
+  get blockHashes(): readonly string[] {
+    return this.#hashes;
+  }
+
+  /** In 'range' mode, the transaction counts of the blocks checked, in order. */
+  get blockTransactionCounts(): readonly number[] {
+    return this.#counts;
+  }
+
+  /** The ids of the transactions checked, in chain order (a range's, for cross-range duplicates). */
+  get transactionIds(): ReadonlySet<string> {
+    return this.#seen;
+  }
 
   get blocksChecked(): number {
     return this.#blocks;
@@ -98,7 +132,7 @@ export class ChainVerifier {
 
   /** Checks the next block; on success it becomes the head. Order of checks: see verifyChain. */
   check(raw: unknown): ChainFailure | null {
-    const due = this.#blocks;
+    let due = this.#base + this.#blocks;
     const fast = this.mode === 'fast' && isCanonicalOrderBlock(raw);
     let block: Block;
     if (fast) {
@@ -114,12 +148,16 @@ export class ChainVerifier {
       }
       block = parsed.data;
     }
+    const previous = this.#head;
+    if (previous === null && this.start === 'range') {
+      this.#base = block.height;
+      due = block.height;
+    }
     if (block.height !== due) {
       return new ChainFailure(due, 'height-gap', `block at position ${due} has height ${block.height}`);
     }
-    const previous = this.#head;
     if (previous === null) {
-      if (canonicalString(block) !== GENESIS_CANONICAL) {
+      if ((this.start === 'genesis' || block.height === 0) && canonicalString(block) !== GENESIS_CANONICAL) {
         return new ChainFailure(
           0,
           'bad-genesis',
@@ -177,7 +215,12 @@ export class ChainVerifier {
       }
       this.#seen.add(tx.transaction_id);
     }
-    this.#digest.append(block);
+    if (this.start === 'genesis') this.#digest.append(block);
+    else {
+      this.#hashes.push(hash);
+      this.#counts.push(block.transactions.length);
+      this.#first ??= block;
+    }
     this.#head = block;
     if (this.watchHeights.includes(due)) this.#hashAt.set(due, hash);
     this.#blocks += 1;
@@ -197,7 +240,9 @@ export class ChainVerifier {
       first_bad_height: failure?.height ?? null,
       problem: failure?.problem ?? null,
       detail: failure?.detail ?? null,
-      ...(failure === null && head !== null ? { digest: this.#digest.digest(head.timestamp) } : {}),
+      ...(failure === null && head !== null && this.start === 'genesis'
+        ? { digest: this.#digest.digest(head.timestamp) }
+        : {}),
     };
   }
 
