@@ -21,6 +21,9 @@ export function commandRequest(event: TaskAssigned, now: number): CommandRequest
   };
 }
 
+/** The detail-type of the events SSM puts on the default bus for each instance a command runs on. */
+export const COMMAND_STATUS_DETAIL_TYPE = 'EC2 Command Invocation Status-change Notification';
+
 /**
  * Run Command statuses after which the command no longer runs on the instance: the VM's share is
  * free again, whatever the outcome. (Pending, InProgress, Delayed and Cancelling are not final.)

@@ -6,6 +6,7 @@ export {
   taskAssignedEvents,
 } from './assignments';
 export {
+  COMMAND_STATUS_DETAIL_TYPE,
   commandRequest,
   FINAL_COMMAND_STATUSES,
   isFinalCommandStatus,

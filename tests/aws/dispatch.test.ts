@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   CreateTableCommand,
@@ -25,8 +29,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBStreamEvent, EventBridgeEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMAND_STATUS_DETAIL_TYPE } from '../../cdk/lib/constructs/dispatch';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { commandStatusHandler } from '../../functions/handlers/command-status';
 import { dispatchHandler } from '../../functions/handlers/dispatch';
 import { DynamoDbDispatchRecords, runKey } from '../../lib/adapters/dynamodb/dispatch-records';
@@ -38,7 +41,7 @@ import {
   TASK_ASSIGNED_SOURCE,
 } from '../../lib/adapters/eventbridge/eventbridge-publisher';
 import { RUN_SHELL_SCRIPT, SsmCommandRunner } from '../../lib/adapters/ssm/ssm-command-runner';
-import { FINAL_COMMAND_STATUSES } from '../../lib/dispatch/command';
+import { COMMAND_STATUS_DETAIL_TYPE, FINAL_COMMAND_STATUSES } from '../../lib/dispatch/command';
 import { Dispatcher } from '../../lib/dispatch/dispatcher';
 import { SpecRecordingEngine } from '../../lib/dispatch/spec-recording-engine';
 import { SchedulingEngine } from '../../lib/engine/engine';
@@ -427,4 +430,121 @@ describe('dispatch on the emulator', () => {
     expect(await matches('InProgress')).toBe(false);
     expect(await matches('Success', 'AWS-RunPowerShellScript')).toBe(false);
   });
+});
+
+/**
+ * Opt-in (BCS_DISPATCH_DEPLOY=1, about 50 s): the Dispatch construct deployed with a streamed ledger
+ * table, so that the emulator's own stream event source mapping (its filter, NEW_IMAGE, the bundled
+ * function) carries a committed block to the bus. Left out of the default run: CI time goes to the
+ * one full-stack deploy of e2e-stack.test.ts.
+ */
+describe.skipIf(process.env.BCS_DISPATCH_DEPLOY !== '1')('the deployed outbox', () => {
+  const stackName = `BcsDispatch${Date.now().toString(36)}`;
+  let outDir: string;
+  let outputs: Record<string, string>;
+  const cdk = (args: string[]) =>
+    execFileSync(
+      'node_modules/.bin/cdk',
+      [...args, '--app', join(outDir, 'assembly'), '--no-notices', '--no-color'],
+      {
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL_S3: inject('awsEndpoint'),
+          CDK_DISABLE_CLI_TELEMETRY: 'true',
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        maxBuffer: 1 << 26,
+      },
+    );
+
+  beforeAll(async () => {
+    // Loaded here: aws-cdk-lib costs seconds to import, which the default run does not need.
+    const { App, CfnOutput, Stack } = await import('aws-cdk-lib');
+    const { Dispatch } = await import('../../cdk/lib/constructs/dispatch');
+    const { LedgerTable } = await import('../../cdk/lib/constructs/ledger-table');
+    const { ServiceFunction } = await import('../../cdk/lib/nodejs-function');
+    outDir = await mkdtemp(join(tmpdir(), 'bcs-dispatch-'));
+    const app = new App({ outdir: join(outDir, 'assembly') });
+    const stack = new Stack(app, stackName);
+    const { table } = new LedgerTable(stack, 'Ledger', { retain: false, stream: true });
+    // The scheduler only matters here for the spec grant; any function stands in for it.
+    const standIn = new ServiceFunction(stack, 'StandIn', {
+      entry: 'verify.ts',
+      description: 'stands in for the scheduler',
+      serviceName: 'stand-in',
+      environment: { TABLE_NAME: table.tableName },
+      retainLogs: false,
+    }).function;
+    const dispatch = new Dispatch(stack, 'Dispatch', {
+      table,
+      scheduler: standIn,
+      environment: { TABLE_NAME: table.tableName, DIMENSIONS: 'cpu,mem,io,bw' },
+      viaSsm: false,
+      vmTagKey: 'bcs:pool',
+      vmTagValue: 'workers',
+      retainLogs: false,
+    });
+    new CfnOutput(stack, 'TableName', { value: table.tableName });
+    new CfnOutput(stack, 'EventBusName', { value: dispatch.bus.eventBusName });
+    app.synth();
+    cdk(['deploy', stackName, '--require-approval', 'never', '--outputs-file', join(outDir, 'outputs.json')]);
+    outputs = JSON.parse(await readFile(join(outDir, 'outputs.json'), 'utf8'))[stackName];
+  }, 300_000);
+
+  afterAll(async () => {
+    if (!outDir) return;
+    cdk(['destroy', stackName, '--force']);
+    await rm(outDir, { recursive: true, force: true });
+  }, 300_000);
+
+  it('a block committed to the table reaches the bus through the stream and the deployed function', async () => {
+    const rule = uniqueName('deployed-rule');
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    await events.send(
+      new PutRuleCommand({
+        Name: rule,
+        EventBusName: outputs.EventBusName,
+        EventPattern: JSON.stringify({ source: [TASK_ASSIGNED_SOURCE] }),
+      }),
+    );
+    await events.send(
+      new PutTargetsCommand({
+        Rule: rule,
+        EventBusName: outputs.EventBusName,
+        Targets: [{ Id: 'queue', Arn: Attributes!.QueueArn! }],
+      }),
+    );
+    try {
+      const deployedTable = outputs.TableName!;
+      const store = new DynamoDbLedgerStore({ client: dynamodb, tableName: deployedTable });
+      const records = new DynamoDbDispatchRecords({ client: dynamodb, tableName: deployedTable });
+      const scheduling = new SchedulingEngine({
+        store,
+        fleet: fleet(),
+        clock: systemClock,
+        algorithm: 'best-fit',
+        dimensions: ['cpu', 'mem', 'io', 'bw'],
+      });
+      const t = job(uniqueName('deployed'), 100, { command: 'echo deployed', labels: { path: 'stream' } });
+
+      await new SpecRecordingEngine(scheduling, records).schedule([t]);
+
+      const got = await received(t.id, 1, 60_000);
+      const record = (await store.getTask(t.id))!;
+      expect(got).toEqual([
+        expect.objectContaining({
+          task: expect.objectContaining({ id: t.id, command: 'echo deployed', labels: { path: 'stream' } }),
+          transactionId: record.transaction_id,
+          blockHeight: record.block_height,
+        }),
+      ]);
+    } finally {
+      await events.send(
+        new RemoveTargetsCommand({ Rule: rule, EventBusName: outputs.EventBusName, Ids: ['queue'] }),
+      );
+      await events.send(new DeleteRuleCommand({ Name: rule, EventBusName: outputs.EventBusName }));
+    }
+  }, 120_000);
 });

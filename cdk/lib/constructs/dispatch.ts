@@ -15,12 +15,9 @@ import {
 } from '../../../lib/adapters/dynamodb/dispatch-records';
 import { BLOCK_PREFIX, PARTITION_KEY, TASK_PREFIX } from '../../../lib/adapters/dynamodb/keys';
 import { RUN_SHELL_SCRIPT } from '../../../lib/adapters/ssm/ssm-command-runner';
-import { FINAL_COMMAND_STATUSES } from '../../../lib/dispatch/command';
+import { COMMAND_STATUS_DETAIL_TYPE, FINAL_COMMAND_STATUSES } from '../../../lib/dispatch/command';
 import { grantFleetRead, grantLedgerWrite } from '../ledger-access';
 import { ServiceFunction } from '../nodejs-function';
-
-/** The status events SSM puts on the default bus for each instance a command runs on. */
-export const COMMAND_STATUS_DETAIL_TYPE = 'EC2 Command Invocation Status-change Notification';
 
 export interface DispatchProps {
   /** The ledger table, created with its NEW_IMAGE stream. */
