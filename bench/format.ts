@@ -41,6 +41,15 @@ export function formatReport(report: BenchReport): string {
     t.push(['verify tx/s', l.verify_tx_per_s, range(l.spread.verify_tx_per_s)]);
     t.push(['plain SHA-256 tx/s', l.sha256_tx_per_s, range(l.spread.sha256_tx_per_s)]);
     t.push(['verify / SHA-256', l.verify_vs_sha256, '']);
+    if (l.verify_parallel_tx_per_s !== undefined && l.spread.verify_parallel_tx_per_s) {
+      const threads = `${l.verify_workers} worker threads`;
+      t.push([
+        `verify tx/s, ${threads}`,
+        l.verify_parallel_tx_per_s,
+        range(l.spread.verify_parallel_tx_per_s),
+      ]);
+      t.push([`verify / SHA-256, ${threads}`, l.verify_parallel_vs_sha256 ?? '', '']);
+    }
     out.push(
       `Ledger: ${l.transactions} transactions, ${l.block_size} per block, ${l.export_bytes} bytes exported`,
       t.toString(),

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBlocks, GENESIS } from '../lib/ledger/blocks';
 import { canonicalString } from '../lib/ledger/canonical';
+import { verifyJsonlFileParallel } from '../lib/ledger/parallel-verify';
 import { toTimestamp } from '../lib/ledger/time';
 import { transactionId } from '../lib/ledger/transactions';
 import type { ChainHead, Transaction } from '../lib/ledger/types';
-import { verifyJsonlFile } from '../lib/ledger/verify';
+import { type VerifyChainOptions, verifyJsonlFile } from '../lib/ledger/verify';
 import { seededRandom } from '../lib/simulation/rng';
 import { elapsedUs, nowNs, round, spread } from './stats';
 
@@ -22,12 +24,17 @@ export interface LedgerFigures {
   /** Plain SHA-256 over the same exported bytes, one hash per block line. */
   sha256_tx_per_s: number;
   verify_vs_sha256: number;
+  /** verifyJsonlFileParallel (worker threads, one slice of the file each), same file and checks. */
+  verify_parallel_tx_per_s?: number;
+  verify_parallel_vs_sha256?: number;
+  verify_workers?: number;
   export_bytes: number;
   runs: number;
   spread: {
     build_tx_per_s: [number, number];
     verify_tx_per_s: [number, number];
     sha256_tx_per_s: [number, number];
+    verify_parallel_tx_per_s?: [number, number];
   };
 }
 
@@ -99,15 +106,26 @@ export async function benchLedger(options: { transactions: number; runs: number 
     if (chunkTx > 0) chunkRates.push(chunkTx / (chunkUs / 1e6));
     closeSync(fd);
 
+    // Sequential and parallel back to back in each run, so both see the same machine.
     const verifyRates: number[] = [];
+    const parallelRates: number[] = [];
+    const workers = Math.min(availableParallelism(), 8);
     for (let r = 0; r < options.runs; r++) {
-      const t0 = nowNs();
-      const report = await verifyJsonlFile(path, { expectedHead: head });
-      const us = elapsedUs(t0);
-      if (!report.valid || report.transactions_checked !== options.transactions) {
-        throw new Error(`benchmark chain did not verify: ${report.problem} ${report.detail}`);
+      for (const [verify, rates] of [
+        [verifyJsonlFile, verifyRates],
+        [
+          (file: string, opts: VerifyChainOptions) => verifyJsonlFileParallel(file, { ...opts, workers }),
+          parallelRates,
+        ],
+      ] as const) {
+        const t0 = nowNs();
+        const report = await verify(path, { expectedHead: head });
+        const us = elapsedUs(t0);
+        if (!report.valid || report.transactions_checked !== options.transactions) {
+          throw new Error(`benchmark chain did not verify: ${report.problem} ${report.detail}`);
+        }
+        rates.push(options.transactions / (us / 1e6));
       }
-      verifyRates.push(options.transactions / (us / 1e6));
     }
 
     const bytes = readFileSync(path);
@@ -126,6 +144,7 @@ export async function benchLedger(options: { transactions: number; runs: number 
 
     const build = spread(chunkRates);
     const verify = spread(verifyRates);
+    const parallel = spread(parallelRates);
     const sha = spread(shaRates);
     return {
       transactions: options.transactions,
@@ -134,12 +153,16 @@ export async function benchLedger(options: { transactions: number; runs: number 
       verify_tx_per_s: round(verify.median),
       sha256_tx_per_s: round(sha.median),
       verify_vs_sha256: round(verify.median / sha.median),
+      verify_parallel_tx_per_s: round(parallel.median),
+      verify_parallel_vs_sha256: round(parallel.median / sha.median),
+      verify_workers: workers,
       export_bytes: bytes.length,
       runs: options.runs,
       spread: {
         build_tx_per_s: [round(build.min), round(build.max)],
         verify_tx_per_s: [round(verify.min), round(verify.max)],
         sha256_tx_per_s: [round(sha.min), round(sha.max)],
+        verify_parallel_tx_per_s: [round(parallel.min), round(parallel.max)],
       },
     };
   } finally {

@@ -118,6 +118,20 @@ try {
             `${l.spread.sha256_tx_per_s[0]}–${l.spread.sha256_tx_per_s[1]}`,
           ],
           ['verify / SHA-256', l.verify_vs_sha256, ''],
+          ...(l.verify_parallel_tx_per_s === undefined
+            ? []
+            : [
+                [
+                  `verify tx/s, ${l.verify_workers} worker threads`,
+                  l.verify_parallel_tx_per_s,
+                  `${l.spread.verify_parallel_tx_per_s?.[0]}–${l.spread.verify_parallel_tx_per_s?.[1]}`,
+                ],
+                [
+                  `verify / SHA-256, ${l.verify_workers} worker threads`,
+                  l.verify_parallel_vs_sha256 ?? '',
+                  '',
+                ],
+              ]),
         ],
       ),
       '',
