@@ -13,6 +13,7 @@ import {
   signedDigestSchema,
   verifySignedDigest,
 } from '../../lib/ledger/signed-digest';
+import { toTimestamp } from '../../lib/ledger/time';
 import type { Digest } from '../../lib/ledger/types';
 import { DIGEST_KEY_FILE } from '../../runtime/digest-signing';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
@@ -85,9 +86,9 @@ export async function localSigner(flags: KeyFlags): Promise<LocalKeySigner> {
   }
 }
 
-/** Signs `digest` with the local key of `flags`. */
+/** Signs `digest` with the local key of `flags`, stamped with the signing time as the runtime does. */
 export async function signLocally(digest: Digest, flags: KeyFlags): Promise<SignedDigest> {
-  return signDigest(digest, await localSigner(flags));
+  return signDigest({ ...digest, timestamp: toTimestamp(Date.now()) }, await localSigner(flags));
 }
 
 /** The server's signed digest of its current head (GET /ledger/digest?signed=1). */
