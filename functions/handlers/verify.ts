@@ -64,7 +64,8 @@ const isApiEvent = (event: unknown): event is APIGatewayProxyEvent =>
  * read first (blocks appended meanwhile are left for the next run). Each run publishes ChainValid
  * (1 or 0) and ChainHeight, so a broken chain raises the alarm even when nobody is asking. The API
  * answers 200 with the report whether the chain is valid or not, like the local runtime: an
- * invalid chain is a finding, not a failed request.
+ * invalid chain is a finding, not a failed request. With `signing`, every run first checks the chain
+ * against the latest signed digest, and a scheduled run that verified signs and publishes its head.
  */
 export function verifyHandler(deps: VerifyDeps) {
   async function run(): Promise<{ report: VerificationReport; digest: Digest | null }> {
