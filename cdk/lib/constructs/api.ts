@@ -11,6 +11,7 @@ import {
   type MethodOptions,
   Model,
   RequestValidator,
+  ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -19,6 +20,9 @@ import { Construct } from 'constructs';
 import type { Dimensions } from '../../../lib/model/resources';
 import type { AuthMode } from '../props';
 import { taskSubmissionJsonSchema } from '../task-submission-model';
+
+/** Seconds a throttled client is told to wait: a token bucket refills within a second at any rate of 1/s or more. */
+export const THROTTLED_RETRY_AFTER_S = 1;
 
 export interface SchedulerApiProps {
   readonly stageName: string;
@@ -73,6 +77,13 @@ export class SchedulerApi extends Construct {
         throttlingRateLimit: props.throttlingRateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit,
       },
+    });
+
+    // The gateway's own 429 carries no Retry-After; clients of a throttled stage get the same hint
+    // as the enqueue function's 503 and the local runtime's 429.
+    this.api.addGatewayResponse('Throttled', {
+      type: ResponseType.THROTTLED,
+      responseHeaders: { 'Retry-After': `'${THROTTLED_RETRY_AFTER_S}'` },
     });
 
     const bodyValidator = new RequestValidator(this, 'BodyValidator', {

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { THROTTLED_RETRY_AFTER_S } from '../../../cdk/lib/constructs/api';
 import { DEFAULTS } from '../../../cdk/lib/defaults';
 import { synth } from '../cdk/helpers';
 
@@ -35,6 +36,17 @@ describe('API Gateway throttling: the 429 on AWS comes from stage props', () => 
     t.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
       Throttle: { RateLimit: 7.5, BurstLimit: 12 },
     });
+  });
+
+  it("the gateway's 429 carries Retry-After, as the function's 503 does", () => {
+    synth()
+      .template()
+      .hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'THROTTLED',
+        ResponseParameters: {
+          'gatewayresponse.header.Retry-After': `'${THROTTLED_RETRY_AFTER_S}'`,
+        },
+      });
   });
 
   it.each([
