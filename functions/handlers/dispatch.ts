@@ -42,7 +42,14 @@ function blockOf(image: Record<string, unknown> | undefined): Block | null {
  */
 export function dispatchHandler(deps: DispatchDeps) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-    const totals: Totals = { blocks: 0, published: 0, skipped: 0, commandsSent: 0, commandsFailed: 0 };
+    const totals: Totals = {
+      blocks: 0,
+      published: 0,
+      skipped: 0,
+      commandsSent: 0,
+      commandsFailed: 0,
+      commandsUncertain: 0,
+    };
     try {
       for (const raw of event.Records) {
         let sequence: string | undefined;
@@ -74,6 +81,7 @@ export function dispatchHandler(deps: DispatchDeps) {
       deps.metrics.addMetric('AssignmentsSkipped', 'Count', totals.skipped);
       deps.metrics.addMetric('CommandsSent', 'Count', totals.commandsSent);
       deps.metrics.addMetric('CommandsFailed', 'Count', totals.commandsFailed);
+      deps.metrics.addMetric('CommandsUncertain', 'Count', totals.commandsUncertain);
       deps.metrics.publishStoredMetrics();
     }
   };
@@ -85,6 +93,7 @@ interface Totals {
   skipped: number;
   commandsSent: number;
   commandsFailed: number;
+  commandsUncertain: number;
 }
 
 function count(totals: Totals, outcome: DispatchOutcome): void {
@@ -93,6 +102,7 @@ function count(totals: Totals, outcome: DispatchOutcome): void {
   totals.skipped += outcome.skipped.length;
   totals.commandsSent += outcome.commands.filter((c) => c.status === 'sent').length;
   totals.commandsFailed += outcome.commands.filter((c) => c.status === 'send-failed').length;
+  totals.commandsUncertain += outcome.commands.filter((c) => c.status === 'send-uncertain').length;
 }
 
 function log(logger: LogSink, block: Block, outcome: DispatchOutcome): void {
@@ -108,6 +118,8 @@ function log(logger: LogSink, block: Block, outcome: DispatchOutcome): void {
   for (const c of outcome.commands) {
     if (c.status === 'sent') logger.info('command sent', c);
     else if (c.status === 'send-failed') logger.error('command not sent', c);
+    // Never retried: the claim stays, and lease expiry ends the assignment if the command did not run.
+    else if (c.status === 'send-uncertain') logger.error('command may or may not have been sent', c);
     else logger.info('command not sent again', c);
   }
 }

@@ -1,11 +1,12 @@
 import type { Block } from '../ledger/types';
 import type { Clock } from '../ports/clock';
-import type {
-  AssignmentPublisher,
-  CommandRunner,
-  DispatchRecords,
-  PublishFailure,
-  TaskAssigned,
+import {
+  type AssignmentPublisher,
+  CommandNotSentError,
+  type CommandRunner,
+  type DispatchRecords,
+  type PublishFailure,
+  type TaskAssigned,
 } from '../ports/dispatcher';
 import type { LedgerStore, TaskRecord } from '../ports/ledger-store';
 import { committedAssignments, type Skipped, taskAssignedEvents } from './assignments';
@@ -27,7 +28,9 @@ export type CommandOutcome =
   | { status: 'already-claimed'; taskId: string; transactionId: string; commandId: string | null }
   | { status: 'lease-ended'; taskId: string; transactionId: string }
   /** The runner refused it; the claim was released so that a redelivery may try again. */
-  | { status: 'send-failed'; taskId: string; transactionId: string; error: string };
+  | { status: 'send-failed'; taskId: string; transactionId: string; error: string }
+  /** No answer (e.g. a timeout): it may have gone out, so the claim stays and it is never sent again. */
+  | { status: 'send-uncertain'; taskId: string; transactionId: string; error: string };
 
 export interface DispatchOutcome {
   published: TaskAssigned[];
@@ -100,8 +103,11 @@ export class Dispatcher {
     try {
       ({ commandId } = await runner.send(request));
     } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof CommandNotSentError))
+        return { status: 'send-uncertain', ...ids, error: message };
       await this.options.records.releaseCommand(event.task.id, event.transactionId);
-      return { status: 'send-failed', ...ids, error: error instanceof Error ? error.message : String(error) };
+      return { status: 'send-failed', ...ids, error: message };
     }
     await this.options.records.recordCommand(event.task.id, commandId);
     return { status: 'sent', ...ids, commandId };

@@ -53,8 +53,17 @@ export interface CommandRequest {
   comment: string;
 }
 
+/**
+ * Thrown by a CommandRunner when the command certainly did not start (the service refused the
+ * request). Any other error leaves it uncertain whether the command went out.
+ */
+export class CommandNotSentError extends Error {
+  override name = 'CommandNotSentError';
+}
+
 /** Runs a shell command on a VM (SSM Run Command on AWS). */
 export interface CommandRunner {
+  /** Throws CommandNotSentError when the command was refused; any other error means "maybe sent". */
   send(request: CommandRequest): Promise<{ commandId: string }>;
 }
 

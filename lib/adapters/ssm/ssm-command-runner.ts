@@ -1,5 +1,5 @@
-import { SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { CommandRequest, CommandRunner } from '../../ports/dispatcher';
+import { SendCommandCommand, type SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
+import { CommandNotSentError, type CommandRequest, type CommandRunner } from '../../ports/dispatcher';
 
 /** The AWS-managed document that runs shell lines on Linux instances. */
 export const RUN_SHELL_SCRIPT = 'AWS-RunShellScript';
@@ -18,6 +18,25 @@ export class SsmCommandRunner implements CommandRunner {
   constructor(private readonly options: SsmCommandRunnerOptions) {}
 
   async send(request: CommandRequest): Promise<{ commandId: string }> {
+    try {
+      return await this.sendCommand(request);
+    } catch (error) {
+      // A 4xx answer (InvalidInstanceId, throttling after the SDK's retries, access denied) means SSM
+      // did not accept the command; no answer, or a 5xx, leaves it open whether it did.
+      const status = error instanceof SSMServiceException ? (error.$metadata.httpStatusCode ?? 0) : 0;
+      if (status >= 400 && status < 500) {
+        throw new CommandNotSentError(
+          `${error instanceof Error ? error.name : 'Error'}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async sendCommand(request: CommandRequest): Promise<{ commandId: string }> {
     const { Command } = await this.options.client.send(
       new SendCommandCommand({
         DocumentName: RUN_SHELL_SCRIPT,

@@ -1,9 +1,9 @@
 import type { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { InvalidInstanceId, type SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { EventBridgePublisher } from '../../../lib/adapters/eventbridge/eventbridge-publisher';
 import { SsmCommandRunner } from '../../../lib/adapters/ssm/ssm-command-runner';
-import type { TaskAssigned } from '../../../lib/ports/dispatcher';
+import { CommandNotSentError, type TaskAssigned } from '../../../lib/ports/dispatcher';
 
 const assigned = (n: number): TaskAssigned => ({
   task: { id: `t${n}`, requirements: { cpu: n }, duration: 60, deadline: 2_000_000_000, labels: {} },
@@ -91,6 +91,27 @@ describe('SsmCommandRunner', () => {
         Parameters: { commands: ['echo hi'], executionTimeout: ['179'] },
       },
     ]);
+  });
+
+  it('a 4xx answer from SSM is CommandNotSentError; a lost answer or a 5xx stays an ordinary error', async () => {
+    const failing = (error: Error) =>
+      new SsmCommandRunner({ client: { send: async () => Promise.reject(error) } as unknown as SSMClient });
+    const request = { instanceId: 'i-1', commands: ['x'], timeoutSeconds: 1, comment: '' };
+    const refused = new InvalidInstanceId({
+      message: 'not in a valid state',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const internal = new InvalidInstanceId({ message: 'boom', $metadata: { httpStatusCode: 500 } });
+
+    await expect(failing(refused).send(request)).rejects.toBeInstanceOf(CommandNotSentError);
+    await expect(failing(refused).send(request)).rejects.toThrow('InvalidInstanceId: not in a valid state');
+    for (const error of [new Error('socket hang up'), internal]) {
+      const thrown = await failing(error)
+        .send(request)
+        .catch((e: unknown) => e);
+      expect(thrown).toBe(error);
+      expect(thrown).not.toBeInstanceOf(CommandNotSentError);
+    }
   });
 
   it('an answer without a command id is an error, not a command sent', async () => {

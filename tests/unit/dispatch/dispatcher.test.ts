@@ -164,6 +164,23 @@ describe('Dispatcher', () => {
     expect(s.publisher.events).toHaveLength(2);
   });
 
+  it('a send with no answer keeps its claim: it may have started, so it is never sent again', async () => {
+    const { blocks } = await s.engine.schedule([withCommand]);
+    s.runner.silent.add('vm-a');
+
+    const first = await s.dispatcher.dispatch(blocks);
+    s.runner.silent.clear();
+    const second = await s.dispatcher.dispatch(blocks);
+
+    expect(first.commands).toEqual([
+      { status: 'send-uncertain', taskId: 'with-cmd', ...txOf(blocks, 'with-cmd'), error: 'socket hang up' },
+    ]);
+    expect(second.commands).toEqual([
+      { status: 'already-claimed', taskId: 'with-cmd', ...txOf(blocks, 'with-cmd'), commandId: null },
+    ]);
+    expect(s.runner.sent).toEqual([]);
+  });
+
   it('sends no command once the lease has ended, and the remaining lease otherwise', async () => {
     const { blocks } = await s.engine.schedule([withCommand]);
 

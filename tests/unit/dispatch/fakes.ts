@@ -1,12 +1,13 @@
-import type {
-  AssignmentPublisher,
-  CommandClaim,
-  CommandRequest,
-  CommandRunner,
-  DispatchRecords,
-  PublishFailure,
-  TaskAssigned,
-  TaskSpec,
+import {
+  type AssignmentPublisher,
+  type CommandClaim,
+  CommandNotSentError,
+  type CommandRequest,
+  type CommandRunner,
+  type DispatchRecords,
+  type PublishFailure,
+  type TaskAssigned,
+  type TaskSpec,
 } from '../../../lib/ports/dispatcher';
 
 /** DispatchRecords in memory, with the DynamoDB adapter's conditions (first spec wins, one claim per task). */
@@ -70,8 +71,12 @@ export class RecordingRunner implements CommandRunner {
   readonly sent: CommandRequest[] = [];
   /** Instance ids the runner refuses, as SSM refuses an unmanaged instance. */
   readonly refuse = new Set<string>();
+  /** Instance ids for which no answer comes (a timeout): the command may or may not have started. */
+  readonly silent = new Set<string>();
   async send(request: CommandRequest): Promise<{ commandId: string }> {
-    if (this.refuse.has(request.instanceId)) throw new Error(`InvalidInstanceId: ${request.instanceId}`);
+    if (this.refuse.has(request.instanceId))
+      throw new CommandNotSentError(`InvalidInstanceId: ${request.instanceId}`);
+    if (this.silent.has(request.instanceId)) throw new Error('socket hang up');
     this.sent.push(structuredClone(request));
     return { commandId: `command-${this.sent.length}` };
   }

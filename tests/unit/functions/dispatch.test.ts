@@ -88,6 +88,16 @@ describe('dispatch handler: the ledger stream', () => {
     expect(metrics.last('CommandsSent')).toEqual([1]);
   });
 
+  it('counts and logs a send with no answer as uncertain, and does not fail the record for it', async () => {
+    const { runner, logger, metrics, handler, blocks } = await setup();
+    runner.silent.add('vm-a');
+
+    expect(await handler(streamOf(blockRecord(blocks[0]!)))).toEqual({ batchItemFailures: [] });
+
+    expect(metrics.last('CommandsUncertain')).toEqual([1]);
+    expect(logger.at('error').map((e) => e.message)).toEqual(['command may or may not have been sent']);
+  });
+
   it('on a failed block reports its sequence number: the blocks before it are done, it and the rest come again', async () => {
     const { publisher, logger, metrics, handler, blocks } = await setup();
     publisher.refuse.add(blocks[1]!.transactions[0]!.transaction_id);
