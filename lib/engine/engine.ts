@@ -9,6 +9,7 @@ import type { FleetSource } from '../ports/fleet-source';
 import type {
   AppendConflict,
   Commit,
+  LedgerState,
   LedgerStore,
   Reservation,
   ReservationChange,
@@ -42,9 +43,10 @@ type CloseStatus = 'completed' | 'expired';
 /** The transaction format's limit on a reason (lib/ledger/transactions.ts). */
 const MAX_REASON_LENGTH = 4096;
 
-/** How one chunk's fresh tasks are decided, against the reservations read with the head when asked. */
+/** How one chunk's fresh tasks are decided, against the reservations of `vmIds` read with the head. */
 interface ChunkDecider {
-  readsReservations: boolean;
+  /** The VMs whose reservations the decision depends on; none for a rejection. */
+  vmIds: readonly string[];
   decide(fresh: Task[], reservations: Reservation[], now: number): Decision[];
 }
 
@@ -107,11 +109,13 @@ export class SchedulingEngine implements Engine {
    * `maxTasksPerCommit` are committed in consecutive chunks; each chunk is all or nothing.
    */
   async schedule(tasks: Task[]): Promise<ScheduleOutcome> {
-    const { unique, outcome } = await this.startOutcome(tasks);
-    if (unique.length === 0) return outcome;
+    const { unique, duplicates } = splitRepeats(tasks);
+    if (unique.length === 0) return this.nothingToDecide(duplicates);
     const vms = await this.fleet.listVms();
     const decide: ChunkDecider = {
-      readsReservations: true,
+      // Only the fleet's VMs can be placed on: reading these by key keeps an attempt's cost independent
+      // of how many VMs (and tasks) the ledger has ever held.
+      vmIds: vms.map((vm) => vm.id),
       decide: (fresh, reservations, now) => {
         const merged = withLedgerReservations(vms, reservations, this.dimensions);
         const fleet = FleetState.from(merged, this.dimensions, this.scheduler.params.historyWindow);
@@ -119,7 +123,7 @@ export class SchedulingEngine implements Engine {
       },
     };
     const capacityOf = new Map(vms.map((vm) => [vm.id, vm.capacity]));
-    return this.commitInChunks(unique, decide, capacityOf, outcome);
+    return this.commitInChunks(unique, duplicates, decide, capacityOf);
   }
 
   /**
@@ -135,10 +139,10 @@ export class SchedulingEngine implements Engine {
         'invalid rejection',
       );
     }
-    const { unique, outcome } = await this.startOutcome(tasks);
-    if (unique.length === 0) return outcome;
+    const { unique, duplicates } = splitRepeats(tasks);
+    if (unique.length === 0) return this.nothingToDecide(duplicates);
     const decide: ChunkDecider = {
-      readsReservations: false,
+      vmIds: [],
       decide: (fresh) =>
         fresh.map((task) => ({
           task,
@@ -150,40 +154,30 @@ export class SchedulingEngine implements Engine {
           after: null,
         })),
     };
-    return this.commitInChunks(unique, decide, new Map(), outcome);
+    return this.commitInChunks(unique, duplicates, decide, new Map());
   }
 
-  /** Tasks repeated within the call are duplicates from the start; the rest are decided once each. */
-  private async startOutcome(tasks: Task[]): Promise<{ unique: Task[]; outcome: ScheduleOutcome }> {
-    const seen = new Set<string>();
-    const unique: Task[] = [];
-    const duplicates: string[] = [];
-    for (const task of tasks) {
-      if (seen.has(task.id)) duplicates.push(task.id);
-      else {
-        seen.add(task.id);
-        unique.push(task);
-      }
-    }
+  /** An empty call still reports the head, the one read it needs. */
+  private async nothingToDecide(duplicates: string[]): Promise<ScheduleOutcome> {
     const head = await this.store.readHead();
-    return {
-      unique,
-      outcome: { decisions: [], duplicates, recorded: [], deferred: [], blocks: [], head, attempts: 0 },
-    };
+    return { decisions: [], duplicates, recorded: [], deferred: [], blocks: [], head, attempts: 0 };
   }
 
+  /** The outcome's head is the last chunk's; every chunk reads its own, so none is read up front. */
   private async commitInChunks(
     unique: Task[],
+    duplicates: string[],
     decide: ChunkDecider,
     capacityOf: ReadonlyMap<string, ResourceVector>,
-    outcome: ScheduleOutcome,
   ): Promise<ScheduleOutcome> {
+    let outcome: ScheduleOutcome | undefined;
     // Chunks of whole blocks where the limit allows: 31 tasks in blocks of 10 would end every chunk
     // with a block of one, 30 fill three.
     const limit = this.maxTasksPerCommit;
     const size = Number.isFinite(limit) && limit >= this.blockSize ? limit - (limit % this.blockSize) : limit;
     for (let start = 0; start < unique.length; start += size) {
       const chunk = await this.scheduleChunk(unique.slice(start, start + size), decide, capacityOf);
+      outcome ??= { ...chunk, decisions: [], duplicates, recorded: [], deferred: [], blocks: [] };
       outcome.decisions.push(...chunk.decisions);
       outcome.duplicates.push(...chunk.duplicates);
       outcome.recorded = [...(outcome.recorded ?? []), ...(chunk.recorded ?? [])];
@@ -192,7 +186,8 @@ export class SchedulingEngine implements Engine {
       outcome.head = chunk.head;
       outcome.attempts = Math.max(outcome.attempts, chunk.attempts);
     }
-    return outcome;
+    // unique is never empty here, so the loop ran at least once.
+    return outcome!;
   }
 
   async complete(taskId: string): Promise<CloseOutcome> {
@@ -211,6 +206,7 @@ export class SchedulingEngine implements Engine {
     const outcomes = await this.close(
       due.map((r) => r.task_id),
       'expired',
+      due.map((r) => r.vm_id ?? ''),
     );
     return outcomes.flatMap((o) => (o.status === 'closed' ? [o.transaction] : []));
   }
@@ -221,13 +217,14 @@ export class SchedulingEngine implements Engine {
     capacityOf: ReadonlyMap<string, ResourceVector>,
   ): Promise<ScheduleOutcome> {
     const { done, attempts } = await this.withRetries<ScheduleOutcome>(async () => {
-      const head = await this.store.readHead();
-      // Reservations read after the head reflect at least that head; if they are newer, the
-      // append below finds the head moved and this attempt is redone.
-      const [reservations, records] = await Promise.all([
-        decider.readsReservations ? this.store.getReservations() : Promise.resolve([]),
-        this.store.getTasks(tasks.map((t) => t.id)),
-      ]);
+      const {
+        head,
+        tasks: records,
+        reservations,
+      } = await this.readState(
+        tasks.map((t) => t.id),
+        decider.vmIds,
+      );
       const fresh = tasks.filter((_, i) => records[i] === null);
       const duplicates = tasks.filter((_, i) => records[i] !== null).map((t) => t.id);
       const recorded = records.filter((r): r is TaskRecord => r !== null);
@@ -285,20 +282,38 @@ export class SchedulingEngine implements Engine {
   }
 
   /** Closes tasks in chunks of maxTasksPerCommit, each chunk one all-or-nothing commit. */
-  private async close(taskIds: string[], status: CloseStatus): Promise<CloseOutcome[]> {
+  private async close(
+    taskIds: string[],
+    status: CloseStatus,
+    vmHint: readonly string[] = [],
+  ): Promise<CloseOutcome[]> {
     const unique = [...new Set(taskIds)];
     const byId = new Map<string, CloseOutcome>();
     for (let start = 0; start < unique.length; start += this.maxTasksPerCommit) {
-      const chunk = await this.closeChunk(unique.slice(start, start + this.maxTasksPerCommit), status);
+      const chunk = await this.closeChunk(
+        unique.slice(start, start + this.maxTasksPerCommit),
+        status,
+        vmHint,
+      );
       for (const [id, outcome] of chunk) byId.set(id, outcome);
     }
     return taskIds.map((id) => byId.get(id)!);
   }
 
-  private async closeChunk(unique: string[], status: CloseStatus): Promise<Map<string, CloseOutcome>> {
+  /**
+   * `vmHint`: VMs the tasks are likely on (the lease records expireLeases already holds). The VMs of
+   * the open records are read with the head when hinted, else right after: an assigned record's VM
+   * never changes, so a retry reads them in the same round trip as the head.
+   */
+  private async closeChunk(
+    unique: string[],
+    status: CloseStatus,
+    vmHint: readonly string[],
+  ): Promise<Map<string, CloseOutcome>> {
+    const known = new Set(vmHint.filter((id) => id !== ''));
     const { done } = await this.withRetries<Map<string, CloseOutcome>>(async () => {
-      const head = await this.store.readHead();
-      const records = await this.store.getTasks(unique);
+      const state = await this.readState(unique, [...known].sort());
+      const { head, tasks: records } = state;
       const outcomes = new Map<string, CloseOutcome>();
       const open: TaskRecord[] = [];
       records.forEach((record, i) => {
@@ -310,7 +325,16 @@ export class SchedulingEngine implements Engine {
       if (open.length === 0) return { done: outcomes };
 
       const now = this.clock.now();
-      const [reservations, vms] = await Promise.all([this.store.getReservations(), this.fleet.listVms()]);
+      const openVms = [...new Set(open.map((r) => r.vm_id!))].sort();
+      const missing = openVms.filter((id) => !known.has(id));
+      for (const id of missing) known.add(id);
+      // Read after the head, so at least as new as it; anything newer makes the append report head-moved.
+      const [extra, vms] = await Promise.all([
+        missing.length > 0 ? this.store.getReservations(missing) : Promise.resolve([]),
+        this.fleet.listVms(),
+      ]);
+      const wanted = new Set(openVms);
+      const reservations = [...state.reservations.filter((r) => wanted.has(r.vm_id)), ...extra];
       const vmState = vmSnapshots(reservations, vms);
       // Tasks closing on one VM in the same commit chain their snapshots: each starts where the last ended.
       const transactions = open.map((r) => {
@@ -358,6 +382,21 @@ export class SchedulingEngine implements Engine {
   }
 
   /**
+   * The head with the task records and VM reservations an attempt decides on. One round trip when the
+   * store offers readState; otherwise the head first and the rest after it, so the rest reflects at
+   * least that head (newer state only makes the append on it report head-moved, never succeed).
+   */
+  private async readState(taskIds: readonly string[], vmIds: readonly string[]): Promise<LedgerState> {
+    if (this.store.readState) return this.store.readState(taskIds, vmIds);
+    const head = await this.store.readHead();
+    const [tasks, reservations] = await Promise.all([
+      this.store.getTasks(taskIds),
+      vmIds.length > 0 ? this.store.getReservations(vmIds) : Promise.resolve([]),
+    ]);
+    return { head, tasks, reservations };
+  }
+
+  /**
    * Runs `attempt` until it commits or reports no conflict, backing off between tries; the attempt
    * re-reads everything it depends on. Gives up with AppendRetriesExhausted after maxAttempts.
    */
@@ -387,6 +426,21 @@ function vmSnapshots(reservations: readonly Reservation[], vms: readonly Vm[]): 
     if (u) state.set(r.vm_id, { reserved: { ...r.reserved }, usage: { ...u }, active_tasks: r.active_tasks });
   }
   return state;
+}
+
+/** Tasks repeated within the call are duplicates from the start; the rest are decided once each. */
+function splitRepeats(tasks: Task[]): { unique: Task[]; duplicates: string[] } {
+  const seen = new Set<string>();
+  const unique: Task[] = [];
+  const duplicates: string[] = [];
+  for (const task of tasks) {
+    if (seen.has(task.id)) duplicates.push(task.id);
+    else {
+      seen.add(task.id);
+      unique.push(task);
+    }
+  }
+  return { unique, duplicates };
 }
 
 function nonNegative(name: string, value: number): number {
