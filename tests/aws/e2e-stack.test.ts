@@ -28,6 +28,7 @@ import {
 import type { Block, VerificationReport } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
 import type { ResourceVector } from '../../lib/model/resources';
+import type { FleetResponse } from '../../lib/schemas/http';
 import { runCli } from '../local/helpers/server';
 import { bootstrap, deploy, destroy } from './e2e/cdk-cli';
 import { dataPlaneUrl } from './e2e/emulator-quirks';
@@ -244,6 +245,38 @@ describe('the deployed stack on the emulator', () => {
     expect(proof).toMatchObject({ status: 200, body: { transaction: { task_id: placed.task_id } } });
     const report = await callApi(api, 'POST', '/ledger/verify');
     expect(report.body).toMatchObject({ valid: true });
+  });
+
+  it('shows the fleet with the ledger reservations and drains a worker through the API', async () => {
+    const transactions = (await chain()).flatMap((b) => b.transactions);
+    const open = new Map<string, number>();
+    for (const t of transactions.filter((t) => t.status === 'assigned'))
+      open.set(t.vm_id!, (open.get(t.vm_id!) ?? 0) + 1);
+    for (const t of transactions.filter((t) => t.status === 'completed'))
+      open.set(t.vm_id!, open.get(t.vm_id!)! - 1);
+    const fleet = async () => {
+      const res = await callApi(api, 'GET', '/fleet');
+      expect(res.status).toBe(200);
+      return new Map((res.body as FleetResponse).vms.map((vm) => [vm.id, vm]));
+    };
+    const before = await fleet();
+    expect([...before.keys()].sort()).toEqual([...instances.keys()].sort());
+    for (const [id, vm] of before) {
+      expect(vm).toMatchObject({
+        state: 'active',
+        active_tasks: open.get(id) ?? 0,
+        free_to_terminate: false,
+      });
+    }
+
+    const [target] = [...instances.keys()].sort();
+    const drained = await callApi(api, 'POST', `/fleet/vms/${target}/drain`);
+    expect(drained).toEqual({ status: 200, body: { id: target, state: 'draining' } });
+    expect((await fleet()).get(target!)).toMatchObject({
+      state: 'draining',
+      free_to_terminate: (open.get(target!) ?? 0) === 0,
+    });
+    expect((await callApi(api, 'POST', '/fleet/vms/i-0123456789abcdef0/drain')).status).toBe(404);
   });
 
   it('is audited by the CLI over SigV4, which names a block tampered with in DynamoDB', async () => {
