@@ -62,7 +62,8 @@ export class FleetMonitorError extends Error {
   override name = 'FleetMonitorError';
   constructor(
     readonly failures: { readonly step: 'metrics' | 'protection'; readonly error: unknown }[],
-    readonly report: Partial<FleetMonitorReport>,
+    /** What the run measured and, when the group was read, the changes it attempted. */
+    readonly report: FleetMonitorReport,
   ) {
     super(
       `fleet monitor: ${failures.map((f) => `${f.step} failed: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ')}`,
