@@ -2,9 +2,13 @@ import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } fr
 import type { BacklogGauge } from '../../scaling/monitor';
 
 /**
- * Every message counts as an unplaced task: visible ones wait for the scheduler, in-flight ones are
- * in a scheduler batch right now (or will be redelivered), delayed ones were released to wait for
- * capacity. The three are approximate (SQS says so); the policy smooths over a minute anyway.
+ * Every message counts: visible ones wait for the scheduler, in-flight ones are in a scheduler batch
+ * right now (or will be redelivered), delayed ones were released to wait for capacity. The three are
+ * approximate (SQS says so); the policy smooths over a minute anyway.
+ *
+ * The unit is the message. The enqueue function packs up to tasksPerMessage consecutive tasks of one
+ * submission into a message (version 2 bodies), and SQS cannot count what is inside without receiving
+ * them, so with packing this is a lower bound on unplaced tasks (exact with tasksPerMessage 1).
  */
 const BACKLOG_ATTRIBUTES: QueueAttributeName[] = [
   'ApproximateNumberOfMessages',
