@@ -15,6 +15,8 @@ const NUMBER_KEYS = [
   'metricsPeriodSeconds',
   'fleetCacheTtlSeconds',
   'leaseGraceSeconds',
+  'maxWaitSeconds',
+  'tasksPerMessage',
   'maxReceiveCount',
   'batchSize',
   'maxBatchingWindowSeconds',

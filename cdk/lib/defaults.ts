@@ -1,5 +1,6 @@
 import { DEFAULT_DIMENSIONS } from '../../lib/model/resources';
 import { DEFAULT_PARAMS } from '../../lib/scheduling/types';
+import { DEFAULT_TASKS_PER_MESSAGE } from '../../lib/schemas/queue-message';
 
 /**
  * Every default of the stack in one place; the props documentation (`@default`) refers here.
@@ -21,6 +22,9 @@ export const DEFAULTS = {
   metricsPeriodSeconds: 60,
   fleetCacheTtlSeconds: 30,
   leaseGraceSeconds: 60,
+  // The engine's own default: a task waits this long for capacity before it is rejected.
+  maxWaitSeconds: 900,
+  tasksPerMessage: DEFAULT_TASKS_PER_MESSAGE,
   maxReceiveCount: 5,
   batchSize: 10,
   maxBatchingWindowSeconds: 1,

@@ -1,5 +1,6 @@
 import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { algorithmNames, isAlgorithmName } from '../../lib/scheduling/registry';
+import { MAX_TASKS_PER_MESSAGE } from '../../lib/schemas/queue-message';
 import { type AutoScalingOptions, autoScalingIssues, resolveAutoScaling } from './constructs/autoscaling';
 import { DEFAULTS } from './defaults';
 
@@ -48,6 +49,13 @@ export interface BlockchainSchedulerProps {
   readonly fleetCacheTtlSeconds?: number;
   /** Seconds after a task's duration before its lease expires. @default 60 */
   readonly leaseGraceSeconds?: number;
+  /**
+   * Seconds a task may wait for capacity (its message redelivered) before it is recorded as rejected.
+   * @default 900
+   */
+  readonly maxWaitSeconds?: number;
+  /** Most tasks the enqueue function packs into one queue message (1 to 100). @default 25 */
+  readonly tasksPerMessage?: number;
   /** Deliveries before a message moves to the DLQ. @default 5 */
   readonly maxReceiveCount?: number;
   /** Messages per scheduler invocation. @default 10 */
@@ -150,6 +158,8 @@ export function validateProps(p: ResolvedProps): void {
   );
   needNum('fleetCacheTtlSeconds', 0, 3600);
   needInt('leaseGraceSeconds', 0, 86_400);
+  needNum('maxWaitSeconds', 0, 86_400);
+  needInt('tasksPerMessage', 1, MAX_TASKS_PER_MESSAGE);
   needInt('maxReceiveCount', 1, 1000);
   needInt('batchSize', 1, 10_000);
   needInt('maxBatchingWindowSeconds', 0, 300);

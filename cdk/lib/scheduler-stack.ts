@@ -47,6 +47,7 @@ function schedulingEnvironment(p: ResolvedProps, tableName: string): Record<stri
     METRICS_PERIOD_SECONDS: String(p.metricsPeriodSeconds),
     FLEET_CACHE_TTL_SECONDS: String(p.fleetCacheTtlSeconds),
     LEASE_GRACE_SECONDS: String(p.leaseGraceSeconds),
+    MAX_WAIT_SECONDS: String(p.maxWaitSeconds),
   };
 }
 
@@ -88,7 +89,11 @@ export class SchedulerStack extends Stack {
       entry: 'enqueue.ts',
       description: 'Validates task submissions and puts them on the task queue',
       serviceName: 'enqueue',
-      environment: { QUEUE_URL: queue.queue.queueUrl, DIMENSIONS: p.dimensions.join(',') },
+      environment: {
+        QUEUE_URL: queue.queue.queueUrl,
+        DIMENSIONS: p.dimensions.join(','),
+        TASKS_PER_MESSAGE: String(p.tasksPerMessage),
+      },
       retainLogs: retain,
     }).function;
     // Only SendMessage (SendMessageBatch is authorised as it): not the GetQueue* that grantSendMessages adds.
