@@ -1,5 +1,6 @@
 import type { ChainVerification } from './chain-verifier';
-import { DigestBuilder } from './digest';
+import { CompactRange } from './compact-range';
+import { HASH_SIZE, toHex } from './hash';
 import type { RangeSummary } from './parallel-range';
 import type { ChainHead, Digest } from './types';
 
@@ -20,7 +21,9 @@ export function joinSlices(
   const { expectedHead, trustedDigest: trusted } = opts;
   if (summaries.length === 0 || summaries.some((s) => s === null)) return null;
   const slices = summaries as RangeSummary[];
-  const digest = new DigestBuilder();
+  // The block-hash tree as DigestBuilder builds it, fed the leaf hashes the slices computed.
+  const tree = new CompactRange();
+  let transactionCount = 0;
   const ids = new Set<string>();
   let idCount = 0;
   let previous: RangeSummary['head'] | null = null;
@@ -35,13 +38,13 @@ export function joinSlices(
     if (ids.size !== idCount) return null;
     for (const [i, count] of slice.transactionCounts.entries()) {
       const height = slice.firstHeight + i;
-      const block_hash = slice.blockHashes.slice(i * HASH_HEX, (i + 1) * HASH_HEX);
-      digest.append({ height, block_hash, transaction_count: count });
+      tree.append(slice.blockLeafHashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
+      transactionCount += count;
       if (trusted && height === trusted.height) {
         const consistent =
-          block_hash === trusted.head_hash &&
-          digest.blocksRoot() === trusted.blocks_root &&
-          digest.transactionCount === trusted.transaction_count;
+          slice.blockHashes.slice(i * HASH_HEX, (i + 1) * HASH_HEX) === trusted.head_hash &&
+          toHex(tree.root()) === trusted.blocks_root &&
+          transactionCount === trusted.transaction_count;
         if (!consistent) return null;
       }
     }
@@ -57,10 +60,17 @@ export function joinSlices(
     height: head.height,
     head_hash: head.block_hash,
     blocks_checked: head.height + 1,
-    transactions_checked: digest.transactionCount,
+    transactions_checked: transactionCount,
     first_bad_height: null,
     problem: null,
     detail: null,
-    digest: digest.digest(head.timestamp),
+    digest: {
+      height: head.height,
+      head_hash: head.block_hash,
+      tree_size: tree.size,
+      blocks_root: toHex(tree.root()),
+      transaction_count: transactionCount,
+      timestamp: head.timestamp,
+    },
   };
 }

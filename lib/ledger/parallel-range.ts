@@ -1,5 +1,7 @@
 import { ValidationError } from '../errors';
 import { ChainVerifier, type VerifierMode } from './chain-verifier';
+import { blockLeafHash } from './digest';
+import { HASH_SIZE } from './hash';
 import { type ByteRange, jsonlValues, readLines } from './jsonl';
 
 /** What one worker learnt about its slice of a JSON Lines export, when every block in it checked out. */
@@ -10,6 +12,11 @@ export interface RangeSummary {
   head: { height: number; block_hash: string; timestamp: string };
   /** The slice's block hashes, 64 hex digits each, concatenated (one string crosses threads cheaply). */
   blockHashes: string;
+  /**
+   * The blocks' leaf hashes in the block-hash tree (32 bytes each), hashed here so that the join, which
+   * runs on one thread after every slice, only has the tree's interior nodes left to hash.
+   */
+  blockLeafHashes: Uint8Array;
   transactionCounts: number[];
   /** The slice's transaction ids, 32 hex digits each, concatenated. */
   transactionIds: string;
@@ -44,7 +51,14 @@ export async function verifyRange(
     firstPrevious: first.previous_hash,
     head: { height: head.height, block_hash: head.block_hash, timestamp: head.timestamp },
     blockHashes: verifier.blockHashes.join(''),
+    blockLeafHashes: leafHashesOf(verifier.blockHashes),
     transactionCounts: [...verifier.blockTransactionCounts],
     transactionIds: [...verifier.transactionIds].join(''),
   };
+}
+
+function leafHashesOf(blockHashes: readonly string[]): Uint8Array {
+  const out = new Uint8Array(blockHashes.length * HASH_SIZE);
+  for (const [i, hash] of blockHashes.entries()) out.set(blockLeafHash(hash), i * HASH_SIZE);
+  return out;
 }
