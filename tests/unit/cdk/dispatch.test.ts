@@ -9,11 +9,20 @@ const COMMAND_STATUS = 'Completes the task of a dispatched command';
 let off: Template;
 let events: Template;
 let ssm: Template;
+/** The SSM configuration is synthesised once, with cdk-nag and CloudFormation validation on. */
+let ssmSynthError: unknown;
 
 beforeAll(() => {
   off = synth().template();
   events = synth({ dispatch: true }).template();
-  ssm = synth({ dispatch: true, dispatchViaSsm: true, vmTagKey: 'fleet', vmTagValue: 'blue' }).template();
+  try {
+    ssm = synth(
+      { dispatch: true, dispatchViaSsm: true, vmTagKey: 'fleet', vmTagValue: 'blue' },
+      { nag: true },
+    ).template();
+  } catch (error) {
+    ssmSynthError = error;
+  }
 }, 120_000);
 
 const leadingKeys = (s: Statement) =>
@@ -154,9 +163,8 @@ describe('dispatchViaSsm', () => {
   });
 
   it('has no unacknowledged cdk-nag finding', () => {
-    const { app } = synth({ dispatch: true, dispatchViaSsm: true }, { nag: true });
-    expect(() => app.synth()).not.toThrow();
-  }, 120_000);
+    expect(ssmSynthError).toBeUndefined();
+  });
 });
 
 describe('context flags', () => {
