@@ -70,8 +70,8 @@ export interface CommandRunner {
 /**
  * The state of a task's command: claimed before sending, so a redelivered block never sends it
  * twice. `sending` without a command id means a dispatcher stopped between the claim and recording
- * the id: the command may or may not have gone out, and it is never sent again (lease expiry ends
- * the assignment if it did not run).
+ * the id, or got no answer from the runner: the command may or may not have gone out, and it is never
+ * sent again (lease expiry ends the assignment if it did not run).
  */
 export type CommandClaim =
   | { state: 'claimed' }
