@@ -36,6 +36,8 @@ export interface SchedulingEngineOptions extends EngineOptions {
   backoff?: BackoffOptions;
   /** How the engine waits between attempts. Default setTimeout; tests pass an instant one. */
   sleep?: (ms: number) => Promise<void>;
+  /** Monotonic ms, to time the attempt a backoff scales with. Default performance.now. */
+  monotonicMs?: () => number;
 }
 
 type CloseStatus = 'completed' | 'expired';
@@ -70,6 +72,7 @@ export class SchedulingEngine implements Engine {
   private readonly maxWaitMs: number;
   private readonly backoff: BackoffOptions;
   private readonly wait: (ms: number) => Promise<void>;
+  private readonly monotonicMs: () => number;
 
   constructor(options: SchedulingEngineOptions) {
     this.store = options.store;
@@ -89,6 +92,7 @@ export class SchedulingEngine implements Engine {
     this.maxWaitMs = nonNegative('maxWaitSeconds', options.maxWaitSeconds ?? 900) * 1000;
     this.backoff = options.backoff ?? {};
     this.wait = options.sleep ?? sleep;
+    this.monotonicMs = options.monotonicMs ?? (() => performance.now());
   }
 
   get algorithm(): string {
@@ -405,10 +409,12 @@ export class SchedulingEngine implements Engine {
   ): Promise<{ done: T; attempts: number }> {
     let last: { conflict: AppendConflict; detail: string } | undefined;
     for (let n = 1; n <= this.maxAttempts; n++) {
+      const started = this.monotonicMs();
       const result = await attempt();
       if ('done' in result) return { done: result.done, attempts: n };
       last = result.conflict;
-      if (n < this.maxAttempts) await this.wait(backoffDelay(n, this.backoff));
+      const took = this.monotonicMs() - started;
+      if (n < this.maxAttempts) await this.wait(backoffDelay(n, this.backoff, took));
     }
     throw new AppendRetriesExhausted(this.maxAttempts, last!.conflict, last!.detail);
   }

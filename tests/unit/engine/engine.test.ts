@@ -293,6 +293,8 @@ describe('SchedulingEngine under contention', () => {
         delays.push(ms);
       },
       backoff: { baseMs: 10, capMs: 1000, random: () => 0.5 },
+      // Every attempt timed at 0 ms: the base alone sets the waits.
+      monotonicMs: () => 0,
     });
     const before = await chain(store);
 
@@ -304,6 +306,31 @@ describe('SchedulingEngine under contention', () => {
     expect(delays).toEqual([5, 10, 20]);
     expect(await chain(store)).toEqual(before);
     expect(await store.getTask('doomed')).toBeNull();
+  });
+
+  it('backs off in proportion to how long the losing attempts took', async () => {
+    const { store, fleet, clock } = setup([vm('vm-a', { cpu: 1000, mem: 1000 })]);
+    await makeEngine(store, fleet, clock).schedule([task('first', { cpu: 1 })]);
+    const genesis = (await store.getBlock(0))!;
+    const stale: LedgerStore = Object.assign(Object.create(store), {
+      readHead: async (): Promise<ChainHead> => ({ height: 0, hash: genesis.block_hash }),
+    });
+    const delays: number[] = [];
+    let now = 0;
+    const engine = makeEngine(stale, fleet, clock, {
+      maxAttempts: 3,
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+      backoff: { random: () => 0.5 },
+      // Each reading 40 ms after the last: every attempt (two readings) takes 40 ms.
+      monotonicMs: () => (now += 40),
+    });
+
+    await expect(engine.schedule([task('doomed', { cpu: 1 })])).rejects.toBeInstanceOf(
+      AppendRetriesExhausted,
+    );
+    expect(delays).toEqual([0.5 * 40, 0.5 * 80]);
   });
 
   it.each([
