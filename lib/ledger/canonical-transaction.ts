@@ -131,3 +131,40 @@ export function isCanonicalOrderTransaction(value: unknown): value is Transactio
 export function leafHashOfText(text: string): Uint8Array {
   return hash('sha256', `\u0000${text}`, 'buffer');
 }
+
+const json = JSON.stringify;
+
+// Written out by hand rather than as a key-sorted object for JSON.stringify: JavaScript would move
+// integer-like dimension names ("10", "9") ahead of the others, which RFC 8785 sorts as strings.
+function vectorText(vector: Readonly<Record<string, number>>): string {
+  const keys = Object.keys(vector).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    out += `${i === 0 ? '' : ','}${json(key)}:${json(vector[key])}`;
+  }
+  return `${out}}`;
+}
+
+function snapshotText(snapshot: Transaction['vm_state_before']): string {
+  if (snapshot === null) return 'null';
+  return `{"active_tasks":${json(snapshot.active_tasks)},"reserved":${vectorText(snapshot.reserved)},"usage":${vectorText(snapshot.usage)}}`;
+}
+
+/**
+ * The RFC 8785 text of a transaction transactionSchema has accepted (or the engine built to it), in any
+ * key order: the same string `canonicalize` returns, about as fast as JSON.stringify. Exact because
+ * `canonicalize` is JSON.stringify of each string and number with every object's keys sorted by
+ * UTF-16 code units (Array.prototype.sort's default order), which is what this writes out for the
+ * transaction's fixed shape. It checks nothing: lone surrogates, non-finite numbers and extra keys
+ * must have been refused before (transactionSchema does), or the text is not canonical.
+ */
+export function canonicalTextOfValidated(tx: Transaction): string {
+  return (
+    `{"algorithm":${json(tx.algorithm)},"reason":${json(tx.reason)},"score":${json(tx.score)},` +
+    `"status":${json(tx.status)},"task_id":${json(tx.task_id)},` +
+    `"task_requirements":${vectorText(tx.task_requirements)},"timestamp":${json(tx.timestamp)},` +
+    `"transaction_id":${json(tx.transaction_id)},"vm_id":${json(tx.vm_id)},` +
+    `"vm_state_after":${snapshotText(tx.vm_state_after)},"vm_state_before":${snapshotText(tx.vm_state_before)}}`
+  );
+}

@@ -1,0 +1,62 @@
+import canonicalize from 'canonicalize';
+import { canonicalTextOfValidated } from '../lib/ledger/canonical-transaction';
+import { toTimestamp } from '../lib/ledger/time';
+import { transactionId } from '../lib/ledger/transactions';
+import type { Transaction } from '../lib/ledger/types';
+import { spread } from './stats';
+
+/**
+ * How long the canonical text of one engine-built transaction takes: the `canonicalize` package (what
+ * buildBlocks uses through canonicalBytesOfValidated) against canonicalTextOfValidated. Not a test.
+ *   node --import tsx bench/canonical-transaction.ts [transactions=200000] [runs=5]
+ */
+
+const count = Number(process.argv[2] ?? 200_000);
+const runs = Number(process.argv[3] ?? 5);
+
+// The engine's key order (lib/engine builds transactions field by field, not sorted).
+const transactions: Transaction[] = Array.from({ length: count }, (_, i) => {
+  const taskId = `task-${i}`;
+  const req = { cpu: 100 + (i % 1400), mem: 128 + (i % 6000), io: 5 + (i % 140), bw: 10 + (i % 1400) };
+  const reserved = { cpu: 2000, mem: 8192, io: 120, bw: 900 };
+  return {
+    transaction_id: transactionId(taskId, 'decision'),
+    timestamp: toTimestamp(Date.UTC(2026, 0, 1) + i),
+    task_id: taskId,
+    vm_id: `vm-${String(i % 1000).padStart(4, '0')}`,
+    status: 'assigned',
+    algorithm: 'blockchain',
+    score: (i % 997) / 7.3,
+    reason: 'highest UF/DW among 812 feasible VMs: UF 0.003333, DW 0.4210',
+    task_requirements: req,
+    vm_state_before: { reserved, usage: reserved, active_tasks: 3 },
+    vm_state_after: {
+      reserved: { ...reserved, cpu: reserved.cpu + req.cpu },
+      usage: reserved,
+      active_tasks: 4,
+    },
+  };
+});
+
+const ways: [string, (tx: Transaction) => string][] = [
+  ['canonicalize', (tx) => canonicalize(tx) as string],
+  ['canonicalTextOfValidated', canonicalTextOfValidated],
+];
+const nsPerTx: Record<string, number[]> = {};
+let length = 0;
+// One warm-up run each, then the two back to back in every run.
+for (let run = -1; run < runs; run++) {
+  for (const [name, text] of ways) {
+    const t0 = process.hrtime.bigint();
+    for (const tx of transactions) length += text(tx).length;
+    const ns = Number(process.hrtime.bigint() - t0) / count;
+    if (run >= 0) nsPerTx[name] = [...(nsPerTx[name] ?? []), ns];
+  }
+}
+for (const [name, values] of Object.entries(nsPerTx)) {
+  const s = spread(values);
+  console.log(
+    `${name}: ${s.median.toFixed(0)} ns per transaction (runs ${s.min.toFixed(0)}-${s.max.toFixed(0)})`,
+  );
+}
+console.log(`(${length} characters written)`);
