@@ -1,5 +1,6 @@
 import type { Transaction } from '../lib/ledger/types';
 import type { Vm } from '../lib/model/vm';
+import { freeToTerminate } from '../lib/scaling/protection';
 import type { DecisionEventItem, FleetVmBody } from '../lib/schemas/http';
 
 /** Wire shapes (lib/schemas/http.ts) built from the core's types. */
@@ -18,6 +19,7 @@ export function decisionItem(tx: Transaction, height: number): DecisionEventItem
   };
 }
 
+/** `vm` must already carry the ledger's reservations (LocalRuntime.vms()): activeTasks decides free_to_terminate. */
 export function vmBody(vm: Vm): FleetVmBody {
   return {
     id: vm.id,
@@ -29,5 +31,6 @@ export function vmBody(vm: Vm): FleetVmBody {
     reserved: vm.reserved,
     usage: vm.usage,
     active_tasks: vm.activeTasks,
+    free_to_terminate: freeToTerminate(vm),
   };
 }
