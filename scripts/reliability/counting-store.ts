@@ -27,7 +27,12 @@ export const noAppends = (): AppendCounts => ({
 export class CountingLedgerStore implements LedgerStore {
   readonly counts = noAppends();
 
-  constructor(private readonly inner: LedgerStore) {}
+  /** Passed through only where the inner store has it, so the engine takes the same path it would without this wrapper. */
+  readonly readState?: LedgerStore['readState'];
+
+  constructor(private readonly inner: LedgerStore) {
+    if (inner.readState) this.readState = inner.readState.bind(inner);
+  }
 
   async append(expected: ChainHead, commit: Commit): Promise<AppendResult> {
     const result = await this.inner.append(expected, commit);
@@ -59,8 +64,8 @@ export class CountingLedgerStore implements LedgerStore {
   listExpiredLeases(before: number, limit: number): Promise<TaskRecord[]> {
     return this.inner.listExpiredLeases(before, limit);
   }
-  getReservations(): Promise<Reservation[]> {
-    return this.inner.getReservations();
+  getReservations(vmIds?: readonly string[]): Promise<Reservation[]> {
+    return this.inner.getReservations(vmIds);
   }
   close(): Promise<void> {
     return this.inner.close();
