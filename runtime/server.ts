@@ -16,6 +16,7 @@ import { loadDashboard } from './dashboard';
 import { DIGEST_KEY_FILE, DigestSigning, SIGNED_DIGESTS_FILE } from './digest-signing';
 import { SimulatedFleet } from './fleet/simulated-fleet';
 import { createApp } from './http/app';
+import { isLoopbackHost } from './loopback';
 import { LocalRuntime, type SchedulerHooks } from './runtime';
 import { SchedulerThread } from './scheduler-thread/host';
 
@@ -28,13 +29,52 @@ export interface StartedRuntime {
 }
 
 export const LEDGER_FILE = 'ledger.db';
+
+/**
+ * The mutating routes are open unless a token is set; that is fine on loopback, not on an address
+ * the network reaches. Checked before anything is written, like the rest of the configuration.
+ */
+async function refuseOpenUnauthenticated(
+  config: RuntimeConfig,
+  options: StartOptions,
+  log: (message: string) => void,
+): Promise<void> {
+  if (config.token !== undefined || (await isLoopbackHost(config.host))) return;
+  if (options.insecureNoAuth) {
+    log(
+      `WARNING: listening on ${config.host} without a token; anyone who reaches it can change the scheduler`,
+    );
+    return;
+  }
+  throw new ValidationError(
+    [
+      {
+        field: 'host',
+        message:
+          `"${config.host}" is not a loopback address and no token is set: set --token (env BCS_TOKEN, ` +
+          'config "token"), bind 127.0.0.1, or pass --insecure-no-auth to accept unauthenticated writes',
+      },
+    ],
+    'invalid configuration',
+  );
+}
 const SHUTDOWN_GRACE_MS = 5000;
 
 /** Starts the whole local runtime in this process and resolves once it listens. */
+export interface StartOptions {
+  /**
+   * Listen on a non-loopback address without a token: anyone who can reach the port may then submit
+   * tasks, drain VMs and change the algorithm (`bcs start --insecure-no-auth`).
+   */
+  insecureNoAuth?: boolean;
+}
+
 export async function startLocalRuntime(
   config: RuntimeConfig,
   log: (message: string) => void = (m) => console.error(m),
+  options: StartOptions = {},
 ): Promise<StartedRuntime> {
+  await refuseOpenUnauthenticated(config, options, log);
   const algorithms = algorithmNames();
   if (!algorithms.includes(config.algorithm as (typeof algorithms)[number])) {
     throw new ValidationError(

@@ -9,6 +9,7 @@ interface StartFlags {
   port?: number;
   dataDir?: string;
   token?: string;
+  insecureNoAuth?: boolean;
   vms?: number;
   algorithm?: string;
   alpha?: number;
@@ -37,6 +38,10 @@ export function startCommand(): Command {
     .option('-p, --port <port>', 'port, 0 for any free one (env PORT; default 8080)', intOption)
     .option('--data-dir <dir>', 'directory of ledger.db (env DATA_DIR; default ./data)')
     .option('--token <token>', 'bearer token required by mutating routes (env BCS_TOKEN)')
+    .option(
+      '--insecure-no-auth',
+      'allow a non-loopback --host without a token (anyone who reaches the port can change the scheduler)',
+    )
     .option('--vms <n>', 'simulated VMs at start', intOption)
     .option('-a, --algorithm <name>', 'placement algorithm')
     .option('--alpha <x>', 'blockchain: weight of current usage', numberOption)
@@ -82,7 +87,9 @@ export function startCommand(): Command {
             flags.generatorRate === undefined ? undefined : { running: true, rate: flags.generatorRate },
         },
       });
-      const started = await startLocalRuntime(config);
+      const started = await startLocalRuntime(config, undefined, {
+        insecureNoAuth: flags.insecureNoAuth === true,
+      });
       // Tests and scripts read this line to find the port when PORT=0.
       console.log(`bcs listening on ${started.url}`);
       await new Promise<void>((resolve) => {
