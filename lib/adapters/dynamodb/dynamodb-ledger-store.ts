@@ -10,6 +10,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { applyReservationChange, netReservationChanges } from '../../engine/commit';
+import { StoreUnavailableError } from '../../errors';
 import { genesisBlock } from '../../ledger';
 import type { Block, ChainHead } from '../../ledger/types';
 import type {
@@ -22,6 +23,7 @@ import type {
 } from '../../ports/ledger-store';
 import { exceedsCapacityAlone, MAX_TRANSACTION_ITEMS, planCommit } from './commit-plan';
 import { conflictFrom } from './conflicts';
+import { storeCall, storePages } from './errors';
 import {
   blockFromItem,
   blockToItem,
@@ -103,13 +105,15 @@ export class DynamoDbLedgerStore implements LedgerStore {
     const alone = exceedsCapacityAlone(commit.reservations);
     if (alone) return { ok: false, conflict: 'over-capacity', detail: alone };
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: plan.items,
-          // Makes the SDK's own retries of this request idempotent: a retry after a lost response
-          // returns success instead of failing its own conditions.
-          ClientRequestToken: randomUUID(),
-        }),
+      await storeCall(this.tableName, () =>
+        this.documents.send(
+          new TransactWriteCommand({
+            TransactItems: plan.items,
+            // Makes the SDK's own retries of this request idempotent: a retry after a lost response
+            // returns success instead of failing its own conditions.
+            ClientRequestToken: randomUUID(),
+          }),
+        ),
       );
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
@@ -195,7 +199,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
           ExpressionAttributeValues: { ':lease': LEASE_PARTITION, ':before': before },
         },
       );
-      for await (const page of pages) {
+      for await (const page of storePages(this.tableName, pages)) {
         for (const item of page.Items ?? []) {
           found.push(taskFromItem(item));
           if (found.length >= limit) return found;
@@ -217,7 +221,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
         ExpressionAttributeValues: { ':task': TASK_PREFIX, ':assigned': 'assigned', ':before': before },
       },
     );
-    for await (const page of pages) {
+    for await (const page of storePages(this.tableName, pages)) {
       for (const item of page.Items ?? []) found.push(taskFromItem(item));
     }
     // A scan returns items in hash order; the oldest leases go first, as with the index.
@@ -247,7 +251,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
         ExpressionAttributeValues: { ':vm': VM_PREFIX },
       },
     );
-    for await (const page of pages) {
+    for await (const page of storePages(this.tableName, pages)) {
       for (const item of page.Items ?? []) reservations.push(reservationFromItem(item));
     }
     return sortByVm(reservations);
@@ -333,23 +337,25 @@ export class DynamoDbLedgerStore implements LedgerStore {
       ExpressionAttributeNames: { '#pk': PARTITION_KEY },
     };
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.tableName, Item: blockToItem(this.genesis), ...absent } },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  [PARTITION_KEY]: HEAD_KEY,
-                  height: this.genesis.height,
-                  hash: this.genesis.block_hash,
+      await storeCall(this.tableName, () =>
+        this.documents.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: this.tableName, Item: blockToItem(this.genesis), ...absent } },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: {
+                    [PARTITION_KEY]: HEAD_KEY,
+                    height: this.genesis.height,
+                    hash: this.genesis.block_hash,
+                  },
+                  ...absent,
                 },
-                ...absent,
               },
-            },
-          ],
-        }),
+            ],
+          }),
+        ),
       );
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
@@ -375,12 +381,14 @@ export class DynamoDbLedgerStore implements LedgerStore {
     vmIds: readonly string[],
   ): Promise<{ head: ChainHead; tasks: TaskRecord[]; reservations: Reservation[] }> {
     const keys = [HEAD_KEY, ...taskIds.map(taskKey), ...vmIds.map(vmKey)];
-    const result = await this.documents.send(
-      new TransactGetCommand({
-        TransactItems: keys.map((key) => ({
-          Get: { TableName: this.tableName, Key: { [PARTITION_KEY]: key } },
-        })),
-      }),
+    const result = await storeCall(this.tableName, () =>
+      this.documents.send(
+        new TransactGetCommand({
+          TransactItems: keys.map((key) => ({
+            Get: { TableName: this.tableName, Key: { [PARTITION_KEY]: key } },
+          })),
+        }),
+      ),
     );
     // Responses come in the order of the keys; an item that does not exist has no Item.
     const items = (result.Responses ?? []).map((r) => r?.Item);
@@ -396,8 +404,10 @@ export class DynamoDbLedgerStore implements LedgerStore {
   }
 
   private async getItem(key: string): Promise<Record<string, unknown> | undefined> {
-    const result = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: key }, ConsistentRead: true }),
+    const result = await storeCall(this.tableName, () =>
+      this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: key }, ConsistentRead: true }),
+      ),
     );
     return result.Item;
   }
@@ -407,13 +417,18 @@ export class DynamoDbLedgerStore implements LedgerStore {
     let pending: Record<string, unknown>[] = keys.map((k) => ({ [PARTITION_KEY]: k }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= BATCH_GET_ATTEMPTS) {
-        throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+        // Unprocessed keys are DynamoDB's throttling of a batch: the table is out of capacity now.
+        throw new StoreUnavailableError(
+          `the ledger store (DynamoDB table ${this.tableName}) is unavailable: BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`,
+        );
       }
       if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      const result = await this.documents.send(
-        new BatchGetCommand({
-          RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-        }),
+      const result = await storeCall(this.tableName, () =>
+        this.documents.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        ),
       );
       items.push(...(result.Responses?.[this.tableName] ?? []));
       pending =
