@@ -1,13 +1,17 @@
 import canonicalize from 'canonicalize';
-import { canonicalTextOfValidated } from '../lib/ledger/canonical-transaction';
+import { canonicalTextOfValidated, leafHashOfText } from '../lib/ledger/canonical-transaction';
+import { CompactRange } from '../lib/ledger/compact-range';
+import { toHex } from '../lib/ledger/hash';
 import { toTimestamp } from '../lib/ledger/time';
-import { transactionId } from '../lib/ledger/transactions';
+import { transactionId, transactionsRootOfValidated } from '../lib/ledger/transactions';
 import type { Transaction } from '../lib/ledger/types';
 import { spread } from './stats';
 
 /**
  * How long the canonical text of one engine-built transaction takes: the `canonicalize` package (what
- * buildBlocks uses through canonicalBytesOfValidated) against canonicalTextOfValidated. Not a test.
+ * buildBlocks uses through canonicalBytesOfValidated) against canonicalTextOfValidated; then a block's
+ * merkle_root per transaction as buildBlocks computes it (transactionsRootOfValidated) against the same
+ * root from canonicalTextOfValidated and leafHashOfText, blocks of 5. Not a test.
  *   node --import tsx bench/canonical-transaction.ts [transactions=200000] [runs=5]
  */
 
@@ -38,9 +42,26 @@ const transactions: Transaction[] = Array.from({ length: count }, (_, i) => {
   };
 });
 
+function rootFromText(block: readonly Transaction[]): string {
+  const range = new CompactRange();
+  for (const tx of block) range.append(leafHashOfText(canonicalTextOfValidated(tx)));
+  return toHex(range.root());
+}
+
+const blocks: Transaction[][] = [];
+for (let i = 0; i < count; i += 5) blocks.push(transactions.slice(i, i + 5));
+for (const block of blocks.slice(0, 1000)) {
+  if (rootFromText(block) !== transactionsRootOfValidated(block)) throw new Error('the two roots differ');
+}
+
+// Each way returns a string per transaction (or per block of five, for the roots).
 const ways: [string, (tx: Transaction) => string][] = [
   ['canonicalize', (tx) => canonicalize(tx) as string],
   ['canonicalTextOfValidated', canonicalTextOfValidated],
+];
+const rootWays: [string, (block: readonly Transaction[]) => string][] = [
+  ['merkle_root, transactionsRootOfValidated', transactionsRootOfValidated],
+  ['merkle_root, canonicalTextOfValidated + leafHashOfText', rootFromText],
 ];
 const nsPerTx: Record<string, number[]> = {};
 let length = 0;
@@ -49,6 +70,12 @@ for (let run = -1; run < runs; run++) {
   for (const [name, text] of ways) {
     const t0 = process.hrtime.bigint();
     for (const tx of transactions) length += text(tx).length;
+    const ns = Number(process.hrtime.bigint() - t0) / count;
+    if (run >= 0) nsPerTx[name] = [...(nsPerTx[name] ?? []), ns];
+  }
+  for (const [name, root] of rootWays) {
+    const t0 = process.hrtime.bigint();
+    for (const block of blocks) length += root(block).length;
     const ns = Number(process.hrtime.bigint() - t0) / count;
     if (run >= 0) nsPerTx[name] = [...(nsPerTx[name] ?? []), ns];
   }
