@@ -15,6 +15,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { instanceTypeCapacity } from '../../lib/adapters/aws/instance-capacity';
 import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb/dynamodb-ledger-store';
@@ -30,8 +32,10 @@ import { verifyChain } from '../../lib/ledger/verify';
 import type { ResourceVector } from '../../lib/model/resources';
 import type { FleetResponse } from '../../lib/schemas/http';
 import { runCli } from '../local/helpers/server';
+import type { HostileRequest } from '../unit/fuzz/hostile';
 import { bootstrap, deploy, destroy } from './e2e/cdk-cli';
 import { dataPlaneUrl } from './e2e/emulator-quirks';
+import { fuzzGateway, gatewayRequests, judgeAtGateway, sendSigned } from './e2e/gateway-fuzz';
 import { callApi } from './e2e/signed-fetch';
 import { launchWorkers } from './e2e/workers';
 import { cloudWatchClient, dynamoDbClient, ec2Client, emulatorConfig } from './helpers/clients';
@@ -118,6 +122,26 @@ async function receiveDeadLetters(name: string, count: number, timeoutMs = 60_00
   }
   return received;
 }
+
+/** Every item of the table, as text in key order: the ledger, its head, tasks, VMs, byte for byte. */
+async function tableItems(): Promise<string[]> {
+  const items: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await DynamoDBDocumentClient.from(dynamo).send(
+      new ScanCommand({ TableName: outputs.TableName, ConsistentRead: true, ExclusiveStartKey: start }),
+    );
+    for (const item of page.Items ?? []) items.push(canonicalize(item)!);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items.sort();
+}
+
+const queueDepths = async () =>
+  [await queueDepth(outputs.QueueName!), await queueDepth(outputs.DeadLetterQueueName!)] as const;
+
+/** Hostile requests through the gateway: 1,000 by default (issue 5); GATEWAY_FUZZ_RUNS to change. */
+const GATEWAY_FUZZ_RUNS = Number(process.env.GATEWAY_FUZZ_RUNS ?? 1000);
 
 const now = Math.floor(Date.now() / 1000);
 const task = (id: string, cpu = TASK_CPU) => ({ id, cpu, mem: 256, deadline: now + 3600, duration: 600 });
@@ -277,6 +301,46 @@ describe('the deployed stack on the emulator', () => {
       free_to_terminate: (open.get(target!) ?? 0) === 0,
     });
     expect((await callApi(api, 'POST', '/fleet/vms/i-0123456789abcdef0/drain')).status).toBe(404);
+  });
+
+  it(`refuses ${GATEWAY_FUZZ_RUNS} hostile requests through API Gateway, writing and queuing nothing`, async () => {
+    const seed = Number(process.env.GATEWAY_FUZZ_SEED ?? Date.now() % 2 ** 31);
+    const requests = fc.sample(gatewayRequests(now), { numRuns: GATEWAY_FUZZ_RUNS, seed });
+    const tableBefore = await tableItems();
+    const depthsBefore = await queueDepths();
+    expect(tableBefore.length).toBeGreaterThan(0);
+
+    const { sent, failures, statuses } = await fuzzGateway(api, requests);
+
+    expect(sent).toBe(GATEWAY_FUZZ_RUNS);
+    expect(failures, `seed ${seed}, statuses ${JSON.stringify(statuses)}`).toEqual([]);
+    expect(await tableItems()).toEqual(tableBefore);
+    expect(await queueDepths()).toEqual(depthsBefore);
+    // The API still takes a valid task, and the scheduler still decides it.
+    const id = `e2e-${suffix}-after-fuzz`;
+    expect((await callApi(api, 'POST', '/tasks', { body: task(id, 1) })).status).toBe(202);
+    await waitForTasks([id]);
+  });
+
+  // Known gap (issue 5, docs/reliability.md "Bad input"): the REST API declares no binary media types,
+  // so API Gateway hands the enqueue function a body that is not UTF-8 as text it already decoded, and
+  // the function's strict decoding (base64 bodies only) never runs. Passes while the gap is open.
+  it.fails('refuses a task whose command is not UTF-8 (known gap: accepted through the gateway)', async () => {
+    const id = `e2e-${suffix}-not-utf8`;
+    const head = `{"id":"${id}","cpu":1,"deadline":${now + 3600},"duration":60,"command":"a`;
+    const request: HostileRequest = {
+      label: 'a command holding the bytes c3 28',
+      method: 'POST',
+      path: '/tasks',
+      body: Buffer.concat([Buffer.from(head), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+      contentType: 'application/json',
+      field: '',
+      mention: 'UTF-8',
+    };
+    const answer = await sendSigned(api, request);
+    // An accepted task gets scheduled: let it settle so the next test reads a chain nobody is appending to.
+    if (answer.status === 202) await waitForTasks([id]);
+    expect(judgeAtGateway(request, answer)).toEqual([]);
   });
 
   it('is audited by the CLI over SigV4, which names a block tampered with in DynamoDB', async () => {

@@ -1,0 +1,198 @@
+import { createHash, createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import fc from 'fast-check';
+import {
+  type HostileRequest,
+  hostileBlockQueries,
+  hostileBodyRequests,
+  hostileCompletions,
+  hostileTaskArrays,
+  hostileTaskLookups,
+  hostileTransactionLookups,
+  judge,
+  taskRoute,
+} from '../../unit/fuzz/hostile';
+
+/**
+ * Issue 5, "Bad input", through the deployed API Gateway: the hostile requests of tests/unit/fuzz
+ * for the routes the stack serves (POST /tasks, task and transaction reads, completion, block pages),
+ * sent signed with SigV4 as raw bytes, so bodies that are not UTF-8 or not JSON reach the gateway
+ * exactly as written.
+ */
+
+/** Bodies as bytes: the generators only write bytes for a string holding bytes that are not UTF-8. */
+export const notUtf8 = (request: HostileRequest): boolean => request.body instanceof Uint8Array;
+
+/**
+ * Hostile requests for the routes the stack's API serves (no /config, /generator or /fleet/vms
+ * bodies). Bodies that are not UTF-8 are left out: the REST API has no binary media types, so the
+ * gateway hands the function text it already decoded, and the function cannot tell (a known gap,
+ * checked on its own in tests/aws/e2e-stack.test.ts).
+ */
+export function gatewayRequests(now: number): fc.Arbitrary<HostileRequest> {
+  const tasks = fc.oneof(
+    { weight: 2, arbitrary: hostileBodyRequests(taskRoute(now)) },
+    { weight: 1, arbitrary: hostileTaskArrays(now) },
+  );
+  return fc.oneof(
+    { weight: 6, arbitrary: tasks.filter((r) => !notUtf8(r)) },
+    { weight: 1, arbitrary: hostileTaskLookups },
+    { weight: 1, arbitrary: hostileCompletions },
+    { weight: 1, arbitrary: hostileTransactionLookups },
+    { weight: 1, arbitrary: hostileBlockQueries },
+  );
+}
+
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+function bytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+const signer = new SignatureV4({
+  service: 'execute-api',
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  sha256: Sha256,
+});
+
+export interface GatewayAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Sends one hostile request to the stage at `baseUrl` (ending in "/"), SigV4-signed over its exact
+ * bytes. node:http rather than fetch: the path goes out verbatim (fetch would normalise "%%" and
+ * friends), and an answer that closes the connection mid-upload still counts as the answer.
+ */
+export async function sendSigned(baseUrl: string, request: HostileRequest): Promise<GatewayAnswer> {
+  const base = new URL(baseUrl);
+  const rawPath = `${base.pathname.replace(/\/$/, '')}${request.path}`;
+  const [pathname, search = ''] = rawPath.split('?', 2) as [string, string?];
+  const body = request.body === undefined ? undefined : Buffer.from(request.body);
+  const headers: Record<string, string> = { host: base.host };
+  if (body) {
+    headers['content-type'] = request.contentType;
+    headers['content-length'] = String(body.length);
+  }
+  const query: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(search)) query[k] = v;
+  const signed = await signer.sign({
+    method: request.method,
+    protocol: base.protocol,
+    hostname: base.hostname,
+    port: base.port ? Number(base.port) : undefined,
+    path: pathname,
+    query,
+    headers,
+    body,
+  });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: base.hostname,
+        port: base.port,
+        agent: false,
+        method: request.method,
+        path: rawPath,
+        headers: signed.headers,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // judged as a body that is not JSON
+          }
+          resolve({ status: response.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error(`no answer within 30 s to ${request.label}`)));
+    req.end(body);
+  });
+}
+
+/**
+ * What is wrong with the gateway's answer to `request` (empty when right): the same contract as the
+ * local API and the functions in-process.
+ */
+export function judgeAtGateway(request: HostileRequest, answer: GatewayAnswer): string[] {
+  if (emulatorDecodesPath(request))
+    return judge({ ...request, field: undefined }, answer.status, answer.body);
+  return judge(request, answer.status, answer.body);
+}
+
+/**
+ * The emulator hands the function `event.path` percent-decoded, where AWS keeps a REST API's path
+ * encoded. An id segment that decodes to "?", "#", a space or a control character then reaches the
+ * router as URL syntax (a query, a fragment, or whitespace the URL parser drops), so the function
+ * answers 404 for a shorter id, or "no route", instead of naming `id`. Those answers are still held
+ * to a 4xx with a JSON error and message; the field is checked in-process with an encoded path
+ * (tests/unit/functions/fuzz.test.ts).
+ */
+export function emulatorDecodesPath(request: HostileRequest): boolean {
+  if (request.field !== 'id') return false;
+  const segment = /^\/(?:tasks|ledger\/transactions)\/([^/?]*)/.exec(request.path)?.[1] ?? '';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    return false;
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+  return /[\u0000-\u0020?#]/.test(decoded);
+}
+
+/**
+ * Sends every request, `concurrency` at a time, and returns one line per wrong answer. A 429 (the
+ * stage's throttle) is sent again after a pause: it refuses nothing about the request itself.
+ */
+export async function fuzzGateway(
+  baseUrl: string,
+  requests: readonly HostileRequest[],
+  concurrency = 4,
+): Promise<{ sent: number; failures: string[]; statuses: Record<number, number> }> {
+  const failures: string[] = [];
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  let sent = 0;
+  const worker = async () => {
+    for (let i = next++; i < requests.length; i = next++) {
+      const request = requests[i]!;
+      let answer = await sendSigned(baseUrl, request);
+      sent++;
+      for (let retry = 0; answer.status === 429 && retry < 5; retry++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        answer = await sendSigned(baseUrl, request);
+      }
+      statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+      const problems = judgeAtGateway(request, answer);
+      if (problems.length > 0) failures.push(`${request.label.slice(0, 160)}: ${problems.join('; ')}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { sent, failures, statuses };
+}
