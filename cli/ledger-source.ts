@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { SqliteLedgerStore } from '../lib/adapters/sqlite';
+import { verifiableBlocks } from '../lib/engine/verifiable-blocks';
 import { parseOrThrow } from '../lib/errors';
 import { blockSchema } from '../lib/ledger/blocks';
 import { jsonlValues, parseJsonl, readLines } from '../lib/ledger/jsonl';
@@ -83,7 +84,8 @@ async function openDb(path: string): Promise<LedgerSource> {
   const head = await store.readHead();
   return {
     blocks: blocksFromStore(store, head.height),
-    unchecked: blocksFromStore(store, head.height),
+    // A row the store cannot parse is reported as malformed at its height, not thrown.
+    unchecked: verifiableBlocks(store, head.height),
     head,
     published: null,
     close: () => store.close(),
