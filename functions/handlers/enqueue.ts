@@ -1,5 +1,5 @@
-import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { isAwsUnavailable } from '../../lib/adapters/aws/transient-error';
 import { ValidationError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
 import type { Task } from '../../lib/model/task';
@@ -33,8 +33,7 @@ export const RETRY_AFTER_S = 2;
  */
 export function isQueueUnavailable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
-  const e = err as Parameters<typeof isTransientError>[0];
-  return SQS_THROTTLING.has(e.name) || isThrottlingError(e) || isTransientError(e) || isServerError(e);
+  return SQS_THROTTLING.has(String((err as { name?: unknown }).name)) || isAwsUnavailable(err);
 }
 
 /** SQS's own throttling errors that the SDK's generic classification does not know (SSE-KMS queues). */
