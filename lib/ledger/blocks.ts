@@ -2,11 +2,12 @@ import { hash as oneShotHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseOrThrow, ValidationError } from '../errors';
 import { canonicalBytes } from './canonical';
+import { merkleRootOfValidated } from './canonical-transaction';
 import { sha256Hex, toHex } from './hash';
 import { emptyRoot } from './merkle-hasher';
 import { count, hash64 } from './schema-parts';
 import { timestampSchema } from './time';
-import { transactionSchema, transactionsRootOfValidated } from './transactions';
+import { transactionSchema } from './transactions';
 import type { Block, BlockHeader, ChainHead, Transaction } from './types';
 
 /** Transactions per block unless the caller says otherwise (the original system's block size). */
@@ -119,7 +120,7 @@ export function buildBlocks(
       height,
       timestamp,
       previous_hash: previousHash,
-      merkle_root: transactionsRootOfValidated(chunk),
+      merkle_root: merkleRootOfValidated(chunk),
       transaction_count: chunk.length,
     };
     const hash = blockHash(header);

@@ -1,5 +1,7 @@
 import { hash } from 'node:crypto';
 import { taskIdSchema } from '../schemas/task-input';
+import { CompactRange } from './compact-range';
+import { toHex } from './hash';
 import { LONE_SURROGATE } from './schema-parts';
 import { isLedgerTimestamp } from './time';
 import type { Transaction } from './types';
@@ -167,4 +169,15 @@ export function canonicalTextOfValidated(tx: Transaction): string {
     `"transaction_id":${json(tx.transaction_id)},"vm_id":${json(tx.vm_id)},` +
     `"vm_state_after":${snapshotText(tx.vm_state_after)},"vm_state_before":${snapshotText(tx.vm_state_before)}}`
   );
+}
+
+/**
+ * A block's merkle_root over transactions transactionSchema has accepted, hashing the text
+ * canonicalTextOfValidated writes (no canonicalize package): what buildBlocks and the fast verifier
+ * use. transactionsRootOfValidated is the reference the tests hold it to.
+ */
+export function merkleRootOfValidated(transactions: readonly Transaction[]): string {
+  const range = new CompactRange();
+  for (const tx of transactions) range.append(leafHashOfText(canonicalTextOfValidated(tx)));
+  return toHex(range.root());
 }

@@ -3,9 +3,9 @@ import { ValidationError } from '../errors';
 import { blockHash, blockHashOfValidated, blockHeaderSchema, blockSchema, GENESIS } from './blocks';
 import { canonicalString } from './canonical';
 import {
-  canonicalTextOfValidated,
   isCanonicalOrderTransaction,
   leafHashOfText,
+  merkleRootOfValidated,
 } from './canonical-transaction';
 import { CompactRange } from './compact-range';
 import { DigestBuilder } from './digest';
@@ -66,12 +66,6 @@ function rootOfCanonicalOrder(transactions: readonly Transaction[]): string {
 }
 
 /** merkle_root of transactions transactionSchema accepted, in any key order. */
-function rootOfValidated(transactions: readonly Transaction[]): string {
-  const range = new CompactRange();
-  for (const tx of transactions) range.append(leafHashOfText(canonicalTextOfValidated(tx)));
-  return toHex(range.root());
-}
-
 /**
  * The state of a one-pass chain check (docs/ledger-format.md section 5): feed blocks in order with
  * `check`, stop at the first failure, then call `finish`. Memory: the block-hash tree's compact range
@@ -195,7 +189,7 @@ export class ChainVerifier {
     const root = fast
       ? rootOfCanonicalOrder(block.transactions)
       : this.mode === 'fast'
-        ? rootOfValidated(block.transactions)
+        ? merkleRootOfValidated(block.transactions)
         : transactionsRootOfValidated(block.transactions);
     if (root !== block.merkle_root) {
       return new ChainFailure(
