@@ -64,11 +64,31 @@ function headerValue(headers: APIGatewayProxyEvent['headers'], name: string): st
 /**
  * The body as JSON. A binary (base64) body is decoded as strict UTF-8, so bytes that are not UTF-8
  * are refused rather than queued as U+FFFD; "__proto__" keys are refused at any depth.
+ *
+ * A text body has already been decoded by API Gateway, which puts U+FFFD where the client's bytes were
+ * not UTF-8 (the REST API declares no binary media types, so JSON always arrives as text). The damage
+ * cannot be told apart from a client that sent U+FFFD itself, so a raw U+FFFD in a text body is
+ * refused: otherwise the ledger would record a command or label the client never sent. A client
+ * that means the character can send it escaped (\ufffd), which JSON.parse turns into U+FFFD.
  */
 function readBody(event: APIGatewayProxyEvent): unknown {
   if (event.body === null || event.body === '') return parseJsonBody(event.body, false);
-  return parseJsonText(event.isBase64Encoded ? decodeUtf8(Buffer.from(event.body, 'base64')) : event.body);
+  if (event.isBase64Encoded) return parseJsonText(decodeUtf8(Buffer.from(event.body, 'base64')));
+  if (event.body.includes(REPLACEMENT_CHARACTER)) {
+    throw new ValidationError(
+      [
+        {
+          field: '',
+          message: 'request body is not UTF-8 (it holds U+FFFD, which replaces bytes that were not)',
+        },
+      ],
+      'invalid request body',
+    );
+  }
+  return parseJsonText(event.body);
 }
+
+const REPLACEMENT_CHARACTER = '\uFFFD';
 
 /**
  * The first task of each id, and the ids that came more than once. A later copy is dropped, as the

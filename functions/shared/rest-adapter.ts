@@ -21,11 +21,16 @@ export function restApiHandler(app: Hono) {
     const search = query.size > 0 ? `?${query}` : '';
     const hasBody =
       event.body !== null && event.body !== '' && event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD';
-    const request = new Request(`https://${headers.get('host') ?? 'lambda.internal'}${event.path}${search}`, {
-      method: event.httpMethod,
-      headers,
-      ...(hasBody ? { body: event.isBase64Encoded ? Buffer.from(event.body!, 'base64') : event.body! } : {}),
-    });
+    const request = new Request(
+      `https://${headers.get('host') ?? 'lambda.internal'}${pathForUrl(event.path)}${search}`,
+      {
+        method: event.httpMethod,
+        headers,
+        ...(hasBody
+          ? { body: event.isBase64Encoded ? Buffer.from(event.body!, 'base64') : event.body! }
+          : {}),
+      },
+    );
     const response = await app.fetch(request);
     const out: Record<string, string> = {};
     response.headers.forEach((value, name) => {
@@ -37,4 +42,15 @@ export function restApiHandler(app: Hono) {
       body: await response.text(),
     };
   };
+}
+
+/**
+ * API Gateway hands the path percent-encoded as the client sent it; some emulators hand it decoded.
+ * A decoded `?`, `#`, space or control character would end or break the URL's path (an id `a%3Fb`
+ * would reach the router as `a` with a query), so those are encoded again. None of them can appear
+ * raw in an encoded path, so on AWS this changes nothing.
+ */
+export function pathForUrl(path: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must be escaped
+  return path.replace(/[?#\s\x00-\x1f\x7f]/g, (c) => encodeURIComponent(c));
 }

@@ -69,6 +69,38 @@ describe('enqueue function', () => {
     expect(res.sender.sent).toEqual([]);
   });
 
+  it('refuses a text body holding U+FFFD, which API Gateway leaves where the client sent bytes that are not UTF-8', async () => {
+    // What the gateway hands the function for the bytes c3 28: text, already decoded, lossy.
+    const damaged = Buffer.concat([
+      Buffer.from('{"id":"r-1","cpu":1,"deadline":1900000000,"duration":60,"command":"a'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}'),
+    ]).toString('utf8');
+    const res = await post((e) => {
+      e.body = damaged;
+      e.isBase64Encoded = false;
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.issues[0].message).toMatch(/not UTF-8.*U\+FFFD/);
+    expect(res.sender.sent).toEqual([]);
+  });
+
+  it('accepts U+FFFD sent escaped, or as UTF-8 bytes in a base64 body: only lossy decoding is refused', async () => {
+    const escaped = await post((e) => {
+      e.body = '{"id":"r-1","cpu":1,"deadline":1900000000,"duration":60,"command":"a\\ufffd"}';
+    });
+    expect(escaped.status).toBe(202);
+    expect(escaped.sender.sent[0]?.command).toBe('a\uFFFD');
+    const binary = await post((e) => {
+      e.body = Buffer.from(
+        '{"id":"r-1","cpu":1,"deadline":1900000000,"duration":60,"command":"a\uFFFD"}',
+      ).toString('base64');
+      e.isBase64Encoded = true;
+    });
+    expect(binary.status).toBe(202);
+    expect(binary.sender.sent[0]?.command).toBe('a\uFFFD');
+  });
+
   it('refuses a "__proto__" label by its path instead of queueing the task without it', async () => {
     const body = serialise({
       cpu: 1,

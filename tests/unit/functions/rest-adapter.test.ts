@@ -47,6 +47,17 @@ describe('REST (v1) proxy event <-> Hono', () => {
     expect(JSON.parse((await handler(event)).body).body).toBe('{"a":1}');
   });
 
+  it.each([
+    ['a decoded path (as some emulators send it)', '/tasks/a?b#c d\n'],
+    ['an encoded path (as API Gateway sends it)', '/tasks/a%3Fb%23c%20d%0A'],
+  ])('routes the same id from %s', async (_name, path) => {
+    const ids = new Hono().get('/tasks/:id', (c) =>
+      c.json({ id: c.req.param('id'), query: c.req.queries() }),
+    );
+    const res = await restApiHandler(ids)(apiEvent('GET', path));
+    expect(JSON.parse(res.body)).toEqual({ id: 'a?b#c d\n', query: {} });
+  });
+
   it('falls back to the single-value query map when the multi-value one is absent', async () => {
     const event = { ...apiEvent('GET', '/x'), queryStringParameters: { limit: '5' } };
     expect(JSON.parse((await handler(event)).body).query).toEqual({ limit: ['5'] });
