@@ -18,6 +18,7 @@ interface StartFlags {
   blockSize?: number;
   batchSize?: number;
   speed?: number;
+  maxWait?: number;
   generatorRate?: number;
   seed?: number;
   synchronous?: 'FULL' | 'NORMAL';
@@ -50,6 +51,11 @@ export function startCommand(): Command {
     .option('--block-size <n>', 'transactions per block', intOption)
     .option('--batch-size <n>', 'tasks per scheduling batch', intOption)
     .option('--speed <x>', 'simulation speed-up of task durations', numberOption)
+    .option(
+      '--max-wait <s>',
+      'seconds a task that fits the fleet waits for free room before rejection (900)',
+      numberOption,
+    )
     .option('--generator-rate <tasks/s>', 'start the built-in task generator at this rate', numberOption)
     .option('--seed <n>', 'seed for the simulation and randomised algorithms', intOption)
     .addOption(new Option('--synchronous <mode>', 'SQLite durability').choices(['FULL', 'NORMAL']))
@@ -71,6 +77,7 @@ export function startCommand(): Command {
           algorithm: flags.algorithm,
           block_size: flags.blockSize,
           batch_size: flags.batchSize,
+          max_wait_s: flags.maxWait,
           seed: flags.seed,
           synchronous: flags.synchronous,
           params: { alpha: flags.alpha, beta: flags.beta, tau: flags.tau },
