@@ -44,20 +44,26 @@ const remoteFlagsSchema = z
     '--aws-sigv4': regionSchema.optional(),
     sigv4: z.boolean(),
   })
-  .superRefine((flags, ctx) => {
-    const given = [
-      flags['--token'] !== undefined && '--token',
-      flags['--api-key'] !== undefined && '--api-key',
-      flags.sigv4 && '--aws-sigv4',
-    ].filter((k) => typeof k === 'string');
-    if (given.length > 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [given[1]!],
-        message: `cannot be combined with ${given[0]}: give one way to authenticate`,
-      });
-    }
-  });
+  .superRefine(oneWayToAuthenticate);
+
+/** A zod refinement for flags that take at most one of --token, --api-key and --aws-sigv4. */
+export function oneWayToAuthenticate(
+  flags: { '--token'?: string; '--api-key'?: string; sigv4: boolean },
+  ctx: z.RefinementCtx,
+): void {
+  const given = [
+    flags['--token'] !== undefined && '--token',
+    flags['--api-key'] !== undefined && '--api-key',
+    flags.sigv4 && '--aws-sigv4',
+  ].filter((k) => typeof k === 'string');
+  if (given.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [given[1]!],
+      message: `cannot be combined with ${given[0]}: give one way to authenticate`,
+    });
+  }
+}
 
 /** Adds --url and the three ways to authenticate to a command. */
 export function withRemoteOptions(command: Command): Command {

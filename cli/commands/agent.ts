@@ -15,6 +15,7 @@ import { vmIdSchema } from '../../lib/schemas/http';
 import { awsSigv4Signer, signingRegion } from '../aws-sigv4';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { intOption, numberOption } from '../options';
+import { oneWayToAuthenticate } from '../remote';
 
 interface AgentFlags {
   url: string;
@@ -56,20 +57,7 @@ const flagsSchema = z
       .min(0)
       .max(16 * 1024 * 1024),
   })
-  .superRefine((flags, ctx) => {
-    const given = [
-      flags['--token'] !== undefined && '--token',
-      flags['--api-key'] !== undefined && '--api-key',
-      flags.sigv4 && '--aws-sigv4',
-    ].filter((k) => typeof k === 'string');
-    if (given.length > 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [given[1]!],
-        message: `cannot be combined with ${given[0]}: give one way to authenticate`,
-      });
-    }
-  });
+  .superRefine(oneWayToAuthenticate);
 
 /**
  * `bcs agent`: runs on a VM added with "managed": "agent", takes its assignments from the feed,

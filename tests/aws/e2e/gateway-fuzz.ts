@@ -1,6 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import {
   type HostileRequest,
@@ -13,6 +11,7 @@ import {
   judge,
   taskRoute,
 } from '../../unit/fuzz/hostile';
+import { emulatorSigner } from './signed-fetch';
 
 /**
  * Issue 5, "Bad input", through the deployed API Gateway: the hostile requests of tests/unit/fuzz
@@ -41,32 +40,6 @@ export function gatewayRequests(now: number): fc.Arbitrary<HostileRequest> {
   );
 }
 
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-function bytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-const signer = new SignatureV4({
-  service: 'execute-api',
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  sha256: Sha256,
-});
-
 export interface GatewayAnswer {
   status: number;
   body: unknown;
@@ -89,7 +62,7 @@ export async function sendSigned(baseUrl: string, request: HostileRequest): Prom
   }
   const query: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(search)) query[k] = v;
-  const signed = await signer.sign({
+  const signed = await emulatorSigner.sign({
     method: request.method,
     protocol: base.protocol,
     hostname: base.hostname,

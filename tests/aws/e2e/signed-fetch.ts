@@ -21,7 +21,8 @@ function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
   return Buffer.from(data);
 }
 
-const signer = new SignatureV4({
+/** SigV4 for execute-api with the emulator's dummy keys. */
+export const emulatorSigner = new SignatureV4({
   service: 'execute-api',
   region: 'us-east-1',
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -61,7 +62,7 @@ export async function callApi(
     headers,
     body,
   };
-  const signed = options.signed === false ? request : await signer.sign(request);
+  const signed = options.signed === false ? request : await emulatorSigner.sign(request);
   const res = await fetch(url, { method, headers: signed.headers, body });
   const text = await res.text();
   let parsed: unknown = text;
