@@ -2,11 +2,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { blockHash, blockHashOfValidated, blockHeaderSchema, blockSchema, GENESIS } from './blocks';
 import { canonicalString } from './canonical';
-import {
-  isCanonicalOrderTransaction,
-  leafHashOfText,
-  merkleRootOfValidated,
-} from './canonical-transaction';
+import { isCanonicalOrderTransaction, leafHashOfText, merkleRootOfValidated } from './canonical-transaction';
 import { CompactRange } from './compact-range';
 import { DigestBuilder } from './digest';
 import { toHex } from './hash';
