@@ -7,11 +7,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isQueueUnavailable } from '../../functions/handlers/enqueue';
 import { schedulerHandler } from '../../functions/handlers/scheduler';
 import type { DeadLetterSender } from '../../functions/shared/dead-letter-sender';
+import { isAwsUnavailable } from '../../lib/adapters/aws/transient-error';
 import { DynamoDbLedgerStore, maxTasksPerCommit } from '../../lib/adapters/dynamodb';
 import { SchedulingEngine } from '../../lib/engine/engine';
+import { StoreUnavailableError } from '../../lib/errors';
 import type { Block } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
 import type { Task } from '../../lib/model/task';
@@ -232,10 +233,12 @@ describe('the emulator restarted mid-run', () => {
     expect(down.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       during!.map((t) => `m-${t.id}`).sort(),
     );
-    // The store passes the SDK's network error through (not wrapped in a store error); the SDK and
-    // the enqueue function classify it as transient.
-    await expect(first.store.readHead()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    expect(isQueueUnavailable(await first.store.readHead().catch((e: unknown) => e))).toBe(true);
+    // The store reports it as unavailable, keeping the SDK's network error as the cause, which the
+    // SDK's own rules classify as transient.
+    const outage = await first.store.readHead().catch((e: unknown) => e);
+    expect(outage).toBeInstanceOf(StoreUnavailableError);
+    expect((outage as Error).cause).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(isAwsUnavailable((outage as Error).cause)).toBe(true);
     expect(first.logger.at('error').map((e) => e.message)).toEqual([
       'schedule failed; the batch will be redelivered',
     ]);
