@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LaunchedBrowser, launchChromium, requireChromium } from './helpers/chromium';
+import { type LaunchedBrowser, launchChromium, openDashboard, requireChromium } from './helpers/chromium';
 import { type RunningRuntime, startRuntime } from './helpers/runtime';
 
 /**
@@ -78,13 +78,7 @@ describe('autoscaling on the dashboard', () => {
       },
     });
     browser = await launchChromium({ width: 1600, height: 1000 });
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning') pageErrors.push(message.text());
-    });
-    await page.goto(runtime.url);
-    await page.waitForSelector('[data-testid=connection][data-state=live]');
+    page = await openDashboard(browser, runtime.url, pageErrors);
   });
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Debian's package (scripts/install-chromium.sh); playwright's own downloaded builds are never used. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -59,4 +59,19 @@ export async function launchChromium(viewport = { width: 1600, height: 1000 }): 
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Opens the dashboard at `url` in a new page of `browser` and waits for its live connection. Page
+ * errors, console errors and console warnings are appended to `errors`, which a test asserts empty.
+ */
+export async function openDashboard(browser: LaunchedBrowser, url: string, errors: string[]): Promise<Page> {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
+  });
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=connection][data-state=live]');
+  return page;
 }
