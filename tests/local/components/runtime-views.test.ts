@@ -1,45 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteLedgerStore, SqliteTaskQueue } from '../../../lib/adapters/sqlite';
-import { SchedulingEngine } from '../../../lib/engine/engine';
-import { ManualClock } from '../../../lib/ports/clock';
-import { algorithmNames } from '../../../lib/scheduling/registry';
-import { runtimeConfigSchema } from '../../../lib/schemas/config';
-import { seededRandom } from '../../../lib/simulation/rng';
-import { SimulatedFleet } from '../../../runtime/fleet/simulated-fleet';
-import { LocalRuntime } from '../../../runtime/runtime';
+import { inProcessRuntime } from '../helpers/in-process-runtime';
 
-const dimensions = ['cpu', 'mem', 'io', 'bw'];
-let store: SqliteLedgerStore;
+let store: { close(): Promise<void> };
 
 /** A runtime whose loops are never started: the tests drive intake and engine by hand. */
 function runtime() {
-  const clock = new ManualClock(Date.parse('2026-11-21T00:00:00.000Z'));
-  store = new SqliteLedgerStore(':memory:');
-  const queue = new SqliteTaskQueue(store.db, { clock });
-  const fleet = new SimulatedFleet({
-    dimensions,
-    defaultCapacity: { cpu: 1000, mem: 1000, io: 100, bw: 100 },
-    zones: ['a'],
-    speed: 1,
-    noise: 0,
-    historyWindow: 5,
-    random: seededRandom(1),
-  });
-  fleet.addVms(2);
-  const engine = new SchedulingEngine({ store, fleet, clock, algorithm: 'best-fit', dimensions, seed: 1 });
-  const config = runtimeConfigSchema.parse({ algorithm: 'best-fit', fleet: { size: 2 } });
-  const rt = new LocalRuntime({
-    config,
-    store,
-    queue,
-    engine,
-    fleet,
-    clock,
-    random: seededRandom(2),
-    algorithms: algorithmNames(),
-    log: () => undefined,
-  });
-  return { rt, engine, queue, clock };
+  const built = inProcessRuntime();
+  store = built.store;
+  return built;
 }
 
 const input = (id: string, cpu: number) => ({ id, cpu, mem: 100, deadline: 1_900_000_000, duration: 600 });
