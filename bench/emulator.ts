@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbLedgerStore } from '../lib/adapters/dynamodb/dynamodb-ledger-store';
 import type { Task } from '../lib/model/task';
+import { freePort } from '../scripts/emulator/free-port';
 import { bootstrap, deploy, destroy } from '../tests/aws/e2e/cdk-cli';
 import { dataPlaneUrl } from '../tests/aws/e2e/emulator-quirks';
 import { callApi } from '../tests/aws/e2e/signed-fetch';
@@ -98,17 +98,6 @@ function explain(batched: ConfigurationFigures, single: ConfigurationFigures): s
     );
   }
   return notes.join('; ');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function benchEmulator(options: {

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +10,7 @@ import { z } from 'zod';
 import { round, type Spread, spread } from '../../bench/stats';
 import { parseOrThrow } from '../../lib/errors';
 import { createLedgerTable } from '../../tests/aws/helpers/ledger-table';
+import { freePort } from '../emulator/free-port';
 import { auditFailures } from './audit';
 import { runDynamoSwarm } from './dynamodb-swarm';
 import { DEFAULT_SETTINGS, type RunSettings } from './settings';
@@ -61,19 +61,6 @@ const FIGURES: (keyof SwarmSummary)[] = [
   'reservations_read_ms_empty',
   'reservations_read_ms_full',
 ];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** The emulator to use, and how to stop it if this process started it. */
 async function emulator(log: (line: string) => void): Promise<{ endpoint: string; stop(): Promise<void> }> {

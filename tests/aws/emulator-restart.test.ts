@@ -1,6 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,6 +16,7 @@ import type { Block } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
 import type { Task } from '../../lib/model/task';
 import { systemClock } from '../../lib/ports/clock';
+import { freePort } from '../../scripts/emulator/free-port';
 import { DIMENSIONS, FixedFleet, fleetVms, workloadTasks } from '../../scripts/reliability/workload';
 import { REPO } from '../local/helpers/server';
 import { lambdaContext } from '../unit/functions/helpers/events';
@@ -35,17 +35,6 @@ import { uniqueName } from './helpers/names';
 const run = promisify(execFile);
 const START = join(REPO, 'scripts/emulator/start.sh');
 const STOP = join(REPO, 'scripts/emulator/stop.sh');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function healthy(endpoint: string, seconds: number): Promise<void> {
   for (let i = 0; i < seconds * 4; i++) {

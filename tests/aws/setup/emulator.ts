@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { freePort } from '../../../scripts/emulator/free-port';
 
 /**
  * globalSetup of the `aws` test project. With LOCALSTACK_ENDPOINT set, the tests use that endpoint
@@ -49,19 +49,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   delete process.env.AWS_PROFILE;
   project.provide('awsEndpoint', endpoint);
   return stop;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 async function waitForHealth(endpoint: string, timeoutMs = 60_000): Promise<void> {
