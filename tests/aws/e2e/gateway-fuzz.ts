@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import {
   type HostileRequest,
@@ -11,6 +10,7 @@ import {
   judge,
   taskRoute,
 } from '../../unit/fuzz/hostile';
+import { sendRaw } from '../../unit/fuzz/raw-http';
 import { emulatorSigner } from './signed-fetch';
 
 /**
@@ -72,37 +72,12 @@ export async function sendSigned(baseUrl: string, request: HostileRequest): Prom
     headers,
     body,
   });
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: base.hostname,
-        port: base.port,
-        agent: false,
-        method: request.method,
-        path: rawPath,
-        headers: signed.headers,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // judged as a body that is not JSON
-          }
-          resolve({ status: response.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error(`no answer within 30 s to ${request.label}`)));
-    req.end(body);
-  });
+  return sendRaw(
+    { host: base.hostname, port: base.port, method: request.method, path: rawPath, headers: signed.headers },
+    body,
+    request.label,
+    30_000,
+  );
 }
 
 /**

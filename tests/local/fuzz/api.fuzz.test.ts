@@ -1,7 +1,7 @@
-import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HostileRequest, hostileRequests, judge } from '../../unit/fuzz/hostile';
+import { type RawAnswer, sendRaw } from '../../unit/fuzz/raw-http';
 import { eventually, postJson, type RunningServer, startServer, task } from '../helpers/server';
 
 /**
@@ -54,48 +54,22 @@ async function queueDepth(): Promise<number> {
   }
 }
 
-/**
- * Sends with node:http rather than fetch: the server answers an oversized body with 413 before
- * reading it and closes the connection, and fetch reports that as a failed request even though the
- * answer arrived.
- */
-function send(request: HostileRequest): Promise<{ status: number; body: unknown }> {
+/** Sends exactly the hostile bytes (tests/unit/fuzz/raw-http.ts says why not fetch). */
+function send(request: HostileRequest): Promise<RawAnswer> {
   const { hostname, port } = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const body = request.body === undefined ? undefined : Buffer.from(request.body);
-    const req = httpRequest(
-      {
-        host: hostname,
-        // A fresh connection each time: the server closes one after refusing an oversized body unread.
-        agent: false,
-        port,
-        method: request.method,
-        path: request.path,
-        headers: body ? { 'content-type': request.contentType, 'content-length': body.length } : {},
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // judged as a body that is not JSON
-          }
-          resolve({ status: response.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      // EPIPE/ECONNRESET while still writing a body the server already refused: the response decides.
-      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
-    });
-    // A request the server neither answers nor refuses is a failure of its own, not a hung suite.
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer within 10 s to ${request.label}`)));
-    req.end(body);
-  });
+  const body = request.body === undefined ? undefined : Buffer.from(request.body);
+  return sendRaw(
+    {
+      host: hostname,
+      port,
+      method: request.method,
+      path: request.path,
+      headers: body ? { 'content-type': request.contentType, 'content-length': body.length } : {},
+    },
+    body,
+    request.label,
+    10_000,
+  );
 }
 
 describe('hostile requests to the local API', () => {
