@@ -79,7 +79,7 @@ function counted(store: LedgerStore) {
   return { store: proxy, calls };
 }
 
-describe('LedgerReader on a store that keeps the Merkle state', () => {
+describe('LedgerReader on a store that keeps the Merkle state', { timeout: 120_000 }, () => {
   it('answers a cold digest, summary and proof with the same reads at 100 and 20,000 blocks (tiles: O(log n))', async () => {
     const reads: Record<string, number>[] = [];
     for (const height of [100, 20_000]) {
