@@ -71,6 +71,37 @@ export function formatReport(report: BenchReport): string {
     }
   }
   out.push(`Emulator: ${report.emulator.reason}`);
+  if (report.lambda?.functions) {
+    const t = new Table({
+      head: [
+        'function',
+        'bundle KB',
+        'zipped KB',
+        'import ms (min–max)',
+        'AWS init est. ms',
+        'emulator 1st / next ms',
+        'heaviest',
+      ],
+      style: { head: [] },
+    });
+    for (const f of report.lambda.functions) {
+      t.push([
+        f.function,
+        f.bundle_kb,
+        f.zipped_kb,
+        `${f.import_ms} (${f.import_ms_min}–${f.import_ms_max})`,
+        f.aws_init_estimate_ms,
+        f.emulator_cold_invoke_ms === null
+          ? ''
+          : `${f.emulator_cold_invoke_ms} / ${f.emulator_warm_invoke_ms}`,
+        f.heaviest
+          .slice(0, 3)
+          .map((h) => `${h.package} ${h.kb}`)
+          .join(', '),
+      ]);
+    }
+    out.push('Lambda bundles (as the stack builds them)', t.toString());
+  }
   const env = report.environment;
   out.push(
     `Node ${env.node}, ${env.cpus} CPUs, load average ${env.load_average_1m.toFixed(1)} at start${env.quick ? ', --quick' : ''}`,

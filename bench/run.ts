@@ -5,11 +5,12 @@ import { z } from 'zod';
 import { parseOrThrow } from '../lib/errors';
 import type { EmbeddedFigures } from './embedded';
 import type { EmulatorFigures } from './emulator';
+import type { LambdaBundleFigures } from './lambda-bundles';
 import type { LedgerFigures } from './ledger';
 import type { PlacementRow } from './placement';
 
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --only placement,ledger,embedded,emulator] [-- --out FILE]`
+ * `npm run bench [-- --quick] [-- --json] [-- --only placement,ledger,embedded,emulator,lambda] [-- --out FILE]`
  *
  * Prints one JSON object with --json, tables otherwise, and always writes the JSON to --out
  * (default bench/results/latest.json, git-ignored) for bench/charts.ts and docs/performance.md.
@@ -17,7 +18,7 @@ import type { PlacementRow } from './placement';
  * re-measured without re-running the others.
  */
 
-const SECTIONS = ['placement', 'ledger', 'embedded', 'emulator'] as const;
+const SECTIONS = ['placement', 'ledger', 'embedded', 'emulator', 'lambda'] as const;
 
 const argsSchema = z.object({
   json: z.boolean().default(false),
@@ -37,6 +38,8 @@ export interface BenchReport {
   emulator:
     | EmulatorFigures
     | { decisions_per_dynamodb_request: null; speedup_vs_one_block_per_task: null; reason: string };
+  /** Lambda bundles: size, heaviest packages, import time, estimated init on AWS, first invoke on the emulator. */
+  lambda: LambdaBundleFigures | { functions: null; reason: string } | null;
   environment: { node: string; cpus: number; load_average_1m: number; quick: boolean; date: string };
 }
 
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
       speedup_vs_one_block_per_task: null,
       reason: EMULATOR_REASON,
     },
+    lambda: null,
     environment: {
       node: process.version,
       cpus: os.cpus().length,
@@ -109,6 +113,20 @@ async function main(): Promise<void> {
       const reason = `not measured: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2000);
       log(`emulator: ${reason}`);
       report.emulator = { decisions_per_dynamodb_request: null, speedup_vs_one_block_per_task: null, reason };
+    }
+  }
+
+  if (args.only.includes('lambda')) {
+    log(
+      'lambda: every function bundled as the stack bundles it; size, import time, first invoke on the emulator ...',
+    );
+    const { benchLambdaBundles } = await import('./lambda-bundles');
+    try {
+      report.lambda = await benchLambdaBundles({ processes: args.quick ? 3 : 7, emulator: !args.quick, log });
+    } catch (error) {
+      const reason = `not measured: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2000);
+      log(`lambda: ${reason}`);
+      report.lambda = { functions: null, reason };
     }
   }
 
