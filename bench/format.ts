@@ -71,6 +71,18 @@ export function formatReport(report: BenchReport): string {
     }
   }
   out.push(`Emulator: ${report.emulator.reason}`);
+  const scaling = report.emulator.scaling;
+  if (Array.isArray(scaling)) {
+    const t = new Table({
+      head: ['schedulers', 'decisions/s', 'head conflicts per block', 'attempts per call', 'tasks'],
+      style: { head: [] },
+    });
+    for (const r of scaling)
+      t.push([r.schedulers, r.decisions_per_s, r.conflicts_per_block, r.attempts_mean, r.tasks]);
+    out.push('One chain on the emulator, by concurrent schedulers', t.toString());
+  } else if (scaling) {
+    out.push(`One chain on the emulator: ${scaling.reason}`);
+  }
   if (report.lambda?.functions) {
     const t = new Table({
       head: [

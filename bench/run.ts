@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../lib/errors';
 import type { EmbeddedFigures } from './embedded';
 import type { EmulatorFigures } from './emulator';
+import type { ScalingRow } from './emulator-scaling';
 import type { LambdaBundleFigures } from './lambda-bundles';
 import type { LedgerFigures } from './ledger';
 import type { PlacementRow } from './placement';
@@ -35,9 +36,13 @@ export interface BenchReport {
   placement: PlacementRow[] | null;
   ledger: LedgerFigures | null;
   embedded: EmbeddedFigures | { tasks_per_s: null; p50_ms: null; p99_ms: null; reason: string } | null;
-  emulator:
+  emulator: (
     | EmulatorFigures
-    | { decisions_per_dynamodb_request: null; speedup_vs_one_block_per_task: null; reason: string };
+    | { decisions_per_dynamodb_request: null; speedup_vs_one_block_per_task: null; reason: string }
+  ) & {
+    /** One chain's decisions per second and head conflicts at 1, 2, 4 and 8 concurrent schedulers. */
+    scaling?: ScalingRow[] | { reason: string };
+  };
   /** Lambda bundles: size, heaviest packages, import time, estimated init on AWS, first invoke on the emulator. */
   lambda: LambdaBundleFigures | { functions: null; reason: string } | null;
   environment: { node: string; cpus: number; load_average_1m: number; quick: boolean; date: string };
@@ -104,15 +109,31 @@ async function main(): Promise<void> {
   }
 
   if (args.only.includes('emulator')) {
+    log('emulator: one chain against 1, 2, 4 and 8 concurrent schedulers (engines on MiniStack) ...');
+    const { benchEmulatorScaling } = await import('./emulator-scaling');
+    let scaling: ScalingRow[] | { reason: string };
+    try {
+      scaling = await benchEmulatorScaling({ counts: [1, 2, 4, 8], tasks: args.quick ? 300 : 2000, log });
+    } catch (error) {
+      scaling = {
+        reason: `not measured: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2000),
+      };
+      log(`emulator scaling: ${scaling.reason}`);
+    }
     log('emulator: the deployed stack on MiniStack, batched and one block per task ...');
     const { benchEmulator } = await import('./emulator');
     try {
-      report.emulator = await benchEmulator({ quick: args.quick, log });
+      report.emulator = { ...(await benchEmulator({ quick: args.quick, log })), scaling };
     } catch (error) {
       // The emulator and CDK are outside this process; a failure there is reported, not estimated.
       const reason = `not measured: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2000);
       log(`emulator: ${reason}`);
-      report.emulator = { decisions_per_dynamodb_request: null, speedup_vs_one_block_per_task: null, reason };
+      report.emulator = {
+        decisions_per_dynamodb_request: null,
+        speedup_vs_one_block_per_task: null,
+        reason,
+        scaling,
+      };
     }
   }
 
