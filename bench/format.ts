@@ -59,9 +59,25 @@ export function formatReport(report: BenchReport): string {
     const e = report.embedded;
     const t = new Table({ head: ['figure', 'median', 'runs (min–max)'], style: { head: [] } });
     if ('spread' in e) {
-      t.push(['tasks/s', e.tasks_per_s, range(e.spread.tasks_per_s)]);
-      t.push(['p50 ms', e.p50_ms, range(e.spread.p50_ms)]);
-      t.push(['p99 ms', e.p99_ms, range(e.spread.p99_ms)]);
+      t.push(['placed tasks/s at saturation', e.tasks_per_s, range(e.spread.tasks_per_s)]);
+      if ('decided_per_s' in e) {
+        t.push(['decided tasks/s at saturation', e.decided_per_s, '']);
+        t.push(['placed share', e.placed_share, '']);
+        for (const o of e.open_loop) {
+          t.push([
+            `open loop ${o.rate_per_s}/s (${o.fraction * 100} %): p50 ms`,
+            o.p50_ms,
+            range(o.spread.p50_ms),
+          ]);
+          t.push([
+            `open loop ${o.rate_per_s}/s (${o.fraction * 100} %): p99 ms`,
+            o.p99_ms,
+            range(o.spread.p99_ms),
+          ]);
+        }
+        t.push(['closed loop at saturation: p99 ms', e.closed_loop.p99_ms, range(e.spread.p99_ms)]);
+        t.push(['statuses', JSON.stringify(e.statuses), '']);
+      }
       out.push(
         `Embedded runtime: ${e.runs} runs of ${e.tasks_per_run} tasks, ${e.concurrency} clients x ${e.batch} tasks`,
         t.toString(),

@@ -147,9 +147,37 @@ try {
       table(
         ['figure', 'median', 'runs min–max'],
         [
-          ['tasks/s', e.tasks_per_s, `${e.spread.tasks_per_s[0]}–${e.spread.tasks_per_s[1]}`],
-          ['p50 ms', e.p50_ms, `${e.spread.p50_ms[0]}–${e.spread.p50_ms[1]}`],
-          ['p99 ms', e.p99_ms, `${e.spread.p99_ms[0]}–${e.spread.p99_ms[1]}`],
+          [
+            'placed tasks/s at saturation',
+            e.tasks_per_s,
+            `${e.spread.tasks_per_s[0]}–${e.spread.tasks_per_s[1]}`,
+          ],
+          ...(Array.isArray((e as { open_loop?: unknown }).open_loop)
+            ? [
+                ['decided tasks/s at saturation', e.decided_per_s, ''],
+                ['placed share', e.placed_share, ''],
+                ...e.open_loop.flatMap((o) => [
+                  [
+                    `open loop ${o.rate_per_s}/s (${o.fraction * 100} %): p50 ms`,
+                    o.p50_ms,
+                    `${o.spread.p50_ms[0]}–${o.spread.p50_ms[1]}`,
+                  ],
+                  [
+                    `open loop ${o.rate_per_s}/s (${o.fraction * 100} %): p99 ms`,
+                    o.p99_ms,
+                    `${o.spread.p99_ms[0]}–${o.spread.p99_ms[1]}`,
+                  ],
+                ]),
+                [
+                  'closed loop at saturation: p99 ms',
+                  e.closed_loop.p99_ms,
+                  `${e.spread.p99_ms[0]}–${e.spread.p99_ms[1]}`,
+                ],
+              ]
+            : [
+                ['p50 ms', e.p50_ms, `${e.spread.p50_ms[0]}–${e.spread.p50_ms[1]}`],
+                ['p99 ms', e.p99_ms, `${e.spread.p99_ms[0]}–${e.spread.p99_ms[1]}`],
+              ]),
           ...(e.unloaded
             ? [
                 ['one client: p50 ms', e.unloaded.p50_ms, ''],
