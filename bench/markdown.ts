@@ -189,6 +189,55 @@ try {
       '',
     );
   }
+  if (bench.lambda?.functions) {
+    out.push('#### Lambda bundles (`npm run bench -- --only lambda`)', '');
+    out.push(
+      table(
+        [
+          'function',
+          'bundle KB',
+          'zipped KB',
+          '< 1 MB',
+          'import ms (min–max)',
+          'memory MB',
+          'AWS init estimate ms',
+          'emulator first / next invoke ms',
+          'heaviest packages (KB)',
+        ],
+        bench.lambda.functions.map((f) => [
+          f.function,
+          f.bundle_kb,
+          f.zipped_kb,
+          f.under_1_mb ? 'yes' : 'no',
+          `${f.import_ms} (${f.import_ms_min}–${f.import_ms_max})`,
+          f.memory_mb,
+          f.aws_init_estimate_ms,
+          f.emulator_cold_invoke_ms === null
+            ? 'n/a'
+            : `${f.emulator_cold_invoke_ms} / ${f.emulator_warm_invoke_ms}`,
+          f.heaviest.map((h) => `${h.package} ${h.kb}`).join(', '),
+        ]),
+      ),
+      '',
+    );
+  }
+  const scaling = bench.emulator?.scaling;
+  if (Array.isArray(scaling)) {
+    out.push('#### One chain by concurrent schedulers (`emulator.scaling`)', '');
+    out.push(
+      table(
+        ['schedulers', 'decisions/s', 'head conflicts per block', 'attempts per call', 'tasks'],
+        scaling.map((r) => [
+          r.schedulers,
+          r.decisions_per_s,
+          r.conflicts_per_block,
+          r.attempts_mean,
+          r.tasks,
+        ]),
+      ),
+      '',
+    );
+  }
   if (bench.emulator && 'configurations' in bench.emulator) {
     const m = bench.emulator;
     const [b, one] = m.configurations;
