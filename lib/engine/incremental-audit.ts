@@ -24,6 +24,7 @@ export interface IncrementalAuditResult {
   /** Where the next run starts: advanced over every block verified, even when the run stopped early. */
   checkpoint: AuditCheckpoint;
   blocks_checked: number;
+  transactions_checked: number;
   /** True when the run stopped at its budget before the head: the next run resumes from `checkpoint`. */
   incomplete: boolean;
   problem: VerificationProblem | null;
@@ -75,10 +76,12 @@ export async function auditSince(
   const pageSize = options.pageSize ?? 100;
   let current = { ...checkpoint, frontier: [...checkpoint.frontier] };
   let checked = 0;
+  let transactions = 0;
   const fail = (problem: VerificationProblem, height: number, detail: string): IncrementalAuditResult => ({
     valid: false,
     checkpoint: current,
     blocks_checked: checked,
+    transactions_checked: transactions,
     incomplete: false,
     problem,
     first_bad_height: height,
@@ -92,6 +95,7 @@ export async function auditSince(
         valid: true,
         checkpoint: current,
         blocks_checked: checked,
+        transactions_checked: transactions,
         incomplete: true,
         problem: null,
         first_bad_height: null,
@@ -141,6 +145,7 @@ export async function auditSince(
       timestamp: last.timestamp,
     };
     checked += page.length;
+    transactions += page.reduce((n, b) => n + b.transaction_count, 0);
   }
 
   if (isMerkleLedgerStore(store) && checked > 0) {
@@ -161,9 +166,33 @@ export async function auditSince(
     valid: true,
     checkpoint: current,
     blocks_checked: checked,
+    transactions_checked: transactions,
     incomplete: false,
     problem: null,
     first_bad_height: null,
     detail: null,
   };
+}
+
+/**
+ * The checkpoint of a chain a full verification just found valid up to `digest`, taken from the stored
+ * tree head when it is at the same head and its frontier folds to the verified blocks_root (a frontier
+ * with the verified root is the verified one unless SHA-256 collides). Null when the head moved since.
+ */
+export async function checkpointAfterFullVerify(
+  store: LedgerStore,
+  digest: Digest,
+): Promise<AuditCheckpoint | null> {
+  if (!isMerkleLedgerStore(store)) return null;
+  const tree = await store.readTreeHead();
+  if (tree.head.height !== digest.height || tree.head.hash !== digest.head_hash) return null;
+  const checkpoint: AuditCheckpoint = {
+    height: tree.head.height,
+    head_hash: tree.head.hash,
+    tree_size: tree.tree_size,
+    frontier: tree.frontier.map(toHex),
+    transaction_count: digest.transaction_count,
+    timestamp: digest.timestamp,
+  };
+  return digestOfCheckpoint(checkpoint).blocks_root === digest.blocks_root ? checkpoint : null;
 }
