@@ -51,7 +51,7 @@ const leavesOf = (n: number) =>
   Array.from({ length: n }, (_, i) => leafHash(sha256(Uint8Array.of(i % 256, i >> 8))));
 const hex = (hashes: Uint8Array[]) => hashes.map(toHex);
 
-describe('tiles of the block-hash tree', () => {
+describe('tiles of the block-hash tree', { timeout: 120_000 }, () => {
   it.each([1, 2, 3])(
     'match the RFC 9162 reference at every size 0-70 and every proof, tile height %i',
     async (h) => {
