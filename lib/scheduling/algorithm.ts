@@ -129,7 +129,11 @@ export function prepareRequest(task: Task, fleet: FleetState): PlacementRequest 
     task,
     demand,
     constraints,
-    gpu: { count: shape.count, milli: shape.milli, models: models === null ? null : devices.modelIds(models) },
+    gpu: {
+      count: shape.count,
+      milli: shape.milli,
+      models: models === null ? null : devices.modelIds(models),
+    },
   };
 }
 
@@ -242,7 +246,8 @@ export function explainInfeasible(fleet: FleetState, request: PlacementRequest):
     if (dimsFit > 0) {
       const { count, milli } = request.gpu;
       const models = request.task.gpuModels?.length ? ` of model ${request.task.gpuModels.join(' | ')}` : '';
-      const want = count === 1 ? `one GPU${models} with ${milli} milli-GPU free` : `${count} whole free GPUs${models}`;
+      const want =
+        count === 1 ? `one GPU${models} with ${milli} milli-GPU free` : `${count} whole free GPUs${models}`;
       return `no feasible VM: ${dimsFit} VMs have the room in every dimension but none has ${want}`;
     }
   }

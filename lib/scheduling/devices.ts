@@ -53,7 +53,11 @@ export class GpuDevices {
    * list whose milli do not add up to the VM's gpu capacity, reservations that are not on whole
    * milli-GPU.
    */
-  static from(vms: readonly Vm[], gpuCapacity: (i: number) => number, issues: FieldIssue[]): GpuDevices | null {
+  static from(
+    vms: readonly Vm[],
+    gpuCapacity: (i: number) => number,
+    issues: FieldIssue[],
+  ): GpuDevices | null {
     if (!vms.some((vm) => vm.gpus !== undefined)) return null;
     const n = vms.length;
     const start = new Int32Array(n + 1);
@@ -81,7 +85,10 @@ export class GpuDevices {
         const k = start[i]! + g;
         const field = `fleet.${i}.gpus.${g}`;
         if (typeof device?.model !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._ -]{0,62}$/.test(device.model)) {
-          issues.push({ field: `${field}.model`, message: 'must be a GPU model name (letters, digits, . _ - space)' });
+          issues.push({
+            field: `${field}.model`,
+            message: 'must be a GPU model name (letters, digits, . _ - space)',
+          });
         }
         if (!Number.isInteger(device?.milli) || device!.milli < 1 || device!.milli > WHOLE_GPU) {
           issues.push({ field: `${field}.milli`, message: `must be an integer from 1 to ${WHOLE_GPU}` });
