@@ -219,6 +219,21 @@ export class GpuDevices {
     return chosen.length === demand.count ? chosen : null;
   }
 
+  /** Local indexes of the VM's devices that could hold one unit of `demand` now (allocates). */
+  usable(vm: number, demand: DeviceDemand): number[] {
+    const out: number[] = [];
+    const first = this.start[vm]!;
+    for (let k = first; k < this.start[vm + 1]!; k++) {
+      if (!this.allowed(k, demand.models)) continue;
+      const ok =
+        demand.count === 1
+          ? this.reserved[k]! + demand.milli <= this.capacity[k]!
+          : this.reserved[k] === 0 && this.capacity[k] === WHOLE_GPU;
+      if (ok) out.push(k - first);
+    }
+    return out;
+  }
+
   /**
    * True when `devices` (local indexes) is a valid choice for `demand` on the VM: distinct, in range,
    * allowed, and each with the room. What the Scheduler checks an algorithm's choice against.

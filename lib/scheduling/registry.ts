@@ -5,6 +5,7 @@ import { BlockchainAlgorithm } from './algorithms/blockchain';
 import { LeastConnectionsAlgorithm } from './algorithms/least-connections';
 import { LeastLoadedAlgorithm } from './algorithms/least-loaded';
 import { DEFAULT_SEED, PowerOfTwoChoicesAlgorithm } from './algorithms/p2c';
+import { RandomAlgorithm } from './algorithms/random';
 import { ResourceBasedAlgorithm } from './algorithms/resource-based';
 import { RoundRobinAlgorithm } from './algorithms/round-robin';
 import { UrgencyAlgorithm } from './algorithms/urgency';
@@ -28,6 +29,7 @@ export const ALGORITHMS = {
   'resource-based': () => new ResourceBasedAlgorithm(),
   'best-fit': () => new BestFitAlgorithm(),
   p2c: (_params, seed) => new PowerOfTwoChoicesAlgorithm(seed),
+  random: (_params, seed) => new RandomAlgorithm(seed),
 } as const satisfies Record<string, AlgorithmFactory>;
 
 export type AlgorithmName = keyof typeof ALGORITHMS;
