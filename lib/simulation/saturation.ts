@@ -55,7 +55,7 @@ export interface SaturationRun {
   allocated_share: number;
 }
 
-/** One algorithm's row of `bcs simulate --mode saturate --json`: means over the seeds. */
+/** One algorithm's row of `bcs simulate --mode saturate --json`: means over the seeds (counts rounded). */
 export interface SaturationResult {
   algorithm: string;
   tasks: number;
@@ -165,11 +165,14 @@ export function saturationReplay(
     const m = mean(shares);
     const variance =
       shares.length > 1 ? shares.reduce((a, x) => a + (x - m) ** 2, 0) / (shares.length - 1) : 0;
+    const tasks = Math.round(mean(runs.map((r) => r.tasks)));
+    const placed = Math.round(mean(runs.map((r) => r.placed)));
     return {
       algorithm,
-      tasks: Math.round(mean(runs.map((r) => r.tasks))),
-      placed: Math.round(mean(runs.map((r) => r.placed))),
-      rejected: Math.round(mean(runs.map((r) => r.rejected))),
+      // Means over the seeds, rounded; rejected is what the rounded means leave, so the row adds up.
+      tasks,
+      placed,
+      rejected: tasks - placed,
       allocated_share: m,
       allocated_share_min: Math.min(...shares),
       allocated_share_max: Math.max(...shares),

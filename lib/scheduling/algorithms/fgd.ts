@@ -6,7 +6,7 @@ import {
   type PlacementRequest,
   type Selection,
 } from '../algorithm';
-import { GPU_DIMENSION, WHOLE_GPU, deviceShape } from '../devices';
+import { deviceShape, GPU_DIMENSION, WHOLE_GPU } from '../devices';
 import type { FleetState } from '../fleet-state';
 import { formatNumber } from '../format';
 import { lowestLeftover, scaledDemand } from '../scoring';
@@ -199,13 +199,13 @@ function shapeKey(task: Task): string {
   return `${task.requirements.cpu ?? 0}/${task.requirements[GPU_DIMENSION] ?? 0}/${models}`;
 }
 
-
 /** best-fit's score for tie-breaks (scoring.ts: bestFitScore, generic form). */
 function fitScore(fleet: FleetState, i: number, demandScaled: number): number {
   const w = fleet.width;
   const b = i * w;
   let free = 0;
-  for (let d = 0; d < w; d++) free += (fleet.capacity[b + d]! - fleet.reserved[b + d]!) * fleet.inverseMaxCapacity[d]!;
+  for (let d = 0; d < w; d++)
+    free += (fleet.capacity[b + d]! - fleet.reserved[b + d]!) * fleet.inverseMaxCapacity[d]!;
   return 1 - (free - demandScaled) / w;
 }
 
@@ -256,13 +256,15 @@ class FragCache {
     const w = fleet.width;
     const devices = fleet.devices!;
     let changed = this.stale[i] === 1;
-    for (let d = 0, k = i * w; d < w && !changed; d++, k++) changed = this.seenReserved[k] !== fleet.reserved[k];
+    for (let d = 0, k = i * w; d < w && !changed; d++, k++)
+      changed = this.seenReserved[k] !== fleet.reserved[k];
     for (let k = devices.start[i]!; k < devices.start[i + 1]! && !changed; k++) {
       changed = this.seenDevices[k] !== devices.reserved[k];
     }
     if (!changed) return;
     for (let d = 0, k = i * w; d < w; d++, k++) this.seenReserved[k] = fleet.reserved[k]!;
-    for (let k = devices.start[i]!; k < devices.start[i + 1]!; k++) this.seenDevices[k] = devices.reserved[k]!;
+    for (let k = devices.start[i]!; k < devices.start[i + 1]!; k++)
+      this.seenDevices[k] = devices.reserved[k]!;
     this.stale[i] = 0;
     this.delta.fill(Number.NaN, i * this.typeCount, (i + 1) * this.typeCount);
     const n = this.loadFree(i);
@@ -277,7 +279,6 @@ class FragCache {
 
   /** Growth of VM i's fragmentation if `shape` were placed on it, over the distinct device choices. */
   growth(i: number, shape: Shape): { delta: number; device: number } {
-    const devices = this.fleet.devices!;
     const n = this.loadFree(i);
     const cpuAfter = this.freeCpu(i) - shape.cpu;
     const free = this.free;
