@@ -18,15 +18,12 @@ export const FGD_MAX_TYPES = 48;
  * (best-fit's score) decides: a difference of 5 % of one GPU in an expectation is noise.
  */
 export const FGD_TOLERANCE_MILLI = 50;
-/**
- * Packing pull: each free milli-GPU on a VM adds this much to its growth, so that between VMs with
- * about the same growth the one with fewer free GPUs is filled first and emptier VMs keep whole GPUs
- * for multi-GPU tasks. 0.0375 x 8000 (an empty 8-GPU VM) = 300, a third of a GPU.
- */
-export const FGD_PACKING_PER_MILLI = 0.0375;
-/** The learned workload is rebuilt at 16, 32, ..., 1024 observed tasks, then every 1024. */
+
+/** Extra cached shapes outside the learned workload (rare shapes placed more than once). */
+const TAIL_SLOTS = 64;
+/** The learned workload is rebuilt each time the tasks observed double from 16, then every 65,536. */
 const FIRST_REFRESH = 16;
-const REFRESH_EVERY = 1024;
+const REFRESH_EVERY = 65_536;
 
 /** One task shape of the learned workload: what fragmentation is measured against. */
 interface TaskType {
@@ -89,43 +86,42 @@ export class FgdAlgorithm implements PlacementAlgorithm {
       };
     }
     const cache = this.cacheFor(fleet);
-    const gpuDim = fleet.gpuDimension;
-    const type = this.typeIndexOf(request.task);
+    const type = cache.slotOf(shapeKey(request.task));
     const shape = taskShape(request.task, fleet);
-    let best = -1;
-    let bestDelta = Number.POSITIVE_INFINITY;
-    let bestFit = Number.NEGATIVE_INFINITY;
-    let bestDevice = -1;
+    // Pass 1: every candidate's growth and the least of them.
+    let least = Number.POSITIVE_INFINITY;
     for (let k = 0; k < feasible; k++) {
       const i = fleet.candidates[k]!;
       cache.refresh(i);
       let delta: number;
-      let device: number;
       if (type >= 0) {
         const slot = i * cache.typeCount + type;
-        if (Number.isNaN(cache.delta[slot]!)) {
-          cache.computeDelta(i, shape, slot);
-        }
+        if (Number.isNaN(cache.delta[slot]!)) cache.computeDelta(i, shape, slot);
         delta = cache.delta[slot]!;
-        device = cache.device[slot]!;
+        cache.chosen[k] = cache.device[slot]!;
       } else {
-        const out = cache.growth(i, shape);
-        delta = out.delta;
-        device = out.device;
+        delta = cache.growth(i, shape);
+        cache.chosen[k] = cache.grownDevice;
       }
-      if (gpuDim >= 0) {
-        const g = i * fleet.width + gpuDim;
-        delta += FGD_PACKING_PER_MILLI * (fleet.capacity[g]! - fleet.reserved[g]!);
-      }
-      if (delta > bestDelta + FGD_TOLERANCE_MILLI) continue;
+      cache.growths[k] = delta;
+      if (delta < least) least = delta;
+    }
+    // Pass 2: within the tolerance band above the least growth, the tightest fit; first on ties.
+    let best = -1;
+    let bestK = -1;
+    let bestFit = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < feasible; k++) {
+      if (cache.growths[k]! > least + FGD_TOLERANCE_MILLI) continue;
+      const i = fleet.candidates[k]!;
       const fit = fitScore(fleet, i, demandScaled);
-      if (delta < bestDelta - FGD_TOLERANCE_MILLI || fit > bestFit) {
+      if (fit > bestFit) {
         best = i;
-        bestDelta = delta;
+        bestK = k;
         bestFit = fit;
-        bestDevice = device;
       }
     }
+    const bestDelta = cache.growths[bestK]!;
+    const bestDevice = cache.chosen[bestK]!;
     const reason = `least fragmentation growth of ${feasible} feasible VMs: +${formatNumber(bestDelta)} milli-GPU expected unusable by the learned workload (${this.workload.length} task shapes)`;
     const score = -bestDelta;
     if (request.gpu === null || devices.count(best) === 0) return { index: best, score, reason };
@@ -162,11 +158,6 @@ export class FgdAlgorithm implements PlacementAlgorithm {
       this.weights = Float64Array.from(this.workload, (t) => t.seen / total);
       this.cache = null; // growth values were for the old workload
     }
-  }
-
-  private typeIndexOf(task: Task): number {
-    const key = shapeKey(task);
-    return this.workload.findIndex((t) => t.key === key);
   }
 
   private cacheFor(fleet: FleetState): FragCache {
@@ -225,6 +216,21 @@ class FragCache {
   private readonly stale: Uint8Array;
   private readonly cpu: number;
   private readonly shapes: Shape[];
+  /** Scratch per candidate position: its growth and its device choice, for the two passes of select. */
+  readonly growths: Float64Array;
+  readonly chosen: Int16Array;
+  /** Cache slot per shape key: the workload's shapes first, then rare shapes as they come. */
+  private readonly slots = new Map<string, number>();
+
+  /** The cache slot of a task shape, or -1 when every slot is taken (then growth is computed uncached). */
+  slotOf(key: string): number {
+    const slot = this.slots.get(key);
+    if (slot !== undefined) return slot;
+    if (this.slots.size >= this.typeCount) return -1;
+    this.slots.set(key, this.slots.size);
+    return this.slots.size - 1;
+  }
+
   /** Scratch: the free milli of the devices of one VM. */
   private readonly free = new Float64Array(64);
 
@@ -234,10 +240,13 @@ class FragCache {
     private readonly weights: Float64Array,
   ) {
     const n = fleet.size;
-    this.typeCount = Math.max(workload.length, 1);
+    this.typeCount = workload.length + TAIL_SLOTS;
+    for (const [k, t] of workload.entries()) this.slots.set(t.key, k);
     this.delta = new Float64Array(n * this.typeCount).fill(Number.NaN);
     this.device = new Int16Array(n * this.typeCount).fill(-1);
     this.before = new Float64Array(n);
+    this.growths = new Float64Array(n);
+    this.chosen = new Int16Array(n);
     this.seenReserved = new Float64Array(n * fleet.width).fill(Number.NaN);
     this.seenDevices = new Float64Array(fleet.devices!.reserved.length);
     this.stale = new Uint8Array(n).fill(1);
@@ -272,13 +281,18 @@ class FragCache {
   }
 
   computeDelta(i: number, shape: Shape, slot: number): void {
-    const out = this.growth(i, shape);
-    this.delta[slot] = out.delta;
-    this.device[slot] = out.device;
+    this.delta[slot] = this.growth(i, shape);
+    this.device[slot] = this.grownDevice;
   }
 
-  /** Growth of VM i's fragmentation if `shape` were placed on it, over the distinct device choices. */
-  growth(i: number, shape: Shape): { delta: number; device: number } {
+  /** The device of the last `growth` for a share, -1 otherwise (a field, so that growth allocates nothing). */
+  grownDevice = -1;
+
+  /**
+   * Growth of VM i's fragmentation if `shape` were placed on it, the least over the distinct device
+   * choices; the device is left in grownDevice.
+   */
+  growth(i: number, shape: Shape): number {
     const n = this.loadFree(i);
     const cpuAfter = this.freeCpu(i) - shape.cpu;
     const free = this.free;
@@ -293,7 +307,8 @@ class FragCache {
           }
         }
       }
-      return { delta: this.fragmentation(i, cpuAfter, n) - this.before[i]!, device: -1 };
+      this.grownDevice = -1;
+      return this.fragmentation(i, cpuAfter, n) - this.before[i]!;
     }
     let bestDelta = Number.POSITIVE_INFINITY;
     let bestDevice = -1;
@@ -316,7 +331,8 @@ class FragCache {
         bestRoom = room;
       }
     }
-    return { delta: bestDelta, device: bestDevice };
+    this.grownDevice = bestDevice;
+    return bestDelta;
   }
 
   private allowed(i: number, g: number, models: Int32Array | null): boolean {
