@@ -122,7 +122,7 @@ export class FgdAlgorithm implements PlacementAlgorithm {
     }
     const bestDelta = cache.growths[bestK]!;
     const bestDevice = cache.chosen[bestK]!;
-    const reason = `least fragmentation growth of ${feasible} feasible VMs: +${formatNumber(bestDelta)} milli-GPU expected unusable by the learned workload (${this.workload.length} task shapes)`;
+    const reason = `least fragmentation growth of ${feasible} feasible VMs: ${bestDelta > 0 ? '+' : ''}${formatNumber(bestDelta)} milli-GPU expected unusable by the learned workload (${this.workload.length} task shapes)`;
     const score = -bestDelta;
     if (request.gpu === null || devices.count(best) === 0) return { index: best, score, reason };
     if (request.gpu.count === 1) return { index: best, score, reason, devices: [bestDevice] };
