@@ -55,8 +55,8 @@ export function benchGpuPlacement(vms: number, algorithm: string, decisions: num
     algorithm,
     vms,
     decisions,
-    median_us: round(quantile(timings, 0.5), 1),
-    p99_us: round(quantile(timings, 0.99), 1),
+    median_us: round(quantile(timings, 0.5)),
+    p99_us: round(quantile(timings, 0.99)),
   };
 }
 
