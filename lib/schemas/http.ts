@@ -45,17 +45,27 @@ export function parseTaskSubmission(body: unknown, dimensions: Dimensions = DEFA
 /** PUT /config/algorithm. `names` are the registered algorithms; anything else fails on `algorithm`. */
 export function algorithmChangeSchema(names: readonly string[]) {
   return z.strictObject({
-    algorithm: z.string().refine((n) => names.includes(n), {
-      message: `unknown algorithm; expected one of: ${names.join(', ')}`,
-    }),
+    algorithm: z
+      .string()
+      .refine((n) => names.includes(n), {
+        message: `unknown algorithm; expected one of: ${names.join(', ')}`,
+      })
+      .meta({ enum: [...names] }),
     params: algorithmParamsSchema.optional(),
   });
 }
 export type AlgorithmChange = z.output<ReturnType<typeof algorithmChangeSchema>>;
 
+/**
+ * How the OpenAPI document shows a [lo, hi] pair: as an array of two numbers rather than zod's
+ * prefixItems, which Schemathesis 4 misreads as an invalid schema.
+ */
+const PAIR_OF_SECONDS = { prefixItems: undefined, items: { type: 'number', minimum: 0 } };
+
 const secondsRange = z
   .tuple([z.number().finite().min(0), z.number().finite().min(0)])
-  .refine(([lo, hi]) => lo <= hi, 'the first bound must not exceed the second');
+  .refine(([lo, hi]) => lo <= hi, 'the first bound must not exceed the second')
+  .meta(PAIR_OF_SECONDS);
 
 export const taskSizeSchema = z.enum(['small', 'mixed', 'large']);
 
@@ -80,7 +90,8 @@ const vmLabelsSchema = z
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/, 'label keys are 1-63 of letters, digits and ._/-'),
     labelValue,
   )
-  .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
+  .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
+  .meta({ maxProperties: 32 });
 
 export function resourceVectorSchema(dimensions: Dimensions) {
   const shape: Record<string, z.ZodNumber> = {};
@@ -99,8 +110,14 @@ export function addVmsSchema(dimensions: Dimensions) {
   });
 }
 
-export const vmIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'not a VM id');
-export { blocksQuerySchema, MAX_BLOCKS_PER_PAGE, taskPathSchema, transactionPathSchema } from './api';
+export {
+  blocksQuerySchema,
+  MAX_BLOCKS_PER_PAGE,
+  taskPathSchema,
+  transactionPathSchema,
+  vmIdSchema,
+  vmPathSchema,
+} from './api';
 export type { ErrorBody };
 
 export { taskIdSchema };
