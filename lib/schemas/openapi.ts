@@ -15,11 +15,16 @@ export interface OpenApiOptions extends RouteContext {
   token: boolean;
   /** Largest request body, bytes (413 above it); omitted when the runtime sets no limit of its own. */
   maxBodyBytes?: number;
+  /** Drops routes this deployment does not serve (the AWS API without a fleet has no /fleet). */
+  serves?: (route: RouteSpec) => boolean;
 }
 
 /** Seconds the 429 and 503 answers ask a client to wait (runtime/http/errors.ts RETRY_AFTER_S). */
 const RETRY_AFTER = {
-  'Retry-After': { description: 'Seconds to wait before sending the request again', schema: { type: 'string', pattern: '^[0-9]+$' } },
+  'Retry-After': {
+    description: 'Seconds to wait before sending the request again',
+    schema: { type: 'string', pattern: '^[0-9]+$' },
+  },
 };
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
@@ -65,7 +70,12 @@ function parameters(route: RouteSpec): object[] {
     if (!shape) return;
     for (const [name, field] of Object.entries(shape.shape)) {
       const optional = (field as z.ZodType).safeParse(undefined).success;
-      out.push({ name, in: where, required: where === 'path' || !optional, schema: jsonSchema(field as z.ZodType, 'input') });
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || !optional,
+        schema: jsonSchema(field as z.ZodType, 'input'),
+      });
     }
   };
   add('path', route.pathParams);
@@ -92,7 +102,9 @@ function operation(route: RouteSpec, options: OpenApiOptions): object {
   if (protectedRoute) {
     responses['401'] = {
       ...errorResponse('Bearer token missing or wrong'),
-      headers: { 'WWW-Authenticate': { description: 'The scheme to use: Bearer', schema: { type: 'string' } } },
+      headers: {
+        'WWW-Authenticate': { description: 'The scheme to use: Bearer', schema: { type: 'string' } },
+      },
     };
   }
   if (route.body) {
@@ -103,7 +115,9 @@ function operation(route: RouteSpec, options: OpenApiOptions): object {
   }
   for (const status of route.refusals ?? []) {
     responses[String(status)] = errorResponse(
-      status === 429 ? 'Queue full, nothing queued; retry after Retry-After seconds' : 'Store busy, nothing written; retry after Retry-After seconds',
+      status === 429
+        ? 'Queue full, nothing queued; retry after Retry-After seconds'
+        : 'Store busy, nothing written; retry after Retry-After seconds',
       RETRY_AFTER,
     );
   }
@@ -113,15 +127,27 @@ function operation(route: RouteSpec, options: OpenApiOptions): object {
     ...(protectedRoute ? { security: [{ bearer: [] }] } : {}),
     ...(route.pathParams || route.query ? { parameters: parameters(route) } : {}),
     ...(route.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
+          },
+        }
       : {}),
     responses,
   };
 }
 
+/** The routes of apiRoutes that this runtime (and deployment) serves. */
+export function servedRoutes(options: OpenApiOptions): RouteSpec[] {
+  return apiRoutes(options).filter(
+    (r) => r.servedBy.includes(options.runtime) && (options.serves?.(r) ?? true),
+  );
+}
+
 /** The document for one runtime: only the routes it serves, only the links between those. */
 export function openApiDocument(options: OpenApiOptions): Record<string, unknown> {
-  const routes = apiRoutes(options).filter((r) => r.servedBy.includes(options.runtime));
+  const routes = servedRoutes(options);
   const served = new Set(routes.map((r) => r.operationId));
   const paths: Record<string, Record<string, object>> = {};
   for (const route of routes) {

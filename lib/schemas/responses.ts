@@ -261,4 +261,4 @@ export const verifyResponseSchema = z.strictObject({
 /** GET /ledger/digest: the digest, or with ?signed=1 the signed digest. */
 export const digestResponseSchema = z.union([signedDigestSchema, digestSchema]);
 
-export { transactionProofSchema, transactionSchema, timestampSchema };
+export { digestSchema, timestampSchema, transactionProofSchema, transactionSchema };

@@ -17,6 +17,7 @@ import {
   completeResponseSchema,
   configResponseSchema,
   digestResponseSchema,
+  digestSchema,
   drainResponseSchema,
   fleetResponseSchema,
   generatorStateSchema,
@@ -122,7 +123,10 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       summary: 'Status of a task: queued, assigned, rejected, completed or expired',
       servedBy: ['local', 'aws'],
       pathParams: taskPathSchema,
-      responses: { 200: { description: 'The task', schema: taskStatusResponseSchema }, 404: notFound('task') },
+      responses: {
+        200: { description: 'The task', schema: taskStatusResponseSchema },
+        404: notFound('task'),
+      },
       links: {
         GetTransaction: {
           operationId: 'getTransaction',
@@ -221,7 +225,10 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       auth: 'always',
       pathParams: vmPathSchema,
       query: assignmentsQuerySchema,
-      responses: { 200: { description: 'Open assignments', schema: assignmentsResponseSchema }, 404: notFound('VM') },
+      responses: {
+        200: { description: 'Open assignments', schema: assignmentsResponseSchema },
+        404: notFound('VM'),
+      },
     },
     {
       operationId: 'getConfig',
@@ -289,12 +296,20 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       method: 'get',
       path: '/ledger/digest',
       summary: 'The digest an auditor keeps; signed=1 signs it (docs/ledger-format.md section 10)',
-      servedBy: ['local', 'aws'],
+      servedBy: ['local'],
       query: digestQuerySchema,
       responses: {
         200: { description: 'Digest, or signed digest', schema: digestResponseSchema },
         404: { description: 'signed=1 on a runtime without a signing key' },
       },
+    },
+    {
+      operationId: 'getDigest',
+      method: 'get',
+      path: '/ledger/digest',
+      summary: 'The digest an auditor keeps (the verify function signs one on its schedule, docs/aws.md)',
+      servedBy: ['aws'],
+      responses: { 200: { description: 'Digest', schema: digestSchema } },
     },
     {
       operationId: 'getPublicKey',
@@ -355,7 +370,9 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       path: '/openapi.json',
       summary: 'This document',
       servedBy: ['local', 'aws'],
-      responses: { 200: { description: 'OpenAPI 3.1 document', schema: z.looseObject({ openapi: z.string() }) } },
+      responses: {
+        200: { description: 'OpenAPI 3.1 document', schema: z.looseObject({ openapi: z.string() }) },
+      },
     },
   ];
 }

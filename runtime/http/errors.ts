@@ -3,8 +3,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { StoreUnavailableError, ValidationError } from '../../lib/errors';
 import { errorBody } from '../../lib/schemas/http';
-import { methodNotAllowedBody } from '../../lib/schemas/routes';
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
+import { methodNotAllowedBody } from '../../lib/schemas/routes';
 import { NotFoundError, QueueFullError } from '../errors';
 
 /** Seconds a client should wait before retrying when the queue is full or the store is busy. */

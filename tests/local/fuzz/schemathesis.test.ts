@@ -34,7 +34,10 @@ async function fuzz(token?: string) {
     ...(token ? { token } : {}),
   });
   const summary = result.output.split('\n').slice(-60).join('\n');
-  expect(result.code, `schemathesis found problems:\n${summary}\nserver:\n${server.stderr().slice(-2000)}`).toBe(0);
+  expect(
+    result.code,
+    `schemathesis found problems:\n${summary}\nserver:\n${server.stderr().slice(-2000)}`,
+  ).toBe(0);
   expect(result.output).toMatch(/API Operations:\s+Selected: \d+\/\d+\s+Tested: [1-9]/);
   const verify = await fetch(`${server.url}/ledger/verify`, { method: 'POST' });
   expect(await verify.json()).toMatchObject({ valid: true });
