@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { errorBodySchema } from './responses';
 import { taskIdSchema } from './task-input';
 
 /**
@@ -67,8 +68,4 @@ export const assignmentsQuerySchema = z.strictObject({
 });
 
 /** Body of every 4xx/5xx response: a message, plus the offending fields for validation errors. */
-export interface ErrorBody {
-  error: string;
-  message: string;
-  issues?: { field: string; message: string }[];
-}
+export type ErrorBody = z.output<typeof errorBodySchema>;

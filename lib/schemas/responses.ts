@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LedgerSummary } from '../engine/ledger-reader';
 import { blockSchema } from '../ledger/blocks';
 import { digestSchema } from '../ledger/digest';
 import { transactionProofSchema } from '../ledger/proofs';
@@ -6,6 +7,7 @@ import { count, hash64 } from '../ledger/schema-parts';
 import { signedDigestSchema } from '../ledger/signed-digest';
 import { timestampSchema } from '../ledger/time';
 import { transactionSchema } from '../ledger/transactions';
+import type { VerificationProblem, VerificationReport } from '../ledger/types';
 import { taskIdSchema } from './task-input';
 
 /**
@@ -262,3 +264,12 @@ export const verifyResponseSchema = z.strictObject({
 export const digestResponseSchema = z.union([signedDigestSchema, digestSchema]);
 
 export { digestSchema, timestampSchema, transactionProofSchema, transactionSchema };
+
+// The core's own types for what these schemas describe: a field added on one side and not the other
+// fails the type check here, not a client.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const responseSchemasMatchTheCore: [
+  Same<z.output<typeof ledgerSummaryResponseSchema>, LedgerSummary>,
+  Same<z.output<typeof verifyResponseSchema>, VerificationReport>,
+  Same<z.output<typeof verificationProblemSchema>, VerificationProblem>,
+] = [true, true, true];

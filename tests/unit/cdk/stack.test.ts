@@ -240,7 +240,7 @@ describe('REST API', () => {
   const methods = (t: Template) => Object.values(t.findResources('AWS::ApiGateway::Method'));
 
   it('requires SigV4 on every method by default', () => {
-    expect(methods(prod)).toHaveLength(10);
+    expect(methods(prod)).toHaveLength(11);
     for (const m of methods(prod)) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     prod.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
     prod.resourceCountIs('AWS::ApiGateway::Account', 1);
