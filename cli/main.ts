@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SchedulerError } from '../lib/errors';
 import { agentCommand } from './commands/agent';
-import { deployCommand, destroyCommand } from './commands/deploy';
+import { deployCommand, destroyCommand, outputsCommand } from './commands/deploy';
 import { emulatorCommand } from './commands/emulator';
 import { enqueueCommand } from './commands/enqueue';
 import { fleetCommand } from './commands/fleet';
@@ -12,7 +12,9 @@ import { CliExit, EXIT_USAGE } from './exit';
 
 export function program(): Command {
   return new Command('bcs')
-    .description('blockchain cloud scheduler: local runtime, ledger audit and load tools')
+    .description(
+      'blockchain cloud scheduler: local runtime, ledger audit, load tools, and the AWS stack on an emulator or an account',
+    )
     .exitOverride()
     .showHelpAfterError()
     .addCommand(startCommand())
@@ -23,6 +25,7 @@ export function program(): Command {
     .addCommand(emulatorCommand())
     .addCommand(deployCommand())
     .addCommand(destroyCommand())
+    .addCommand(outputsCommand())
     .addCommand(fleetCommand());
 }
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { bootstrap, deploy, destroy, EMULATOR_CONTEXT } from '../cdk';
 import { CliExit, EXIT_USAGE } from '../exit';
-import { apiBaseUrl, stackNameSchema } from '../stack';
+import { apiBaseUrl, readStackOutputs, stackNameSchema, stackOutput } from '../stack';
 
 interface DeployFlags {
   stack: string;
@@ -83,5 +83,24 @@ export function destroyCommand(): Command {
         { interactive: !flags.emulator },
       );
       console.error(`bcs: ${name} destroyed`);
+    });
+}
+
+/**
+ * `bcs outputs`: the stack's outputs (DescribeStacks), all as KEY=value lines or one value, so that a
+ * script reads TableName or DigestKeyArn instead of someone copying them.
+ */
+export function outputsCommand(): Command {
+  return new Command('outputs')
+    .description("a deployed stack's outputs: every KEY=value, or the value of one key")
+    .option('--stack <name>', 'CloudFormation stack name', DEFAULT_STACK)
+    .argument('[key]', 'one output, e.g. TableName, DigestKeyArn, ApiBaseUrl (the URL a client reaches)')
+    .action(async (key: string | undefined, flags: { stack: string }) => {
+      const name = stackName(flags);
+      const outputs = await readStackOutputs(name);
+      // ApiBaseUrl is derived: the API as reachable from here (the emulator's data plane when AWS_ENDPOINT_URL is set).
+      const all = { ...outputs, ApiBaseUrl: apiBaseUrl(outputs, name) };
+      if (key !== undefined) console.log(stackOutput(all, key, name));
+      else for (const [k, v] of Object.entries(all).sort()) console.log(`${k}=${v}`);
     });
 }

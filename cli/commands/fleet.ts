@@ -1,5 +1,10 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { type _InstanceType, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  type _InstanceType,
+  DescribeInstancesCommand,
+  EC2Client,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { parseOrThrow } from '../../lib/errors';
@@ -96,6 +101,38 @@ export function fleetCommand(): Command {
       cloudWatch.destroy();
     }
   });
+  fleet
+    .command('terminate')
+    .description('terminate the running instances carrying the selector tag')
+    .option('--tag-key <key>', 'the stack selector key (context vmTagKey)', 'bcs:pool')
+    .option('--pool <value>', 'the stack selector value (context vmTagValue)', 'workers')
+    .action(async (flags: { tagKey: string; pool: string }) => {
+      const { ec2, cloudWatch } = emulatorClients();
+      try {
+        const ids: string[] = [];
+        let token: string | undefined;
+        do {
+          const page = await ec2.send(
+            new DescribeInstancesCommand({
+              Filters: [
+                { Name: `tag:${flags.tagKey}`, Values: [flags.pool] },
+                { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+              ],
+              NextToken: token,
+            }),
+          );
+          for (const r of page.Reservations ?? [])
+            for (const i of r.Instances ?? []) if (i.InstanceId) ids.push(i.InstanceId);
+          token = page.NextToken;
+        } while (token);
+        if (ids.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+        for (const id of ids) console.log(id);
+        console.error(`bcs: ${ids.length} instance(s) terminated`);
+      } finally {
+        ec2.destroy();
+        cloudWatch.destroy();
+      }
+    });
   return fleet;
 }
 
