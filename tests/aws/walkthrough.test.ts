@@ -17,10 +17,14 @@ const MARK = '@@walkthrough';
 const endpoint = inject('awsEndpoint');
 let blocks: WalkthroughBlock[];
 let shims: string;
-let outcome: { code: number; output: Map<string, string>; stderr: string };
+let outcome: { code: number; output: Map<string, string>; stderr: string; stdout: string } | undefined;
+let started = false;
+/** A deploy takes 1-3 minutes alone and far longer on a loaded machine; the whole run gets 20. */
+const RUN_TIMEOUT_MS = 20 * 60_000;
 
 /** Runs the blocks in one `bash -euo pipefail`, each framed by markers on stdout. */
-async function runWalkthrough(): Promise<typeof outcome> {
+async function runWalkthrough(): Promise<NonNullable<typeof outcome>> {
+  started = true;
   const script = [
     'set -euo pipefail',
     ...blocks.flatMap((b) => [`echo "${MARK} start ${b.name}"`, b.code, `echo "${MARK} end ${b.name}"`]),
@@ -36,7 +40,10 @@ async function runWalkthrough(): Promise<typeof outcome> {
       LOCALSTACK_ENDPOINT: '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  // Past the deadline the whole process group goes (cdk and its children), and the output so far is judged.
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), RUN_TIMEOUT_MS - 60_000);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => {
@@ -46,10 +53,11 @@ async function runWalkthrough(): Promise<typeof outcome> {
     stderr = (stderr + c.toString('utf8')).slice(-20_000);
   });
   const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? 1)));
+  clearTimeout(timer);
   const output = new Map<string, string>();
   const framed = new RegExp(`^${MARK} start (\\S+)\\n([\\s\\S]*?)^${MARK} end \\1$`, 'gm');
   for (const m of stdout.matchAll(framed)) output.set(m[1]!, m[2]!);
-  return { code, output, stderr };
+  return { code, output, stderr, stdout };
 }
 
 beforeAll(async () => {
@@ -61,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // A run that stopped half-way leaves its stack; take it down the way the walkthrough does.
-  if (outcome && !outcome.output.has('tear-down')) {
+  if (started && !outcome?.output.has('tear-down')) {
     await new Promise((resolve) =>
       spawn('bash', ['-c', 'eval "$(bcs emulator env)" && bcs destroy --emulator --stack bcs-demo'], {
         cwd: ROOT,
@@ -78,26 +86,30 @@ describe('docs/aws.md walkthrough on the emulator', () => {
     expect(blocks.map((b) => b.name)).toEqual(EXPECTED);
   });
 
-  it('runs every block verbatim: deploys, schedules, verifies, catches the tampered block, tears down', async () => {
-    outcome = await runWalkthrough();
-    const { code, output, stderr } = outcome;
-    expect(code, stderr).toBe(0);
-    expect([...output.keys()]).toEqual(EXPECTED);
+  it(
+    'runs every block verbatim: deploys, schedules, verifies, catches the tampered block, tears down',
+    async () => {
+      outcome = await runWalkthrough();
+      const { code, output, stderr } = outcome;
+      expect(code, `${stderr}\nblocks done: ${[...output.keys()].join(', ')}`).toBe(0);
+      expect([...output.keys()]).toEqual(EXPECTED);
 
-    // Deploy: the API base URL is the emulator's data plane, not the execute-api host.
-    expect(output.get('deploy')).toMatch(new RegExp(`^${endpoint}/_aws/execute-api/[a-z0-9]+/test/$`, 'm'));
-    // Submit: three accepted, and each task's ledger record read back through the gateway.
-    expect(output.get('submit')).toMatch(/^accepted 3, duplicates 0, /m);
-    for (const id of ['demo-1', 'demo-2', 'demo-3'])
-      expect(output.get('submit')).toMatch(new RegExp(`"id":"${id}"|"task_id":"${id}"`));
-    // Audit: valid, and the outputs the later blocks use.
-    expect(output.get('audit')).toMatch(/valid/i);
-    expect(output.get('audit')).toMatch(/^bcs-demo-\S+ arn:aws:kms:us-east-1:\d{12}:key\/\S+$/m);
-    // Tamper: exit 1 naming block 1.
-    const tamper = output.get('tamper')!;
-    expect(tamper).toMatch(/^exit 1$/m);
-    const report = JSON.parse(tamper.slice(tamper.indexOf('{'), tamper.lastIndexOf('}') + 1));
-    expect(report).toMatchObject({ valid: false, first_bad_height: 1, problem: 'wrong-merkle-root' });
-    expect(stderr).toMatch(/bcs-demo destroyed/);
-  });
+      // Deploy: the API base URL is the emulator's data plane, not the execute-api host.
+      expect(output.get('deploy')).toMatch(new RegExp(`^${endpoint}/_aws/execute-api/[a-z0-9]+/test/$`, 'm'));
+      // Submit: three accepted, and each task's ledger record read back through the gateway.
+      expect(output.get('submit')).toMatch(/^accepted 3, duplicates 0, /m);
+      for (const id of ['demo-1', 'demo-2', 'demo-3'])
+        expect(output.get('submit')).toMatch(new RegExp(`"id":"${id}"|"task_id":"${id}"`));
+      // Audit: valid, and the outputs the later blocks use.
+      expect(output.get('audit')).toMatch(/valid/i);
+      expect(output.get('audit')).toMatch(/^bcs-demo-\S+ arn:aws:kms:us-east-1:\d{12}:key\/\S+$/m);
+      // Tamper: exit 1 naming block 1.
+      const tamper = output.get('tamper')!;
+      expect(tamper).toMatch(/^exit 1$/m);
+      const report = JSON.parse(tamper.slice(tamper.indexOf('{'), tamper.lastIndexOf('}') + 1));
+      expect(report).toMatchObject({ valid: false, first_bad_height: 1, problem: 'wrong-merkle-root' });
+      expect(stderr).toMatch(/bcs-demo destroyed/);
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
