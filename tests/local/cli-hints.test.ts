@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main, program } from '../../cli/main';
@@ -114,5 +116,28 @@ describe('error hints name only flags the command takes', () => {
       expect(stderr).toContain(`unknown command '${args.filter((a) => !a.startsWith('-')).join(' ')}'`);
     }
     expect((await bcs(['emulator', '--help'])).code).toBe(0);
+  });
+});
+
+// README "Node versions": the SDK's notice about its releases after January 2027 is silenced by bcs.
+describe.skipIf(Number(process.versions.node.split('.')[0]) >= 22)('the AWS SDK Node version notice', () => {
+  it('is not printed by a bcs command that builds an SDK client on Node 20', async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      AWS_REGION: 'us-east-1',
+    };
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    const bin = fileURLToPath(new URL('../../bin/bcs.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'ledger', 'public-key', '--kms-key-id', 'alias/none'], {
+      env: { ...env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2); // nothing listens on port 9: the KMS call failed, so the client was built
+    expect(stderr).not.toMatch(/NodeVersionSupportWarning/);
   });
 });
