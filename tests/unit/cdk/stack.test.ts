@@ -290,6 +290,23 @@ describe('REST API', () => {
     }
     expect(Object.keys(test.findOutputs('ApiKeyId'))).toEqual(['ApiKeyId']);
   });
+
+  it('exports what bcs --stack reads: the API id, stage and emulator path, the digest key and the verify function', () => {
+    const [api] = Object.keys(prod.findResources('AWS::ApiGateway::RestApi'));
+    const [key] = Object.keys(prod.findResources('AWS::KMS::Key'));
+    const [stage] = Object.keys(prod.findResources('AWS::ApiGateway::Stage'));
+    const value = (name: string) => prod.findOutputs(name)[name]?.Value;
+    expect(value('ApiId')).toEqual({ Ref: api });
+    expect(value('ApiStage')).toEqual({ Ref: stage });
+    expect(value('DigestKeyArn')).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+    expect(value('EmulatorApiPath')).toEqual({
+      'Fn::Join': ['', ['/_aws/execute-api/', { Ref: api }, '/', { Ref: stage }, '/']],
+    });
+    const verify = Object.entries(prod.findResources('AWS::Lambda::Function')).find(([, r]) =>
+      JSON.stringify(r.Properties.Environment ?? {}).includes('DIGEST_KEY_ID'),
+    )![0];
+    expect(value('VerifyFunctionName')).toEqual({ Ref: verify });
+  });
 });
 
 describe('cdk-nag AwsSolutions', () => {
