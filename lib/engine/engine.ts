@@ -16,7 +16,7 @@ import type {
   TaskChange,
   TaskRecord,
 } from '../ports/ledger-store';
-import { FleetState, Scheduler } from '../scheduling';
+import { admitFleet, Scheduler } from '../scheduling';
 import { formatNumber } from '../scheduling/format';
 import type { AlgorithmParams, Decision } from '../scheduling/types';
 import { type BackoffOptions, backoffDelay, sleep } from './backoff';
@@ -116,18 +116,22 @@ export class SchedulingEngine implements Engine {
     const { unique, duplicates } = splitRepeats(tasks);
     if (unique.length === 0) return this.nothingToDecide(duplicates);
     const vms = await this.fleet.listVms();
+    const quarantined = new Map((this.fleet.quarantined?.() ?? []).map((q) => [q.vm_id, q]));
     const decide: ChunkDecider = {
       // Only the fleet's VMs can be placed on: reading these by key keeps an attempt's cost independent
       // of how many VMs (and tasks) the ledger has ever held.
       vmIds: vms.map((vm) => vm.id),
       decide: (fresh, reservations, now) => {
         const merged = withLedgerReservations(vms, reservations, this.dimensions);
-        const fleet = FleetState.from(merged, this.dimensions, this.scheduler.params.historyWindow);
-        return this.scheduler.schedule(fresh, fleet, now);
+        // One VM the fleet check refuses is left out, not allowed to fail the whole batch.
+        const admitted = admitFleet(merged, this.dimensions, this.scheduler.params.historyWindow);
+        for (const q of admitted.quarantined) quarantined.set(q.vm_id, q);
+        return this.scheduler.schedule(fresh, admitted.fleet, now);
       },
     };
     const capacityOf = new Map(vms.map((vm) => [vm.id, vm.capacity]));
-    return this.commitInChunks(unique, duplicates, decide, capacityOf);
+    const outcome = await this.commitInChunks(unique, duplicates, decide, capacityOf);
+    return { ...outcome, quarantined: [...quarantined.values()] };
   }
 
   /**

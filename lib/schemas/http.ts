@@ -4,14 +4,9 @@ import { parseOrThrow, ValidationError } from '../errors';
 import type { VerificationReport } from '../ledger/types';
 import { DEFAULT_DIMENSIONS, type Dimensions, type ResourceVector } from '../model/resources';
 import { algorithmParamsSchema } from '../scheduling/params';
+import { capacityAmountSchema } from './amounts';
 import type { ErrorBody } from './api';
-import {
-  MAX_AMOUNT,
-  MAX_TASKS_PER_REQUEST,
-  type TaskInput,
-  taskIdSchema,
-  taskInputSchema,
-} from './task-input';
+import { MAX_TASKS_PER_REQUEST, type TaskInput, taskIdSchema, taskInputSchema } from './task-input';
 
 /**
  * Request and response shapes of the HTTP API, shared by the local server, the API Gateway
@@ -82,9 +77,10 @@ const vmLabelsSchema = z
   )
   .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
 
+/** A VM's capacity per dimension, by the engine's own rule (lib/schemas/amounts.ts): what it accepts, the engine accepts. */
 export function resourceVectorSchema(dimensions: Dimensions) {
-  const shape: Record<string, z.ZodNumber> = {};
-  for (const d of dimensions) shape[d] = z.number().finite().min(0).max(MAX_AMOUNT);
+  const shape: Record<string, typeof capacityAmountSchema> = {};
+  for (const d of dimensions) shape[d] = capacityAmountSchema;
   return z.strictObject(shape).partial();
 }
 
