@@ -32,6 +32,27 @@ export const blocksQuerySchema = z.strictObject({
 
 export type BlocksQuery = z.output<typeof blocksQuerySchema>;
 
+/** Most VMs in one GET /fleet page, in the dashboard snapshot and in each `fleet` event. */
+export const MAX_VMS_PER_PAGE = 1000;
+
+/** GET /fleet: VMs in id order (vm-2 before vm-10), `limit` of them after the VM `after`. */
+export const fleetQuerySchema = z.strictObject({
+  limit: decimalCount.pipe(z.number().int().min(1).max(MAX_VMS_PER_PAGE)).default(MAX_VMS_PER_PAGE),
+  after: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'not a VM id')
+    .optional(),
+});
+
+export type FleetQuery = z.output<typeof fleetQuerySchema>;
+
+export const MAX_DEAD_LETTERS_PER_PAGE = 1000;
+
+/** GET /queue/dead-letters: the oldest `limit` rows. */
+export const deadLettersQuerySchema = z.strictObject({
+  limit: decimalCount.pipe(z.number().int().min(1).max(MAX_DEAD_LETTERS_PER_PAGE)).default(100),
+});
+
 /** Body of every 4xx/5xx response: a message, plus the offending fields for validation errors. */
 export interface ErrorBody {
   error: string;

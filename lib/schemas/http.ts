@@ -96,7 +96,17 @@ export function addVmsSchema(dimensions: Dimensions) {
 }
 
 export const vmIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'not a VM id');
-export { blocksQuerySchema, MAX_BLOCKS_PER_PAGE, taskPathSchema, transactionPathSchema } from './api';
+export {
+  blocksQuerySchema,
+  deadLettersQuerySchema,
+  type FleetQuery,
+  fleetQuerySchema,
+  MAX_BLOCKS_PER_PAGE,
+  MAX_DEAD_LETTERS_PER_PAGE,
+  MAX_VMS_PER_PAGE,
+  taskPathSchema,
+  transactionPathSchema,
+} from './api';
 export type { ErrorBody };
 
 export { taskIdSchema };
@@ -146,10 +156,47 @@ export interface FleetVmBody {
   active_tasks: number;
   /** Draining with no task left: may be terminated (set by the AWS API's GET /fleet; lib/scaling). */
   free_to_terminate?: boolean;
+  /**
+   * Present when the VM is quarantined: the engine refuses its record (lib/scheduling/quarantine.ts)
+   * and places nothing on it. Says what is wrong, naming the field.
+   */
+  quarantine?: string;
 }
 
 export interface FleetResponse {
+  /** At most MAX_VMS_PER_PAGE, in id order (vm-2 before vm-10). */
   vms: FleetVmBody[];
+  /** VMs in the fleet (the local runtime; absent from the AWS API). */
+  total?: number;
+  /** VMs quarantined in the whole fleet, not only this page (the local runtime). */
+  quarantined?: number;
+  /** The `after` for the next page, or null on the last page (the local runtime). */
+  next?: string | null;
+}
+
+/** One row GET /queue/dead-letters serves: a queue row that could not be read back as a task. */
+export interface DeadLetterBody {
+  task_id: string;
+  /** The row's text as stored (JSON, or what is left of it). */
+  task: string;
+  attempts: number;
+  error: string;
+  /** ISO 8601. */
+  failed_at: string;
+}
+
+/** GET /queue/dead-letters. */
+export interface DeadLettersResponse {
+  /** Rows in the table. */
+  total: number;
+  items: DeadLetterBody[];
+}
+
+/** GET /queue: what waits, and what was taken out of circulation. */
+export interface QueueResponse {
+  /** Tasks queued: visible, delayed and in flight. */
+  depth: number;
+  dead_letters: number;
 }
 
 export interface AlgorithmParamsBody {
@@ -219,7 +266,10 @@ export interface BlockEvent {
 
 export interface FleetEvent {
   at: string;
+  /** The first MAX_VMS_PER_PAGE VMs in id order. */
   vms: Omit<FleetVmBody, 'labels'>[];
+  /** VMs in the fleet, when more than `vms` holds. */
+  total?: number;
 }
 
 export interface AlgorithmMetricsBody {
@@ -282,8 +332,11 @@ export interface AutoscaleStatusBody {
 export interface SnapshotEvent {
   config: ConfigResponse;
   ledger: LedgerSummaryResponse;
+  /** The first page of GET /fleet (with `total` when the fleet is larger). */
   fleet: FleetResponse;
   queue_depth: number;
+  /** Rows in the queue's dead-letter table (GET /queue/dead-letters); absent from older servers. */
+  dead_letters?: number;
   metrics: MetricsEvent;
 }
 
