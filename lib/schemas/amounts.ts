@@ -37,6 +37,8 @@ export const amountSchema = z.number().finite().min(0).max(MAX_AMOUNT);
 
 /** A VM's capacity in one dimension: the engine's rule (capacityProblem), stated once. */
 export const capacityAmountSchema = amountSchema.superRefine((value, ctx) => {
+  // zod runs this even when a check above failed; that failure is already reported once.
+  if (amountProblem(value) !== null) return;
   const problem = capacityProblem(value);
   if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
 });
