@@ -63,87 +63,81 @@ export const autoscaleConfigSchema = z
   .refine((a) => a.min <= a.max, { path: ['max'], message: 'must be at least min' });
 export type AutoscaleConfig = z.output<typeof autoscaleConfigSchema>;
 
-export const runtimeConfigSchema = z
-  .strictObject({
-    host: z.string().min(1).max(255).default('127.0.0.1'),
-    /** 0 picks a free port. */
-    port: z.number().int().min(0).max(65_535).default(8080),
-    data_dir: z.string().min(1).default('./data'),
-    /** When set, every mutating route requires `Authorization: Bearer <token>`. */
-    token: z.string().min(8, 'must be at least 8 characters').max(512).optional(),
-    dimensions: z
-      .array(dimensionName)
-      .min(1)
-      .max(16)
-      .refine((d) => new Set(d).size === d.length, 'dimensions must be unique')
-      .default([...DEFAULT_DIMENSIONS]),
-    algorithm: z.string().min(1).default('blockchain'),
-    params: algorithmParamsSchema.default({}),
-    /** Transactions per block. */
-    block_size: z.number().int().min(1).max(10_000).default(5),
-    /** Tasks drained from the queue per engine.schedule call. */
-    batch_size: z.number().int().min(1).max(10_000).default(500),
-    /** POST /tasks answers 429 once this many tasks wait. */
-    max_queue_depth: z.number().int().min(1).max(100_000_000).default(1_000_000),
-    /**
-     * Most VMs the simulated fleet may hold: POST /fleet/vms answers 409 naming this limit beyond it.
-     * The start size and the autoscaler's max must fit within it.
-     */
-    max_fleet_size: z.number().int().min(1).max(100_000).default(10_000),
-    /** Most live dashboard connections (GET /events) at once; one more is answered 503 naming this limit. */
-    max_event_clients: z.number().int().min(1).max(10_000).default(64),
-    /** Maximum POST body, bytes. */
-    max_body_bytes: z
-      .number()
-      .int()
-      .min(1024)
-      .max(64 * 1024 * 1024)
-      .default(1024 * 1024),
-    /**
-     * SQLite durability. NORMAL (the local default) survives kill -9 and any process crash: queue and
-     * ledger share one WAL file and roll back together. On power loss it may lose the last commits,
-     * including the latest accepted tasks. FULL fsyncs every commit and survives power loss, at about
-     * half the intake rate measured on this project's CI machine (docs/local.md).
-     */
-    synchronous: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
-    /**
-     * Run the scheduler loop on its own thread (own SQLite connection), so block hashing and writing
-     * do not share a core with HTTP intake. false keeps everything on the main thread.
-     */
-    scheduler_thread: z.boolean().default(true),
-    lease_grace_s: z.number().int().min(0).max(86_400).default(60),
-    /**
-     * How long a task that fits a VM but finds no room free may wait in the queue for capacity before
-     * it is recorded as rejected (the engine's maxWaitSeconds). 0 rejects such a task at once.
-     */
-    max_wait_s: z.number().min(0).max(31_536_000).default(900),
-    /** Seed for the simulation and randomised algorithms; random when absent. */
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .optional(),
-    fleet: fleetConfigSchema.prefault({}),
-    autoscale: autoscaleConfigSchema.prefault({}),
-    generator: generatorSettingsSchema.partial().prefault({}),
-  })
-  .superRefine((config, ctx) => {
-    if (config.fleet.size > config.max_fleet_size) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['fleet', 'size'],
-        message: `must be at most max_fleet_size (${config.max_fleet_size})`,
-      });
-    }
-    if (config.autoscale.enabled && config.autoscale.max > config.max_fleet_size) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['autoscale', 'max'],
-        message: `must be at most max_fleet_size (${config.max_fleet_size})`,
-      });
-    }
-  });
+const runtimeConfigFields = z.strictObject({
+  host: z.string().min(1).max(255).default('127.0.0.1'),
+  /** 0 picks a free port. */
+  port: z.number().int().min(0).max(65_535).default(8080),
+  data_dir: z.string().min(1).default('./data'),
+  /** When set, every mutating route requires `Authorization: Bearer <token>`. */
+  token: z.string().min(8, 'must be at least 8 characters').max(512).optional(),
+  dimensions: z
+    .array(dimensionName)
+    .min(1)
+    .max(16)
+    .refine((d) => new Set(d).size === d.length, 'dimensions must be unique')
+    .default([...DEFAULT_DIMENSIONS]),
+  algorithm: z.string().min(1).default('blockchain'),
+  params: algorithmParamsSchema.default({}),
+  /** Transactions per block. */
+  block_size: z.number().int().min(1).max(10_000).default(5),
+  /** Tasks drained from the queue per engine.schedule call. */
+  batch_size: z.number().int().min(1).max(10_000).default(500),
+  /** POST /tasks answers 429 once this many tasks wait. */
+  max_queue_depth: z.number().int().min(1).max(100_000_000).default(1_000_000),
+  /**
+   * Most VMs the simulated fleet may hold: POST /fleet/vms answers 409 naming this limit beyond it.
+   * The start size and the autoscaler's max must fit within it.
+   */
+  max_fleet_size: z.number().int().min(1).max(100_000).default(10_000),
+  /** Most live dashboard connections (GET /events) at once; one more is answered 503 naming this limit. */
+  max_event_clients: z.number().int().min(1).max(10_000).default(64),
+  /** Maximum POST body, bytes. */
+  max_body_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+  /**
+   * SQLite durability. NORMAL (the local default) survives kill -9 and any process crash: queue and
+   * ledger share one WAL file and roll back together. On power loss it may lose the last commits,
+   * including the latest accepted tasks. FULL fsyncs every commit and survives power loss, at about
+   * half the intake rate measured on this project's CI machine (docs/local.md).
+   */
+  synchronous: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
+  /**
+   * Run the scheduler loop on its own thread (own SQLite connection), so block hashing and writing
+   * do not share a core with HTTP intake. false keeps everything on the main thread.
+   */
+  scheduler_thread: z.boolean().default(true),
+  lease_grace_s: z.number().int().min(0).max(86_400).default(60),
+  /**
+   * How long a task that fits a VM but finds no room free may wait in the queue for capacity before
+   * it is recorded as rejected (the engine's maxWaitSeconds). 0 rejects such a task at once.
+   */
+  max_wait_s: z.number().min(0).max(31_536_000).default(900),
+  /** Seed for the simulation and randomised algorithms; random when absent. */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
+  fleet: fleetConfigSchema.prefault({}),
+  autoscale: autoscaleConfigSchema.prefault({}),
+  generator: generatorSettingsSchema.partial().prefault({}),
+});
+
+/** The fields, plus the rules that relate them (each names the field at fault). */
+export const runtimeConfigSchema = runtimeConfigFields.superRefine((config, ctx) => {
+  const cap = `must be at most max_fleet_size (${config.max_fleet_size})`;
+  if (config.fleet.size > config.max_fleet_size) {
+    ctx.addIssue({ code: 'custom', path: ['fleet', 'size'], message: cap });
+  }
+  if (config.autoscale.enabled && config.autoscale.max > config.max_fleet_size) {
+    ctx.addIssue({ code: 'custom', path: ['autoscale', 'max'], message: cap });
+  }
+});
 
 export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof runtimeConfigSchema>;
