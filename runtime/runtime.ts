@@ -263,8 +263,13 @@ export class LocalRuntime {
    * not a batch has run since.
    */
   async fleetView(query: Partial<FleetQuery> = {}): Promise<FleetResponse> {
+    return this.fleetPage(await this.vms(), query);
+  }
+
+  /** fleetView on VMs already read (the once-a-second sample reads them for the metrics too). */
+  private fleetPage(all: Vm[], query: Partial<FleetQuery> = {}): FleetResponse {
     const limit = query.limit ?? MAX_VMS_PER_PAGE;
-    const vms = (await this.vms()).sort((a, b) => VM_ORDER.compare(a.id, b.id));
+    const vms = [...all].sort((a, b) => VM_ORDER.compare(a.id, b.id));
     const quarantine = this.quarantineOf(vms);
     let start = 0;
     if (query.after !== undefined) {
@@ -510,7 +515,7 @@ export class LocalRuntime {
     const vms = await this.vms();
     this.metrics.sample(this.algorithm, vms, now);
     if (this.hub.subscriberCount === 0) return;
-    const page = await this.fleetView();
+    const page = this.fleetPage(vms);
     this.hub.publish('fleet', {
       at: new Date(now).toISOString(),
       vms: page.vms.map(({ labels: _labels, ...body }) => body),
