@@ -168,7 +168,10 @@ export interface FleetResponse {
   vms: FleetVmBody[];
   /** VMs in the fleet (the local runtime; absent from the AWS API). */
   total?: number;
-  /** VMs quarantined in the whole fleet, not only this page (the local runtime). */
+  /**
+   * VMs quarantined in the whole fleet, not only this page. Always set by the local runtime; set by the
+   * AWS API only when some are (it also counts instances its source could not read, which it cannot list).
+   */
   quarantined?: number;
   /** The `after` for the next page, or null on the last page (the local runtime). */
   next?: string | null;
