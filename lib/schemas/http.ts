@@ -23,13 +23,7 @@ import type {
   taskStatusNameSchema,
   taskStatusResponseSchema,
 } from './responses';
-import {
-  MAX_AMOUNT,
-  MAX_TASKS_PER_REQUEST,
-  type TaskInput,
-  taskIdSchema,
-  taskInputSchema,
-} from './task-input';
+import { MAX_TASKS_PER_REQUEST, type TaskInput, taskIdSchema, taskInputSchema } from './task-input';
 
 /**
  * Request and response shapes of the HTTP API, shared by the local server, the API Gateway
