@@ -75,5 +75,23 @@ export const assignmentsQuerySchema = z.strictObject({
   since: decimalQuery(0).optional(),
 });
 
+/** Most VMs in one GET /fleet page, in the dashboard snapshot and in each `fleet` event. */
+export const MAX_VMS_PER_PAGE = 1000;
+
+/** GET /fleet: VMs in id order (vm-2 before vm-10), `limit` of them after the VM `after`. */
+export const fleetQuerySchema = z.strictObject({
+  limit: decimalQuery(1, MAX_VMS_PER_PAGE).default(MAX_VMS_PER_PAGE),
+  after: vmIdSchema.optional(),
+});
+
+export type FleetQuery = z.output<typeof fleetQuerySchema>;
+
+export const MAX_DEAD_LETTERS_PER_PAGE = 1000;
+
+/** GET /queue/dead-letters: the oldest `limit` rows. */
+export const deadLettersQuerySchema = z.strictObject({
+  limit: decimalQuery(1, MAX_DEAD_LETTERS_PER_PAGE).default(100),
+});
+
 /** Body of every 4xx/5xx response: a message, plus the offending fields for validation errors. */
 export type ErrorBody = z.output<typeof errorBodySchema>;

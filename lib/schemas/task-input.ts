@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
+import { amountSchema, MAX_AMOUNT } from './amounts';
 import { withoutPrototypeKey } from './json-body';
 
 /**
@@ -10,8 +11,7 @@ import { withoutPrototypeKey } from './json-body';
  */
 
 export const MAX_TASKS_PER_REQUEST = 1000;
-/** Upper bound for any resource amount; far above any real VM, low enough to stay exact in float64. */
-export const MAX_AMOUNT = 1e12;
+export { MAX_AMOUNT };
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
@@ -23,7 +23,7 @@ export const taskIdSchema = z
     'must be 1-128 characters: letters, digits and ._:@/- (starting with a letter or digit)',
   );
 
-const amount = z.number().finite().min(0).max(MAX_AMOUNT);
+const amount = amountSchema;
 const labelMap = withoutPrototypeKey(
   z
     .record(

@@ -541,17 +541,34 @@ describe('SqliteTaskQueue', () => {
     expect(await queue.contains('bad')).toBe(false);
   });
 
-  it('dead-letters a task never acked after maxAttempts deliveries', async () => {
+  it('flags a task never acked after maxAttempts deliveries as exhausted instead of burying it', async () => {
     queue = new SqliteTaskQueue(store.db, { visibilityTimeoutMs: 10, maxAttempts: 3, clock });
     await queue.enqueue([task('a')]);
-    const attempts: number[] = [];
+    const deliveries: { attempts: number; exhausted: boolean }[] = [];
     for (let i = 0; i < 5; i++) {
-      attempts.push(...(await queue.receive(1)).map((r) => r.attempts));
+      for (const r of await queue.receive(1))
+        deliveries.push({ attempts: r.attempts, exhausted: r.exhausted === true });
       clock.advance(10);
     }
-    expect(attempts).toEqual([1, 2, 3]);
-    expect(await queue.deadLetters()).toMatchObject([{ task_id: 'a', attempts: 3 }]);
-    expect(await queue.depth()).toBe(0);
+    // Never lost: the consumer records an exhausted task as rejected (runtime/scheduler-loop.ts), then acks it.
+    expect(deliveries).toEqual([
+      { attempts: 1, exhausted: false },
+      { attempts: 2, exhausted: false },
+      { attempts: 3, exhausted: false },
+      { attempts: 4, exhausted: true },
+      { attempts: 5, exhausted: true },
+    ]);
+    expect(await queue.deadLetters()).toEqual([]);
+    expect(await queue.deadLetterCount()).toBe(0);
+    expect(await queue.contains('a')).toBe(true);
+  });
+
+  it('counts the dead letters it serves', async () => {
+    store.db
+      .prepare('INSERT INTO queue (task_id, task, visible_at) VALUES (?, ?, ?)')
+      .run('bad', '{"id":"bad"}', clock.now());
+    await queue.receive(10);
+    expect(await queue.deadLetterCount()).toBe(1);
   });
 });
 
