@@ -49,9 +49,11 @@ describe('parseJsonl', () => {
     expect(await verifyChain(readJsonlFile(file))).toMatchObject({ valid: true, height: chain.length - 1 });
   });
 
-  it('skips blank lines and still counts them', async () => {
-    const lines = ['', canonicalString(chain[0]), '   ', '{"height":'];
+  it('skips empty lines and still counts them, but a line of spaces is not JSON', async () => {
+    const lines = ['', canonicalString(chain[0]), '\r', '{"height":'];
     await expect(collect(parseJsonl(lines))).rejects.toThrow(/^line 4: not JSON/);
+    const spaces = ['', canonicalString(chain[0]), '   ', '{"height":'];
+    await expect(collect(parseJsonl(spaces))).rejects.toThrow(/^line 3: not JSON/);
   });
 
   it('names the line number and the field of an invalid block', async () => {
