@@ -8,6 +8,7 @@ import type { LedgerStore } from '../../lib/ports/ledger-store';
 import { fleetView } from '../../lib/scaling/fleet-view';
 import {
   blocksQuerySchema,
+  consistencyQuerySchema,
   type ErrorBody,
   taskPathSchema,
   transactionPathSchema,
@@ -98,6 +99,12 @@ export function apiApp(deps: ApiDeps): Hono {
 
   // What an auditor keeps to detect a rollback later (lib/ledger/types.ts Digest).
   app.get('/ledger/digest', async (c) => c.json(await (await ledger()).digest()));
+
+  // RFC 9162 consistency proof between two digests (docs/ledger-format.md section 7.1).
+  app.get('/ledger/consistency', async (c) => {
+    const { from, to } = parseOrThrow(consistencyQuerySchema, c.req.query(), 'invalid query');
+    return c.json(await (await ledger()).consistency(from, to));
+  });
 
   app.get('/ledger/transactions/:id', async (c) => {
     const { id } = parseOrThrow(transactionPathSchema, c.req.param(), 'invalid transaction id');

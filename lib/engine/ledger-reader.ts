@@ -1,4 +1,8 @@
-import { DigestBuilder, transactionProof } from '../ledger';
+import { ValidationError } from '../errors';
+import { blockLeafHash, DigestBuilder, transactionProof } from '../ledger';
+import { DenseMerkleTree } from '../ledger/dense-tree';
+import type { DigestConsistency } from '../ledger/digest';
+import { toHex } from '../ledger/hash';
 import type { Block, ChainHead, Digest, Transaction, TransactionProof } from '../ledger/types';
 import type { LedgerStore, TaskRecord } from '../ports/ledger-store';
 import { utilisation } from '../scheduling';
@@ -75,6 +79,10 @@ export class LedgerReader {
   private readonly hashes: string[] = [];
   private headTimestamp = '';
   private readonly digestBuilder = new DigestBuilder();
+  // The block-hash tree and the running transaction count by height, for digests and consistency
+  // proofs at any past size (GET /ledger/consistency) in O(log^2 n) hashes.
+  private readonly blockTree = new DenseMerkleTree();
+  private readonly transactionTotals: number[] = [];
   private readonly perVm = new Map<string, Counts>();
   private totals = { transactions: 0, assignments: 0, rejections: 0, completed: 0, expired: 0 };
   private pending: Promise<ChainHead> | null = null;
@@ -162,6 +170,44 @@ export class LedgerReader {
     return this.digestBuilder.digest(this.headTimestamp);
   }
 
+  /**
+   * The digests at tree sizes `from` and `to` (default: the current size) and the RFC 9162 consistency
+   * proof between them (docs/ledger-format.md section 7.1). Throws ValidationError naming the field
+   * unless 1 <= from <= to <= the current tree size.
+   */
+  async consistency(from: number, to?: number): Promise<DigestConsistency> {
+    const head = await this.catchUp();
+    const size = Math.min(head.height + 1, this.hashes.length);
+    const end = to ?? size;
+    const issues = [];
+    if (!Number.isSafeInteger(from) || from < 1 || from > end) {
+      issues.push({ field: 'from', message: `must be 1..${end} (a tree size: height + 1)` });
+    }
+    if (!Number.isSafeInteger(end) || end > size) {
+      issues.push({ field: 'to', message: `must be at most the current tree size ${size}` });
+    }
+    if (issues.length > 0) throw new ValidationError(issues, 'invalid consistency range');
+    return {
+      from: await this.digestAt(from),
+      to: await this.digestAt(end),
+      proof: this.blockTree.consistencyProof(from, end).map(toHex),
+    };
+  }
+
+  /** The digest of the chain as it was at tree size `size` (1..followed), stamped with that head's time. */
+  private async digestAt(size: number): Promise<Digest> {
+    const height = size - 1;
+    const block = height === this.hashes.length - 1 ? null : await this.store.getBlock(height);
+    return {
+      height,
+      head_hash: this.hashes[height]!,
+      tree_size: size,
+      blocks_root: toHex(this.blockTree.root(size)),
+      transaction_count: this.transactionTotals[height]!,
+      timestamp: block?.timestamp ?? this.headTimestamp,
+    };
+  }
+
   /** The task's latest status as recorded, with its transaction's reason; null if the ledger has none. */
   async task(taskId: string): Promise<TaskStatus | null> {
     const record = await this.store.getTask(taskId);
@@ -191,7 +237,7 @@ export class LedgerReader {
     }
     await this.catchUp();
     const digest = this.digestBuilder.digest(this.headTimestamp);
-    const proof = transactionProof(block, position.index, this.hashes.slice(0, digest.tree_size), digest);
+    const proof = transactionProof(block, position.index, this.blockTree, digest);
     return { transaction, height: position.height, index: position.index, proof };
   }
 
@@ -236,6 +282,8 @@ export class LedgerReader {
     }
     this.digestBuilder.append(block);
     this.hashes.push(block.block_hash);
+    this.blockTree.append(blockLeafHash(block.block_hash));
+    this.transactionTotals.push((this.transactionTotals.at(-1) ?? 0) + block.transactions.length);
     this.headTimestamp = block.timestamp;
     for (const tx of block.transactions) {
       this.totals.transactions++;

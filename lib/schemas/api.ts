@@ -32,6 +32,15 @@ export const blocksQuerySchema = z.strictObject({
 
 export type BlocksQuery = z.output<typeof blocksQuerySchema>;
 
+/**
+ * GET /ledger/consistency: `from` and `to` are tree sizes of the block-hash tree (height + 1), as in
+ * RFC 9162's get-sth-consistency; `to` defaults to the current size. Ranges are checked by the reader.
+ */
+export const consistencyQuerySchema = z.strictObject({
+  from: decimalCount.pipe(z.number().int().min(1)),
+  to: decimalCount.pipe(z.number().int().min(1)).optional(),
+});
+
 /** Body of every 4xx/5xx response: a message, plus the offending fields for validation errors. */
 export interface ErrorBody {
   error: string;

@@ -100,7 +100,13 @@ export function addVmsSchema(dimensions: Dimensions) {
 }
 
 export const vmIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'not a VM id');
-export { blocksQuerySchema, MAX_BLOCKS_PER_PAGE, taskPathSchema, transactionPathSchema } from './api';
+export {
+  blocksQuerySchema,
+  consistencyQuerySchema,
+  MAX_BLOCKS_PER_PAGE,
+  taskPathSchema,
+  transactionPathSchema,
+} from './api';
 export type { ErrorBody };
 
 export { taskIdSchema };

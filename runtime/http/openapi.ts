@@ -169,6 +169,22 @@ export function openApiDocument(dimensions: Dimensions, algorithms: readonly str
           responses: { 200: ok('digest, or signed digest'), 400: error },
         },
       },
+      '/ledger/consistency': {
+        get: {
+          summary:
+            'RFC 9162 consistency proof between the digests at tree sizes from and to (docs/ledger-format.md section 7.1)',
+          parameters: [
+            {
+              name: 'from',
+              in: 'query',
+              required: true,
+              schema: { type: 'string', pattern: '^[0-9]{1,15}$' },
+            },
+            { name: 'to', in: 'query', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } },
+          ],
+          responses: { 200: ok('the two digests and the proof'), 400: error },
+        },
+      },
       '/ledger/public-key': {
         get: {
           summary: 'The public key (SPKI PEM) that checks signed digests',

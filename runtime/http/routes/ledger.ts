@@ -5,7 +5,7 @@ import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
 import { parseOrThrow } from '../../../lib/errors';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
 import { verifyChain } from '../../../lib/ledger/verify';
-import { blocksQuerySchema, transactionPathSchema } from '../../../lib/schemas/http';
+import { blocksQuerySchema, consistencyQuerySchema, transactionPathSchema } from '../../../lib/schemas/http';
 import { NotFoundError } from '../../errors';
 import type { LocalRuntime } from '../../runtime';
 import { blocksFromStore } from '../../store-blocks';
@@ -45,6 +45,12 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
     const { signed } = parseOrThrow(digestQuerySchema, c.req.query(), 'invalid query');
     if (!signed) return c.json(await runtime.ledger.digest());
     return c.json(await signing(runtime).sign());
+  });
+
+  // RFC 9162 consistency proof between two digests (docs/ledger-format.md section 7.1).
+  app.get('/consistency', async (c) => {
+    const { from, to } = parseOrThrow(consistencyQuerySchema, c.req.query(), 'invalid query');
+    return c.json(await runtime.ledger.consistency(from, to));
   });
 
   // The key signed digests verify with (docs/ledger-format.md section 10), as an SPKI PEM.
