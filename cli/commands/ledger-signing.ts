@@ -39,7 +39,7 @@ export interface KeyFlags extends RemoteFlags {
  * first; a signed digest without a key is used as a plain digest, with `warn` saying the signature was
  * not checked. Any content that fails a check (not JSON, a repeated member name, a wrong shape, a
  * key_id that does not name the key, a high-S or bad signature) ends with exit 1 and the problem's name
- * (docs/ledger-format.md section 10.2); a missing file, an unreadable or non-P-256 key, or a key with an
+ * (docs/ledger-format.md section 10.1); a missing file, an unreadable or non-P-256 key, or a key with an
  * unsigned digest is a usage error (exit 2).
  */
 export async function readTrustedDigest(

@@ -37,7 +37,7 @@ export interface SignedDigest extends Digest {
   signature: string;
 }
 
-/** What checking a signed digest can find wrong (docs/ledger-format.md section 10.2). */
+/** What checking a signed digest can find wrong (docs/ledger-format.md section 10.1). */
 export type SignedDigestProblem =
   | 'malformed-digest'
   | 'key-id-mismatch'
@@ -140,7 +140,7 @@ export type SignatureCheck =
 
 /**
  * Checks a signed digest against a public key (SPKI PEM, or a KeyObject), in the order of
- * docs/ledger-format.md section 10.2: the shape (`malformed-digest`), that key_id names this key
+ * docs/ledger-format.md section 10.1: the shape (`malformed-digest`), that key_id names this key
  * (`key-id-mismatch`), that the signature is strict DER with a low S (`high-s-signature`), then the
  * ECDSA signature over signedDigestStatement (`bad-signature`). Never throws for a bad digest or
  * signature: those are findings, reported with the problem and the reason.

@@ -406,7 +406,7 @@ function signedDigestVectors(): Vector[] {
     v('valid', 'a format-2 digest, low-S, key_id the fingerprint of the key', good, ok),
     v(
       'valid-v1-arn',
-      'format 1 with a KMS ARN as key_id still verifies; its key_id cannot be bound (section 10.2)',
+      'format 1 with a KMS ARN as key_id still verifies; its key_id cannot be bound (section 10.1)',
       { ...legacyArn, signature: sign(legacyArn, key.secret, 'high') },
       ok,
     ),
