@@ -213,7 +213,7 @@ export function ledgerCommand(): Command {
 }
 
 async function loadDigest(flags: SourceFlags): Promise<Digest> {
-  if (chooseSource(flags, ['db', 'url']) === 'url') return publishedDigest(openRemote(flags));
+  if (chooseSource(flags, ['db', 'url']) === 'url') return publishedDigest(await openRemote(flags));
   const store = await openDbStore(flags.db!);
   try {
     const head = await store.readHead();
@@ -233,7 +233,7 @@ async function loadProof(txid: string, flags: SourceFlags): Promise<TransactionP
   parseOrThrow(transactionPathSchema, { id: txid }, 'invalid <txid>');
   if (chooseSource(flags, ['db', 'url']) === 'url') {
     const path = `ledger/transactions/${encodeURIComponent(txid)}`;
-    const proof = await getJsonIfFound(openRemote(flags), path, transactionProofSchema);
+    const proof = await getJsonIfFound(await openRemote(flags), path, transactionProofSchema);
     if (!proof) throw new CliExit(EXIT_NEGATIVE, `no transaction ${txid}`);
     return proof;
   }
@@ -270,7 +270,7 @@ function parseCli<S extends z.ZodType>(schema: S, value: unknown, context: strin
 async function loadConsistency(flags: SourceFlags, from: number, to?: number): Promise<DigestConsistency> {
   if (chooseSource(flags, ['db', 'url']) === 'url') {
     const query = `from=${from}${to === undefined ? '' : `&to=${to}`}`;
-    return getJson(openRemote(flags), `ledger/consistency?${query}`, digestConsistencySchema);
+    return getJson(await openRemote(flags), `ledger/consistency?${query}`, digestConsistencySchema);
   }
   const store = await openDbStore(flags.db!);
   try {
