@@ -6,7 +6,9 @@ import { KmsDigestSigner } from '../../lib/adapters/kms';
 import { LocalKeySigner } from '../../lib/adapters/local-key';
 import { ValidationError } from '../../lib/errors';
 import { digestSchema } from '../../lib/ledger/digest';
+import { duplicateMemberPath } from '../../lib/ledger/json-duplicates';
 import {
+  digestOf,
   p256PublicKey,
   type SignedDigest,
   signDigest,
@@ -35,38 +37,59 @@ export interface KeyFlags extends RemoteFlags {
 
 /**
  * The digest in `path` to check a chain against. A signed digest is checked against `publicKeyFile`
- * first (exit 1 if the signature fails); a signed digest without a key is used as a plain digest, with
- * `warn` saying the signature was not checked. A key with an unsigned digest is a usage error.
+ * first; a signed digest without a key is used as a plain digest, with `warn` saying the signature was
+ * not checked. Any content that fails a check (not JSON, a repeated member name, a wrong shape, a
+ * key_id that does not name the key, a high-S or bad signature) ends with exit 1 and the problem's name
+ * (docs/ledger-format.md section 10.1); a missing file, an unreadable or non-P-256 key, or a key with an
+ * unsigned digest is a usage error (exit 2).
  */
 export async function readTrustedDigest(
   path: string,
   publicKeyFile: string | undefined,
   warn: (message: string) => void,
 ): Promise<Digest> {
-  const value = await readJsonFile(path, 'digest');
+  const value = await readDigestJson(path);
   const signed = typeof value === 'object' && value !== null && 'signature' in value;
   if (!signed) {
     if (publicKeyFile !== undefined) {
       throw new CliExit(EXIT_USAGE, `${path} is not a signed digest: --public-key has nothing to check`);
     }
-    return parseFile(digestSchema, value, path, 'a digest');
+    return parseDigestFile(digestSchema, value, path, 'a digest');
   }
-  const parsed = parseFile(signedDigestSchema, value, path, 'a signed digest');
   if (publicKeyFile === undefined) {
+    const parsed = parseDigestFile(signedDigestSchema, value, path, 'a signed digest');
     warn(`${path} is signed by ${parsed.key_id}; its signature is not checked (no --public-key)`);
-    const { format: _f, key_id: _k, signing_algorithm: _a, signature: _s, ...digest } = parsed;
-    return digest;
+    return digestOf(parsed);
   }
   const pem = await readText(publicKeyFile, 'public key');
   let check: ReturnType<typeof verifySignedDigest>;
   try {
-    check = verifySignedDigest(parsed, pem);
+    check = verifySignedDigest(value, pem);
   } catch (error) {
     if (error instanceof ValidationError) throw new CliExit(EXIT_USAGE, `${publicKeyFile}: ${error.message}`);
     throw error;
   }
-  if (!check.valid) throw new CliExit(EXIT_NEGATIVE, `${path}: ${check.reason}`);
+  if (!check.valid) throw new CliExit(EXIT_NEGATIVE, `${path}: ${check.problem}: ${check.reason}`);
+  if (!check.key_bound) {
+    warn(`${path} is a format-1 digest naming key ${check.key_id}, which cannot be checked against the key`);
+  }
   return check.digest;
+}
+
+/** A digest file's JSON: unreadable is a usage error; not JSON or a repeated name is malformed-digest. */
+export async function readDigestJson(path: string): Promise<unknown> {
+  const text = await readText(path, 'digest');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CliExit(EXIT_NEGATIVE, `${path}: malformed-digest: not JSON: ${(error as Error).message}`);
+  }
+  const duplicate = duplicateMemberPath(text);
+  if (duplicate !== null) {
+    throw new CliExit(EXIT_NEGATIVE, `${path}: malformed-digest: ${duplicate}: duplicate member name`);
+  }
+  return value;
 }
 
 /** The local signing key named by --key, or digest-key.pem beside --db; never created here. */
@@ -135,7 +158,7 @@ export async function publicKey(flags: KeyFlags): Promise<string> {
   return (await localSigner(flags)).publicKeyPem();
 }
 
-async function readText(path: string, what: string): Promise<string> {
+export async function readText(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -143,16 +166,7 @@ async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-async function readJsonFile(path: string, what: string): Promise<unknown> {
-  const text = await readText(path, what);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CliExit(EXIT_USAGE, `${path} is not JSON: ${(error as Error).message}`);
-  }
-}
-
-function parseFile<T>(
+function parseDigestFile<T>(
   schema: {
     safeParse(
       v: unknown,
@@ -169,7 +183,7 @@ function parseFile<T>(
     const issues = parsed.error.issues
       .map((i) => `${i.path.join('.') || '(digest)'}: ${i.message}`)
       .join('; ');
-    throw new CliExit(EXIT_USAGE, `${path} is not ${what}: ${issues}`);
+    throw new CliExit(EXIT_NEGATIVE, `${path}: malformed-digest: not ${what}: ${issues}`);
   }
   return parsed.data;
 }

@@ -3,21 +3,31 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import Table from 'cli-table3';
 import { Command } from 'commander';
-import { parseOrThrow } from '../../lib/errors';
-import { DigestBuilder } from '../../lib/ledger/digest';
+import type { z } from 'zod';
+import { LedgerReader } from '../../lib/engine/ledger-reader';
+import { parseOrThrow, ValidationError } from '../../lib/errors';
+import {
+  checkDigestConsistency,
+  DigestBuilder,
+  type DigestConsistency,
+  digestConsistencySchema,
+} from '../../lib/ledger/digest';
+import { duplicateMemberPath } from '../../lib/ledger/json-duplicates';
 import { exportJsonl } from '../../lib/ledger/jsonl';
 import { transactionProof, transactionProofSchema, verifyTransactionProof } from '../../lib/ledger/proofs';
 import type { Digest, TransactionProof } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
-import { transactionPathSchema } from '../../lib/schemas/api';
+import { consistencyQuerySchema, transactionPathSchema } from '../../lib/schemas/api';
 import { blocksFromStore } from '../../runtime/store-blocks';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { chooseSource, openDbStore, openLedgerSource, type SourceFlags } from '../ledger-source';
-import { getJsonIfFound, openRemote, withRemoteOptions } from '../remote';
+import { getJson, getJsonIfFound, openRemote, withRemoteOptions } from '../remote';
 import { checkPublishedDigest, publishedDigest } from '../remote-ledger';
 import {
   type KeyFlags,
   publicKey,
+  readDigestJson,
+  readText,
   readTrustedDigest,
   signedDigestFromServer,
   signLocally,
@@ -26,6 +36,8 @@ import {
 interface VerifyFlags extends SourceFlags {
   digest?: string;
   publicKey?: string;
+  consistency?: string;
+  newDigest?: string;
   json?: boolean;
 }
 
@@ -49,10 +61,22 @@ export function ledgerCommand(): Command {
       '--public-key <pem>',
       'check the signature of the --digest file with this public key (exit 1 if it fails)',
     )
+    .option(
+      '--consistency <file>',
+      'instead of a chain: a consistency proof (bcs ledger consistency) that a newer digest extends --digest',
+    )
+    .option(
+      '--new-digest <file>',
+      'with --consistency: the newer digest, signed or not, that the proof must end at',
+    )
     .option('--json', 'print the report as JSON')
     .action(async (flags: VerifyFlags) => {
       if (flags.publicKey !== undefined && flags.digest === undefined)
         throw new CliExit(EXIT_USAGE, '--public-key checks a --digest file: give --digest too');
+      if (flags.consistency !== undefined || flags.newDigest !== undefined) {
+        await verifyConsistencyFile(flags);
+        return;
+      }
       const trustedDigest =
         flags.digest === undefined
           ? undefined
@@ -144,6 +168,32 @@ export function ledgerCommand(): Command {
 
   withRemoteOptions(
     ledger
+      .command('consistency')
+      .description(
+        'RFC 9162 consistency proof between the digests at tree sizes --from and --to (height + 1), checked before it is printed; keep it for verify --digest old.json --consistency',
+      )
+      .requiredOption('--from <size>', 'tree size of the older digest (its height + 1)')
+      .option('--to <size>', 'tree size of the newer digest (default: the current size)')
+      .option('--db <file>', 'a ledger.db file'),
+  )
+    .option('--out <file>', 'also write it to this file')
+    .action(async (flags: SourceFlags & { from: string; to?: string; out?: string }) => {
+      const { from, to } = parseCli(
+        consistencyQuerySchema,
+        { from: flags.from, ...(flags.to !== undefined ? { to: flags.to } : {}) },
+        'invalid --from/--to',
+      );
+      const served = await loadConsistency(flags, from, to);
+      // Check it here too: an auditor should not have to trust the server that produced it.
+      const check = checkDigestConsistency(served.from, served);
+      if (!check.valid) throw new CliExit(EXIT_NEGATIVE, `${check.problem}: ${check.detail}`);
+      const text = `${JSON.stringify(served, null, 2)}\n`;
+      if (flags.out !== undefined) await writeFile(flags.out, text);
+      process.stdout.write(text);
+    });
+
+  withRemoteOptions(
+    ledger
       .command('public-key')
       .description(
         'the public key (SPKI PEM) that checks signed digests: of a server, a local key, or a KMS key',
@@ -206,4 +256,89 @@ async function loadProof(txid: string, flags: SourceFlags): Promise<TransactionP
   } finally {
     await store.close();
   }
+}
+
+function parseCli<S extends z.ZodType>(schema: S, value: unknown, context: string): z.output<S> {
+  try {
+    return parseOrThrow(schema, value, context);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new CliExit(EXIT_USAGE, error.message);
+    throw error;
+  }
+}
+
+async function loadConsistency(flags: SourceFlags, from: number, to?: number): Promise<DigestConsistency> {
+  if (chooseSource(flags, ['db', 'url']) === 'url') {
+    const query = `from=${from}${to === undefined ? '' : `&to=${to}`}`;
+    return getJson(await openRemote(flags), `ledger/consistency?${query}`, digestConsistencySchema);
+  }
+  const store = await openDbStore(flags.db!);
+  try {
+    return await new LedgerReader(store, { pageSize: 500 }).consistencyBetween(from, to);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new CliExit(EXIT_USAGE, error.message);
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * verify --digest old.json --consistency proof.json [--new-digest new.json]: that the chain summarised
+ * by the newer digest extends the one the auditor kept, without the chain (docs/ledger-format.md
+ * section 7.2). Exit 1 naming the problem when it does not.
+ */
+async function verifyConsistencyFile(flags: VerifyFlags): Promise<void> {
+  if (flags.digest === undefined || flags.consistency === undefined) {
+    throw new CliExit(
+      EXIT_USAGE,
+      '--consistency and --new-digest check a --digest file: give --digest and --consistency',
+    );
+  }
+  const given = (['db', 'export', 'url'] as const).filter((k) => flags[k] !== undefined);
+  if (given.length > 0)
+    throw new CliExit(EXIT_USAGE, `--consistency checks a proof, not a chain: drop --${given[0]}`);
+  const warn = (m: string) => console.error(`warning: ${m}`);
+  const older = await readTrustedDigest(flags.digest, flags.publicKey, warn);
+  const newer =
+    flags.newDigest === undefined
+      ? undefined
+      : await readTrustedDigest(
+          flags.newDigest,
+          flags.publicKey !== undefined && (await isSigned(flags.newDigest)) ? flags.publicKey : undefined,
+          warn,
+        );
+  const served = await readProofJson(flags.consistency);
+  const check = checkDigestConsistency(older, served, newer);
+  const report = check.valid
+    ? { valid: true, problem: null, detail: null, from: check.from, to: check.to }
+    : { valid: false, problem: check.problem, detail: check.detail };
+  if (flags.json) console.log(JSON.stringify(report, null, 2));
+  else
+    console.log(
+      check.valid
+        ? `tree size ${check.to.tree_size} (head ${check.to.head_hash}) extends the trusted digest at tree size ${check.from.tree_size}`
+        : `NOT consistent: ${check.problem}: ${check.detail}`,
+    );
+  if (!check.valid) throw new CliExit(EXIT_NEGATIVE, '');
+}
+
+async function isSigned(path: string): Promise<boolean> {
+  const value = await readDigestJson(path);
+  return typeof value === 'object' && value !== null && 'signature' in value;
+}
+
+/** A consistency proof file: not JSON or a repeated member name is malformed-proof (exit 1). */
+async function readProofJson(path: string): Promise<unknown> {
+  const text = await readText(path, 'consistency proof');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CliExit(EXIT_NEGATIVE, `${path}: malformed-proof: not JSON: ${(error as Error).message}`);
+  }
+  const duplicate = duplicateMemberPath(text);
+  if (duplicate !== null)
+    throw new CliExit(EXIT_NEGATIVE, `${path}: malformed-proof: ${duplicate}: duplicate member name`);
+  return value;
 }

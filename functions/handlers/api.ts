@@ -9,6 +9,7 @@ import { fleetView } from '../../lib/scaling/fleet-view';
 import { admitFleet } from '../../lib/scheduling/quarantine';
 import {
   blocksQuerySchema,
+  consistencyQuerySchema,
   type ErrorBody,
   taskPathSchema,
   transactionPathSchema,
@@ -101,6 +102,12 @@ export function apiApp(deps: ApiDeps): Hono {
 
   // What an auditor keeps to detect a rollback later (lib/ledger/types.ts Digest).
   app.get('/ledger/digest', async (c) => c.json(await (await ledger()).digest()));
+
+  // RFC 9162 consistency proof between two digests (docs/ledger-format.md section 7.2).
+  app.get('/ledger/consistency', async (c) => {
+    const { from, to } = parseOrThrow(consistencyQuerySchema, c.req.query(), 'invalid query');
+    return c.json(await (await ledger()).consistencyBetween(from, to));
+  });
 
   app.get('/ledger/transactions/:id', async (c) => {
     const { id } = parseOrThrow(transactionPathSchema, c.req.param(), 'invalid transaction id');

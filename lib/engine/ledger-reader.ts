@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors';
 import {
   blockLeafHash,
   DenseMerkleTree,
@@ -6,6 +7,7 @@ import {
   toHex,
   transactionProof,
 } from '../ledger';
+import type { DigestConsistency } from '../ledger/digest';
 import { tiledDigestConsistencyProof, tiledTransactionProof } from '../ledger/tiled-proofs';
 import { frontierRoot, TiledMerkleTree } from '../ledger/tiles';
 import type { Block, ChainHead, Digest, Transaction, TransactionProof } from '../ledger/types';
@@ -93,6 +95,9 @@ interface Counts {
 export class LedgerReader {
   private readonly pageSize: number;
   private readonly hashes: string[] = [];
+  /** Followed chain only (consistencyBetween): the block-hash tree and the transaction total at each height. */
+  private readonly blockTree = new DenseMerkleTree();
+  private readonly transactionTotals: number[] = [];
   private headTimestamp = '';
   private readonly digestBuilder = new DigestBuilder();
   private readonly perVm = new Map<string, Counts>();
@@ -305,6 +310,48 @@ export class LedgerReader {
     }
   }
 
+  /**
+   * The digests at tree sizes `from` and `to` (default: the current size) and the RFC 9162 consistency
+   * proof between them (GET /ledger/consistency, docs/ledger-format.md section 7.2). Throws
+   * ValidationError naming the field unless 1 <= from <= to <= the current tree size.
+   *
+   * Both digests carry the transaction count at their height, which the stored Merkle state does not
+   * keep for past heights, so this follows the chain (in memory, 64 bytes a block) on every store;
+   * on a Merkle store `consistency(oldSize)` answers from the tiles in O(log n) instead.
+   */
+  async consistencyBetween(from: number, to?: number): Promise<DigestConsistency> {
+    const head = await this.catchUp();
+    const size = Math.min(head.height + 1, this.hashes.length);
+    const end = to ?? size;
+    const issues = [];
+    if (!Number.isSafeInteger(from) || from < 1 || from > end) {
+      issues.push({ field: 'from', message: `must be 1..${end} (a tree size: height + 1)` });
+    }
+    if (!Number.isSafeInteger(end) || end > size) {
+      issues.push({ field: 'to', message: `must be at most the current tree size ${size}` });
+    }
+    if (issues.length > 0) throw new ValidationError(issues, 'invalid consistency range');
+    return {
+      from: await this.digestAt(from),
+      to: await this.digestAt(end),
+      proof: this.blockTree.consistencyProof(from, end).map(toHex),
+    };
+  }
+
+  /** The digest of the followed chain at tree size `size`, stamped with that head's time. */
+  private async digestAt(size: number): Promise<Digest> {
+    const height = size - 1;
+    const block = height === this.hashes.length - 1 ? null : await this.store.getBlock(height);
+    return {
+      height,
+      head_hash: this.hashes[height]!,
+      tree_size: size,
+      blocks_root: toHex(this.blockTree.root(size)),
+      transaction_count: this.transactionTotals[height]!,
+      timestamp: block?.timestamp ?? this.headTimestamp,
+    };
+  }
+
   private async treeHead(): Promise<TreeHead> {
     const tree = await this.merkle!.readTreeHead();
     this.see(tree.head);
@@ -346,6 +393,8 @@ export class LedgerReader {
     }
     this.digestBuilder.append(block);
     this.hashes.push(block.block_hash);
+    this.blockTree.append(blockLeafHash(block.block_hash));
+    this.transactionTotals.push((this.transactionTotals.at(-1) ?? 0) + block.transactions.length);
     this.headTimestamp = block.timestamp;
     for (const tx of block.transactions) {
       this.totals.transactions++;

@@ -6,6 +6,7 @@ import { isCanonicalOrderTransaction, leafHashOfText, merkleRootOfValidated } fr
 import { CompactRange } from './compact-range';
 import { DigestBuilder } from './digest';
 import { toHex } from './hash';
+import { relationIssue } from './relations';
 import { hash64 } from './schema-parts';
 import { PHASE_OF_STATUS, transactionId, transactionsRootOfValidated } from './transactions';
 import type { Block, ChainHead, Digest, Transaction, VerificationProblem, VerificationReport } from './types';
@@ -71,6 +72,10 @@ function rootOfCanonicalOrder(transactions: readonly Transaction[]): string {
 export class ChainVerifier {
   readonly #digest = new DigestBuilder();
   readonly #seen = new Set<string>();
+  // Decision id -> vm_id of every assigned decision checked: a closing must follow one on the same VM.
+  readonly #assigned = new Map<string, string>();
+  // In 'range' mode, closings whose decision is not in this slice: [decision id, vm_id], for the join.
+  readonly #openClosings: [string, string][] = [];
   #head: Block | null = null;
   #hashAt = new Map<number, string>();
   #blocks = 0;
@@ -104,6 +109,19 @@ export class ChainVerifier {
   /** In 'range' mode, the transaction counts of the blocks checked, in order. */
   get blockTransactionCounts(): readonly number[] {
     return this.#counts;
+  }
+
+  /** Assigned decisions checked: decision transaction id -> vm_id (a range's, for the join). */
+  get assignments(): ReadonlyMap<string, string> {
+    return this.#assigned;
+  }
+
+  /**
+   * In 'range' mode, the closings whose decision this slice does not hold, as [decision id, vm_id]:
+   * the join checks each against the assignments of the slices before.
+   */
+  get openClosings(): readonly (readonly [string, string])[] {
+    return this.#openClosings;
   }
 
   /** The ids of the transactions checked, in chain order (a range's, for cross-range duplicates). */
@@ -212,6 +230,14 @@ export class ChainVerifier {
           `block ${due}: transactions.${i}.transaction_id: is not the id derived from task_id and status (${id})`,
         );
       }
+      const relation = relationIssue(tx);
+      if (relation) {
+        return new ChainFailure(
+          due,
+          'malformed',
+          `block ${due}: transactions.${i}.${relation.field}: ${relation.message}`,
+        );
+      }
       if (this.#seen.has(tx.transaction_id)) {
         return new ChainFailure(
           due,
@@ -219,7 +245,10 @@ export class ChainVerifier {
           `transaction ${tx.transaction_id} appears earlier`,
         );
       }
+      const closing = this.#checkClosing(tx, due, i);
+      if (closing) return closing;
       this.#seen.add(tx.transaction_id);
+      if (tx.status === 'assigned') this.#assigned.set(tx.transaction_id, tx.vm_id!);
     }
     if (this.start === 'genesis') this.#digest.append(block);
     else {
@@ -232,6 +261,30 @@ export class ChainVerifier {
     this.#blocks += 1;
     this.#transactions += block.transactions.length;
     return null;
+  }
+
+  /**
+   * A closing must follow its task's assigned decision on the same VM (docs/ledger-format.md section
+   * 2.2): earlier in the chain, in an earlier block or earlier in the same one. In 'range' mode a
+   * decision outside the slice is left for the join to find in the slices before.
+   */
+  #checkClosing(tx: Transaction, due: number, i: number): ChainFailure | null {
+    if (PHASE_OF_STATUS[tx.status] !== 'close') return null;
+    const decisionId = transactionId(tx.task_id, 'decision');
+    const vm = this.#assigned.get(decisionId);
+    if (vm === tx.vm_id) return null;
+    if (vm === undefined && !this.#seen.has(decisionId) && this.start === 'range' && this.#base > 0) {
+      this.#openClosings.push([decisionId, tx.vm_id!]);
+      return null;
+    }
+    return new ChainFailure(
+      due,
+      'unmatched-closing',
+      `block ${due}: transactions.${i} (${tx.status} ${tx.task_id} on ${tx.vm_id}) follows no assigned ` +
+        `decision of ${tx.task_id} on that VM (decision ${decisionId}: ${
+          vm !== undefined ? `assigned to ${vm}` : this.#seen.has(decisionId) ? 'rejected' : 'absent'
+        })`,
+    );
   }
 
   /** The report for the blocks checked so far, failed with `failure` or valid. */

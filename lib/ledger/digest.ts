@@ -136,3 +136,73 @@ export function verifyDigestConsistency(
     proof.map(fromHex),
   );
 }
+
+/**
+ * A consistency proof as served (GET /ledger/consistency, `bcs ledger consistency`): the digests at
+ * tree sizes `from.tree_size` and `to.tree_size` and RFC 9162 PROOF(from.tree_size, D[to.tree_size])
+ * over the block-hash tree (docs/ledger-format.md section 7.2).
+ */
+export interface DigestConsistency {
+  from: Digest;
+  to: Digest;
+  proof: string[];
+}
+
+export const digestConsistencySchema = z.strictObject({
+  from: digestSchema,
+  to: digestSchema,
+  // A proof has at most 2 * log2(2^53) nodes.
+  proof: z.array(hash64).max(128),
+}) satisfies z.ZodType<DigestConsistency>;
+
+/** The outcome of checking a served consistency proof against a digest the auditor kept. */
+export type ConsistencyCheck =
+  | { valid: true; from: Digest; to: Digest }
+  | { valid: false; problem: 'malformed-proof' | 'inconsistent-with-digest'; detail: string };
+
+const sameDigest = (a: Digest, b: Digest): boolean =>
+  a.tree_size === b.tree_size &&
+  a.head_hash === b.head_hash &&
+  a.blocks_root === b.blocks_root &&
+  a.transaction_count === b.transaction_count;
+
+/**
+ * Whether `served` (a DigestConsistency from whoever serves it) proves that the chain summarised by the
+ * trusted `older` digest is a prefix of the one summarised by its `to` digest (docs/ledger-format.md
+ * section 7.2), and, given `newer`, that `to` is that digest. Timestamps are not compared: they are
+ * not part of any hash. Never throws: a bad proof is a finding.
+ */
+export function checkDigestConsistency(older: Digest, served: unknown, newer?: Digest): ConsistencyCheck {
+  const parsed = digestConsistencySchema.safeParse(served);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(proof)'}: ${i.message}`);
+    return {
+      valid: false,
+      problem: 'malformed-proof',
+      detail: `not a consistency proof: ${issues.join('; ')}`,
+    };
+  }
+  const { from, to, proof } = parsed.data;
+  if (!sameDigest(from, older)) {
+    return {
+      valid: false,
+      problem: 'inconsistent-with-digest',
+      detail: `the proof starts from tree size ${from.tree_size} root ${from.blocks_root}, the trusted digest has ${older.tree_size} root ${older.blocks_root}`,
+    };
+  }
+  if (newer && !sameDigest(to, newer)) {
+    return {
+      valid: false,
+      problem: 'inconsistent-with-digest',
+      detail: `the proof ends at tree size ${to.tree_size} root ${to.blocks_root}, the newer digest has ${newer.tree_size} root ${newer.blocks_root}`,
+    };
+  }
+  if (!verifyDigestConsistency(from, to, proof)) {
+    return {
+      valid: false,
+      problem: 'inconsistent-with-digest',
+      detail: `the proof does not show tree size ${from.tree_size} to be a prefix of tree size ${to.tree_size}`,
+    };
+  }
+  return { valid: true, from, to };
+}

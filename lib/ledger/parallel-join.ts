@@ -27,7 +27,11 @@ export function joinSlices(
   const ids = new Set<string>();
   let idCount = 0;
   let previous: RangeSummary['head'] | null = null;
+  // Assigned decisions of the slices joined so far: each slice's open closings must be among them.
+  const assigned = new Map<string, string>();
   for (const slice of slices) {
+    for (const [decisionId, vm] of slice.openClosings) if (assigned.get(decisionId) !== vm) return null;
+    for (const [decisionId, vm] of slice.assignments) assigned.set(decisionId, vm);
     if (slice.firstHeight !== (previous === null ? 0 : previous.height + 1)) return null;
     if (previous !== null && slice.firstPrevious !== previous.block_hash) return null;
     // Each slice's ids are unique within it; a repeat across slices shows as a smaller set.

@@ -20,6 +20,10 @@ export interface RangeSummary {
   transactionCounts: number[];
   /** The slice's transaction ids, 32 hex digits each, concatenated. */
   transactionIds: string;
+  /** The slice's assigned decisions as [decision id, vm_id], in chain order. */
+  assignments: [string, string][];
+  /** The slice's closings whose decision is in an earlier slice (or nowhere), as [decision id, vm_id]. */
+  openClosings: [string, string][];
 }
 
 /**
@@ -54,6 +58,8 @@ export async function verifyRange(
     blockLeafHashes: leafHashesOf(verifier.blockHashes),
     transactionCounts: [...verifier.blockTransactionCounts],
     transactionIds: [...verifier.transactionIds].join(''),
+    assignments: [...verifier.assignments],
+    openClosings: verifier.openClosings.map(([id, vm]) => [id, vm]),
   };
 }
 

@@ -5,7 +5,7 @@ import { canonicalBytes, canonicalBytesOfValidated } from './canonical';
 import { CompactRange } from './compact-range';
 import { toHex } from './hash';
 import { leafHash } from './merkle-hasher';
-import { unicodeString } from './schema-parts';
+import { count, unicodeString, utf16Text } from './schema-parts';
 import { timestampSchema } from './time';
 import type { Transaction } from './types';
 
@@ -46,7 +46,7 @@ const resourceVectorSchema = withoutProtoMember.pipe(z.record(unicodeString, fin
 const vmSnapshotSchema = z.strictObject({
   reserved: resourceVectorSchema,
   usage: resourceVectorSchema,
-  active_tasks: z.number().int().min(0),
+  active_tasks: count,
 });
 
 /** One ledger transaction as hashed: every field present, no extra field, every number finite. */
@@ -54,11 +54,11 @@ export const transactionSchema = z.strictObject({
   transaction_id: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits'),
   timestamp: timestampSchema,
   task_id: taskIdSchema,
-  vm_id: unicodeString.min(1).max(256).nullable(),
+  vm_id: utf16Text(1, 256).nullable(),
   status: z.enum(['assigned', 'rejected', 'completed', 'expired']),
-  algorithm: unicodeString.min(1).max(128),
+  algorithm: utf16Text(1, 128),
   score: finite.nullable(),
-  reason: unicodeString.max(4096),
+  reason: utf16Text(0, 4096),
   task_requirements: resourceVectorSchema,
   vm_state_before: vmSnapshotSchema.nullable(),
   vm_state_after: vmSnapshotSchema.nullable(),

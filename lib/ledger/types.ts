@@ -68,6 +68,7 @@ export type VerificationProblem =
   | 'bad-genesis'
   | 'malformed'
   | 'duplicate-transaction'
+  | 'unmatched-closing'
   | 'head-mismatch'
   | 'digest-mismatch'
   | 'inconsistent-with-digest';

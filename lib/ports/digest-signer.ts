@@ -5,8 +5,9 @@
  */
 export interface DigestSigner {
   /**
-   * What a verifier looks the public key up by, and what the signature commits to: the key ARN for
-   * KMS, `sha256:<hex of the SPKI DER>` for a local key. Stable for the life of the key.
+   * What a verifier looks the public key up by, and what the signature commits to:
+   * `sha256:<hex of the SPKI DER>` of the public key, for KMS and local keys alike, so that a verifier
+   * can check it against the key it holds (docs/ledger-format.md section 10). Stable for the life of the key.
    */
   keyId(): Promise<string>;
   /**

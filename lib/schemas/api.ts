@@ -93,5 +93,14 @@ export const deadLettersQuerySchema = z.strictObject({
   limit: decimalQuery(1, MAX_DEAD_LETTERS_PER_PAGE).default(100),
 });
 
+/**
+ * GET /ledger/consistency: `from` and `to` are tree sizes of the block-hash tree (height + 1), as in
+ * RFC 9162's get-sth-consistency; `to` defaults to the current size. Ranges are checked by the reader.
+ */
+export const consistencyQuerySchema = z.strictObject({
+  from: decimalQuery(1),
+  to: decimalQuery(1).optional(),
+});
+
 /** Body of every 4xx/5xx response: a message, plus the offending fields for validation errors. */
 export type ErrorBody = z.output<typeof errorBodySchema>;

@@ -125,6 +125,7 @@ export function addVmsSchema(dimensions: Dimensions) {
 
 export {
   blocksQuerySchema,
+  consistencyQuerySchema,
   deadLettersQuerySchema,
   type FleetQuery,
   fleetQuerySchema,

@@ -284,6 +284,7 @@ export const verificationProblemSchema = z.enum([
   'bad-genesis',
   'malformed',
   'duplicate-transaction',
+  'unmatched-closing',
   'head-mismatch',
   'digest-mismatch',
   'inconsistent-with-digest',

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { digestConsistencySchema } from '../ledger/digest';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import {
   assignmentsQuerySchema,
   blocksQuerySchema,
+  consistencyQuerySchema,
   deadLettersQuerySchema,
   digestQuerySchema,
   fleetQuerySchema,
@@ -321,6 +323,18 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       summary: 'The digest an auditor keeps (the verify function signs one on its schedule, docs/aws.md)',
       servedBy: ['aws'],
       responses: { 200: { description: 'Digest', schema: digestSchema } },
+    },
+    {
+      operationId: 'getConsistency',
+      method: 'get',
+      path: '/ledger/consistency',
+      summary:
+        'RFC 9162 consistency proof between the digests at tree sizes from and to (docs/ledger-format.md section 7.2)',
+      servedBy: ['local', 'aws'],
+      query: consistencyQuerySchema,
+      responses: {
+        200: { description: 'The two digests and the proof', schema: digestConsistencySchema },
+      },
     },
     {
       operationId: 'getPublicKey',

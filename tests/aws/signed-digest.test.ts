@@ -1,4 +1,4 @@
-import { verify as verifySignature } from 'node:crypto';
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import {
   CreateKeyCommand,
   GetPublicKeyCommand,
@@ -17,7 +17,13 @@ import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb';
 import { blockKey, HEAD_KEY, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
 import { KmsDigestSigner, KmsSigningError } from '../../lib/adapters/kms';
 import { SchedulingEngine } from '../../lib/engine/engine';
-import { digestOf, type SignedDigest, signDigest, verifySignedDigest } from '../../lib/ledger/signed-digest';
+import {
+  digestOf,
+  publicKeyFingerprint,
+  type SignedDigest,
+  signDigest,
+  verifySignedDigest,
+} from '../../lib/ledger/signed-digest';
 import { ManualClock } from '../../lib/ports/clock';
 import { scheduledEvent } from '../unit/functions/helpers/events';
 import {
@@ -80,10 +86,11 @@ afterAll(async () => {
 });
 
 describe('KmsDigestSigner on the emulator', () => {
-  it('names the key by its ARN, serves its public key, and signs in DER that node:crypto checks', async () => {
+  it('names the key by its fingerprint (and resolves its ARN), serves its public key, and signs in DER that node:crypto checks', async () => {
     const keyId = keyArn.split('/').pop()!;
     const signer = new KmsDigestSigner(kms, keyId);
-    expect(await signer.keyId()).toBe(keyArn);
+    expect(await signer.keyArn()).toBe(keyArn);
+    expect(await signer.keyId()).toBe(publicKeyFingerprint(createPublicKey(publicKeyPem)));
     expect(await signer.publicKeyPem()).toBe(publicKeyPem);
     const message = new TextEncoder().encode('{"blocks_root":"00"}');
     const signature = await signer.sign(message);

@@ -40,8 +40,9 @@ function decision(taskId: string, vmId: string | null, requirements: ResourceVec
     score: vmId === null ? null : 1,
     reason: vmId === null ? 'no feasible VM' : 'contract placement',
     task_requirements: requirements,
-    vm_state_before: null,
-    vm_state_after: null,
+    // docs/ledger-format.md section 2.2: an assignment records the VM before and after, a rejection neither.
+    vm_state_before: vmId === null ? null : { reserved: {}, usage: {}, active_tasks: 0 },
+    vm_state_after: vmId === null ? null : { reserved: { ...requirements }, usage: {}, active_tasks: 1 },
   };
 }
 
@@ -55,6 +56,9 @@ function closing(
     ...decision(taskId, vmId, requirements, T0 + 1000),
     status,
     transaction_id: transactionId(taskId, 'close'),
+    score: null,
+    vm_state_before: null,
+    vm_state_after: null,
   };
 }
 

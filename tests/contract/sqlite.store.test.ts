@@ -71,7 +71,9 @@ function writerScript(path: string, prefix: string, count: number): string {
       const tx = {
         transaction_id: transactionId(taskId, 'decision'), timestamp: toTimestamp(Date.now()), task_id: taskId,
         vm_id: 'vm-1', status: 'assigned', algorithm: 'writer', score: 1, reason: 'test',
-        task_requirements: { cpu: 1 }, vm_state_before: null, vm_state_after: null,
+        task_requirements: { cpu: 1 },
+        vm_state_before: { reserved: {}, usage: {}, active_tasks: 0 },
+        vm_state_after: { reserved: { cpu: 1 }, usage: {}, active_tasks: 1 },
       };
       for (;;) {
         const head = await store.readHead();

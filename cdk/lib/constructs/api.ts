@@ -131,6 +131,13 @@ export class SchedulerApi extends Construct {
     });
     ledger.addResource('transactions').addResource('{id}').addMethod('GET', read, withId);
     ledger.addResource('digest').addMethod('GET', read, { requestValidator: paramsValidator });
+    ledger.addResource('consistency').addMethod('GET', read, {
+      requestParameters: {
+        'method.request.querystring.from': true,
+        'method.request.querystring.to': false,
+      },
+      requestValidator: paramsValidator,
+    });
     ledger.addResource('verify').addMethod('POST', verify, { requestValidator: paramsValidator });
 
     // The fleet as the ledger sees it, and draining (docs/aws.md, "Scaling and draining").

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { GetPublicKeyCommand, type KMSClient, KMSServiceException, SignCommand } from '@aws-sdk/client-kms';
 import { SchedulerError } from '../../errors';
-import { p256PublicKey, SIGNING_ALGORITHM } from '../../ledger/signed-digest';
+import { p256PublicKey, publicKeyFingerprint, SIGNING_ALGORITHM } from '../../ledger/signed-digest';
 import type { DigestSigner } from '../../ports/digest-signer';
 
 /** KMS refused or failed a request; the SDK error is the cause. */
@@ -23,11 +23,13 @@ export class KmsSigningError extends SchedulerError {
  * A DigestSigner on a KMS asymmetric key (KeySpec ECC_NIST_P256, KeyUsage SIGN_VERIFY). The private key
  * never leaves KMS. Messages are hashed here and sent as MessageType DIGEST, so their size never meets
  * KMS's 4,096-byte limit on raw messages; KMS signs that SHA-256 as it would have hashed the message, so
- * the signature is the same ECDSA_SHA_256 over the message that openssl checks. The key id is the key's
- * ARN as GetPublicKey reports it, so an alias or bare key id in the configuration resolves to one name.
+ * the signature is the same ECDSA_SHA_256 over the message that openssl checks. The key id is the
+ * fingerprint of the public key (`sha256:<hex of the SPKI DER>`, docs/ledger-format.md section 10), so
+ * that a verifier can check it names the key it holds; `keyArn()` gives the key's ARN as GetPublicKey
+ * reports it (an alias or bare key id in the configuration resolves to one name).
  */
 export class KmsDigestSigner implements DigestSigner {
-  private publicKey?: Promise<{ arn: string; pem: string }>;
+  private publicKey?: Promise<{ arn: string; pem: string; fingerprint: string }>;
 
   constructor(
     private readonly client: KMSClient,
@@ -36,6 +38,11 @@ export class KmsDigestSigner implements DigestSigner {
   ) {}
 
   async keyId(): Promise<string> {
+    return (await this.describe()).fingerprint;
+  }
+
+  /** The key's ARN, as GetPublicKey reports it. */
+  async keyArn(): Promise<string> {
     return (await this.describe()).arn;
   }
 
@@ -44,7 +51,7 @@ export class KmsDigestSigner implements DigestSigner {
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
-    const keyId = await this.keyId();
+    const keyId = await this.keyArn();
     const response = await this.call('Sign', () =>
       this.client.send(
         new SignCommand({
@@ -65,7 +72,7 @@ export class KmsDigestSigner implements DigestSigner {
     return response.Signature;
   }
 
-  private describe(): Promise<{ arn: string; pem: string }> {
+  private describe(): Promise<{ arn: string; pem: string; fingerprint: string }> {
     // One GetPublicKey per signer; a failed one is retried on the next call rather than cached.
     this.publicKey ??= this.fetchPublicKey().catch((error) => {
       this.publicKey = undefined;
@@ -74,7 +81,7 @@ export class KmsDigestSigner implements DigestSigner {
     return this.publicKey;
   }
 
-  private async fetchPublicKey(): Promise<{ arn: string; pem: string }> {
+  private async fetchPublicKey(): Promise<{ arn: string; pem: string; fingerprint: string }> {
     const response = await this.call('GetPublicKey', () =>
       this.client.send(new GetPublicKeyCommand({ KeyId: this.keyRef })),
     );
@@ -91,7 +98,11 @@ export class KmsDigestSigner implements DigestSigner {
     const key = p256PublicKey(
       createPublicKey({ key: Buffer.from(response.PublicKey), format: 'der', type: 'spki' }),
     );
-    return { arn: response.KeyId, pem: key.export({ type: 'spki', format: 'pem' }).toString() };
+    return {
+      arn: response.KeyId,
+      pem: key.export({ type: 'spki', format: 'pem' }).toString(),
+      fingerprint: publicKeyFingerprint(key),
+    };
   }
 
   private async call<T>(operation: 'Sign' | 'GetPublicKey', send: () => Promise<T>): Promise<T> {

@@ -11,6 +11,7 @@ import { exportJsonl } from '../../../lib/ledger/jsonl';
 import { verifyChain } from '../../../lib/ledger/verify';
 import {
   blocksQuerySchema,
+  consistencyQuerySchema,
   digestQuerySchema,
   transactionPathSchema,
   verifyQuerySchema,
@@ -47,6 +48,12 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
     const { signed } = parseOrThrow(digestQuerySchema, c.req.query(), 'invalid query');
     if (!signed) return c.json(await runtime.ledger.digest());
     return c.json(await signing(runtime).sign());
+  });
+
+  // RFC 9162 consistency proof between two digests (docs/ledger-format.md section 7.2).
+  app.get('/consistency', async (c) => {
+    const { from, to } = parseOrThrow(consistencyQuerySchema, c.req.query(), 'invalid query');
+    return c.json(await runtime.ledger.consistencyBetween(from, to));
   });
 
   // The key signed digests verify with (docs/ledger-format.md section 10), as an SPKI PEM.

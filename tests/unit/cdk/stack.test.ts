@@ -240,7 +240,16 @@ describe('REST API', () => {
   const methods = (t: Template) => Object.values(t.findResources('AWS::ApiGateway::Method'));
 
   it('requires SigV4 on every method by default', () => {
-    expect(methods(prod)).toHaveLength(11);
+    expect(methods(prod)).toHaveLength(12);
+    // GET /ledger/consistency (docs/ledger-format.md section 7.2) with its query parameters.
+    prod.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'consistency' });
+    prod.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      RequestParameters: {
+        'method.request.querystring.from': true,
+        'method.request.querystring.to': false,
+      },
+    });
     for (const m of methods(prod)) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     prod.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
     prod.resourceCountIs('AWS::ApiGateway::Account', 1);

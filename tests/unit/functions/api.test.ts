@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiApp } from '../../../functions/handlers/api';
 import { restApiHandler } from '../../../functions/shared/rest-adapter';
-import { computeDigest } from '../../../lib/ledger/digest';
+import { checkDigestConsistency, computeDigest } from '../../../lib/ledger/digest';
 import { transactionProofSchema, verifyTransactionProof } from '../../../lib/ledger/proofs';
 import { apiEvent } from './helpers/events';
 import { allBlocks, DIMENSIONS, ledger, RecordingLogger, task, vm } from './helpers/fixtures';
@@ -25,7 +25,7 @@ async function setup() {
     const res = await handler(apiEvent(...args));
     return { status: res.statusCode, body: JSON.parse(res.body) };
   };
-  return { store, call, logger };
+  return { store, engine, call, logger };
 }
 
 describe('api: task and ledger reads', () => {
@@ -126,6 +126,42 @@ describe('api: task and ledger reads', () => {
       transaction_count: 3,
     });
     expect(res.body).toEqual(computeDigest(blocks, blocks.at(-1)!.timestamp));
+  });
+
+  it('GET /ledger/consistency proves each earlier digest a prefix of each later one', async () => {
+    const { store, engine, call } = await setup();
+    await engine.complete('a');
+    await engine.complete('b');
+    const blocks = await allBlocks(store);
+    const n = blocks.length;
+    expect(n).toBeGreaterThanOrEqual(3);
+    const digestAt = (size: number) => computeDigest(blocks.slice(0, size), blocks[size - 1]!.timestamp);
+    for (let from = 1; from <= n; from++) {
+      for (let to = from; to <= n; to++) {
+        const res = await call('GET', '/ledger/consistency', { query: { from: `${from}`, to: `${to}` } });
+        expect(res.status).toBe(200);
+        expect(res.body.from).toEqual(digestAt(from));
+        expect(res.body.to).toEqual(digestAt(to));
+        expect(checkDigestConsistency(digestAt(from), res.body, digestAt(to))).toMatchObject({ valid: true });
+      }
+    }
+    const latest = await call('GET', '/ledger/consistency', { query: { from: '1' } });
+    expect(latest.body.to).toEqual(digestAt(n));
+  });
+
+  describe.each([
+    [{ from: '0' }, 'from'],
+    [{ from: '3', to: '2' }, 'from'],
+    [{ from: '1', to: '99' }, 'to'],
+    [{ from: 'x' }, 'from'],
+    [{}, 'from'],
+  ])('GET /ledger/consistency with %o', (query, field) => {
+    it(`is 400 naming "${field}"`, async () => {
+      const { call } = await setup();
+      const res = await call('GET', '/ledger/consistency', { query });
+      expect(res.status).toBe(400);
+      expect(res.body.issues.map((i: { field: string }) => i.field)).toContain(field);
+    });
   });
 
   it('unknown transactions and routes are 404; a failing store is a 500 without internals', async () => {

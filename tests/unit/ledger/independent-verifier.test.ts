@@ -53,9 +53,12 @@ function awkwardTransactions(): Transaction[] {
   const scores = [1e21, 1e-7, 5e-324, 0.1 + 0.2, -1.5e300, 123456789.125, 1e20, 0.000001, -0.5, 2 ** 53];
   return sampleTransactions(scores.length, 77, 5000).map((tx, i) => ({
     ...tx,
-    transaction_id: transactionId(tx.task_id, 'decision'),
+    task_id: `awkward-${i}`,
+    transaction_id: transactionId(`awkward-${i}`, 'decision'),
     vm_id: `vm-${i}`,
     status: 'assigned' as const,
+    vm_state_before: tx.vm_state_before ?? { reserved: {}, usage: {}, active_tasks: 0 },
+    vm_state_after: tx.vm_state_after ?? { reserved: {}, usage: {}, active_tasks: 1 },
     score: scores[i]!,
     reason: `reason ${i}: "quoted" \\ back\tslash \u0001 é 😀 \u2028`,
     task_requirements: { a: 1, Z: 2, é: 3, '😀': 4, '\uE000': 5, '\u007f': 6, '10': 7, '9': 8 },

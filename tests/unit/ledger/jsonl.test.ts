@@ -8,6 +8,7 @@ import {
   exportJsonl,
   parseJsonl,
   readJsonlFile,
+  readLines,
   verifyChain,
   verifyJsonl,
   verifyJsonlFile,
@@ -49,9 +50,11 @@ describe('parseJsonl', () => {
     expect(await verifyChain(readJsonlFile(file))).toMatchObject({ valid: true, height: chain.length - 1 });
   });
 
-  it('skips blank lines and still counts them', async () => {
-    const lines = ['', canonicalString(chain[0]), '   ', '{"height":'];
+  it('skips empty lines and still counts them, but a line of spaces is not JSON', async () => {
+    const lines = ['', canonicalString(chain[0]), '\r', '{"height":'];
     await expect(collect(parseJsonl(lines))).rejects.toThrow(/^line 4: not JSON/);
+    const spaces = ['', canonicalString(chain[0]), '   ', '{"height":'];
+    await expect(collect(parseJsonl(spaces))).rejects.toThrow(/^line 3: not JSON/);
   });
 
   it('names the line number and the field of an invalid block', async () => {
@@ -97,5 +100,32 @@ describe('verifyJsonl', () => {
     const invalid = await verifyJsonl([good[0]!, good[1]!, good[2]!.replace('"height":2', '"height":"2"')]);
     expect(invalid).toMatchObject({ valid: false, problem: 'malformed', first_bad_height: 2 });
     expect(invalid.detail).toMatch(/^block 2: height: /);
+  });
+});
+
+describe('readLines on bytes that are not UTF-8', () => {
+  it('yields the lines before the bad one, then names its line, across 1 MiB chunks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'read-lines-utf8-'));
+    try {
+      const path = join(dir, 'bad.jsonl');
+      const long = 'x'.repeat(700_000);
+      // Line 3 holds a lone 0xff, past the first 1 MiB chunk; line 4 is fine again.
+      writeFileSync(
+        path,
+        Buffer.concat([
+          Buffer.from(`"${long}"\n"é ${long}"\n"a`),
+          Buffer.from([0xff]),
+          Buffer.from('b"\n"after"\n'),
+        ]),
+      );
+      const seen: string[] = [];
+      const read = async () => {
+        for await (const line of readLines(path)) seen.push(line);
+      };
+      await expect(read()).rejects.toThrow(/^line 3: not UTF-8/);
+      expect(seen.map((l) => l.length)).toEqual([700_002, 700_004]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

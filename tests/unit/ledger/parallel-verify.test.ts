@@ -9,6 +9,7 @@ import {
   canonicalString,
   computeDigest,
   toTimestamp,
+  transactionId,
   verifyJsonlFile,
 } from '../../../lib/ledger';
 import type { ByteRange } from '../../../lib/ledger/jsonl';
@@ -147,7 +148,7 @@ describe('joinSlices over in-thread slices', () => {
       }),
       RUNS,
     );
-  });
+  }, 60_000);
 
   it('catches what only the join can see: a relinked slice, a repeated id in another slice', async () => {
     // Block 30 pointing elsewhere, rehashed, and everything after it relinked: every slice is consistent
@@ -180,6 +181,27 @@ describe('joinSlices over in-thread slices', () => {
     const duplicate = await joinedAndSequential(path, [6], {});
     expect(duplicate.sequential).toMatchObject({ valid: false, problem: 'duplicate-transaction' });
     expectAgreement(duplicate);
+
+    // A closing in a later slice whose task no slice decided: its slice cannot tell, only the join can.
+    const template = txs.find((tx) => tx.status === 'completed' || tx.status === 'expired')!;
+    const closing = buildBlocks(
+      { height: last.height, hash: last.block_hash },
+      [
+        {
+          ...clone(template),
+          task_id: 'never-decided',
+          transaction_id: transactionId('never-decided', 'close'),
+        },
+      ],
+      { maxPerBlock: 4, timestamp: toTimestamp(T0) },
+    );
+    const unmatched = await joinedAndSequential(write(linesOf([...first, ...closing])), [6], {});
+    expect(unmatched.sequential).toMatchObject({
+      valid: false,
+      problem: 'unmatched-closing',
+      first_bad_height: last.height + 1,
+    });
+    expectAgreement(unmatched);
   });
 });
 

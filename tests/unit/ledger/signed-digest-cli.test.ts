@@ -134,3 +134,89 @@ describe('bcs ledger signing commands', () => {
     CLI_TIMEOUT,
   );
 });
+
+describe('consistency proofs through the CLI', () => {
+  it(
+    'bcs ledger consistency serves a proof that verify --digest old.json --consistency accepts, and refuses a forged one',
+    async () => {
+      const old = join(dir, 'old-digest.json');
+      expect((await runCli(['ledger', 'digest', '--url', server.url, '--out', old])).code).toBe(0);
+      const oldDigest = JSON.parse(await readFile(old, 'utf8')) as { tree_size: number };
+      await postJson(`${server.url}/tasks`, [task('later')]);
+      await eventually(async () => {
+        const body = (await (await fetch(`${server.url}/tasks/later`)).json()) as { status?: string };
+        return body.status === 'assigned' ? body : undefined;
+      }, 'task later to be assigned');
+      const newer = join(dir, 'new-digest.json');
+      expect((await runCli(['ledger', 'digest', '--url', server.url, '--out', newer])).code).toBe(0);
+      const newDigest = JSON.parse(await readFile(newer, 'utf8')) as { tree_size: number };
+      expect(newDigest.tree_size).toBeGreaterThan(oldDigest.tree_size);
+
+      const proofFile = join(dir, 'consistency.json');
+      const served = await runCli([
+        'ledger',
+        'consistency',
+        '--url',
+        server.url,
+        '--from',
+        `${oldDigest.tree_size}`,
+        '--to',
+        `${newDigest.tree_size}`,
+        '--out',
+        proofFile,
+      ]);
+      expect(served.code, served.stderr).toBe(0);
+      const verify = (proof: string) =>
+        runCli([
+          'ledger',
+          'verify',
+          '--digest',
+          old,
+          '--consistency',
+          proof,
+          '--new-digest',
+          newer,
+          '--json',
+        ]);
+      const ok = await verify(proofFile);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, to: { tree_size: newDigest.tree_size } });
+
+      const proof = JSON.parse(await readFile(proofFile, 'utf8')) as { proof: string[] };
+      const forged = join(dir, 'forged-consistency.json');
+      await writeFile(forged, JSON.stringify({ ...proof, proof: proof.proof.map(() => '0'.repeat(64)) }));
+      const bad = await verify(forged);
+      expect(bad.code).toBe(1);
+      expect(JSON.parse(bad.stdout)).toMatchObject({ valid: false, problem: 'inconsistent-with-digest' });
+
+      const fromDb = await runCli(['ledger', 'consistency', '--db', db, '--from', '1']);
+      expect(fromDb.code, fromDb.stderr).toBe(0);
+      const outOfRange = await runCli(['ledger', 'consistency', '--db', db, '--from', '0']);
+      expect(outOfRange.code).toBe(2);
+      expect(outOfRange.stderr).toContain('from');
+    },
+    CLI_TIMEOUT * 3,
+  );
+
+  it(
+    'a malformed digest file exits 1 naming malformed-digest, not 2',
+    async () => {
+      const cases = [
+        '{"height": 1,',
+        JSON.stringify({ ...served, key_id: undefined }),
+        JSON.stringify(served).replace('{"height"', '{"height":0,"height"'),
+        JSON.stringify({ ...served, signature: served.signature.replace(/=+$/, '') }),
+      ];
+      const keyFile = join(dir, 'served-key.pem');
+      await writeFile(keyFile, servedKey);
+      for (const [i, text] of cases.entries()) {
+        const file = join(dir, `malformed-${i}.json`);
+        await writeFile(file, text);
+        const run = await runCli(['ledger', 'verify', '--db', db, '--digest', file, '--public-key', keyFile]);
+        expect(run.code, `${text}: ${run.stderr}`).toBe(1);
+        expect(run.stderr).toContain('malformed-digest');
+      }
+    },
+    CLI_TIMEOUT * 2,
+  );
+});

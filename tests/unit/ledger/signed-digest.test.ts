@@ -2,12 +2,14 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { p256 } from '@noble/curves/nist.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeySigner } from '../../../lib/adapters/local-key';
 import { ValidationError } from '../../../lib/errors';
 import { computeDigest, toTimestamp } from '../../../lib/ledger';
 import {
   digestOf,
+  lowS,
   type SignedDigest,
   signDigest,
   signedDigestStatement,
@@ -59,11 +61,12 @@ describe('signedDigestStatement', () => {
 
 describe('signDigest / verifySignedDigest', () => {
   it('signs the digest under the key id, and the signature checks with the public key alone', async () => {
-    expect(signed).toMatchObject({ ...digest, key_id: await signer.keyId(), format: 'bcs-signed-digest/1' });
+    expect(signed).toMatchObject({ ...digest, key_id: await signer.keyId(), format: 'bcs-signed-digest/2' });
     expect(verifySignedDigest(signed, publicKey)).toEqual({
       valid: true,
       digest,
       key_id: await signer.keyId(),
+      key_bound: true,
     });
     expect(digestOf(signed)).toEqual(digest);
     // Independently of verifySignedDigest: node:crypto over the documented statement bytes.
@@ -88,12 +91,53 @@ describe('signDigest / verifySignedDigest', () => {
     ],
     ['transaction_count', (s) => ({ ...s, transaction_count: s.transaction_count + 1 })],
     ['timestamp', (s) => ({ ...s, timestamp: '2030-01-01T00:00:00.000Z' })],
-    ['key_id', (s) => ({ ...s, key_id: `${s.key_id}0` })],
   ];
 
   it.each(mutations)('a changed %s fails the signature', (_field, mutate) => {
     const check = verifySignedDigest(mutate(signed), publicKey);
-    expect(check).toEqual({ valid: false, reason: expect.stringContaining('does not verify') });
+    expect(check).toEqual({
+      valid: false,
+      problem: 'bad-signature',
+      reason: expect.stringContaining('does not verify'),
+    });
+  });
+
+  it('a key_id that does not name the public key is key-id-mismatch, before the signature', async () => {
+    const other = `sha256:${'0'.repeat(64)}`;
+    expect(verifySignedDigest({ ...signed, key_id: other }, publicKey)).toEqual({
+      valid: false,
+      problem: 'key-id-mismatch',
+      reason: expect.stringContaining(await signer.keyId()),
+    });
+  });
+
+  it('signs low-S only, and refuses the high-S twin of a valid signature', async () => {
+    const n = p256.Point.CURVE().n;
+    // Many signatures: ECDSA's s is uniform, so about half come out of the key high-S before signDigest.
+    for (let i = 0; i < 32; i++) {
+      const again = await signDigest({ ...digest, transaction_count: digest.transaction_count }, signer);
+      const sig = p256.Signature.fromBytes(Buffer.from(again.signature, 'base64'), 'der');
+      expect(sig.hasHighS()).toBe(false);
+      const twin = new p256.Signature(sig.r, n - sig.s).toBytes('der');
+      // The twin is a valid ECDSA signature (node:crypto accepts it) that the format refuses.
+      expect(verify('sha256', signedDigestStatement(again), publicKey, twin)).toBe(true);
+      expect(
+        verifySignedDigest({ ...again, signature: Buffer.from(twin).toString('base64') }, publicKey),
+      ).toMatchObject({
+        valid: false,
+        problem: 'high-s-signature',
+      });
+    }
+  });
+
+  it('lowS normalises a high-S DER signature and keeps a low one', () => {
+    const sig = p256.Signature.fromBytes(Buffer.from(signed.signature, 'base64'), 'der');
+    const high = new p256.Signature(sig.r, p256.Point.CURVE().n - sig.s).toBytes('der');
+    expect(Buffer.from(lowS(high)).toString('base64')).toBe(signed.signature);
+    expect(Buffer.from(lowS(Buffer.from(signed.signature, 'base64'))).toString('base64')).toBe(
+      signed.signature,
+    );
+    expect(() => lowS(new Uint8Array([0x30, 0x00]))).toThrow(ValidationError);
   });
 
   it('a flipped bit in the signature fails', () => {
@@ -109,7 +153,7 @@ describe('signDigest / verifySignedDigest', () => {
   });
 
   it.each([
-    ['format', { format: 'bcs-signed-digest/2' }],
+    ['format', { format: 'bcs-signed-digest/3' }],
     ['signing_algorithm', { signing_algorithm: 'RSASSA_PSS_SHA_256' }],
     ['signature', { signature: 'not base64!' }],
     ['key_id', { key_id: 'has space' }],
@@ -119,6 +163,7 @@ describe('signDigest / verifySignedDigest', () => {
     const check = verifySignedDigest({ ...signed, ...change }, publicKey);
     expect(check).toEqual({
       valid: false,
+      problem: 'malformed-digest',
       reason: expect.stringContaining(field === 'extra' ? 'extra' : `${field}:`),
     });
   });

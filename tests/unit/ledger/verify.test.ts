@@ -130,7 +130,7 @@ describe('verifyChain names the first bad block and the problem', () => {
     [
       'a rehashed edit in the middle',
       edit((b) => {
-        b[4]!.transactions[0]!.score = 1234.5;
+        b[4]!.transactions[0]!.reason = 'edited';
         rehash(b[4]!);
       }),
       5,
@@ -245,7 +245,7 @@ describe('verifyChain against a trusted digest (rollback detection)', () => {
 
   it('fails a chain rewritten from an earlier block on, though internally consistent', async () => {
     const forged = clone(chain);
-    forged[4]!.transactions[2]!.vm_id = 'vm-evil';
+    forged[4]!.transactions[2]!.reason = 'rewritten';
     rehash(forged[4]!);
     for (let h = 5; h < forged.length; h++) {
       forged[h]!.previous_hash = forged[h - 1]!.block_hash;

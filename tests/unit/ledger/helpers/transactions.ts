@@ -14,6 +14,12 @@ const score = fc
   .double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 })
   .map((x) => (x === 0 ? 0 : x));
 
+const requirementsSnapshot = {
+  reserved: { cpu: 0, mem: 0, io: 0, bw: 0 },
+  usage: { cpu: 0, mem: 0, io: 0, bw: 0 },
+  active_tasks: 0,
+};
+
 /** A transaction for a distinct task `index`, with random content (including non-ASCII text). */
 export function transactionArbitrary(index: number): fc.Arbitrary<Transaction> {
   return fc
@@ -34,6 +40,17 @@ export function transactionArbitrary(index: number): fc.Arbitrary<Transaction> {
       const status =
         phase === 'decision' ? (assigned ? 'assigned' : 'rejected') : assigned ? 'completed' : 'expired';
       const placed = status !== 'rejected';
+      // The relations of docs/ledger-format.md section 2.2: an assignment records both VM states, a
+      // closing both or neither, a rejection none.
+      const states =
+        status === 'assigned'
+          ? {
+              before: before ?? after ?? requirementsSnapshot,
+              after: after ?? before ?? requirementsSnapshot,
+            }
+          : before === null || after === null
+            ? { before: null, after: null }
+            : { before, after };
       return {
         transaction_id: transactionId(taskId, phase === 'decision' ? 'decision' : 'close'),
         timestamp: toTimestamp(T0 + at),
@@ -41,21 +58,48 @@ export function transactionArbitrary(index: number): fc.Arbitrary<Transaction> {
         vm_id: placed ? `vm-${vm}` : null,
         status,
         algorithm,
-        score: placed ? score : null,
+        score: status === 'assigned' ? score : null,
         reason,
         task_requirements: requirements,
-        vm_state_before: placed ? before : null,
-        vm_state_after: placed ? after : null,
+        vm_state_before: placed ? states.before : null,
+        vm_state_after: placed ? states.after : null,
       } satisfies Transaction;
     });
 }
 
-/** `count` transactions for distinct tasks, reproducible from `seed`. */
+/**
+ * `count` transactions with distinct ids, reproducible from `seed`, in an order a chain accepts: a
+ * drawn closing closes the oldest assigned decision not yet closed (its task and VM), or becomes an
+ * assigned decision of its own task when there is none (docs/ledger-format.md section 2.2).
+ */
 export function sampleTransactions(count: number, seed: number, firstTask = 0): Transaction[] {
-  return Array.from(
-    { length: count },
-    (_, i) => fc.sample(transactionArbitrary(firstTask + i), { seed: seed + i, numRuns: 1 })[0]!,
-  );
+  const open: Transaction[] = [];
+  return Array.from({ length: count }, (_, i) => {
+    const tx = fc.sample(transactionArbitrary(firstTask + i), { seed: seed + i, numRuns: 1 })[0]!;
+    if (tx.status === 'completed' || tx.status === 'expired') {
+      const decision = open.shift();
+      if (decision) {
+        return {
+          ...tx,
+          task_id: decision.task_id,
+          transaction_id: transactionId(decision.task_id, 'close'),
+          vm_id: decision.vm_id,
+        };
+      }
+      const assigned: Transaction = {
+        ...tx,
+        status: 'assigned',
+        transaction_id: transactionId(tx.task_id, 'decision'),
+        score: 0.5,
+        vm_state_before: tx.vm_state_before ?? requirementsSnapshot,
+        vm_state_after: tx.vm_state_after ?? requirementsSnapshot,
+      };
+      open.push(assigned);
+      return assigned;
+    }
+    if (tx.status === 'assigned') open.push(tx);
+    return tx;
+  });
 }
 
 /** Genesis plus blocks holding `perBlock` transactions each (the last may hold fewer). */
