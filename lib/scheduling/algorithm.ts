@@ -114,13 +114,16 @@ export function collectFeasible(fleet: FleetState, request: PlacementRequest): n
   return request.constraints.length > 0 ? keepMatching(fleet, request, count) : count;
 }
 
-/** Active VMs where the demand fits, into fleet.candidates. The generic form: any number of dimensions. */
+/**
+ * Active VMs where the demand fits, into fleet.candidates. The generic form: any number of dimensions.
+ * Compares with fleet.fitLimit, the bound that makes the floating-point test exact (fleet-state.ts).
+ */
 function fitting(fleet: FleetState, demand: Float64Array): number {
-  const { size, width, state, reserved, capacity, candidates } = fleet;
+  const { size, width, state, reserved, fitLimit, candidates } = fleet;
   let count = 0;
   vms: for (let i = 0, base = 0; i < size; i++, base += width) {
     if (state[i] !== VM_ACTIVE) continue;
-    for (let d = 0; d < width; d++) if (reserved[base + d]! + demand[d]! > capacity[base + d]!) continue vms;
+    for (let d = 0; d < width; d++) if (reserved[base + d]! + demand[d]! > fitLimit[base + d]!) continue vms;
     candidates[count++] = i;
   }
   return count;
@@ -131,7 +134,7 @@ function fitting(fleet: FleetState, demand: Float64Array): number {
  * the scan runs about three times faster than the inner loop, measured on Node 20.
  */
 function fitting4(fleet: FleetState, demand: Float64Array): number {
-  const { size, state, reserved: r, capacity: c, candidates } = fleet;
+  const { size, state, reserved: r, fitLimit: c, candidates } = fleet;
   const d0 = demand[0]!;
   const d1 = demand[1]!;
   const d2 = demand[2]!;
@@ -206,7 +209,7 @@ export function explainInfeasible(fleet: FleetState, request: PlacementRequest):
     for (const i of candidates) {
       const free = capacity[i * width + d]! - reserved[i * width + d]!;
       if (free > largestFree) largestFree = free;
-      if (reserved[i * width + d]! + need > capacity[i * width + d]!) shortOn++;
+      if (reserved[i * width + d]! + need > fleet.fitLimit[i * width + d]!) shortOn++;
     }
     const dim = dimensions[d]!;
     if (shortOn === candidates.length) {

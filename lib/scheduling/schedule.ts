@@ -1,8 +1,8 @@
 import { SchedulerError, ValidationError } from '../errors';
+import { AMOUNT_RULE, isAmount } from '../model/amount';
 import type { Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Vm } from '../model/vm';
-import { MAX_AMOUNT } from '../schemas/task-input';
 import {
   isFeasible,
   isRejection,
@@ -166,11 +166,11 @@ function defaultDimensions(tasks: readonly Task[], vms: readonly Vm[]): Dimensio
   return [...new Set(tasks.flatMap((t) => Object.keys(t.requirements)))];
 }
 
-/** A requirement that cannot be scheduled at all: not an amount in [0, MAX_AMOUNT], or on a dimension the fleet lacks. */
+/** A requirement that cannot be scheduled at all: not an amount (lib/model/amount.ts), or on a dimension the fleet lacks. */
 function requirementProblem(task: Task, dimensions: Dimensions): string | null {
   for (const [dim, value] of Object.entries(task.requirements)) {
-    if (typeof value !== 'number' || !(value >= 0 && value <= MAX_AMOUNT)) {
-      return `invalid requirement ${dim}: must be a number from 0 to ${MAX_AMOUNT}, got ${String(value)}`;
+    if (!isAmount(value)) {
+      return `invalid requirement ${dim}: ${AMOUNT_RULE}, got ${String(value)}`;
     }
     if (value > 0 && !dimensions.includes(dim)) {
       return `requires ${dim} ${formatNumber(value)}, a dimension this fleet does not schedule (${dimensions.join(', ')})`;

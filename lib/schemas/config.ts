@@ -3,7 +3,7 @@ import { DEFAULT_DIMENSIONS } from '../model/resources';
 import { algorithmParamsSchema } from '../scheduling/params';
 import { DEFAULT_PARAMS } from '../scheduling/types';
 import { generatorSettingsSchema } from './http';
-import { MAX_AMOUNT } from './task-input';
+import { amountSchema } from './task-input';
 
 /**
  * Configuration of the local runtime (`bcs start`): a JSON file, environment variables and flags
@@ -16,7 +16,7 @@ const dimensionName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'dimension name
 export const DEFAULT_CAPACITY: Record<string, number> = { cpu: 4000, mem: 16384, io: 500, bw: 1000, gpu: 0 };
 
 const capacitySchema = z
-  .record(dimensionName, z.number().finite().min(0).max(MAX_AMOUNT))
+  .record(dimensionName, amountSchema)
   .refine((c) => Object.values(c).some((v) => v > 0), 'at least one dimension must have capacity');
 
 export const fleetConfigSchema = z.strictObject({

@@ -6,7 +6,7 @@ import { DEFAULT_DIMENSIONS, type Dimensions, type ResourceVector } from '../mod
 import { algorithmParamsSchema } from '../scheduling/params';
 import type { ErrorBody } from './api';
 import {
-  MAX_AMOUNT,
+  amountSchema,
   MAX_TASKS_PER_REQUEST,
   type TaskInput,
   taskIdSchema,
@@ -84,7 +84,7 @@ const vmLabelsSchema = z
 
 export function resourceVectorSchema(dimensions: Dimensions) {
   const shape: Record<string, z.ZodNumber> = {};
-  for (const d of dimensions) shape[d] = z.number().finite().min(0).max(MAX_AMOUNT);
+  for (const d of dimensions) shape[d] = amountSchema;
   return z.strictObject(shape).partial();
 }
 

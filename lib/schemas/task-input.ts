@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AMOUNT_FRACTION_DIGITS, fromMicro, MAX_AMOUNT, toMicro } from '../model/amount';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
 import { withoutPrototypeKey } from './json-body';
@@ -10,8 +11,8 @@ import { withoutPrototypeKey } from './json-body';
  */
 
 export const MAX_TASKS_PER_REQUEST = 1000;
-/** Upper bound for any resource amount; far above any real VM, low enough to stay exact in float64. */
-export const MAX_AMOUNT = 1e12;
+/** Upper bound for any resource amount; the bounds and why are in lib/model/amount.ts. */
+export { MAX_AMOUNT };
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
@@ -23,7 +24,18 @@ export const taskIdSchema = z
     'must be 1-128 characters: letters, digits and ._:@/- (starting with a letter or digit)',
   );
 
-const amount = z.number().finite().min(0).max(MAX_AMOUNT);
+/**
+ * A resource amount: a decimal in [0, MAX_AMOUNT] with at most AMOUNT_FRACTION_DIGITS decimal places
+ * (lib/model/amount.ts), so that sums in micro-units are exact. Shared by every entry point.
+ * Hand-written instead of zod's multipleOf, which accepts 1e-7 (it counts decimals in "1e-7" as 0).
+ */
+export const amountSchema = z
+  .number()
+  .finite()
+  .min(0)
+  .max(MAX_AMOUNT)
+  .refine((v) => fromMicro(toMicro(v)) === v, `must have at most ${AMOUNT_FRACTION_DIGITS} decimal places`);
+const amount = amountSchema;
 const labelMap = withoutPrototypeKey(
   z
     .record(
