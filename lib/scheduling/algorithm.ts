@@ -48,8 +48,9 @@ export function isRejection(selection: Selection): selection is Rejection {
  * One placement strategy (a Kubernetes "Filter + Score" plugin pair in one object).
  *
  * Contract, checked for every registered algorithm by tests/contract/algorithms.case.ts:
- * - A task whose deadline has passed never reaches `select`: the Scheduler rejects it first
- *   (`rejectPastDeadline`), the same way for every algorithm.
+ * - A task whose deadline has passed, or cannot be met even if it started now, never reaches
+ *   `select`: the Scheduler rejects it first (`rejectPastDeadline`, `rejectUnmeetableDeadline`),
+ *   the same way for every algorithm, with kind `deadline`.
  * - `select` returns the index of a VM for which `isFeasible` holds (active, labels match the
  *   task's constraints, the task fits in every dimension), or `{ index: -1, reason }` with a
  *   non-empty reason when it places the task nowhere. It never mutates the fleet: the scheduler
@@ -81,6 +82,23 @@ export function rejectPastDeadline(task: Task, now: number): Rejection | null {
     index: -1,
     kind: 'deadline',
     reason: `deadline passed: ${isoSeconds(task.deadline * 1000)} ${relation} the decision at ${isoSeconds(now)}`,
+  };
+}
+
+/**
+ * The second shared deadline filter, after `rejectPastDeadline`: a task that would finish after its
+ * deadline even if it started at decision time (now + duration > deadline) can only miss it, so it
+ * is rejected at once for every algorithm rather than placed to take capacity from tasks that can
+ * still finish in time (before, only `urgency` did this, and the deadline-compliance figures counted
+ * the others' late placements). Waiting would not help: time left only shrinks.
+ */
+export function rejectUnmeetableDeadline(task: Task, now: number): Rejection | null {
+  const remaining = task.deadline - now / 1000;
+  if (now / 1000 + task.duration <= task.deadline) return null;
+  return {
+    index: -1,
+    kind: 'deadline',
+    reason: `deadline cannot be met: needs ${formatNumber(task.duration)} s, ${formatNumber(Math.max(0, remaining))} s remain until deadline ${task.deadline}`,
   };
 }
 

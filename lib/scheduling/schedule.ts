@@ -10,6 +10,7 @@ import {
   type PlacementContext,
   prepareRequest,
   rejectPastDeadline,
+  rejectUnmeetableDeadline,
 } from './algorithm';
 import { FleetState } from './fleet-state';
 import { formatNumber } from './format';
@@ -112,7 +113,7 @@ export class Scheduler {
     const problem = requirementProblem(task, fleet.dimensions);
     if (problem) return rejected(task, problem, 'never-fits');
     // Checked here, once, for every algorithm: a task whose deadline has passed can never be placed.
-    const overdue = rejectPastDeadline(task, ctx.now);
+    const overdue = rejectPastDeadline(task, ctx.now) ?? rejectUnmeetableDeadline(task, ctx.now);
     if (overdue) return rejected(task, overdue.reason, 'deadline');
     const request = prepareRequest(task, fleet);
     const selection = this.instance.select(request, fleet, ctx);

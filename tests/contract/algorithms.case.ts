@@ -148,10 +148,17 @@ function assertContract(
   const active = new Map(vms.map((v) => [v.id, v.activeTasks]));
   for (const decision of decisions) {
     const t = decision.task;
-    // The shared filter: a deadline already passed is rejected first, whatever the fleet.
+    // The shared filters: a deadline already passed, or one the task cannot meet even if it started
+    // now, is rejected first with kind 'deadline', whatever the fleet and whatever the algorithm.
     if (t.deadline * 1000 <= NOW) {
       expect(decision.status).toBe('rejected');
       expect(decision.reason).toMatch(/^deadline passed: /);
+    } else if (NOW_S + t.duration > t.deadline) {
+      expect(decision.status).toBe('rejected');
+      expect(decision.rejection).toBe('deadline');
+      expect(decision.reason).toMatch(
+        /^deadline cannot be met: needs \d+ s, \d+ s remain until deadline \d+$/,
+      );
     }
     if (decision.status === 'rejected') {
       expect(decision.reason.length).toBeGreaterThan(0);
@@ -269,6 +276,31 @@ export function describeAlgorithmContract(name: string): void {
         status: 'rejected',
         reason: 'no VM matches constraints zone=c',
       });
+    });
+
+    it('rejects at once, with kind deadline, a task that cannot finish by its deadline, and places the one that just can', () => {
+      const fleet = [vm('idle-a'), vm('idle-b')];
+      const decisions = scheduleBatch(
+        [
+          task('too-long', { cpu: 1 }, { deadline: NOW_S + 600, duration: 601 }),
+          task('just-in-time', { cpu: 1 }, { deadline: NOW_S + 600, duration: 600 }),
+        ],
+        fleet,
+        name,
+        { now: NOW },
+      );
+      const byId = new Map(decisions.map((d) => [d.task.id, d]));
+      expect(byId.get('too-long')).toEqual(
+        expect.objectContaining({
+          status: 'rejected',
+          rejection: 'deadline',
+          vmId: null,
+          before: null,
+          reason: `deadline cannot be met: needs 601 s, 600 s remain until deadline ${NOW_S + 600}`,
+        }),
+      );
+      expect(byId.get('just-in-time')).toMatchObject({ status: 'assigned' });
+      expect(byId.get('just-in-time')!.after!.reserved.cpu).toBe(1);
     });
 
     it('rejects a task whose deadline has passed, saying when, and places nothing for it', () => {
