@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { LocalRuntime } from '../runtime';
 import { requireTokenForWrites } from './auth';
 import { errorHandler } from './errors';
+import { refuseForeignHostsForWrites } from './host-check';
 import { openApiDocument } from './openapi';
 import { configRoutes } from './routes/config';
 import { eventRoutes } from './routes/events';
@@ -30,6 +31,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
   const app = new Hono();
   app.onError(errorHandler(options.log));
   app.notFound((c) => c.json({ error: 'NotFound', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.use('*', refuseForeignHostsForWrites({ boundHost: config.host, allowedHosts: config.allowed_hosts }));
   app.use('*', requireTokenForWrites(config.token));
   app.use(
     '*',
