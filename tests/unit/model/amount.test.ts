@@ -11,6 +11,9 @@ import {
   toMicro,
 } from '../../../lib/model/amount';
 import { FleetState } from '../../../lib/scheduling/fleet-state';
+import { runtimeConfigSchema } from '../../../lib/schemas/config';
+import { addVmsSchema } from '../../../lib/schemas/http';
+import { queuedTaskSchema } from '../../../lib/schemas/queue-message';
 import { taskInputSchema } from '../../../lib/schemas/task-input';
 
 /** The decimal a count of micro-units stands for, written by hand from the integer's digits. */
@@ -85,6 +88,44 @@ describe('amounts (lib/model/amount.ts)', () => {
     expect(taskInputSchema().safeParse({ cpu: 1e-7, deadline: 2e9, duration: 60 }).success).toBe(false);
     expect(taskInputSchema().safeParse({ cpu: 2e9, deadline: 2e9, duration: 60 }).success).toBe(false);
     expect(taskInputSchema().safeParse({ cpu: 0.000001, deadline: 2e9, duration: 60 }).success).toBe(true);
+  });
+});
+
+describe('every entry point refuses an amount off the grid, naming the field', () => {
+  const issues = (result: {
+    success: boolean;
+    error?: { issues: { path: PropertyKey[]; message: string }[] };
+  }) => result.error?.issues.map((i) => [i.path.join('.'), i.message]);
+  const message = 'must have at most 6 decimal places';
+
+  it.each([
+    [
+      'an SQS message (queued task)',
+      () =>
+        queuedTaskSchema(['cpu']).safeParse({
+          id: 't',
+          requirements: { cpu: 0.1234567 },
+          duration: 1,
+          deadline: 2e9,
+          priority: 0,
+          submittedAt: 0,
+          labels: {},
+          constraints: {},
+        }),
+      'requirements.cpu',
+    ],
+    [
+      'POST /fleet/vms capacity',
+      () => addVmsSchema(['cpu']).safeParse({ capacity: { cpu: 1.0000001 } }),
+      'capacity.cpu',
+    ],
+    [
+      'the config file fleet capacity',
+      () => runtimeConfigSchema.safeParse({ fleet: { capacity: { cpu: 1e-7 } } }),
+      'fleet.capacity.cpu',
+    ],
+  ])('%s', (_label, parse, field) => {
+    expect(issues(parse())).toEqual([[field, message]]);
   });
 });
 
