@@ -33,13 +33,15 @@ export function refuseForeignHostsForWrites(options: HostCheckOptions): Middlewa
   const accepts = (host: string) => allowed.has(host) || isLoopbackLiteral(host) || isLocalhostName(host);
   return async (c, next) => {
     if (!MUTATING.has(c.req.method)) return next();
-    const hostHeader = c.req.header('host');
-    const host = hostHeader === undefined ? undefined : hostName(hostHeader);
+    // Without a Host header (HTTP/1.0, or an in-process request) the URL's host stands in: the
+    // Node adapter builds it from the bound name then. Browsers always send Host.
+    const hostHeader = c.req.header('host') ?? new URL(c.req.url).host;
+    const host = hostName(hostHeader);
     if (host === undefined || !accepts(host)) {
       return c.json(
         {
           error: 'MisdirectedRequest',
-          message: `Host ${JSON.stringify(hostHeader ?? '')} is not an address of this server; writes are accepted for ${describe(allowed)}, loopback names, or a name added with --allowed-host (config "allowed_hosts")`,
+          message: `Host ${JSON.stringify(hostHeader)} is not an address of this server; writes are accepted for ${describe(allowed)}, loopback names, or a name added with --allowed-host (config "allowed_hosts")`,
         },
         421,
       );

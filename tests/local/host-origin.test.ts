@@ -72,6 +72,14 @@ describe('refuseForeignHostsForWrites', () => {
     expect((await app(bound)('PUT', { host })).status).toBe(200);
   });
 
+  it('takes the request URL host when no Host header came (in-process requests, HTTP/1.0)', async () => {
+    expect((await app('127.0.0.1')('POST', {})).status).toBe(421); // the helper's URL host is "ignored"
+    const hono = new Hono();
+    hono.use('*', refuseForeignHostsForWrites({ boundHost: '127.0.0.1', allowedHosts: [] }));
+    hono.all('*', (c) => c.text('ok'));
+    expect((await hono.request('/fleet/vms', { method: 'POST' })).status).toBe(200); // http://localhost/
+  });
+
   it('answers 421 naming the host for a write addressed to another name (DNS rebinding)', async () => {
     const response = await app('127.0.0.1')('PUT', { host: 'evil.example' });
     expect(response.status).toBe(421);
