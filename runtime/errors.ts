@@ -15,3 +15,21 @@ export class QueueFullError extends SchedulerError {
 export class NotFoundError extends SchedulerError {
   override name = 'NotFoundError';
 }
+
+/**
+ * A request would grow something past a configured limit (the fleet past max_fleet_size, the live
+ * event streams past max_event_clients). Answered 409 (or 503 for streams) naming the limit.
+ */
+export class LimitExceededError extends SchedulerError {
+  override name = 'LimitExceededError';
+  constructor(
+    /** The config key of the limit. */
+    readonly limit: string,
+    readonly value: number,
+    /** The request field that asked for more, '' when none. */
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

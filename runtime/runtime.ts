@@ -1,3 +1,4 @@
+import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
 import { LedgerReader } from '../lib/engine/ledger-reader';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
 import { parseOrThrow } from '../lib/errors';
@@ -5,8 +6,10 @@ import type { Transaction } from '../lib/ledger/types';
 import { UNITS } from '../lib/model/resources';
 import type { Vm } from '../lib/model/vm';
 import type { Clock } from '../lib/ports/clock';
+import type { QuarantinedVm } from '../lib/ports/fleet-source';
 import type { LedgerStore } from '../lib/ports/ledger-store';
 import type { TaskQueue } from '../lib/ports/task-queue';
+import { admitFleet } from '../lib/scheduling/quarantine';
 import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
 import type { RuntimeConfig } from '../lib/schemas/config';
 import { DEFAULT_CAPACITY, DEFAULT_GENERATOR } from '../lib/schemas/config';
@@ -16,16 +19,20 @@ import {
   algorithmChangeSchema,
   type CompleteResponse,
   type ConfigResponse,
+  type DeadLettersResponse,
   type DecisionEventItem,
+  type FleetQuery,
   type FleetResponse,
   type LedgerSummaryResponse,
+  MAX_VMS_PER_PAGE,
   type MetricsEvent,
+  type QueueResponse,
   type SnapshotEvent,
   type TaskStatusResponse,
 } from '../lib/schemas/http';
 import type { Random } from '../lib/simulation/rng';
 import type { DigestSigning } from './digest-signing';
-import { NotFoundError, QueueFullError } from './errors';
+import { LimitExceededError, NotFoundError, QueueFullError } from './errors';
 import { EventHub } from './events/hub';
 import { AssignmentFeed } from './fleet/assignment-feed';
 import { Autoscaler, policyOptions } from './fleet/autoscaler';
@@ -42,6 +49,9 @@ export interface LocalTaskQueue extends TaskQueue {
   contains?(taskId: string): Promise<boolean>;
   /** Makes tasks a previous process held (killed mid-batch) visible at once instead of after their timeout. */
   releaseInFlight?(): Promise<number>;
+  /** Rows taken out of circulation (unreadable as a task), oldest first: GET /queue/dead-letters. */
+  deadLetters?(limit: number): Promise<DeadLetter[]>;
+  deadLetterCount?(): Promise<number>;
 }
 
 /** The engine port, plus batch completion where the engine offers it (one commit for many tasks). */
@@ -107,6 +117,8 @@ export class LocalRuntime {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The VMs the last batch left out, by id, with the reason (for the log line on change). */
+  private quarantined = new Map<string, string>();
 
   constructor(private readonly parts: RuntimeParts) {
     const { config, store, queue, engine, clock, random } = parts;
@@ -245,8 +257,70 @@ export class LocalRuntime {
     return { settings: { ...this.parts.config.autoscale }, status: this.autoscaler?.status() ?? null };
   }
 
-  async fleetView(): Promise<FleetResponse> {
-    return { vms: (await this.vms()).map(vmBody) };
+  /**
+   * GET /fleet: a page of VMs in id order, each quarantined one saying why. The quarantine is the
+   * engine's own check (lib/scheduling/quarantine.ts) on the VMs as they stand, so it shows whether or
+   * not a batch has run since.
+   */
+  async fleetView(query: Partial<FleetQuery> = {}): Promise<FleetResponse> {
+    return this.fleetPage(await this.vms(), query);
+  }
+
+  /** fleetView on VMs already read (the once-a-second sample reads them for the metrics too). */
+  private fleetPage(all: Vm[], query: Partial<FleetQuery> = {}): FleetResponse {
+    const limit = query.limit ?? MAX_VMS_PER_PAGE;
+    const vms = [...all].sort((a, b) => VM_ORDER.compare(a.id, b.id));
+    const quarantine = this.quarantineOf(vms);
+    let start = 0;
+    if (query.after !== undefined) {
+      const after = query.after;
+      // First VM ordered after the cursor, whether or not the cursor's VM is still in the fleet.
+      let lo = 0;
+      let hi = vms.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (VM_ORDER.compare(vms[mid]!.id, after) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      start = lo;
+    }
+    const page = vms.slice(start, start + limit);
+    return {
+      vms: page.map((vm) => vmBody(vm, quarantine.get(vm.id))),
+      total: vms.length,
+      quarantined: quarantine.size,
+      next: start + limit < vms.length ? page.at(-1)!.id : null,
+    };
+  }
+
+  /** Quarantined VMs by id, with the reason: the engine's check on `vms` (ledger reservations merged). */
+  private quarantineOf(vms: readonly Vm[]): Map<string, string> {
+    const { quarantined } = admitFleet(vms, this.parts.config.dimensions, this.params.historyWindow);
+    return new Map(quarantined.map((q) => [q.vm_id, q.reason]));
+  }
+
+  /** GET /queue. */
+  async queueView(): Promise<QueueResponse> {
+    return {
+      depth: await this.intake.depth(),
+      dead_letters: (await this.parts.queue.deadLetterCount?.()) ?? 0,
+    };
+  }
+
+  /** GET /queue/dead-letters: rows the queue could not read back as a task, oldest first. */
+  async deadLettersView(limit: number): Promise<DeadLettersResponse> {
+    const { queue } = this.parts;
+    const rows = (await queue.deadLetters?.(limit)) ?? [];
+    return {
+      total: (await queue.deadLetterCount?.()) ?? 0,
+      items: rows.map((r) => ({
+        task_id: r.task_id,
+        task: r.task,
+        attempts: r.attempts,
+        error: r.error,
+        failed_at: new Date(r.failed_at).toISOString(),
+      })),
+    };
   }
 
   ledgerSummary(): Promise<LedgerSummaryResponse> {
@@ -311,7 +385,16 @@ export class LocalRuntime {
   }
 
   addVms(body: unknown): string[] {
-    const request = parseOrThrow(addVmsSchema(this.parts.config.dimensions), body, 'invalid VM request');
+    const { config, fleet } = this.parts;
+    const request = parseOrThrow(addVmsSchema(config.dimensions), body, 'invalid VM request');
+    if (fleet.size + request.count > config.max_fleet_size) {
+      throw new LimitExceededError(
+        'max_fleet_size',
+        config.max_fleet_size,
+        'count',
+        `the fleet holds ${fleet.size} VMs; adding ${request.count} would pass max_fleet_size (${config.max_fleet_size})`,
+      );
+    }
     return this.parts.fleet.addVms(
       request.count,
       request.capacity ?? {},
@@ -337,6 +420,7 @@ export class LocalRuntime {
       ledger: await this.ledgerSummary(),
       fleet: await this.fleetView(),
       queue_depth: queueDepth,
+      dead_letters: (await this.parts.queue.deadLetterCount?.()) ?? 0,
       metrics: this.metricsEvent(queueDepth, this.parts.clock.now()),
     };
   }
@@ -355,6 +439,7 @@ export class LocalRuntime {
 
   private onScheduled(outcome: ScheduleOutcome): void {
     const { fleet, clock } = this.parts;
+    if (outcome.quarantined) this.noteQuarantine(outcome.quarantined);
     const now = clock.now();
     for (const d of outcome.decisions) {
       if (d.status !== 'assigned' || d.vmId === null) continue;
@@ -376,6 +461,18 @@ export class LocalRuntime {
         this.hub.addDecisions(block.transactions.map((tx) => decisionItem(tx, block.height)));
       }
     }
+  }
+
+  /** One log line when a VM enters or leaves quarantine (not one per batch). */
+  private noteQuarantine(now: readonly QuarantinedVm[]): void {
+    const current = new Map(now.map((q) => [q.vm_id, q.reason]));
+    for (const [id, reason] of current) {
+      if (this.quarantined.get(id) !== reason) this.parts.log(`quarantined ${id}: ${reason}`);
+    }
+    for (const id of this.quarantined.keys()) {
+      if (!current.has(id)) this.parts.log(`${id} out of quarantine`);
+    }
+    this.quarantined = current;
   }
 
   /** Tasks whose simulated run time is over are completed in the ledger, a batch per commit. */
@@ -418,12 +515,11 @@ export class LocalRuntime {
     const vms = await this.vms();
     this.metrics.sample(this.algorithm, vms, now);
     if (this.hub.subscriberCount === 0) return;
+    const page = this.fleetPage(vms);
     this.hub.publish('fleet', {
       at: new Date(now).toISOString(),
-      vms: vms.map((vm) => {
-        const { labels: _labels, ...body } = vmBody(vm);
-        return body;
-      }),
+      vms: page.vms.map(({ labels: _labels, ...body }) => body),
+      total: page.total ?? page.vms.length,
     });
     this.hub.publish('metrics', this.metricsEvent(await this.intake.depth(), now));
   }
@@ -452,6 +548,9 @@ export class LocalRuntime {
     return capacity;
   }
 }
+
+/** VM ids in human order: vm-2 before vm-10, so pages follow the names the fleet hands out. */
+const VM_ORDER = new Intl.Collator('en', { numeric: true });
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -20,7 +20,7 @@ export function decisionItem(tx: Transaction, height: number): DecisionEventItem
 }
 
 /** `vm` must already carry the ledger's reservations (LocalRuntime.vms()): activeTasks decides free_to_terminate. */
-export function vmBody(vm: Vm): FleetVmBody {
+export function vmBody(vm: Vm, quarantine?: string): FleetVmBody {
   return {
     id: vm.id,
     state: vm.state,
@@ -32,5 +32,6 @@ export function vmBody(vm: Vm): FleetVmBody {
     usage: vm.usage,
     active_tasks: vm.activeTasks,
     free_to_terminate: freeToTerminate(vm),
+    ...(quarantine === undefined ? {} : { quarantine }),
   };
 }

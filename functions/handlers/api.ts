@@ -6,6 +6,7 @@ import type { Dimensions } from '../../lib/model/resources';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
 import { fleetView } from '../../lib/scaling/fleet-view';
+import { admitFleet } from '../../lib/scheduling/quarantine';
 import {
   blocksQuerySchema,
   type ErrorBody,
@@ -116,11 +117,21 @@ export function apiApp(deps: ApiDeps): Hono {
       const vms = await fleet.source.listVms();
       // By key, the fleet's VMs only: without ids the store reads every item of the ledger.
       const reservations = await (await deps.store()).getReservations(vms.map((vm) => vm.id));
+      const members = fleetView(vms, reservations, deps.dimensions);
+      // Quarantined: records the engine refuses (its own check), and instances the source could not
+      // read (left out of `vms`, counted only: there is no record to show).
+      const refused = admitFleet(
+        members.map((m) => m.vm),
+        deps.dimensions,
+      ).quarantined;
+      const reasons = new Map(refused.map((q) => [q.vm_id, q.reason]));
+      const unread = fleet.source.quarantined?.() ?? [];
       const body: FleetResponse = {
-        vms: fleetView(vms, reservations, deps.dimensions).map(({ vm, freeToTerminate }) => ({
-          ...vmBody(vm),
+        vms: members.map(({ vm, freeToTerminate }) => ({
+          ...vmBody(vm, reasons.get(vm.id)),
           free_to_terminate: freeToTerminate,
         })),
+        ...(refused.length + unread.length > 0 ? { quarantined: refused.length + unread.length } : {}),
       };
       return c.json(body);
     });

@@ -244,6 +244,11 @@ export function schedulerHandler(deps: SchedulerDeps) {
         ),
       });
       deps.metrics.addMetric('CompareAndSetAttempts', 'Count', result.attempts);
+      // Instances the engine left out (unreadable metadata or metrics, or a record it refuses): the
+      // batch was scheduled on the rest; say which and why, every batch, so an alarm can follow it.
+      const quarantined = result.quarantined ?? [];
+      deps.metrics.addMetric('VmsQuarantined', 'Count', quarantined.length);
+      if (quarantined.length > 0) deps.logger.warn('VMs quarantined: not placed on', { quarantined });
     } catch (err) {
       deps.logger.error('schedule failed; the batch will be redelivered', { error: err });
       const error = err instanceof Error ? err.message : String(err);

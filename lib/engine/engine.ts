@@ -16,7 +16,7 @@ import type {
   TaskChange,
   TaskRecord,
 } from '../ports/ledger-store';
-import { FleetState, Scheduler } from '../scheduling';
+import { admitFleet, Scheduler } from '../scheduling';
 import { formatNumber } from '../scheduling/format';
 import type { AlgorithmParams, Decision } from '../scheduling/types';
 import { type BackoffOptions, backoffDelay, sleep } from './backoff';
@@ -50,6 +50,11 @@ interface ChunkDecider {
   /** The VMs whose reservations the decision depends on; none for a rejection. */
   vmIds: readonly string[];
   decide(fresh: Task[], reservations: Reservation[], now: number): Decision[];
+  /**
+   * Whether the last decide left VMs out (quarantined): then a task the rest cannot hold may fit one
+   * of them once it is repaired, so it waits like a task short of room instead of being rejected.
+   */
+  leftVmsOut?(): boolean;
 }
 
 /**
@@ -116,18 +121,25 @@ export class SchedulingEngine implements Engine {
     const { unique, duplicates } = splitRepeats(tasks);
     if (unique.length === 0) return this.nothingToDecide(duplicates);
     const vms = await this.fleet.listVms();
+    const quarantined = new Map((this.fleet.quarantined?.() ?? []).map((q) => [q.vm_id, q]));
+    let leftOut = quarantined.size > 0;
     const decide: ChunkDecider = {
       // Only the fleet's VMs can be placed on: reading these by key keeps an attempt's cost independent
       // of how many VMs (and tasks) the ledger has ever held.
       vmIds: vms.map((vm) => vm.id),
       decide: (fresh, reservations, now) => {
         const merged = withLedgerReservations(vms, reservations, this.dimensions);
-        const fleet = FleetState.from(merged, this.dimensions, this.scheduler.params.historyWindow);
-        return this.scheduler.schedule(fresh, fleet, now);
+        // One VM the fleet check refuses is left out, not allowed to fail the whole batch.
+        const admitted = admitFleet(merged, this.dimensions, this.scheduler.params.historyWindow);
+        for (const q of admitted.quarantined) quarantined.set(q.vm_id, q);
+        leftOut = admitted.quarantined.length > 0 || quarantined.size > 0;
+        return this.scheduler.schedule(fresh, admitted.fleet, now);
       },
+      leftVmsOut: () => leftOut,
     };
     const capacityOf = new Map(vms.map((vm) => [vm.id, vm.capacity]));
-    return this.commitInChunks(unique, duplicates, decide, capacityOf);
+    const outcome = await this.commitInChunks(unique, duplicates, decide, capacityOf);
+    return { ...outcome, quarantined: [...quarantined.values()] };
   }
 
   /**
@@ -236,7 +248,8 @@ export class SchedulingEngine implements Engine {
         return { done: { decisions: [], duplicates, recorded, blocks: [], head, attempts: 0 } };
 
       const now = this.clock.now();
-      const { decisions, deferred } = this.holdBack(decider.decide(fresh, reservations, now), now);
+      const decided = decider.decide(fresh, reservations, now);
+      const { decisions, deferred } = this.holdBack(decided, now, decider.leftVmsOut?.() ?? false);
       if (decisions.length === 0) {
         return { done: { decisions, duplicates, recorded, deferred, blocks: [], head, attempts: 0 } };
       }
@@ -271,11 +284,18 @@ export class SchedulingEngine implements Engine {
    * Takes out the rejections that waiting could turn into placements (kind `capacity`) for tasks
    * still within their wait; past it, such a rejection is recorded, saying how long it waited.
    */
-  private holdBack(all: Decision[], now: number): { decisions: Decision[]; deferred: DeferredTask[] } {
+  private holdBack(
+    all: Decision[],
+    now: number,
+    vmsLeftOut = false,
+  ): { decisions: Decision[]; deferred: DeferredTask[] } {
     const decisions: Decision[] = [];
     const deferred: DeferredTask[] = [];
+    // With VMs quarantined, "fits no VM" or "no VM matches" may only mean "no healthy one".
+    const waitable = (kind: Decision['rejection']) =>
+      kind === 'capacity' || (vmsLeftOut && (kind === 'never-fits' || kind === 'constraints'));
     for (const d of all) {
-      if (d.status !== 'rejected' || d.rejection !== 'capacity') decisions.push(d);
+      if (d.status !== 'rejected' || !waitable(d.rejection)) decisions.push(d);
       else if (now - d.task.submittedAt < this.maxWaitMs) deferred.push({ task: d.task, reason: d.reason });
       else {
         const reason = `no capacity within ${formatNumber(this.maxWaitMs / 1000)} s: ${d.reason}`;

@@ -2,7 +2,7 @@ import type { Block, ChainHead, Transaction } from '../ledger/types';
 import type { Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Clock } from '../ports/clock';
-import type { FleetSource } from '../ports/fleet-source';
+import type { FleetSource, QuarantinedVm } from '../ports/fleet-source';
 import type { LedgerStore, TaskRecord } from '../ports/ledger-store';
 import type { AlgorithmParams, Decision } from '../scheduling/types';
 
@@ -54,6 +54,11 @@ export interface ScheduleOutcome {
    * recorded, to be scheduled again later (omitted by older engines, which rejected them).
    */
   deferred?: DeferredTask[];
+  /**
+   * VMs left out of this call's placement because their record was refused (lib/scheduling/quarantine.ts)
+   * or their source could not read them; the other VMs were scheduled on (omitted by older engines).
+   */
+  quarantined?: QuarantinedVm[];
   /** The blocks this call committed. */
   blocks: Block[];
   head: ChainHead;

@@ -6,6 +6,12 @@ export interface QueuedTask {
   receipt: string;
   /** How many times this task has been received, 1 on first delivery. */
   attempts: number;
+  /**
+   * Set when the task was already delivered the queue's maximum number of times without an ack (the
+   * consumer died or timed out holding it each time): the consumer records it as rejected instead
+   * of trying it again, so it ends in the ledger rather than silently in a dead-letter table.
+   */
+  exhausted?: boolean;
 }
 
 /**

@@ -1,20 +1,17 @@
 import { type FieldIssue, SchedulerError, ValidationError } from '../errors';
-import { AMOUNT_QUANTUM, fromMicro, MAX_AMOUNT, toMicro } from '../model/amount';
+import { AMOUNT_QUANTUM, fromMicro, toMicro } from '../model/amount';
 
 const HALF_QUANTUM = AMOUNT_QUANTUM / 2;
 
 import type { Dimensions, ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Vm, VmLabels, VmSnapshot } from '../model/vm';
+import { amountProblem, capacityProblem, MIN_CAPACITY } from '../schemas/amounts';
 import { GPU_DIMENSION, GpuDevices } from './devices';
 import { DEFAULT_PARAMS } from './types';
 
-/**
- * Smallest non-zero capacity accepted. Ratios divide by capacity: below this, 1 / capacity can
- * overflow (1 / 5e-324 is Infinity) and 0 * Infinity poisons scores with NaN. With amounts at most
- * MAX_AMOUNT (1e9), every ratio stays below 1e15.
- */
-export const MIN_CAPACITY = 1e-6;
+/** The numeric rules live in lib/schemas/amounts.ts, shared with the API and config schemas. */
+export { MIN_CAPACITY };
 
 /** Values of FleetState.state. */
 export const VM_ACTIVE = 0;
@@ -149,14 +146,10 @@ export class FleetState {
       for (let d = 0; d < w; d++) {
         const dim = dimensions[d]!;
         const k = i * w + d;
-        const cap = amount(vm.capacity, dim);
-        if (Number.isNaN(cap)) issues.push(bad(`fleet.${i}.capacity.${dim}`));
-        else if (cap > 0 && cap < MIN_CAPACITY) {
-          issues.push({
-            field: `fleet.${i}.capacity.${dim}`,
-            message: `must be 0 or at least ${MIN_CAPACITY}`,
-          });
-        }
+        const rawCap = vm.capacity?.[dim] ?? 0;
+        const capProblem = capacityProblem(rawCap);
+        if (capProblem !== null) issues.push({ field: `fleet.${i}.capacity.${dim}`, message: capProblem });
+        const cap = capProblem === null ? rawCap : Number.NaN;
         capacity[k] = cap;
         if (cap > 0) {
           inverseCapacity[k] = 1 / cap;
@@ -332,7 +325,7 @@ export class FleetState {
 function amount(vector: ResourceVector | undefined, dim: string): number {
   const value = vector?.[dim];
   if (value === undefined) return 0;
-  return typeof value === 'number' && value >= 0 && value <= MAX_AMOUNT ? value : Number.NaN;
+  return amountProblem(value) === null ? value : Number.NaN;
 }
 
 /**
@@ -345,5 +338,5 @@ function microFloor(capacity: number): number {
 }
 
 function bad(field: string): FieldIssue {
-  return { field, message: `must be a number from 0 to ${MAX_AMOUNT}` };
+  return { field, message: amountProblem(Number.NaN)! };
 }

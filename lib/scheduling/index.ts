@@ -32,6 +32,7 @@ export {
 } from './metrics';
 export { algorithmParamsSchema, resolveParams } from './params';
 export { mulberry32 } from './prng';
+export { type AdmittedFleet, admitFleet } from './quarantine';
 export {
   ALGORITHMS,
   type AlgorithmFactory,

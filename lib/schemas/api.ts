@@ -57,6 +57,14 @@ export const digestQuerySchema = z.strictObject({
     .transform((v) => v === '1' || v === 'true'),
 });
 
+/** POST /ledger/verify?full=1: verify the whole chain again instead of only the blocks since the last run. */
+export const verifyQuerySchema = z.strictObject({
+  full: z
+    .enum(['1', 'true', '0', 'false'], { error: 'must be 1, true, 0 or false' })
+    .optional()
+    .transform((v) => v === '1' || v === 'true'),
+});
+
 /** Longest long poll of GET /vms/{id}/assignments, seconds: well under common proxy idle timeouts (60 s). */
 export const MAX_WAIT_S = 30;
 
@@ -65,6 +73,24 @@ export const assignmentsQuerySchema = z.strictObject({
   wait: decimalQuery(0, MAX_WAIT_S).default(0),
   /** The highest block height the caller has seen; -1 (the default) means none. */
   since: decimalQuery(0).optional(),
+});
+
+/** Most VMs in one GET /fleet page, in the dashboard snapshot and in each `fleet` event. */
+export const MAX_VMS_PER_PAGE = 1000;
+
+/** GET /fleet: VMs in id order (vm-2 before vm-10), `limit` of them after the VM `after`. */
+export const fleetQuerySchema = z.strictObject({
+  limit: decimalQuery(1, MAX_VMS_PER_PAGE).default(MAX_VMS_PER_PAGE),
+  after: vmIdSchema.optional(),
+});
+
+export type FleetQuery = z.output<typeof fleetQuerySchema>;
+
+export const MAX_DEAD_LETTERS_PER_PAGE = 1000;
+
+/** GET /queue/dead-letters: the oldest `limit` rows. */
+export const deadLettersQuerySchema = z.strictObject({
+  limit: decimalQuery(1, MAX_DEAD_LETTERS_PER_PAGE).default(100),
 });
 
 /** Body of every 4xx/5xx response: a message, plus the offending fields for validation errors. */

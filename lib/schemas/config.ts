@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { DEFAULT_DIMENSIONS } from '../model/resources';
 import { algorithmParamsSchema } from '../scheduling/params';
 import { DEFAULT_PARAMS } from '../scheduling/types';
+import { capacityAmountSchema } from './amounts';
 import { generatorSettingsSchema } from './http';
-import { amountSchema } from './task-input';
 
 /**
  * Configuration of the local runtime (`bcs start`): a JSON file, environment variables and flags
@@ -16,7 +16,7 @@ const dimensionName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'dimension name
 export const DEFAULT_CAPACITY: Record<string, number> = { cpu: 4000, mem: 16384, io: 500, bw: 1000, gpu: 0 };
 
 const capacitySchema = z
-  .record(dimensionName, amountSchema)
+  .record(dimensionName, capacityAmountSchema)
   .refine((c) => Object.values(c).some((v) => v > 0), 'at least one dimension must have capacity');
 
 export const fleetConfigSchema = z.strictObject({
@@ -63,7 +63,7 @@ export const autoscaleConfigSchema = z
   .refine((a) => a.min <= a.max, { path: ['max'], message: 'must be at least min' });
 export type AutoscaleConfig = z.output<typeof autoscaleConfigSchema>;
 
-export const runtimeConfigSchema = z.strictObject({
+const runtimeConfigFields = z.strictObject({
   host: z.string().min(1).max(255).default('127.0.0.1'),
   /** 0 picks a free port. */
   port: z.number().int().min(0).max(65_535).default(8080),
@@ -101,6 +101,13 @@ export const runtimeConfigSchema = z.strictObject({
   batch_size: z.number().int().min(1).max(10_000).default(500),
   /** POST /tasks answers 429 once this many tasks wait. */
   max_queue_depth: z.number().int().min(1).max(100_000_000).default(1_000_000),
+  /**
+   * Most VMs the simulated fleet may hold: POST /fleet/vms answers 409 naming this limit beyond it.
+   * The start size and the autoscaler's max must fit within it.
+   */
+  max_fleet_size: z.number().int().min(1).max(100_000).default(10_000),
+  /** Most live dashboard connections (GET /events) at once; one more is answered 503 naming this limit. */
+  max_event_clients: z.number().int().min(1).max(10_000).default(64),
   /** Maximum POST body, bytes. */
   max_body_bytes: z
     .number()
@@ -136,6 +143,17 @@ export const runtimeConfigSchema = z.strictObject({
   fleet: fleetConfigSchema.prefault({}),
   autoscale: autoscaleConfigSchema.prefault({}),
   generator: generatorSettingsSchema.partial().prefault({}),
+});
+
+/** The fields, plus the rules that relate them (each names the field at fault). */
+export const runtimeConfigSchema = runtimeConfigFields.superRefine((config, ctx) => {
+  const cap = `must be at most max_fleet_size (${config.max_fleet_size})`;
+  if (config.fleet.size > config.max_fleet_size) {
+    ctx.addIssue({ code: 'custom', path: ['fleet', 'size'], message: cap });
+  }
+  if (config.autoscale.enabled && config.autoscale.max > config.max_fleet_size) {
+    ctx.addIssue({ code: 'custom', path: ['autoscale', 'max'], message: cap });
+  }
 });
 
 export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;

@@ -4,6 +4,7 @@ import { parseOrThrow, ValidationError } from '../errors';
 import type { VerificationReport } from '../ledger/types';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import { algorithmParamsSchema } from '../scheduling/params';
+import { capacityAmountSchema } from './amounts';
 import type { ErrorBody } from './api';
 import type {
   algorithmParamsBodySchema,
@@ -12,20 +13,17 @@ import type {
   autoscaleStatusBodySchema,
   completeResponseSchema,
   configResponseSchema,
+  deadLetterBodySchema,
+  deadLettersResponseSchema,
   fleetResponseSchema,
   fleetVmBodySchema,
+  queueResponseSchema,
   scalingEventSchema,
   submitResponseSchema,
   taskStatusNameSchema,
   taskStatusResponseSchema,
 } from './responses';
-import {
-  amountSchema,
-  MAX_TASKS_PER_REQUEST,
-  type TaskInput,
-  taskIdSchema,
-  taskInputSchema,
-} from './task-input';
+import { MAX_TASKS_PER_REQUEST, type TaskInput, taskIdSchema, taskInputSchema } from './task-input';
 
 /**
  * Request and response shapes of the HTTP API, shared by the local server, the API Gateway
@@ -107,9 +105,10 @@ const vmLabelsSchema = z
   .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
   .meta({ maxProperties: 32 });
 
+/** A VM's capacity per dimension, by the engine's own rule (lib/schemas/amounts.ts): what it accepts, the engine accepts. */
 export function resourceVectorSchema(dimensions: Dimensions) {
-  const shape: Record<string, z.ZodNumber> = {};
-  for (const d of dimensions) shape[d] = amountSchema;
+  const shape: Record<string, typeof capacityAmountSchema> = {};
+  for (const d of dimensions) shape[d] = capacityAmountSchema;
   return z.strictObject(shape).partial();
 }
 
@@ -126,7 +125,12 @@ export function addVmsSchema(dimensions: Dimensions) {
 
 export {
   blocksQuerySchema,
+  deadLettersQuerySchema,
+  type FleetQuery,
+  fleetQuerySchema,
   MAX_BLOCKS_PER_PAGE,
+  MAX_DEAD_LETTERS_PER_PAGE,
+  MAX_VMS_PER_PAGE,
   taskPathSchema,
   transactionPathSchema,
   vmIdSchema,
@@ -157,6 +161,9 @@ export type FleetResponse = z.output<typeof fleetResponseSchema>;
 export type AlgorithmParamsBody = z.output<typeof algorithmParamsBodySchema>;
 export type ConfigResponse = z.output<typeof configResponseSchema>;
 export type AutoscaleSettingsBody = z.output<typeof autoscaleSettingsBodySchema>;
+export type QueueResponse = z.output<typeof queueResponseSchema>;
+export type DeadLetterBody = z.output<typeof deadLetterBodySchema>;
+export type DeadLettersResponse = z.output<typeof deadLettersResponseSchema>;
 
 /** GET /ledger: the ledger summary both runtimes serve (lib/engine/ledger-reader.ts). */
 export type { VmLedgerStats } from '../engine/ledger-reader';
@@ -192,7 +199,10 @@ export interface BlockEvent {
 
 export interface FleetEvent {
   at: string;
+  /** The first MAX_VMS_PER_PAGE VMs in id order. */
   vms: Omit<FleetVmBody, 'labels'>[];
+  /** VMs in the fleet, when more than `vms` holds. */
+  total?: number;
 }
 
 export interface AlgorithmMetricsBody {
@@ -225,8 +235,11 @@ export type AutoscaleStatusBody = z.output<typeof autoscaleStatusBodySchema>;
 export interface SnapshotEvent {
   config: ConfigResponse;
   ledger: LedgerSummaryResponse;
+  /** The first page of GET /fleet (with `total` when the fleet is larger). */
   fleet: FleetResponse;
   queue_depth: number;
+  /** Rows in the queue's dead-letter table (GET /queue/dead-letters); absent from older servers. */
+  dead_letters?: number;
   metrics: MetricsEvent;
 }
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
+import { amountSchema } from './amounts';
 import { withoutPrototypeKey } from './json-body';
-import { amountSchema, taskIdSchema } from './task-input';
+import { taskIdSchema } from './task-input';
 
 /**
  * The body of one task-queue message: a Task accepted by the intake (ids assigned, submission time

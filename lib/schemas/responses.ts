@@ -79,9 +79,50 @@ export const fleetVmBodySchema = z.strictObject({
   active_tasks: count,
   /** Draining with no task left: may be terminated. */
   free_to_terminate: z.boolean().optional(),
+  /** Present when the VM is quarantined (the engine refuses its record): what is wrong, naming the field. */
+  quarantine: z.string().min(1).optional(),
 });
 
-export const fleetResponseSchema = z.strictObject({ vms: z.array(fleetVmBodySchema) });
+export const fleetResponseSchema = z.strictObject({
+  /** At most 1000, in id order (vm-2 before vm-10). */
+  vms: z.array(fleetVmBodySchema),
+  /** VMs in the fleet (local runtime). */
+  total: count.optional(),
+  /** VMs quarantined in the whole fleet (always locally; on AWS only when some are). */
+  quarantined: count.optional(),
+  /** The `after` of the next page, null on the last (local runtime). */
+  next: z.string().min(1).nullable().optional(),
+});
+
+/** A request refused by a configured limit (409 max_fleet_size, 503 max_event_clients). */
+export const limitErrorBodySchema = errorBodySchema.extend({
+  limit: z.strictObject({ name: z.string().min(1), value: count }),
+});
+
+// ---------- queue ----------
+
+export const queueResponseSchema = z.strictObject({
+  /** Tasks queued: visible, delayed and in flight. */
+  depth: count,
+  /** Rows in the dead-letter table. */
+  dead_letters: count,
+});
+
+/** A queue row that could not be read back as a task. */
+export const deadLetterBodySchema = z.strictObject({
+  task_id: z.string(),
+  /** The row's text as stored. */
+  task: z.string(),
+  attempts: count,
+  error: z.string(),
+  /** ISO 8601. */
+  failed_at: z.string().min(1),
+});
+
+export const deadLettersResponseSchema = z.strictObject({
+  total: count,
+  items: z.array(deadLetterBodySchema),
+});
 
 export const addVmsResponseSchema = z.strictObject({ added: z.array(z.string().min(1)).min(1) });
 

@@ -3,9 +3,12 @@ import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import {
   assignmentsQuerySchema,
   blocksQuerySchema,
+  deadLettersQuerySchema,
   digestQuerySchema,
+  fleetQuerySchema,
   taskPathSchema,
   transactionPathSchema,
+  verifyQuerySchema,
   vmPathSchema,
 } from './api';
 import { addVmsSchema, algorithmChangeSchema, generatorPatchSchema } from './http';
@@ -16,12 +19,15 @@ import {
   blocksPageResponseSchema,
   completeResponseSchema,
   configResponseSchema,
+  deadLettersResponseSchema,
   digestResponseSchema,
   digestSchema,
   drainResponseSchema,
   fleetResponseSchema,
   generatorStateSchema,
   ledgerSummaryResponseSchema,
+  limitErrorBodySchema,
+  queueResponseSchema,
   submitResponseSchema,
   taskStatusResponseSchema,
   transactionProofSchema,
@@ -164,8 +170,10 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       operationId: 'getFleet',
       method: 'get',
       path: '/fleet',
-      summary: 'VMs with capacity, reservations and usage',
+      summary:
+        'VMs with capacity, reservations and usage; quarantined ones say why; pages of at most 1000 in id order',
       servedBy: ['local', 'aws'],
+      query: fleetQuerySchema,
       responses: { 200: { description: 'The fleet', schema: fleetResponseSchema } },
       links: {
         DrainVm: {
@@ -191,7 +199,10 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       servedBy: ['local'],
       auth: 'writes',
       body: addVmsSchema(dimensions),
-      responses: { 201: { description: 'The ids of the VMs added', schema: addVmsResponseSchema } },
+      responses: {
+        201: { description: 'The ids of the VMs added', schema: addVmsResponseSchema },
+        409: { description: 'Would pass max_fleet_size; nothing added', schema: limitErrorBodySchema },
+      },
       links: {
         DrainVm: {
           operationId: 'drainVm',
@@ -326,8 +337,10 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       operationId: 'verifyLedger',
       method: 'post',
       path: '/ledger/verify',
-      summary: 'Verify the whole chain (reads only: no token needed)',
+      summary:
+        'Verify the chain (reads only: no token needed): the whole chain on the first call, then only the blocks since the last verified head; full=1 for the whole chain',
       servedBy: ['local'],
+      query: verifyQuerySchema,
       responses: { 200: { description: 'Verification report', schema: verifyResponseSchema } },
     },
     {
@@ -362,7 +375,31 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       path: '/events',
       summary: 'Server-Sent Events: snapshot, decisions, block, fleet, metrics, scaling',
       servedBy: ['local'],
-      responses: { 200: { description: 'Event stream', contentType: 'text/event-stream' } },
+      responses: {
+        200: { description: 'Event stream', contentType: 'text/event-stream' },
+        503: {
+          description: 'max_event_clients streams already open; retry after Retry-After seconds',
+          schema: limitErrorBodySchema,
+          headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } },
+        },
+      },
+    },
+    {
+      operationId: 'getQueue',
+      method: 'get',
+      path: '/queue',
+      summary: 'Queue depth and the number of dead letters',
+      servedBy: ['local'],
+      responses: { 200: { description: 'The queue', schema: queueResponseSchema } },
+    },
+    {
+      operationId: 'getDeadLetters',
+      method: 'get',
+      path: '/queue/dead-letters',
+      summary: 'Queue rows that could not be read back as a task, oldest first',
+      servedBy: ['local'],
+      query: deadLettersQuerySchema,
+      responses: { 200: { description: 'Dead letters', schema: deadLettersResponseSchema } },
     },
     {
       operationId: 'getOpenApi',

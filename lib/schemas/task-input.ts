@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AMOUNT_FRACTION_DIGITS, fromMicro, MAX_AMOUNT, toMicro } from '../model/amount';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
+import { amountSchema, MAX_AMOUNT } from './amounts';
 import { withoutPrototypeKey } from './json-body';
 
 /**
@@ -11,7 +11,6 @@ import { withoutPrototypeKey } from './json-body';
  */
 
 export const MAX_TASKS_PER_REQUEST = 1000;
-/** Upper bound for any resource amount; the bounds and why are in lib/model/amount.ts. */
 export { MAX_AMOUNT };
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
@@ -24,17 +23,6 @@ export const taskIdSchema = z
     'must be 1-128 characters: letters, digits and ._:@/- (starting with a letter or digit)',
   );
 
-/**
- * A resource amount: a decimal in [0, MAX_AMOUNT] with at most AMOUNT_FRACTION_DIGITS decimal places
- * (lib/model/amount.ts), so that sums in micro-units are exact. Shared by every entry point.
- * Hand-written instead of zod's multipleOf, which accepts 1e-7 (it counts decimals in "1e-7" as 0).
- */
-export const amountSchema = z
-  .number()
-  .finite()
-  .min(0)
-  .max(MAX_AMOUNT)
-  .refine((v) => fromMicro(toMicro(v)) === v, `must have at most ${AMOUNT_FRACTION_DIGITS} decimal places`);
 const amount = amountSchema;
 const labelMap = withoutPrototypeKey(
   z

@@ -11,6 +11,7 @@ import { eventRoutes } from './routes/events';
 import { fleetRoutes } from './routes/fleet';
 import { generatorRoutes } from './routes/generator';
 import { ledgerRoutes } from './routes/ledger';
+import { queueRoutes } from './routes/queue';
 import { taskRoutes } from './routes/tasks';
 import { vmRoutes } from './routes/vms';
 
@@ -60,6 +61,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
   app.route('/generator', generatorRoutes(runtime));
   app.route('/events', eventRoutes(runtime));
   app.route('/vms', vmRoutes(runtime));
+  app.route('/queue', queueRoutes(runtime));
 
   const openapi = openApiDocument({
     runtime: 'local',

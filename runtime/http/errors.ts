@@ -5,7 +5,7 @@ import { StoreUnavailableError, ValidationError } from '../../lib/errors';
 import { errorBody } from '../../lib/schemas/http';
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
 import { methodNotAllowedBody } from '../../lib/schemas/routes';
-import { NotFoundError, QueueFullError } from '../errors';
+import { LimitExceededError, NotFoundError, QueueFullError } from '../errors';
 
 /** Seconds a client should wait before retrying when the queue is full or the store is busy. */
 export const RETRY_AFTER_S = 1;
@@ -18,6 +18,7 @@ export function errorHandler(log: (message: string) => void) {
   return async (error: Error, c: Context): Promise<Response> => {
     if (error instanceof ValidationError) return c.json(errorBody(error), 400);
     if (error instanceof NotFoundError) return c.json(errorBody(error), 404);
+    if (error instanceof LimitExceededError) return c.json(limitBody(error), 409);
     if (error instanceof QueueFullError) {
       c.header('Retry-After', String(RETRY_AFTER_S));
       return c.json(errorBody(error), 429);
@@ -40,6 +41,16 @@ export function errorHandler(log: (message: string) => void) {
     }
     log(`internal error on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
     return c.json({ error: 'InternalError', message: 'internal error' }, 500);
+  };
+}
+
+/** The error body of a request refused by a configured limit: names the limit and the field. */
+export function limitBody(error: LimitExceededError) {
+  return {
+    error: error.name,
+    message: error.message,
+    limit: { name: error.limit, value: error.value },
+    ...(error.field === '' ? {} : { issues: [{ field: error.field, message: error.message }] }),
   };
 }
 

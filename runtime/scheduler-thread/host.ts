@@ -40,7 +40,16 @@ export class SchedulerThread implements BatchScheduler {
           ready();
           break;
         case 'list-vms':
-          void this.options.fleet.listVms().then((vms) => this.post({ type: 'vms', id: message.id, vms }));
+          // A fleet source that throws must fail that one call on the thread, not leave it waiting forever.
+          this.options.fleet.listVms().then(
+            (vms) => this.post({ type: 'vms', id: message.id, vms }),
+            (error: unknown) =>
+              this.post({
+                type: 'vms-failed',
+                id: message.id,
+                message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+              }),
+          );
           break;
         case 'outcome':
           this.options.onOutcome(message.outcome);

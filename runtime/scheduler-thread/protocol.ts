@@ -21,6 +21,7 @@ export type ToWorker =
   | { type: 'wake' }
   | { type: 'set-algorithm'; name: string; params: Partial<AlgorithmParams> }
   | { type: 'vms'; id: number; vms: Vm[] }
+  | { type: 'vms-failed'; id: number; message: string }
   | { type: 'stop' };
 
 export type FromWorker =

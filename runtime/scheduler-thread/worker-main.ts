@@ -18,12 +18,12 @@ const settings = workerData as WorkerSettings;
 const send = (message: FromWorker) => port.postMessage(message);
 
 let nextRequest = 0;
-const pending = new Map<number, (vms: Vm[]) => void>();
+const pending = new Map<number, { resolve: (vms: Vm[]) => void; reject: (error: Error) => void }>();
 const fleet: FleetSource = {
   listVms: () =>
-    new Promise<Vm[]>((resolve) => {
+    new Promise<Vm[]>((resolve, reject) => {
       const id = nextRequest++;
-      pending.set(id, resolve);
+      pending.set(id, { resolve, reject });
       send({ type: 'list-vms', id });
     }),
 };
@@ -61,7 +61,11 @@ port.on('message', (message: ToWorker) => {
       engine.setAlgorithm(message.name, message.params);
       break;
     case 'vms':
-      pending.get(message.id)?.(message.vms);
+      pending.get(message.id)?.resolve(message.vms);
+      pending.delete(message.id);
+      break;
+    case 'vms-failed':
+      pending.get(message.id)?.reject(new Error(`fleet source: ${message.message}`));
       pending.delete(message.id);
       break;
     case 'stop':

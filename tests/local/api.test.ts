@@ -338,7 +338,14 @@ describe('events and documents', () => {
         .split('\n')
         .find((l, i, all) => all[i - 1] === 'event: snapshot' && l.startsWith('data:'));
       const snapshot = JSON.parse(snapshotLine!.slice(5)) as Record<string, unknown>;
-      expect(Object.keys(snapshot).sort()).toEqual(['config', 'fleet', 'ledger', 'metrics', 'queue_depth']);
+      expect(Object.keys(snapshot).sort()).toEqual([
+        'config',
+        'dead_letters',
+        'fleet',
+        'ledger',
+        'metrics',
+        'queue_depth',
+      ]);
       await postJson(`${url}/tasks`, task('sse-1'));
       while (!/event: decisions\ndata: .*"task_id":"sse-1"/.test(text))
         text += (await reader.read()).value ?? '';

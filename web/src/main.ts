@@ -15,7 +15,7 @@ import { QueueChart } from './panels/queue-chart';
 import { ScalingChart } from './panels/scaling-chart';
 import { UtilisationCharts } from './panels/utilisation-charts';
 import { type GridMetric, VmGrid } from './panels/vm-grid';
-import { type FleetVm, ledgerSummarySchema, type MetricsEvent } from './wire';
+import { type FleetVm, ledgerSummarySchema, type MetricsEvent, queueSummarySchema } from './wire';
 
 /** Wires the live event stream to the panels. Each panel batches its own DOM work per frame. */
 function start(): void {
@@ -43,6 +43,7 @@ function start(): void {
   const kpiQueue = byId('kpi-queue');
   const kpiThroughput = byId('kpi-throughput');
   const kpiVms = byId('kpi-vms');
+  const kpiDeadLetters = byId('kpi-dead-letters');
   const invalid = byId('invalid-events');
   let invalidCount = 0;
 
@@ -58,11 +59,18 @@ function start(): void {
     grid.setMetric((event.target as HTMLSelectElement).value as GridMetric);
   });
 
-  const showFleet = (vms: readonly FleetVm[], at: number) => {
+  const showFleet = (vms: readonly FleetVm[], at: number, total = vms.length) => {
     utilisation.update(vms, at);
-    grid.update(vms);
+    grid.update(vms, total);
     const active = vms.filter((vm) => vm.state !== 'draining').length;
-    frames.schedule('kpi-vms', () => setText(kpiVms, `${active} / ${vms.length}`));
+    // Above a page (1000 VMs) the server sends the first page and the total: say so rather than guess.
+    const shown =
+      total > vms.length ? `${active} / ${vms.length} of ${integer(total)}` : `${active} / ${vms.length}`;
+    frames.schedule('kpi-vms', () => setText(kpiVms, shown));
+  };
+  const showDeadLetters = (count: number) => {
+    kpiDeadLetters.hidden = count === 0;
+    setText(kpiDeadLetters, `${integer(count)} dead letter${count === 1 ? '' : 's'}`);
   };
   const showMetrics = (m: MetricsEvent) => {
     queue.update(toEpochMs(m.at), m.queue_depth, m.throughput_per_s);
@@ -93,13 +101,14 @@ function start(): void {
         generator.showSpeed(s.config.fleet?.speed);
         ledger.reset(s.ledger);
         grid.setLedgerStats(s.ledger.vms);
-        showFleet(s.fleet.vms, Date.now());
+        showFleet(s.fleet.vms, Date.now(), s.fleet.total);
+        showDeadLetters(s.dead_letters ?? 0);
         if (s.metrics) showMetrics(s.metrics);
         else setText(kpiQueue, integer(s.queue_depth));
       },
       decisions: (e) => decisions.add(e.items),
       block: (b) => ledger.addBlock(b),
-      fleet: (f) => showFleet(f.vms, toEpochMs(f.at)),
+      fleet: (f) => showFleet(f.vms, toEpochMs(f.at), f.total),
       metrics: showMetrics,
       scaling: (e) => scaling.mark(e),
     },
@@ -129,6 +138,10 @@ function start(): void {
       request(ledgerSummarySchema, '/ledger').then(
         (summary) => grid.setLedgerStats(summary.vms),
         (error) => console.warn('ledger summary unavailable', error),
+      );
+      request(queueSummarySchema, '/queue').then(
+        (q) => showDeadLetters(q.dead_letters),
+        (error) => console.warn('queue summary unavailable', error),
       );
     }
   }, 2000);

@@ -43,14 +43,21 @@ export const fleetVmSchema = z.object({
   reserved: vector,
   usage: vector,
   active_tasks: z.number(),
+  /** Why the engine refuses this VM's record and places nothing on it; absent when it is healthy. */
+  quarantine: z.string().optional(),
 });
 export type FleetVm = z.output<typeof fleetVmSchema>;
 
-export const fleetSchema = z.object({ vms: z.array(fleetVmSchema) });
+/** `total` is set when the fleet is larger than the page the server sends (the first 1000 VMs). */
+export const fleetSchema = z.object({
+  vms: z.array(fleetVmSchema),
+  total: z.number().int().min(0).optional(),
+});
 
 export const fleetEventSchema = z.object({
   at: z.union([z.number(), z.string()]),
   vms: z.array(fleetVmSchema),
+  total: z.number().int().min(0).optional(),
 });
 export type FleetEvent = z.output<typeof fleetEventSchema>;
 
@@ -135,9 +142,16 @@ export const snapshotEventSchema = z.object({
   ledger: ledgerSummarySchema,
   fleet: fleetSchema,
   queue_depth: z.number().min(0),
+  dead_letters: z.number().int().min(0).optional(),
   metrics: metricsEventSchema.nullable().optional(),
 });
 export type SnapshotEvent = z.output<typeof snapshotEventSchema>;
+
+/** GET /queue. */
+export const queueSummarySchema = z.object({
+  depth: z.number().min(0),
+  dead_letters: z.number().int().min(0),
+});
 
 export const decisionSchema = z.object({
   task_id: z.string(),

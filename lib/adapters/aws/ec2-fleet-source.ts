@@ -16,7 +16,7 @@ import { parseOrThrow } from '../../errors';
 import { DEFAULT_DIMENSIONS, type ResourceVector, zeroVector } from '../../model/resources';
 import type { Vm, VmLabels } from '../../model/vm';
 import { type Clock, systemClock } from '../../ports/clock';
-import type { FleetSource } from '../../ports/fleet-source';
+import type { FleetSource, QuarantinedVm } from '../../ports/fleet-source';
 import { instanceTypeCapacity } from './instance-capacity';
 import { INSTANCE_METRICS, MAX_QUERIES_PER_REQUEST, metricQueries, usageSamples } from './metric-queries';
 
@@ -85,8 +85,9 @@ export class Ec2FleetSource implements FleetSource {
   private readonly labelTagPrefix: string;
   private readonly clock: Clock;
   private readonly instanceTypes = new Map<string, InstanceTypeInfo>();
-  private cached: { at: number; vms: Vm[] } | undefined;
-  private inFlight: Promise<Vm[]> | undefined;
+  private cached: { at: number; read: FleetRead } | undefined;
+  private inFlight: Promise<FleetRead> | undefined;
+  private lastQuarantine: QuarantinedVm[] = [];
 
   constructor(options: Ec2FleetSourceOptions) {
     const { ec2, cloudWatch, clock, ...settings } = options;
@@ -104,15 +105,29 @@ export class Ec2FleetSource implements FleetSource {
     this.labelTagPrefix = valid.labelTagPrefix ?? 'bcs:label:';
   }
 
+  /**
+   * The instances that could be read. One whose instance type cannot be described or whose metrics
+   * cannot be read is left out and reported by `quarantined()`, so one bad instance (or one failed
+   * CloudWatch request) does not stop scheduling on the rest. When nothing at all can be read (EC2 or
+   * CloudWatch down for every request), it throws instead: no instance is at fault, and an empty fleet
+   * would turn a passing outage into rejected tasks.
+   */
   async listVms(): Promise<Vm[]> {
     const now = this.clock.now();
-    if (this.cached && now - this.cached.at < this.cacheTtlMs) return copyVms(this.cached.vms);
-    this.inFlight ??= this.readFleet(now).finally(() => {
-      this.inFlight = undefined;
-    });
-    const vms = await this.inFlight;
-    this.cached = { at: now, vms };
+    if (!(this.cached && now - this.cached.at < this.cacheTtlMs)) {
+      this.inFlight ??= this.readFleet(now).finally(() => {
+        this.inFlight = undefined;
+      });
+      this.cached = { at: now, read: await this.inFlight };
+    }
+    const { vms, quarantined } = this.cached.read;
+    this.lastQuarantine = quarantined.map((q) => ({ ...q }));
     return copyVms(vms);
+  }
+
+  /** The instances the last listVms left out, with the reason. */
+  quarantined(): readonly QuarantinedVm[] {
+    return this.lastQuarantine.map((q) => ({ ...q }));
   }
 
   /** Drops the cached fleet, e.g. after the caller changed tags or instances. */
@@ -120,20 +135,44 @@ export class Ec2FleetSource implements FleetSource {
     this.cached = undefined;
   }
 
-  private async readFleet(now: number): Promise<Vm[]> {
-    const instances = await this.runningInstances();
-    await this.loadInstanceTypes(instances.map((i) => i.InstanceType!));
+  private async readFleet(now: number): Promise<FleetRead> {
+    const all = await this.runningInstances();
+    const typeErrors = await this.loadInstanceTypes(all.map((i) => i.InstanceType!));
+    const quarantined: QuarantinedVm[] = [];
     const capacities = new Map<string, ResourceVector>();
-    for (const instance of instances) {
-      const info = this.instanceTypes.get(instance.InstanceType!);
-      capacities.set(
-        instance.InstanceId!,
-        info ? instanceTypeCapacity(info, this.dimensions) : zeroVector(this.dimensions),
-      );
+    const described: Instance[] = [];
+    for (const instance of all) {
+      const type = instance.InstanceType!;
+      const info = this.instanceTypes.get(type);
+      if (!info) {
+        const why = typeErrors.get(type) ?? 'EC2 did not describe it';
+        quarantined.push({ vm_id: instance.InstanceId!, reason: `instance type ${type}: ${why}` });
+        continue;
+      }
+      capacities.set(instance.InstanceId!, instanceTypeCapacity(info, this.dimensions));
+      described.push(instance);
     }
-    const ids = instances.map((i) => i.InstanceId!);
-    const samples = await this.readUsage(ids, capacities, now);
-    return instances.map((instance) => {
+    if (all.length > 0 && described.length === 0 && typeErrors.size > 0) {
+      throw new Error(`no instance type of the fleet could be described: ${[...typeErrors.values()][0]}`);
+    }
+    const usage = await this.readUsage(
+      described.map((i) => i.InstanceId!),
+      capacities,
+      now,
+    );
+    if (described.length > 0 && usage.failed.size === described.length) {
+      throw new Error(`no instance's metrics could be read: ${[...usage.failed.values()][0]}`);
+    }
+    const instances = described.filter((instance) => {
+      const error = usage.failed.get(instance.InstanceId!);
+      if (error !== undefined) {
+        quarantined.push({ vm_id: instance.InstanceId!, reason: `metrics could not be read: ${error}` });
+      }
+      return error === undefined;
+    });
+    const samples = usage.samples;
+    quarantined.sort((a, b) => (a.vm_id < b.vm_id ? -1 : a.vm_id > b.vm_id ? 1 : 0));
+    const vms = instances.map((instance): Vm => {
       const id = instance.InstanceId!;
       const history = (samples.get(id) ?? []).slice(-this.historyWindow);
       return {
@@ -147,6 +186,7 @@ export class Ec2FleetSource implements FleetSource {
         state: tagValue(instance, this.drainingTag) === 'true' ? 'draining' : 'active',
       };
     });
+    return { vms, quarantined };
   }
 
   private async runningInstances(): Promise<Instance[]> {
@@ -175,29 +215,51 @@ export class Ec2FleetSource implements FleetSource {
     return instances;
   }
 
-  private async loadInstanceTypes(types: readonly string[]): Promise<void> {
+  /** Describes the types not yet cached; returns the error for each type of a request that failed. */
+  private async loadInstanceTypes(types: readonly string[]): Promise<Map<string, string>> {
     const missing = [...new Set(types)].filter((t) => !this.instanceTypes.has(t));
+    const errors = new Map<string, string>();
     for (let i = 0; i < missing.length; i += TYPES_PER_REQUEST) {
       const chunk = missing.slice(i, i + TYPES_PER_REQUEST);
       let token: string | undefined;
-      do {
-        const page = await this.ec2.send(
-          new DescribeInstanceTypesCommand({ InstanceTypes: chunk as _InstanceType[], NextToken: token }),
-        );
-        for (const info of page.InstanceTypes ?? []) {
-          if (info.InstanceType) this.instanceTypes.set(info.InstanceType, info);
+      try {
+        do {
+          const page = await this.ec2.send(
+            new DescribeInstanceTypesCommand({ InstanceTypes: chunk as _InstanceType[], NextToken: token }),
+          );
+          for (const info of page.InstanceTypes ?? []) {
+            if (info.InstanceType) this.instanceTypes.set(info.InstanceType, info);
+          }
+          token = page.NextToken;
+        } while (token);
+      } catch (error) {
+        // One unknown or unreadable type fails its whole request (EC2 answers InvalidInstanceType):
+        // ask for the chunk's types one by one so that only the bad one is left out.
+        for (const type of chunk) {
+          if (this.instanceTypes.has(type)) continue;
+          try {
+            const page = await this.ec2.send(
+              new DescribeInstanceTypesCommand({ InstanceTypes: [type as _InstanceType] }),
+            );
+            for (const info of page.InstanceTypes ?? []) {
+              if (info.InstanceType) this.instanceTypes.set(info.InstanceType, info);
+            }
+          } catch (single) {
+            errors.set(type, describeError(single ?? error));
+          }
         }
-        token = page.NextToken;
-      } while (token);
+      }
     }
+    return errors;
   }
 
   private async readUsage(
     ids: readonly string[],
     capacities: ReadonlyMap<string, ResourceVector>,
     now: number,
-  ): Promise<Map<string, ResourceVector[]>> {
-    if (ids.length === 0) return new Map();
+  ): Promise<{ samples: Map<string, ResourceVector[]>; failed: Map<string, string> }> {
+    const failed = new Map<string, string>();
+    if (ids.length === 0) return { samples: new Map(), failed };
     const periodMs = this.periodSeconds * 1000;
     // Whole periods only: the period still in progress would read as a dip in usage.
     const end = Math.floor(now / periodMs) * periodMs;
@@ -208,19 +270,25 @@ export class Ec2FleetSource implements FleetSource {
       const chunk = ids.slice(i, i + instancesPerRequest);
       const results: MetricDataResult[] = [];
       let token: string | undefined;
-      do {
-        const page = await this.cloudWatch.send(
-          new GetMetricDataCommand({
-            MetricDataQueries: metricQueries(chunk, this.periodSeconds),
-            StartTime: new Date(start),
-            EndTime: new Date(end),
-            ScanBy: 'TimestampAscending',
-            NextToken: token,
-          }),
-        );
-        results.push(...(page.MetricDataResults ?? []));
-        token = page.NextToken;
-      } while (token);
+      try {
+        do {
+          const page = await this.cloudWatch.send(
+            new GetMetricDataCommand({
+              MetricDataQueries: metricQueries(chunk, this.periodSeconds),
+              StartTime: new Date(start),
+              EndTime: new Date(end),
+              ScanBy: 'TimestampAscending',
+              NextToken: token,
+            }),
+          );
+          results.push(...(page.MetricDataResults ?? []));
+          token = page.NextToken;
+        } while (token);
+      } catch (error) {
+        // This request's instances are left out (quarantined), the other requests' are scheduled on.
+        for (const id of chunk) failed.set(id, describeError(error));
+        continue;
+      }
       const folded = usageSamples(
         mergeResults(results),
         chunk,
@@ -230,7 +298,7 @@ export class Ec2FleetSource implements FleetSource {
       );
       for (const [id, series] of folded) samples.set(id, series);
     }
-    return samples;
+    return { samples, failed };
   }
 
   private labels(instance: Instance): VmLabels {
@@ -265,6 +333,16 @@ function mergeResults(results: readonly MetricDataResult[]): MetricDataResult[] 
     seen.Values!.push(...(r.Values ?? []));
   }
   return [...byId.values()];
+}
+
+/** What one read of EC2 and CloudWatch found: the VMs to schedule on and the instances left out. */
+interface FleetRead {
+  vms: Vm[];
+  quarantined: QuarantinedVm[];
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function copyVms(vms: readonly Vm[]): Vm[] {

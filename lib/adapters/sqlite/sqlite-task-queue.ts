@@ -10,8 +10,9 @@ export interface SqliteTaskQueueOptions {
   /** How long a received task stays invisible before it is delivered again, ms. Default 30 000. */
   visibilityTimeoutMs?: number;
   /**
-   * Deliveries after which a task that was never acked is moved to the dead letters instead of
-   * being delivered again (SQS's maxReceiveCount). Default 10.
+   * Deliveries after which a task that was never acked is delivered flagged `exhausted`, for the
+   * consumer to record as rejected (SQS's maxReceiveCount, with the ledger as the dead-letter
+   * record). Default 10.
    */
   maxAttempts?: number;
   clock?: Clock;
@@ -95,6 +96,7 @@ export class SqliteTaskQueue implements TaskQueue {
         'INSERT INTO queue_dead_letters (seq, task_id, task, attempts, error, failed_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       remove: db.prepare('DELETE FROM queue WHERE seq = ?'),
+      deadLetterCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM queue_dead_letters'),
       deadLetters: db.prepare<[number], DeadLetter>(
         'SELECT task_id, task, attempts, error, failed_at FROM queue_dead_letters ORDER BY seq LIMIT ?',
       ),
@@ -107,16 +109,14 @@ export class SqliteTaskQueue implements TaskQueue {
       }
       return accepted;
     });
-    // Rows are parsed inside the transaction so that a malformed or undeliverable one is moved to
-    // the dead letters at once, instead of failing every receive that reaches it.
+    // Rows are parsed inside the transaction so that a malformed one is moved to the dead letters at
+    // once, instead of failing every receive that reaches it: without a valid body there is no task
+    // the ledger could record. A well-formed task is never buried: once exhausted it is delivered
+    // flagged, and the scheduler records it as rejected (runtime/scheduler-loop.ts).
     this.receiveSome = db.transaction((max: number, now: number) => {
       const token = randomBytes(8).toString('hex');
       const delivered: QueuedTask[] = [];
       for (const row of this.statements.visible.all(now, max)) {
-        if (row.attempts >= this.maxAttempts) {
-          this.bury(row, `not acked after ${row.attempts} deliveries`, now);
-          continue;
-        }
         let task: Task;
         try {
           task = parseOrThrow(storedTaskSchema, JSON.parse(row.task), `queued task ${row.task_id}`) as Task;
@@ -126,7 +126,12 @@ export class SqliteTaskQueue implements TaskQueue {
         }
         const receipt = `${row.seq}.${token}`;
         this.statements.lease.run(now + this.visibilityTimeoutMs, receipt, row.seq);
-        delivered.push({ task, receipt, attempts: row.attempts + 1 });
+        delivered.push({
+          task,
+          receipt,
+          attempts: row.attempts + 1,
+          ...(row.attempts >= this.maxAttempts ? { exhausted: true } : {}),
+        });
       }
       return delivered;
     });
@@ -151,9 +156,17 @@ export class SqliteTaskQueue implements TaskQueue {
     return this.receiveSome.immediate(Math.floor(max), this.clock.now());
   }
 
-  /** Tasks taken out of circulation (malformed, or never acked after maxAttempts), oldest first. */
+  /**
+   * Rows taken out of circulation because they could not be read back as a task (a damaged file),
+   * oldest first; served by GET /queue/dead-letters. Older versions also moved tasks never acked
+   * after maxAttempts here; those rows stay readable.
+   */
   async deadLetters(limit = 100): Promise<DeadLetter[]> {
     return this.statements.deadLetters.all(limit);
+  }
+
+  async deadLetterCount(): Promise<number> {
+    return this.statements.deadLetterCount.get()!.n;
   }
 
   async ack(receipts: string[]): Promise<void> {

@@ -1,16 +1,37 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { LimitExceededError } from '../../errors';
 import type { EventName } from '../../events/hub';
 import type { LocalRuntime } from '../../runtime';
+import { limitBody, RETRY_AFTER_S } from '../errors';
 
 /** Writes a slow client may fall behind by before it is disconnected (it reconnects and gets a snapshot). */
 const MAX_PENDING_WRITES = 256;
 
 export function eventRoutes(runtime: LocalRuntime): Hono {
   const app = new Hono();
+  // Counted here, synchronously, so that simultaneous connects cannot all pass the check.
+  let open = 0;
 
-  app.get('/', (c) =>
-    streamSSE(c, async (sse) => {
+  app.get('/', (c) => {
+    const max = runtime.config.max_event_clients;
+    if (open >= max) {
+      const error = new LimitExceededError(
+        'max_event_clients',
+        max,
+        '',
+        `${open} live event streams are open (max_event_clients ${max}); retry later`,
+      );
+      c.header('Retry-After', String(RETRY_AFTER_S));
+      return c.json(limitBody(error), 503);
+    }
+    open++;
+    let counted = true;
+    const release = () => {
+      if (counted) open--;
+      counted = false;
+    };
+    return streamSSE(c, async (sse) => {
       const pending: { event: EventName; data: string }[] = [];
       let wake: (() => void) | null = null;
       let overflowed = false;
@@ -48,9 +69,10 @@ export function eventRoutes(runtime: LocalRuntime): Hono {
         }
       } finally {
         unsubscribe();
+        release();
       }
-    }),
-  );
+    });
+  });
 
   return app;
 }

@@ -1,13 +1,15 @@
 import { Hono } from 'hono';
 import { parseOrThrow } from '../../../lib/errors';
-import { vmIdSchema } from '../../../lib/schemas/http';
+import { fleetQuerySchema, vmIdSchema } from '../../../lib/schemas/http';
 import type { LocalRuntime } from '../../runtime';
 import { readJson } from '../errors';
 
 export function fleetRoutes(runtime: LocalRuntime): Hono {
   const app = new Hono();
 
-  app.get('/', async (c) => c.json(await runtime.fleetView()));
+  app.get('/', async (c) =>
+    c.json(await runtime.fleetView(parseOrThrow(fleetQuerySchema, c.req.query(), 'invalid query'))),
+  );
 
   app.get('/autoscaling', (c) => c.json(runtime.autoscaleView()));
 

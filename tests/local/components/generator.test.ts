@@ -85,6 +85,15 @@ describe('TaskGenerator', () => {
     expect(submitted).toHaveLength(50);
   });
 
+  it('makes up for at most one second per tick, so a stall cannot build rate × stall tasks at once', async () => {
+    const clock = new ManualClock(0);
+    const { g } = generator(clock);
+    g.update({ running: true, rate: 40 });
+    clock.advance(60_000);
+    expect(await g.tick()).toBe(40);
+    expect(g.state).toMatchObject({ generated: 40, dropped: 0 });
+  });
+
   it('owes nothing for the time before resetClock', async () => {
     const clock = new ManualClock(0);
     const { g } = generator(clock);

@@ -18,6 +18,9 @@ interface Layout {
   tileHeight: number;
 }
 
+/** Frame and cross of a quarantined VM's tile (the CSS's .quarantine-line uses the same red). */
+const QUARANTINE_COLOUR = '#ff6b6b';
+
 /** Height the heat map grows to before tiles shrink instead (more VMs, smaller tiles). */
 const TARGET_HEIGHT = 260;
 
@@ -58,6 +61,7 @@ export function gridLayout(width: number, count: number, dimensions: number): La
  */
 export class VmGrid {
   #vms: readonly FleetVm[] = [];
+  #total = 0;
   #dimensions: readonly string[] = [];
   #metric: GridMetric = 'reserved';
   #ledgerStats = new Map<string, VmLedgerStats>();
@@ -103,8 +107,10 @@ export class VmGrid {
     this.#invalidate();
   }
 
-  update(vms: readonly FleetVm[]): void {
+  /** `total`: VMs in the fleet when the server sent only the first page of them. */
+  update(vms: readonly FleetVm[], total = vms.length): void {
     this.#vms = vms;
+    this.#total = total;
     this.#invalidate();
   }
 
@@ -133,6 +139,7 @@ export class VmGrid {
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
     let draining = 0;
+    let quarantined = 0;
     this.#vms.forEach((vm, i) => {
       // Whole pixels keep tile edges crisp although the pitch is fractional.
       const left = (i % layout.columns) * (layout.tile + GAP);
@@ -153,12 +160,31 @@ export class VmGrid {
         ctx.strokeRect(x + 0.5, y + 0.5, w - 1, layout.tileHeight - 1);
         ctx.setLineDash([]);
       }
+      if (vm.quarantine !== undefined) {
+        // Quarantined: nothing is placed on it. A red frame and cross, whatever its utilisation.
+        quarantined++;
+        ctx.strokeStyle = QUARANTINE_COLOUR;
+        ctx.lineWidth = 2;
+        ctx.strokeRect(x + 1, y + 1, w - 2, layout.tileHeight - 2);
+        ctx.beginPath();
+        ctx.moveTo(x + 2, y + 2);
+        ctx.lineTo(x + w - 2, y + layout.tileHeight - 2);
+        ctx.moveTo(x + w - 2, y + 2);
+        ctx.lineTo(x + 2, y + layout.tileHeight - 2);
+        ctx.stroke();
+        ctx.lineWidth = 1;
+      }
     });
     this.canvas.dataset.vmCount = String(this.#vms.length);
     const busy = this.#vms.reduce((n, vm) => n + (vm.active_tasks > 0 ? 1 : 0), 0);
+    this.canvas.dataset.quarantined = String(quarantined);
+    const count =
+      this.#total > this.#vms.length
+        ? `first ${this.#vms.length} of ${this.#total} VMs`
+        : `${this.#vms.length} VMs`;
     setText(
       this.summary,
-      `${this.#vms.length} VMs · ${busy} running tasks${draining ? ` · ${draining} draining` : ''} · stripes: ${dims.join(' / ')}`,
+      `${count} · ${busy} running tasks${draining ? ` · ${draining} draining` : ''}${quarantined ? ` · ${quarantined} quarantined` : ''} · stripes: ${dims.join(' / ')}`,
     );
   }
 
@@ -204,6 +230,9 @@ export class VmGrid {
         ),
       ),
     );
+    if (vm.quarantine !== undefined) {
+      this.#tooltip.append(h('div', { class: 'quarantine-line' }, `quarantined: ${vm.quarantine}`));
+    }
     if (recorded) {
       this.#tooltip.append(
         h(
