@@ -10,7 +10,15 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['tests/unit/**/*.test.ts', 'tests/contract/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts', 'tests/contract/**/*.test.ts'],
+          // Property and contract suites run hundreds of cases in one test; vitest's default 5 s is
+          // too tight on a loaded 2-CPU machine (seen at load 28). A hang still fails, after 30 s.
+          testTimeout: 30_000,
+        },
+      },
       {
         test: {
           name: 'local',

@@ -73,7 +73,7 @@ const parsed = (body: string): unknown => {
   }
 };
 
-describe('enqueue function: hostile POST /tasks', () => {
+describe('enqueue function: hostile POST /tasks', { timeout: 60_000 }, () => {
   it(`refuses ${RUNS} of them with a 4xx naming the problem and sends nothing`, async () => {
     const sender = new RecordingSender();
     const handler = enqueueHandler({
@@ -97,7 +97,7 @@ describe('enqueue function: hostile POST /tasks', () => {
   });
 });
 
-describe('api function: hostile ids and block queries', () => {
+describe('api function: hostile ids and block queries', { timeout: 60_000 }, () => {
   it(`refuses ${RUNS} of them with a 4xx naming the problem and writes nothing`, async () => {
     const { store, engine } = ledger([vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 })]);
     await engine.schedule([task('a', { cpu: 100 })]);
@@ -125,7 +125,7 @@ describe('api function: hostile ids and block queries', () => {
   });
 });
 
-describe('scheduler function: queue messages that bypassed the API', () => {
+describe('scheduler function: queue messages that bypassed the API', { timeout: 60_000 }, () => {
   it('fails exactly the hostile records of each batch, writes nothing for them, and schedules the rest', async () => {
     const batch = fc
       .tuple(
