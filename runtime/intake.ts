@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../lib/errors';
 import type { Dimensions } from '../lib/model/resources';
-import type { Task } from '../lib/model/task';
+import { firstOfEachId, type Task } from '../lib/model/task';
 import type { Clock } from '../lib/ports/clock';
 import type { LedgerStore } from '../lib/ports/ledger-store';
 import type { TaskQueue } from '../lib/ports/task-queue';
@@ -76,23 +76,26 @@ export class Intake {
 
   /**
    * Tasks the ledger already recorded and tasks still queued are reported as duplicates; re-sending
-   * a request is therefore harmless.
+   * a request is therefore harmless. Twins in one request (the same id twice): the first is
+   * accepted, the id is listed once among the duplicates, as the enqueue function answers on AWS.
    */
   async submit(tasks: Task[]): Promise<SubmitResponse> {
     const { queue, store, maxQueueDepth } = this.options;
+    const { unique, repeated } = firstOfEachId(tasks);
     const depth = await storeCall(() => this.depth());
-    if (depth + tasks.length > maxQueueDepth) throw new QueueFullError(depth, maxQueueDepth);
+    if (depth + unique.length > maxQueueDepth) throw new QueueFullError(depth, maxQueueDepth);
 
     const recorded = new Set<string>();
-    const records = await storeCall(() => store.getTasks(tasks.map((t) => t.id)));
+    const records = await storeCall(() => store.getTasks(unique.map((t) => t.id)));
     for (const r of records) if (r !== null) recorded.add(r.task_id);
-    const fresh = tasks.filter((t) => !recorded.has(t.id));
+    const fresh = unique.filter((t) => !recorded.has(t.id));
     const accepted = fresh.length > 0 ? await storeCall(() => queue.enqueue(fresh)) : [];
     this.depthCache += accepted.length;
     if (accepted.length > 0) this.options.onEnqueued?.(accepted.length);
 
     const acceptedSet = new Set(accepted);
-    const duplicates = [...new Set(tasks.map((t) => t.id).filter((id) => !acceptedSet.has(id)))];
+    const notAccepted = unique.map((t) => t.id).filter((id) => !acceptedSet.has(id));
+    const duplicates = [...new Set([...notAccepted, ...repeated])];
     return { accepted, duplicates };
   }
 

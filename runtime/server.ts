@@ -13,6 +13,7 @@ import { DEFAULT_PARAMS } from '../lib/scheduling/types';
 import { DEFAULT_CAPACITY, type RuntimeConfig } from '../lib/schemas/config';
 import { seededRandom } from '../lib/simulation/rng';
 import { loadDashboard } from './dashboard';
+import { DataDirLock } from './data-dir-lock';
 import { DIGEST_KEY_FILE, DigestSigning, SIGNED_DIGESTS_FILE } from './digest-signing';
 import { SimulatedFleet } from './fleet/simulated-fleet';
 import { createApp } from './http/app';
@@ -88,12 +89,21 @@ export async function startLocalRuntime(
     );
   }
   await mkdir(config.data_dir, { recursive: true });
-  // Opened before the store so that a key file with loose permissions stops the start cleanly.
-  const signer = await LocalKeySigner.open(join(config.data_dir, DIGEST_KEY_FILE));
-  if (signer.created) log(`created the digest signing key ${signer.path} (mode 0600)`);
-  const store = new SqliteLedgerStore(join(config.data_dir, LEDGER_FILE), {
-    synchronous: config.synchronous,
-  });
+  // One bcs start per data directory: a second one refuses here, naming the holder's pid.
+  const lock = DataDirLock.acquire(config.data_dir);
+  let signer: LocalKeySigner;
+  let store: SqliteLedgerStore;
+  try {
+    // Opened before the store so that a key file with loose permissions stops the start cleanly.
+    signer = await LocalKeySigner.open(join(config.data_dir, DIGEST_KEY_FILE));
+    if (signer.created) log(`created the digest signing key ${signer.path} (mode 0600)`);
+    store = new SqliteLedgerStore(join(config.data_dir, LEDGER_FILE), {
+      synchronous: config.synchronous,
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   let started: LocalRuntime | null = null;
   try {
     const queue = new SqliteTaskQueue(store.db);
@@ -183,12 +193,20 @@ export async function startLocalRuntime(
         await closed;
         clearInterval(idle);
         clearTimeout(force);
-        await runtime.stop();
+        try {
+          await runtime.stop();
+        } finally {
+          lock.release();
+        }
       },
     };
   } catch (error) {
     // runtime.stop() closes the store too, after its loops have ended.
-    await (started ? started.stop() : store.close());
+    try {
+      await (started ? started.stop() : store.close());
+    } finally {
+      lock.release();
+    }
     throw error;
   }
 }

@@ -266,7 +266,7 @@ function run(raw: Record<string, unknown>): void {
     return;
   }
   process.stdout.write(
-    `${workload.name}; pending tasks ${pending === 'wait' ? 'wait until their deadline' : 'are rejected'}\n`,
+    `${workload.name}; pending tasks ${pending === 'wait' ? 'wait until their latest start' : 'are rejected'}\n`,
   );
   process.stdout.write(`${resultsTable(results)}\n`);
 }

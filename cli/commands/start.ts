@@ -10,6 +10,7 @@ interface StartFlags {
   dataDir?: string;
   token?: string;
   insecureNoAuth?: boolean;
+  allowedHost?: string[];
   vms?: number;
   algorithm?: string;
   alpha?: number;
@@ -43,6 +44,11 @@ export function startCommand(): Command {
       '--insecure-no-auth',
       'allow a non-loopback --host without a token (anyone who reaches the port can change the scheduler)',
     )
+    .option(
+      '--allowed-host <name>',
+      'a further Host/Origin name accepted on mutating routes, besides the bound address and localhost (repeatable; config "allowed_hosts")',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option('--vms <n>', 'simulated VMs at start', intOption)
     .option('-a, --algorithm <name>', 'placement algorithm')
     .option('--alpha <x>', 'blockchain: weight of current usage', numberOption)
@@ -74,6 +80,7 @@ export function startCommand(): Command {
           port: flags.port,
           data_dir: flags.dataDir,
           token: flags.token,
+          allowed_hosts: flags.allowedHost,
           algorithm: flags.algorithm,
           block_size: flags.blockSize,
           batch_size: flags.batchSize,

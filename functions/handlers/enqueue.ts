@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { isAwsUnavailable } from '../../lib/adapters/aws/transient-error';
 import { ValidationError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
-import type { Task } from '../../lib/model/task';
+import { firstOfEachId, type Task } from '../../lib/model/task';
 import type { Clock } from '../../lib/ports/clock';
 import { parseTaskSubmission, type SubmitResponse } from '../../lib/schemas/http';
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
@@ -89,22 +89,6 @@ function readBody(event: APIGatewayProxyEvent): unknown {
 }
 
 const REPLACEMENT_CHARACTER = '\uFFFD';
-
-/**
- * The first task of each id, and the ids that came more than once. A later copy is dropped, as the
- * local runtime's queue does: one id is one ledger record.
- */
-function firstOfEachId(tasks: readonly Task[]): { unique: Task[]; repeated: string[] } {
-  const seen = new Set<string>();
-  const repeated = new Set<string>();
-  const unique: Task[] = [];
-  for (const task of tasks) {
-    if (seen.has(task.id)) repeated.add(task.id);
-    else unique.push(task);
-    seen.add(task.id);
-  }
-  return { unique, repeated: [...repeated] };
-}
 
 /**
  * POST /tasks, the same contract as the local runtime: the whole submission is validated first

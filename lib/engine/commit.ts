@@ -1,4 +1,5 @@
 import type { ChainHead } from '../ledger/types';
+import { fromMicro, toMicro } from '../model/amount';
 import type { ResourceVector } from '../model/resources';
 import type { AppendResult, Commit, Reservation, ReservationChange } from '../ports/ledger-store';
 
@@ -11,12 +12,6 @@ import type { AppendResult, Commit, Reservation, ReservationChange } from '../po
 export class MalformedCommitError extends Error {
   override name = 'MalformedCommitError';
 }
-
-/**
- * Floating-point sums of requirements drift (0.1 + 0.2 > 0.3); a reservation exactly at capacity
- * must still fit, so capacity is compared with a relative tolerance far below any real unit.
- */
-const RELATIVE_TOLERANCE = 1e-9;
 
 /**
  * The compare-and-set every store applies first: the append goes ahead only if the stored head is
@@ -98,7 +93,10 @@ export function netReservationChanges(changes: readonly ReservationChange[]): Re
       });
       continue;
     }
-    for (const [d, v] of Object.entries(change.delta)) current.delta[d] = (current.delta[d] ?? 0) + v;
+    // Summed in micro-units (lib/model/amount.ts): a float sum would drift (33.3 + 33.4 - 66.7 != 0).
+    for (const [d, v] of Object.entries(change.delta)) {
+      current.delta[d] = fromMicro(toMicro(current.delta[d] ?? 0) + toMicro(v));
+    }
     current.active_delta += change.active_delta;
     current.capacity = { ...change.capacity };
   }
@@ -108,7 +106,10 @@ export function netReservationChanges(changes: readonly ReservationChange[]): Re
 export type ReservationOutcome = { ok: true; reservation: Reservation } | { ok: false; detail: string };
 
 /**
- * Applies a net change to a VM's current reservation (undefined: none yet).
+ * Applies a net change to a VM's current reservation (undefined: none yet), in exact integer
+ * micro-units (lib/model/amount.ts), so the reservation is always the exact decimal sum of its
+ * active tasks' requirements and a task that exactly fills a VM fits. A stored value off the
+ * micro-unit grid (drift written before amounts were exact) is rounded onto it here.
  * Only dimensions that grow are checked against capacity: releasing must always succeed, even on a
  * VM whose capacity shrank below what it already holds. A count or amount going below zero means
  * the ledger's books are wrong, so that throws instead of being reported as a conflict.
@@ -117,27 +118,29 @@ export function applyReservationChange(
   current: Reservation | undefined,
   change: ReservationChange,
 ): ReservationOutcome {
-  const reserved: ResourceVector = { ...(current?.reserved ?? {}) };
+  const reserved: ResourceVector = {};
+  for (const [d, v] of Object.entries(current?.reserved ?? {})) reserved[d] = fromMicro(toMicro(v));
   for (const [d, delta] of Object.entries(change.delta)) {
-    const after = (reserved[d] ?? 0) + delta;
+    const before = toMicro(reserved[d] ?? 0);
+    const after = before + toMicro(delta);
     const capacity = change.capacity[d] ?? 0;
-    if (delta > 0 && after > capacity + RELATIVE_TOLERANCE * Math.max(1, capacity)) {
+    if (delta > 0 && after > toMicro(capacity)) {
       return {
         ok: false,
-        detail: `vm ${change.vm_id} ${d}: reserved ${reserved[d] ?? 0} + ${delta} exceeds capacity ${capacity}`,
+        detail: `vm ${change.vm_id} ${d}: reserved ${fromMicro(before)} + ${delta} exceeds capacity ${capacity}`,
       };
     }
-    if (after < -RELATIVE_TOLERANCE * Math.max(1, capacity)) {
-      throw new MalformedCommitError(`vm ${change.vm_id} ${d}: reservation would fall to ${after}`);
+    if (after < 0) {
+      throw new MalformedCommitError(
+        `vm ${change.vm_id} ${d}: reservation would fall to ${fromMicro(after)}`,
+      );
     }
-    reserved[d] = after;
+    reserved[d] = fromMicro(after);
   }
   const activeTasks = (current?.active_tasks ?? 0) + change.active_delta;
   if (activeTasks < 0) {
     throw new MalformedCommitError(`vm ${change.vm_id}: active tasks would fall to ${activeTasks}`);
   }
-  // With nothing left running, the exact value is zero; resetting drops accumulated rounding.
-  if (activeTasks === 0) for (const d of Object.keys(reserved)) reserved[d] = 0;
   return {
     ok: true,
     reservation: {

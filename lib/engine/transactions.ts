@@ -1,5 +1,6 @@
 import { toTimestamp, transactionId } from '../ledger';
 import type { Block, Transaction } from '../ledger/types';
+import { subtractAmounts } from '../model/amount';
 import type { ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
 import type { VmSnapshot } from '../model/vm';
@@ -87,7 +88,7 @@ export function closingTransaction(
   if (before) {
     const reserved: ResourceVector = { ...before.reserved };
     for (const [d, v] of Object.entries(record.requirements))
-      reserved[d] = Math.max(0, (reserved[d] ?? 0) - v);
+      reserved[d] = Math.max(0, subtractAmounts(reserved[d] ?? 0, v));
     after = { reserved, usage: { ...before.usage }, active_tasks: Math.max(0, before.active_tasks - 1) };
   }
   return {

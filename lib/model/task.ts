@@ -26,3 +26,20 @@ export interface Task {
   /** Optional shell command run on the VM by the dispatcher (issue 7). */
   readonly command?: string;
 }
+
+/**
+ * The first task of each id, and the ids that came more than once in one request (each once). A
+ * later copy is dropped: one id is one ledger record, and docs/reliability.md promises the first is
+ * accepted and the others reported as duplicates. Shared by the local intake and the enqueue function.
+ */
+export function firstOfEachId(tasks: readonly Task[]): { unique: Task[]; repeated: string[] } {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  const unique: Task[] = [];
+  for (const task of tasks) {
+    if (seen.has(task.id)) repeated.add(task.id);
+    else unique.push(task);
+    seen.add(task.id);
+  }
+  return { unique, repeated: [...repeated] };
+}

@@ -61,8 +61,9 @@ export function isRejection(selection: Selection): selection is Rejection {
  * One placement strategy (a Kubernetes "Filter + Score" plugin pair in one object).
  *
  * Contract, checked for every registered algorithm by tests/contract/algorithms.case.ts:
- * - A task whose deadline has passed never reaches `select`: the Scheduler rejects it first
- *   (`rejectPastDeadline`), the same way for every algorithm.
+ * - A task whose deadline has passed, or cannot be met even if it started now, never reaches
+ *   `select`: the Scheduler rejects it first (`rejectPastDeadline`, `rejectUnmeetableDeadline`),
+ *   the same way for every algorithm, with kind `deadline`.
  * - `select` returns the index of a VM for which `isFeasible` holds (active, labels match the
  *   task's constraints, the task fits in every dimension), or `{ index: -1, reason }` with a
  *   non-empty reason when it places the task nowhere. It never mutates the fleet: the scheduler
@@ -94,6 +95,23 @@ export function rejectPastDeadline(task: Task, now: number): Rejection | null {
     index: -1,
     kind: 'deadline',
     reason: `deadline passed: ${isoSeconds(task.deadline * 1000)} ${relation} the decision at ${isoSeconds(now)}`,
+  };
+}
+
+/**
+ * The second shared deadline filter, after `rejectPastDeadline`: a task that would finish after its
+ * deadline even if it started at decision time (now + duration > deadline) can only miss it, so it
+ * is rejected at once for every algorithm rather than placed to take capacity from tasks that can
+ * still finish in time (before, only `urgency` did this, and the deadline-compliance figures counted
+ * the others' late placements). Waiting would not help: time left only shrinks.
+ */
+export function rejectUnmeetableDeadline(task: Task, now: number): Rejection | null {
+  const remaining = task.deadline - now / 1000;
+  if (now / 1000 + task.duration <= task.deadline) return null;
+  return {
+    index: -1,
+    kind: 'deadline',
+    reason: `deadline cannot be met: needs ${formatNumber(task.duration)} s, ${formatNumber(Math.max(0, remaining))} s remain until deadline ${task.deadline}`,
   };
 }
 
@@ -169,13 +187,16 @@ function keepDeviceFits(fleet: FleetState, demand: DeviceDemand, count: number):
   return kept;
 }
 
-/** Active VMs where the demand fits, into fleet.candidates. The generic form: any number of dimensions. */
+/**
+ * Active VMs where the demand fits, into fleet.candidates. The generic form: any number of dimensions.
+ * Compares with fleet.fitLimit, the bound that makes the floating-point test exact (fleet-state.ts).
+ */
 function fitting(fleet: FleetState, demand: Float64Array): number {
-  const { size, width, state, reserved, capacity, candidates } = fleet;
+  const { size, width, state, reserved, fitLimit, candidates } = fleet;
   let count = 0;
   vms: for (let i = 0, base = 0; i < size; i++, base += width) {
     if (state[i] !== VM_ACTIVE) continue;
-    for (let d = 0; d < width; d++) if (reserved[base + d]! + demand[d]! > capacity[base + d]!) continue vms;
+    for (let d = 0; d < width; d++) if (reserved[base + d]! + demand[d]! > fitLimit[base + d]!) continue vms;
     candidates[count++] = i;
   }
   return count;
@@ -186,7 +207,7 @@ function fitting(fleet: FleetState, demand: Float64Array): number {
  * the scan runs about three times faster than the inner loop, measured on Node 20.
  */
 function fitting4(fleet: FleetState, demand: Float64Array): number {
-  const { size, state, reserved: r, capacity: c, candidates } = fleet;
+  const { size, state, reserved: r, fitLimit: c, candidates } = fleet;
   const d0 = demand[0]!;
   const d1 = demand[1]!;
   const d2 = demand[2]!;
@@ -278,7 +299,7 @@ export function explainInfeasible(fleet: FleetState, request: PlacementRequest):
     for (const i of candidates) {
       const free = capacity[i * width + d]! - reserved[i * width + d]!;
       if (free > largestFree) largestFree = free;
-      if (reserved[i * width + d]! + need > capacity[i * width + d]!) shortOn++;
+      if (reserved[i * width + d]! + need > fleet.fitLimit[i * width + d]!) shortOn++;
     }
     const dim = dimensions[d]!;
     if (shortOn === candidates.length) {

@@ -1,4 +1,8 @@
 import { type FieldIssue, SchedulerError, ValidationError } from '../errors';
+import { AMOUNT_QUANTUM, fromMicro, toMicro } from '../model/amount';
+
+const HALF_QUANTUM = AMOUNT_QUANTUM / 2;
+
 import type { Dimensions, ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Vm, VmLabels, VmSnapshot } from '../model/vm';
@@ -19,7 +23,9 @@ export const VM_DRAINING = 1;
  * scan touches only contiguous numbers and allocates nothing per VM.
  *
  * Mutation: `reserve` refuses to push any dimension past capacity, so placement can never
- * overcommit a VM; `release` gives a finished task's reservation back. The arrays are public so that
+ * overcommit a VM; `release` gives a finished task's reservation back. Both, and `fits`, compute in
+ * integer micro-units (lib/model/amount.ts), so a reservation is always the exact decimal sum of its
+ * tasks' requirements and a task exactly filling a VM fits. The arrays are public so that
  * the hot path and a simulator can read them without copies. Nothing is cached from `reserved`,
  * `usage`, `historyMean`, `activeTasks` or `state`, so a simulator may also write those directly;
  * only capacity and the arrays derived from it must not change.
@@ -54,6 +60,16 @@ export class FleetState {
     /** VM_ACTIVE or VM_DRAINING. */
     readonly state: Uint8Array,
     private readonly source: readonly Vm[],
+    /**
+     * Per VM and dimension, the bound of the exact fit test: `reserved + demand <= fitLimit`.
+     * It is the capacity (rounded down onto the micro-unit grid) plus half a micro-unit. For amounts
+     * on the grid and at most MAX_AMOUNT (lib/model/amount.ts), the floating-point sum and this
+     * bound are each within 2.4e-7 of the decimals they stand for, so the comparison holds exactly
+     * when the decimal sum is at most the capacity (a sum over it exceeds it by a whole 1e-6). This
+     * keeps the hot scan at one addition per dimension instead of converting to micro-units, and
+     * agrees with `reserveDemand`, which rounds a reservation off the grid to the nearest micro-unit.
+     */
+    readonly fitLimit: Float64Array = capacity.map((c) => fromMicro(microFloor(c)) + HALF_QUANTUM),
   ) {
     this.size = ids.length;
     this.width = dimensions.length;
@@ -205,8 +221,8 @@ export class FleetState {
     const w = this.width;
     const base = vmIndex * w;
     for (let d = 0; d < w; d++) {
-      // Same expression as in reserveDemand, so "fits" and the stored after-state agree to the bit.
-      if (this.reserved[base + d]! + demand[d]! > this.capacity[base + d]!) return false;
+      // Exact (see fitLimit): a task that exactly fills a VM fits, one micro-unit more does not.
+      if (this.reserved[base + d]! + demand[d]! > this.fitLimit[base + d]!) return false;
     }
     return true;
   }
@@ -222,7 +238,9 @@ export class FleetState {
       throw new SchedulerError(`reservation would exceed the capacity of VM ${this.ids[vmIndex]}`);
     }
     const base = vmIndex * this.width;
-    for (let d = 0; d < this.width; d++) this.reserved[base + d]! += demand[d]!;
+    for (let d = 0; d < this.width; d++) {
+      this.reserved[base + d] = fromMicro(toMicro(this.reserved[base + d]!) + toMicro(demand[d]!));
+    }
     this.activeTasks[vmIndex]!++;
   }
 
@@ -238,7 +256,9 @@ export class FleetState {
     if (!(vmIndex >= 0 && vmIndex < this.size)) throw new RangeError(`no VM at index ${vmIndex}`);
     const base = vmIndex * this.width;
     for (let d = 0; d < this.width; d++) {
-      this.reserved[base + d] = Math.max(0, this.reserved[base + d]! - demand[d]!);
+      this.reserved[base + d] = fromMicro(
+        Math.max(0, toMicro(this.reserved[base + d]!) - toMicro(demand[d]!)),
+      );
     }
     if (this.activeTasks[vmIndex]! > 0) this.activeTasks[vmIndex]!--;
   }
@@ -289,6 +309,7 @@ export class FleetState {
       this.activeTasks.slice(),
       this.state.slice(),
       this.source,
+      this.fitLimit,
     );
     copy.devices = this.devices?.clone() ?? null;
     return copy;
@@ -305,6 +326,15 @@ function amount(vector: ResourceVector | undefined, dim: string): number {
   const value = vector?.[dim];
   if (value === undefined) return 0;
   return amountProblem(value) === null ? value : Number.NaN;
+}
+
+/**
+ * The capacity in micro-units, rounded down: exact for a capacity on the grid (every configured or
+ * validated one), and never above a capacity off it (a fleet source's), so a fit never overcommits.
+ */
+function microFloor(capacity: number): number {
+  const micro = toMicro(capacity);
+  return fromMicro(micro) <= capacity ? micro : micro - 1;
 }
 
 function bad(field: string): FieldIssue {

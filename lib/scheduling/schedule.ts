@@ -1,8 +1,8 @@
 import { SchedulerError, ValidationError } from '../errors';
+import { AMOUNT_RULE, isAmount } from '../model/amount';
 import type { Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Vm } from '../model/vm';
-import { MAX_AMOUNT } from '../schemas/task-input';
 import {
   isFeasible,
   isRejection,
@@ -10,6 +10,7 @@ import {
   type PlacementContext,
   prepareRequest,
   rejectPastDeadline,
+  rejectUnmeetableDeadline,
 } from './algorithm';
 import { FleetState } from './fleet-state';
 import { formatNumber } from './format';
@@ -112,7 +113,7 @@ export class Scheduler {
     const problem = requirementProblem(task, fleet.dimensions);
     if (problem) return rejected(task, problem, 'never-fits');
     // Checked here, once, for every algorithm: a task whose deadline has passed can never be placed.
-    const overdue = rejectPastDeadline(task, ctx.now);
+    const overdue = rejectPastDeadline(task, ctx.now) ?? rejectUnmeetableDeadline(task, ctx.now);
     if (overdue) return rejected(task, overdue.reason, 'deadline');
     const request = prepareRequest(task, fleet);
     if (request.deviceProblem !== undefined) {
@@ -181,11 +182,11 @@ function defaultDimensions(tasks: readonly Task[], vms: readonly Vm[]): Dimensio
   return [...new Set(tasks.flatMap((t) => Object.keys(t.requirements)))];
 }
 
-/** A requirement that cannot be scheduled at all: not an amount in [0, MAX_AMOUNT], or on a dimension the fleet lacks. */
+/** A requirement that cannot be scheduled at all: not an amount (lib/model/amount.ts), or on a dimension the fleet lacks. */
 function requirementProblem(task: Task, dimensions: Dimensions): string | null {
   for (const [dim, value] of Object.entries(task.requirements)) {
-    if (typeof value !== 'number' || !(value >= 0 && value <= MAX_AMOUNT)) {
-      return `invalid requirement ${dim}: must be a number from 0 to ${MAX_AMOUNT}, got ${String(value)}`;
+    if (!isAmount(value)) {
+      return `invalid requirement ${dim}: ${AMOUNT_RULE}, got ${String(value)}`;
     }
     if (value > 0 && !dimensions.includes(dim)) {
       return `requires ${dim} ${formatNumber(value)}, a dimension this fleet does not schedule (${dimensions.join(', ')})`;

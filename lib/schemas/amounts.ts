@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AMOUNT_FRACTION_DIGITS, fromMicro, MAX_AMOUNT, toMicro } from '../model/amount';
 
 /**
  * The numeric rules for resource amounts, in one place for every entry point: the HTTP API and the
@@ -6,13 +7,13 @@ import { z } from 'zod';
  * (lib/scheduling/fleet-state.ts). Whatever an entry point accepts, the engine accepts later.
  */
 
-/** Upper bound for any resource amount; far above any real VM, low enough to stay exact in float64. */
-export const MAX_AMOUNT = 1e12;
+/** Upper bound for any resource amount (1e9); the bound and why are in lib/model/amount.ts. */
+export { MAX_AMOUNT };
 
 /**
  * Smallest non-zero capacity accepted. Ratios divide by capacity: below this, 1 / capacity can
  * overflow (1 / 5e-324 is Infinity) and 0 * Infinity poisons scores with NaN. With amounts at most
- * MAX_AMOUNT (1e12), every ratio stays below 1e18.
+ * MAX_AMOUNT (1e9), every ratio stays below 1e15.
  */
 export const MIN_CAPACITY = 1e-6;
 
@@ -32,8 +33,18 @@ export function capacityProblem(value: unknown): string | null {
     : null;
 }
 
-/** A resource amount: a task's requirement in one dimension. */
-export const amountSchema = z.number().finite().min(0).max(MAX_AMOUNT);
+/**
+ * A resource amount as an entry point takes it (a task's requirement, a VM's capacity): a decimal in
+ * [0, MAX_AMOUNT] with at most AMOUNT_FRACTION_DIGITS decimal places (lib/model/amount.ts), so that
+ * sums in micro-units are exact. Measured usage is not held to the grid (amountProblem is not).
+ * Hand-written instead of zod's multipleOf, which accepts 1e-7 (it counts decimals in "1e-7" as 0).
+ */
+export const amountSchema = z
+  .number()
+  .finite()
+  .min(0)
+  .max(MAX_AMOUNT)
+  .refine((v) => fromMicro(toMicro(v)) === v, `must have at most ${AMOUNT_FRACTION_DIGITS} decimal places`);
 
 /** A VM's capacity in one dimension: the engine's rule (capacityProblem), stated once. */
 export const capacityAmountSchema = amountSchema.superRefine((value, ctx) => {

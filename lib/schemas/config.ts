@@ -68,6 +68,23 @@ const runtimeConfigFields = z.strictObject({
   /** 0 picks a free port. */
   port: z.number().int().min(0).max(65_535).default(8080),
   data_dir: z.string().min(1).default('./data'),
+  /**
+   * Host names (or addresses) clients may use in `Host` and `Origin` for mutating routes, besides
+   * the bound address and loopback names (runtime/http/host-check.ts): e.g. the machine's DNS name
+   * when bound to 0.0.0.0.
+   */
+  allowed_hosts: z
+    .array(
+      z
+        .string()
+        .max(253)
+        .regex(
+          /^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\.?)$/,
+          'must be a host name or an IP address, without port or scheme',
+        ),
+    )
+    .max(64)
+    .default([]),
   /** When set, every mutating route requires `Authorization: Bearer <token>`. */
   token: z.string().min(8, 'must be at least 8 characters').max(512).optional(),
   dimensions: z

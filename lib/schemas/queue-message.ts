@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
+import { amountSchema } from './amounts';
 import { withoutPrototypeKey } from './json-body';
-import { MAX_AMOUNT, taskIdSchema } from './task-input';
+import { taskIdSchema } from './task-input';
 
 /**
  * The body of one task-queue message: a Task accepted by the intake (ids assigned, submission time
@@ -34,7 +35,7 @@ export const TASK_ID_ATTRIBUTE = 'taskId';
 /** On a multi-task message: the ids of its tasks, as a JSON array. */
 export const TASK_IDS_ATTRIBUTE = 'taskIds';
 
-const amount = z.number().finite().min(0).max(MAX_AMOUNT);
+const amount = amountSchema;
 const labels = withoutPrototypeKey(z.record(z.string().min(1).max(63), z.string().max(256)));
 
 export function queuedTaskSchema(dimensions: Dimensions = DEFAULT_DIMENSIONS) {

@@ -18,7 +18,8 @@ export interface Placer {
 
 /**
  * What happens to a task nobody can take on arrival. `wait`: it stays pending, is retried whenever
- * a VM it fits frees capacity, and is rejected when its deadline passes. `reject`: it is rejected
+ * a VM it fits frees capacity, and is rejected when its latest start (deadline - duration) passes,
+ * since the scheduler rejects a task that can no longer meet its deadline. `reject`: it is rejected
  * at once, as the scheduler's single-shot decision has it.
  */
 export type PendingPolicy = 'wait' | 'reject';
@@ -122,13 +123,20 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
     }
   };
 
-  /** Books the scheduler's assignments; returns the tasks it did not place. */
+  /**
+   * Books the scheduler's assignments; returns the tasks it did not place. A task rejected for its
+   * deadline (passed, or unmeetable even if started now) can only be rejected again later, so it is
+   * counted as rejected here and not returned.
+   */
   const book = (decisions: Decision[], now: number): Task[] => {
     const unplaced: Task[] = [];
     for (const decision of decisions) {
       const task = decision.task;
       if (decision.status !== 'assigned') {
-        unplaced.push(task);
+        if (decision.rejection === 'deadline') {
+          rejected++;
+          pending.delete(task.id);
+        } else unplaced.push(task);
         continue;
       }
       const i = fleet.indexOf(decision.vmId!);
@@ -149,9 +157,11 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
 
   const handleArrivals = (batch: Task[], now: number): void => {
     for (const task of book(options.placer.schedule(batch, state, now), now)) {
-      if (options.pending === 'wait' && fitsAnywhere(task) && task.deadline * 1000 > now) {
+      // It can wait until its latest start: after that the scheduler would reject it for its deadline.
+      const latestStart = (task.deadline - task.duration) * 1000;
+      if (options.pending === 'wait' && fitsAnywhere(task) && latestStart >= now) {
         pending.set(task.id, task);
-        events.push(task.deadline * 1000, { kind: 'expiry', task });
+        events.push(latestStart + 1, { kind: 'expiry', task });
       } else {
         rejected++;
       }

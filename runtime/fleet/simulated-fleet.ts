@@ -1,3 +1,4 @@
+import { addAmounts, subtractAmounts } from '../../lib/model/amount';
 import type { Dimensions, ResourceVector } from '../../lib/model/resources';
 import { zeroVector } from '../../lib/model/resources';
 import type { Vm, VmLabels, VmState } from '../../lib/model/vm';
@@ -202,7 +203,8 @@ export class SimulatedFleet implements FleetSource {
     if (vm.managed === 'simulation')
       this.finishing.push(startedAt + (durationS * 1000) / this.options.speed, taskId);
     vm.running.add(taskId);
-    for (const d of this.options.dimensions) vm.reserved[d] = (vm.reserved[d] ?? 0) + (requirements[d] ?? 0);
+    for (const d of this.options.dimensions)
+      vm.reserved[d] = addAmounts(vm.reserved[d] ?? 0, requirements[d] ?? 0);
   }
 
   /** The ledger closed the task (completed or expired): it stops running. */
@@ -214,8 +216,8 @@ export class SimulatedFleet implements FleetSource {
     if (!vm) return;
     vm.running.delete(taskId);
     for (const d of this.options.dimensions)
-      vm.reserved[d] = (vm.reserved[d] ?? 0) - (task.requirements[d] ?? 0);
-    // Sums of floats drift; an idle VM is exactly idle.
+      vm.reserved[d] = subtractAmounts(vm.reserved[d] ?? 0, task.requirements[d] ?? 0);
+    // Exact already (micro-units); an idle VM is also reset in case a task was stopped twice.
     if (vm.running.size === 0) vm.reserved = zeroVector(this.options.dimensions);
   }
 

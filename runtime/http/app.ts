@@ -5,6 +5,7 @@ import { allowedMethods, apiRoutes } from '../../lib/schemas/routes';
 import type { LocalRuntime } from '../runtime';
 import { requireTokenForWrites } from './auth';
 import { errorHandler, methodNotAllowed } from './errors';
+import { refuseForeignHostsForWrites } from './host-check';
 import { configRoutes } from './routes/config';
 import { eventRoutes } from './routes/events';
 import { fleetRoutes } from './routes/fleet';
@@ -39,6 +40,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
     methodNotAllowed(c, allowedMethods(routes, c.req.path)) ??
     c.json({ error: 'NotFound', message: `no route ${c.req.method} ${c.req.path}` }, 404);
   app.notFound(noRoute);
+  app.use('*', refuseForeignHostsForWrites({ boundHost: config.host, allowedHosts: config.allowed_hosts }));
   app.use('*', requireTokenForWrites(config.token));
   app.use(
     '*',

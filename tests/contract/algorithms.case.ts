@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AMOUNT_SCALE, fromMicro, toMicro } from '../../lib/model/amount';
 import type { ResourceVector } from '../../lib/model/resources';
 import type { Task } from '../../lib/model/task';
 import type { Vm } from '../../lib/model/vm';
@@ -26,18 +27,31 @@ const DIMENSION_SETS = [
 const amount = (max: number, min: number) =>
   fc.oneof(fc.constant(0), fc.integer({ min: 0, max }), fc.double({ min, max, noNaN: true }));
 
-function vectorArb(dims: readonly string[], max: number, min = 0): fc.Arbitrary<ResourceVector> {
+// Task requirements are amounts (lib/model/amount.ts): at most 6 decimal places; the engine rejects others.
+const exactAmount = (max: number) =>
+  fc.oneof(
+    fc.constant(0),
+    fc.integer({ min: 0, max }),
+    fc.integer({ min: 0, max: max * AMOUNT_SCALE }).map(fromMicro),
+  );
+
+function vectorArb(
+  dims: readonly string[],
+  max: number,
+  min = 0,
+  values: (max: number, min: number) => fc.Arbitrary<number> = amount,
+): fc.Arbitrary<ResourceVector> {
   return fc
-    .tuple(...dims.map(() => amount(max, min)))
+    .tuple(...dims.map(() => values(max, min)))
     .map((values) => Object.fromEntries(dims.map((d, i) => [d, values[i]!])));
 }
 
 function vmArb(dims: readonly string[], id: string): fc.Arbitrary<Vm> {
   return fc
     .record({
-      capacity: vectorArb(dims, 8000, MIN_CAPACITY),
+      capacity: vectorArb(dims, 8000, MIN_CAPACITY, exactAmount),
       // Reservations may exceed capacity (capacity shrank): such a VM must take nothing more.
-      reserved: vectorArb(dims, 9000),
+      reserved: vectorArb(dims, 9000, 0, exactAmount),
       usage: vectorArb(dims, 9000),
       history: fc.array(vectorArb(dims, 9000), { maxLength: 3 }),
       activeTasks: fc.integer({ min: 0, max: 20 }),
@@ -59,7 +73,7 @@ function vmArb(dims: readonly string[], id: string): fc.Arbitrary<Vm> {
 function taskArb(dims: readonly string[], id: string): fc.Arbitrary<Task> {
   return fc
     .record({
-      requirements: vectorArb(dims, 5000),
+      requirements: vectorArb(dims, 5000, 0, exactAmount),
       duration: fc.integer({ min: 1, max: 5000 }),
       deadlineOffset: fc.integer({ min: -600, max: 20_000 }),
       priority: fc.integer({ min: -2, max: 2 }),
@@ -98,11 +112,14 @@ const scenarioArb = fc.constantFrom(...DIMENSION_SETS).chain((dims) =>
   }),
 );
 
-/** The test's own feasibility predicate, against its own running copy of the reservations. */
+/**
+ * The test's own feasibility predicate, against its own running copy of the reservations: exact,
+ * in integer micro-units, so a task that exactly fills a VM fits and one micro-unit more does not.
+ */
 function feasibleOn(v: Vm, reserved: ResourceVector, t: Task, dims: readonly string[]): boolean {
   if (v.state !== 'active') return false;
   if (Object.entries(t.constraints).some(([k, value]) => v.labels[k] !== value)) return false;
-  return dims.every((d) => reserved[d]! + t.requirements[d]! <= v.capacity[d]!);
+  return dims.every((d) => toMicro(reserved[d]!) + toMicro(t.requirements[d]!) <= toMicro(v.capacity[d]!));
 }
 
 /** What the test expects for a task nothing can take now: wait, or reject for good and why. */
@@ -131,10 +148,17 @@ function assertContract(
   const active = new Map(vms.map((v) => [v.id, v.activeTasks]));
   for (const decision of decisions) {
     const t = decision.task;
-    // The shared filter: a deadline already passed is rejected first, whatever the fleet.
+    // The shared filters: a deadline already passed, or one the task cannot meet even if it started
+    // now, is rejected first with kind 'deadline', whatever the fleet and whatever the algorithm.
     if (t.deadline * 1000 <= NOW) {
       expect(decision.status).toBe('rejected');
       expect(decision.reason).toMatch(/^deadline passed: /);
+    } else if (NOW_S + t.duration > t.deadline) {
+      expect(decision.status).toBe('rejected');
+      expect(decision.rejection).toBe('deadline');
+      expect(decision.reason).toMatch(
+        /^deadline cannot be met: needs \d+ s, \d+ s remain until deadline \d+$/,
+      );
     }
     if (decision.status === 'rejected') {
       expect(decision.reason.length).toBeGreaterThan(0);
@@ -168,7 +192,7 @@ function assertContract(
     expect(decision.before?.reserved).toEqual(current);
     expect(decision.before?.active_tasks).toBe(active.get(target!.id));
     for (const d of dims) {
-      current[d] = current[d]! + t.requirements[d]!;
+      current[d] = fromMicro(toMicro(current[d]!) + toMicro(t.requirements[d]!));
       expect(current[d]).toBeLessThanOrEqual(target!.capacity[d]!);
     }
     active.set(target!.id, active.get(target!.id)! + 1);
@@ -382,6 +406,31 @@ export function describeAlgorithmContract(name: string): void {
         status: 'rejected',
         reason: 'no VM matches constraints zone=c',
       });
+    });
+
+    it('rejects at once, with kind deadline, a task that cannot finish by its deadline, and places the one that just can', () => {
+      const fleet = [vm('idle-a'), vm('idle-b')];
+      const decisions = scheduleBatch(
+        [
+          task('too-long', { cpu: 1 }, { deadline: NOW_S + 600, duration: 601 }),
+          task('just-in-time', { cpu: 1 }, { deadline: NOW_S + 600, duration: 600 }),
+        ],
+        fleet,
+        name,
+        { now: NOW },
+      );
+      const byId = new Map(decisions.map((d) => [d.task.id, d]));
+      expect(byId.get('too-long')).toEqual(
+        expect.objectContaining({
+          status: 'rejected',
+          rejection: 'deadline',
+          vmId: null,
+          before: null,
+          reason: `deadline cannot be met: needs 601 s, 600 s remain until deadline ${NOW_S + 600}`,
+        }),
+      );
+      expect(byId.get('just-in-time')).toMatchObject({ status: 'assigned' });
+      expect(byId.get('just-in-time')!.after!.reserved.cpu).toBe(1);
     });
 
     it('rejects a task whose deadline has passed, saying when, and places nothing for it', () => {

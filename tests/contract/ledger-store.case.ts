@@ -315,6 +315,33 @@ export function ledgerStoreContract(
         ]);
       });
 
+      it('sums fractional amounts exactly: releases return to the exact rest, a fractional fill fits', async () => {
+        // In binary floating point 1 + 33.3 + 33.4 - 33.3 - 33.4 is 0.9999999999999929 and
+        // 999.7 + 0.1 + 0.2 is 1000.0000000000001; amounts are summed in micro-units instead.
+        await appendOk(store, [decision('keep', 'vm-1', { cpu: 1 })]);
+        await appendOk(store, [decision('a', 'vm-1', { cpu: 33.3 })]);
+        await appendOk(store, [decision('b', 'vm-1', { cpu: 33.4 })]);
+        await appendOk(store, [closing('a', 'vm-1', 'completed', { cpu: 33.3 })]);
+        await appendOk(store, [closing('b', 'vm-1', 'expired', { cpu: 33.4 })]);
+        expect(await store.getReservations()).toEqual([
+          { vm_id: 'vm-1', reserved: { cpu: 1 }, active_tasks: 1, capacity: CAPACITY },
+        ]);
+
+        await appendOk(store, [decision('x', 'vm-2', { cpu: 999.7 })]);
+        await appendOk(store, [decision('y', 'vm-2', { cpu: 0.1 }), decision('z', 'vm-2', { cpu: 0.2 })]);
+        expect((await store.getReservations(['vm-2']))[0]!.reserved).toEqual({ cpu: 1000 });
+        const head = await store.readHead();
+        const over = decision('w', 'vm-2', { cpu: 0.000001 });
+        expect(await store.append(head, commitFor(head, [over]))).toMatchObject({
+          conflict: 'over-capacity',
+        });
+        await appendOk(store, [
+          closing('x', 'vm-2', 'completed', { cpu: 999.7 }),
+          closing('y', 'vm-2', 'completed', { cpu: 0.1 }),
+        ]);
+        expect((await store.getReservations(['vm-2']))[0]!.reserved).toEqual({ cpu: 0.2 });
+      });
+
       it('records a task once: a second decision for it is a task conflict and writes nothing', async () => {
         await appendOk(store, [decision('t-1', 'vm-1', { cpu: 100 })]);
         const head = await store.readHead();

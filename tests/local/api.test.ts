@@ -95,6 +95,34 @@ describe('tasks', () => {
     expect(decisions).toHaveLength(1);
   });
 
+  it('accepts the first of twins in one request and lists the id once as a duplicate (docs/reliability.md)', async () => {
+    const response = await postJson(`${url}/tasks`, [
+      task('twin', { cpu: 100 }),
+      task('twin', { cpu: 200 }),
+      task('single'),
+      task('twin', { cpu: 300 }),
+    ]);
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ accepted: ['twin', 'single'], duplicates: ['twin'] });
+    await decided('twin');
+    const blocks: Block[] = [];
+    for await (const b of parseJsonl((await exportText()).split('\n'))) blocks.push(b);
+    const decisions = blocks.flatMap((b) => b.transactions).filter((t) => t.task_id === 'twin');
+    expect(decisions.map((t) => t.task_requirements.cpu)).toEqual([100]);
+  });
+
+  it('refuses an amount with more than 6 decimal places, naming the field, and writes nothing', async () => {
+    const before = await exportText();
+    const response = await postJson(`${url}/tasks`, [
+      task('frac-ok', { io: 33.333333 }),
+      task('frac', { io: 0.1234567 }),
+    ]);
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { issues: { field: string; message: string }[] };
+    expect(body.issues).toEqual([{ field: '1.io', message: 'must have at most 6 decimal places' }]);
+    expect(await exportText()).toBe(before);
+  });
+
   it('rejects a task no VM can hold, with a reason', async () => {
     await postJson(`${url}/tasks`, task('huge', { cpu: 1e9 }));
     const status = await decided('huge');

@@ -1,6 +1,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { checkCommitShape, headAfter, netReservationChanges } from '../../engine/commit';
 import type { ChainHead } from '../../ledger/types';
+import { subtractAmounts } from '../../model/amount';
 import type { Commit, ReservationChange } from '../../ports/ledger-store';
 import { CommitTooLargeError } from './errors';
 import { blockToItem, taskToItem } from './items';
@@ -207,11 +208,11 @@ function reservationUpdate(tableName: string, change: ReservationChange): Transa
       sets.push(`#r${i} = if_not_exists(#r${i}, :zero) + :d${i}`);
     }
     if (delta > 0) {
-      values[`:limit${i}`] = capacityLimit(capacity ?? 0) - delta;
+      values[`:limit${i}`] = subtractAmounts(capacity ?? 0, delta);
       conditions.push(`(attribute_not_exists(#r${i}) OR #r${i} <= :limit${i})`);
     } else if (delta < 0) {
       // Releasing more than is reserved means the books are wrong; the store then throws (see append).
-      values[`:floor${i}`] = -delta - tolerance(capacity ?? 0);
+      values[`:floor${i}`] = -delta;
       conditions.push(`#r${i} >= :floor${i}`);
     }
   });
@@ -232,18 +233,6 @@ function reservationUpdate(tableName: string, change: ReservationChange): Transa
 }
 
 /**
- * The same tolerance as the other stores (lib/engine/commit.ts applyReservationChange): requirements
- * summed in floating point may land a hair above a capacity they exactly fill.
- */
-function capacityLimit(capacity: number): number {
-  return capacity + tolerance(capacity);
-}
-function tolerance(capacity: number): number {
-  return RELATIVE_TOLERANCE * Math.max(1, capacity);
-}
-const RELATIVE_TOLERANCE = 1e-9;
-
-/**
  * A reservation that exceeds capacity on its own can never succeed, whatever is reserved already;
  * the update's condition only covers VMs that have a reservation item, so this catches a fresh VM.
  */
@@ -251,7 +240,7 @@ export function exceedsCapacityAlone(changes: readonly ReservationChange[]): str
   for (const change of netReservationChanges(changes)) {
     for (const [dimension, delta] of Object.entries(change.delta)) {
       const capacity = change.capacity[dimension] ?? 0;
-      if (delta > 0 && delta > capacityLimit(capacity)) {
+      if (delta > 0 && delta > capacity) {
         return `VM ${change.vm_id}: ${dimension} needs ${delta} of capacity ${capacity}`;
       }
     }

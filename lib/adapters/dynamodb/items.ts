@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Block, ChainHead, Transaction } from '../../ledger/types';
+import { fromMicro, toMicro } from '../../model/amount';
 import type { ResourceVector } from '../../model/resources';
 import type { Reservation, TaskRecord } from '../../ports/ledger-store';
 import {
@@ -122,14 +123,19 @@ export function transactionLocationFromItem(item: Item): { height: number; index
   return parseItem(transactionLocationSchema, item, 'transaction');
 }
 
-/** VM items keep one top-level number per dimension so that an update can create them atomically. */
+/**
+ * VM items keep one top-level number per dimension so that an update can create them atomically.
+ * Reserved amounts are put back on the micro-unit grid (lib/model/amount.ts): DynamoDB sums them
+ * exactly, but an emulator that sums in binary floating point or an item written before amounts
+ * were exact could hold a value a hair off it.
+ */
 export function reservationFromItem(item: Item): Reservation {
   const reserved: ResourceVector = {};
   const capacity: ResourceVector = {};
   for (const [name, value] of Object.entries(item)) {
     if (typeof value !== 'number') continue;
     if (name.startsWith(RESERVED_ATTRIBUTE_PREFIX))
-      reserved[name.slice(RESERVED_ATTRIBUTE_PREFIX.length)] = value;
+      reserved[name.slice(RESERVED_ATTRIBUTE_PREFIX.length)] = fromMicro(toMicro(value));
     else if (name.startsWith(CAPACITY_ATTRIBUTE_PREFIX))
       capacity[name.slice(CAPACITY_ATTRIBUTE_PREFIX.length)] = value;
   }

@@ -13,9 +13,8 @@ import { lowestLoadAfter } from '../scoring';
 
 /**
  * Earliest deadline first. The batch is decided by deadline ascending (then priority descending,
- * then input order). Beyond the shared past-deadline filter, a task that cannot finish by its
- * deadline even if it started now (now + duration > deadline) is rejected rather than placed to miss
- * it: that stricter rule is this algorithm's policy, the others place such a task. Otherwise it goes to the
+ * then input order). Tasks that cannot finish by their deadline never get here: the Scheduler's
+ * shared deadline filters reject them for every algorithm (algorithm.ts). Each task goes to the
  * least-loaded feasible VM (lowest committed share after placement); ties go to the lowest index.
  */
 export class UrgencyAlgorithm implements PlacementAlgorithm {
@@ -32,13 +31,6 @@ export class UrgencyAlgorithm implements PlacementAlgorithm {
   select(request: PlacementRequest, fleet: FleetState, ctx: PlacementContext): Selection {
     const { task } = request;
     const remaining = task.deadline - ctx.now / 1000;
-    if (ctx.now / 1000 + task.duration > task.deadline) {
-      return {
-        index: -1,
-        kind: 'deadline',
-        reason: `deadline cannot be met: needs ${formatNumber(task.duration)} s, ${formatNumber(Math.max(0, remaining))} s remain until deadline ${task.deadline}`,
-      };
-    }
     const feasible = collectFeasible(fleet, request);
     const { index: best, value: bestLoad } = lowestLoadAfter(fleet, feasible, request.demand);
     if (best < 0) return { index: -1, reason: explainInfeasible(fleet, request) };

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { AMOUNT_FRACTION_DIGITS, MAX_AMOUNT } from '../../../lib/model/amount';
 import { deeplyNested, invalidUtf8String, Raw, serialise, withKey } from './json-text';
 
 /**
@@ -31,6 +32,8 @@ interface FieldSpec {
   min?: number;
   max?: number;
   nullable?: boolean;
+  /** Most decimal places the field accepts (resource amounts: 6, lib/model/amount.ts). */
+  decimals?: number;
   /** Strings that fail the field's own rules (pattern, length, enumeration). */
   bad?: fc.Arbitrary<string>;
 }
@@ -121,6 +124,13 @@ function badNumberFor(spec: FieldSpec): fc.Arbitrary<{ value: unknown; body: boo
       field(fc.double({ min: -1e300, max: min - Math.max(1e-6, Math.abs(min) * 1e-9), noNaN: true })),
     );
   if (Number.isFinite(max)) options.push(field(fc.double({ min: max * 2 + 1, max: 1e300, noNaN: true })));
+  if (spec.decimals !== undefined) {
+    // In range, but one decimal place too many: 12.1234561 for 6. Below 1e8, where a double still
+    // tells the seventh decimal apart.
+    const extra = 10 ** -(spec.decimals + 1);
+    const top = Math.min(Math.floor(max) - 1, 1e8);
+    options.push(field(fc.integer({ min: Math.ceil(min), max: top }).map((n) => n + 0.123456 + extra)));
+  }
   if (spec.kind === 'int') {
     const lo = Number.isFinite(min) ? min : -1000;
     const hi = Number.isFinite(max) ? Math.min(max, lo + 1e6) : lo + 1e6;
@@ -410,10 +420,10 @@ export function taskRoute(now: number): BodyRoute {
     valid: validTask(now),
     fields: {
       id: { kind: 'string', bad: badIds },
-      cpu: numberField(0, 1e12),
-      mem: numberField(0, 1e12),
-      io: numberField(0, 1e12),
-      bw: numberField(0, 1e12),
+      cpu: numberField(0, MAX_AMOUNT, 'number', { decimals: AMOUNT_FRACTION_DIGITS }),
+      mem: numberField(0, MAX_AMOUNT, 'number', { decimals: AMOUNT_FRACTION_DIGITS }),
+      io: numberField(0, MAX_AMOUNT, 'number', { decimals: AMOUNT_FRACTION_DIGITS }),
+      bw: numberField(0, MAX_AMOUNT, 'number', { decimals: AMOUNT_FRACTION_DIGITS }),
       deadline: numberField(0, 1e11),
       duration: numberField(Number.MIN_VALUE, 31_536_000),
       priority: numberField(-1000, 1000, 'int'),

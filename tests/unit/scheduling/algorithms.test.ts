@@ -243,7 +243,7 @@ describe('blockchain', () => {
 
   it('places, with a finite score, a task whose deadline is less than a second away', () => {
     const [decision] = scheduleBatch(
-      [task('nearly-due', { cpu: 1 }, { deadline: NOW_S + 0.5 })],
+      [task('nearly-due', { cpu: 1 }, { deadline: NOW_S + 0.5, duration: 0.5 })],
       idle('a'),
       'blockchain',
       { now: NOW },
@@ -253,8 +253,13 @@ describe('blockchain', () => {
     expect(decision!.score).toBeCloseTo(1000, 9);
   });
 
-  it('places a task that will finish after its deadline (only urgency rejects those)', () => {
+  it('rejects a task that would finish after its deadline, as every algorithm does (shared filter)', () => {
     const late = task('late', { cpu: 1 }, { duration: 300, deadline: NOW_S + 100 });
-    expect(placements([late], idle('a'), 'blockchain')).toEqual(['late:a']);
+    const [decision] = scheduleBatch([late], idle('a'), 'blockchain', { now: NOW });
+    expect(decision).toMatchObject({
+      status: 'rejected',
+      rejection: 'deadline',
+      reason: `deadline cannot be met: needs 300 s, 100 s remain until deadline ${NOW_S + 100}`,
+    });
   });
 });

@@ -33,17 +33,17 @@ describe('admitFleet', () => {
     [
       'a negative reservation (float drift)',
       vm('x', { reserved: { cpu: -7.1e-15, mem: 0 } }),
-      'reserved.cpu: must be a number from 0 to 1000000000000',
+      'reserved.cpu: must be a number from 0 to 1000000000',
     ],
     [
       'a NaN usage',
       vm('x', { usage: { cpu: Number.NaN, mem: 0 } }),
-      'usage.cpu: must be a number from 0 to 1000000000000',
+      'usage.cpu: must be a number from 0 to 1000000000',
     ],
     [
       'a bad history sample',
       vm('x', { history: [{ cpu: -1, mem: 0 }] }),
-      'history.0.cpu: must be a number from 0 to 1000000000000',
+      'history.0.cpu: must be a number from 0 to 1000000000',
     ],
     ['an unknown state', vm('x', { state: 'gone' as Vm['state'] }), 'state: must be "active" or "draining"'],
     ['a fractional task count', vm('x', { activeTasks: 1.5 }), 'activeTasks: must be a non-negative integer'],
@@ -60,7 +60,7 @@ describe('admitFleet', () => {
       {
         vm_id: 'x',
         reason:
-          'capacity.cpu: must be 0 or at least 0.000001; reserved.mem: must be a number from 0 to 1000000000000',
+          'capacity.cpu: must be 0 or at least 0.000001; reserved.mem: must be a number from 0 to 1000000000',
       },
     ]);
   });

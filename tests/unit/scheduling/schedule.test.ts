@@ -57,7 +57,7 @@ describe('scheduleBatch', () => {
     );
   });
 
-  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, 2e12])(
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, 2e9, 0.1234567])(
     'rejects a requirement of %d without touching the fleet',
     (cpu) => {
       const scheduler = new Scheduler({ algorithm: 'least-loaded' });
@@ -65,7 +65,9 @@ describe('scheduleBatch', () => {
       const t: Task = { ...task('bad', {}), requirements: { cpu, mem: 0, io: 0, bw: 0 } };
       const [decision] = scheduler.schedule([t], fleet, NOW);
       expect(decision!.status).toBe('rejected');
-      expect(decision!.reason).toMatch(/^invalid requirement cpu: must be a number from 0 to 1000000000000/);
+      expect(decision!.reason).toMatch(
+        /^invalid requirement cpu: must be a number from 0 to 1000000000 with at most 6 decimal places/,
+      );
       expect([...fleet.reserved]).toEqual([0, 0, 0, 0]);
       expect(fleet.activeTasks[0]).toBe(0);
     },

@@ -77,18 +77,26 @@ describe('simulate', () => {
     expect(r.deadlineCompliance).toBe(1);
   });
 
-  it('counts a task placed after its latest start as a deadline miss', () => {
-    // t1's deadline is 1 + 10 + 95 = 106 s; it starts at 100 s and finishes at 110 s.
+  it('rejects a waiting task once its latest start passes, instead of placing it to finish late', () => {
+    // t1's deadline is 1 + 10 + 95 = 106 s, so its latest start is 96 s; capacity frees at 100 s.
+    // t2's is 2 + 10 + 98 = 110 s, latest start exactly 100 s: placed just in time.
     const w = workload(
-      [vm('a', 1000)],
+      [vm('a', 1000), vm('b', 100)],
       [
         [0, 1000, 100, 0],
         [1, 600, 10, 95],
+        [2, 400, 10, 98],
       ],
     );
     const r = simulate(w, { placer: bestFit(), pending: 'wait', departures: true });
-    expect(r.placed).toBe(2);
-    expect(r.deadlineCompliance).toBe(0.5);
+    expect({ placed: r.placed, rejected: r.rejected }).toEqual({ placed: 2, rejected: 1 });
+    expect(r.deadlineCompliance).toBe(1);
+  });
+
+  it('rejects for its deadline a task that arrives unable to finish in time, never placing it', () => {
+    const w = workload([vm('a', 1000)], [[0, 10, 100, -1]]);
+    const r = simulate(w, { placer: bestFit(), pending: 'wait', departures: true });
+    expect({ placed: r.placed, rejected: r.rejected }).toEqual({ placed: 0, rejected: 1 });
   });
 
   it('rejects at once under the reject policy', () => {
