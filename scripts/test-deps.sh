@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what `npm test` needs beyond node_modules, only when missing:
 #  - the emulator's project-local virtualenv with a pinned MiniStack (scripts/emulator/setup.sh)
+#  - cfn-lint and checkov in their own pinned virtualenv (scripts/oracles/setup.sh), for the template oracles
 #  - Debian's chromium for the browser test (scripts/install-chromium.sh); never a downloaded browser
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${LOCALSTACK_ENDPOINT:-}" ] && [ -f scripts/emulator/setup.sh ]; then
   bash scripts/emulator/setup.sh
+fi
+if [ -f scripts/oracles/setup.sh ]; then
+  bash scripts/oracles/setup.sh
 fi
 if [ -f scripts/install-chromium.sh ]; then
   bash scripts/install-chromium.sh

@@ -70,6 +70,7 @@ export class SchedulerStack extends Stack {
     const queue = new TaskQueue(this, 'Tasks', {
       maxReceiveCount: p.maxReceiveCount,
       visibilityTimeout: Duration.seconds(p.schedulerTimeoutSeconds * 6),
+      retain,
     });
     const environment = schedulingEnvironment(p, table.tableName);
 

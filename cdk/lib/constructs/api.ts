@@ -18,6 +18,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Dimensions } from '../../../lib/model/resources';
+import { CHECKOV_REASONS, skipCheckov } from '../checkov';
 import type { AuthMode } from '../props';
 import { taskSubmissionJsonSchema } from '../task-submission-model';
 
@@ -57,6 +58,7 @@ export class SchedulerApi extends Construct {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    skipCheckov(accessLogs, { id: 'CKV_AWS_158', reason: CHECKOV_REASONS.logsDefaultEncryption });
     const iam = props.authMode === 'iam';
     this.api = new RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-api`,
@@ -77,6 +79,12 @@ export class SchedulerApi extends Construct {
         throttlingRateLimit: props.throttlingRateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit,
       },
+    });
+
+    skipCheckov(this.api.deploymentStage, {
+      id: 'CKV_AWS_120',
+      reason:
+        'Responses must be current: a task status, the chain head and its digest change with every commit, so a gateway cache would serve stale state; reads are cheap key lookups.',
     });
 
     // The gateway's own 429 carries no Retry-After; clients of a throttled stage get the same hint

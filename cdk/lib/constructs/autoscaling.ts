@@ -19,6 +19,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SCALING_DIMENSIONS, SCALING_METRICS } from '../../../lib/adapters/autoscaling/metric-names';
 import type { FieldIssue } from '../../../lib/errors';
+import { CHECKOV_REASONS, skipCheckov } from '../checkov';
 
 /** The `autoScaling` stack prop: an EC2 Auto Scaling group as the fleet, scaled on backlog per instance. */
 export interface AutoScalingOptions {
@@ -171,6 +172,7 @@ export class WorkerGroup extends Construct {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    skipCheckov(flowLogs, { id: 'CKV_AWS_158', reason: CHECKOV_REASONS.logsDefaultEncryption });
     vpc.addFlowLog('FlowLog', { destination: FlowLogDestination.toCloudWatchLogs(flowLogs) });
     return vpc;
   }

@@ -1,4 +1,4 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -16,6 +16,7 @@ import {
 import { BLOCK_PREFIX, PARTITION_KEY, TASK_PREFIX } from '../../../lib/adapters/dynamodb/keys';
 import { RUN_SHELL_SCRIPT } from '../../../lib/adapters/ssm/ssm-command-runner';
 import { COMMAND_STATUS_DETAIL_TYPE, FINAL_COMMAND_STATUSES } from '../../../lib/dispatch/command';
+import { CHECKOV_REASONS, skipCheckov } from '../checkov';
 import { grantFleetRead, grantLedgerWrite } from '../ledger-access';
 import { ServiceFunction } from '../nodejs-function';
 
@@ -61,7 +62,9 @@ export class Dispatch extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    skipCheckov(this.failures, { id: 'CKV_AWS_27', reason: CHECKOV_REASONS.sqsManagedEncryption });
     Validations.of(this.failures).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
