@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { LEASE_INDEX_NAME } from '../../lib/adapters/dynamodb/keys';
+import { AlarmTopic } from './constructs/alarm-topic';
 import { SchedulerApi } from './constructs/api';
 import { resolveAutoScaling, WorkerGroup } from './constructs/autoscaling';
 import { Dispatch } from './constructs/dispatch';
@@ -73,6 +74,8 @@ export class SchedulerStack extends Stack {
       retain,
     });
     const environment = schedulingEnvironment(p, table.tableName);
+    const alarms = new AlarmTopic(this, 'Alarms', { emails: p.alarmEmails, retain });
+    alarms.notify(queue.deadLetterAlarm);
 
     const scheduler = new Scheduler(this, 'Scheduler', {
       table,
@@ -150,6 +153,7 @@ export class SchedulerStack extends Stack {
       interval: Duration.minutes(p.verifyIntervalMinutes),
       retainLogs: retain,
     });
+    alarms.notify(verifier.invalidChainAlarm);
 
     const http = new SchedulerApi(this, 'Http', {
       stageName: p.stage,
@@ -178,6 +182,7 @@ export class SchedulerStack extends Stack {
         vmTagValue: p.vmTagValue,
         retainLogs: retain,
       });
+      alarms.notify(dispatch.failureAlarm);
       new CfnOutput(this, OUTPUTS.eventBusName, {
         value: dispatch.bus.eventBusName,
         description: 'TaskAssigned events (source bcs.scheduler): subscribe with a rule on this bus',

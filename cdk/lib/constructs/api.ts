@@ -43,6 +43,14 @@ export interface SchedulerApiProps {
 }
 
 /**
+ * POST /ledger/verify reads the whole chain on a 1 GB function: its own, much lower throttle, so
+ * that a caller cannot hold verify functions busy (and take the account's concurrency from the
+ * scheduler) at the stage's rate.
+ */
+export const VERIFY_METHOD_PATH = '/ledger/verify/POST';
+export const VERIFY_THROTTLE = { throttlingRateLimit: 1, throttlingBurstLimit: 2 } as const;
+
+/**
  * The REST API. Every method requires SigV4 (IAM) unless `authMode` is 'api-key', in which case every
  * method requires a key from the usage plan instead. Bodies and parameters are validated at the
  * gateway and again, with field-level errors, in the functions.
@@ -78,6 +86,7 @@ export class SchedulerApi extends Construct {
         tracingEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit,
+        methodOptions: { [VERIFY_METHOD_PATH]: VERIFY_THROTTLE },
       },
     });
 
@@ -139,7 +148,9 @@ export class SchedulerApi extends Construct {
     });
     ledger.addResource('transactions').addResource('{id}').addMethod('GET', read, withId);
     ledger.addResource('digest').addMethod('GET', read, { requestValidator: paramsValidator });
-    ledger.addResource('verify').addMethod('POST', verify, { requestValidator: paramsValidator });
+    const verifyMethod = ledger
+      .addResource('verify')
+      .addMethod('POST', verify, { requestValidator: paramsValidator });
 
     // The fleet as the ledger sees it, and draining (docs/aws.md, "Scaling and draining").
     const fleet = this.api.root.addResource('fleet');
@@ -178,7 +189,18 @@ export class SchedulerApi extends Construct {
         description: 'Callers of the scheduler API',
         throttle: { rateLimit: props.throttlingRateLimit, burstLimit: props.throttlingBurstLimit },
       });
-      plan.addApiStage({ stage: this.api.deploymentStage });
+      plan.addApiStage({
+        stage: this.api.deploymentStage,
+        throttle: [
+          {
+            method: verifyMethod,
+            throttle: {
+              rateLimit: VERIFY_THROTTLE.throttlingRateLimit,
+              burstLimit: VERIFY_THROTTLE.throttlingBurstLimit,
+            },
+          },
+        ],
+      });
       this.apiKey = this.api.addApiKey('ApiKey', { description: 'Default key of the scheduler API' });
       plan.addApiKey(this.apiKey);
     }

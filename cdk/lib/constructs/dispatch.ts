@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -47,6 +48,8 @@ export class Dispatch extends Construct {
   readonly function: NodejsFunction;
   /** Stream batches that failed every retry, kept 14 days for inspection. */
   readonly failures: Queue;
+  /** Fires when a stream batch gave up: its assignments were not published (nor their commands sent). */
+  readonly failureAlarm: Alarm;
   readonly commandStatusFunction?: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: DispatchProps) {
@@ -65,6 +68,18 @@ export class Dispatch extends Construct {
       removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     skipCheckov(this.failures, { id: 'CKV_AWS_27', reason: CHECKOV_REASONS.sqsManagedEncryption });
+    this.failureAlarm = new Alarm(this, 'FailureAlarm', {
+      alarmDescription:
+        'Dispatch gave up on committed blocks: their TaskAssigned events were not published. The failure queue names the stream records; re-publish from the ledger.',
+      metric: this.failures.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
     Validations.of(this.failures).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
