@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { LEASE_INDEX_NAME } from '../../lib/adapters/dynamodb/keys';
 import { AlarmTopic } from './constructs/alarm-topic';
@@ -67,7 +67,8 @@ export class SchedulerStack extends Stack {
     const retain = !TEST_STAGES.includes(p.stage);
     const schedulerTimeout = Duration.seconds(p.schedulerTimeoutSeconds);
 
-    const { table } = new LedgerTable(this, 'Ledger', { retain, stream: p.dispatch });
+    const ledgerTable = new LedgerTable(this, 'Ledger', { retain, stream: p.dispatch });
+    const { table } = ledgerTable;
     const queue = new TaskQueue(this, 'Tasks', {
       maxReceiveCount: p.maxReceiveCount,
       visibilityTimeout: Duration.seconds(p.schedulerTimeoutSeconds * 6),
@@ -172,6 +173,7 @@ export class SchedulerStack extends Stack {
     new CfnOutput(this, OUTPUTS.tableName, { value: table.tableName });
     new CfnOutput(this, OUTPUTS.queueName, { value: queue.queue.queueName });
     new CfnOutput(this, OUTPUTS.deadLetterQueueName, { value: queue.deadLetterQueue.queueName });
+    let commandStatus: { role?: IRole } | undefined;
     if (p.dispatch) {
       const dispatch = new Dispatch(this, 'Dispatch', {
         table,
@@ -183,11 +185,26 @@ export class SchedulerStack extends Stack {
         retainLogs: retain,
       });
       alarms.notify(dispatch.failureAlarm);
+      commandStatus = dispatch.commandStatusFunction;
       new CfnOutput(this, OUTPUTS.eventBusName, {
         value: dispatch.bus.eventBusName,
         description: 'TaskAssigned events (source bcs.scheduler): subscribe with a rule on this bus',
       });
     }
+    // Who may write chain items, whatever IAM grants elsewhere in the account (ledger-table.ts).
+    const roleOf = (fn: { role?: IRole }) => {
+      if (!fn.role) throw new Error('every function of the stack has its own role');
+      return fn.role;
+    };
+    ledgerTable.restrictWrites({
+      chain: [
+        scheduler.function,
+        scheduler.expireFunction,
+        read,
+        ...(commandStatus ? [commandStatus] : []),
+      ].map(roleOf),
+      digests: [roleOf(verifier.function)],
+    });
     if (http.apiKey) {
       new CfnOutput(this, OUTPUTS.apiKeyId, {
         value: http.apiKey.keyId,
