@@ -96,7 +96,9 @@ export class Dispatch extends Construct {
         EVENT_BUS_NAME: this.bus.eventBusName,
         DISPATCH_VIA_SSM: String(props.viaSsm),
       },
-      timeout: Duration.seconds(60),
+      // A batch is up to 10 blocks, and a block whose commands SSM refuses waits 2 s + 8 s before it
+      // gives up on them (functions/dispatch.ts): room for that on every block of a batch.
+      timeout: Duration.seconds(props.viaSsm ? 180 : 60),
       retainLogs: props.retainLogs,
     }).function;
     this.function.addEventSource(
@@ -157,6 +159,17 @@ export class Dispatch extends Construct {
     );
 
     if (!props.viaSsm) return;
+    // Commands refused on every attempt go to the failure queue with their whole assignment (its
+    // alarm fires), instead of being lost with the consumed stream record.
+    this.function.addEnvironment('UNDELIVERED_COMMANDS_QUEUE_URL', this.failures.queueUrl);
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'DeadLetterUndeliveredCommands',
+        effect: Effect.ALLOW,
+        actions: ['sqs:SendMessage'],
+        resources: [this.failures.queueArn],
+      }),
+    );
     // A condition on the instance's tag cannot apply to the document (it has no tags): two statements.
     this.function.addToRolePolicy(
       new PolicyStatement({

@@ -120,6 +120,32 @@ describe('alarms reach someone', () => {
   });
 });
 
+describe('dispatch', () => {
+  it('dead-letters commands refused on every attempt to the failure queue, which it alone may send to', () => {
+    const id = functionId(full, 'Publishes TaskAssigned events');
+    full.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Publishes TaskAssigned events'),
+      Environment: {
+        Variables: Match.objectLike({
+          UNDELIVERED_COMMANDS_QUEUE_URL: { Ref: Match.stringLikeRegexp('^DispatchFailures') },
+        }),
+      },
+    });
+    expect(id).toMatch(/^Dispatch/);
+    full.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'DeadLetterUndeliveredCommands',
+            Action: 'sqs:SendMessage',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DispatchFailures'), 'Arn'] },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
 describe('scheduled functions', () => {
   it.each([
     ['verify', 'Verifies the whole ledger'],

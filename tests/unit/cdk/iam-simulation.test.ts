@@ -102,6 +102,13 @@ describe('every call the functions make is allowed', () => {
     expect(await decide(fn.enqueue!, { action: 'sqs:SendMessage', resource: queue })).toBe('Allowed');
   });
 
+  it('dispatch: dead-letters undelivered commands to the failure queue, not to the task queues', async () => {
+    const failures = arnOfResource(template, 'DispatchFailures', 'AWS::SQS::Queue');
+    const tasks = arnOfResource(template, 'TasksQueue', 'AWS::SQS::Queue');
+    expect(await decide(fn.dispatch!, { action: 'sqs:SendMessage', resource: failures })).toBe('Allowed');
+    expect(await decide(fn.dispatch!, { action: 'sqs:SendMessage', resource: tasks })).not.toBe('Allowed');
+  });
+
   it('scheduler: forwards unplaceable tasks to the DLQ', async () => {
     const dlq = arnOfResource(template, 'TasksDeadLetterQueue', 'AWS::SQS::Queue');
     expect(await decide(fn.scheduler!, { action: 'sqs:SendMessage', resource: dlq })).toBe('Allowed');
