@@ -134,9 +134,21 @@ export class Agent {
       for (const a of batch) this.since = Math.max(this.since, a.blockHeight);
       const listed = new Set(batch.map((a) => a.transactionId));
       for (const id of this.seen) if (!listed.has(id) && !this.running.has(id)) this.seen.delete(id);
-      backlog = [...new Map(batch.map((a) => [a.transactionId, a])).values()].filter(
-        (a) => !this.seen.has(a.transactionId),
-      );
+      const offered = [...new Map(batch.map((a) => [a.transactionId, a])).values()];
+      backlog = offered.filter((a) => !this.seen.has(a.transactionId));
+      // Offered again after the agent finished with it: a delivering source (SQS) redelivered it, and
+      // must be told it is done, or that copy is never deleted and comes back after every visibility
+      // timeout, skipped each time (it is in `seen`). A listing source has no settle and relists
+      // until the ledger closes the task, which is what `seen` is for.
+      for (const a of offered) {
+        if (this.seen.has(a.transactionId) && !this.running.has(a.transactionId)) {
+          await source
+            .settle?.(a, 'done')
+            .catch((error) =>
+              log('warn', 'could not settle with the source', { ...ids(a), error: String(error) }),
+            );
+        }
+      }
       if (once && backlog.length === 0) {
         if (this.running.size === 0) break;
         await this.untilOneFinishes();

@@ -59,9 +59,25 @@ export function formatReport(report: BenchReport): string {
     const e = report.embedded;
     const t = new Table({ head: ['figure', 'median', 'runs (min–max)'], style: { head: [] } });
     if ('spread' in e) {
-      t.push(['tasks/s', e.tasks_per_s, range(e.spread.tasks_per_s)]);
-      t.push(['p50 ms', e.p50_ms, range(e.spread.p50_ms)]);
-      t.push(['p99 ms', e.p99_ms, range(e.spread.p99_ms)]);
+      t.push(['placed tasks/s at saturation', e.tasks_per_s, range(e.spread.tasks_per_s)]);
+      if ('decided_per_s' in e) {
+        t.push(['decided tasks/s at saturation', e.decided_per_s, '']);
+        t.push(['placed share', e.placed_share, '']);
+        for (const o of e.open_loop) {
+          t.push([
+            `open loop ${o.rate_per_s}/s (${o.fraction * 100} %): p50 ms`,
+            o.p50_ms,
+            range(o.spread.p50_ms),
+          ]);
+          t.push([
+            `open loop ${o.rate_per_s}/s (${o.fraction * 100} %): p99 ms`,
+            o.p99_ms,
+            range(o.spread.p99_ms),
+          ]);
+        }
+        t.push(['closed loop at saturation: p99 ms', e.closed_loop.p99_ms, range(e.spread.p99_ms)]);
+        t.push(['statuses', JSON.stringify(e.statuses), '']);
+      }
       out.push(
         `Embedded runtime: ${e.runs} runs of ${e.tasks_per_run} tasks, ${e.concurrency} clients x ${e.batch} tasks`,
         t.toString(),
@@ -71,6 +87,49 @@ export function formatReport(report: BenchReport): string {
     }
   }
   out.push(`Emulator: ${report.emulator.reason}`);
+  const scaling = report.emulator.scaling;
+  if (Array.isArray(scaling)) {
+    const t = new Table({
+      head: ['schedulers', 'decisions/s', 'head conflicts per block', 'attempts per call', 'tasks'],
+      style: { head: [] },
+    });
+    for (const r of scaling)
+      t.push([r.schedulers, r.decisions_per_s, r.conflicts_per_block, r.attempts_mean, r.tasks]);
+    out.push('One chain on the emulator, by concurrent schedulers', t.toString());
+  } else if (scaling) {
+    out.push(`One chain on the emulator: ${scaling.reason}`);
+  }
+  if (report.lambda?.functions) {
+    const t = new Table({
+      head: [
+        'function',
+        'bundle KB',
+        'zipped KB',
+        'import ms (min–max)',
+        'AWS init est. ms',
+        'emulator 1st / next ms',
+        'heaviest',
+      ],
+      style: { head: [] },
+    });
+    for (const f of report.lambda.functions) {
+      t.push([
+        f.function,
+        f.bundle_kb,
+        f.zipped_kb,
+        `${f.import_ms} (${f.import_ms_min}–${f.import_ms_max})`,
+        f.aws_init_estimate_ms,
+        f.emulator_cold_invoke_ms === null
+          ? ''
+          : `${f.emulator_cold_invoke_ms} / ${f.emulator_warm_invoke_ms}`,
+        f.heaviest
+          .slice(0, 3)
+          .map((h) => `${h.package} ${h.kb}`)
+          .join(', '),
+      ]);
+    }
+    out.push('Lambda bundles (as the stack builds them)', t.toString());
+  }
   const env = report.environment;
   out.push(
     `Node ${env.node}, ${env.cpus} CPUs, load average ${env.load_average_1m.toFixed(1)} at start${env.quick ? ', --quick' : ''}`,

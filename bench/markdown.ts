@@ -147,9 +147,37 @@ try {
       table(
         ['figure', 'median', 'runs min–max'],
         [
-          ['tasks/s', e.tasks_per_s, `${e.spread.tasks_per_s[0]}–${e.spread.tasks_per_s[1]}`],
-          ['p50 ms', e.p50_ms, `${e.spread.p50_ms[0]}–${e.spread.p50_ms[1]}`],
-          ['p99 ms', e.p99_ms, `${e.spread.p99_ms[0]}–${e.spread.p99_ms[1]}`],
+          [
+            'placed tasks/s at saturation',
+            e.tasks_per_s,
+            `${e.spread.tasks_per_s[0]}–${e.spread.tasks_per_s[1]}`,
+          ],
+          ...(Array.isArray((e as { open_loop?: unknown }).open_loop)
+            ? [
+                ['decided tasks/s at saturation', e.decided_per_s, ''],
+                ['placed share', e.placed_share, ''],
+                ...e.open_loop.flatMap((o) => [
+                  [
+                    `open loop ${o.rate_per_s}/s (${o.fraction * 100} %): p50 ms`,
+                    o.p50_ms,
+                    `${o.spread.p50_ms[0]}–${o.spread.p50_ms[1]}`,
+                  ],
+                  [
+                    `open loop ${o.rate_per_s}/s (${o.fraction * 100} %): p99 ms`,
+                    o.p99_ms,
+                    `${o.spread.p99_ms[0]}–${o.spread.p99_ms[1]}`,
+                  ],
+                ]),
+                [
+                  'closed loop at saturation: p99 ms',
+                  e.closed_loop.p99_ms,
+                  `${e.spread.p99_ms[0]}–${e.spread.p99_ms[1]}`,
+                ],
+              ]
+            : [
+                ['p50 ms', e.p50_ms, `${e.spread.p50_ms[0]}–${e.spread.p50_ms[1]}`],
+                ['p99 ms', e.p99_ms, `${e.spread.p99_ms[0]}–${e.spread.p99_ms[1]}`],
+              ]),
           ...(e.unloaded
             ? [
                 ['one client: p50 ms', e.unloaded.p50_ms, ''],
@@ -157,6 +185,55 @@ try {
               ]
             : []),
         ],
+      ),
+      '',
+    );
+  }
+  if (bench.lambda?.functions) {
+    out.push('#### Lambda bundles (`npm run bench -- --only lambda`)', '');
+    out.push(
+      table(
+        [
+          'function',
+          'bundle KB',
+          'zipped KB',
+          '< 1 MB',
+          'import ms (min–max)',
+          'memory MB',
+          'AWS init estimate ms',
+          'emulator first / next invoke ms',
+          'heaviest packages (KB)',
+        ],
+        bench.lambda.functions.map((f) => [
+          f.function,
+          f.bundle_kb,
+          f.zipped_kb,
+          f.under_1_mb ? 'yes' : 'no',
+          `${f.import_ms} (${f.import_ms_min}–${f.import_ms_max})`,
+          f.memory_mb,
+          f.aws_init_estimate_ms,
+          f.emulator_cold_invoke_ms === null
+            ? 'n/a'
+            : `${f.emulator_cold_invoke_ms} / ${f.emulator_warm_invoke_ms}`,
+          f.heaviest.map((h) => `${h.package} ${h.kb}`).join(', '),
+        ]),
+      ),
+      '',
+    );
+  }
+  const scaling = bench.emulator?.scaling;
+  if (Array.isArray(scaling)) {
+    out.push('#### One chain by concurrent schedulers (`emulator.scaling`)', '');
+    out.push(
+      table(
+        ['schedulers', 'decisions/s', 'head conflicts per block', 'attempts per call', 'tasks'],
+        scaling.map((r) => [
+          r.schedulers,
+          r.decisions_per_s,
+          r.conflicts_per_block,
+          r.attempts_mean,
+          r.tasks,
+        ]),
       ),
       '',
     );

@@ -5,11 +5,13 @@ import { z } from 'zod';
 import { parseOrThrow } from '../lib/errors';
 import type { EmbeddedFigures } from './embedded';
 import type { EmulatorFigures } from './emulator';
+import type { ScalingRow } from './emulator-scaling';
+import type { LambdaBundleFigures } from './lambda-bundles';
 import type { LedgerFigures } from './ledger';
 import type { PlacementRow } from './placement';
 
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --only placement,ledger,embedded,emulator] [-- --out FILE]`
+ * `npm run bench [-- --quick] [-- --json] [-- --only placement,ledger,embedded,emulator,lambda] [-- --out FILE]`
  *
  * Prints one JSON object with --json, tables otherwise, and always writes the JSON to --out
  * (default bench/results/latest.json, git-ignored) for bench/charts.ts and docs/performance.md.
@@ -17,7 +19,7 @@ import type { PlacementRow } from './placement';
  * re-measured without re-running the others.
  */
 
-const SECTIONS = ['placement', 'ledger', 'embedded', 'emulator'] as const;
+const SECTIONS = ['placement', 'ledger', 'embedded', 'emulator', 'lambda'] as const;
 
 const argsSchema = z.object({
   json: z.boolean().default(false),
@@ -34,9 +36,15 @@ export interface BenchReport {
   placement: PlacementRow[] | null;
   ledger: LedgerFigures | null;
   embedded: EmbeddedFigures | { tasks_per_s: null; p50_ms: null; p99_ms: null; reason: string } | null;
-  emulator:
+  emulator: (
     | EmulatorFigures
-    | { decisions_per_dynamodb_request: null; speedup_vs_one_block_per_task: null; reason: string };
+    | { decisions_per_dynamodb_request: null; speedup_vs_one_block_per_task: null; reason: string }
+  ) & {
+    /** One chain's decisions per second and head conflicts at 1, 2, 4 and 8 concurrent schedulers. */
+    scaling?: ScalingRow[] | { reason: string };
+  };
+  /** Lambda bundles: size, heaviest packages, import time, estimated init on AWS, first invoke on the emulator. */
+  lambda: LambdaBundleFigures | { functions: null; reason: string } | null;
   environment: { node: string; cpus: number; load_average_1m: number; quick: boolean; date: string };
 }
 
@@ -67,6 +75,7 @@ async function main(): Promise<void> {
       speedup_vs_one_block_per_task: null,
       reason: EMULATOR_REASON,
     },
+    lambda: null,
     environment: {
       node: process.version,
       cpus: os.cpus().length,
@@ -100,15 +109,45 @@ async function main(): Promise<void> {
   }
 
   if (args.only.includes('emulator')) {
+    log('emulator: one chain against 1, 2, 4 and 8 concurrent schedulers (engines on MiniStack) ...');
+    const { benchEmulatorScaling } = await import('./emulator-scaling');
+    let scaling: ScalingRow[] | { reason: string };
+    try {
+      scaling = await benchEmulatorScaling({ counts: [1, 2, 4, 8], tasks: args.quick ? 300 : 2000, log });
+    } catch (error) {
+      scaling = {
+        reason: `not measured: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2000),
+      };
+      log(`emulator scaling: ${scaling.reason}`);
+    }
     log('emulator: the deployed stack on MiniStack, batched and one block per task ...');
     const { benchEmulator } = await import('./emulator');
     try {
-      report.emulator = await benchEmulator({ quick: args.quick, log });
+      report.emulator = { ...(await benchEmulator({ quick: args.quick, log })), scaling };
     } catch (error) {
       // The emulator and CDK are outside this process; a failure there is reported, not estimated.
       const reason = `not measured: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2000);
       log(`emulator: ${reason}`);
-      report.emulator = { decisions_per_dynamodb_request: null, speedup_vs_one_block_per_task: null, reason };
+      report.emulator = {
+        decisions_per_dynamodb_request: null,
+        speedup_vs_one_block_per_task: null,
+        reason,
+        scaling,
+      };
+    }
+  }
+
+  if (args.only.includes('lambda')) {
+    log(
+      'lambda: every function bundled as the stack bundles it; size, import time, first invoke on the emulator ...',
+    );
+    const { benchLambdaBundles } = await import('./lambda-bundles');
+    try {
+      report.lambda = await benchLambdaBundles({ processes: args.quick ? 3 : 7, emulator: !args.quick, log });
+    } catch (error) {
+      const reason = `not measured: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2000);
+      log(`lambda: ${reason}`);
+      report.lambda = { functions: null, reason };
     }
   }
 

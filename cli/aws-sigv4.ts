@@ -6,8 +6,8 @@ import { CliExit, EXIT_USAGE } from './exit';
 /** Where the signing keys come from: static keys or a provider (the SDK's default chain). */
 export type AwsCredentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
 
-/** Adds authentication headers to a request the CLI is about to send. */
-export type RequestSigner = (method: string, url: URL) => Promise<Record<string, string>>;
+/** Adds authentication headers to a request the CLI is about to send (SigV4 signs the body too). */
+export type RequestSigner = (method: string, url: URL, body?: string) => Promise<Record<string, string>>;
 
 /** SHA-256 and HMAC-SHA-256 for the signer, from node:crypto (the SDK's own hash class is internal). */
 class Sha256 {
@@ -68,7 +68,7 @@ export function awsSigv4Signer(
   credentials: AwsCredentials = defaultProvider(),
 ): RequestSigner {
   const signer = new SignatureV4({ service: 'execute-api', region, credentials, sha256: Sha256 });
-  return async (method, url) => {
+  return async (method, url, body) => {
     const query: Record<string, string[]> = {};
     for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key);
     try {
@@ -81,6 +81,7 @@ export function awsSigv4Signer(
         path: url.pathname,
         query,
         headers: { host: url.host },
+        ...(body === undefined ? {} : { body }),
       });
       return signed.headers;
     } catch (error) {

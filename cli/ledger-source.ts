@@ -32,12 +32,15 @@ type SourceKind = 'db' | 'export' | 'url';
 
 /** Exactly one of the allowed sources, and authentication flags only with --url (a usage error otherwise). */
 export function chooseSource(flags: SourceFlags, allowed: readonly SourceKind[]): SourceKind {
-  const given = allowed.filter((k) => flags[k] !== undefined);
-  if (given.length !== 1) {
-    throw new CliExit(EXIT_USAGE, `give exactly one of ${allowed.map((k) => `--${k}`).join(', ')}`);
+  // --stack names the URL of a deployed stack: it is the url source too.
+  const given = allowed.filter((k) => flags[k] !== undefined || (k === 'url' && flags.stack !== undefined));
+  const names = allowed.flatMap((k) => (k === 'url' ? ['--url', '--stack'] : [`--${k}`]));
+  if (given.length !== 1 || (flags.url !== undefined && flags.stack !== undefined)) {
+    throw new CliExit(EXIT_USAGE, `give exactly one of ${names.join(', ')}`);
   }
   const auth = authFlagsGiven(flags);
-  if (given[0] !== 'url' && auth.length > 0) throw new CliExit(EXIT_USAGE, `${auth[0]} needs --url`);
+  if (given[0] !== 'url' && auth.length > 0)
+    throw new CliExit(EXIT_USAGE, `${auth[0]} needs --url or --stack`);
   return given[0]!;
 }
 
@@ -57,7 +60,7 @@ export async function openLedgerSource(
       close: async () => undefined,
     };
   }
-  const remote = openRemote(flags);
+  const remote = await openRemote(flags);
   // The digest first: its head bounds the pages, so blocks appended meanwhile are left out.
   const published = await publishedDigest(remote);
   return {
@@ -114,6 +117,6 @@ async function mustExist(path: string): Promise<void> {
 }
 
 /** GET a route of a running server with an optional bearer token; network failures and non-2xx answers are I/O errors (exit 2). */
-export function request(baseUrl: string, path: string, token?: string): Promise<Response> {
-  return openRemote({ url: baseUrl, ...(token === undefined ? {} : { token }) }).get(path);
+export async function request(baseUrl: string, path: string, token?: string): Promise<Response> {
+  return (await openRemote({ url: baseUrl, ...(token === undefined ? {} : { token }) })).get(path);
 }

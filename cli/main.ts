@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { SchedulerError } from '../lib/errors';
 import { agentCommand } from './commands/agent';
+import { deployCommand, destroyCommand, outputsCommand } from './commands/deploy';
+import { emulatorCommand } from './commands/emulator';
 import { enqueueCommand } from './commands/enqueue';
+import { fleetCommand } from './commands/fleet';
 import { ledgerCommand } from './commands/ledger';
 import { simulateCommand } from './commands/simulate';
 import { startCommand } from './commands/start';
@@ -9,14 +12,21 @@ import { CliExit, EXIT_USAGE } from './exit';
 
 export function program(): Command {
   return new Command('bcs')
-    .description('blockchain cloud scheduler: local runtime, ledger audit and load tools')
+    .description(
+      'blockchain cloud scheduler: local runtime, ledger audit, load tools, and the AWS stack on an emulator or an account',
+    )
     .exitOverride()
     .showHelpAfterError()
     .addCommand(startCommand())
     .addCommand(ledgerCommand())
     .addCommand(enqueueCommand())
     .addCommand(simulateCommand())
-    .addCommand(agentCommand());
+    .addCommand(agentCommand())
+    .addCommand(emulatorCommand())
+    .addCommand(deployCommand())
+    .addCommand(destroyCommand())
+    .addCommand(outputsCommand())
+    .addCommand(fleetCommand());
 }
 
 /** Runs the CLI and returns the exit code instead of exiting, so tests can call it in-process. */
@@ -25,6 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const command of [cli, ...cli.commands, ...cli.commands.flatMap((c) => c.commands)])
     command.exitOverride();
   try {
+    refuseUnknownCommand(cli, argv.slice(2));
     await cli.parseAsync([...argv]);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
@@ -43,4 +54,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`bcs: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return EXIT_USAGE;
   }
+}
+
+/**
+ * Commander answers `bcs nosuch --help` with the general help and exit 0, as if the command existed;
+ * so the first word after a command that has subcommands must name one of them (exit 2 otherwise).
+ */
+function refuseUnknownCommand(cli: Command, args: readonly string[]): void {
+  let command = cli;
+  for (const word of args) {
+    if (command.commands.length === 0 || word.startsWith('-')) return;
+    const next = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!next) {
+      if (word === 'help') return;
+      const path = [...parents(command).slice(1), word].join(' ');
+      const known = command.commands.map((c) => c.name()).join(', ');
+      throw new CliExit(EXIT_USAGE, `bcs: unknown command '${path}' (commands: ${known}; bcs --help)`);
+    }
+    command = next;
+  }
+}
+
+function parents(command: Command): string[] {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names;
 }

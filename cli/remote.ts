@@ -3,10 +3,13 @@ import { z } from 'zod';
 import { parseOrThrow } from '../lib/errors';
 import { awsSigv4Signer, type RequestSigner, signingRegion } from './aws-sigv4';
 import { CliExit, EXIT_USAGE } from './exit';
+import { apiBaseUrl, readStackOutputs } from './stack';
 
 /** How the CLI reaches a server's HTTP API: the local runtime or the API Gateway stage alike. */
 export interface RemoteFlags {
   url?: string;
+  /** A deployed stack whose outputs give the URL (CloudFormation DescribeStacks), instead of --url. */
+  stack?: string;
   /** Bearer token (the local runtime's --token). */
   token?: string;
   /** API Gateway key, sent as x-api-key (stack deployed with authMode=api-key). */
@@ -24,6 +27,12 @@ export interface Remote {
    * are I/O errors (exit 2).
    */
   get(path: string, accept?: readonly number[]): Promise<Response>;
+  /** Any method, with an optional JSON body; the same errors as `get`. */
+  send(
+    method: string,
+    path: string,
+    options?: { body?: string; accept?: readonly number[] },
+  ): Promise<Response>;
 }
 
 /** Long enough for a cold Lambda behind API Gateway (29 s integration limit), short of hanging forever. */
@@ -65,16 +74,30 @@ export function oneWayToAuthenticate(
   }
 }
 
-/** Adds --url and the three ways to authenticate to a command. */
+/** Adds --url (or --stack) and the three ways to authenticate to a command. */
 export function withRemoteOptions(command: Command): Command {
   return command
     .option('--url <url>', 'a server: the local runtime, or the API URL of the AWS stack')
+    .option(
+      '--stack <name>',
+      "instead of --url: the deployed stack's API, read from its outputs (on the emulator when AWS_ENDPOINT_URL is set)",
+    )
     .option('--token <token>', 'bearer token for --url (local runtime)')
     .option('--api-key <key>', 'API Gateway key for --url, sent as x-api-key (authMode=api-key)')
     .option(
       '--aws-sigv4 [region]',
       'sign --url requests with SigV4 (authMode=iam), credentials from the AWS default chain; region defaults to the one in the URL, then AWS_REGION',
     );
+}
+
+/**
+ * The flags with `url` filled in from `--stack` (DescribeStacks), so that every remote command takes
+ * either; both at once is a usage error.
+ */
+export async function resolveStack<F extends RemoteFlags>(flags: F): Promise<F> {
+  if (flags.stack === undefined) return flags;
+  if (flags.url !== undefined) throw new CliExit(EXIT_USAGE, 'give one of --url, --stack');
+  return { ...flags, url: apiBaseUrl(await readStackOutputs(flags.stack), flags.stack) };
 }
 
 /** The authentication flags given, for refusing them where there is no --url to send them to. */
@@ -86,8 +109,12 @@ export function authFlagsGiven(flags: RemoteFlags): string[] {
   ].filter((k) => typeof k === 'string');
 }
 
-/** The remote the flags describe; a usage error (exit 2) naming the flag when one is malformed. */
-export function openRemote(flags: RemoteFlags): Remote {
+/**
+ * The remote the flags describe (--url, or --stack's API); a usage error (exit 2) naming the flag when
+ * one is malformed.
+ */
+export async function openRemote(given: RemoteFlags): Promise<Remote> {
+  const flags = await resolveStack(given);
   const valid = parseOrThrow(
     remoteFlagsSchema,
     {
@@ -103,29 +130,45 @@ export function openRemote(flags: RemoteFlags): Remote {
   const sign: RequestSigner = flags.awsSigv4
     ? awsSigv4Signer(signingRegion(valid['--aws-sigv4'], base))
     : staticHeaders(valid['--token'], valid['--api-key']);
-  return {
-    base,
-    async get(path, accept = []) {
-      const url = new URL(path.replace(/^\/+/, ''), base);
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          headers: await sign('GET', url),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
-      } catch (error) {
-        if (error instanceof CliExit) throw error;
-        throw new CliExit(EXIT_USAGE, `cannot reach ${url.origin}: ${(error as Error).message}`);
-      }
-      if (response.ok || accept.includes(response.status)) return response;
-      const text = (await response.text()).slice(0, MAX_ERROR_BODY);
-      const hint =
-        (response.status === 401 || response.status === 403) && !flags.awsSigv4 && !flags.apiKey
-          ? ' (an API Gateway stage needs --aws-sigv4 or --api-key)'
-          : '';
-      throw new CliExit(EXIT_USAGE, `GET ${url.pathname}: HTTP ${response.status} ${text}${hint}`);
-    },
-  };
+  async function send(
+    method: string,
+    path: string,
+    { body, accept = [] }: { body?: string; accept?: readonly number[] } = {},
+  ): Promise<Response> {
+    const url = new URL(path.replace(/^\/+/, ''), base);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(await sign(method, url, body)),
+        },
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      if (error instanceof CliExit) throw error;
+      throw new CliExit(EXIT_USAGE, `cannot reach ${url.origin}: ${(error as Error).message}`);
+    }
+    if (response.ok || accept.includes(response.status)) return response;
+    const text = (await response.text()).slice(0, MAX_ERROR_BODY);
+    throw new CliExit(
+      EXIT_USAGE,
+      `${method} ${url.pathname}: HTTP ${response.status} ${text}${authHint(response.status, flags)}`,
+    );
+  }
+  return { base, send, get: (path, accept = []) => send('GET', path, { accept }) };
+}
+
+/**
+ * What to add to a refusal for lack of credentials. Names only flags of withRemoteOptions, which every
+ * remote command has (tests/local/cli-hints.test.ts checks each command's hints against its options).
+ */
+export function authHint(status: number, flags: RemoteFlags): string {
+  if (status !== 401 && status !== 403) return '';
+  if (flags.awsSigv4 || flags.apiKey) return '';
+  return ' (an API Gateway stage needs --aws-sigv4 or --api-key; the local runtime with BCS_TOKEN needs --token)';
 }
 
 /** GET a JSON answer the CLI relies on; one that does not fit `schema` is an I/O error naming the field. */

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CHECKOV_REASONS, skipCheckov } from './checkov';
@@ -26,6 +26,23 @@ export interface ServiceFunctionProps {
 
 /** Powertools' metrics namespace for every function of the stack; the alarms read from it. */
 export const METRICS_NAMESPACE = 'BlockchainCloudScheduler';
+
+/**
+ * How every function is bundled; bench/lambda-bundles.ts builds the same bundles with these options
+ * to measure their size and start-up.
+ */
+export const FUNCTION_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  platform: 'node',
+  externalModules: [],
+  sourceMap: true,
+  minify: true,
+  mainFields: ['module', 'main'],
+  // Some bundled CommonJS dependencies call require(); ESM output has no require of its own.
+  banner:
+    "import { createRequire as __bcsCreateRequire } from 'node:module'; const require = __bcsCreateRequire(import.meta.url);",
+};
 
 /**
  * One Lambda function of the service: Node 22, bundled by esbuild as ESM with everything inside
@@ -68,18 +85,7 @@ export class ServiceFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        platform: 'node',
-        externalModules: [],
-        sourceMap: true,
-        minify: true,
-        mainFields: ['module', 'main'],
-        // Some bundled CommonJS dependencies call require(); ESM output has no require of its own.
-        banner:
-          "import { createRequire as __bcsCreateRequire } from 'node:module'; const require = __bcsCreateRequire(import.meta.url);",
-      },
+      bundling: FUNCTION_BUNDLING,
     });
     skipCheckov(logGroup, { id: 'CKV_AWS_158', reason: CHECKOV_REASONS.logsDefaultEncryption });
     skipCheckov(

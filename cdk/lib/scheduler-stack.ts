@@ -29,6 +29,11 @@ export const OUTPUTS = {
   autoScalingGroupName: 'AutoScalingGroupName',
   eventBusName: 'EventBusName',
   apiKeyId: 'ApiKeyId',
+  apiId: 'ApiId',
+  apiStage: 'ApiStage',
+  emulatorApiPath: 'EmulatorApiPath',
+  digestKeyArn: 'DigestKeyArn',
+  verifyFunctionName: 'VerifyFunctionName',
 } as const;
 
 /** The function environment the schedulers and readers share (read by functions/shared/config.ts). */
@@ -173,6 +178,18 @@ export class SchedulerStack extends Stack {
     new CfnOutput(this, OUTPUTS.tableName, { value: table.tableName });
     new CfnOutput(this, OUTPUTS.queueName, { value: queue.queue.queueName });
     new CfnOutput(this, OUTPUTS.deadLetterQueueName, { value: queue.deadLetterQueue.queueName });
+    // What `bcs --stack` and the deploy guide read instead of asking the operator to copy ids.
+    new CfnOutput(this, OUTPUTS.apiId, { value: http.api.restApiId });
+    new CfnOutput(this, OUTPUTS.apiStage, { value: http.api.deploymentStage.stageName });
+    new CfnOutput(this, OUTPUTS.emulatorApiPath, {
+      value: `/_aws/execute-api/${http.api.restApiId}/${http.api.deploymentStage.stageName}/`,
+      description: 'On a LocalStack-compatible emulator the API is served at $AWS_ENDPOINT_URL + this path',
+    });
+    new CfnOutput(this, OUTPUTS.digestKeyArn, {
+      value: verifier.digestKey.keyArn,
+      description: 'KMS key that signs head digests: bcs ledger public-key --kms-key-id <arn>',
+    });
+    new CfnOutput(this, OUTPUTS.verifyFunctionName, { value: verifier.function.functionName });
     let commandStatus: { role?: IRole } | undefined;
     if (p.dispatch) {
       const dispatch = new Dispatch(this, 'Dispatch', {

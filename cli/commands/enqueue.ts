@@ -2,18 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { Dimensions } from '../../lib/model/resources';
+import { DEFAULT_DIMENSIONS, type Dimensions } from '../../lib/model/resources';
 import { seededRandom } from '../../lib/simulation/rng';
 import { CliExit, EXIT_USAGE } from '../exit';
-import { request } from '../ledger-source';
 import { intOption } from '../options';
+import { openRemote, type Remote, type RemoteFlags, withRemoteOptions } from '../remote';
 import { readTaskFile, type TaskInputJson } from '../task-file';
 
-interface EnqueueFlags {
-  url: string;
+interface EnqueueFlags extends RemoteFlags {
   file?: string;
   count?: number;
-  token?: string;
   batch: number;
   seed?: number;
   json?: boolean;
@@ -27,6 +25,29 @@ const serverConfigSchema = z.object({
     .partial()
     .optional(),
 });
+/** A deployed stack's fleet: the dimensions and a capacity to size generated tasks by. */
+const fleetSchema = z.object({
+  vms: z.array(z.object({ capacity: z.record(z.string(), z.number()) })),
+});
+
+/**
+ * The dimensions and a VM capacity: GET /config on the local runtime. The AWS API has no /config
+ * (API Gateway answers 403 or 404 for a route it does not define), so there they come from GET /fleet:
+ * the dimensions the instances report, the stack's defaults when the fleet is empty, and the
+ * smallest instance's capacity.
+ */
+async function serverConfig(remote: Remote): Promise<z.output<typeof serverConfigSchema>> {
+  const answer = await remote.get('config', [403, 404]);
+  if (answer.ok) return serverReply(serverConfigSchema, await answer.json());
+  await answer.body?.cancel();
+  const fleet = serverReply(fleetSchema, await (await remote.get('fleet')).json());
+  const dimensions = [...new Set(fleet.vms.flatMap((vm) => Object.keys(vm.capacity)))];
+  if (dimensions.length === 0) return { dimensions: [...DEFAULT_DIMENSIONS] };
+  const capacity: Record<string, number> = {};
+  for (const d of dimensions) capacity[d] = Math.min(...fleet.vms.map((vm) => vm.capacity[d] ?? 0));
+  return { dimensions, fleet: { capacity } };
+}
+
 const submitReplySchema = z.object({ accepted: z.array(z.string()), duplicates: z.array(z.string()) });
 
 function serverReply<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -40,26 +61,30 @@ function serverReply<S extends z.ZodType>(schema: S, value: unknown): z.output<S
 const MAX_RETRIES = 50;
 
 export function enqueueCommand(): Command {
-  return new Command('enqueue')
-    .description('submit tasks to a running server, 100 per request by default')
-    .requiredOption('--url <url>', 'server URL, e.g. http://127.0.0.1:8080')
+  return withRemoteOptions(
+    new Command('enqueue').description(
+      'submit tasks to the local runtime or a deployed stack (--url or --stack), 100 per request by default',
+    ),
+  )
     .option('--file <file>', 'JSON array or JSON Lines of tasks (validated before anything is sent)')
     .option('--count <n>', 'submit n generated tasks', intOption)
-    .option('--token <token>', 'bearer token (env BCS_TOKEN)')
     .option('--batch <n>', 'tasks per request (1-1000)', intOption, 100)
     .option('--seed <n>', 'seed for generated tasks', intOption)
     .option('--json', 'print the summary as JSON')
     .action(async (flags: EnqueueFlags) => {
+      if ((flags.url === undefined) === (flags.stack === undefined)) {
+        throw new CliExit(EXIT_USAGE, 'give exactly one of --url, --stack');
+      }
       if ((flags.file === undefined) === (flags.count === undefined)) {
         throw new CliExit(EXIT_USAGE, 'give exactly one of --file, --count');
       }
       if (flags.batch < 1 || flags.batch > 1000) throw new CliExit(EXIT_USAGE, '--batch must be 1-1000');
       if (flags.count !== undefined && flags.count < 1) throw new CliExit(EXIT_USAGE, '--count must be >= 1');
-      const token = flags.token ?? process.env.BCS_TOKEN;
-      const config = serverReply(
-        serverConfigSchema,
-        await (await request(flags.url, '/config', token)).json(),
-      );
+      // BCS_TOKEN is the local runtime's; it does not count against --api-key or --aws-sigv4.
+      const aws = flags.apiKey !== undefined || flags.awsSigv4 !== undefined;
+      const token = flags.token ?? (aws ? undefined : process.env.BCS_TOKEN || undefined);
+      const remote = await openRemote({ ...flags, ...(token === undefined ? {} : { token }) });
+      const config = await serverConfig(remote);
       const tasks =
         flags.file !== undefined
           ? await readTaskFile(flags.file, config.dimensions)
@@ -69,7 +94,7 @@ export function enqueueCommand(): Command {
               config.fleet?.capacity ?? {},
               flags.seed ?? Date.now(),
             );
-      const summary = await submitAll(flags.url, token, tasks, flags.batch, flags.json !== true);
+      const summary = await submitAll(remote, tasks, flags.batch, flags.json !== true);
       console.log(
         flags.json
           ? JSON.stringify(summary)
@@ -88,8 +113,7 @@ interface Summary {
 }
 
 async function submitAll(
-  url: string,
-  token: string | undefined,
+  remote: Remote,
   tasks: TaskInputJson[],
   batch: number,
   interactive: boolean,
@@ -105,21 +129,12 @@ async function submitAll(
     seconds: 0,
     tasks_per_s: 0,
   };
-  const endpoint = new URL('/tasks', url);
   try {
     for (let i = 0; i < tasks.length; i += batch) {
       const body = JSON.stringify(tasks.slice(i, i + batch));
       for (let attempt = 0; ; attempt++) {
-        const response = await fetch(endpoint, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-          },
-          body,
-        }).catch((error) => {
-          throw new CliExit(EXIT_USAGE, `cannot reach ${endpoint.origin}: ${(error as Error).message}`);
-        });
+        // Relative to the base, so that an API Gateway stage prefix is kept.
+        const response = await remote.send('POST', 'tasks', { body, accept: [429, 503] });
         summary.requests += 1;
         if ((response.status === 429 || response.status === 503) && attempt < MAX_RETRIES) {
           summary.retries += 1;

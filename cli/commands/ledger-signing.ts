@@ -18,6 +18,7 @@ import type { Digest } from '../../lib/ledger/types';
 import { DIGEST_KEY_FILE } from '../../runtime/digest-signing';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { getJson, openRemote, type RemoteFlags } from '../remote';
+import { readStackOutputs, stackOutput } from '../stack';
 
 /**
  * The signing side of `bcs ledger`: reading a digest file that may be signed, signing a digest with the
@@ -92,23 +93,29 @@ export async function signLocally(digest: Digest, flags: KeyFlags): Promise<Sign
 }
 
 /** The server's signed digest of its current head (GET /ledger/digest?signed=1). */
-export function signedDigestFromServer(flags: RemoteFlags): Promise<SignedDigest> {
-  return getJson(openRemote(flags), 'ledger/digest?signed=1', signedDigestSchema);
+export async function signedDigestFromServer(flags: RemoteFlags): Promise<SignedDigest> {
+  return getJson(await openRemote(flags), 'ledger/digest?signed=1', signedDigestSchema);
 }
 
 /** The public key that checks digests: from KMS, a server, or a local key file (one of them). */
 export async function publicKey(flags: KeyFlags): Promise<string> {
   const given = [
     flags.kmsKeyId !== undefined && '--kms-key-id',
+    flags.stack !== undefined && '--stack',
     flags.url !== undefined && '--url',
     (flags.key !== undefined || flags.db !== undefined) && '--key/--db',
   ].filter((g) => typeof g === 'string');
   if (given.length !== 1)
-    throw new CliExit(EXIT_USAGE, 'give exactly one of --kms-key-id, --url, --key or --db');
-  if (flags.kmsKeyId !== undefined) {
+    throw new CliExit(EXIT_USAGE, 'give exactly one of --kms-key-id, --stack, --url, --key or --db');
+  // A stack's API serves no public key: its digests are signed by the KMS key in its outputs.
+  const kmsKeyId =
+    flags.stack !== undefined
+      ? stackOutput(await readStackOutputs(flags.stack), 'DigestKeyArn', flags.stack)
+      : flags.kmsKeyId;
+  if (kmsKeyId !== undefined) {
     const client = new KMSClient({});
     try {
-      return await new KmsDigestSigner(client, flags.kmsKeyId).publicKeyPem();
+      return await new KmsDigestSigner(client, kmsKeyId).publicKeyPem();
     } catch (error) {
       throw new CliExit(EXIT_USAGE, (error as Error).message);
     } finally {
@@ -116,7 +123,7 @@ export async function publicKey(flags: KeyFlags): Promise<string> {
     }
   }
   if (flags.url !== undefined) {
-    const response = await openRemote(flags).get('ledger/public-key');
+    const response = await (await openRemote(flags)).get('ledger/public-key');
     const pem = await response.text();
     try {
       p256PublicKey(pem);

@@ -163,7 +163,7 @@ export function ledgerCommand(): Command {
 }
 
 async function loadDigest(flags: SourceFlags): Promise<Digest> {
-  if (chooseSource(flags, ['db', 'url']) === 'url') return publishedDigest(openRemote(flags));
+  if (chooseSource(flags, ['db', 'url']) === 'url') return publishedDigest(await openRemote(flags));
   const store = await openDbStore(flags.db!);
   try {
     const head = await store.readHead();
@@ -183,7 +183,7 @@ async function loadProof(txid: string, flags: SourceFlags): Promise<TransactionP
   parseOrThrow(transactionPathSchema, { id: txid }, 'invalid <txid>');
   if (chooseSource(flags, ['db', 'url']) === 'url') {
     const path = `ledger/transactions/${encodeURIComponent(txid)}`;
-    const proof = await getJsonIfFound(openRemote(flags), path, transactionProofSchema);
+    const proof = await getJsonIfFound(await openRemote(flags), path, transactionProofSchema);
     if (!proof) throw new CliExit(EXIT_NEGATIVE, `no transaction ${txid}`);
     return proof;
   }

@@ -20,6 +20,8 @@ import {
   type TaskStatusResponse,
   vmIdSchema,
 } from '../../lib/schemas/http';
+import { openApiDocument, servedRoutes } from '../../lib/schemas/openapi';
+import { allowedMethods, methodNotAllowedBody } from '../../lib/schemas/routes';
 import { vmBody } from '../../runtime/views';
 import type { LogSink } from '../shared/observability';
 
@@ -135,9 +137,26 @@ export function apiApp(deps: ApiDeps): Hono {
     });
   }
 
-  app.notFound((c) =>
-    c.json({ error: 'NotFoundError', message: `no route ${c.req.method} ${c.req.path}` }, 404),
-  );
+  // The document of the routes this function serves (the gateway adds POST /tasks, documented locally).
+  const docOptions = {
+    runtime: 'aws' as const,
+    dimensions: deps.dimensions,
+    algorithms: [],
+    token: false,
+    serves: (route: { path: string }) => fleet !== undefined || !route.path.startsWith('/fleet'),
+  };
+  const openapi = openApiDocument(docOptions);
+  const routes = servedRoutes(docOptions);
+  app.get('/openapi.json', (c) => c.json(openapi));
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(routes, c.req.path);
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      return c.json(methodNotAllowedBody(c.req.method, c.req.path, allowed), 405);
+    }
+    return c.json({ error: 'NotFoundError', message: `no route ${c.req.method} ${c.req.path}` }, 404);
+  });
   app.onError((err, c) => {
     if (err instanceof ValidationError) return c.json(errorBody(err), 400);
     if (err instanceof NotFound) return c.json(errorBody(err), 404);

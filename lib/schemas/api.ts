@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { errorBodySchema } from './responses';
 import { taskIdSchema } from './task-input';
 
 /**
@@ -25,16 +26,46 @@ const decimalCount = z
   .regex(/^[0-9]{1,15}$/, 'must be a whole number written in decimal digits')
   .transform(Number);
 
+/** The largest count of 15 digits. */
+const MAX_DECIMAL_COUNT = 999_999_999_999_999;
+
+/**
+ * A decimalCount between min and max, documented in OpenAPI as the integer it stands for (a client
+ * sends query integers as their decimal digits, which is all this accepts).
+ */
+function decimalQuery(min: number, max = MAX_DECIMAL_COUNT) {
+  return decimalCount
+    .pipe(z.number().int().min(min).max(max))
+    .meta({ type: 'integer', minimum: min, maximum: max, pattern: undefined });
+}
+
 export const blocksQuerySchema = z.strictObject({
-  from: decimalCount.pipe(z.number().int().min(0)).default(0),
-  limit: decimalCount.pipe(z.number().int().min(1).max(MAX_BLOCKS_PER_PAGE)).default(DEFAULT_BLOCKS_PER_PAGE),
+  from: decimalQuery(0).default(0),
+  limit: decimalQuery(1, MAX_BLOCKS_PER_PAGE).default(DEFAULT_BLOCKS_PER_PAGE),
 });
 
 export type BlocksQuery = z.output<typeof blocksQuerySchema>;
 
+export const vmIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'not a VM id');
+export const vmPathSchema = z.strictObject({ id: vmIdSchema });
+
+/** GET /ledger/digest: `signed=1` (or true) asks for the signed digest. */
+export const digestQuerySchema = z.strictObject({
+  signed: z
+    .enum(['1', 'true', '0', 'false'], { error: 'must be 1, true, 0 or false' })
+    .optional()
+    .transform((v) => v === '1' || v === 'true'),
+});
+
+/** Longest long poll of GET /vms/{id}/assignments, seconds: well under common proxy idle timeouts (60 s). */
+export const MAX_WAIT_S = 30;
+
+export const assignmentsQuerySchema = z.strictObject({
+  /** Seconds to wait for an assignment from a block above `since` when there is none yet. */
+  wait: decimalQuery(0, MAX_WAIT_S).default(0),
+  /** The highest block height the caller has seen; -1 (the default) means none. */
+  since: decimalQuery(0).optional(),
+});
+
 /** Body of every 4xx/5xx response: a message, plus the offending fields for validation errors. */
-export interface ErrorBody {
-  error: string;
-  message: string;
-  issues?: { field: string; message: string }[];
-}
+export type ErrorBody = z.output<typeof errorBodySchema>;

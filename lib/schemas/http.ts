@@ -2,9 +2,23 @@ import { z } from 'zod';
 import type { LedgerSummary } from '../engine/ledger-reader';
 import { parseOrThrow, ValidationError } from '../errors';
 import type { VerificationReport } from '../ledger/types';
-import { DEFAULT_DIMENSIONS, type Dimensions, type ResourceVector } from '../model/resources';
+import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import { algorithmParamsSchema } from '../scheduling/params';
 import type { ErrorBody } from './api';
+import type {
+  algorithmParamsBodySchema,
+  autoscaleResponseSchema,
+  autoscaleSettingsBodySchema,
+  autoscaleStatusBodySchema,
+  completeResponseSchema,
+  configResponseSchema,
+  fleetResponseSchema,
+  fleetVmBodySchema,
+  scalingEventSchema,
+  submitResponseSchema,
+  taskStatusNameSchema,
+  taskStatusResponseSchema,
+} from './responses';
 import {
   MAX_AMOUNT,
   MAX_TASKS_PER_REQUEST,
@@ -45,17 +59,27 @@ export function parseTaskSubmission(body: unknown, dimensions: Dimensions = DEFA
 /** PUT /config/algorithm. `names` are the registered algorithms; anything else fails on `algorithm`. */
 export function algorithmChangeSchema(names: readonly string[]) {
   return z.strictObject({
-    algorithm: z.string().refine((n) => names.includes(n), {
-      message: `unknown algorithm; expected one of: ${names.join(', ')}`,
-    }),
+    algorithm: z
+      .string()
+      .refine((n) => names.includes(n), {
+        message: `unknown algorithm; expected one of: ${names.join(', ')}`,
+      })
+      .meta({ enum: [...names] }),
     params: algorithmParamsSchema.optional(),
   });
 }
 export type AlgorithmChange = z.output<ReturnType<typeof algorithmChangeSchema>>;
 
+/**
+ * How the OpenAPI document shows a [lo, hi] pair: as an array of two numbers rather than zod's
+ * prefixItems, which Schemathesis 4 misreads as an invalid schema.
+ */
+const PAIR_OF_SECONDS = { prefixItems: undefined, items: { type: 'number', minimum: 0 } };
+
 const secondsRange = z
   .tuple([z.number().finite().min(0), z.number().finite().min(0)])
-  .refine(([lo, hi]) => lo <= hi, 'the first bound must not exceed the second');
+  .refine(([lo, hi]) => lo <= hi, 'the first bound must not exceed the second')
+  .meta(PAIR_OF_SECONDS);
 
 export const taskSizeSchema = z.enum(['small', 'mixed', 'large']);
 
@@ -80,7 +104,8 @@ const vmLabelsSchema = z
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/, 'label keys are 1-63 of letters, digits and ._/-'),
     labelValue,
   )
-  .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
+  .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
+  .meta({ maxProperties: 32 });
 
 export function resourceVectorSchema(dimensions: Dimensions) {
   const shape: Record<string, z.ZodNumber> = {};
@@ -99,8 +124,14 @@ export function addVmsSchema(dimensions: Dimensions) {
   });
 }
 
-export const vmIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'not a VM id');
-export { blocksQuerySchema, MAX_BLOCKS_PER_PAGE, taskPathSchema, transactionPathSchema } from './api';
+export {
+  blocksQuerySchema,
+  MAX_BLOCKS_PER_PAGE,
+  taskPathSchema,
+  transactionPathSchema,
+  vmIdSchema,
+  vmPathSchema,
+} from './api';
 export type { ErrorBody };
 
 export { taskIdSchema };
@@ -115,79 +146,17 @@ export function errorBody(error: unknown): ErrorBody {
   return { error: e.name, message: e.message };
 }
 
-export interface SubmitResponse {
-  accepted: string[];
-  duplicates: string[];
-}
-
-export type TaskStatusName = 'queued' | 'assigned' | 'rejected' | 'completed' | 'expired';
-
-export interface TaskStatusResponse {
-  task_id: string;
-  status: TaskStatusName;
-  vm_id: string | null;
-  block_height: number | null;
-  transaction_id: string | null;
-  reason: string | null;
-}
-
-export interface CompleteResponse {
-  task_id: string;
-  status: 'closed' | 'already-final';
-  /** For already-final: the status the task already had. */
-  task_status: string;
-  transaction_id: string | null;
-  block_height: number | null;
-}
-
-export interface FleetVmBody {
-  id: string;
-  state: 'active' | 'draining';
-  labels: Record<string, string>;
-  capacity: ResourceVector;
-  reserved: ResourceVector;
-  usage: ResourceVector;
-  active_tasks: number;
-  /** Draining with no task left: may be terminated (set by the AWS API's GET /fleet; lib/scaling). */
-  free_to_terminate?: boolean;
-}
-
-export interface FleetResponse {
-  vms: FleetVmBody[];
-}
-
-export interface AlgorithmParamsBody {
-  alpha: number;
-  beta: number;
-  tau: number;
-  historyWindow: number;
-}
-
-export interface ConfigResponse {
-  dimensions: string[];
-  units: Record<string, string>;
-  algorithm: string;
-  algorithms: string[];
-  params: AlgorithmParamsBody;
-  block_size: number;
-  batch_size: number;
-  fleet: { size: number; capacity: ResourceVector; speed: number };
-  /** The autoscaling settings (lib/schemas/config.ts); absent from servers without autoscaling. */
-  autoscale?: AutoscaleSettingsBody;
-}
-
-export interface AutoscaleSettingsBody {
-  enabled: boolean;
-  min: number;
-  max: number;
-  target_backlog_per_vm: number;
-  max_step: number;
-  tick_ms: number;
-  scale_out_window_s: number;
-  scale_out_cooldown_s: number;
-  scale_in_window_s: number;
-  scale_in_cooldown_s: number;
-}
+// Response types are derived from the response schemas (lib/schemas/responses.ts), which the OpenAPI
+// document is generated from: one description of the wire.
+export type SubmitResponse = z.output<typeof submitResponseSchema>;
+export type TaskStatusName = z.output<typeof taskStatusNameSchema>;
+export type TaskStatusResponse = z.output<typeof taskStatusResponseSchema>;
+export type CompleteResponse = z.output<typeof completeResponseSchema>;
+export type FleetVmBody = z.output<typeof fleetVmBodySchema>;
+export type FleetResponse = z.output<typeof fleetResponseSchema>;
+export type AlgorithmParamsBody = z.output<typeof algorithmParamsBodySchema>;
+export type ConfigResponse = z.output<typeof configResponseSchema>;
+export type AutoscaleSettingsBody = z.output<typeof autoscaleSettingsBodySchema>;
 
 /** GET /ledger: the ledger summary both runtimes serve (lib/engine/ledger-reader.ts). */
 export type { VmLedgerStats } from '../engine/ledger-reader';
@@ -249,39 +218,9 @@ export interface MetricsEvent {
   autoscale?: AutoscaleStatusBody;
 }
 
-/** One action of the local autoscaler (runtime/fleet/autoscaler.ts). */
-export interface ScalingEvent {
-  at: string;
-  /** scale-out adds VMs; scale-in drains idle ones; retire removes drained ones the ledger shows empty. */
-  action: 'scale-out' | 'scale-in' | 'retire';
-  vm_ids: string[];
-  reason: string;
-  /** Tasks waiting in the queue when the policy ran. */
-  backlog: number;
-  /** backlog / active VMs (the whole backlog when no VM is active). */
-  backlog_per_vm: number;
-  /** VMs in the fleet after the action, draining ones included. */
-  fleet_size: number;
-  active_vms: number;
-}
-
-/** GET /fleet/autoscaling: the settings, and the state while autoscaling is on (null when off). */
-export interface AutoscaleResponse {
-  settings: AutoscaleSettingsBody;
-  status: AutoscaleStatusBody | null;
-}
-
-export interface AutoscaleStatusBody {
-  enabled: boolean;
-  fleet_size: number;
-  active_vms: number;
-  backlog: number;
-  backlog_per_vm: number;
-  scale_outs: number;
-  scale_ins: number;
-  retired: number;
-  last: ScalingEvent | null;
-}
+export type ScalingEvent = z.output<typeof scalingEventSchema>;
+export type AutoscaleResponse = z.output<typeof autoscaleResponseSchema>;
+export type AutoscaleStatusBody = z.output<typeof autoscaleStatusBodySchema>;
 
 export interface SnapshotEvent {
   config: ConfigResponse;

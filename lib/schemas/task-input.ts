@@ -30,7 +30,8 @@ const labelMap = withoutPrototypeKey(
       z.string().regex(LABEL_KEY, 'label keys are 1-63 of letters, digits and ._/-'),
       z.string().max(256),
     )
-    .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries'),
+    .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
+    .meta({ maxProperties: 32 }),
 );
 
 /** Builds the schema for one task given the configured dimensions (cpu, mem, io, bw by default). */

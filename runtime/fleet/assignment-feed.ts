@@ -1,26 +1,11 @@
+import type { z } from 'zod';
 import type { ScheduleOutcome } from '../../lib/engine/types';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
+import type { assignmentItemSchema, assignmentsResponseSchema } from '../../lib/schemas/responses';
 
-/** One task an agent is to run: GET /vms/{id}/assignments. Wire names are snake_case like the ledger. */
-export interface AssignmentItem {
-  task_id: string;
-  transaction_id: string;
-  block_height: number;
-  /** The task's command, or null when it has none (the agent then simulates its duration). */
-  command: string | null;
-  /** Seconds. */
-  duration: number;
-  /** Epoch ms: the ledger expires the assignment then unless the agent has reported completion. */
-  lease_expires_at: number;
-}
-
-export interface AssignmentsResponse {
-  vm_id: string;
-  managed: 'simulation' | 'agent';
-  /** Highest block height among the items (or the `since` asked for when there are none). */
-  height: number;
-  assignments: AssignmentItem[];
-}
+/** One task an agent is to run, and the answer of GET /vms/{id}/assignments (lib/schemas/responses.ts). */
+export type AssignmentItem = z.output<typeof assignmentItemSchema>;
+export type AssignmentsResponse = z.output<typeof assignmentsResponseSchema>;
 
 /** What the runtime hands the feed when a block assigns a task to an agent-managed VM. */
 export interface FeedEntry {

@@ -1,9 +1,10 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { openApiDocument } from '../../lib/schemas/openapi';
+import { allowedMethods, apiRoutes } from '../../lib/schemas/routes';
 import type { LocalRuntime } from '../runtime';
 import { requireTokenForWrites } from './auth';
-import { errorHandler } from './errors';
-import { openApiDocument } from './openapi';
+import { errorHandler, methodNotAllowed } from './errors';
 import { configRoutes } from './routes/config';
 import { eventRoutes } from './routes/events';
 import { fleetRoutes } from './routes/fleet';
@@ -29,7 +30,14 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
   const { config } = runtime;
   const app = new Hono();
   app.onError(errorHandler(options.log));
-  app.notFound((c) => c.json({ error: 'NotFound', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+  const routes = apiRoutes({ dimensions: config.dimensions, algorithms: options.algorithms }).filter((r) =>
+    r.servedBy.includes('local'),
+  );
+  // A known path asked with a method it does not serve is a 405 naming the ones it does.
+  const noRoute = (c: Context) =>
+    methodNotAllowed(c, allowedMethods(routes, c.req.path)) ??
+    c.json({ error: 'NotFound', message: `no route ${c.req.method} ${c.req.path}` }, 404);
+  app.notFound(noRoute);
   app.use('*', requireTokenForWrites(config.token));
   app.use(
     '*',
@@ -51,12 +59,18 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
   app.route('/events', eventRoutes(runtime));
   app.route('/vms', vmRoutes(runtime));
 
-  const openapi = openApiDocument(config.dimensions, options.algorithms);
+  const openapi = openApiDocument({
+    runtime: 'local',
+    dimensions: config.dimensions,
+    algorithms: options.algorithms,
+    token: config.token !== undefined,
+    maxBodyBytes: config.max_body_bytes,
+  });
   app.get('/openapi.json', (c) => c.json(openapi));
 
   app.get('*', (c) => {
     const asset = options.assets.get(c.req.path);
-    if (!asset) return c.json({ error: 'NotFound', message: `no route GET ${c.req.path}` }, 404);
+    if (!asset) return noRoute(c);
     return c.body(asset.body as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': asset.type });
   });
 

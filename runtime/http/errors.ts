@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { StoreUnavailableError, ValidationError } from '../../lib/errors';
 import { errorBody } from '../../lib/schemas/http';
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
+import { methodNotAllowedBody } from '../../lib/schemas/routes';
 import { NotFoundError, QueueFullError } from '../errors';
 
 /** Seconds a client should wait before retrying when the queue is full or the store is busy. */
@@ -14,7 +15,7 @@ export const RETRY_AFTER_S = 1;
  * 500 whose message does not leak internals; it is logged instead.
  */
 export function errorHandler(log: (message: string) => void) {
-  return (error: Error, c: Context): Response => {
+  return async (error: Error, c: Context): Promise<Response> => {
     if (error instanceof ValidationError) return c.json(errorBody(error), 400);
     if (error instanceof NotFoundError) return c.json(errorBody(error), 404);
     if (error instanceof QueueFullError) {
@@ -29,7 +30,9 @@ export function errorHandler(log: (message: string) => void) {
     if (error instanceof HTTPException) {
       const response = error.getResponse();
       const status = error.status as ContentfulStatusCode;
-      const body = { error: httpErrorName(status), message: error.message || response.statusText };
+      // Middleware such as bearerAuth puts its message in the response body, not in the exception.
+      const text = error.message || (await response.clone().text()) || response.statusText;
+      const body = { error: httpErrorName(status), message: text || `HTTP ${status}` };
       response.headers.forEach((value, name) => {
         if (name.toLowerCase() !== 'content-type') c.header(name, value);
       });
@@ -41,6 +44,7 @@ export function errorHandler(log: (message: string) => void) {
 }
 
 function httpErrorName(status: number): string {
+  if (status === 400) return 'BadRequest';
   if (status === 401) return 'Unauthorized';
   if (status === 413) return 'PayloadTooLarge';
   if (status === 415) return 'UnsupportedMediaType';
@@ -62,4 +66,14 @@ export async function readJson(c: Context): Promise<unknown> {
     });
   }
   return parseJsonText(decodeUtf8(new Uint8Array(await c.req.arrayBuffer())));
+}
+
+/**
+ * 405 with `Allow` when `allowed` (the methods the route table serves at this path) is not empty;
+ * undefined otherwise, for the caller's 404.
+ */
+export function methodNotAllowed(c: Context, allowed: readonly string[]): Response | undefined {
+  if (allowed.length === 0) return undefined;
+  c.header('Allow', allowed.join(', '));
+  return c.json(methodNotAllowedBody(c.req.method, c.req.path, allowed), 405);
 }

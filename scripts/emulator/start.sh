@@ -25,9 +25,17 @@ mkdir -p "$dir/tmp" "$dir/state" "$dir/s3"
 printf '{ "type": "commonjs" }\n' >"$root/.emulator/package.json"
 
 # MiniStack binds 0.0.0.0 unless BIND_HOST says otherwise; the emulator accepts any credentials,
-# so it must only ever listen on loopback. Its pid file and scratch files follow TMPDIR.
+# so it must only ever listen on loopback. Two of its listeners ignore BIND_HOST (MiniStack 1.5.33):
+# the IoT mTLS MQTT listener binds 0.0.0.0:8883 whenever `cryptography` is installed (it is, for KMS),
+# so IOT_MTLS_ENABLED=0 turns it off (nothing here uses IoT); Transfer's SFTP listeners bind SFTP_HOST
+# (default 0.0.0.0) when a server is created, so SFTP_HOST pins them to loopback. The ElastiCache/RDS
+# proxies (core/pgproxy.py) also bind 0.0.0.0 but start only with Docker-backed clusters, which
+# nothing here creates. tests/aws/setup/emulator.test.ts checks every listening socket of the process group.
+# Its pid file and scratch files follow TMPDIR.
 # setsid puts it and the Lambda worker processes it spawns in one process group that stop.sh ends.
 BIND_HOST=127.0.0.1 \
+  IOT_MTLS_ENABLED=0 \
+  SFTP_HOST=127.0.0.1 \
   GATEWAY_PORT="$port" \
   MINISTACK_HOST=127.0.0.1 \
   MINISTACK_REGION="${AWS_REGION:-us-east-1}" \

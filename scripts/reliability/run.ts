@@ -10,7 +10,9 @@ import { z } from 'zod';
 import { round, type Spread, spread } from '../../bench/stats';
 import { parseOrThrow } from '../../lib/errors';
 import { createLedgerTable } from '../../tests/aws/helpers/ledger-table';
+import { startServer } from '../../tests/local/helpers/server';
 import { freePort } from '../emulator/free-port';
+import { runSchemathesis } from '../fuzz/schemathesis';
 import { auditFailures } from './audit';
 import { runDynamoSwarm } from './dynamodb-swarm';
 import { DEFAULT_SETTINGS, type RunSettings } from './settings';
@@ -18,13 +20,16 @@ import { runSqliteSwarm } from './sqlite-swarm';
 import { type SwarmSummary, summarise } from './swarm-result';
 
 /**
- * `npm run reliability [-- --store sqlite,dynamodb] [-- --tasks 10000] [-- --runs 3] [-- --out FILE]`
+ * `npm run reliability [-- --store sqlite,dynamodb] [-- --tasks 10000] [-- --runs 3] [-- --out FILE]
+ *  [-- --schemathesis 50]`
  *
  * Many schedulers on one chain, full size: each store `--runs` times, every run audited. Prints a
  * table of medians with the spread (lowest and highest run) and writes every run's summary as JSON
  * to --out. DynamoDB runs on LOCALSTACK_ENDPOINT if set, else on a MiniStack started here on a free
  * port and stopped after. Exits 1 if any audit finds a fork, a lost or twice-recorded task, or a VM
- * over capacity.
+ * over capacity. Then Schemathesis fuzzes a local server through its /openapi.json, without and with a
+ * token, `--schemathesis` examples per operation and phase with a random seed (0 skips it; the suite
+ * runs 5 with a fixed seed); any failure it reports, or a chain that no longer verifies, fails the run.
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,6 +46,7 @@ const argsSchema = z.object({
   schedulers: z.coerce.number().int().min(1).max(64).default(DEFAULT_SETTINGS.schedulers),
   runs: z.coerce.number().int().min(1).max(20).default(3),
   out: z.string().min(1).default('scripts/reliability/results.json'),
+  schemathesis: z.coerce.number().int().min(0).max(10_000).default(50),
 });
 
 /** The columns of the table, from each run's summary. */
@@ -85,6 +91,7 @@ async function main(): Promise<number> {
       schedulers: { type: 'string' },
       runs: { type: 'string' },
       out: { type: 'string' },
+      schemathesis: { type: 'string' },
     },
     strict: true,
   });
@@ -143,6 +150,8 @@ async function main(): Promise<number> {
     }
   }
 
+  if (args.schemathesis > 0) failures.push(...(await fuzzLocalApi(args.schemathesis, log)));
+
   // A shared machine's load colours every figure: it goes into the results beside them.
   const environment = { node: process.version, cpus: cpus().length, load_average_1m: loadavg()[0] };
   writeFileSync(args.out, `${JSON.stringify({ runs: summaries, failures, environment }, null, 2)}\n`);
@@ -169,6 +178,35 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** Schemathesis against a fresh local server, without and with a bearer token; the failures found. */
+async function fuzzLocalApi(examples: number, log: (line: string) => void): Promise<string[]> {
+  const failures: string[] = [];
+  for (const token of [undefined, 'reliability-token-0123456789']) {
+    const label = `schemathesis (${token ? 'with' : 'without'} a token, ${examples} examples)`;
+    log(`${label} ...`);
+    const server = await startServer({
+      config: { fleet: { size: 4 }, max_queue_depth: 100_000 },
+      ...(token ? { env: { BCS_TOKEN: token } } : {}),
+    });
+    try {
+      const result = await runSchemathesis({
+        url: server.url,
+        maxExamples: examples,
+        ...(token ? { token } : {}),
+      });
+      log(result.output.split('\n').slice(-25).join('\n'));
+      if (result.code !== 0) failures.push(`${label}: exit ${result.code}`);
+      const verify = (await (await fetch(`${server.url}/ledger/verify`, { method: 'POST' })).json()) as {
+        valid?: boolean;
+      };
+      if (verify.valid !== true) failures.push(`${label}: the chain no longer verifies`);
+    } finally {
+      await server.stop();
+    }
+  }
+  return failures;
 }
 
 function show(values: number[]): string {

@@ -18,6 +18,7 @@ import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { apiBaseUrl } from '../../cli/stack';
 import { instanceTypeCapacity } from '../../lib/adapters/aws/instance-capacity';
 import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb/dynamodb-ledger-store';
 import {
@@ -153,7 +154,9 @@ beforeAll(async () => {
   await launchPool(['t3.medium', 't3.large', 'm5.large']);
   await bootstrap(endpoint);
   outputs = await deploy(endpoint, stackName, context, outDir);
-  api = dataPlaneUrl(endpoint, outputs.ApiUrl!);
+  // The EmulatorApiPath output, as `bcs --stack` reads it; the same URL as rebuilt from ApiUrl.
+  api = apiBaseUrl(outputs, stackName, endpoint);
+  expect(api).toBe(dataPlaneUrl(endpoint, outputs.ApiUrl!));
   store = new DynamoDbLedgerStore({ client: dynamo, tableName: outputs.TableName! });
 });
 

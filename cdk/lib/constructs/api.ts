@@ -157,6 +157,9 @@ export class SchedulerApi extends Construct {
     fleet.addMethod('GET', read, { requestValidator: paramsValidator });
     fleet.addResource('vms').addResource('{id}').addResource('drain').addMethod('POST', read, withId);
 
+    // The OpenAPI document of the routes the read function serves (lib/schemas/openapi.ts).
+    this.api.root.addResource('openapi.json').addMethod('GET', read, { requestValidator: paramsValidator });
+
     Validations.of(this).acknowledge(
       {
         id: 'AwsSolutions-COG4',

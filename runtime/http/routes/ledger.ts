@@ -1,21 +1,13 @@
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
-import { z } from 'zod';
 import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
 import { parseOrThrow } from '../../../lib/errors';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
 import { verifyChain } from '../../../lib/ledger/verify';
-import { blocksQuerySchema, transactionPathSchema } from '../../../lib/schemas/http';
+import { blocksQuerySchema, digestQuerySchema, transactionPathSchema } from '../../../lib/schemas/api';
 import { NotFoundError } from '../../errors';
 import type { LocalRuntime } from '../../runtime';
 import { blocksFromStore } from '../../store-blocks';
-
-const digestQuerySchema = z.strictObject({
-  signed: z
-    .enum(['1', 'true', '0', 'false'], { error: 'must be 1, true, 0 or false' })
-    .optional()
-    .transform((v) => v === '1' || v === 'true'),
-});
 
 function signing(runtime: LocalRuntime) {
   if (!runtime.digestSigning) throw new NotFoundError('this runtime signs no digests (no signing key)');

@@ -1,26 +1,11 @@
 import { Hono } from 'hono';
-import { bearerAuth } from 'hono/bearer-auth';
-import { z } from 'zod';
 import { parseOrThrow } from '../../../lib/errors';
+import { assignmentsQuerySchema } from '../../../lib/schemas/api';
 import { vmIdSchema } from '../../../lib/schemas/http';
 import { NotFoundError } from '../../errors';
 import type { AssignmentsResponse } from '../../fleet/assignment-feed';
 import type { LocalRuntime } from '../../runtime';
-
-/** Longest long poll, seconds: well under common proxy idle timeouts (60 s). */
-export const MAX_WAIT_S = 30;
-
-const decimal = z
-  .string()
-  .regex(/^[0-9]{1,15}$/, 'must be a whole number written in decimal digits')
-  .transform(Number);
-
-export const assignmentsQuerySchema = z.strictObject({
-  /** Seconds to wait for an assignment from a block above `since` when there is none yet. */
-  wait: decimal.pipe(z.number().int().min(0).max(MAX_WAIT_S)).default(0),
-  /** The highest block height the caller has seen; -1 (the default) means none. */
-  since: decimal.pipe(z.number().int().min(0)).optional(),
-});
+import { requireBearer } from '../auth';
 
 /**
  * GET /vms/{id}/assignments: what an agent on the VM is to run. Unlike the ledger reads this one
@@ -29,7 +14,7 @@ export const assignmentsQuerySchema = z.strictObject({
 export function vmRoutes(runtime: LocalRuntime): Hono {
   const app = new Hono();
   const { token } = runtime.config;
-  if (token !== undefined) app.use('*', bearerAuth({ token }));
+  if (token !== undefined) app.use('*', requireBearer(token));
 
   app.get('/:id/assignments', async (c) => {
     const id = parseOrThrow(vmIdSchema, c.req.param('id'), 'invalid VM id');

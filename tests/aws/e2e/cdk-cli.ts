@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { bootstrap as cdkBootstrap, deploy as cdkDeploy, destroy as cdkDestroy } from '../../../cli/cdk';
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-/** The pinned CLI (package.json aws-cdk 2.1148.1), never a global one. */
-const CDK = join(ROOT, 'node_modules/.bin/cdk');
+/**
+ * The pinned CDK CLI against the emulator, through the same functions as `bcs deploy --emulator` and
+ * `bcs destroy --emulator` (cli/cdk.ts), so the recipe in docs/aws.md and the tests cannot drift apart.
+ */
 
-/** The environment the CLI needs to talk to the emulator instead of AWS. */
+/** The environment `bcs emulator up` prints, for the CLI to talk to the emulator instead of AWS. */
 function cliEnv(endpoint: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
@@ -19,53 +16,28 @@ function cliEnv(endpoint: string): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
-    CDK_DISABLE_CLI_TELEMETRY: 'true',
   };
 }
 
-async function cdk(endpoint: string, args: string[]): Promise<string> {
-  try {
-    const { stdout, stderr } = await run(CDK, [...args, '--no-notices', '--no-color'], {
-      cwd: ROOT,
-      env: cliEnv(endpoint),
-      timeout: 600_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return `${stdout}\n${stderr}`;
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`cdk ${args[0]} failed: ${e.message}\n${(e.stderr ?? '').slice(-4000)}`);
-  }
-}
-
-const contextArgs = (context: Record<string, string>) =>
-  Object.entries(context).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+// Progress is collected and shown only when a command fails.
+const quiet = (endpoint: string, outDir?: string) => ({
+  env: cliEnv(endpoint),
+  progress: null,
+  ...(outDir ? { output: join(outDir, 'cdk.out') } : {}),
+});
 
 export async function bootstrap(endpoint: string): Promise<void> {
-  await cdk(endpoint, ['bootstrap', 'aws://000000000000/us-east-1']);
+  await cdkBootstrap(true, quiet(endpoint));
 }
 
 /** Deploys the app with `context` and returns the stack's outputs. */
-export async function deploy(
+export function deploy(
   endpoint: string,
   stackName: string,
   context: Record<string, string>,
   outDir: string,
 ): Promise<Record<string, string>> {
-  const outputsFile = join(outDir, 'outputs.json');
-  await cdk(endpoint, [
-    'deploy',
-    stackName,
-    '--require-approval',
-    'never',
-    '--output',
-    join(outDir, 'cdk.out'),
-    '--outputs-file',
-    outputsFile,
-    ...contextArgs({ ...context, stackName }),
-  ]);
-  const outputs = JSON.parse(await readFile(outputsFile, 'utf8')) as Record<string, Record<string, string>>;
-  return outputs[stackName]!;
+  return cdkDeploy(stackName, context, quiet(endpoint, outDir));
 }
 
 export async function destroy(
@@ -74,12 +46,5 @@ export async function destroy(
   context: Record<string, string>,
   outDir: string,
 ): Promise<void> {
-  await cdk(endpoint, [
-    'destroy',
-    stackName,
-    '--force',
-    '--output',
-    join(outDir, 'cdk.out'),
-    ...contextArgs({ ...context, stackName }),
-  ]);
+  await cdkDestroy(stackName, context, quiet(endpoint, outDir));
 }

@@ -43,6 +43,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
+    // As bin/bcs.js does: the SDK's Node 22 notice is about releases after the pinned one (README).
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
   // A session token or profile from the developer's shell would be sent along with the dummy keys.
   delete process.env.AWS_SESSION_TOKEN;

@@ -327,6 +327,37 @@ describe('Agent with a delivery source', () => {
     expect(maxes[0]).toBe(3);
     expect(api.completions).toEqual(['t1']);
   });
+  it('settles a redelivery of an assignment it already finished, so the copy is deleted, not skipped forever', async () => {
+    const a1 = assignment(1);
+    const api = new FakeApi();
+    api.assign(a1);
+    const settled: [string, string][] = [];
+    const executor = new ControlledExecutor();
+    let polls = 0;
+    const source: AssignmentSource = {
+      poll: async () => {
+        polls++;
+        if (polls === 1) return [a1];
+        // The first copy has run and been settled before SQS hands out the second one.
+        await settle();
+        return polls === 2 ? [a1] : [];
+      },
+      settle: async (a, how) => {
+        settled.push([a.transactionId, how]);
+      },
+    };
+    const { agent } = build(source, api, executor);
+
+    await agent.run();
+
+    expect(executor.runs).toEqual(['tx1']);
+    expect(api.completions).toEqual(['t1']);
+    // Once for the delivery that ran, once for the redelivered copy.
+    expect(settled).toEqual([
+      ['tx1', 'done'],
+      ['tx1', 'done'],
+    ]);
+  });
 });
 
 describe('Agent at high concurrency', () => {

@@ -241,7 +241,7 @@ describe('REST API', () => {
   const methods = (t: Template) => Object.values(t.findResources('AWS::ApiGateway::Method'));
 
   it('requires SigV4 on every method by default', () => {
-    expect(methods(prod)).toHaveLength(10);
+    expect(methods(prod)).toHaveLength(11);
     for (const m of methods(prod)) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
     prod.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
     prod.resourceCountIs('AWS::ApiGateway::Account', 1);
@@ -297,6 +297,23 @@ describe('REST API', () => {
       expect(Object.keys(prod.findOutputs(name))).toEqual([name]);
     }
     expect(Object.keys(test.findOutputs('ApiKeyId'))).toEqual(['ApiKeyId']);
+  });
+
+  it('exports what bcs --stack reads: the API id, stage and emulator path, the digest key and the verify function', () => {
+    const [api] = Object.keys(prod.findResources('AWS::ApiGateway::RestApi'));
+    const [key] = Object.keys(prod.findResources('AWS::KMS::Key'));
+    const [stage] = Object.keys(prod.findResources('AWS::ApiGateway::Stage'));
+    const value = (name: string) => prod.findOutputs(name)[name]?.Value;
+    expect(value('ApiId')).toEqual({ Ref: api });
+    expect(value('ApiStage')).toEqual({ Ref: stage });
+    expect(value('DigestKeyArn')).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+    expect(value('EmulatorApiPath')).toEqual({
+      'Fn::Join': ['', ['/_aws/execute-api/', { Ref: api }, '/', { Ref: stage }, '/']],
+    });
+    const verify = Object.entries(prod.findResources('AWS::Lambda::Function')).find(([, r]) =>
+      JSON.stringify(r.Properties.Environment ?? {}).includes('DIGEST_KEY_ID'),
+    )![0];
+    expect(value('VerifyFunctionName')).toEqual({ Ref: verify });
   });
 });
 
