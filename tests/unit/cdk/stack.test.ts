@@ -301,7 +301,10 @@ describe('REST API', () => {
 
   it('exports what bcs --stack reads: the API id, stage and emulator path, the digest key and the verify function', () => {
     const [api] = Object.keys(prod.findResources('AWS::ApiGateway::RestApi'));
-    const [key] = Object.keys(prod.findResources('AWS::KMS::Key'));
+    // The digest-signing key (the alarm topic has a key of its own).
+    const [key] = Object.keys(
+      prod.findResources('AWS::KMS::Key', { Properties: { KeyUsage: 'SIGN_VERIFY' } }),
+    );
     const [stage] = Object.keys(prod.findResources('AWS::ApiGateway::Stage'));
     const value = (name: string) => prod.findOutputs(name)[name]?.Value;
     expect(value('ApiId')).toEqual({ Ref: api });
