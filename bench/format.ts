@@ -55,6 +55,34 @@ export function formatReport(report: BenchReport): string {
       t.toString(),
     );
   }
+  if (report.ledger_scale) {
+    const head = [
+      'store',
+      'blocks',
+      'cold start ms',
+      'summary ms',
+      'proof ms',
+      'consistency ms',
+      'audit ms/1000 new',
+      'RSS MB',
+      'seed s',
+    ];
+    const t = new Table({ head, style: { head: [] } });
+    for (const r of report.ledger_scale) {
+      t.push([
+        r.store,
+        r.blocks,
+        r.cold_start_ms,
+        r.summary_ms,
+        r.proof_ms,
+        r.consistency_proof_ms,
+        r.incremental_verify_ms_per_1000_blocks,
+        r.rss_mb,
+        r.seed_s,
+      ]);
+    }
+    out.push('Ledger at scale (medians; one process per row)', t.toString());
+  }
   if (report.embedded) {
     const e = report.embedded;
     const t = new Table({ head: ['figure', 'median', 'runs (min–max)'], style: { head: [] } });

@@ -8,10 +8,11 @@ import type { EmulatorFigures } from './emulator';
 import type { ScalingRow } from './emulator-scaling';
 import type { LambdaBundleFigures } from './lambda-bundles';
 import type { LedgerFigures } from './ledger';
+import type { LedgerScaleRow } from './ledger-scale';
 import type { PlacementRow } from './placement';
 
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --only placement,ledger,embedded,emulator,lambda] [-- --out FILE]`
+ * `npm run bench [-- --quick] [-- --json] [-- --only placement,ledger,ledger-scale,embedded,emulator,lambda] [-- --out FILE]`
  *
  * Prints one JSON object with --json, tables otherwise, and always writes the JSON to --out
  * (default bench/results/latest.json, git-ignored) for bench/charts.ts and docs/performance.md.
@@ -19,7 +20,9 @@ import type { PlacementRow } from './placement';
  * re-measured without re-running the others.
  */
 
-const SECTIONS = ['placement', 'ledger', 'embedded', 'emulator', 'lambda'] as const;
+const SECTIONS = ['placement', 'ledger', 'ledger-scale', 'embedded', 'emulator', 'lambda'] as const;
+/** Report keys are snake_case: section ledger-scale is report.ledger_scale. */
+const KEY = (section: (typeof SECTIONS)[number]) => section.replace('-', '_') as keyof BenchReport;
 
 const argsSchema = z.object({
   json: z.boolean().default(false),
@@ -35,6 +38,8 @@ const argsSchema = z.object({
 export interface BenchReport {
   placement: PlacementRow[] | null;
   ledger: LedgerFigures | null;
+  /** Per store and chain height (bench/ledger-scale.ts); null when not run. */
+  ledger_scale: LedgerScaleRow[] | null;
   embedded: EmbeddedFigures | { tasks_per_s: null; p50_ms: null; p99_ms: null; reason: string } | null;
   emulator: (
     | EmulatorFigures
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     placement: null,
     ledger: null,
+    ledger_scale: null,
     embedded: null,
     emulator: {
       decisions_per_dynamodb_request: null,
@@ -101,6 +107,12 @@ async function main(): Promise<void> {
     log(`ledger: build, export and verify a chain of ${transactions} transactions ...`);
     const { benchLedger } = await import('./ledger');
     report.ledger = await benchLedger({ transactions, runs: 3 });
+  }
+  if (args.only.includes('ledger-scale')) {
+    const sizes = args.quick ? [10_000, 30_000] : [10_000, 100_000, 1_000_000];
+    log(`ledger-scale: memory and SQLite at ${sizes.join(', ')} blocks, one process per case ...`);
+    const { benchLedgerScale } = await import('./ledger-scale');
+    report.ledger_scale = benchLedgerScale({ sizes, log });
   }
   if (args.only.includes('embedded')) {
     log('embedded: the local runtime under a separate load generator ...');
@@ -154,8 +166,8 @@ async function main(): Promise<void> {
   if (args.only.length < SECTIONS.length && existsSync(args.out)) {
     const previous = JSON.parse(readFileSync(args.out, 'utf8')) as Partial<BenchReport>;
     for (const section of SECTIONS) {
-      if (!args.only.includes(section) && previous[section] !== undefined) {
-        Object.assign(report, { [section]: previous[section] });
+      if (!args.only.includes(section) && previous[KEY(section)] !== undefined) {
+        Object.assign(report, { [KEY(section)]: previous[KEY(section)] });
       }
     }
   }

@@ -4,7 +4,13 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
 import { type AlgorithmResult, compareAlgorithms } from '../../lib/simulation/compare';
-import { openbWorkload } from '../../lib/simulation/openb';
+import { type OpenbNode, type OpenbPod, openbWorkload } from '../../lib/simulation/openb';
+import {
+  PAPER_INFLATION,
+  PAPER_SEEDS,
+  type SaturationResult,
+  saturationReplay,
+} from '../../lib/simulation/saturation';
 import { syntheticWorkload } from '../../lib/simulation/synthetic';
 import {
   defaultTraceDir,
@@ -42,6 +48,13 @@ const flagsSchema = z
     pending: z.enum(['wait', 'reject']).optional(),
     algorithm: z.string().min(1),
     samples: integer('--samples', 1, 100_000),
+    seeds: z
+      .string()
+      .trim()
+      .regex(/^\d{1,10}(,\d{1,10}){0,99}$/, '--seeds must be a comma-separated list of up to 100 integers')
+      .transform((list) => [...new Set(list.split(',').map(Number))])
+      .refine((seeds) => seeds.every((n) => n <= 0xffffffff), '--seeds must each be at most 4294967295')
+      .optional(),
     json: z.boolean().optional(),
   })
   .refine((f) => (f.nodes === undefined) === (f.pods === undefined), {
@@ -55,7 +68,7 @@ const flagsSchema = z
 
 type Flags = z.output<typeof flagsSchema>;
 
-function buildWorkload(flags: Flags): { workload: Workload; trace: boolean } {
+function traceFiles(flags: Flags): { nodes: string; pods: string } | null {
   let files: { nodes: string; pods: string } | null = null;
   if (flags.nodes !== undefined && flags.pods !== undefined) {
     files = { nodes: flags.nodes, pods: flags.pods };
@@ -68,18 +81,31 @@ function buildWorkload(flags: Flags): { workload: Workload; trace: boolean } {
     }
     files = { nodes: `${dir}/${OPENB_NODE_FILE}`, pods: `${dir}/${OPENB_POD_FILE}` };
   }
-  if (files === null) {
+  return files;
+}
+
+function buildWorkload(
+  flags: Flags,
+  trace: { nodes: OpenbNode[]; pods: OpenbPod[] } | null,
+): { workload: Workload; trace: boolean } {
+  if (trace === null) {
     const { vms, tasks, load, seed, meanDuration, slackMin, slackMax } = flags;
     return {
       workload: syntheticWorkload({ vms, tasks, load, seed, meanDuration, slackMin, slackMax }),
       trace: false,
     };
   }
-  const { nodes, pods } = loadOpenbTrace(files.nodes, files.pods);
-  return {
-    workload: openbWorkload(nodes, pods, { mode: flags.mode, saturateAt: flags.saturateAt }),
-    trace: true,
-  };
+  const { nodes, pods } = trace;
+  try {
+    return {
+      workload: openbWorkload(nodes, pods, { mode: flags.mode, saturateAt: flags.saturateAt }),
+      trace: true,
+    };
+  } catch (error) {
+    // A pod list without times (the multi-GPU variants) cannot be replayed live: say so as a usage error.
+    if (error instanceof RangeError) throw new ValidationError([{ field: 'mode', message: error.message }]);
+    throw error;
+  }
 }
 
 const percent = (x: number | null | undefined) =>
@@ -119,6 +145,27 @@ export function resultsTable(results: AlgorithmResult[]): string {
   return table.toString();
 }
 
+export function saturationTable(results: SaturationResult[]): string {
+  const table = new Table({
+    head: ['algorithm', 'tasks', 'placed', 'rejected', 'allocated (mean)', 'min - max', 'stdev', 'seeds'],
+    style: { head: [] },
+  });
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  for (const r of results) {
+    table.push([
+      r.algorithm,
+      r.tasks,
+      r.placed,
+      r.rejected,
+      pct(r.allocated_share),
+      `${pct(r.allocated_share_min)} - ${pct(r.allocated_share_max)}`,
+      `${(100 * r.allocated_share_stdev).toFixed(2)} pt`,
+      r.runs.length,
+    ]);
+  }
+  return table.toString();
+}
+
 export function simulateCommand(): Command {
   return (
     new Command('simulate')
@@ -145,8 +192,12 @@ export function simulateCommand(): Command {
       )
       .option(
         '--saturate-at <x>',
-        'saturate: stop once submitted demand reaches this multiple of capacity',
+        `saturate: read the GPU allocation ratio when arrived GPU demand reaches this multiple of capacity (pods are sampled up to ${PAPER_INFLATION}x, or this if larger)`,
         '1',
+      )
+      .option(
+        '--seeds <list>',
+        `saturate: comma-separated sampling seeds, averaged (default ${PAPER_SEEDS[0]}-${PAPER_SEEDS[PAPER_SEEDS.length - 1]}, as the paper)`,
       )
       .option(
         '--pending <policy>',
@@ -154,7 +205,10 @@ export function simulateCommand(): Command {
       )
       .option('--algorithm <name>', 'algorithm to simulate, a comma-separated list, or "all"', 'all')
       .option('--samples <n>', 'instants at which fleet metrics are sampled', '200')
-      .option('--json', 'print one JSON object {"results":[...]}')
+      .option(
+        '--json',
+        'print one JSON object {"results":[...]} (saturate: {"gpu_model":"device","results":[...]})',
+      )
       // A ValidationError propagates to cli/main.ts, which prints it and exits with the usage code.
       .action((raw: Record<string, unknown>) => run(raw))
   );
@@ -162,7 +216,18 @@ export function simulateCommand(): Command {
 
 function run(raw: Record<string, unknown>): void {
   const flags = parseOrThrow(flagsSchema, raw, 'invalid simulate options');
-  const { workload, trace } = buildWorkload(flags);
+  const files = traceFiles(flags);
+  const loaded = files === null ? null : loadOpenbTrace(files.nodes, files.pods);
+  if (flags.seeds !== undefined && !(loaded !== null && flags.mode === 'saturate')) {
+    throw new ValidationError([
+      { field: 'seeds', message: '--seeds applies to trace replays in --mode saturate' },
+    ]);
+  }
+  if (loaded !== null && flags.mode === 'saturate') {
+    saturate(flags, loaded);
+    return;
+  }
+  const { workload, trace } = buildWorkload(flags, loaded);
   const departures = !(trace && flags.mode === 'saturate');
   const pending = flags.pending ?? (trace ? 'reject' : 'wait');
 
@@ -204,4 +269,32 @@ function run(raw: Record<string, unknown>): void {
     `${workload.name}; pending tasks ${pending === 'wait' ? 'wait until their deadline' : 'are rejected'}\n`,
   );
   process.stdout.write(`${resultsTable(results)}\n`);
+}
+
+/**
+ * The paper's saturation replay (lib/simulation/saturation.ts): GPUs as devices, pods sampled with
+ * each seed up to 130 % of GPU capacity, the allocation ratio read at `--saturate-at` (100 %).
+ */
+function saturate(flags: Flags, trace: { nodes: OpenbNode[]; pods: OpenbPod[] }): void {
+  const seeds = flags.seeds ?? PAPER_SEEDS;
+  let results: SaturationResult[];
+  try {
+    results = saturationReplay(trace.nodes, trace.pods, {
+      algorithms: flags.algorithm.split(',').map((name) => name.trim()),
+      seeds,
+      inflation: Math.max(PAPER_INFLATION, flags.saturateAt),
+      reportAt: flags.saturateAt,
+    });
+  } catch (error) {
+    if (error instanceof RangeError) throw new ValidationError([{ field: 'pods', message: error.message }]);
+    throw error;
+  }
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ gpu_model: 'device', results })}\n`);
+    return;
+  }
+  process.stdout.write(
+    `OpenB saturation replay: ${trace.nodes.length} nodes, GPUs as devices; allocation at ${flags.saturateAt * 100}% arrived GPU demand, seeds ${seeds.join(',')}\n`,
+  );
+  process.stdout.write(`${saturationTable(results)}\n`);
 }

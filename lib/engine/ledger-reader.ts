@@ -1,6 +1,21 @@
-import { DigestBuilder, transactionProof } from '../ledger';
+import {
+  blockLeafHash,
+  DenseMerkleTree,
+  DigestBuilder,
+  digestConsistencyProof,
+  toHex,
+  transactionProof,
+} from '../ledger';
+import { tiledDigestConsistencyProof, tiledTransactionProof } from '../ledger/tiled-proofs';
+import { frontierRoot, TiledMerkleTree } from '../ledger/tiles';
 import type { Block, ChainHead, Digest, Transaction, TransactionProof } from '../ledger/types';
-import type { LedgerStore, TaskRecord } from '../ports/ledger-store';
+import {
+  isMerkleLedgerStore,
+  type LedgerStore,
+  type MerkleLedgerStore,
+  type TaskRecord,
+  type TreeHead,
+} from '../ports/ledger-store';
 import { utilisation } from '../scheduling';
 
 export interface VmLedgerStats {
@@ -61,7 +76,12 @@ interface Counts {
 
 /**
  * Read-side views of the ledger for both runtimes (the local server's and the API Lambda's
- * GET /ledger, /ledger/digest, /ledger/transactions/{id}). It follows the chain incrementally: each
+ * GET /ledger, /ledger/digest, /ledger/transactions/{id}).
+ *
+ * On a store that keeps the persistent Merkle state (every store in lib/adapters: MerkleLedgerStore),
+ * the reader holds nothing: a digest or summary is one read of the stored tree head (plus the VM
+ * records for a summary), a transaction proof a few reads of tiles, whatever the height, so a cold
+ * start costs what a warm one does. On any other store it follows the chain incrementally: each
  * call reads only the blocks committed since the last one (or is handed them with `add` by the
  * writer that committed them), keeping the counters, the block hashes (for proofs; 32 bytes of
  * hash per block is the price of never rescanning the chain) and an O(log n) digest builder.
@@ -78,17 +98,26 @@ export class LedgerReader {
   private readonly perVm = new Map<string, Counts>();
   private totals = { transactions: 0, assignments: 0, rejections: 0, completed: 0, expired: 0 };
   private pending: Promise<ChainHead> | null = null;
+  private readonly merkle: (LedgerStore & MerkleLedgerStore) | null;
+  /** Merkle path: the newest head seen (read or handed over with `add`). */
+  private knownHeight = -1;
 
   constructor(
     private readonly store: LedgerStore,
     options: LedgerReaderOptions = {},
   ) {
     this.pageSize = options.pageSize ?? 100;
+    this.merkle = isMerkleLedgerStore(store) ? store : null;
   }
 
-  /** Height of the newest block this reader has followed (-1 before the first catch-up). */
+  /** Height of the newest block this reader has seen (-1 before the first read). */
   get height(): number {
-    return this.hashes.length - 1;
+    return this.merkle ? this.knownHeight : this.hashes.length - 1;
+  }
+
+  /** The store keeps the Merkle state, so this reader reads it instead of following the chain. */
+  get usesStoredTree(): boolean {
+    return this.merkle !== null;
   }
 
   /** Hex block hashes of heights 0..height, for proofs. */
@@ -102,21 +131,50 @@ export class LedgerReader {
    * once whatever order commits are reported in.
    */
   add(block: Block): void {
+    if (this.merkle) {
+      this.knownHeight = Math.max(this.knownHeight, block.height);
+      return;
+    }
     if (block.height === this.hashes.length) this.apply(block);
   }
 
-  /** Reads the blocks committed since the last call. */
-  refresh(): Promise<ChainHead> {
+  /** Reads the blocks committed since the last call (on a Merkle store: only the head). */
+  async refresh(): Promise<ChainHead> {
+    if (this.merkle) return this.see(await this.store.readHead());
     return this.catchUp();
   }
 
   async summary(): Promise<LedgerSummary> {
-    const head = await this.catchUp();
+    let head: ChainHead;
+    let perVm: Map<string, Counts>;
+    let t: typeof this.totals;
+    if (this.merkle) {
+      const tree = await this.treeHead();
+      head = tree.head;
+      const c = tree.counts;
+      t = {
+        transactions: c.transactions,
+        assignments: c.assigned,
+        rejections: c.rejected,
+        completed: c.completed,
+        expired: c.expired,
+      };
+      perVm = new Map(
+        (await this.merkle.readVmCounts()).map((v) => [
+          v.vm_id,
+          { assignments: v.assigned, completed: v.completed, expired: v.expired },
+        ]),
+      );
+    } else {
+      head = await this.catchUp();
+      perVm = this.perVm;
+      t = this.totals;
+    }
     const reservations = await this.store.getReservations();
-    const vmIds = new Set([...this.perVm.keys(), ...reservations.map((r) => r.vm_id)]);
+    const vmIds = new Set([...perVm.keys(), ...reservations.map((r) => r.vm_id)]);
     const byVm = new Map(reservations.map((r) => [r.vm_id, r]));
     const vms = [...vmIds].sort().map((vmId): VmLedgerStats => {
-      const counts = this.perVm.get(vmId) ?? { assignments: 0, completed: 0, expired: 0 };
+      const counts = perVm.get(vmId) ?? { assignments: 0, completed: 0, expired: 0 };
       const r = byVm.get(vmId);
       const finished = counts.completed + counts.expired;
       return {
@@ -141,7 +199,6 @@ export class LedgerReader {
           : 0,
       };
     });
-    const t = this.totals;
     const decided = t.assignments + t.rejections;
     return {
       height: head.height,
@@ -158,8 +215,39 @@ export class LedgerReader {
 
   /** The digest of the chain as it is now (an auditor keeps it to detect a later rollback). */
   async digest(): Promise<Digest> {
+    if (this.merkle) return digestOf(await this.treeHead());
     await this.catchUp();
     return this.digestBuilder.digest(this.headTimestamp);
+  }
+
+  /**
+   * RFC 9162 PROOF that the current digest extends the one of `oldSize` blocks (tree size), with both
+   * digests' roots. O(log n) tile reads on a Merkle store; O(n) hashing otherwise.
+   */
+  async consistency(oldSize: number): Promise<{ digest: Digest; old_blocks_root: string; proof: string[] }> {
+    const digest = await this.digest();
+    if (!Number.isSafeInteger(oldSize) || oldSize < 1 || oldSize > digest.tree_size) {
+      throw new RangeError(`old tree size ${oldSize} out of range 1..${digest.tree_size}`);
+    }
+    const tree = this.merkle
+      ? new TiledMerkleTree((keys) => this.merkle!.readTiles(keys), digest.tree_size, this.merkle.tileHeight)
+      : null;
+    if (tree) {
+      const oldRoot = toHex(await tree.root(oldSize));
+      const proof = await tiledDigestConsistencyProof(
+        tree,
+        { ...digest, tree_size: oldSize, blocks_root: oldRoot },
+        digest,
+      );
+      return { digest, old_blocks_root: oldRoot, proof };
+    }
+    const dense = new DenseMerkleTree();
+    for (const h of this.hashes.slice(0, digest.tree_size)) dense.append(blockLeafHash(h));
+    return {
+      digest,
+      old_blocks_root: toHex(dense.root(oldSize)),
+      proof: digestConsistencyProof(dense, oldSize),
+    };
   }
 
   /** The task's latest status as recorded, with its transaction's reason; null if the ledger has none. */
@@ -189,6 +277,17 @@ export class LedgerReader {
         `ledger index points ${transactionId} at ${position.height}/${position.index}, which is not it`,
       );
     }
+    if (this.merkle) {
+      const tree = await this.treeHead();
+      const digest = digestOf(tree);
+      const tiles = new TiledMerkleTree(
+        (keys) => this.merkle!.readTiles(keys),
+        tree.tree_size,
+        this.merkle.tileHeight,
+      );
+      const proof = await tiledTransactionProof(block, position.index, tiles, digest);
+      return { transaction, height: position.height, index: position.index, proof };
+    }
     await this.catchUp();
     const digest = this.digestBuilder.digest(this.headTimestamp);
     const proof = transactionProof(block, position.index, this.hashes.slice(0, digest.tree_size), digest);
@@ -204,6 +303,17 @@ export class LedgerReader {
       yield* page;
       next = page[page.length - 1]!.height + 1;
     }
+  }
+
+  private async treeHead(): Promise<TreeHead> {
+    const tree = await this.merkle!.readTreeHead();
+    this.see(tree.head);
+    return tree;
+  }
+
+  private see(head: ChainHead): ChainHead {
+    this.knownHeight = Math.max(this.knownHeight, head.height);
+    return head;
   }
 
   private catchUp(): Promise<ChainHead> {
@@ -265,4 +375,16 @@ export class LedgerReader {
     }
     return counts;
   }
+}
+
+/** The digest of a stored tree head: exactly what DigestBuilder gives after the same blocks. */
+function digestOf(tree: TreeHead): Digest {
+  return {
+    height: tree.head.height,
+    head_hash: tree.head.hash,
+    tree_size: tree.tree_size,
+    blocks_root: toHex(frontierRoot({ size: tree.tree_size, roots: tree.frontier })),
+    transaction_count: tree.counts.transactions,
+    timestamp: tree.head_timestamp,
+  };
 }

@@ -18,6 +18,11 @@ export interface Task {
   readonly labels: Readonly<Record<string, string>>;
   /** VM labels that must match for a VM to be feasible (a node selector), e.g. { zone: 'eu-west-1a' }. */
   readonly constraints: Readonly<Record<string, string>>;
+  /**
+   * GPU models the task may run on (any one of them), e.g. ['V100M16', 'V100M32']; left out, any
+   * model. Checked against the VMs' device lists (Vm.gpus).
+   */
+  readonly gpuModels?: readonly string[];
   /** Optional shell command run on the VM by the dispatcher (issue 7). */
   readonly command?: string;
 }

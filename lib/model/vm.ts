@@ -9,6 +9,16 @@ export interface VmLabels {
   [key: string]: string | undefined;
 }
 
+/**
+ * One physical GPU of a VM. `milli` is its capacity in milli-GPU (1000 for a whole GPU, less for a
+ * MIG slice); `reserved` is what tasks already placed on it hold (0 when left out).
+ */
+export interface GpuDevice {
+  readonly model: string;
+  readonly milli: number;
+  readonly reserved?: number;
+}
+
 /** One virtual machine as the scheduler sees it. */
 export interface Vm {
   readonly id: string;
@@ -24,6 +34,12 @@ export interface Vm {
   readonly activeTasks: number;
   readonly labels: Readonly<VmLabels>;
   readonly state: VmState;
+  /**
+   * The VM's GPUs, in the order the driver numbers them (CUDA_VISIBLE_DEVICES indexes). When given,
+   * their milli add up to capacity.gpu and a task's GPU demand must fit on devices (one device for
+   * a share, whole devices otherwise); when left out, only the summed `gpu` dimension is checked.
+   */
+  readonly gpus?: readonly GpuDevice[];
 }
 
 /** The part of a VM's state the ledger records before and after a decision. */

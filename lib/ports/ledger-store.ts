@@ -1,3 +1,4 @@
+import type { TileKey } from '../ledger/tiles';
 import type { Block, ChainHead, TransactionStatus } from '../ledger/types';
 import type { ResourceVector } from '../model/resources';
 
@@ -124,4 +125,65 @@ export interface LedgerStore {
    */
   readState?(taskIds: readonly string[], vmIds: readonly string[]): Promise<LedgerState>;
   close(): Promise<void>;
+}
+
+/** Transaction counts of the whole chain, kept by the store as it appends (no replay to read them). */
+export interface LedgerCounts {
+  transactions: number;
+  assigned: number;
+  rejected: number;
+  completed: number;
+  expired: number;
+}
+
+/** Per-VM transaction counts: decisions that placed a task on the VM, and how its tasks ended. */
+export interface VmCounts {
+  vm_id: string;
+  assigned: number;
+  completed: number;
+  expired: number;
+}
+
+/**
+ * The chain's tip as the store keeps it with every append: the head, the block-hash tree's frontier
+ * (lib/ledger/tiles.ts: one perfect-subtree head per set bit of tree_size, largest first, from which
+ * blocks_root follows), the head block's timestamp and the running counts. One read, whatever the height.
+ */
+export interface TreeHead {
+  head: ChainHead;
+  /** height + 1: leaves of the block-hash tree. */
+  tree_size: number;
+  frontier: Uint8Array[];
+  /** The head block's timestamp (digests are stamped with it). */
+  head_timestamp: string;
+  counts: LedgerCounts;
+}
+
+/**
+ * The persistent Merkle state every store keeps (docs/ledger-format.md, "Stored Merkle tiles"): the
+ * block-hash tree as tlog-tiles written in the same all-or-nothing append as the blocks, plus counters.
+ * Readers use it to answer digests, proofs and summaries in O(1) or O(log n) reads; contract:
+ * tests/contract/ledger-store.case.ts.
+ */
+export interface MerkleLedgerStore {
+  /** Tile height H of the stored tiles (2^H hashes per tile); 8 (tlog-tiles) unless a test chose less. */
+  readonly tileHeight: number;
+  readTreeHead(): Promise<TreeHead>;
+  /**
+   * Tiles by key ("level/index" -> the hashes it holds now, 32 bytes each, concatenated); a tile not
+   * yet written is left out. At most a few per level are asked at once.
+   */
+  readTiles(keys: readonly TileKey[]): Promise<Map<string, Uint8Array>>;
+  /** Per-VM counts (only VMs with some transaction); with `vmIds`, only those. Sorted by vm_id. */
+  readVmCounts(vmIds?: readonly string[]): Promise<VmCounts[]>;
+}
+
+/** Whether a store keeps the persistent Merkle state (every store in lib/adapters does). */
+export function isMerkleLedgerStore(store: LedgerStore): store is LedgerStore & MerkleLedgerStore {
+  const s = store as Partial<MerkleLedgerStore>;
+  return (
+    typeof s.readTreeHead === 'function' &&
+    typeof s.readTiles === 'function' &&
+    typeof s.readVmCounts === 'function'
+  );
 }

@@ -1,4 +1,5 @@
 import type { Task } from '../model/task';
+import { type DeviceDemand, deviceShape } from './devices';
 import { type FleetState, VM_ACTIVE } from './fleet-state';
 import { formatAmount, formatNumber } from './format';
 import type { AlgorithmParams, RejectionKind } from './types';
@@ -17,6 +18,13 @@ export interface PlacementRequest {
   readonly demand: Float64Array;
   /** task.constraints as pairs; empty for most tasks, so the filter then skips label lookups. */
   readonly constraints: readonly (readonly [string, string])[];
+  /**
+   * What the task asks of the GPU devices (devices.ts), or null when the fleet has no device lists
+   * or the task asks for no GPU: then only the summed dimensions decide.
+   */
+  readonly gpu: DeviceDemand | null;
+  /** Set when the task's GPU demand can never be met as asked (1500 milli-GPU, models on a fleet without device lists). */
+  readonly deviceProblem?: string;
 }
 
 export interface Placement {
@@ -25,6 +33,11 @@ export interface Placement {
   score: number;
   /** Why this VM, for the ledger. */
   reason: string;
+  /**
+   * Local indexes of the VM's GPU devices the task gets, when the algorithm chooses them (fgd);
+   * left out, the Scheduler takes the default choice (GpuDevices.choose). Ignored without request.gpu.
+   */
+  devices?: number[];
 }
 
 export interface Rejection {
@@ -94,13 +107,42 @@ function isoSeconds(ms: number): string {
 
 export function prepareRequest(task: Task, fleet: FleetState): PlacementRequest {
   const constraints = Object.entries(task.constraints ?? {});
-  return { task, demand: fleet.demandOf(task), constraints };
+  const demand = fleet.demandOf(task);
+  const gpuIndex = fleet.gpuDimension;
+  const gpu = gpuIndex < 0 ? 0 : demand[gpuIndex]!;
+  const models = task.gpuModels !== undefined && task.gpuModels.length > 0 ? task.gpuModels : null;
+  const devices = fleet.devices;
+  if (gpu === 0) return { task, demand, constraints, gpu: null };
+  if (devices === null) {
+    if (models === null) return { task, demand, constraints, gpu: null };
+    return {
+      task,
+      demand,
+      constraints,
+      gpu: null,
+      deviceProblem: `asks for GPU models ${models.join(' | ')}, but no VM of this fleet lists its GPU devices`,
+    };
+  }
+  const shape = deviceShape(gpu);
+  if (typeof shape === 'string') return { task, demand, constraints, gpu: null, deviceProblem: shape };
+  return {
+    task,
+    demand,
+    constraints,
+    gpu: {
+      count: shape.count,
+      milli: shape.milli,
+      models: models === null ? null : devices.modelIds(models),
+    },
+  };
 }
 
-/** The shared filter: active, labels satisfy every constraint, fits in every dimension. */
+/** The shared filter: active, labels satisfy every constraint, fits in every dimension and on the devices. */
 export function isFeasible(fleet: FleetState, vmIndex: number, request: PlacementRequest): boolean {
   if (fleet.state[vmIndex] !== VM_ACTIVE) return false;
+  if (request.deviceProblem !== undefined) return false;
   if (request.constraints.length > 0 && !matchesConstraints(fleet, vmIndex, request)) return false;
+  if (request.gpu !== null && !fleet.devices!.fits(vmIndex, request.gpu)) return false;
   return fleet.fitsDemand(vmIndex, request.demand);
 }
 
@@ -110,8 +152,21 @@ export function isFeasible(fleet: FleetState, vmIndex: number, request: Placemen
  * over local arrays because it is the hot loop of every decision.
  */
 export function collectFeasible(fleet: FleetState, request: PlacementRequest): number {
-  const count = fleet.width === 4 ? fitting4(fleet, request.demand) : fitting(fleet, request.demand);
-  return request.constraints.length > 0 ? keepMatching(fleet, request, count) : count;
+  if (request.deviceProblem !== undefined) return 0;
+  let count = fleet.width === 4 ? fitting4(fleet, request.demand) : fitting(fleet, request.demand);
+  if (request.constraints.length > 0) count = keepMatching(fleet, request, count);
+  return request.gpu === null ? count : keepDeviceFits(fleet, request.gpu, count);
+}
+
+/** Compacts fleet.candidates[0..count) to the VMs whose devices can take the demand. */
+function keepDeviceFits(fleet: FleetState, demand: DeviceDemand, count: number): number {
+  const { candidates, devices } = fleet;
+  let kept = 0;
+  for (let k = 0; k < count; k++) {
+    const i = candidates[k]!;
+    if (devices!.fits(i, demand)) candidates[kept++] = i;
+  }
+  return kept;
 }
 
 /** Active VMs where the demand fits, into fleet.candidates. The generic form: any number of dimensions. */
@@ -179,6 +234,23 @@ export function matchesConstraints(fleet: FleetState, vmIndex: number, request: 
  */
 export function explainInfeasible(fleet: FleetState, request: PlacementRequest): string {
   if (fleet.size === 0) return 'no feasible VM: the fleet has no VMs';
+  if (request.deviceProblem !== undefined) return `no feasible VM: ${request.deviceProblem}`;
+  const devices = fleet.devices;
+  if (request.gpu !== null && devices !== null) {
+    // Dimensions fit somewhere but no device arrangement does: say what the devices lack.
+    let dimsFit = 0;
+    for (let i = 0; i < fleet.size; i++) {
+      if (fleet.state[i] !== VM_ACTIVE || !matchesConstraints(fleet, i, request)) continue;
+      if (fleet.fitsDemand(i, request.demand)) dimsFit++;
+    }
+    if (dimsFit > 0) {
+      const { count, milli } = request.gpu;
+      const models = request.task.gpuModels?.length ? ` of model ${request.task.gpuModels.join(' | ')}` : '';
+      const want =
+        count === 1 ? `one GPU${models} with ${milli} milli-GPU free` : `${count} whole free GPUs${models}`;
+      return `no feasible VM: ${dimsFit} VMs have the room in every dimension but none has ${want}`;
+    }
+  }
   const candidates: number[] = [];
   let matching = 0;
   for (let i = 0; i < fleet.size; i++) {

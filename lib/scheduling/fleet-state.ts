@@ -3,6 +3,7 @@ import type { Dimensions, ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Vm, VmLabels, VmSnapshot } from '../model/vm';
 import { MAX_AMOUNT } from '../schemas/task-input';
+import { GPU_DIMENSION, GpuDevices } from './devices';
 import { DEFAULT_PARAMS } from './types';
 
 /**
@@ -68,6 +69,17 @@ export class FleetState {
    * (algorithm.ts: collectFeasible), allocated once so that a decision allocates nothing per VM.
    */
   readonly candidates: Int32Array;
+
+  /**
+   * The VMs' GPU devices (devices.ts), or null when no VM lists any or the fleet does not schedule
+   * `gpu`. Placement then also needs a device (or whole devices) with the room.
+   */
+  devices: GpuDevices | null = null;
+
+  /** Index of the `gpu` dimension, or -1. */
+  get gpuDimension(): number {
+    return this.dimensions.indexOf(GPU_DIMENSION);
+  }
 
   /**
    * Lays out `vms` on `dimensions`. A dimension a VM leaves out counts as 0. Throws a ValidationError
@@ -157,9 +169,11 @@ export class FleetState {
     }
     for (let d = 0; d < w; d++) if (maxCapacity[d] === 0) maxCapacity[d] = 1;
     const inverseMaxCapacity = maxCapacity.map((c) => 1 / c);
+    const gpu = dimensions.indexOf(GPU_DIMENSION);
+    const devices = gpu < 0 ? null : GpuDevices.from(vms, (i) => capacity[i * w + gpu]!, issues);
     if (issues.length > 0) throw new ValidationError(issues, 'invalid fleet');
 
-    return new FleetState(
+    const fleet = new FleetState(
       [...dimensions],
       ids,
       labels,
@@ -175,6 +189,8 @@ export class FleetState {
       state,
       vms,
     );
+    fleet.devices = devices;
+    return fleet;
   }
 
   /**
@@ -254,15 +270,19 @@ export class FleetState {
 
   /** The VMs this state was built from, with reserved and activeTasks as they stand now. */
   toVms(): Vm[] {
+    const devices = this.devices;
     return this.source.map((vm, i) => {
       const reserved: ResourceVector = { ...vm.reserved, ...this.vector(this.reserved, i) };
-      return { ...vm, reserved, activeTasks: this.activeTasks[i]! };
+      const out: Vm = { ...vm, reserved, activeTasks: this.activeTasks[i]! };
+      if (devices === null || vm.gpus === undefined) return out;
+      const used = devices.reservedOf(i);
+      return { ...out, gpus: vm.gpus.map((g, k) => ({ ...g, reserved: used[k] ?? 0 })) };
     });
   }
 
   /** An independent copy: reserving on the clone leaves this one unchanged. */
   clone(): FleetState {
-    return new FleetState(
+    const copy = new FleetState(
       this.dimensions,
       this.ids,
       this.labels,
@@ -278,6 +298,8 @@ export class FleetState {
       this.state.slice(),
       this.source,
     );
+    copy.devices = this.devices?.clone() ?? null;
+    return copy;
   }
 
   /** Index of the VM with this id, or -1. Linear: for tests and tools, not the hot path. */

@@ -2,9 +2,11 @@ import { ValidationError } from '../errors';
 import type { PlacementAlgorithm } from './algorithm';
 import { BestFitAlgorithm } from './algorithms/best-fit';
 import { BlockchainAlgorithm } from './algorithms/blockchain';
+import { FgdAlgorithm } from './algorithms/fgd';
 import { LeastConnectionsAlgorithm } from './algorithms/least-connections';
 import { LeastLoadedAlgorithm } from './algorithms/least-loaded';
 import { DEFAULT_SEED, PowerOfTwoChoicesAlgorithm } from './algorithms/p2c';
+import { RandomAlgorithm } from './algorithms/random';
 import { ResourceBasedAlgorithm } from './algorithms/resource-based';
 import { RoundRobinAlgorithm } from './algorithms/round-robin';
 import { UrgencyAlgorithm } from './algorithms/urgency';
@@ -28,6 +30,8 @@ export const ALGORITHMS = {
   'resource-based': () => new ResourceBasedAlgorithm(),
   'best-fit': () => new BestFitAlgorithm(),
   p2c: (_params, seed) => new PowerOfTwoChoicesAlgorithm(seed),
+  random: (_params, seed) => new RandomAlgorithm(seed),
+  fgd: () => new FgdAlgorithm(),
 } as const satisfies Record<string, AlgorithmFactory>;
 
 export type AlgorithmName = keyof typeof ALGORITHMS;

@@ -11,6 +11,10 @@ import type { RejectionKind } from './types';
 export function rejectionKind(fleet: FleetState, request: PlacementRequest): RejectionKind {
   const { size, width, capacity } = fleet;
   const demand = request.demand;
+  if (request.deviceProblem !== undefined) {
+    return request.task.gpuModels?.length && fleet.devices === null ? 'constraints' : 'never-fits';
+  }
+  const devices = request.gpu === null ? null : fleet.devices;
   let matching = 0;
   let couldFit = false;
   for (let i = 0; i < size; i++) {
@@ -20,6 +24,7 @@ export function rejectionKind(fleet: FleetState, request: PlacementRequest): Rej
     if (isFeasible(fleet, i, request)) return 'policy';
     let fits = true;
     for (let d = 0; d < width && fits; d++) fits = demand[d]! <= capacity[i * width + d]!;
+    if (fits && devices !== null) fits = devices.couldEverFit(i, request.gpu!);
     couldFit ||= fits;
   }
   if (couldFit) return 'capacity';

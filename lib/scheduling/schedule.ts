@@ -115,6 +115,9 @@ export class Scheduler {
     const overdue = rejectPastDeadline(task, ctx.now);
     if (overdue) return rejected(task, overdue.reason, 'deadline');
     const request = prepareRequest(task, fleet);
+    if (request.deviceProblem !== undefined) {
+      return rejected(task, request.deviceProblem, rejectionKind(fleet, request));
+    }
     const selection = this.instance.select(request, fleet, ctx);
     if (isRejection(selection)) {
       const kind = selection.kind ?? rejectionKind(fleet, request);
@@ -130,14 +133,26 @@ export class Scheduler {
     if (!Number.isFinite(score)) {
       throw new SchedulerError(`algorithm ${this.algorithmName} scored ${task.id} with ${score}`);
     }
+    let devices: number[] | undefined;
+    if (request.gpu !== null) {
+      const gpu = request.gpu;
+      devices = selection.devices ?? fleet.devices!.choose(index, gpu) ?? undefined;
+      if (devices === undefined || !fleet.devices!.validChoice(index, gpu, devices)) {
+        throw new SchedulerError(
+          `algorithm ${this.algorithmName} chose GPU devices [${devices?.join(', ') ?? ''}] of VM ${fleet.ids[index]} that cannot hold ${task.id}`,
+        );
+      }
+    }
     const before = fleet.snapshot(index);
     fleet.reserveDemand(index, request.demand);
+    if (devices !== undefined) fleet.devices!.reserve(index, devices, request.gpu!.milli);
     return {
       task,
       status: 'assigned',
       vmId: fleet.ids[index]!,
       score,
       reason,
+      ...(devices === undefined ? {} : { devices }),
       before,
       after: fleet.snapshot(index),
     };

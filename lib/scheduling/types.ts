@@ -55,6 +55,11 @@ export interface Decision {
   reason: string;
   /** Set on every rejection the Scheduler makes: whether waiting could help (see RejectionKind). */
   rejection?: RejectionKind;
+  /**
+   * Local indexes of the chosen VM's GPU devices the task holds (its CUDA_VISIBLE_DEVICES), when the
+   * fleet lists devices and the task asks for GPU; left out otherwise.
+   */
+  devices?: number[];
   /** The chosen VM before and after this task's reservation; null when rejected. */
   before: VmSnapshot | null;
   after: VmSnapshot | null;

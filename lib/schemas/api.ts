@@ -57,6 +57,14 @@ export const digestQuerySchema = z.strictObject({
     .transform((v) => v === '1' || v === 'true'),
 });
 
+/** POST /ledger/verify?full=1: verify the whole chain again instead of only the blocks since the last run. */
+export const verifyQuerySchema = z.strictObject({
+  full: z
+    .enum(['1', 'true', '0', 'false'], { error: 'must be 1, true, 0 or false' })
+    .optional()
+    .transform((v) => v === '1' || v === 'true'),
+});
+
 /** Longest long poll of GET /vms/{id}/assignments, seconds: well under common proxy idle timeouts (60 s). */
 export const MAX_WAIT_S = 30;
 

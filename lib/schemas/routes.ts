@@ -6,6 +6,7 @@ import {
   digestQuerySchema,
   taskPathSchema,
   transactionPathSchema,
+  verifyQuerySchema,
   vmPathSchema,
 } from './api';
 import { addVmsSchema, algorithmChangeSchema, generatorPatchSchema } from './http';
@@ -326,8 +327,10 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       operationId: 'verifyLedger',
       method: 'post',
       path: '/ledger/verify',
-      summary: 'Verify the whole chain (reads only: no token needed)',
+      summary:
+        'Verify the chain (reads only: no token needed): the whole chain on the first call, then only the blocks since the last verified head; full=1 for the whole chain',
       servedBy: ['local'],
+      query: verifyQuerySchema,
       responses: { 200: { description: 'Verification report', schema: verifyResponseSchema } },
     },
     {

@@ -45,9 +45,13 @@ export class SimulatedFleet {
     for (let d = 0, k = i * width; d < width; d++, k++) usage[k] = reserved[k]!;
   }
 
-  /** A task on VM i finished: its reservation returns, and usage follows. */
-  release(i: number, task: Task): void {
+  /** A task on VM i finished: its reservation (and its GPU devices, when it held some) returns, and usage follows. */
+  release(i: number, task: Task, devices?: readonly number[]): void {
     this.state.release(i, task);
+    const gpu = task.requirements.gpu ?? 0;
+    if (devices !== undefined && devices.length > 0 && this.state.devices !== null) {
+      this.state.devices.release(i, devices, gpu / devices.length);
+    }
     this.reserved(i);
   }
 

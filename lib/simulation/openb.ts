@@ -7,9 +7,10 @@ import { type Arrival, SIMULATION_EPOCH_MS, type Workload } from './types';
 
 /**
  * The Alibaba OpenB trace (cluster-trace-gpu-v2023; Weng et al., USENIX ATC'23) as a Workload.
- * GPUs become a `gpu` dimension in milli-GPU: a node with `gpu` = 8 offers 8000, a pod asks for
- * num_gpu x gpu_milli (a 0.46-GPU sharing pod asks for 460). Summing GPUs per node ignores that a
- * sharing pod must fit inside ONE physical GPU, so this model is optimistic about GPU fragmentation.
+ * GPUs become a `gpu` dimension in milli-GPU (a node with `gpu` = 8 offers 8000, a pod asks for
+ * num_gpu x gpu_milli) AND a device list per node (8 devices of 1000 milli of the node's model), so
+ * that a sharing pod must fit inside ONE physical GPU and a multi-GPU pod takes whole GPUs, as on
+ * the real cluster (lib/scheduling/devices.ts).
  */
 
 export const OPENB_DIMENSIONS = ['cpu', 'mem', 'gpu'] as const;
@@ -42,18 +43,24 @@ export const openbPodSchema = z
     memory_mib: count,
     num_gpu: count.refine((n) => n <= 64, 'must be at most 64'),
     gpu_milli: count.refine((n) => n <= 1000, 'must be at most 1000 (one whole GPU)'),
-    gpu_spec: z.union([
-      z.literal(''),
-      z.string().regex(/^[A-Za-z0-9._-]+(\|[A-Za-z0-9._-]+)*$/, 'must be GPU models separated by |'),
-    ]),
-    creation_time: count,
-    deletion_time: optionalCount,
-    scheduled_time: optionalCount,
+    // Absent from the published multi-GPU variants, which have only the five resource columns.
+    gpu_spec: z
+      .union([
+        z.literal(''),
+        z.string().regex(/^[A-Za-z0-9._-]+(\|[A-Za-z0-9._-]+)*$/, 'must be GPU models separated by |'),
+      ])
+      .default(''),
+    creation_time: count.optional(),
+    deletion_time: optionalCount.optional(),
+    scheduled_time: optionalCount.optional(),
   })
-  .refine((p) => p.deletion_time === null || p.deletion_time >= p.creation_time, {
-    path: ['deletion_time'],
-    message: 'must not be before creation_time',
-  });
+  .refine(
+    (p) => p.deletion_time == null || p.creation_time === undefined || p.deletion_time >= p.creation_time,
+    {
+      path: ['deletion_time'],
+      message: 'must not be before creation_time',
+    },
+  );
 
 export type OpenbNode = z.output<typeof openbNodeSchema>;
 export type OpenbPod = z.output<typeof openbPodSchema>;
@@ -62,23 +69,36 @@ export function parseOpenbNodes(text: string, source = 'nodes'): OpenbNode[] {
   return parseCsv(text, openbNodeSchema, { source, columns: Object.keys(openbNodeSchema.shape) });
 }
 
+/** The columns every pod list has; gpu_spec, qos and the times are optional (openbPodSchema). */
+export const OPENB_POD_COLUMNS = ['name', 'cpu_milli', 'memory_mib', 'num_gpu', 'gpu_milli'] as const;
+/** Columns a live replay needs besides the resources. */
+export const OPENB_LIVE_COLUMNS = ['creation_time', 'deletion_time'] as const;
+
+/**
+ * Parses any published pod list: the default list's eleven columns or the five resource columns of
+ * the multi-GPU variants. The time columns come as a pair: creation_time without deletion_time (or
+ * the reverse) is a broken file, not a variant.
+ */
 export function parseOpenbPods(text: string, source = 'pods'): OpenbPod[] {
-  const columns = [
-    'name',
-    'cpu_milli',
-    'memory_mib',
-    'num_gpu',
-    'gpu_milli',
-    'gpu_spec',
-    'creation_time',
-    'deletion_time',
-    'scheduled_time',
-  ];
+  const header = (text.split(/\r?\n/, 1)[0] ?? '').split(',').map((c) => c.trim());
+  const timed = OPENB_LIVE_COLUMNS.filter((c) => header.includes(c));
+  const columns: string[] = [...OPENB_POD_COLUMNS];
+  // One of the pair present: require both, so the error names the missing one.
+  if (timed.length > 0) columns.push(...OPENB_LIVE_COLUMNS);
   return parseCsv(text, openbPodSchema, { source, columns });
 }
 
+/** True when every pod has a creation time, so the list can be replayed live. */
+export function hasTimes(pods: readonly OpenbPod[]): boolean {
+  return pods.every((p) => p.creation_time !== undefined);
+}
+
+/** Model name given to the devices of a node whose `model` is empty although it has GPUs. */
+export const UNKNOWN_GPU_MODEL = 'unknown';
+
 export function openbVm(node: OpenbNode): Vm {
   const zero = { cpu: 0, mem: 0, gpu: 0 };
+  const model = node.model === '' ? UNKNOWN_GPU_MODEL : node.model;
   return {
     id: node.sn,
     capacity: { cpu: node.cpu_milli, mem: node.memory_mib, gpu: node.gpu * 1000 },
@@ -88,6 +108,7 @@ export function openbVm(node: OpenbNode): Vm {
     activeTasks: 0,
     labels: node.model === '' ? { pool: 'openb' } : { pool: 'openb', [GPU_MODEL_LABEL]: node.model },
     state: 'active',
+    gpus: Array.from({ length: node.gpu }, () => ({ model, milli: 1000 })),
   };
 }
 
@@ -96,10 +117,8 @@ export function openbRequirements(pod: OpenbPod): ResourceVector {
 }
 
 /**
- * The allowed GPU models of a pod, or null when any model (or none) will do. Task constraints are
- * conjunctions of exact label matches, so a single-model spec becomes a constraint; a spec naming
- * several models (a disjunction) cannot be expressed and is kept as a label only, not enforced.
- * The published default pod list has no gpu_spec at all.
+ * The allowed GPU models of a pod, or null when any model (or none) will do. They become the task's
+ * gpuModels, checked against the nodes' device lists (any one of the models).
  */
 export function openbGpuModels(pod: OpenbPod): string[] | null {
   return pod.gpu_spec === '' ? null : pod.gpu_spec.split('|');
@@ -121,7 +140,7 @@ export function saturationDimension(vms: readonly Vm[]): string {
   return vms.some((vm) => (vm.capacity.gpu ?? 0) > 0) ? 'gpu' : 'cpu';
 }
 
-function podTask(pod: OpenbPod, at: number, id: string, durationSeconds: number): Task {
+export function podTask(pod: OpenbPod, at: number, id: string, durationSeconds: number): Task {
   const models = openbGpuModels(pod);
   return {
     id,
@@ -131,7 +150,8 @@ function podTask(pod: OpenbPod, at: number, id: string, durationSeconds: number)
     priority: 0,
     submittedAt: at,
     labels: models === null ? {} : { gpuSpec: pod.gpu_spec },
-    constraints: models?.length === 1 ? { [GPU_MODEL_LABEL]: models[0]! } : {},
+    constraints: {},
+    ...(models === null || pod.num_gpu === 0 ? {} : { gpuModels: models }),
   };
 }
 
@@ -143,19 +163,25 @@ function podTask(pod: OpenbPod, at: number, id: string, durationSeconds: number)
 export function openbWorkload(nodes: OpenbNode[], pods: OpenbPod[], options: OpenbOptions): Workload {
   if (nodes.length === 0) throw new RangeError('the node list is empty');
   if (pods.length === 0) throw new RangeError('the pod list is empty');
+  if (!hasTimes(pods)) {
+    throw new RangeError(
+      'this pod list has no creation_time/deletion_time columns (a multi-GPU variant): it can only be replayed in saturate mode (bcs simulate --mode saturate)',
+    );
+  }
   const vms = nodes.map(openbVm);
+  const created = (p: OpenbPod) => p.creation_time!;
   const ordered = pods
     .map((pod, index) => ({ pod, index }))
-    .sort((a, b) => a.pod.creation_time - b.pod.creation_time || a.index - b.index)
+    .sort((a, b) => created(a.pod) - created(b.pod) || a.index - b.index)
     .map((p) => p.pod);
   const arrivals: Arrival[] = [];
 
   if (options.mode === 'live') {
-    const end = Math.max(...ordered.map((p) => p.deletion_time ?? p.creation_time));
+    const end = Math.max(...ordered.map((p) => p.deletion_time ?? created(p)));
     for (const pod of ordered) {
-      const at = SIMULATION_EPOCH_MS + pod.creation_time * 1000;
+      const at = SIMULATION_EPOCH_MS + created(pod) * 1000;
       // A zero-length pod still occupies its node for an instant; one second keeps it visible.
-      const duration = Math.max((pod.deletion_time ?? end) - pod.creation_time, 1);
+      const duration = Math.max((pod.deletion_time ?? end) - created(pod), 1);
       arrivals.push({ at, task: podTask(pod, at, pod.name, duration) });
     }
   } else {
@@ -167,12 +193,12 @@ export function openbWorkload(nodes: OpenbNode[], pods: OpenbPod[], options: Ope
     const demandPerCycle = ordered.reduce((sum, pod) => sum + (openbRequirements(pod)[dimension] ?? 0), 0);
     if (demandPerCycle === 0)
       throw new RangeError(`no pod asks for any ${dimension}: the fleet cannot saturate`);
-    const span = ordered[ordered.length - 1]!.creation_time + 1;
+    const span = created(ordered[ordered.length - 1]!) + 1;
     let submitted = 0;
     for (let cycle = 0; submitted < saturateAt * capacity; cycle++) {
       for (const pod of ordered) {
         if (submitted >= saturateAt * capacity) break;
-        const at = SIMULATION_EPOCH_MS + (cycle * span + pod.creation_time) * 1000;
+        const at = SIMULATION_EPOCH_MS + (cycle * span + created(pod)) * 1000;
         const id = cycle === 0 ? pod.name : `${pod.name}~${cycle}`;
         arrivals.push({ at, task: podTask(pod, at, id, NO_DEADLINE_SECONDS) });
         submitted += openbRequirements(pod)[dimension] ?? 0;

@@ -59,7 +59,9 @@ export interface SimulationResult {
   allocatedShare: ResourceVector;
 }
 
-type SimEvent = { kind: 'completion'; vm: number; task: Task } | { kind: 'expiry'; task: Task };
+type SimEvent =
+  | { kind: 'completion'; vm: number; task: Task; devices: number[] | undefined }
+  | { kind: 'expiry'; task: Task };
 
 /**
  * Discrete-event simulation of one workload under one placer, fast-forwarded: time jumps from event
@@ -136,7 +138,7 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
       if (options.departures) {
         const finish = now + task.duration * 1000;
         if (finish <= task.deadline * 1000) onTime++;
-        events.push(finish, { kind: 'completion', vm: i, task });
+        events.push(finish, { kind: 'completion', vm: i, task, devices: decision.devices });
       }
     }
     return unplaced;
@@ -186,7 +188,7 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
     if (nextEvent <= nextArrival) {
       const { time, event } = events.pop()!;
       if (event.kind === 'completion') {
-        fleet.release(event.vm, event.task);
+        fleet.release(event.vm, event.task, event.devices);
         retryPending(event.vm, time);
       } else if (pending.delete(event.task.id)) {
         rejected++;

@@ -1,8 +1,10 @@
 import { ScanCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   ScanCommand as DocumentScanCommand,
   DynamoDBDocumentClient,
   PutCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +12,7 @@ import {
   commitItemCount,
   DynamoDbLedgerStore,
   LEASE_INDEX_NAME,
+  MAX_LEDGER_ITEMS,
   MAX_TRANSACTION_ITEMS,
   MalformedCommitError,
   maxTasksPerCommit,
@@ -28,6 +31,7 @@ import {
   reserve,
   T0,
 } from '../contract/ledger-store.case';
+import { merkleStateContract } from '../contract/merkle-state.case';
 import { dynamoDbClient } from './helpers/clients';
 import { createLedgerTable } from './helpers/ledger-table';
 
@@ -48,6 +52,26 @@ ledgerStoreContract(
     };
   },
   { timeout: 120_000 },
+);
+
+merkleStateContract(
+  'dynamodb',
+  async ({ tileHeight }) => {
+    const table = await createLedgerTable(client);
+    const store = new DynamoDbLedgerStore({
+      client,
+      tableName: table.tableName,
+      ...(tileHeight === undefined ? {} : { tileHeight }),
+    });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await table.drop();
+      },
+    };
+  },
+  { timeout: 180_000, smallTileBlocks: 120, realTileBlocks: 270 },
 );
 
 describe('DynamoDbLedgerStore on the emulator', () => {
@@ -78,6 +102,7 @@ describe('DynamoDbLedgerStore on the emulator', () => {
         'BLOCK#000000000001',
         'HEAD',
         'TASK#t-1',
+        'TILE#0#000000000000',
         `TX#${tx.transaction_id}`,
         'VM#vm-1',
       ].sort(),
@@ -92,6 +117,17 @@ describe('DynamoDbLedgerStore on the emulator', () => {
       reserved_cpu: 100,
       capacity_cpu: CAPACITY.cpu,
       capacity_mem: CAPACITY.mem,
+      vmcount_assigned: 1,
+    });
+    const tile = items.find((i) => i.pk === 'TILE#0#000000000000');
+    expect(tile).toMatchObject({ level: 0, index: 0 });
+    expect(tile!.hashes).toHaveLength(2);
+    expect(items.find((i) => i.pk === 'HEAD')).toMatchObject({
+      height: 1,
+      tile_height: 8,
+      tree_size: 2,
+      count_transactions: 1,
+      count_assigned: 1,
     });
     await table.drop();
   });
@@ -104,7 +140,7 @@ describe('DynamoDbLedgerStore on the emulator', () => {
     );
     const heads = await Promise.all(stores.map((s) => s.readHead()));
     expect(heads).toEqual(heads.map(() => ({ height: 0, hash: genesisBlock().block_hash })));
-    expect(await keysIn(table.tableName)).toEqual(['BLOCK#000000000000', 'HEAD']);
+    expect(await keysIn(table.tableName)).toEqual(['BLOCK#000000000000', 'HEAD', 'TILE#0#000000000000']);
     await table.drop();
   });
 
@@ -268,17 +304,91 @@ describe('DynamoDbLedgerStore on the emulator', () => {
 
   it('reports the winning head with a lost race, so the loser need not read it', async () => {
     const { store, table } = await freshStore();
-    const stale = await store.readHead();
+    const loser = new DynamoDbLedgerStore({ client, tableName: table.tableName });
+    const stale = await loser.readHead();
     expect(await store.append(stale, commitFor(stale, [decision('a', 'vm-1', { cpu: 1 })]))).toMatchObject({
       ok: true,
     });
-    const result = await store.append(stale, commitFor(stale, [decision('b', 'vm-1', { cpu: 1 })]));
+    // The loser read HEAD (with its tree head) at `stale`, so it sends the transaction, which fails.
+    const result = await loser.append(stale, commitFor(stale, [decision('b', 'vm-1', { cpu: 1 })]));
     expect(result).toEqual({
       ok: false,
       conflict: 'head-moved',
       detail: expect.stringContaining('HEAD: ConditionalCheckFailed'),
       head: await store.readHead(),
     });
+    // A store that knows the head moved (it wrote the newer one) says so without a transaction.
+    expect(await store.append(stale, commitFor(stale, [decision('c', 'vm-1', { cpu: 1 })]))).toEqual({
+      ok: false,
+      conflict: 'head-moved',
+      detail: expect.stringContaining('head is no longer height 0'),
+      head: await store.readHead(),
+    });
+    await table.drop();
+  });
+
+  it('builds the Merkle state of a table written before it existed, then appends on it', async () => {
+    const { store, table } = await freshStore();
+    for (let i = 0; i < 6; i++) {
+      const head = await store.readHead();
+      const vm = i % 3 === 0 ? null : `vm-${i % 2}`;
+      expect(await store.append(head, commitFor(head, [decision(`t-${i}`, vm, { cpu: 1 })]))).toMatchObject({
+        ok: true,
+      });
+    }
+    const tree = await store.readTreeHead();
+    const tiles = await store.readTiles([{ level: 0, index: 0 }]);
+    const vms = await store.readVmCounts();
+    // What a table of the previous version holds: no tiles, no tree head on HEAD, no VM counts.
+    const documents = DynamoDBDocumentClient.from(client);
+    await documents.send(
+      new DeleteCommand({ TableName: table.tableName, Key: { pk: 'TILE#0#000000000000' } }),
+    );
+    await documents.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: 'HEAD' },
+        UpdateExpression:
+          'REMOVE tile_height, tree_size, frontier, head_timestamp, count_transactions, count_assigned, count_rejected, count_completed, count_expired',
+      }),
+    );
+    for (const vm of ['vm-0', 'vm-1']) {
+      await documents.send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: { pk: `VM#${vm}` },
+          UpdateExpression: 'REMOVE vmcount_assigned, vmcount_completed, vmcount_expired',
+        }),
+      );
+    }
+    const upgraded = new DynamoDbLedgerStore({ client, tableName: table.tableName });
+    expect(await upgraded.readTreeHead()).toEqual(tree);
+    expect(await upgraded.readTiles([{ level: 0, index: 0 }])).toEqual(tiles);
+    expect(await upgraded.readVmCounts()).toEqual(vms);
+    const head = await upgraded.readHead();
+    expect(await upgraded.append(head, commitFor(head, [decision('after', null, { cpu: 1 })]))).toMatchObject(
+      { ok: true },
+    );
+    expect((await upgraded.readTiles([{ level: 0, index: 0 }])).get('0/0')!.length).toBe(8 * 32);
+    await table.drop();
+  });
+
+  it('throws, writing nothing, when a stored tile disagrees with the tree head', async () => {
+    const { store, table } = await freshStore();
+    const head = await store.readHead();
+    const documents = DynamoDBDocumentClient.from(client);
+    await documents.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: 'TILE#0#000000000000' },
+        UpdateExpression: 'SET hashes = list_append(hashes, :extra)',
+        ExpressionAttributeValues: { ':extra': [new Uint8Array(32)] },
+      }),
+    );
+    await expect(store.append(head, commitFor(head, [decision('t', null, { cpu: 1 })]))).rejects.toThrow(
+      /Merkle tiles disagree with the chain head \(TILE#0#000000000000: ConditionalCheckFailed\)/,
+    );
+    expect(await store.readHead()).toEqual(head);
     await table.drop();
   });
 
@@ -291,7 +401,7 @@ describe('DynamoDbLedgerStore on the emulator', () => {
     );
     expect(result).toMatchObject({ ok: false, conflict: 'over-capacity' });
     if (!result.ok) expect(result.detail).toMatch(/vm-new.*mem/);
-    expect(await keysIn(table.tableName)).toEqual(['BLOCK#000000000000', 'HEAD']);
+    expect(await keysIn(table.tableName)).toEqual(['BLOCK#000000000000', 'HEAD', 'TILE#0#000000000000']);
     await table.drop();
   });
 
@@ -337,15 +447,16 @@ describe('DynamoDbLedgerStore on the emulator', () => {
     expect(commitItemCount(tooMany)).toBe(101);
     await expect(store.append(head, tooMany)).rejects.toThrow(CommitTooLargeError);
     await expect(store.append(head, tooMany)).rejects.toThrow(/101 > 100/);
-    expect(await keysIn(table.tableName)).toEqual(['BLOCK#000000000000', 'HEAD']);
+    expect(await keysIn(table.tableName)).toEqual(['BLOCK#000000000000', 'HEAD', 'TILE#0#000000000000']);
     await table.drop();
   });
 
   it.each([
-    // blockSize: tasks -> worst-case items (3 per task + blocks + HEAD)
-    [5, 30], // 90 + 6 + 1 = 97; 31 tasks would need 93 + 7 + 1 = 101
-    [1, 24], // 72 + 24 + 1 = 97; 25 tasks would need 75 + 25 + 1 = 101
-    [100, 32], // 96 + 1 + 1 = 98; 33 tasks would need 99 + 1 + 1 = 101
+    // blockSize: tasks -> worst-case items (3 per task + blocks + HEAD), within the 92 left after the
+    // 8 kept for Merkle tiles (MERKLE_ITEMS_PER_COMMIT)
+    [5, 28], // 84 + 6 + 1 = 91; 29 tasks would need 87 + 6 + 1 = 94
+    [1, 22], // 66 + 22 + 1 = 89; 23 tasks would need 69 + 23 + 1 = 93
+    [100, 30], // 90 + 1 + 1 = 92; 31 tasks would need 93 + 1 + 1 = 95
   ])('with blocks of %d a commit holds at most %d tasks, each on its own VM', async (blockSize, tasks) => {
     expect(maxTasksPerCommit(blockSize)).toBe(tasks);
     const head = { height: 0, hash: genesisBlock().block_hash };
@@ -357,16 +468,16 @@ describe('DynamoDbLedgerStore on the emulator', () => {
         tasks: txs.map((tx) => ({ record: record(tx, 1), expect: 'absent' as const })),
       };
     };
-    expect(commitItemCount(commitOf(tasks))).toBeLessThanOrEqual(MAX_TRANSACTION_ITEMS);
-    expect(commitItemCount(commitOf(tasks + 1))).toBeGreaterThan(MAX_TRANSACTION_ITEMS);
+    expect(commitItemCount(commitOf(tasks))).toBeLessThanOrEqual(MAX_LEDGER_ITEMS);
+    expect(commitItemCount(commitOf(tasks + 1))).toBeGreaterThan(MAX_LEDGER_ITEMS);
   });
 
   it.each([
-    // blockSize, VMs: tasks -> items (TX + TASK per task, blocks, one item per VM used, HEAD)
-    [10, 10, 42], // 84 + 5 + 10 + 1 = 100; 43 tasks would need 86 + 5 + 10 + 1 = 102
-    [5, 10, 40], // 80 + 8 + 10 + 1 = 99; 41 tasks would need 82 + 9 + 10 + 1 = 102
-    [10, 1, 46], // 92 + 5 + 1 + 1 = 99; 47 tasks would need 94 + 5 + 1 + 1 = 101
-    [10, 100, 31], // as many VMs as tasks: the worst case of maxTasksPerCommit
+    // blockSize, VMs: tasks -> items (TX + TASK per task, blocks, one item per VM used, HEAD) <= 92
+    [10, 10, 38], // 76 + 4 + 10 + 1 = 91; 39 tasks would need 78 + 4 + 10 + 1 = 93
+    [5, 10, 36], // 72 + 8 + 10 + 1 = 91; 37 tasks would need 74 + 8 + 10 + 1 = 93
+    [10, 1, 42], // 84 + 5 + 1 + 1 = 91; 43 tasks would need 86 + 5 + 1 + 1 = 93
+    [10, 100, 29], // as many VMs as tasks: the worst case of maxTasksPerCommit
   ])('with blocks of %d on %d VMs a commit holds at most %d tasks', (blockSize, vms, tasks) => {
     expect(maxTasksPerCommitOnFleet(blockSize, vms)).toBe(tasks);
     const head = { height: 0, hash: genesisBlock().block_hash };
@@ -378,8 +489,8 @@ describe('DynamoDbLedgerStore on the emulator', () => {
         tasks: txs.map((tx) => ({ record: record(tx, 1), expect: 'absent' as const })),
       };
     };
-    expect(planCommit('t', head, commitOf(tasks)).items.length).toBeLessThanOrEqual(MAX_TRANSACTION_ITEMS);
-    expect(() => planCommit('t', head, commitOf(tasks + 1))).toThrow(CommitTooLargeError);
+    expect(planCommit('t', head, commitOf(tasks)).items.length).toBeLessThanOrEqual(MAX_LEDGER_ITEMS);
+    expect(planCommit('t', head, commitOf(tasks + 1)).items.length).toBeGreaterThan(MAX_LEDGER_ITEMS);
   });
 
   it('finds expired leases through the sparse lease index when the table has it', async () => {

@@ -177,6 +177,126 @@ function assertContract(
   }
 }
 
+const GPU_DIMS = ['cpu', 'mem', 'gpu'] as const;
+const GPU_MODELS = ['A', 'B'] as const;
+
+/** A VM with 0-4 GPUs (whole or a 500-milli slice), some already partly used. */
+function gpuVmArb(id: string): fc.Arbitrary<Vm> {
+  const device = fc
+    .record({ model: fc.constantFrom(...GPU_MODELS), milli: fc.constantFrom(1000, 1000, 500) })
+    .chain((d) =>
+      fc.record({
+        model: fc.constant(d.model),
+        milli: fc.constant(d.milli),
+        reserved: fc.constantFrom(0, 0, 250, d.milli),
+      }),
+    );
+  return fc
+    .record({ gpus: fc.array(device, { maxLength: 4 }), draining: fc.boolean(), listed: fc.boolean() })
+    .map(({ gpus, draining, listed }) => {
+      const capacity = gpus.reduce((sum, g) => sum + g.milli, 0);
+      const used = gpus.reduce((sum, g) => sum + g.reserved, 0);
+      return {
+        id,
+        capacity: { cpu: 8000, mem: 8192, gpu: capacity },
+        reserved: { cpu: 0, mem: 0, gpu: used },
+        usage: { cpu: 0, mem: 0, gpu: 0 },
+        history: [],
+        activeTasks: 0,
+        labels: {},
+        state: draining ? ('draining' as const) : ('active' as const),
+        // Most VMs list their devices; the others keep the summed model.
+        ...(listed || gpus.length === 0 ? { gpus } : {}),
+      };
+    });
+}
+
+function gpuTaskArb(id: string): fc.Arbitrary<Task> {
+  return fc
+    .record({
+      gpu: fc.constantFrom(0, 100, 250, 500, 750, 1000, 2000, 3000, 1500),
+      models: fc.option(fc.subarray([...GPU_MODELS, 'C'], { minLength: 1 }), { nil: undefined }),
+    })
+    .map(({ gpu, models }) => ({
+      ...task(id, { cpu: 100, mem: 64, gpu }, {}, GPU_DIMS),
+      ...(models === undefined ? {} : { gpuModels: models }),
+    }));
+}
+
+const deviceScenarioArb = fc.record({
+  vms: fc
+    .integer({ min: 0, max: 6 })
+    .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => gpuVmArb(`g-${i}`)))),
+  tasks: fc
+    .integer({ min: 1, max: 20 })
+    .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => gpuTaskArb(`t-${i}`)))),
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+});
+
+/** The test's own device predicate: which local devices of `v` could take `t` now (null: summed model). */
+function deviceOptions(
+  v: Vm,
+  used: number[] | undefined,
+  t: Task,
+): { count: number; milli: number; ok: number[] } | null {
+  const gpu = t.requirements.gpu!;
+  const count = gpu <= 1000 ? 1 : gpu / 1000;
+  const milli = gpu <= 1000 ? gpu : 1000;
+  if (v.gpus === undefined) return null;
+  const ok: number[] = [];
+  v.gpus.forEach((g, k) => {
+    if (t.gpuModels !== undefined && !t.gpuModels.includes(g.model)) return;
+    if (count === 1 ? used![k]! + milli <= g.milli : used![k] === 0 && g.milli === 1000) ok.push(k);
+  });
+  return { count, milli, ok };
+}
+
+function assertDeviceContract(vms: readonly Vm[], tasks: readonly Task[], decisions: Decision[]) {
+  expect(decisions).toHaveLength(tasks.length);
+  const used = new Map(vms.map((v) => [v.id, v.gpus?.map((g) => g.reserved ?? 0)]));
+  const summed = new Map(vms.map((v) => [v.id, v.reserved.gpu!]));
+  const anyListed = vms.some((v) => v.gpus !== undefined);
+  const placeable = (v: Vm, t: Task): boolean => {
+    const gpu = t.requirements.gpu!;
+    if (v.state !== 'active' || summed.get(v.id)! + gpu > v.capacity.gpu!) return false;
+    if (gpu === 0) return true;
+    // GPU models can only be checked on device lists; without any list, gpu is one summed number.
+    if (t.gpuModels !== undefined && v.gpus === undefined) return false;
+    if (!anyListed) return true;
+    if (gpu > 1000 && gpu % 1000 !== 0) return false;
+    const options = deviceOptions(v, used.get(v.id), t);
+    return options === null || options.ok.length >= options.count;
+  };
+  for (const decision of decisions) {
+    const t = decision.task;
+    const gpu = t.requirements.gpu!;
+    if (decision.status === 'rejected') {
+      // Only cpu 100 is asked of 8000: a rejection must be for want of GPU room, models or shape.
+      expect(vms.filter((v) => placeable(v, t)).map((v) => v.id)).toEqual([]);
+      continue;
+    }
+    const v = vms.find((x) => x.id === decision.vmId)!;
+    expect(placeable(v, t)).toBe(true);
+    summed.set(v.id, summed.get(v.id)! + gpu);
+    const options = gpu === 0 ? null : deviceOptions(v, used.get(v.id), t);
+    if (options === null) {
+      // No device demand (no GPU asked, or a VM without a device list): no device reported.
+      if (gpu === 0 || v.gpus === undefined) expect(decision.devices ?? []).toEqual([]);
+      continue;
+    }
+    const devices = decision.devices!;
+    expect(devices).toHaveLength(options.count);
+    expect(new Set(devices).size).toBe(devices.length);
+    for (const k of devices) {
+      expect(options.ok).toContain(k);
+      const row = used.get(v.id)!;
+      row[k] = row[k]! + options.milli;
+      expect(row[k]).toBeLessThanOrEqual(v.gpus![k]!.milli);
+      expect(row[k]).toBeLessThanOrEqual(1000);
+    }
+  }
+}
+
 export function describeAlgorithmContract(name: string): void {
   describe(`placement algorithm contract: ${name}`, () => {
     it('places only on active VMs whose labels match, never past capacity in any dimension, and rejects only with cause', () => {
@@ -216,6 +336,16 @@ export function describeAlgorithmContract(name: string): void {
           assertContract(vms, [...tasks, ...more], decisions, dims);
         }),
         { numRuns: 40 },
+      );
+    });
+
+    it('on VMs that list GPU devices: a share on ONE device, multi-GPU tasks on distinct whole devices, no device over its milli', () => {
+      fc.assert(
+        fc.property(deviceScenarioArb, ({ vms, tasks, seed }) => {
+          const decisions = scheduleBatch(tasks, vms, name, { now: NOW, seed, dimensions: GPU_DIMS });
+          assertDeviceContract(vms, tasks, decisions);
+        }),
+        { numRuns: 150 },
       );
     });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryLedgerStore } from '../../lib/adapters/memory/memory-ledger-store';
 import { SCHEMA_VERSION } from '../../lib/adapters/sqlite/schema';
 import { SqliteLedgerStore } from '../../lib/adapters/sqlite/sqlite-ledger-store';
 import { SqliteTaskQueue } from '../../lib/adapters/sqlite/sqlite-task-queue';
@@ -11,6 +12,7 @@ import type { Block } from '../../lib/ledger/types';
 import type { Task } from '../../lib/model/task';
 import { ManualClock } from '../../lib/ports/clock';
 import { commitFor, decision, ledgerStoreContract } from './ledger-store.case';
+import { merkleStateContract } from './merkle-state.case';
 
 let dir: string;
 beforeEach(() => {
@@ -138,8 +140,10 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
     const head = await store.readHead();
     await store.append(head, commitFor(head, [decision('t-1', null, { cpu: 1 })]));
     const chain = await readChain(store);
-    // Version 1 had no dead-letter table.
-    store.db.exec('DROP TABLE queue_dead_letters');
+    // Version 1 had no dead-letter table (and none of the later tables).
+    store.db.exec(
+      'DROP TABLE queue_dead_letters; DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts',
+    );
     store.db.pragma('user_version = 1');
     await store.close();
 
@@ -148,6 +152,39 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
     expect(await new SqliteTaskQueue(upgraded.db).deadLetters()).toEqual([]);
     expect(await readChain(upgraded)).toEqual(chain);
     await upgraded.close();
+  });
+
+  it('builds the Merkle tiles, tree head and counts of a chain written before they existed (version 2)', async () => {
+    const path = join(dir, 'ledger.db');
+    const reference = new MemoryLedgerStore(undefined, { tileHeight: 2 });
+    const store = new SqliteLedgerStore(path, { tileHeight: 2 });
+    for (let i = 0; i < 23; i++) {
+      for (const s of [store, reference] as const) {
+        const head = await s.readHead();
+        const vm = i % 3 === 0 ? null : `vm-${i % 2}`;
+        expect(await s.append(head, commitFor(head, [decision(`t-${i}`, vm, { cpu: 1 })]))).toMatchObject({
+          ok: true,
+        });
+      }
+    }
+    store.db.exec('DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts');
+    store.db.pragma('user_version = 2');
+    await store.close();
+
+    const upgraded = new SqliteLedgerStore(path, { tileHeight: 2 });
+    expect(upgraded.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(await upgraded.readTreeHead()).toEqual(await reference.readTreeHead());
+    const keys = [0, 1, 2, 3, 4, 5]
+      .map((index) => ({ level: 0, index }))
+      .concat([
+        { level: 1, index: 0 },
+        { level: 1, index: 1 },
+        { level: 2, index: 0 },
+      ]);
+    expect(await upgraded.readTiles(keys)).toEqual(await reference.readTiles(keys));
+    expect(await upgraded.readVmCounts()).toEqual(await reference.readVmCounts());
+    await upgraded.close();
+    expect(() => new SqliteLedgerStore(path)).toThrow(/tiles of height 2, not 8/);
   });
 
   it('refuses a database whose schema is newer than this build', async () => {
@@ -516,4 +553,12 @@ describe('SqliteTaskQueue', () => {
     expect(await queue.deadLetters()).toMatchObject([{ task_id: 'a', attempts: 3 }]);
     expect(await queue.depth()).toBe(0);
   });
+});
+
+merkleStateContract('sqlite', async ({ tileHeight }) => {
+  const store = new SqliteLedgerStore(join(dir, `merkle-${tileHeight ?? 8}-${Math.random()}.db`), {
+    synchronous: 'NORMAL',
+    ...(tileHeight === undefined ? {} : { tileHeight }),
+  });
+  return { store, cleanup: () => store.close() };
 });

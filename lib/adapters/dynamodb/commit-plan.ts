@@ -17,9 +17,24 @@ import {
 export const MAX_TRANSACTION_ITEMS = 100;
 export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
 export const MAX_ITEM_BYTES = 400 * 1024;
+/**
+ * Items an append may add for the block-hash tree (merkle-items.ts): at most 2 level-0 tiles and one
+ * tile per higher level (levels 1-6 cover every safe-integer height), so 8. The engine's limits below
+ * keep this room free in every commit.
+ */
+export const MERKLE_ITEMS_PER_COMMIT = 8;
+/** Items left for blocks, transaction ids, tasks, VMs and HEAD. */
+export const MAX_LEDGER_ITEMS = MAX_TRANSACTION_ITEMS - MERKLE_ITEMS_PER_COMMIT;
 
 /** What each transaction item guards, so a cancellation reason maps back to a port conflict. */
-export type PlannedItemKind = 'block' | 'head' | 'reservation' | 'task' | 'transaction';
+export type PlannedItemKind =
+  | 'block'
+  | 'head'
+  | 'reservation'
+  | 'task'
+  | 'transaction'
+  | 'tile'
+  | 'vm-counts';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -51,7 +66,7 @@ export function maxTasksPerCommit(blockSize: number): number {
   if (!Number.isInteger(blockSize) || blockSize < 1)
     throw new RangeError(`blockSize must be an integer >= 1, got ${blockSize}`);
   let tasks = 0;
-  while (3 * (tasks + 1) + Math.ceil((tasks + 1) / blockSize) + 1 <= MAX_TRANSACTION_ITEMS) tasks++;
+  while (3 * (tasks + 1) + Math.ceil((tasks + 1) / blockSize) + 1 <= MAX_LEDGER_ITEMS) tasks++;
   return tasks;
 }
 
@@ -69,7 +84,7 @@ export function maxTasksPerCommitOnFleet(blockSize: number, vmCount: number): nu
     throw new RangeError(`vmCount must be an integer >= 0, got ${vmCount}`);
   let tasks = 0;
   const items = (n: number) => 2 * n + Math.ceil(n / blockSize) + Math.min(n, vmCount) + 1;
-  while (items(tasks + 1) <= MAX_TRANSACTION_ITEMS) tasks++;
+  while (items(tasks + 1) <= MAX_LEDGER_ITEMS) tasks++;
   return tasks;
 }
 
@@ -244,7 +259,7 @@ export function exceedsCapacityAlone(changes: readonly ReservationChange[]): str
   return null;
 }
 
-function checkLimits(plan: CommitPlan): void {
+export function checkLimits(plan: CommitPlan): void {
   if (plan.items.length > MAX_TRANSACTION_ITEMS) {
     throw new CommitTooLargeError(
       'items',

@@ -37,6 +37,14 @@ export function conflictFrom(
       ...(stored ? { head: stored } : {}),
     };
   }
+  // HEAD held, so the tiles were written for this very head: a tile that does not hold the hashes
+  // the tree head implies means the table no longer agrees with its chain. Never a retryable conflict.
+  const tiles = failed.filter((f) => f.kind === 'tile');
+  if (tiles.length > 0) {
+    throw new Error(`Merkle tiles disagree with the chain head (${tiles.map(describe).join('; ')})`, {
+      cause: error,
+    });
+  }
   // A task already recorded or closed makes its reservation change moot (a second close would also
   // fail the release's floor), so task conflicts are reported before capacity, as the other stores do.
   if (failed.some((f) => f.kind === 'task' || f.kind === 'transaction')) {

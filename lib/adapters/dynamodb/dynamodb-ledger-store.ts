@@ -1,25 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   paginateQuery,
   paginateScan,
   TransactGetCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { applyReservationChange, netReservationChanges } from '../../engine/commit';
+import { advance, genesisStep, type MerkleStep } from '../../engine/merkle-state';
 import { StoreUnavailableError } from '../../errors';
 import { genesisBlock } from '../../ledger';
+import { TILE_HEIGHT, type TileKey, tileId } from '../../ledger/tiles';
 import type { Block, ChainHead } from '../../ledger/types';
 import type {
   AppendResult,
   Commit,
   LedgerState,
   LedgerStore,
+  MerkleLedgerStore,
   Reservation,
   TaskRecord,
+  TreeHead,
+  VmCounts,
 } from '../../ports/ledger-store';
 import { exceedsCapacityAlone, MAX_TRANSACTION_ITEMS, planCommit } from './commit-plan';
 import { conflictFrom } from './conflicts';
@@ -41,10 +52,19 @@ import {
   PARTITION_KEY,
   TASK_PREFIX,
   taskKey,
+  tileKey,
   transactionKey,
   VM_PREFIX,
   vmKey,
 } from './keys';
+import {
+  addMerkleState,
+  genesisMerkleItems,
+  tileFromItem,
+  treeHeadAttributes,
+  treeHeadFromItem,
+  vmCountsFromItem,
+} from './merkle-items';
 
 export interface DynamoDbLedgerStoreOptions {
   /** A client the caller owns (endpoint, region, retries); close() leaves it open. */
@@ -57,6 +77,11 @@ export interface DynamoDbLedgerStoreOptions {
   readonly leaseIndexName?: string;
   /** @default genesisBlock() from lib/ledger */
   readonly genesis?: Block;
+  /**
+   * Tile height of the stored block-hash tree (lib/ledger/tiles.ts); fixed when the table is created.
+   * @default 8 (tlog-tiles)
+   */
+  readonly tileHeight?: number;
 }
 
 /** BatchGetItem takes at most 100 keys per request. */
@@ -73,13 +98,19 @@ const SNAPSHOT_ATTEMPTS = 3;
  * Limits: a commit holds at most 100 items and 4 MB (commitItemCount); beyond that append throws
  * CommitTooLargeError before writing anything. Reads that decide correctness are strongly consistent.
  */
-export class DynamoDbLedgerStore implements LedgerStore {
+export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
   private readonly documents: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly leaseIndexName: string | undefined;
   private readonly genesis: Block;
   private ready: Promise<void> | undefined;
   private closed = false;
+  readonly tileHeight: number;
+  /**
+   * The tree head of the last HEAD this store read or wrote: an append on that head (the engine's
+   * readState then append) needs no read to compute its tiles.
+   */
+  private lastTreeHead: TreeHead | undefined;
 
   constructor(options: DynamoDbLedgerStoreOptions) {
     this.documents = DynamoDBDocumentClient.from(options.client, {
@@ -88,6 +119,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
     this.tableName = options.tableName;
     this.leaseIndexName = options.leaseIndexName;
     this.genesis = options.genesis ?? genesisBlock();
+    this.tileHeight = options.tileHeight ?? TILE_HEIGHT;
   }
 
   async readHead(): Promise<ChainHead> {
@@ -95,6 +127,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
     await this.ensureGenesis();
     const item = await this.getItem(HEAD_KEY);
     if (!item) throw new Error(`table ${this.tableName} has no ${HEAD_KEY} item after genesis`);
+    this.rememberTreeHead(item);
     return headFromItem(item);
   }
 
@@ -104,6 +137,10 @@ export class DynamoDbLedgerStore implements LedgerStore {
     const plan = planCommit(this.tableName, expected, commit);
     const alone = exceedsCapacityAlone(commit.reservations);
     if (alone) return { ok: false, conflict: 'over-capacity', detail: alone };
+    const previous = await this.treeHeadAt(expected);
+    if ('moved' in previous) return previous.moved;
+    const merkle = advance(previous.treeHead, commit.blocks, this.tileHeight);
+    addMerkleState(plan, this.tableName, merkle, this.tileHeight);
     try {
       await storeCall(this.tableName, () =>
         this.documents.send(
@@ -123,6 +160,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
       }
       return conflict;
     }
+    this.lastTreeHead = merkle.treeHead;
     return { ok: true, head: plan.head };
   }
 
@@ -291,6 +329,66 @@ export class DynamoDbLedgerStore implements LedgerStore {
     return { head, tasks: records, reservations };
   }
 
+  /** One strongly consistent read of HEAD, whatever the height. */
+  async readTreeHead(): Promise<TreeHead> {
+    this.assertOpen();
+    await this.ensureGenesis();
+    for (let attempt = 0; ; attempt++) {
+      const item = await this.getItem(HEAD_KEY);
+      if (!item) throw new Error(`table ${this.tableName} has no ${HEAD_KEY} item after genesis`);
+      const tree = this.rememberTreeHead(item);
+      if (tree) return structuredClone(tree);
+      if (attempt > 0)
+        throw new Error(`table ${this.tableName}: HEAD still has no tree head after building it`);
+      await this.buildMerkleState();
+    }
+  }
+
+  /** One consistent BatchGetItem per 100 tiles (a proof asks for a few per level). */
+  async readTiles(keys: readonly TileKey[]): Promise<Map<string, Uint8Array>> {
+    this.assertOpen();
+    const distinct = [...new Map(keys.map((k) => [tileId(k), k])).values()];
+    const found = new Map<string, Uint8Array>();
+    for (let i = 0; i < distinct.length; i += BATCH_GET_KEYS) {
+      const items = await this.batchGet(
+        distinct.slice(i, i + BATCH_GET_KEYS).map((k) => tileKey(k.level, k.index)),
+      );
+      for (const item of items) found.set(`${item.level}/${item.index}`, tileFromItem(item));
+    }
+    return found;
+  }
+
+  /**
+   * With `vmIds`: one consistent BatchGetItem per 100 VMs. Without: a filtered Scan of the table, as
+   * getReservations() without ids.
+   */
+  async readVmCounts(vmIds?: readonly string[]): Promise<VmCounts[]> {
+    this.assertOpen();
+    const items: Record<string, unknown>[] = [];
+    if (vmIds) {
+      const distinct = [...new Set(vmIds)];
+      for (let i = 0; i < distinct.length; i += BATCH_GET_KEYS) {
+        items.push(...(await this.batchGet(distinct.slice(i, i + BATCH_GET_KEYS).map(vmKey))));
+      }
+    } else {
+      const pages = paginateScan(
+        { client: this.documents },
+        {
+          TableName: this.tableName,
+          ConsistentRead: true,
+          FilterExpression: 'begins_with(#pk, :vm)',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ExpressionAttributeValues: { ':vm': VM_PREFIX },
+        },
+      );
+      for await (const page of storePages(this.tableName, pages)) items.push(...(page.Items ?? []));
+    }
+    return items
+      .map(vmCountsFromItem)
+      .filter((c): c is VmCounts => c !== null)
+      .sort((a, b) => (a.vm_id < b.vm_id ? -1 : a.vm_id > b.vm_id ? 1 : 0));
+  }
+
   /** Ends this store object; the client stays open, since the caller owns it. */
   async close(): Promise<void> {
     this.closed = true;
@@ -298,6 +396,140 @@ export class DynamoDbLedgerStore implements LedgerStore {
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`DynamoDbLedgerStore on ${this.tableName} is closed`);
+  }
+
+  /** Keeps the tree head a HEAD item carries; refuses one written with another tile height. */
+  private rememberTreeHead(item: Record<string, unknown>): TreeHead | undefined {
+    const tree = treeHeadFromItem(item);
+    if (!tree) return undefined;
+    if (tree.tileHeight !== this.tileHeight) {
+      throw new Error(
+        `table ${this.tableName} keeps Merkle tiles of height ${tree.tileHeight}, not ${this.tileHeight}`,
+      );
+    }
+    this.lastTreeHead = tree.treeHead;
+    return tree.treeHead;
+  }
+
+  /**
+   * The tree head of `expected`: remembered from the last HEAD read or written, else read. When HEAD is
+   * no longer `expected` the append cannot succeed, and says so without sending the transaction.
+   */
+  private async treeHeadAt(expected: ChainHead): Promise<{ treeHead: TreeHead } | { moved: AppendResult }> {
+    const cached = this.lastTreeHead;
+    if (cached && cached.head.height === expected.height && cached.head.hash === expected.hash) {
+      return { treeHead: cached };
+    }
+    const treeHead = await this.readTreeHead();
+    if (treeHead.head.height !== expected.height || treeHead.head.hash !== expected.hash) {
+      return {
+        moved: {
+          ok: false,
+          conflict: 'head-moved',
+          detail: `head is no longer height ${expected.height} (${expected.hash})`,
+          head: treeHead.head,
+        },
+      };
+    }
+    return { treeHead };
+  }
+
+  /**
+   * Builds the Merkle state of a table written before it existed: reads every block once, writes every
+   * tile (whole, replacing any a failed earlier build left), then sets the tree head on HEAD only if
+   * HEAD is still the head the tiles were built for and has none yet. A writer that moved the head
+   * meanwhile makes the build start over; once HEAD has a tree head, appends keep it up to date.
+   */
+  private async buildMerkleState(): Promise<void> {
+    for (;;) {
+      const head = await this.readHead();
+      let step: MerkleStep = genesisStep(this.genesis, this.tileHeight);
+      const tiles = new Map<string, { level: number; index: number; hashes: Uint8Array[] }>();
+      const collect = (s: MerkleStep) => {
+        for (const a of s.tiles) {
+          const id = tileId(a);
+          const tile = tiles.get(id) ?? { level: a.level, index: a.index, hashes: [] };
+          tile.hashes.push(...a.hashes);
+          tiles.set(id, tile);
+        }
+      };
+      collect(step);
+      const vmCounts = new Map<string, VmCounts>();
+      for (let from = 1; from <= head.height; from += BATCH_GET_KEYS) {
+        const blocks = await this.getBlocks(from, Math.min(BATCH_GET_KEYS, head.height - from + 1));
+        step = advance(step.treeHead, blocks, this.tileHeight);
+        collect(step);
+        for (const d of step.vmCounts) {
+          const c = vmCounts.get(d.vm_id) ?? { vm_id: d.vm_id, assigned: 0, completed: 0, expired: 0 };
+          vmCounts.set(d.vm_id, {
+            ...c,
+            assigned: c.assigned + d.assigned,
+            completed: c.completed + d.completed,
+            expired: c.expired + d.expired,
+          });
+        }
+      }
+      if (step.treeHead.head.hash !== head.hash) continue;
+      for (const tile of tiles.values()) {
+        await storeCall(this.tableName, () =>
+          this.documents.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: {
+                [PARTITION_KEY]: tileKey(tile.level, tile.index),
+                level: tile.level,
+                index: tile.index,
+                hashes: tile.hashes,
+              },
+            }),
+          ),
+        );
+      }
+      // Per-VM counts are set whole (not added), so a repeated build counts nothing twice.
+      for (const c of vmCounts.values()) {
+        await storeCall(this.tableName, () =>
+          this.documents.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { [PARTITION_KEY]: vmKey(c.vm_id) },
+              UpdateExpression: 'SET vmcount_assigned = :a, vmcount_completed = :c, vmcount_expired = :e',
+              ConditionExpression: 'attribute_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+              ExpressionAttributeValues: { ':a': c.assigned, ':c': c.completed, ':e': c.expired },
+            }),
+          ),
+        ).catch((error: unknown) => {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        });
+      }
+      const attributes = treeHeadAttributes(step.treeHead, this.tileHeight);
+      const names: Record<string, string> = { '#height': 'height', '#hash': 'hash', '#size': 'tree_size' };
+      const values: Record<string, unknown> = { ':height': head.height, ':hash': head.hash };
+      const sets = Object.entries(attributes).map(([name, value], i) => {
+        names[`#a${i}`] = name;
+        values[`:a${i}`] = value;
+        return `#a${i} = :a${i}`;
+      });
+      try {
+        await storeCall(this.tableName, () =>
+          this.documents.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { [PARTITION_KEY]: HEAD_KEY },
+              UpdateExpression: `SET ${sets.join(', ')}`,
+              ConditionExpression: '#height = :height AND #hash = :hash AND attribute_not_exists(#size)',
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values,
+            }),
+          ),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const now = await this.getItem(HEAD_KEY);
+        if (now && treeHeadFromItem(now)) return;
+      }
+    }
   }
 
   /**
@@ -332,6 +564,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
 
   private async writeGenesis(): Promise<void> {
     if (await this.getItem(HEAD_KEY)) return;
+    const merkle = genesisMerkleItems(genesisStep(this.genesis, this.tileHeight), this.tileHeight);
     const absent = {
       ConditionExpression: 'attribute_not_exists(#pk)',
       ExpressionAttributeNames: { '#pk': PARTITION_KEY },
@@ -349,10 +582,12 @@ export class DynamoDbLedgerStore implements LedgerStore {
                     [PARTITION_KEY]: HEAD_KEY,
                     height: this.genesis.height,
                     hash: this.genesis.block_hash,
+                    ...merkle.head,
                   },
                   ...absent,
                 },
               },
+              ...merkle.tiles.map((Item) => ({ Put: { TableName: this.tableName, Item, ...absent } })),
             ],
           }),
         ),
@@ -394,6 +629,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
     const items = (result.Responses ?? []).map((r) => r?.Item);
     const head = items[0];
     if (!head) throw new Error(`table ${this.tableName} has no ${HEAD_KEY} item after genesis`);
+    this.rememberTreeHead(head);
     const present = (slice: (Record<string, unknown> | undefined)[]) =>
       slice.filter((item): item is Record<string, unknown> => item !== undefined);
     return {

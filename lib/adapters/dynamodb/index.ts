@@ -2,8 +2,10 @@ export { MalformedCommitError } from '../../engine/commit';
 export {
   commitItemCount,
   MAX_ITEM_BYTES,
+  MAX_LEDGER_ITEMS,
   MAX_TRANSACTION_BYTES,
   MAX_TRANSACTION_ITEMS,
+  MERKLE_ITEMS_PER_COMMIT,
   maxTasksPerCommit,
   maxTasksPerCommitOnFleet,
 } from './commit-plan';

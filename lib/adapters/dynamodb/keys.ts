@@ -18,11 +18,24 @@ export const TRANSACTION_PREFIX = 'TX#';
 export const TASK_PREFIX = 'TASK#';
 /** `VM#<vm_id>`: `reserved_<dim>` and `capacity_<dim>` per dimension, `active_tasks`. */
 export const VM_PREFIX = 'VM#';
+/**
+ * `TILE#<level>#<index zero-padded to 12>`: one tile of the block-hash tree (lib/ledger/tiles.ts,
+ * docs/ledger-format.md "Stored Merkle tiles"): `hashes`, a List of 32-byte Binary values in order,
+ * extended at its end by each append (list_append, conditioned on its current size); `level`, `index`.
+ */
+export const TILE_PREFIX = 'TILE#';
 /** `DIGEST#...`: reserved for published digests. */
 export const DIGEST_PREFIX = 'DIGEST#';
 
 /** Every prefix the scheduler writes, for IAM LeadingKeys conditions (`HEAD` is a whole key). */
-export const WRITER_KEYS = [HEAD_KEY, BLOCK_PREFIX, TRANSACTION_PREFIX, TASK_PREFIX, VM_PREFIX] as const;
+export const WRITER_KEYS = [
+  HEAD_KEY,
+  BLOCK_PREFIX,
+  TRANSACTION_PREFIX,
+  TASK_PREFIX,
+  VM_PREFIX,
+  TILE_PREFIX,
+] as const;
 
 /** Heights are zero-padded so that keys sort like numbers in listings and exports. */
 export const HEIGHT_DIGITS = 12;
@@ -57,4 +70,8 @@ export function taskKey(taskId: string): string {
 
 export function vmKey(vmId: string): string {
   return `${VM_PREFIX}${vmId}`;
+}
+
+export function tileKey(level: number, index: number): string {
+  return `${TILE_PREFIX}${level}#${String(index).padStart(HEIGHT_DIGITS, '0')}`;
 }

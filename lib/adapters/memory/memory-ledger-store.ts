@@ -5,9 +5,25 @@ import {
   headMoved,
   netReservationChanges,
 } from '../../engine/commit';
+import { addVmCounts, advance, genesisStep, type MerkleStep } from '../../engine/merkle-state';
 import { genesisBlock } from '../../ledger';
+import { applyTileAppend, TILE_HEIGHT, type TileKey, tileId } from '../../ledger/tiles';
 import type { Block, ChainHead } from '../../ledger/types';
-import type { AppendResult, Commit, LedgerStore, Reservation, TaskRecord } from '../../ports/ledger-store';
+import type {
+  AppendResult,
+  Commit,
+  LedgerStore,
+  MerkleLedgerStore,
+  Reservation,
+  TaskRecord,
+  TreeHead,
+  VmCounts,
+} from '../../ports/ledger-store';
+
+export interface MemoryLedgerStoreOptions {
+  /** Tile height of the stored block-hash tree (lib/ledger/tiles.ts). @default 8 (tlog-tiles) */
+  tileHeight?: number;
+}
 
 /**
  * The LedgerStore in process memory, for tests and simulations.
@@ -16,7 +32,7 @@ import type { AppendResult, Commit, LedgerStore, Reservation, TaskRecord } from 
  * appenders in one process are serialised by the event loop: no lock is needed and none can be held
  * across a failure. Values are copied in and out so callers never alias stored state.
  */
-export class MemoryLedgerStore implements LedgerStore {
+export class MemoryLedgerStore implements LedgerStore, MerkleLedgerStore {
   private readonly blocks: Block[];
   private readonly transactions = new Map<string, { height: number; index: number }>();
   private readonly tasks = new Map<string, TaskRecord>();
@@ -24,9 +40,17 @@ export class MemoryLedgerStore implements LedgerStore {
   private readonly assigned = new Set<string>();
   private readonly reservations = new Map<string, Reservation>();
   private closed = false;
+  readonly tileHeight: number;
+  private treeHead: TreeHead;
+  private readonly tiles = new Map<string, Uint8Array>();
+  private readonly vmCounts = new Map<string, VmCounts>();
 
-  constructor(genesis: Block = genesisBlock()) {
+  constructor(genesis: Block = genesisBlock(), options: MemoryLedgerStoreOptions = {}) {
     this.blocks = [structuredClone(genesis)];
+    this.tileHeight = options.tileHeight ?? TILE_HEIGHT;
+    const step = genesisStep(genesis, this.tileHeight);
+    this.treeHead = step.treeHead;
+    this.writeMerkleStep(step);
   }
 
   async readHead(): Promise<ChainHead> {
@@ -65,7 +89,10 @@ export class MemoryLedgerStore implements LedgerStore {
       reservations.push(outcome.reservation);
     }
 
+    const merkle = advance(this.treeHead, commit.blocks, this.tileHeight);
+
     // Every condition holds: write everything. Nothing below can fail halfway.
+    this.writeMerkleStep(merkle);
     for (const block of commit.blocks) this.blocks.push(structuredClone(block));
     for (const { transactionId, height, index } of positions)
       this.transactions.set(transactionId, { height, index });
@@ -130,8 +157,43 @@ export class MemoryLedgerStore implements LedgerStore {
       .map((r) => structuredClone(r));
   }
 
+  async readTreeHead(): Promise<TreeHead> {
+    this.assertOpen();
+    return structuredClone(this.treeHead);
+  }
+
+  async readTiles(keys: readonly TileKey[]): Promise<Map<string, Uint8Array>> {
+    this.assertOpen();
+    const found = new Map<string, Uint8Array>();
+    for (const key of keys) {
+      const tile = this.tiles.get(tileId(key));
+      if (tile) found.set(tileId(key), Uint8Array.from(tile));
+    }
+    return found;
+  }
+
+  async readVmCounts(vmIds?: readonly string[]): Promise<VmCounts[]> {
+    this.assertOpen();
+    const wanted = vmIds ? new Set(vmIds) : undefined;
+    return [...this.vmCounts.values()]
+      .filter((c) => !wanted || wanted.has(c.vm_id))
+      .sort((a, b) => compareIds(a.vm_id, b.vm_id))
+      .map((c) => ({ ...c }));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  /** The tiles are checked before any is replaced: applyTileAppend throws on a wrong offset. */
+  private writeMerkleStep(step: MerkleStep): void {
+    const tiles = step.tiles.map(
+      (append) => [tileId(append), applyTileAppend(this.tiles.get(tileId(append)), append)] as const,
+    );
+    for (const [id, tile] of tiles) this.tiles.set(id, tile);
+    for (const delta of step.vmCounts)
+      this.vmCounts.set(delta.vm_id, addVmCounts(this.vmCounts.get(delta.vm_id), delta));
+    this.treeHead = step.treeHead;
   }
 
   private head(): ChainHead {

@@ -62,6 +62,36 @@ const MIGRATIONS: readonly string[] = [
     failed_at INTEGER NOT NULL
   );
   `,
+  // Persistent Merkle state (docs/ledger-format.md "Stored Merkle tiles"); filled from the blocks by
+  // SqliteLedgerStore when a database written before it is opened.
+  `
+  CREATE TABLE merkle_tiles (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hashes BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+  ) WITHOUT ROWID;
+  CREATE TABLE tree_head (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    tile_height INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    tree_size INTEGER NOT NULL,
+    frontier BLOB NOT NULL,
+    head_timestamp TEXT NOT NULL,
+    transactions INTEGER NOT NULL,
+    assigned INTEGER NOT NULL,
+    rejected INTEGER NOT NULL,
+    completed INTEGER NOT NULL,
+    expired INTEGER NOT NULL
+  );
+  CREATE TABLE vm_counts (
+    vm_id TEXT PRIMARY KEY,
+    assigned INTEGER NOT NULL,
+    completed INTEGER NOT NULL,
+    expired INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,20 +7,30 @@ import {
   netReservationChanges,
 } from '../../engine/commit';
 import { genesisBlock } from '../../ledger';
+import { TILE_HEIGHT, type TileKey } from '../../ledger/tiles';
 import type { Block, ChainHead, Transaction, TransactionStatus } from '../../ledger/types';
 import type {
   AppendConflict,
   AppendResult,
   Commit,
   LedgerStore,
+  MerkleLedgerStore,
   Reservation,
   TaskRecord,
+  TreeHead,
+  VmCounts,
 } from '../../ports/ledger-store';
 import { headerJson, openLedgerDatabase, type SqliteOptions } from './schema';
+import { SqliteMerkleState } from './sqlite-merkle-state';
 
 export interface SqliteLedgerStoreOptions extends SqliteOptions {
   /** Defaults to lib/ledger's genesis block; a database holding another genesis is refused. */
   genesis?: Block;
+  /**
+   * Tile height of the stored block-hash tree (lib/ledger/tiles.ts); fixed when the database is created.
+   * @default 8 (tlog-tiles)
+   */
+  tileHeight?: number;
 }
 
 interface BlockRow {
@@ -66,13 +76,22 @@ class Conflict extends Error {
  * reads the head, so the compare-and-set holds across connections, threads and processes; a
  * conflict found halfway throws inside the transaction, which rolls everything back.
  */
-export class SqliteLedgerStore implements LedgerStore {
+export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
   readonly db: Database.Database;
   private readonly statements;
   private readonly appendTransaction;
+  private readonly merkle: SqliteMerkleState;
 
   constructor(path: string, options: SqliteLedgerStoreOptions = {}) {
-    this.db = openLedgerDatabase(path, options.genesis ?? genesisBlock(), options);
+    const genesis = options.genesis ?? genesisBlock();
+    this.db = openLedgerDatabase(path, genesis, options);
+    try {
+      this.merkle = new SqliteMerkleState(this.db, options.tileHeight ?? TILE_HEIGHT);
+      this.merkle.open(genesis);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     const db = this.db;
     this.statements = {
       head: db.prepare<[], ChainHead>('SELECT height, hash FROM head WHERE id = 0'),
@@ -186,6 +205,23 @@ export class SqliteLedgerStore implements LedgerStore {
     return rows.map(toReservation);
   }
 
+  get tileHeight(): number {
+    return this.merkle.tileHeight;
+  }
+
+  async readTreeHead(): Promise<TreeHead> {
+    return this.merkle.readTreeHead();
+  }
+
+  async readTiles(keys: readonly TileKey[]): Promise<Map<string, Uint8Array>> {
+    // One read transaction, so that every tile comes from the same tree.
+    return this.db.transaction(() => this.merkle.readTiles(keys))();
+  }
+
+  async readVmCounts(vmIds?: readonly string[]): Promise<VmCounts[]> {
+    return this.merkle.readVmCounts(vmIds);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -235,6 +271,7 @@ export class SqliteLedgerStore implements LedgerStore {
     }
     const next = headAfter(commit);
     s.setHead.run(next.height, next.hash);
+    this.merkle.append(commit.blocks);
     return { ok: true, head: next };
   }
 }

@@ -1,10 +1,20 @@
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
+import {
+  type AuditCheckpoint,
+  auditSince,
+  checkpointAfterFullVerify,
+} from '../../../lib/engine/incremental-audit';
 import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
 import { parseOrThrow } from '../../../lib/errors';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
 import { verifyChain } from '../../../lib/ledger/verify';
-import { blocksQuerySchema, digestQuerySchema, transactionPathSchema } from '../../../lib/schemas/api';
+import {
+  blocksQuerySchema,
+  digestQuerySchema,
+  transactionPathSchema,
+  verifyQuerySchema,
+} from '../../../lib/schemas/api';
 import { NotFoundError } from '../../errors';
 import type { LocalRuntime } from '../../runtime';
 import { blocksFromStore } from '../../store-blocks';
@@ -45,12 +55,32 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
     return c.body(await signing(runtime).publicKeyPem());
   });
 
+  // Incremental after the first valid pass: only the blocks after the last verified head are read
+  // (lib/engine/incremental-audit.ts); ?full=1 verifies the whole chain again. The checkpoint lives in
+  // this process: a restarted server starts with a full pass.
+  let checkpoint: AuditCheckpoint | null = null;
   app.post('/verify', async (c) => {
+    const { full } = parseOrThrow(verifyQuerySchema, c.req.query(), 'invalid query');
+    if (checkpoint && !full) {
+      const run = await auditSince(store, checkpoint);
+      if (run.valid) checkpoint = run.checkpoint;
+      return c.json({
+        valid: run.valid,
+        height: run.checkpoint.height,
+        head_hash: run.checkpoint.head_hash,
+        blocks_checked: run.blocks_checked,
+        transactions_checked: run.transactions_checked,
+        first_bad_height: run.first_bad_height,
+        problem: run.problem,
+        detail: run.detail,
+      });
+    }
     const head = await store.readHead();
     // verifiableBlocks, not blocksFromStore: a row the store cannot parse is a finding at its height.
-    const { digest: _digest, ...report } = await verifyChain(verifiableBlocks(store, head.height), {
+    const { digest, ...report } = await verifyChain(verifiableBlocks(store, head.height), {
       expectedHead: head,
     });
+    checkpoint = report.valid && digest ? await checkpointAfterFullVerify(store, digest) : null;
     return c.json(report);
   });
 

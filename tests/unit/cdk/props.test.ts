@@ -3,6 +3,7 @@ import { propsFromContext } from '../../../cdk/lib/context';
 import { DEFAULTS } from '../../../cdk/lib/defaults';
 import { resolveProps, validateProps } from '../../../cdk/lib/props';
 import { ValidationError } from '../../../lib/errors';
+import { algorithmNames } from '../../../lib/scheduling/registry';
 import { synth } from './helpers';
 
 describe('props validation', () => {
@@ -29,7 +30,7 @@ describe('props validation', () => {
       'invalid BlockchainScheduler props: ' +
         [
           'stage: must be 1-16 lower-case letters, digits or - (got "Prod")',
-          'algorithm: must be one of blockchain, urgency, round-robin, least-loaded, least-connections, resource-based, best-fit, p2c (got "fastest")',
+          `algorithm: must be one of ${algorithmNames().join(', ')} (got "fastest")`,
           'alpha: must be between 0 and 1 (got 1.5)',
           'dimensions: must be a non-empty list of lower-case identifiers (got [])',
           'metricsPeriodSeconds: must be a multiple of 60 from 60 to 86400 (got 90)',

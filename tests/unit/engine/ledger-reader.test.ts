@@ -2,7 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { LedgerReader } from '../../../lib/engine/ledger-reader';
 import { computeDigest, transactionId, verifyTransactionProof } from '../../../lib/ledger';
 import type { Block } from '../../../lib/ledger/types';
+import type { LedgerStore } from '../../../lib/ports/ledger-store';
 import { chain, setup, task, vm } from './helpers';
+
+/** The store with its persistent Merkle state hidden: the reader then follows the chain itself. */
+function withoutStoredTree(store: LedgerStore): LedgerStore {
+  const hidden = new Set<PropertyKey>(['readTreeHead', 'readTiles', 'readVmCounts']);
+  return new Proxy(store, {
+    get(target, key) {
+      if (hidden.has(key)) return undefined;
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 
 /** A ledger with a known history: vm-a gets a (completed) and c (expired), vm-b gets b; d is rejected. */
 async function history() {
@@ -77,13 +90,33 @@ describe('LedgerReader', () => {
     const { reader, store, clock } = await history();
     const blocks = await chain(store);
     clock.advance(60_000); // the reader's own time plays no part: the same chain, the same digest
+    expect(reader.usesStoredTree).toBe(true);
     expect(await reader.digest()).toEqual(computeDigest(blocks, blocks.at(-1)!.timestamp));
     expect(reader.height).toBe(blocks.length - 1);
-    expect(reader.blockHashes).toEqual(blocks.map((b) => b.block_hash));
+
+    const following = new LedgerReader(withoutStoredTree(store));
+    expect(following.usesStoredTree).toBe(false);
+    expect(await following.digest()).toEqual(computeDigest(blocks, blocks.at(-1)!.timestamp));
+    expect(following.blockHashes).toEqual(blocks.map((b) => b.block_hash));
+  });
+
+  it('gives the same summary, digest, proofs and consistency proofs from the stored tree as from following the chain', async () => {
+    const { reader, store, engine } = await history();
+    for (let i = 0; i < 30; i++) await engine.schedule([task(`more-${i}`, { cpu: 1 })]);
+    const following = new LedgerReader(withoutStoredTree(store));
+    expect(await reader.summary()).toEqual(await following.summary());
+    expect(await reader.digest()).toEqual(await following.digest());
+    const id = transactionId('more-7', 'decision');
+    expect(await reader.transaction(id)).toEqual(await following.transaction(id));
+    for (const oldSize of [1, 2, 17, 34]) {
+      expect(await reader.consistency(oldSize)).toEqual(await following.consistency(oldSize));
+    }
+    await expect(reader.consistency(0)).rejects.toThrow(/out of range 1\.\.34/);
   });
 
   it('takes blocks handed to it only in order, and fills gaps from the store', async () => {
-    const { store } = await history();
+    const { store: merkleStore } = await history();
+    const store = withoutStoredTree(merkleStore);
     const blocks = await chain(store);
     const reader = new LedgerReader(store, { pageSize: 2 });
     reader.add(blocks[0]!);
@@ -98,7 +131,7 @@ describe('LedgerReader', () => {
   it('refuses a handed block that does not extend the chain it follows', async () => {
     const { store } = await history();
     const [genesis, first] = await chain(store);
-    const reader = new LedgerReader(store);
+    const reader = new LedgerReader(withoutStoredTree(store));
     reader.add(genesis!);
     expect(() => reader.add({ ...first!, previous_hash: 'f'.repeat(64) })).toThrow(/does not extend/);
   });

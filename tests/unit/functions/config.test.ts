@@ -47,15 +47,16 @@ describe('waiting and packing configuration', () => {
 
 describe('maxTasksPerCommit', () => {
   it.each([
-    // blockSize 5: 30 tasks -> 6 blocks + 90 items + head = 97; 31 -> 7 + 93 + 1 = 101.
-    [5, 30],
-    // blockSize 1: 24 tasks -> 24 + 72 + 1 = 97; 25 -> 25 + 75 + 1 = 101.
-    [1, 24],
-    // blockSize 100: 33 tasks -> 1 + 99 + 1 = 101 is too many; 32 -> 1 + 96 + 1 = 98.
-    [100, 32],
+    // 92 items: the 100 of a DynamoDB transaction less 8 kept for Merkle tiles.
+    // blockSize 5: 28 tasks -> 6 blocks + 84 items + head = 91; 29 -> 6 + 87 + 1 = 94.
+    [5, 28],
+    // blockSize 1: 22 tasks -> 22 + 66 + 1 = 89; 23 -> 23 + 69 + 1 = 93.
+    [1, 22],
+    // blockSize 100: 31 tasks -> 1 + 93 + 1 = 95 is too many; 30 -> 1 + 90 + 1 = 92.
+    [100, 30],
   ])('blockSize %i allows %i tasks per DynamoDB transaction', (blockSize, expected) => {
     expect(maxTasksPerCommit(blockSize)).toBe(expected);
-    expect(worstCaseCommitItems(expected, blockSize)).toBeLessThanOrEqual(100);
-    expect(worstCaseCommitItems(expected + 1, blockSize)).toBeGreaterThan(100);
+    expect(worstCaseCommitItems(expected, blockSize)).toBeLessThanOrEqual(92);
+    expect(worstCaseCommitItems(expected + 1, blockSize)).toBeGreaterThan(92);
   });
 });

@@ -11,7 +11,7 @@ import {
 import { DEFAULT_PARAMS } from '../../../lib/scheduling/types';
 
 describe('the algorithm registry', () => {
-  it('holds the eight algorithms by name', () => {
+  it('holds the ten algorithms by name', () => {
     expect(algorithmNames().sort()).toEqual(
       [
         'best-fit',
@@ -19,6 +19,8 @@ describe('the algorithm registry', () => {
         'least-connections',
         'least-loaded',
         'p2c',
+        'random',
+        'fgd',
         'resource-based',
         'round-robin',
         'urgency',

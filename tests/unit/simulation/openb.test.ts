@@ -36,13 +36,38 @@ describe('OpenB CSV parsing', () => {
     ]);
   });
 
-  it('asks num_gpu x gpu_milli and turns a single-model gpu_spec into a constraint', () => {
+  it('gives every node one 1000-milli device per GPU, of its model', () => {
+    const workload = openbWorkload(nodes, pods, { mode: 'live' });
+    expect(workload.vms.map((vm) => vm.gpus)).toEqual([
+      [
+        { model: 'T4', milli: 1000 },
+        { model: 'T4', milli: 1000 },
+      ],
+      [{ model: 'V100M16', milli: 1000 }],
+      [],
+    ]);
+  });
+
+  it('asks num_gpu x gpu_milli and turns gpu_spec into the allowed GPU models', () => {
     const tasks = openbWorkload(nodes, pods, { mode: 'live' }).arrivals.map((a) => a.task);
     // pod-1: 1 GPU x 500 milli on a T4; pod-2 asks for no GPU; pod-5: 250 milli on a V100M16.
     expect(tasks.map((t) => t.requirements.gpu)).toEqual([1000, 500, 0, 1000, 500, 250]);
-    expect(tasks[1]!.constraints).toEqual({ [GPU_MODEL_LABEL]: 'T4' });
-    expect(tasks[5]!.constraints).toEqual({ [GPU_MODEL_LABEL]: 'V100M16' });
-    expect(tasks[0]!.constraints).toEqual({});
+    expect(tasks[1]!.gpuModels).toEqual(['T4']);
+    expect(tasks[5]!.gpuModels).toEqual(['V100M16']);
+    expect(tasks[0]!.gpuModels).toBeUndefined();
+    expect(tasks.every((t) => Object.keys(t.constraints).length === 0)).toBe(true);
+  });
+
+  it('reads a five-column pod list (the multi-GPU variants) and refuses to replay it live, saying why', () => {
+    const text = 'name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,12000,16384,8,1000\nq,4000,8192,1,460\n';
+    const fiveColumns = parseOpenbPods(text, 'multigpu.csv');
+    expect(fiveColumns).toEqual([
+      { name: 'p', cpu_milli: 12000, memory_mib: 16384, num_gpu: 8, gpu_milli: 1000, gpu_spec: '' },
+      { name: 'q', cpu_milli: 4000, memory_mib: 8192, num_gpu: 1, gpu_milli: 460, gpu_spec: '' },
+    ]);
+    expect(() => openbWorkload(nodes, fiveColumns, { mode: 'live' })).toThrow(
+      /no creation_time\/deletion_time columns .* only be replayed in saturate mode/,
+    );
   });
 
   it('live mode: arrival at creation_time, duration deletion_time - creation_time', () => {
@@ -88,6 +113,11 @@ describe('OpenB CSV parsing', () => {
     {
       mutation: 'missing column',
       text: 'name,cpu_milli,num_gpu,gpu_milli,gpu_spec,creation_time,deletion_time,scheduled_time\np,1000,0,0,,0,1,0\n',
+      field: 'line 1',
+    },
+    {
+      mutation: 'creation_time without deletion_time',
+      text: 'name,cpu_milli,memory_mib,num_gpu,gpu_milli,creation_time\np,1000,1,0,0,0\n',
       field: 'line 1',
     },
     {

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { simulateCommand } from '../../../cli/commands/simulate';
@@ -47,7 +50,7 @@ describe('bcs simulate', () => {
     }
   });
 
-  it('replays a trace until saturation and reports the allocated share', async () => {
+  it('--mode saturate replays the trace as the paper does: GPUs as devices, one row per algorithm, the seeds given', async () => {
     const out = await run([
       '--nodes',
       fixture('nodes.csv'),
@@ -56,19 +59,60 @@ describe('bcs simulate', () => {
       '--mode',
       'saturate',
       '--algorithm',
-      'best-fit,round-robin',
+      'best-fit,fgd',
+      '--seeds',
+      '42,43',
       '--json',
     ]);
-    const { results } = JSON.parse(out) as {
-      results: { algorithm: string; tasks: number; allocated_share: number }[];
+    const parsed = JSON.parse(out) as {
+      gpu_model: string;
+      results: {
+        algorithm: string;
+        tasks: number;
+        placed: number;
+        rejected: number;
+        allocated_share: number;
+        runs: { seed: number }[];
+      }[];
     };
-    expect(results.map((r) => r.algorithm)).toEqual(['best-fit', 'round-robin']);
-    // The fixture saturates after 5 pods (see openb.test.ts); no more than all GPU capacity can be allocated.
-    for (const r of results) {
-      expect(r.tasks).toBe(5);
+    expect(parsed.gpu_model).toBe('device');
+    expect(parsed.results.map((r) => r.algorithm)).toEqual(['best-fit', 'fgd']);
+    for (const r of parsed.results) {
+      expect(r.runs.map((x) => x.seed)).toEqual([42, 43]);
+      expect(r.placed + r.rejected).toBe(r.tasks);
       expect(r.allocated_share).toBeGreaterThan(0);
       expect(r.allocated_share).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('refuses to replay a five-column pod list live, naming the mode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bcs-pods-'));
+    const pods = join(dir, 'multigpu.csv');
+    writeFileSync(pods, 'name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,1000,1024,2,1000\n');
+    const error = await run(['--nodes', fixture('nodes.csv'), '--pods', pods]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toEqual([
+      expect.objectContaining({
+        field: 'mode',
+        message: expect.stringMatching(/only be replayed in saturate mode/),
+      }),
+    ]);
+    const saturated = JSON.parse(
+      await run([
+        '--nodes',
+        fixture('nodes.csv'),
+        '--pods',
+        pods,
+        '--mode',
+        'saturate',
+        '--algorithm',
+        'best-fit',
+        '--seeds',
+        '1',
+        '--json',
+      ]),
+    ) as { results: { tasks: number }[] };
+    expect(saturated.results[0]!.tasks).toBeGreaterThan(0);
   });
 
   it('prints a table by default', async () => {
@@ -82,6 +126,8 @@ describe('bcs simulate', () => {
     [['--load', '-1'], 'load'],
     [['--nodes', 'a.csv'], 'pods'],
     [['--mode', 'sideways'], 'mode'],
+    [['--seeds', '1,x'], 'seeds'],
+    [['--seeds', '1'], 'seeds'],
   ])('rejects %j naming the field %s', async (args, field) => {
     const error = await run(args).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
