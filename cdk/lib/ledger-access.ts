@@ -1,6 +1,12 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { HEAD_KEY, LEASE_INDEX_NAME, VM_PREFIX, WRITER_KEYS } from '../../lib/adapters/dynamodb/keys';
+import {
+  HEAD_KEY,
+  LEASE_INDEX_NAME,
+  TILE_PREFIX,
+  VM_PREFIX,
+  WRITER_KEYS,
+} from '../../lib/adapters/dynamodb/keys';
 
 /** Every read the store makes: items by key, the lease index, and the scans of VM/TASK items. */
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'];
@@ -11,13 +17,16 @@ const KEY_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
 export const WRITER_LEADING_KEYS = WRITER_KEYS.map((k) => (k === HEAD_KEY ? k : `${k}*`));
 /**
  * An append Puts HEAD, BLOCK#, TX# and TASK# items and Updates VM# items (reservations in place,
- * capacity in the condition), inside one TransactWriteItems, which IAM authorises per item as these
- * actions. So UpdateItem is granted on VM# only and PutItem everywhere the writer writes (a VM# item
- * is never Put). ConditionCheckItem is never used; DeleteItem is absent on purpose: nothing in the
- * ledger is ever deleted (and the table's resource policy denies it on chain items to everyone).
+ * capacity in the condition) and TILE# items (hashes appended to a Merkle tile), inside one
+ * TransactWriteItems, which IAM authorises per item as these actions. So UpdateItem is granted on
+ * VM# and TILE# only and PutItem on the others (neither kind is ever Put). ConditionCheckItem is
+ * never used; DeleteItem is absent on purpose: nothing in the ledger is ever deleted (and the table's
+ * resource policy denies it on chain items to everyone).
  */
-export const WRITER_PUT_LEADING_KEYS = WRITER_LEADING_KEYS.filter((k) => k !== `${VM_PREFIX}*`);
-export const WRITER_UPDATE_LEADING_KEYS = [`${VM_PREFIX}*`];
+export const WRITER_UPDATE_LEADING_KEYS = [`${VM_PREFIX}*`, `${TILE_PREFIX}*`];
+export const WRITER_PUT_LEADING_KEYS = WRITER_LEADING_KEYS.filter(
+  (k) => !WRITER_UPDATE_LEADING_KEYS.includes(k),
+);
 
 export function grantLedgerRead(grantee: IGrantable, table: ITable): void {
   grantee.grantPrincipal.addToPrincipalPolicy(

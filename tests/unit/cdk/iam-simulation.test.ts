@@ -51,7 +51,7 @@ const item = (action: string, key: string): Request => ({
 
 const keyPolicy = () => keyPolicyOf(template, 'VerifierDigestKey');
 
-const CHAIN_KEYS = ['HEAD', 'BLOCK#000000000001', 'TX#tx-1', 'TASK#t-1', 'VM#i-1'];
+const CHAIN_KEYS = ['HEAD', 'BLOCK#000000000001', 'TX#tx-1', 'TASK#t-1', 'VM#i-1', 'TILE#0#000000000000'];
 
 describe('every call the functions make is allowed', () => {
   // The calls each function's code makes (lib/adapters/dynamodb, functions/shared): an append is a
@@ -63,6 +63,7 @@ describe('every call the functions make is allowed', () => {
     ['Put TX#', item('PutItem', 'TX#tx-1')],
     ['Put TASK#', item('PutItem', 'TASK#t-1')],
     ['Update VM#', item('UpdateItem', 'VM#i-0abc')],
+    ['Update TILE#', item('UpdateItem', 'TILE#0#000000000000')],
     ['Get HEAD', item('GetItem', 'HEAD')],
     ['BatchGet TASK#', item('BatchGetItem', 'TASK#t-1')],
   ];
@@ -143,7 +144,7 @@ describe('deny matrix', () => {
     await expectDecision(adminPrincipal(), item('PutItem', 'DISPATCH#x'), 'Allowed');
   });
 
-  it('writers update only VM# items and never use ConditionCheckItem', async () => {
+  it('writers update only VM# and TILE# items and never use ConditionCheckItem', async () => {
     for (const name of ['scheduler', 'expire', 'read', 'commandStatus']) {
       for (const key of ['HEAD', 'BLOCK#000000000001', 'TX#tx-1', 'TASK#t-1']) {
         expect(await decide(fn[name]!, item('UpdateItem', key))).not.toBe('Allowed');

@@ -150,15 +150,19 @@ describe('IAM least privilege', () => {
     const writes = statements.filter((s) =>
       actionsOf([s]).some((a) => /PutItem|UpdateItem|ConditionCheck/.test(a)),
     );
-    // Put on the chain and task items, Update on VM# only (reservations); never ConditionCheckItem.
+    // Put on the chain and task items, Update on VM# (reservations) and TILE# (Merkle tiles) only;
+    // never ConditionCheckItem.
     expect(writes.map((s) => [actionsOf([s]), s.Condition])).toEqual([
       [
         ['dynamodb:PutItem'],
         { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*'] } },
       ],
-      [['dynamodb:UpdateItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['VM#*'] } }],
+      [
+        ['dynamodb:UpdateItem'],
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['VM#*', 'TILE#*'] } },
+      ],
     ]);
-    expect(WRITER_LEADING_KEYS).toEqual(['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*', 'VM#*']);
+    expect(WRITER_LEADING_KEYS).toEqual(['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*', 'VM#*', 'TILE#*']);
     expect(actionsOf(statements)).toEqual(
       expect.arrayContaining([
         'ec2:DescribeInstances',
