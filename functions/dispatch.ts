@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDbDispatchRecords } from '../lib/adapters/dynamodb/dispatch-records';
 import { EventBridgePublisher } from '../lib/adapters/eventbridge/eventbridge-publisher';
@@ -10,7 +11,14 @@ import { Dispatcher } from '../lib/dispatch/dispatcher';
 import { systemClock } from '../lib/ports/clock';
 import { dispatchHandler } from './handlers/dispatch';
 import { dispatchEnvSchema, readEnv } from './shared/config';
+import { SqsUndeliveredCommands } from './shared/undelivered-commands-queue';
 import { ledgerStore } from './shared/wiring';
+
+/**
+ * A refused send is retried after 2 s and 8 s (an instance that just launched may not have registered
+ * with SSM yet), then dead-lettered with its whole assignment.
+ */
+const SEND_RETRY_DELAYS_MS = [2_000, 8_000];
 
 const env = readEnv(dispatchEnvSchema);
 const dynamodb = new DynamoDBClient({});
@@ -22,6 +30,10 @@ const dispatcher = new Dispatcher({
     eventBusName: env.EVENT_BUS_NAME,
   }),
   ...(env.DISPATCH_VIA_SSM ? { commands: new SsmCommandRunner({ client: new SSMClient({}) }) } : {}),
+  retryDelaysMs: SEND_RETRY_DELAYS_MS,
+  ...(env.UNDELIVERED_COMMANDS_QUEUE_URL
+    ? { undelivered: new SqsUndeliveredCommands(new SQSClient({}), env.UNDELIVERED_COMMANDS_QUEUE_URL) }
+    : {}),
   clock: systemClock,
 });
 

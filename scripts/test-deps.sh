@@ -2,6 +2,7 @@
 # Installs what `npm test` needs beyond node_modules, only when missing:
 #  - the emulator's project-local virtualenv with a pinned MiniStack (scripts/emulator/setup.sh)
 #  - the pinned Schemathesis API fuzzer in the same venv (scripts/fuzz/setup.sh)
+#  - cfn-lint and checkov in their own pinned virtualenv (scripts/oracles/setup.sh), for the template oracles
 #  - Debian's chromium for the browser test (scripts/install-chromium.sh); never a downloaded browser
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,9 @@ if [ -z "${LOCALSTACK_ENDPOINT:-}" ] && [ -f scripts/emulator/setup.sh ]; then
 fi
 if [ -f scripts/fuzz/setup.sh ]; then
   bash scripts/fuzz/setup.sh
+fi
+if [ -f scripts/oracles/setup.sh ]; then
+  bash scripts/oracles/setup.sh
 fi
 if [ -f scripts/install-chromium.sh ]; then
   bash scripts/install-chromium.sh

@@ -60,6 +60,15 @@ export function propsFromContext(get: (key: string) => unknown): BlockchainSched
   if (dimensions !== undefined) {
     props.dimensions = Array.isArray(dimensions) ? dimensions.map(String) : String(dimensions).split(',');
   }
+  const alarmEmails = get('alarmEmails');
+  if (alarmEmails !== undefined) {
+    props.alarmEmails = Array.isArray(alarmEmails)
+      ? alarmEmails.map(String)
+      : String(alarmEmails)
+          .split(',')
+          .map((e) => e.trim())
+          .filter((e) => e !== '');
+  }
   const autoScaling = get('autoScaling');
   if (autoScaling !== undefined) props.autoScaling = autoScalingFromContext(autoScaling);
   return props as BlockchainSchedulerProps;

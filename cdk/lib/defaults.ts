@@ -38,6 +38,7 @@ export const DEFAULTS = {
   dispatch: false,
   dispatchViaSsm: false,
   autoScaling: false,
+  alarmEmails: [] as string[],
 } as const;
 
 /** Names of the stage values that relax data retention for throw-away emulator deployments. */

@@ -1,18 +1,32 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { HEAD_KEY, LEASE_INDEX_NAME, WRITER_KEYS } from '../../lib/adapters/dynamodb/keys';
+import {
+  HEAD_KEY,
+  LEASE_INDEX_NAME,
+  TILE_PREFIX,
+  VM_PREFIX,
+  WRITER_KEYS,
+} from '../../lib/adapters/dynamodb/keys';
 
 /** Every read the store makes: items by key, the lease index, and the scans of VM/TASK items. */
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'];
-
-/**
- * The item writes an append makes (TransactWriteItems is authorised per item as these actions).
- * DeleteItem is absent on purpose: nothing in the ledger is ever deleted.
- */
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
+/** Reads by key only (TransactGetItems is authorised as GetItem on each item). */
+const KEY_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
 
 /** `HEAD` is a whole key; the others are prefixes. */
 export const WRITER_LEADING_KEYS = WRITER_KEYS.map((k) => (k === HEAD_KEY ? k : `${k}*`));
+/**
+ * An append Puts HEAD, BLOCK#, TX# and TASK# items and Updates VM# items (reservations in place,
+ * capacity in the condition) and TILE# items (hashes appended to a Merkle tile), inside one
+ * TransactWriteItems, which IAM authorises per item as these actions. So UpdateItem is granted on
+ * VM# and TILE# only and PutItem on the others (neither kind is ever Put). ConditionCheckItem is
+ * never used; DeleteItem is absent on purpose: nothing in the ledger is ever deleted (and the table's
+ * resource policy denies it on chain items to everyone).
+ */
+export const WRITER_UPDATE_LEADING_KEYS = [`${VM_PREFIX}*`, `${TILE_PREFIX}*`];
+export const WRITER_PUT_LEADING_KEYS = WRITER_LEADING_KEYS.filter(
+  (k) => !WRITER_UPDATE_LEADING_KEYS.includes(k),
+);
 
 export function grantLedgerRead(grantee: IGrantable, table: ITable): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
@@ -21,6 +35,21 @@ export function grantLedgerRead(grantee: IGrantable, table: ITable): void {
       effect: Effect.ALLOW,
       actions: READ_ACTIONS,
       resources: [table.tableArn, `${table.tableArn}/index/${LEASE_INDEX_NAME}`],
+    }),
+  );
+}
+
+/**
+ * Reads by key only: for functions that never list (the verify function reads HEAD, blocks and
+ * digests; the fleet monitor batch-gets the VM# items of the instances it listed).
+ */
+export function grantLedgerKeyRead(grantee: IGrantable, table: ITable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'LedgerKeyRead',
+      effect: Effect.ALLOW,
+      actions: KEY_READ_ACTIONS,
+      resources: [table.tableArn],
     }),
   );
 }
@@ -47,9 +76,18 @@ export function grantLedgerWrite(grantee: IGrantable, table: ITable): void {
     new PolicyStatement({
       sid: 'LedgerAppend',
       effect: Effect.ALLOW,
-      actions: WRITE_ACTIONS,
+      actions: ['dynamodb:PutItem'],
       resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': WRITER_LEADING_KEYS } },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': WRITER_PUT_LEADING_KEYS } },
+    }),
+  );
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'LedgerReserve',
+      effect: Effect.ALLOW,
+      actions: ['dynamodb:UpdateItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': WRITER_UPDATE_LEADING_KEYS } },
     }),
   );
 }

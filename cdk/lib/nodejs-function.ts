@@ -5,6 +5,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CHECKOV_REASONS, skipCheckov } from './checkov';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -86,6 +87,30 @@ export class ServiceFunction extends Construct {
       },
       bundling: FUNCTION_BUNDLING,
     });
+    skipCheckov(logGroup, { id: 'CKV_AWS_158', reason: CHECKOV_REASONS.logsDefaultEncryption });
+    skipCheckov(
+      this.function,
+      {
+        id: 'CKV_AWS_115',
+        reason:
+          'Concurrency is bounded where it matters: the SQS event source has maxConcurrency, the scheduled functions run once per period, and the gateway throttles the API; reserving concurrency per function would take it from the account pool whether used or not.',
+      },
+      {
+        id: 'CKV_AWS_116',
+        reason:
+          'No function here is invoked asynchronously with work to lose: the scheduler is fed by SQS (the task queue has its DLQ), dispatch by the table stream (its on-failure queue), the API functions synchronously, and the scheduled ones are replaced by their next run (retryAttempts 0 in their EventInvokeConfig).',
+      },
+      {
+        id: 'CKV_AWS_117',
+        reason:
+          'The functions reach only AWS APIs (DynamoDB, SQS, EC2, CloudWatch, KMS, SSM, EventBridge) with IAM; a VPC would add NAT gateways or interface endpoints and protect nothing reachable only inside one.',
+      },
+      {
+        id: 'CKV_AWS_173',
+        reason:
+          'The environment holds configuration only (table and queue names, algorithm parameters), never a secret; Lambda encrypts it at rest with its service key.',
+      },
+    );
     Validations.of(this).acknowledge(
       {
         id: 'AwsSolutions-L1',

@@ -66,7 +66,7 @@ export interface BlockchainSchedulerProps {
   readonly maxConcurrency?: number;
   /** Scheduler function timeout, seconds; the queue's visibility timeout is six times this. @default 60 */
   readonly schedulerTimeoutSeconds?: number;
-  /** Minutes between scheduled verifications. @default 15 */
+  /** Minutes between scheduled verifications, 1 to 240. @default 15 */
   readonly verifyIntervalMinutes?: number;
   /** Minutes between lease-expiry runs. @default 1 */
   readonly leaseSweepMinutes?: number;
@@ -93,6 +93,12 @@ export interface BlockchainSchedulerProps {
    * @default false: the fleet is whatever running instances carry the fleet tag
    */
   readonly autoScaling?: boolean | AutoScalingOptions;
+  /**
+   * Email addresses subscribed to the stack's alarm topic (each confirms by mail). Every alarm of the
+   * stack notifies the topic on ALARM and OK; other subscribers (chat, paging) can subscribe to it.
+   * @default none: the topic exists, nobody is subscribed
+   */
+  readonly alarmEmails?: readonly string[];
 }
 
 export type ResolvedProps = {
@@ -172,7 +178,9 @@ export function validateProps(p: ResolvedProps): void {
   // The visibility timeout is six times the function timeout (AWS's advice for SQS event sources)
   // and SQS caps it at 12 hours.
   needInt('schedulerTimeoutSeconds', 3, 900);
-  needInt('verifyIntervalMinutes', 1, 1440);
+  // The invalid-chain alarm reads 3 periods of twice the interval, and CloudWatch evaluates at most
+  // one day: 3 x 2 x 240 min.
+  needInt('verifyIntervalMinutes', 1, 240);
   needNum('throttlingRateLimit', 1, 10_000);
   needInt('leaseSweepMinutes', 1, 1440);
   needInt('throttlingBurstLimit', 1, 5000);
@@ -180,6 +188,18 @@ export function validateProps(p: ResolvedProps): void {
     !p.dispatchViaSsm || p.dispatch,
     'dispatchViaSsm',
     'needs dispatch: true (commands are sent by the dispatcher)',
+  );
+  // One shared key opens every route: with SSM dispatch, every key holder could run commands on the
+  // fleet and complete any task. Commands need per-caller identities (SigV4).
+  need(
+    !(p.dispatchViaSsm && p.authMode === 'api-key'),
+    'authMode',
+    "must be 'iam' when dispatchViaSsm is on: with one shared API key every key holder could run commands on the fleet",
+  );
+  need(
+    p.alarmEmails.length <= 10 && p.alarmEmails.every((e) => /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(e)),
+    'alarmEmails',
+    `must be at most 10 email addresses (got ${JSON.stringify(p.alarmEmails)})`,
   );
   const autoScaling = resolveAutoScaling(p.autoScaling);
   if (autoScaling) problems.push(...autoScalingIssues(autoScaling));

@@ -1,7 +1,8 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { LEASE_INDEX_NAME } from '../../lib/adapters/dynamodb/keys';
+import { AlarmTopic } from './constructs/alarm-topic';
 import { SchedulerApi } from './constructs/api';
 import { resolveAutoScaling, WorkerGroup } from './constructs/autoscaling';
 import { Dispatch } from './constructs/dispatch';
@@ -71,12 +72,16 @@ export class SchedulerStack extends Stack {
     const retain = !TEST_STAGES.includes(p.stage);
     const schedulerTimeout = Duration.seconds(p.schedulerTimeoutSeconds);
 
-    const { table } = new LedgerTable(this, 'Ledger', { retain, stream: p.dispatch });
+    const ledgerTable = new LedgerTable(this, 'Ledger', { retain, stream: p.dispatch });
+    const { table } = ledgerTable;
     const queue = new TaskQueue(this, 'Tasks', {
       maxReceiveCount: p.maxReceiveCount,
       visibilityTimeout: Duration.seconds(p.schedulerTimeoutSeconds * 6),
+      retain,
     });
     const environment = schedulingEnvironment(p, table.tableName);
+    const alarms = new AlarmTopic(this, 'Alarms', { emails: p.alarmEmails, retain });
+    alarms.notify(queue.deadLetterAlarm);
 
     const scheduler = new Scheduler(this, 'Scheduler', {
       table,
@@ -154,6 +159,7 @@ export class SchedulerStack extends Stack {
       interval: Duration.minutes(p.verifyIntervalMinutes),
       retainLogs: retain,
     });
+    alarms.notify(verifier.invalidChainAlarm);
 
     const http = new SchedulerApi(this, 'Http', {
       stageName: p.stage,
@@ -184,6 +190,7 @@ export class SchedulerStack extends Stack {
       description: 'KMS key that signs head digests: bcs ledger public-key --kms-key-id <arn>',
     });
     new CfnOutput(this, OUTPUTS.verifyFunctionName, { value: verifier.function.functionName });
+    let commandStatus: { role?: IRole } | undefined;
     if (p.dispatch) {
       const dispatch = new Dispatch(this, 'Dispatch', {
         table,
@@ -194,11 +201,27 @@ export class SchedulerStack extends Stack {
         vmTagValue: p.vmTagValue,
         retainLogs: retain,
       });
+      alarms.notify(dispatch.failureAlarm);
+      commandStatus = dispatch.commandStatusFunction;
       new CfnOutput(this, OUTPUTS.eventBusName, {
         value: dispatch.bus.eventBusName,
         description: 'TaskAssigned events (source bcs.scheduler): subscribe with a rule on this bus',
       });
     }
+    // Who may write chain items, whatever IAM grants elsewhere in the account (ledger-table.ts).
+    const roleOf = (fn: { role?: IRole }) => {
+      if (!fn.role) throw new Error('every function of the stack has its own role');
+      return fn.role;
+    };
+    ledgerTable.restrictWrites({
+      chain: [
+        scheduler.function,
+        scheduler.expireFunction,
+        read,
+        ...(commandStatus ? [commandStatus] : []),
+      ].map(roleOf),
+      digests: [roleOf(verifier.function)],
+    });
     if (http.apiKey) {
       new CfnOutput(this, OUTPUTS.apiKeyId, {
         value: http.apiKey.keyId,

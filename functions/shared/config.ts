@@ -76,6 +76,8 @@ const flag = z
 export const dispatchEnvSchema = tableEnvSchema.extend({
   EVENT_BUS_NAME: z.string().min(1),
   DISPATCH_VIA_SSM: flag,
+  /** Where commands refused on every attempt go (the dispatch failure queue); set with SSM dispatch. */
+  UNDELIVERED_COMMANDS_QUEUE_URL: z.url().optional(),
 });
 
 /** Set on the scheduler when dispatch is on: it then records each task's command and labels. */

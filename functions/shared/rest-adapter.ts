@@ -22,7 +22,7 @@ export function restApiHandler(app: Hono) {
     const hasBody =
       event.body !== null && event.body !== '' && event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD';
     const request = new Request(
-      `https://${headers.get('host') ?? 'lambda.internal'}${pathForUrl(event.path)}${search}`,
+      `https://${headers.get('host') ?? 'lambda.internal'}${routePath(event)}${search}`,
       {
         method: event.httpMethod,
         headers,
@@ -42,6 +42,29 @@ export function restApiHandler(app: Hono) {
       body: await response.text(),
     };
   };
+}
+
+/**
+ * The path the app routes on, rebuilt from the API resource (`/tasks/{id}/complete`) and its path
+ * parameters rather than taken from `event.path`: behind a custom domain with a base path mapping
+ * (`https://api.example.com/v1/tasks/t-1`) `event.path` carries the mapping's base path, which no
+ * route knows. Parameters arrive decoded and are encoded again as one segment (`{name+}`: per
+ * segment). An event without the parameters its resource names falls back to `event.path`.
+ */
+export function routePath(event: Pick<APIGatewayProxyEvent, 'path' | 'resource' | 'pathParameters'>): string {
+  const resource = event.resource;
+  if (!resource) return pathForUrl(event.path);
+  const params = event.pathParameters ?? {};
+  let complete = true;
+  const path = resource.replace(/\{([^}+]+)(\+?)\}/g, (_match, name: string, greedy: string) => {
+    const value = params[name];
+    if (value === undefined) {
+      complete = false;
+      return '';
+    }
+    return greedy ? value.split('/').map(encodeURIComponent).join('/') : encodeURIComponent(value);
+  });
+  return pathForUrl(complete ? path : event.path);
 }
 
 /**

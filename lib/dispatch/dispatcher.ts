@@ -3,10 +3,12 @@ import type { Clock } from '../ports/clock';
 import {
   type AssignmentPublisher,
   CommandNotSentError,
+  type CommandRequest,
   type CommandRunner,
   type DispatchRecords,
   type PublishFailure,
   type TaskAssigned,
+  type UndeliveredCommands,
 } from '../ports/dispatcher';
 import type { LedgerStore, TaskRecord } from '../ports/ledger-store';
 import { committedAssignments, type Skipped, taskAssignedEvents } from './assignments';
@@ -20,15 +22,33 @@ export interface DispatcherOptions {
   /** Present when commands run through Run Command (`dispatchViaSsm`). */
   commands?: CommandRunner;
   clock: Clock;
+  /**
+   * Pauses between attempts of a refused send (CommandNotSentError, e.g. an instance whose SSM agent
+   * has not registered yet): one retry per entry. @default [] (one attempt)
+   */
+  retryDelaysMs?: readonly number[];
+  /**
+   * Where a command refused on every attempt goes, with its whole assignment. Without it the claim is
+   * released and nothing else happens (a redelivered block would try again, but a consumed stream
+   * record is never redelivered). @default none
+   */
+  undelivered?: UndeliveredCommands;
+  /** @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export type CommandOutcome =
   | { status: 'sent'; taskId: string; transactionId: string; commandId: string }
   /** Claimed earlier (a redelivered block): not sent again. */
   | { status: 'already-claimed'; taskId: string; transactionId: string; commandId: string | null }
   | { status: 'lease-ended'; taskId: string; transactionId: string }
-  /** The runner refused it; the claim was released so that a redelivery may try again. */
-  | { status: 'send-failed'; taskId: string; transactionId: string; error: string }
+  /**
+   * The runner refused it on every attempt; the claim was released so that a redelivery may try
+   * again, and with `undelivered` the assignment was dead-lettered (`deadLettered: true`).
+   */
+  | { status: 'send-failed'; taskId: string; transactionId: string; error: string; deadLettered?: true }
   /** No answer (e.g. a timeout): it may have gone out, so the claim stays and it is never sent again. */
   | { status: 'send-uncertain'; taskId: string; transactionId: string; error: string };
 
@@ -75,41 +95,91 @@ export class Dispatcher {
     const failures = events.length > 0 ? await this.options.publisher.publish(events) : [];
     if (failures.length > 0) throw new PublishFailedError(failures);
     const commands: CommandOutcome[] = [];
-    if (this.options.commands) {
-      for (const event of events) {
-        const outcome = await this.runCommand(this.options.commands, event);
-        if (outcome) commands.push(outcome);
-      }
-    }
+    if (this.options.commands) commands.push(...(await this.runCommands(this.options.commands, events)));
     return { published: events, skipped, commands };
   }
 
-  private async runCommand(runner: CommandRunner, event: TaskAssigned): Promise<CommandOutcome | null> {
-    const now = this.options.clock.now();
-    const request = commandRequest(event, now);
-    const ids = { taskId: event.task.id, transactionId: event.transactionId };
-    if (request === null) {
-      return event.task.command === undefined ? null : { status: 'lease-ended', ...ids };
+  /**
+   * Claims and sends each command; the refused ones are tried again together after each retry delay
+   * (one pause per block, not per command, so a block of many refused commands stays within the
+   * function's timeout), then released and dead-lettered with their assignments.
+   */
+  private async runCommands(
+    runner: CommandRunner,
+    events: readonly TaskAssigned[],
+  ): Promise<CommandOutcome[]> {
+    const outcomes = new Map<TaskAssigned, CommandOutcome>();
+    let pending: { event: TaskAssigned; request: CommandRequest }[] = [];
+    for (const event of events) {
+      const now = this.options.clock.now();
+      const request = commandRequest(event, now);
+      const ids = { taskId: event.task.id, transactionId: event.transactionId };
+      if (request === null) {
+        if (event.task.command !== undefined) outcomes.set(event, { status: 'lease-ended', ...ids });
+        continue;
+      }
+      const claim = await this.options.records.claimCommand(event.task.id, event.transactionId, now);
+      if (claim.state !== 'claimed') {
+        outcomes.set(event, {
+          status: 'already-claimed',
+          ...ids,
+          commandId: claim.state === 'sent' ? claim.commandId : null,
+        });
+        continue;
+      }
+      pending.push({ event, request });
     }
-    const claim = await this.options.records.claimCommand(event.task.id, event.transactionId, now);
-    if (claim.state !== 'claimed') {
-      return {
-        status: 'already-claimed',
-        ...ids,
-        commandId: claim.state === 'sent' ? claim.commandId : null,
-      };
+    const delays = this.options.retryDelaysMs ?? [];
+    const sleep = this.options.sleep ?? defaultSleep;
+    const refusals = new Map<TaskAssigned, string>();
+    for (let attempt = 0; attempt <= delays.length && pending.length > 0; attempt++) {
+      if (attempt > 0) await sleep(delays[attempt - 1]!);
+      const refused: typeof pending = [];
+      for (const { event, request } of pending) {
+        const ids = { taskId: event.task.id, transactionId: event.transactionId };
+        try {
+          const { commandId } = await runner.send(request);
+          await this.options.records.recordCommand(event.task.id, commandId);
+          outcomes.set(event, { status: 'sent', ...ids, commandId });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          // No answer: it may have gone out, so it is never sent again (the claim stays).
+          if (!(error instanceof CommandNotSentError)) {
+            outcomes.set(event, { status: 'send-uncertain', ...ids, error: message });
+            continue;
+          }
+          refusals.set(event, message);
+          refused.push({ event, request });
+        }
+      }
+      pending = refused;
     }
-    let commandId: string;
-    try {
-      ({ commandId } = await runner.send(request));
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (!(error instanceof CommandNotSentError))
-        return { status: 'send-uncertain', ...ids, error: message };
+    for (const { event } of pending) {
       await this.options.records.releaseCommand(event.task.id, event.transactionId);
-      return { status: 'send-failed', ...ids, error: message };
     }
-    await this.options.records.recordCommand(event.task.id, commandId);
-    return { status: 'sent', ...ids, commandId };
+    if (pending.length > 0 && this.options.undelivered) {
+      // Throws when the dead letters did not get there: the block is then handed over again.
+      await this.options.undelivered.deadLetter(
+        pending.map(({ event }) => ({
+          assignment: event,
+          error: refusals.get(event)!,
+          attempts: delays.length + 1,
+          at: this.options.clock.now(),
+        })),
+      );
+    }
+    for (const { event } of pending) {
+      outcomes.set(event, {
+        status: 'send-failed',
+        taskId: event.task.id,
+        transactionId: event.transactionId,
+        error: refusals.get(event)!,
+        ...(this.options.undelivered ? { deadLettered: true as const } : {}),
+      });
+    }
+    return events.flatMap((e) => {
+      const outcome = outcomes.get(e);
+      return outcome ? [outcome] : [];
+    });
   }
 }

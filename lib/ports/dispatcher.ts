@@ -61,6 +61,24 @@ export class CommandNotSentError extends Error {
   override name = 'CommandNotSentError';
 }
 
+/** A command the dispatcher gave up sending, with everything needed to send it by hand or redrive it. */
+export interface UndeliveredCommand {
+  assignment: TaskAssigned;
+  /** The refusal of the last attempt. */
+  error: string;
+  attempts: number;
+  /** Epoch ms of the last attempt. */
+  at: number;
+}
+
+/**
+ * Where commands that could not be sent go (an SQS queue with an alarm on AWS). Throws when they did
+ * not get there: the dispatcher then fails the block so that it is handed over again.
+ */
+export interface UndeliveredCommands {
+  deadLetter(commands: readonly UndeliveredCommand[]): Promise<void>;
+}
+
 /** Runs a shell command on a VM (SSM Run Command on AWS). */
 export interface CommandRunner {
   /** Throws CommandNotSentError when the command was refused; any other error means "maybe sent". */

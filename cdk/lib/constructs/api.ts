@@ -18,6 +18,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Dimensions } from '../../../lib/model/resources';
+import { CHECKOV_REASONS, skipCheckov } from '../checkov';
 import type { AuthMode } from '../props';
 import { taskSubmissionJsonSchema } from '../task-submission-model';
 
@@ -42,6 +43,14 @@ export interface SchedulerApiProps {
 }
 
 /**
+ * POST /ledger/verify reads the whole chain on a 1 GB function: its own, much lower throttle, so
+ * that a caller cannot hold verify functions busy (and take the account's concurrency from the
+ * scheduler) at the stage's rate.
+ */
+export const VERIFY_METHOD_PATH = '/ledger/verify/POST';
+export const VERIFY_THROTTLE = { throttlingRateLimit: 1, throttlingBurstLimit: 2 } as const;
+
+/**
  * The REST API. Every method requires SigV4 (IAM) unless `authMode` is 'api-key', in which case every
  * method requires a key from the usage plan instead. Bodies and parameters are validated at the
  * gateway and again, with field-level errors, in the functions.
@@ -57,6 +66,7 @@ export class SchedulerApi extends Construct {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    skipCheckov(accessLogs, { id: 'CKV_AWS_158', reason: CHECKOV_REASONS.logsDefaultEncryption });
     const iam = props.authMode === 'iam';
     this.api = new RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-api`,
@@ -76,7 +86,14 @@ export class SchedulerApi extends Construct {
         tracingEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit,
+        methodOptions: { [VERIFY_METHOD_PATH]: VERIFY_THROTTLE },
       },
+    });
+
+    skipCheckov(this.api.deploymentStage, {
+      id: 'CKV_AWS_120',
+      reason:
+        'Responses must be current: a task status, the chain head and its digest change with every commit, so a gateway cache would serve stale state; reads are cheap key lookups.',
     });
 
     // The gateway's own 429 carries no Retry-After; clients of a throttled stage get the same hint
@@ -138,7 +155,9 @@ export class SchedulerApi extends Construct {
       },
       requestValidator: paramsValidator,
     });
-    ledger.addResource('verify').addMethod('POST', verify, { requestValidator: paramsValidator });
+    const verifyMethod = ledger
+      .addResource('verify')
+      .addMethod('POST', verify, { requestValidator: paramsValidator });
 
     // The fleet as the ledger sees it, and draining (docs/aws.md, "Scaling and draining").
     const fleet = this.api.root.addResource('fleet');
@@ -180,7 +199,18 @@ export class SchedulerApi extends Construct {
         description: 'Callers of the scheduler API',
         throttle: { rateLimit: props.throttlingRateLimit, burstLimit: props.throttlingBurstLimit },
       });
-      plan.addApiStage({ stage: this.api.deploymentStage });
+      plan.addApiStage({
+        stage: this.api.deploymentStage,
+        throttle: [
+          {
+            method: verifyMethod,
+            throttle: {
+              rateLimit: VERIFY_THROTTLE.throttlingRateLimit,
+              burstLimit: VERIFY_THROTTLE.throttlingBurstLimit,
+            },
+          },
+        ],
+      });
       this.apiKey = this.api.addApiKey('ApiKey', { description: 'Default key of the scheduler API' });
       plan.addApiKey(this.apiKey);
     }

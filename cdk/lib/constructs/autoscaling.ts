@@ -13,12 +13,15 @@ import {
   MachineImage,
   SecurityGroup,
   SubnetType,
+  UserData,
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
+import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SCALING_DIMENSIONS, SCALING_METRICS } from '../../../lib/adapters/autoscaling/metric-names';
 import type { FieldIssue } from '../../../lib/errors';
+import { CHECKOV_REASONS, skipCheckov } from '../checkov';
 
 /** The `autoScaling` stack prop: an EC2 Auto Scaling group as the fleet, scaled on backlog per instance. */
 export interface AutoScalingOptions {
@@ -82,6 +85,46 @@ export function autoScalingIssues(options: Required<AutoScalingOptions>): FieldI
   return issues;
 }
 
+/**
+ * The CloudWatch agent's configuration on the workers: mem_used_percent with the InstanceId
+ * dimension alone (append_dimensions adds it, aggregation_dimensions publishes the series keyed by it
+ * only), which is the series lib/adapters/aws/metric-queries.ts reads. With the agent's defaults the
+ * metric also carries ImageId, InstanceType and AutoScalingGroupName, a different series: memory
+ * would read as 0.
+ */
+export const CLOUDWATCH_AGENT_CONFIG = {
+  agent: { metrics_collection_interval: 60 },
+  metrics: {
+    namespace: 'CWAgent',
+    // The agent's own placeholder, not a template string.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: substituted by the CloudWatch agent
+    append_dimensions: { InstanceId: '${aws:InstanceId}' },
+    aggregation_dimensions: [['InstanceId']],
+    metrics_collected: { mem: { measurement: ['mem_used_percent'] } },
+  },
+} as const;
+
+/**
+ * Boot script of a worker (Amazon Linux 2023, where the SSM agent is preinstalled and enabled):
+ * install and start the CloudWatch agent with CLOUDWATCH_AGENT_CONFIG, and make sure the SSM agent
+ * runs so that Run Command reaches the instance.
+ */
+export function workerUserData(): UserData {
+  const data = UserData.forLinux();
+  const config = '/opt/aws/amazon-cloudwatch-agent/etc/bcs-agent.json';
+  data.addCommands(
+    'set -euo pipefail',
+    'dnf install -y amazon-cloudwatch-agent',
+    `mkdir -p "$(dirname ${config})"`,
+    `cat > ${config} <<'BCS_EOF'`,
+    JSON.stringify(CLOUDWATCH_AGENT_CONFIG, null, 2),
+    'BCS_EOF',
+    `/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${config}`,
+    'systemctl enable --now amazon-ssm-agent',
+  );
+  return data;
+}
+
 export interface WorkerGroupProps extends Required<AutoScalingOptions> {
   /** The fleet tag (Ec2FleetSource's selector); every instance launched carries it. */
   readonly vmTagKey: string;
@@ -112,8 +155,32 @@ export class WorkerGroup extends Construct {
       description: 'Scheduler workers: no inbound traffic; outbound to the scheduler API and AWS endpoints',
       allowAllOutbound: true,
     });
+    // Without an instance profile the SSM agent never registers (every SendCommand fails with
+    // InvalidInstanceId) and the CloudWatch agent cannot publish memory.
+    const role = new Role(this, 'InstanceRole', {
+      assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
+      description: 'Scheduler workers: SSM agent registration and CloudWatch agent metrics',
+      managedPolicies: [
+        ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'),
+        ManagedPolicy.fromAwsManagedPolicyName('CloudWatchAgentServerPolicy'),
+      ],
+    });
+    Validations.of(role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+        reason:
+          "AWS's documented minimum for an instance managed by Systems Manager (agent registration, Run Command messages); AWS keeps it in step with the agent.",
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchAgentServerPolicy]',
+        reason:
+          "AWS's documented policy for the CloudWatch agent (PutMetricData and its logs); the agent publishes the memory metric the scheduler reads.",
+      },
+    );
     const template = new LaunchTemplate(this, 'LaunchTemplate', {
       instanceType,
+      role,
+      userData: workerUserData(),
       machineImage: MachineImage.latestAmazonLinux2023({
         cpuType:
           instanceType.architecture === InstanceArchitecture.ARM_64
@@ -171,6 +238,7 @@ export class WorkerGroup extends Construct {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    skipCheckov(flowLogs, { id: 'CKV_AWS_158', reason: CHECKOV_REASONS.logsDefaultEncryption });
     vpc.addFlowLog('FlowLog', { destination: FlowLogDestination.toCloudWatchLogs(flowLogs) });
     return vpc;
   }

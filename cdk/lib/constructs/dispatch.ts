@@ -1,4 +1,5 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -16,6 +17,7 @@ import {
 import { BLOCK_PREFIX, PARTITION_KEY, TASK_PREFIX } from '../../../lib/adapters/dynamodb/keys';
 import { RUN_SHELL_SCRIPT } from '../../../lib/adapters/ssm/ssm-command-runner';
 import { COMMAND_STATUS_DETAIL_TYPE, FINAL_COMMAND_STATUSES } from '../../../lib/dispatch/command';
+import { CHECKOV_REASONS, skipCheckov } from '../checkov';
 import { grantFleetRead, grantLedgerWrite } from '../ledger-access';
 import { ServiceFunction } from '../nodejs-function';
 
@@ -46,6 +48,8 @@ export class Dispatch extends Construct {
   readonly function: NodejsFunction;
   /** Stream batches that failed every retry, kept 14 days for inspection. */
   readonly failures: Queue;
+  /** Fires when a stream batch gave up: its assignments were not published (nor their commands sent). */
+  readonly failureAlarm: Alarm;
   readonly commandStatusFunction?: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: DispatchProps) {
@@ -61,6 +65,20 @@ export class Dispatch extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    skipCheckov(this.failures, { id: 'CKV_AWS_27', reason: CHECKOV_REASONS.sqsManagedEncryption });
+    this.failureAlarm = new Alarm(this, 'FailureAlarm', {
+      alarmDescription:
+        'Dispatch gave up on committed blocks: their TaskAssigned events were not published. The failure queue names the stream records; re-publish from the ledger.',
+      metric: this.failures.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     Validations.of(this.failures).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -78,7 +96,9 @@ export class Dispatch extends Construct {
         EVENT_BUS_NAME: this.bus.eventBusName,
         DISPATCH_VIA_SSM: String(props.viaSsm),
       },
-      timeout: Duration.seconds(60),
+      // A batch is up to 10 blocks, and a block whose commands SSM refuses waits 2 s + 8 s before it
+      // gives up on them (functions/dispatch.ts): room for that on every block of a batch.
+      timeout: Duration.seconds(props.viaSsm ? 180 : 60),
       retainLogs: props.retainLogs,
     }).function;
     this.function.addEventSource(
@@ -139,6 +159,17 @@ export class Dispatch extends Construct {
     );
 
     if (!props.viaSsm) return;
+    // Commands refused on every attempt go to the failure queue with their whole assignment (its
+    // alarm fires), instead of being lost with the consumed stream record.
+    this.function.addEnvironment('UNDELIVERED_COMMANDS_QUEUE_URL', this.failures.queueUrl);
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'DeadLetterUndeliveredCommands',
+        effect: Effect.ALLOW,
+        actions: ['sqs:SendMessage'],
+        resources: [this.failures.queueArn],
+      }),
+    );
     // A condition on the instance's tag cannot apply to the document (it has no tags): two statements.
     this.function.addToRolePolicy(
       new PolicyStatement({

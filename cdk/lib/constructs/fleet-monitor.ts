@@ -9,7 +9,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DRAINING_TAG } from '../../../lib/adapters/autoscaling/ec2-drain';
-import { grantFleetRead, grantLedgerRead } from '../ledger-access';
+import { grantFleetRead, grantLedgerKeyRead } from '../ledger-access';
 import { METRICS_NAMESPACE, ServiceFunction } from '../nodejs-function';
 
 export interface FleetMonitorProps {
@@ -53,7 +53,7 @@ export class FleetMonitor extends Construct {
       timeout: Duration.seconds(50),
       retainLogs: props.retainLogs,
     }).function;
-    grantLedgerRead(this.function, props.table);
+    grantLedgerKeyRead(this.function, props.table);
     grantFleetRead(this.function);
     const allow = (
       sid: string,
@@ -95,6 +95,8 @@ export class FleetMonitor extends Construct {
           "SetInstanceProtection on this stack's group only; the * stands for the group id AWS assigns when it creates the group.",
       });
     }
+    // The rule's retryAttempts covers EventBridge's delivery; this covers Lambda's own async retries.
+    this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     new Rule(this, 'Schedule', {
       description: 'Fleet monitor: scaling metrics and scale-in protection every minute',
       schedule: Schedule.rate(Duration.minutes(1)),

@@ -7,13 +7,39 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
+import { AnyPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import {
+  DIGEST_PREFIX,
+  HEAD_KEY,
   LEASE_INDEX_NAME,
   LEASE_INDEX_PARTITION_KEY,
   LEASE_INDEX_SORT_KEY,
   PARTITION_KEY,
+  WRITER_KEYS,
 } from '../../../lib/adapters/dynamodb/keys';
+import { skipCheckov } from '../checkov';
+
+/** The chain's items (`HEAD`, `BLOCK#`, `TX#`, `TASK#`, `VM#`) as dynamodb:LeadingKeys patterns. */
+export const CHAIN_LEADING_KEYS = WRITER_KEYS.map((k) => (k === HEAD_KEY ? k : `${k}*`));
+/** Every item write DynamoDB authorises, by any API (TransactWriteItems is authorised per item). */
+export const ITEM_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+];
+const ITEM_DELETE_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete'];
+
+export interface ChainWriters {
+  /** Roles that append to the chain (scheduling, expiry, and for now completion). */
+  readonly chain: readonly IRole[];
+  /** Roles that publish signed digests (DIGEST# items): the verify function's. */
+  readonly digests: readonly IRole[];
+}
 
 export interface LedgerTableProps {
   /** Keep the table (RETAIN, deletion protection); false only for throw-away test stages. */
@@ -40,11 +66,50 @@ export class LedgerTable extends Construct {
       removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       ...(props.stream ? { stream: StreamViewType.NEW_IMAGE } : {}),
     });
+    skipCheckov(this.table, {
+      id: 'CKV_AWS_119',
+      reason:
+        'Encrypted at rest with the AWS-managed key (SSESpecification). Tamper evidence comes from the hash chain and the KMS-signed digests, not from who may decrypt; a customer key would be one more policy to keep in step with every reader.',
+    });
     this.table.addGlobalSecondaryIndex({
       indexName: LEASE_INDEX_NAME,
       partitionKey: { name: LEASE_INDEX_PARTITION_KEY, type: AttributeType.STRING },
       sortKey: { name: LEASE_INDEX_SORT_KEY, type: AttributeType.NUMBER },
       projectionType: ProjectionType.ALL,
+    });
+  }
+
+  /**
+   * The table's resource-based policy: IAM policies grant, this denies whatever any identity policy
+   * in the account says. Chain items can be deleted by nobody; they can be written only by the chain
+   * writer roles, DIGEST# items only by the digest writers. An administrator with an identity policy
+   * allowing dynamodb:* still cannot rewrite a committed block (they can change this policy, which
+   * CloudTrail records). The statements use Resource "*": a table's policy cannot name its own ARN
+   * in CloudFormation, and "*" in a table's policy means the table and its indexes.
+   */
+  restrictWrites(writers: ChainWriters): void {
+    const deny = (sid: string, actions: string[], conditions: Record<string, unknown>) =>
+      this.table.addToResourcePolicy(
+        new PolicyStatement({
+          sid,
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions,
+          resources: ['*'],
+          conditions,
+        }),
+      );
+    const protectedKeys = [...CHAIN_LEADING_KEYS, `${DIGEST_PREFIX}*`];
+    deny('NoChainDeletes', ITEM_DELETE_ACTIONS, {
+      'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': protectedKeys },
+    });
+    deny('ChainWritersOnly', ITEM_WRITE_ACTIONS, {
+      'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': CHAIN_LEADING_KEYS },
+      ArnNotEquals: { 'aws:PrincipalArn': writers.chain.map((r) => r.roleArn) },
+    });
+    deny('DigestWritersOnly', ITEM_WRITE_ACTIONS, {
+      'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${DIGEST_PREFIX}*`] },
+      ArnNotEquals: { 'aws:PrincipalArn': writers.digests.map((r) => r.roleArn) },
     });
   }
 }

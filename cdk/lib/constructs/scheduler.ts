@@ -91,6 +91,8 @@ export class Scheduler extends Construct {
     }).function;
     grantLedgerWrite(this.expireFunction, props.table);
     grantFleetRead(this.expireFunction);
+    // The next sweep replaces a failed one: no Lambda-side async retries of stale work.
+    this.expireFunction.configureAsyncInvoke({ retryAttempts: 0 });
     new Rule(this, 'LeaseSweep', {
       description: 'Periodic expiry of task leases',
       schedule: Schedule.rate(props.leaseSweepInterval),

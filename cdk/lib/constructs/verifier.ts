@@ -9,7 +9,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { VERIFY_METRICS } from '../../../functions/shared/metric-names';
 import { DIGEST_PREFIX } from '../../../lib/adapters/dynamodb/keys';
-import { grantLedgerRead } from '../ledger-access';
+import { grantLedgerKeyRead } from '../ledger-access';
 import { METRICS_NAMESPACE, ServiceFunction } from '../nodejs-function';
 
 export interface VerifierProps {
@@ -85,7 +85,7 @@ export class Verifier extends Construct {
       memorySize: 1024,
       retainLogs: props.retainLogs,
     }).function;
-    grantLedgerRead(this.function, props.table);
+    grantLedgerKeyRead(this.function, props.table);
     this.digestKey.addToResourcePolicy(
       new PolicyStatement({
         sid: 'VerifyFunctionSigns',
@@ -108,6 +108,9 @@ export class Verifier extends Construct {
       }),
     );
 
+    // A failed scheduled run is replaced by the next one: Lambda's own async retries (2 by default)
+    // would re-run a verification the next run supersedes.
+    this.function.configureAsyncInvoke({ retryAttempts: 0 });
     new Rule(this, 'Schedule', {
       description: 'Periodic full verification of the ledger, and a signed digest of its head',
       schedule: Schedule.rate(props.interval),
@@ -122,11 +125,15 @@ export class Verifier extends Construct {
         metricName: VERIFY_METRICS.chainValid,
         dimensionsMap: { service: 'verify' },
         statistic: 'Minimum',
-        period: props.interval,
+        // Periods of twice the interval, 2 of 3 breaching: one run that starts or ends late leaves
+        // a period empty without raising the alarm; a verifier that stopped, or one invalid run in
+        // two consecutive periods, does.
+        period: props.interval.plus(props.interval),
       }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
       // A verifier that stops running is as bad as a failed verification: missing data alarms.
       treatMissingData: TreatMissingData.BREACHING,
     });

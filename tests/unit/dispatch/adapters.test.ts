@@ -1,7 +1,11 @@
 import type { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvalidInstanceId, type SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
-import { EventBridgePublisher } from '../../../lib/adapters/eventbridge/eventbridge-publisher';
+import {
+  EventBridgePublisher,
+  entrySize,
+  MAX_BYTES_PER_PUT,
+} from '../../../lib/adapters/eventbridge/eventbridge-publisher';
 import { SsmCommandRunner } from '../../../lib/adapters/ssm/ssm-command-runner';
 import { CommandNotSentError, type TaskAssigned } from '../../../lib/ports/dispatcher';
 
@@ -61,6 +65,57 @@ describe('EventBridgePublisher', () => {
     );
 
     expect(failures).toEqual([{ transactionId: 'tx11', error: 'ThrottlingException: slow down' }]);
+  });
+
+  /** A TaskAssigned whose command makes its entry about `kb` KB (the issue's case: ~75 KB each). */
+  const large = (n: number, kb: number): TaskAssigned => {
+    const event = assigned(n);
+    return { ...event, task: { ...event.task, command: 'x'.repeat(kb * 1024) } };
+  };
+
+  it('sizes each call by bytes as EventBridge counts them: four 75 KB events go in two calls', async () => {
+    const { client, calls } = eventBridge((n) => Array.from({ length: n }, () => ({ EventId: 'e' })));
+    const events = [0, 1, 2, 3].map((i) => large(i, 75));
+
+    const failures = await new EventBridgePublisher({ client, eventBusName: 'b' }).publish(events);
+
+    expect(failures).toEqual([]);
+    // 3 x ~75 KB = ~225 KB fits; a fourth would exceed 256 KB.
+    expect(calls.map((c) => c.Entries!.length)).toEqual([3, 1]);
+    for (const call of calls) {
+      expect(call.Entries!.reduce((n, e) => n + entrySize(e), 0)).toBeLessThanOrEqual(MAX_BYTES_PER_PUT);
+    }
+    expect(calls.flatMap((c) => c.Entries!).map((e) => JSON.parse(e.Detail!).transactionId)).toEqual([
+      'tx0',
+      'tx1',
+      'tx2',
+      'tx3',
+    ]);
+  });
+
+  it('counts UTF-8 bytes, not characters, and Source, DetailType, Resources and Time', () => {
+    expect(entrySize({ Source: 'ab', DetailType: 'c', Detail: '"é"' })).toBe(2 + 1 + 4);
+    expect(entrySize({ Source: 'a', Resources: ['arn:x', 'arn:yy'], Time: new Date(0) })).toBe(
+      1 + 5 + 6 + 14,
+    );
+  });
+
+  it('reports an event too large for any call as failed, sends the others, and keeps their order', async () => {
+    const { client, calls } = eventBridge((n) => Array.from({ length: n }, () => ({ EventId: 'e' })));
+
+    const failures = await new EventBridgePublisher({ client, eventBusName: 'b' }).publish([
+      assigned(0),
+      large(1, 300),
+      assigned(2),
+    ]);
+
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.transactionId).toBe('tx1');
+    expect(failures[0]!.error).toMatch(/^EntryTooLarge: the event is \d+ bytes/);
+    expect(calls.flatMap((c) => c.Entries!).map((e) => JSON.parse(e.Detail!).transactionId)).toEqual([
+      'tx0',
+      'tx2',
+    ]);
   });
 });
 

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher, PublishFailedError } from '../../../lib/dispatch/dispatcher';
 import { SpecRecordingEngine } from '../../../lib/dispatch/spec-recording-engine';
 import type { Block } from '../../../lib/ledger/types';
+import type { UndeliveredCommand } from '../../../lib/ports/dispatcher';
 import { allBlocks, ledger, T0, task, vm } from '../functions/helpers/fixtures';
 import { MemoryDispatchRecords, RecordingPublisher, RecordingRunner } from './fakes';
 
@@ -21,6 +22,13 @@ function setup(options: { ssm?: boolean } = {}) {
   });
   const engine = new SpecRecordingEngine(base.engine, records);
   return { ...base, engine, records, publisher, runner, dispatcher };
+}
+
+/** The VM a task was assigned to. */
+function placementVm(blocks: readonly Block[], taskId: string): string {
+  for (const b of blocks)
+    for (const tx of b.transactions) if (tx.task_id === taskId && tx.vm_id) return tx.vm_id;
+  throw new Error(`${taskId} not assigned`);
 }
 
 /** Where the ledger put a task's decision: its transaction id and block height. */
@@ -162,6 +170,108 @@ describe('Dispatcher', () => {
       { status: 'sent', taskId: 'with-cmd', ...txOf(blocks, 'with-cmd'), commandId: 'command-1' },
     ]);
     expect(s.publisher.events).toHaveLength(2);
+  });
+
+  describe('refused sends are retried, then dead-lettered with their assignment', () => {
+    function retrying(options: { failDeadLetter?: boolean } = {}) {
+      const base = ledger([
+        vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 }),
+        vm('vm-b', { cpu: 1000, mem: 1000, io: 100, bw: 100 }),
+      ]);
+      const records = new MemoryDispatchRecords();
+      const runner = new RecordingRunner();
+      const pauses: number[] = [];
+      const deadLetters: UndeliveredCommand[] = [];
+      let onPause = () => {};
+      const dispatcher = new Dispatcher({
+        tasks: base.store,
+        records,
+        publisher: new RecordingPublisher(),
+        commands: runner,
+        clock: base.clock,
+        retryDelaysMs: [2_000, 8_000],
+        sleep: async (ms) => {
+          pauses.push(ms);
+          onPause();
+        },
+        undelivered: {
+          deadLetter: async (commands) => {
+            if (options.failDeadLetter) throw new Error('SQS unavailable');
+            deadLetters.push(...structuredClone(commands));
+          },
+        },
+      });
+      const engine = new SpecRecordingEngine(base.engine, records);
+      return {
+        engine,
+        runner,
+        records,
+        pauses,
+        deadLetters,
+        dispatcher,
+        setOnPause: (f: () => void) => {
+          onPause = f;
+        },
+      };
+    }
+    const cmd = (id: string) => task(id, { cpu: 600 }, { command: `echo ${id}`, duration: 120 });
+
+    it('sends on a later attempt when the instance registers in between', async () => {
+      const r = retrying();
+      const { blocks } = await r.engine.schedule([cmd('late')]);
+      const vmId = placementVm(blocks, 'late');
+      r.runner.refuse.add(vmId);
+      r.setOnPause(() => r.runner.refuse.delete(vmId));
+
+      const outcome = await r.dispatcher.dispatch(blocks);
+
+      expect(outcome.commands).toEqual([
+        { status: 'sent', taskId: 'late', ...txOf(blocks, 'late'), commandId: 'command-1' },
+      ]);
+      expect(r.pauses).toEqual([2_000]);
+      expect(r.deadLetters).toEqual([]);
+    });
+
+    it('after every attempt: releases the claims and dead-letters each whole assignment, pausing once per block', async () => {
+      const r = retrying();
+      // Two tasks of 600 millicores on two VMs of 1000: one on each.
+      const { blocks } = await r.engine.schedule([cmd('c1'), cmd('c2')]);
+      r.runner.refuse.add('vm-a');
+      r.runner.refuse.add('vm-b');
+
+      const outcome = await r.dispatcher.dispatch(blocks);
+
+      expect(r.pauses).toEqual([2_000, 8_000]);
+      expect(
+        outcome.commands.map((c) => [c.taskId, c.status, 'deadLettered' in c && c.deadLettered]),
+      ).toEqual([
+        ['c1', 'send-failed', true],
+        ['c2', 'send-failed', true],
+      ]);
+      expect(r.deadLetters.map((d) => [d.assignment.task.id, d.assignment.task.command, d.attempts])).toEqual(
+        [
+          ['c1', 'echo c1', 3],
+          ['c2', 'echo c2', 3],
+        ],
+      );
+      expect(r.deadLetters[0]!.assignment).toEqual(outcome.published[0]);
+      expect(r.deadLetters[0]!.error).toMatch(/^InvalidInstanceId: vm-/);
+      // Released: a redrive of the block may claim and send them.
+      r.runner.refuse.clear();
+      const again = await r.dispatcher.dispatch(blocks);
+      expect(again.commands.map((c) => c.status)).toEqual(['sent', 'sent']);
+    });
+
+    it('fails the block when the dead letter does not get there, so the stream hands it over again', async () => {
+      const r = retrying({ failDeadLetter: true });
+      const { blocks } = await r.engine.schedule([cmd('c1')]);
+      r.runner.refuse.add(placementVm(blocks, 'c1'));
+
+      await expect(r.dispatcher.dispatch(blocks)).rejects.toThrow('SQS unavailable');
+      r.runner.refuse.clear();
+      const again = await r.dispatcher.dispatch(blocks);
+      expect(again.commands.map((c) => c.status)).toEqual(['sent']);
+    });
   });
 
   it('a send with no answer keeps its claim: it may have started, so it is never sent again', async () => {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { restApiHandler } from '../../../functions/shared/rest-adapter';
+import { restApiHandler, routePath } from '../../../functions/shared/rest-adapter';
 import { apiEvent } from './helpers/events';
 
 /** Echoes what the app received, so each test sees the translated request. */
@@ -56,6 +56,26 @@ describe('REST (v1) proxy event <-> Hono', () => {
     );
     const res = await restApiHandler(ids)(apiEvent('GET', path));
     expect(JSON.parse(res.body)).toEqual({ id: 'a?b#c d\n', query: {} });
+  });
+
+  it('routes on the resource and its parameters, not on a path carrying a custom domain base path', async () => {
+    const ids = new Hono().post('/tasks/:id/complete', (c) => c.json({ id: c.req.param('id') }));
+    const event = apiEvent('POST', '/v1/tasks/a%2Fb%3Fc/complete', {
+      resource: '/tasks/{id}/complete',
+      pathParameters: { id: 'a/b?c' },
+    });
+    const res = await restApiHandler(ids)(event);
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ id: 'a/b?c' });
+  });
+
+  it('encodes a greedy parameter per segment, and falls back to the path when parameters are missing', () => {
+    expect(
+      routePath({ resource: '/files/{key+}', pathParameters: { key: 'a b/c' }, path: '/base/files/a%20b/c' }),
+    ).toBe('/files/a%20b/c');
+    expect(routePath({ resource: '/tasks/{id}', pathParameters: null, path: '/tasks/t-1' })).toBe(
+      '/tasks/t-1',
+    );
   });
 
   it('falls back to the single-value query map when the multi-value one is absent', async () => {

@@ -12,7 +12,11 @@ beforeAll(() => {
   test = synth({ stage: 'test', authMode: 'api-key', cloudWatchRole: false }).template();
 }, 120_000);
 
-const keys = (t: Template) => Object.entries(t.findResources('AWS::KMS::Key') as Record<string, Resource>);
+/** The signing keys (SIGN_VERIFY): the alarm topic's symmetric key is not one of them. */
+const keys = (t: Template) =>
+  Object.entries(
+    t.findResources('AWS::KMS::Key', { Properties: { KeyUsage: 'SIGN_VERIFY' } }) as Record<string, Resource>,
+  );
 const verifyRoleId = (t: Template): string => {
   const fn = (t.findResources('AWS::Lambda::Function') as Record<string, Resource>)[
     functionId(t, DESCRIPTIONS.verify)

@@ -1,0 +1,222 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DESCRIPTIONS, synth } from './helpers';
+import {
+  ACCOUNT,
+  adminPrincipal,
+  arnOfResource,
+  type Decision,
+  decide,
+  functionPrincipal,
+  keyPolicyOf,
+  type Principal,
+  REGION,
+  type Request,
+  type TemplateJson,
+  tableOf,
+} from './iam-model';
+
+/**
+ * IAM evaluated, not assumed: the synthesized role policies and the ledger table's resource policy
+ * run through a local IAM policy simulator (@cloud-copilot/iam-simulate), which applies AWS's
+ * evaluation logic (explicit deny, then allow, conditions with dynamodb:LeadingKeys and
+ * aws:PrincipalArn). The emulator enforces none of this.
+ */
+let template: TemplateJson;
+let table: { arn: string; resourcePolicy?: { Statement: unknown[] } };
+const fn: Record<string, Principal> = {};
+
+const MORE = {
+  dispatch: 'Publishes TaskAssigned events',
+  commandStatus: 'Completes the task of a dispatched command',
+  fleetMonitor: 'Publishes backlog per instance',
+} as const;
+
+beforeAll(() => {
+  template = synth({ dispatch: true, dispatchViaSsm: true, autoScaling: true })
+    .template()
+    .toJSON() as TemplateJson;
+  table = tableOf(template);
+  for (const [name, description] of Object.entries({ ...DESCRIPTIONS, ...MORE })) {
+    fn[name] = functionPrincipal(template, description);
+  }
+}, 120_000);
+
+/** A DynamoDB item request on the table, evaluated with the table's resource policy. */
+const item = (action: string, key: string): Request => ({
+  action: `dynamodb:${action}`,
+  resource: table.arn,
+  leadingKeys: [key],
+  ...(table.resourcePolicy ? { resourcePolicy: table.resourcePolicy } : {}),
+});
+
+const keyPolicy = () => keyPolicyOf(template, 'VerifierDigestKey');
+
+const CHAIN_KEYS = ['HEAD', 'BLOCK#000000000001', 'TX#tx-1', 'TASK#t-1', 'VM#i-1', 'TILE#0#000000000000'];
+
+describe('every call the functions make is allowed', () => {
+  // The calls each function's code makes (lib/adapters/dynamodb, functions/shared): an append is a
+  // TransactWriteItems of Puts on HEAD/BLOCK#/TX#/TASK# and Updates on VM#; reads are GetItem,
+  // BatchGetItem (TransactGetItems is authorised as GetItem), the lease index Query.
+  const appendCalls = (): [string, Request][] => [
+    ['Put HEAD', item('PutItem', 'HEAD')],
+    ['Put BLOCK#', item('PutItem', 'BLOCK#000000000007')],
+    ['Put TX#', item('PutItem', 'TX#tx-1')],
+    ['Put TASK#', item('PutItem', 'TASK#t-1')],
+    ['Update VM#', item('UpdateItem', 'VM#i-0abc')],
+    ['Update TILE#', item('UpdateItem', 'TILE#0#000000000000')],
+    ['Get HEAD', item('GetItem', 'HEAD')],
+    ['BatchGet TASK#', item('BatchGetItem', 'TASK#t-1')],
+  ];
+  it.each([
+    ['scheduler', () => appendCalls()],
+    [
+      'expire',
+      () => [
+        ...appendCalls(),
+        ['Query lease index', { action: 'dynamodb:Query', resource: `${table.arn}/index/open-leases` }],
+      ],
+    ],
+    ['read', () => appendCalls()],
+    ['commandStatus', () => appendCalls()],
+  ] as [string, () => [string, Request][]][])('%s', async (name, calls) => {
+    const denied: string[] = [];
+    for (const [label, request] of calls()) {
+      const decision = await decide(fn[name]!, request);
+      if (decision !== 'Allowed') denied.push(`${label}: ${decision}`);
+    }
+    expect(denied).toEqual([]);
+  });
+
+  it('verify: reads by key, publishes DIGEST# items, signs with its key', async () => {
+    const key = arnOfResource(template, 'VerifierDigestKey', 'AWS::KMS::Key');
+    const decisions = {
+      get: await decide(fn.verify!, item('GetItem', 'BLOCK#000000000001')),
+      batchGet: await decide(fn.verify!, item('BatchGetItem', 'BLOCK#000000000001')),
+      publish: await decide(fn.verify!, item('PutItem', 'DIGEST#000000000001')),
+      sign: await decide(fn.verify!, { action: 'kms:Sign', resource: key, resourcePolicy: keyPolicy() }),
+    };
+    expect(decisions).toEqual({ get: 'Allowed', batchGet: 'Allowed', publish: 'Allowed', sign: 'Allowed' });
+  });
+
+  it('enqueue: sends to the task queue', async () => {
+    const queue = arnOfResource(template, 'TasksQueue', 'AWS::SQS::Queue');
+    expect(await decide(fn.enqueue!, { action: 'sqs:SendMessage', resource: queue })).toBe('Allowed');
+  });
+
+  it('dispatch: dead-letters undelivered commands to the failure queue, not to the task queues', async () => {
+    const failures = arnOfResource(template, 'DispatchFailures', 'AWS::SQS::Queue');
+    const tasks = arnOfResource(template, 'TasksQueue', 'AWS::SQS::Queue');
+    expect(await decide(fn.dispatch!, { action: 'sqs:SendMessage', resource: failures })).toBe('Allowed');
+    expect(await decide(fn.dispatch!, { action: 'sqs:SendMessage', resource: tasks })).not.toBe('Allowed');
+  });
+
+  it('scheduler: forwards unplaceable tasks to the DLQ', async () => {
+    const dlq = arnOfResource(template, 'TasksDeadLetterQueue', 'AWS::SQS::Queue');
+    expect(await decide(fn.scheduler!, { action: 'sqs:SendMessage', resource: dlq })).toBe('Allowed');
+  });
+});
+
+describe('deny matrix', () => {
+  const expectDecision = async (principal: Principal, request: Request, decision: Decision) =>
+    expect(
+      `${request.action} ${request.leadingKeys ?? request.resource}: ${await decide(principal, request)}`,
+    ).toBe(`${request.action} ${request.leadingKeys ?? request.resource}: ${decision}`);
+
+  it('no principal can delete a chain or digest item, not even an administrator', async () => {
+    for (const principal of [...Object.values(fn), adminPrincipal()]) {
+      for (const key of [...CHAIN_KEYS, 'DIGEST#000000000001']) {
+        expect(await decide(principal, item('DeleteItem', key))).not.toBe('Allowed');
+      }
+    }
+    // For the administrator it is the table's policy that denies, whatever the identity policy says.
+    await expectDecision(adminPrincipal(), item('DeleteItem', 'BLOCK#000000000001'), 'ExplicitlyDenied');
+    await expectDecision(adminPrincipal(), item('BatchWriteItem', 'BLOCK#000000000001'), 'ExplicitlyDenied');
+  });
+
+  it('an administrator cannot write chain items nor digests (only the writer roles can)', async () => {
+    for (const key of CHAIN_KEYS) {
+      await expectDecision(adminPrincipal(), item('PutItem', key), 'ExplicitlyDenied');
+      await expectDecision(adminPrincipal(), item('UpdateItem', key), 'ExplicitlyDenied');
+      await expectDecision(adminPrincipal(), item('PartiQLUpdate', key), 'ExplicitlyDenied');
+    }
+    await expectDecision(adminPrincipal(), item('PutItem', 'DIGEST#000000000001'), 'ExplicitlyDenied');
+    // Other items stay the administrator's (e.g. dispatch records).
+    await expectDecision(adminPrincipal(), item('PutItem', 'DISPATCH#x'), 'Allowed');
+  });
+
+  it('writers update only VM# and TILE# items and never use ConditionCheckItem', async () => {
+    for (const name of ['scheduler', 'expire', 'read', 'commandStatus']) {
+      for (const key of ['HEAD', 'BLOCK#000000000001', 'TX#tx-1', 'TASK#t-1']) {
+        expect(await decide(fn[name]!, item('UpdateItem', key))).not.toBe('Allowed');
+      }
+      expect(await decide(fn[name]!, item('ConditionCheckItem', 'HEAD'))).not.toBe('Allowed');
+    }
+  });
+
+  it('the verify function writes only DIGEST# items', async () => {
+    for (const key of CHAIN_KEYS) {
+      expect(await decide(fn.verify!, item('PutItem', key))).not.toBe('Allowed');
+      expect(await decide(fn.verify!, item('UpdateItem', key))).not.toBe('Allowed');
+    }
+    expect(await decide(fn.verify!, item('UpdateItem', 'DIGEST#000000000001'))).not.toBe('Allowed');
+    expect(await decide(fn.verify!, { action: 'dynamodb:Scan', resource: table.arn })).not.toBe('Allowed');
+  });
+
+  it('no chain writer but the verify function can publish a digest', async () => {
+    for (const name of ['scheduler', 'expire', 'read', 'commandStatus', 'dispatch', 'fleetMonitor']) {
+      expect(await decide(fn[name]!, item('PutItem', 'DIGEST#000000000001'))).not.toBe('Allowed');
+    }
+  });
+
+  it('only the verify function can sign digests: not the other functions, not an administrator', async () => {
+    const key = arnOfResource(template, 'VerifierDigestKey', 'AWS::KMS::Key');
+    const sign = { action: 'kms:Sign', resource: key, resourcePolicy: keyPolicy() };
+    for (const principal of [adminPrincipal(), fn.scheduler!, fn.read!, fn.expire!]) {
+      expect(await decide(principal, sign)).not.toBe('Allowed');
+    }
+  });
+
+  it('the dispatcher, the fleet monitor and the enqueue function cannot write chain items', async () => {
+    for (const name of ['dispatch', 'fleetMonitor', 'enqueue']) {
+      for (const key of CHAIN_KEYS) {
+        expect(await decide(fn[name]!, item('PutItem', key))).not.toBe('Allowed');
+        expect(await decide(fn[name]!, item('UpdateItem', key))).not.toBe('Allowed');
+      }
+    }
+  });
+
+  it('the fleet monitor reads by key only', async () => {
+    expect(await decide(fn.fleetMonitor!, item('BatchGetItem', 'VM#i-1'))).toBe('Allowed');
+    expect(await decide(fn.fleetMonitor!, { action: 'dynamodb:Scan', resource: table.arn })).not.toBe(
+      'Allowed',
+    );
+    expect(
+      await decide(fn.fleetMonitor!, {
+        action: 'dynamodb:Query',
+        resource: `${table.arn}/index/open-leases`,
+      }),
+    ).not.toBe('Allowed');
+  });
+
+  it('the enqueue function sends only to its queue', async () => {
+    const sqs = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
+    for (const other of [
+      arnOfResource(template, 'TasksDeadLetterQueue', 'AWS::SQS::Queue'),
+      arnOfResource(template, 'DispatchFailures', 'AWS::SQS::Queue'),
+      sqs('someone-elses-queue'),
+    ]) {
+      expect(await decide(fn.enqueue!, { action: 'sqs:SendMessage', resource: other })).not.toBe('Allowed');
+    }
+    expect(
+      await decide(fn.enqueue!, {
+        action: 'sqs:ReceiveMessage',
+        resource: arnOfResource(template, 'TasksQueue', 'AWS::SQS::Queue'),
+      }),
+    ).not.toBe('Allowed');
+    expect(await decide(fn.enqueue!, item('GetItem', 'HEAD'))).not.toBe('Allowed');
+  });
+
+  // The issue asks that the internet-facing API role cannot write BLOCK#/HEAD: that needs completions
+  // to go through a queue to the scheduler (the API appends the completion block itself today).
+  it.todo('the API role cannot write BLOCK# or HEAD (completions through the queue: not done yet)');
+});
