@@ -65,6 +65,7 @@ const REMOTE: { path: string[]; extra: string[] }[] = [
   { path: ['ledger', 'proof'], extra: ['tx-1'] },
   { path: ['ledger', 'digest'], extra: [] },
   { path: ['ledger', 'public-key'], extra: [] },
+  { path: ['ledger', 'consistency'], extra: ['--from', '1'] },
   { path: ['enqueue'], extra: ['--count', '1'] },
 ];
 

@@ -111,11 +111,12 @@ describe('bcs ledger verify', () => {
     expect(JSON.parse(result.stdout).problem).toBe('digest-mismatch');
   });
 
-  it('exits 2 for a digest file that is not a digest', async () => {
+  it('exits 1 naming the problem and the field for a digest file that is not a digest (format 2)', async () => {
     const bad = join(dir, 'not-a-digest.json');
     await writeFile(bad, JSON.stringify({ height: 'x' }));
     const result = await runCli(['ledger', 'verify', '--db', goodDb, '--digest', bad]);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('malformed-digest');
     expect(result.stderr).toContain('height');
   });
 });
