@@ -374,10 +374,20 @@ export class LedgerReader {
   private async readNewBlocks(): Promise<ChainHead> {
     const head = await this.store.readHead();
     while (this.hashes.length <= head.height) {
-      const page = await this.store.getBlocks(this.hashes.length, this.pageSize);
+      const before = this.hashes.length;
+      const page = await this.store.getBlocks(before, this.pageSize);
       if (page.length === 0) break;
-      // A block handed over with `add` while this page was being read is already applied.
-      for (const block of page) this.add(block);
+      // A block handed over with `add` while this page was being read is already applied. On a
+      // Merkle store `add` keeps no chain state, so the followed chain (consistencyBetween) applies here.
+      for (const block of page) {
+        if (this.merkle) this.knownHeight = Math.max(this.knownHeight, block.height);
+        if (block.height === this.hashes.length) this.apply(block);
+      }
+      if (this.hashes.length === before) {
+        throw new Error(
+          `the store's blocks from height ${before} do not extend the chain this reader has followed`,
+        );
+      }
     }
     const last = this.hashes.length - 1;
     return last > head.height ? { height: last, hash: this.hashes[last]! } : head;

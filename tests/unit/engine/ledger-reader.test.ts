@@ -114,6 +114,20 @@ describe('LedgerReader', () => {
     await expect(reader.consistency(0)).rejects.toThrow(/out of range 1\.\.34/);
   });
 
+  it('serves consistencyBetween on a Merkle store too (it follows the chain there), agreeing with the tiles', async () => {
+    const { reader, store, engine } = await history();
+    for (let i = 0; i < 12; i++) await engine.schedule([task(`late-${i}`, { cpu: 1 })]);
+    const following = new LedgerReader(withoutStoredTree(store));
+    const digest = await reader.digest();
+    for (const from of [1, 5, digest.tree_size]) {
+      const between = await reader.consistencyBetween(from);
+      expect(between).toEqual(await following.consistencyBetween(from));
+      expect(between.to).toEqual(digest);
+      expect(between.proof).toEqual((await reader.consistency(from)).proof);
+    }
+    await expect(reader.consistencyBetween(0)).rejects.toThrow(/invalid consistency range/);
+  });
+
   it('takes blocks handed to it only in order, and fills gaps from the store', async () => {
     const { store: merkleStore } = await history();
     const store = withoutStoredTree(merkleStore);
