@@ -1,7 +1,7 @@
 import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
 import { LedgerReader } from '../lib/engine/ledger-reader';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
-import { parseOrThrow } from '../lib/errors';
+import { parseOrThrow, ValidationError } from '../lib/errors';
 import type { Transaction } from '../lib/ledger/types';
 import { UNITS } from '../lib/model/resources';
 import type { Vm } from '../lib/model/vm';
@@ -377,6 +377,19 @@ export class LocalRuntime {
       'invalid algorithm change',
     );
     const params = { ...this.params, ...stripUndefined(change.params ?? {}) };
+    // The scheduler refuses weights for dimensions it does not schedule (lib/scheduling/schedule.ts)
+    // on every batch; refuse them here instead, so the API accepts nothing the engine refuses later.
+    const dimensions = this.parts.config.dimensions;
+    const unknown = Object.keys(change.params?.weights ?? {}).filter((d) => !dimensions.includes(d));
+    if (unknown.length > 0) {
+      throw new ValidationError(
+        unknown.map((d) => ({
+          field: `params.weights.${d}`,
+          message: `not a scheduled dimension (${dimensions.join(', ')})`,
+        })),
+        'invalid algorithm change',
+      );
+    }
     this.parts.engine.setAlgorithm(change.algorithm, params);
     this.scheduler.setAlgorithm?.(change.algorithm, params);
     this.algorithm = change.algorithm;

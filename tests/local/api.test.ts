@@ -231,6 +231,11 @@ describe('config', () => {
     [{ algorithm: 'fastest' }, 'algorithm'],
     [{ algorithm: 'best-fit', params: { tau: -1 } }, 'params.tau'],
     [{}, 'algorithm'],
+    // Accepted before, then refused by the scheduler on every batch: nothing was scheduled after it.
+    [
+      { algorithm: 'resource-based', params: { weights: { cpu: 1, gpu_typo: 2 } } },
+      'params.weights.gpu_typo',
+    ],
   ])('refuses %j naming %s', async (payload, field) => {
     const response = await fetch(`${url}/config/algorithm`, {
       method: 'PUT',
