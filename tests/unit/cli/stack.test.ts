@@ -24,7 +24,9 @@ function fakeClient(answer: unknown): CloudFormationClient {
 describe('stack outputs for bcs --stack', () => {
   it('gives the ApiUrl on AWS and the emulator data plane when an endpoint is set', () => {
     const outputs = { ApiUrl: AWS_URL, EmulatorApiPath: '/_aws/execute-api/abc123defg/prod/' };
-    expect(apiBaseUrl(outputs, 's', undefined)).toBe(AWS_URL);
+    // '' and not undefined: undefined takes the default, AWS_ENDPOINT_URL, which the aws project's
+    // global setup exports to every test worker.
+    expect(apiBaseUrl(outputs, 's', '')).toBe(AWS_URL);
     expect(apiBaseUrl(outputs, 's', 'http://127.0.0.1:4566/')).toBe(
       'http://127.0.0.1:4566/_aws/execute-api/abc123defg/prod/',
     );
