@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -10,6 +9,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { build, type Metafile } from 'esbuild';
 import { FUNCTION_BUNDLING } from '../cdk/lib/nodejs-function';
 import { freePort } from '../scripts/emulator/free-port';
+import { Sha256 } from '../tests/aws/e2e/signed-fetch';
 import { median, round } from './stats';
 
 /**
@@ -193,25 +193,6 @@ async function importTime(file: string): Promise<number> {
   const ms = Number(stdout.trim());
   if (!Number.isFinite(ms)) throw new Error(`import of ${file} printed ${JSON.stringify(stdout)}`);
   return ms;
-}
-
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
 }
 
 const lambdaSigner = new SignatureV4({
