@@ -75,6 +75,19 @@ export function transactionProof(
   const blockProof = tree
     ? tree.inclusionProof(b.height, d.tree_size)
     : inclusionProofFromLeafHashes(leafHashes!, b.height);
+  return assembleTransactionProof(b, index, blockProof, d);
+}
+
+/**
+ * The proof object for transaction `index` of validated block `b`, given the block's inclusion proof
+ * under `d.blocks_root` (however it was obtained: a dense tree, leaf hashes, or stored tiles).
+ */
+export function assembleTransactionProof(
+  b: Block,
+  index: number,
+  blockProof: readonly Uint8Array[],
+  d: Digest,
+): TransactionProof {
   const txLeaves = b.transactions.map((tx) => leafHash(canonicalBytesOfValidated(tx)));
   const { block_hash: _hash, transactions, ...header } = b;
   return {

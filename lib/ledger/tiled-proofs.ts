@@ -1,11 +1,9 @@
 import { parseOrThrow, ValidationError } from '../errors';
 import { blockSchema } from './blocks';
-import { canonicalBytesOfValidated } from './canonical';
 import { blockLeafHash, digestSchema } from './digest';
 import { fromHex, toHex } from './hash';
-import { leafHash } from './merkle-hasher';
-import { inclusionProofFromLeafHashes } from './merkle-proof';
 import { verifyConsistency, verifyInclusionOfLeafHash } from './merkle-verify';
+import { assembleTransactionProof } from './proofs';
 import type { TiledMerkleTree } from './tiles';
 import type { Block, Digest, TransactionProof } from './types';
 
@@ -49,17 +47,7 @@ export async function tiledTransactionProof(
   ) {
     throw new Error(`stored Merkle tiles do not prove block ${b.height} under blocks_root ${d.blocks_root}`);
   }
-  const txLeaves = b.transactions.map((tx) => leafHash(canonicalBytesOfValidated(tx)));
-  const { block_hash: _hash, transactions, ...header } = b;
-  return {
-    transaction: transactions[index]!,
-    height: b.height,
-    index,
-    tx_proof: inclusionProofFromLeafHashes(txLeaves, index).map(toHex),
-    block_header: header,
-    block_proof: blockProof.map(toHex),
-    digest: d,
-  };
+  return assembleTransactionProof(b, index, blockProof, d);
 }
 
 /**
