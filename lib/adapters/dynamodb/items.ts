@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Block, ChainHead, Transaction } from '../../ledger/types';
 import { fromMicro, toMicro } from '../../model/amount';
 import type { ResourceVector } from '../../model/resources';

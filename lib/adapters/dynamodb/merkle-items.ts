@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MerkleStep } from '../../engine/merkle-state';
 import { HASH_SIZE } from '../../ledger/hash';
 import { decodeFrontier, encodeFrontier } from '../../ledger/tiles';
