@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { signedDigestTable } from '../../lib/adapters/dynamodb/signed-digest-table';
 import { KmsDigestSigner } from '../../lib/adapters/kms';
 import { LocalKeySigner } from '../../lib/adapters/local-key';
 import { ValidationError } from '../../lib/errors';
@@ -118,6 +120,48 @@ export async function signLocally(digest: Digest, flags: KeyFlags): Promise<Sign
 /** The server's signed digest of its current head (GET /ledger/digest?signed=1). */
 export async function signedDigestFromServer(flags: RemoteFlags): Promise<SignedDigest> {
   return getJson(await openRemote(flags), 'ledger/digest?signed=1', signedDigestSchema);
+}
+
+/**
+ * The latest digest a deployed stack signed: its verify function signs the head on each *scheduled*
+ * run (every `verifyIntervalMinutes`) and keeps the highest in the `DIGEST#LATEST` item of the ledger
+ * table, which is read here by key (the table from the stack's TableName output, the AWS default
+ * credentials). Before the first scheduled run there is none: exit 1 saying so, after waiting up to
+ * `waitSeconds` for one. The shape is checked here; the signature by `verify --public-key`.
+ */
+export async function latestSignedDigestOfStack(
+  stack: string,
+  waitSeconds: number,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<SignedDigest> {
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 3600)
+    throw new CliExit(EXIT_USAGE, '--wait: must be 0 to 3600 seconds');
+  const table = stackOutput(await readStackOutputs(stack), 'TableName', stack);
+  const client = new DynamoDBClient({});
+  const deadline = Date.now() + waitSeconds * 1000;
+  try {
+    const digests = signedDigestTable(client, table);
+    for (;;) {
+      let latest: unknown;
+      try {
+        latest = await digests.latest();
+      } catch (error) {
+        throw new CliExit(EXIT_USAGE, `--stack: cannot read ${table}: ${(error as Error).message}`);
+      }
+      if (latest !== null)
+        return parseDigestFile(signedDigestSchema, latest, `${table} DIGEST#LATEST`, 'a signed digest');
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new CliExit(
+          EXIT_NEGATIVE,
+          `no signed digest yet: ${stack} signs its head on each scheduled verification (every verifyIntervalMinutes, 15 by default) and none has run since it was deployed; try again later (--wait SECONDS waits for it), or keep the unsigned digest (without --sign)`,
+        );
+      }
+      await sleep(Math.min(5000, left));
+    }
+  } finally {
+    client.destroy();
+  }
 }
 
 /** The public key that checks digests: from KMS, a server, or a local key file (one of them). */

@@ -21,10 +21,12 @@ import { consistencyQuerySchema, transactionPathSchema } from '../../lib/schemas
 import { blocksFromStore } from '../../runtime/store-blocks';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { chooseSource, openDbStore, openLedgerSource, type SourceFlags } from '../ledger-source';
+import { intOption } from '../options';
 import { getJson, getJsonIfFound, openRemote, withRemoteOptions } from '../remote';
 import { checkPublishedDigest, publishedDigest } from '../remote-ledger';
 import {
   type KeyFlags,
+  latestSignedDigestOfStack,
   publicKey,
   readDigestJson,
   readText,
@@ -152,13 +154,25 @@ export function ledgerCommand(): Command {
       .option('--db <file>', 'a ledger.db file'),
   )
     .option('--out <file>', 'also write it to this file')
-    .option('--sign', 'sign it: with --url the server signs; with --db the key beside it (or --key)')
+    .option(
+      '--sign',
+      "signed: with --url the server signs; with --stack the latest digest the stack's scheduled verification signed (read from its table; exit 1 while there is none); with --db the key beside it (or --key)",
+    )
     .option('--key <file>', 'with --db --sign: the signing key (default: digest-key.pem beside --db)')
-    .action(async (flags: SourceFlags & { out?: string; sign?: boolean; key?: string }) => {
+    .option(
+      '--wait <seconds>',
+      'with --stack --sign: wait up to this long for the first signed digest (default 0)',
+      intOption,
+    )
+    .action(async (flags: SourceFlags & { out?: string; sign?: boolean; key?: string; wait?: number }) => {
       if (flags.key !== undefined && !flags.sign) throw new CliExit(EXIT_USAGE, '--key needs --sign');
+      if (flags.wait !== undefined && !(flags.sign && flags.stack !== undefined))
+        throw new CliExit(EXIT_USAGE, '--wait needs --stack and --sign');
       const digest = flags.sign
         ? chooseSource(flags, ['db', 'url']) === 'url'
-          ? await signedDigestFromServer(flags)
+          ? flags.stack !== undefined
+            ? await latestSignedDigestOfStack(flags.stack, flags.wait ?? 0)
+            : await signedDigestFromServer(flags)
           : await signLocally(await loadDigest(flags), flags)
         : await loadDigest(flags);
       const text = `${JSON.stringify(digest, null, 2)}\n`;

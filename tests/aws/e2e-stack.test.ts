@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -172,6 +172,26 @@ describe('the deployed stack on the emulator', () => {
   it('reports a ledger nothing was scheduled on yet as valid and empty', async () => {
     const report = await callApi(api, 'POST', '/ledger/verify');
     expect(report).toMatchObject({ status: 200, body: { valid: true, height: -1, blocks_checked: 0 } });
+  });
+
+  it('has no signed digest before its first scheduled verification, and bcs says so with exit 1', async () => {
+    // The schedule is every 15 minutes by default: none has run this soon after the deploy.
+    const env = {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    };
+    const out = join(outDir, 'signed-digest.json');
+    const none = await runCli(['ledger', 'digest', '--stack', stackName, '--sign', '--out', out], env);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(
+      new RegExp(`^no signed digest yet: ${stackName} signs its head on each scheduled verification`),
+    );
+    expect(none.code).toBe(1);
+    await expect(access(out)).rejects.toThrow();
   });
 
   it('refuses unsigned requests and invalid tasks at the API, queuing nothing', async () => {

@@ -1,4 +1,13 @@
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DeleteStackCommand,
+  waitUntilStackCreateComplete,
+} from '@aws-sdk/client-cloudformation';
 import {
   CreateKeyCommand,
   GetPublicKeyCommand,
@@ -8,13 +17,13 @@ import {
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScheduledVerification, verifyHandler } from '../../functions/handlers/verify';
+import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb';
+import { blockKey, HEAD_KEY, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
 import {
   LATEST_DIGEST_KEY,
   signedDigestKey,
   signedDigestTable,
-} from '../../functions/shared/signed-digest-table';
-import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb';
-import { blockKey, HEAD_KEY, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
+} from '../../lib/adapters/dynamodb/signed-digest-table';
 import { KmsDigestSigner, KmsSigningError } from '../../lib/adapters/kms';
 import { SchedulingEngine } from '../../lib/engine/engine';
 import {
@@ -25,6 +34,7 @@ import {
   verifySignedDigest,
 } from '../../lib/ledger/signed-digest';
 import { ManualClock } from '../../lib/ports/clock';
+import { runCli } from '../local/helpers/server';
 import { scheduledEvent } from '../unit/functions/helpers/events';
 import {
   RecordingLogger,
@@ -36,6 +46,7 @@ import {
 } from '../unit/functions/helpers/fixtures';
 import { dynamoDbClient, emulatorConfig } from './helpers/clients';
 import { createLedgerTable } from './helpers/ledger-table';
+import { uniqueName } from './helpers/names';
 
 /**
  * Signed digests on the emulator: a KMS ECC_NIST_P256 key signs through KmsDigestSigner, the verify
@@ -252,6 +263,110 @@ describe('the verify function signs head digests into the ledger table', () => {
     } finally {
       await documents.send(new PutCommand({ TableName: tableName, Item: latest }));
     }
+  });
+});
+
+describe('bcs ledger digest --stack NAME --sign', () => {
+  const cloudFormation = new CloudFormationClient(emulatorConfig());
+  const stackName = uniqueName('bcs-digest');
+  let tableName: string;
+  let drop: () => Promise<void>;
+  let dir: string;
+  // The emulator's dummy keys through the SDK's default chain, as a reader's shell after bcs emulator up.
+  const env = {
+    AWS_ENDPOINT_URL: emulatorConfig().endpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: '/nonexistent',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+  };
+
+  beforeAll(async () => {
+    ({ tableName, drop } = await createLedgerTable(dynamodb));
+    dir = await mkdtemp(join(tmpdir(), 'bcs-digest-'));
+    // A stack whose TableName output names the table, as the scheduler stack's does.
+    await cloudFormation.send(
+      new CreateStackCommand({
+        StackName: stackName,
+        TemplateBody: JSON.stringify({
+          Resources: { Placeholder: { Type: 'AWS::SQS::Queue' } },
+          Outputs: { TableName: { Value: tableName } },
+        }),
+      }),
+    );
+    await waitUntilStackCreateComplete(
+      { client: cloudFormation, maxWaitTime: 120 },
+      { StackName: stackName },
+    );
+  }, 180_000);
+  afterAll(async () => {
+    await cloudFormation.send(new DeleteStackCommand({ StackName: stackName }));
+    cloudFormation.destroy();
+    await drop?.();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('before the first scheduled verification: exit 1 saying so, writing nothing', async () => {
+    const out = join(dir, 'none.json');
+    const none = await runCli(['ledger', 'digest', '--stack', stackName, '--sign', '--out', out], env);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^no signed digest yet: .* none has run since it was deployed/m);
+    expect(none.code).toBe(1);
+    await expect(readFile(out)).rejects.toThrow();
+  });
+
+  it('after one: the DIGEST#LATEST digest, which checks out with the KMS public key', async () => {
+    const clock = new ManualClock(T0);
+    const store = new DynamoDbLedgerStore({ client: dynamodb, tableName });
+    const engine = new SchedulingEngine({
+      store,
+      fleet: new StaticFleet([vm('vm-a', { cpu: 10_000, mem: 10_000, io: 100, bw: 100 })]),
+      clock,
+      algorithm: 'best-fit',
+      dimensions: ['cpu', 'mem', 'io', 'bw'],
+      sleep: async () => {},
+    });
+    await engine.schedule([task('signed-1', { cpu: 10, mem: 1, io: 0, bw: 0 })]);
+    clock.set(T0 + 60_000);
+    const scheduled = (await verifyHandler({
+      store: () => store,
+      started: async () => true,
+      logger: new RecordingLogger(),
+      metrics: new RecordingMetrics(),
+      signing: {
+        signer: new KmsDigestSigner(kms, keyArn),
+        digests: signedDigestTable(dynamodb, tableName),
+        clock,
+      },
+    })(scheduledEvent())) as ScheduledVerification;
+    expect(scheduled.signed_digest).toBeDefined();
+
+    const out = join(dir, 'signed.json');
+    const got = await runCli(['ledger', 'digest', '--stack', stackName, '--sign', '--out', out], env);
+    expect(got.stderr).toBe('');
+    expect(got.code).toBe(0);
+    const written = JSON.parse(await readFile(out, 'utf8'));
+    expect(written).toEqual(scheduled.signed_digest);
+    expect(JSON.parse(got.stdout)).toEqual(written);
+    expect(verifySignedDigest(written, publicKeyPem)).toMatchObject({
+      valid: true,
+      digest: { height: (await store.readHead()).height },
+    });
+    await store.close();
+  });
+
+  it('refuses --wait without --stack --sign, and a --wait beyond an hour', async () => {
+    const withoutSign = await runCli(['ledger', 'digest', '--stack', stackName, '--wait', '5'], env);
+    expect(withoutSign).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--wait needs --stack and --sign/),
+    });
+    const tooLong = await runCli(['ledger', 'digest', '--stack', stackName, '--sign', '--wait', '3601'], env);
+    expect(tooLong).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--wait: must be 0 to 3600 seconds/),
+    });
   });
 });
 
