@@ -16,9 +16,12 @@ import { awsSigv4Signer, signingRegion } from '../aws-sigv4';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { intOption, numberOption } from '../options';
 import { oneWayToAuthenticate } from '../remote';
+import { apiBaseUrl, readStackOutputs } from '../stack';
 
 interface AgentFlags {
-  url: string;
+  url?: string;
+  /** A deployed stack: its API URL from the outputs instead of --url (cli/stack.ts). */
+  stack?: string;
   vm: string;
   token?: string;
   apiKey?: string;
@@ -67,7 +70,11 @@ const flagsSchema = z
 export function agentCommand(): Command {
   return new Command('agent')
     .description("run an agent-managed VM's assignments and report their completion (docs/agent.md)")
-    .requiredOption('--url <url>', 'server URL, e.g. http://127.0.0.1:8080')
+    .option('--url <url>', 'server URL, e.g. http://127.0.0.1:8080, or the API URL of the AWS stack')
+    .option(
+      '--stack <name>',
+      "instead of --url: the deployed AWS stack's API, read from its outputs (SigV4 by default, as its authMode=iam; give --queue-url)",
+    )
     .requiredOption('--vm <id>', 'the VM this agent runs (added with "managed": "agent")')
     .option('--token <token>', 'bearer token of the local runtime (env BCS_TOKEN); never logged')
     .option('--api-key <key>', 'AWS stack: API Gateway key for the completion calls (authMode=api-key)')
@@ -82,7 +89,8 @@ export function agentCommand(): Command {
     .option('--wait <s>', 'long-poll wait for new work, seconds (0-30)', intOption, 20)
     .option('--max-output <bytes>', 'output kept per command', intOption, 64 * 1024)
     .option('--once', 'run what is assigned now, then exit')
-    .action(async (flags: AgentFlags) => {
+    .action(async (given: AgentFlags) => {
+      const flags = await resolveAgentStack(given);
       const aws = flags.apiKey !== undefined || flags.awsSigv4 !== undefined;
       // BCS_TOKEN is the local runtime's; it does not count against --api-key or --aws-sigv4.
       const token = flags.token ?? (aws ? undefined : process.env.BCS_TOKEN);
@@ -106,7 +114,7 @@ export function agentCommand(): Command {
       const log = jsonLog();
       const sign = signer(flags);
       const http = new AgentHttp({
-        url: flags.url,
+        url: flags.url!,
         ...(token === undefined ? {} : { token }),
         ...(sign ? { sign } : {}),
       });
@@ -152,6 +160,37 @@ export function agentCommand(): Command {
     });
 }
 
+/**
+ * `--stack NAME`: the API base URL from the stack's outputs (on the emulator when AWS_ENDPOINT_URL is
+ * set), and SigV4 unless --api-key is given, as the stack's default authMode=iam wants; a stack
+ * deployed with authMode=api-key (an ApiKeyId output) needs --api-key. The stack serves no assignment
+ * feed, so --queue-url is required with it.
+ */
+async function resolveAgentStack(flags: AgentFlags): Promise<AgentFlags> {
+  if (flags.stack === undefined) {
+    if (flags.url === undefined) throw new CliExit(EXIT_USAGE, 'give one of --url, --stack');
+    return flags;
+  }
+  if (flags.url !== undefined) throw new CliExit(EXIT_USAGE, 'give one of --url, --stack');
+  if (flags.token !== undefined) throw new CliExit(EXIT_USAGE, '--token is for --url (the local runtime)');
+  if (flags.queueUrl === undefined) {
+    throw new CliExit(
+      EXIT_USAGE,
+      "--stack: the stack's API has no assignment feed: give --queue-url, the SQS queue its bus routes this VM's TaskAssigned events to (docs/agent.md)",
+    );
+  }
+  const outputs = await readStackOutputs(flags.stack);
+  const url = apiBaseUrl(outputs, flags.stack);
+  if (flags.apiKey !== undefined || flags.awsSigv4 !== undefined) return { ...flags, url };
+  if (outputs.ApiKeyId !== undefined) {
+    throw new CliExit(
+      EXIT_USAGE,
+      `--stack: ${flags.stack} is deployed with authMode=api-key: give --api-key`,
+    );
+  }
+  return { ...flags, url, awsSigv4: true };
+}
+
 /** API Gateway authentication for the AWS stack; none for the local runtime (the token is used). */
 function signer(flags: AgentFlags): RequestSigner | undefined {
   if (flags.apiKey !== undefined) {
@@ -159,6 +198,6 @@ function signer(flags: AgentFlags): RequestSigner | undefined {
     return async () => headers;
   }
   if (flags.awsSigv4 === undefined) return undefined;
-  const region = signingRegion(flags.awsSigv4 === true ? undefined : flags.awsSigv4, new URL(flags.url));
+  const region = signingRegion(flags.awsSigv4 === true ? undefined : flags.awsSigv4, new URL(flags.url!));
   return awsSigv4Signer(region);
 }

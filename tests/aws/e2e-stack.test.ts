@@ -8,10 +8,13 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   type Message,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -144,6 +147,20 @@ const queueDepths = async () =>
 /** Hostile requests through the gateway: 1,000 by default (issue 5); GATEWAY_FUZZ_RUNS to change. */
 const GATEWAY_FUZZ_RUNS = Number(process.env.GATEWAY_FUZZ_RUNS ?? 1000);
 
+/**
+ * The environment `bcs emulator up` prints: the emulator's endpoint and dummy keys through the SDK's
+ * default chain; nothing read from ~/.aws or instance metadata.
+ */
+const cliCredentials = {
+  AWS_ENDPOINT_URL: endpoint,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: 'us-east-1',
+  AWS_CONFIG_FILE: '/nonexistent',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
 const now = Math.floor(Date.now() / 1000);
 const task = (id: string, cpu = TASK_CPU) => ({ id, cpu, mem: 256, deadline: now + 3600, duration: 600 });
 const smallIds = Array.from({ length: 16 }, (_, i) => `e2e-${suffix}-${i}`);
@@ -176,16 +193,11 @@ describe('the deployed stack on the emulator', () => {
 
   it('has no signed digest before its first scheduled verification, and bcs says so with exit 1', async () => {
     // The schedule is every 15 minutes by default: none has run this soon after the deploy.
-    const env = {
-      AWS_ENDPOINT_URL: endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: '/nonexistent',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-    };
     const out = join(outDir, 'signed-digest.json');
-    const none = await runCli(['ledger', 'digest', '--stack', stackName, '--sign', '--out', out], env);
+    const none = await runCli(
+      ['ledger', 'digest', '--stack', stackName, '--sign', '--out', out],
+      cliCredentials,
+    );
     expect(none.stdout).toBe('');
     expect(none.stderr).toMatch(
       new RegExp(`^no signed digest yet: ${stackName} signs its head on each scheduled verification`),
@@ -292,6 +304,70 @@ describe('the deployed stack on the emulator', () => {
     expect(proof).toMatchObject({ status: 200, body: { transaction: { task_id: placed.task_id } } });
     const report = await callApi(api, 'POST', '/ledger/verify');
     expect(report.body).toMatchObject({ valid: true });
+  });
+
+  it('runs an assignment with bcs agent --stack, which completes it through the gateway', async () => {
+    // Prepare: an assigned task nobody completed, and its TaskAssigned event in the VM's queue, as the
+    // dispatch bus's rule would deliver it (docs/agent.md "On AWS").
+    const blocks = await chain();
+    const completed = new Set(
+      blocks
+        .flatMap((b) => b.transactions)
+        .filter((t) => t.status === 'completed')
+        .map((t) => t.task_id),
+    );
+    const block = blocks.find((b) =>
+      b.transactions.some((t) => t.status === 'assigned' && !completed.has(t.task_id)),
+    )!;
+    const placed = block.transactions.find((t) => t.status === 'assigned' && !completed.has(t.task_id))!;
+    const { QueueUrl: queueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: `bcs-agent-${suffix}` }),
+    );
+    try {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify({
+            source: 'bcs.scheduler',
+            'detail-type': 'TaskAssigned',
+            detail: {
+              task: { id: placed.task_id, duration: 1 },
+              vmId: placed.vm_id,
+              transactionId: placed.transaction_id,
+              blockHeight: block.height,
+              leaseExpiresAt: Date.now() + 600_000,
+            },
+          }),
+        }),
+      );
+      // Act: the API URL and SigV4 come from the stack; nothing copied.
+      const agent = await runCli(
+        [
+          'agent',
+          '--stack',
+          stackName,
+          '--vm',
+          placed.vm_id!,
+          '--queue-url',
+          queueUrl!,
+          '--once',
+          '--speed',
+          '100',
+          '--wait',
+          '1',
+        ],
+        cliCredentials,
+      );
+      // Assess
+      expect(agent.code, agent.stderr).toBe(0);
+      expect(JSON.parse(agent.stdout)).toMatchObject({ completed: 1, unreported: 0 });
+      expect((await callApi(api, 'GET', `/tasks/${placed.task_id}`)).body).toMatchObject({
+        status: 'completed',
+      });
+      expect((await callApi(api, 'POST', '/ledger/verify')).body).toMatchObject({ valid: true });
+    } finally {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+    }
   });
 
   it('shows the fleet with the ledger reservations and drains a worker through the API', async () => {

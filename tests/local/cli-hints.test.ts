@@ -110,6 +110,26 @@ describe('error hints name only flags the command takes', () => {
     });
   });
 
+  describe('bcs agent', () => {
+    const vm = ['agent', '--vm', 'i-0123456789abcdef0'];
+    it.each([
+      ['no source', [...vm], /give one of --url, --stack/],
+      ['--url and --stack at once', [...vm, '--url', 'http://127.0.0.1:9/', '--stack', 'demo'], /one of/],
+      ['--stack without --queue-url (the stack serves no feed)', [...vm, '--stack', 'demo'], /--queue-url/],
+      [
+        '--stack with the local runtime token',
+        [...vm, '--stack', 'demo', '--queue-url', 'http://127.0.0.1:9/q', '--token', 't'],
+        /--token is for --url/,
+      ],
+    ])('%s: exit 2, every flag named is an option', async (_, args, message) => {
+      const { code, stderr } = await bcs(args);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(message);
+      const known = new Set(find(['agent']).options.map((o) => o.long));
+      expect(flagsIn(stderr).filter((f) => !known.has(f))).toEqual([]);
+    });
+  });
+
   it('refuses an unknown command, also with --help, naming it (exit 2)', async () => {
     for (const args of [['nosuch'], ['nosuch', '--help'], ['ledger', 'nosuch', '--help']]) {
       const { code, stderr } = await bcs(args);
