@@ -2,12 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2Drain } from '../lib/adapters/autoscaling/ec2-drain';
 import { apiApp } from './handlers/api';
-import { readEnv, schedulerEnvSchema } from './shared/config';
+import { apiFunctionEnvSchema, readEnv } from './shared/config';
 import { restApiHandler } from './shared/rest-adapter';
 import { fleetSource, ledgerStore, schedulingEngine } from './shared/wiring';
 
 // Completion appends a transaction through the engine, so this function takes the scheduler's settings.
-const env = readEnv(schedulerEnvSchema);
+const env = readEnv(apiFunctionEnvSchema);
 const store = ledgerStore(env);
 const engine = schedulingEngine(env, store);
 // Its own fleet source: GET /fleet drops its cache after a drain without touching the engine's.
@@ -21,5 +21,6 @@ export const handler = restApiHandler(
     dimensions: env.DIMENSIONS,
     logger: new Logger(),
     fleet,
+    authMode: env.AUTH_MODE,
   }),
 );

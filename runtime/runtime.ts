@@ -9,6 +9,7 @@ import type { Clock } from '../lib/ports/clock';
 import type { QuarantinedVm } from '../lib/ports/fleet-source';
 import type { LedgerStore } from '../lib/ports/ledger-store';
 import type { TaskQueue } from '../lib/ports/task-queue';
+import { fleetPage } from '../lib/scaling/fleet-page';
 import { admitFleet } from '../lib/scheduling/quarantine';
 import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
 import type { RuntimeConfig } from '../lib/schemas/config';
@@ -24,7 +25,6 @@ import {
   type FleetQuery,
   type FleetResponse,
   type LedgerSummaryResponse,
-  MAX_VMS_PER_PAGE,
   type MetricsEvent,
   type QueueResponse,
   type SnapshotEvent,
@@ -268,28 +268,13 @@ export class LocalRuntime {
 
   /** fleetView on VMs already read (the once-a-second sample reads them for the metrics too). */
   private fleetPage(all: Vm[], query: Partial<FleetQuery> = {}): FleetResponse {
-    const limit = query.limit ?? MAX_VMS_PER_PAGE;
-    const vms = [...all].sort((a, b) => VM_ORDER.compare(a.id, b.id));
-    const quarantine = this.quarantineOf(vms);
-    let start = 0;
-    if (query.after !== undefined) {
-      const after = query.after;
-      // First VM ordered after the cursor, whether or not the cursor's VM is still in the fleet.
-      let lo = 0;
-      let hi = vms.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (VM_ORDER.compare(vms[mid]!.id, after) <= 0) lo = mid + 1;
-        else hi = mid;
-      }
-      start = lo;
-    }
-    const page = vms.slice(start, start + limit);
+    const quarantine = this.quarantineOf(all);
+    const { page, total, next } = fleetPage(all, query);
     return {
       vms: page.map((vm) => vmBody(vm, quarantine.get(vm.id))),
-      total: vms.length,
+      total,
       quarantined: quarantine.size,
-      next: start + limit < vms.length ? page.at(-1)!.id : null,
+      next,
     };
   }
 
@@ -563,7 +548,6 @@ export class LocalRuntime {
 }
 
 /** VM ids in human order: vm-2 before vm-10, so pages follow the names the fleet hands out. */
-const VM_ORDER = new Intl.Collator('en', { numeric: true });
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

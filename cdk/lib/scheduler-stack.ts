@@ -122,7 +122,8 @@ export class SchedulerStack extends Stack {
       entry: 'api.ts',
       description: 'Task and ledger reads, inclusion proofs, task completion',
       serviceName: 'api',
-      environment,
+      // AUTH_MODE: the security the gateway's /openapi.json declares.
+      environment: { ...environment, AUTH_MODE: p.authMode },
       timeout: Duration.seconds(29),
       retainLogs: retain,
     }).function;

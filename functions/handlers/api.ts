@@ -5,12 +5,14 @@ import { parseOrThrow, ValidationError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
+import { fleetPage } from '../../lib/scaling/fleet-page';
 import { fleetView } from '../../lib/scaling/fleet-view';
 import { admitFleet } from '../../lib/scheduling/quarantine';
 import {
   blocksQuerySchema,
   consistencyQuerySchema,
   type ErrorBody,
+  fleetQuerySchema,
   taskPathSchema,
   transactionPathSchema,
 } from '../../lib/schemas/api';
@@ -34,6 +36,8 @@ export interface ApiDeps {
   logger: LogSink;
   /** GET /fleet and POST /fleet/vms/{id}/drain; without it those routes do not exist. */
   fleet?: FleetControl;
+  /** How the gateway authorises requests (the stack's authMode), for /openapi.json. Default iam. */
+  authMode?: 'iam' | 'api-key';
 }
 
 /** The EC2 fleet as the API shows and drains it (lib/adapters/aws, lib/adapters/autoscaling). */
@@ -121,6 +125,7 @@ export function apiApp(deps: ApiDeps): Hono {
     // The local runtime's shape (lib/schemas/http.ts), reservations from the ledger, plus whether a
     // drained VM may now be terminated.
     app.get('/fleet', async (c) => {
+      const query = parseOrThrow(fleetQuerySchema, c.req.query(), 'invalid query');
       const vms = await fleet.source.listVms();
       // By key, the fleet's VMs only: without ids the store reads every item of the ledger.
       const reservations = await (await deps.store()).getReservations(vms.map((vm) => vm.id));
@@ -133,11 +138,18 @@ export function apiApp(deps: ApiDeps): Hono {
       ).quarantined;
       const reasons = new Map(refused.map((q) => [q.vm_id, q.reason]));
       const unread = fleet.source.quarantined?.() ?? [];
+      // Pages in id order, as the local runtime's (lib/scaling/fleet-page.ts).
+      const { page, total, next } = fleetPage(
+        members.map((m) => ({ id: m.vm.id, member: m })),
+        query,
+      );
       const body: FleetResponse = {
-        vms: members.map(({ vm, freeToTerminate }) => ({
+        vms: page.map(({ member: { vm, freeToTerminate } }) => ({
           ...vmBody(vm, reasons.get(vm.id)),
           free_to_terminate: freeToTerminate,
         })),
+        total,
+        next,
         ...(refused.length + unread.length > 0 ? { quarantined: refused.length + unread.length } : {}),
       };
       return c.json(body);
@@ -155,12 +167,14 @@ export function apiApp(deps: ApiDeps): Hono {
     });
   }
 
-  // The document of the routes this function serves (the gateway adds POST /tasks, documented locally).
+  // The document of the gateway's API: the routes of this function, POST /tasks (the enqueue
+  // function) and POST /ledger/verify (the verify function).
   const docOptions = {
     runtime: 'aws' as const,
     dimensions: deps.dimensions,
     algorithms: [],
     token: false,
+    authMode: deps.authMode ?? 'iam',
     serves: (route: { path: string }) => fleet !== undefined || !route.path.startsWith('/fleet'),
   };
   const openapi = openApiDocument(docOptions);

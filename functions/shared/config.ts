@@ -70,6 +70,11 @@ export const schedulerFunctionEnvSchema = schedulerEnvSchema.extend({
     .regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/, 'must be an SQS queue ARN'),
 });
 
+/** The API function: the scheduler's settings (completion appends) and the gateway's auth mode. */
+export const apiFunctionEnvSchema = schedulerEnvSchema.extend({
+  AUTH_MODE: z.enum(['iam', 'api-key']).default('iam'),
+});
+
 /** 'true' or 'false' exactly: a typo must fail at cold start, not silently switch a feature off. */
 const flag = z
   .enum(['true', 'false'])

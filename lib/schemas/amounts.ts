@@ -44,12 +44,25 @@ export const amountSchema = z
   .finite()
   .min(0)
   .max(MAX_AMOUNT)
-  .refine((v) => fromMicro(toMicro(v)) === v, `must have at most ${AMOUNT_FRACTION_DIGITS} decimal places`);
+  .refine((v) => fromMicro(toMicro(v)) === v, `must have at most ${AMOUNT_FRACTION_DIGITS} decimal places`)
+  .meta({ description: amountDescription('A resource amount') });
 
 /** A VM's capacity in one dimension: the engine's rule (capacityProblem), stated once. */
-export const capacityAmountSchema = amountSchema.superRefine((value, ctx) => {
-  // zod runs this even when a check above failed; that failure is already reported once.
-  if (amountProblem(value) !== null) return;
-  const problem = capacityProblem(value);
-  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const capacityAmountSchema = amountSchema
+  .superRefine((value, ctx) => {
+    // zod runs this even when a check above failed; that failure is already reported once.
+    if (amountProblem(value) !== null) return;
+    const problem = capacityProblem(value);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    description: `${amountDescription('A capacity')} It is 0 or at least ${MIN_CAPACITY.toFixed(6)}.`,
+  });
+
+/**
+ * What the OpenAPI document says of an amount field, since JSON Schema cannot state the decimal rule
+ * usefully (multipleOf 0.000001 is inexact on binary floats: 3 * 0.000001 is 3.0000000000000004e-6).
+ */
+function amountDescription(what: string): string {
+  return `${what}: a decimal from 0 to ${MAX_AMOUNT} with at most ${AMOUNT_FRACTION_DIGITS} decimal places (0.000001 is the smallest step; 0.0000001 is refused with 400 naming the field). Sums are exact in micro-units.`;
+}

@@ -17,7 +17,47 @@ export interface OpenApiOptions extends RouteContext {
   maxBodyBytes?: number;
   /** Drops routes this deployment does not serve (the AWS API without a fleet has no /fleet). */
   serves?: (route: RouteSpec) => boolean;
+  /**
+   * AWS only: how the gateway authorises every request before routing it (the stack's authMode):
+   * SigV4 (iam, the default) or an API key. Declared as the document's security requirement.
+   */
+  authMode?: 'iam' | 'api-key';
 }
+
+/**
+ * What API Gateway itself answers with, before any function runs: `{"message": ...}` for a request
+ * it refuses (403: not signed or no valid key, and any method or path it has no route for; 429:
+ * throttled; 400: a POST /tasks body its model refuses, on AWS, not on the emulator).
+ */
+const GATEWAY_ERROR = {
+  type: 'object',
+  properties: { message: { type: 'string' } },
+  required: ['message'],
+  additionalProperties: false,
+};
+
+/** The AWS document's security schemes: SigV4 on the Authorization header, or API Gateway's x-api-key. */
+const AWS_SECURITY = {
+  iam: {
+    sigv4: {
+      type: 'apiKey',
+      in: 'header',
+      name: 'Authorization',
+      description:
+        'AWS Signature Version 4 for execute-api (authMode=iam): the gateway refuses a request that is not signed by an IAM principal allowed execute-api:Invoke with 403',
+      'x-amazon-apigateway-authtype': 'awsSigv4',
+    },
+  },
+  'api-key': {
+    apiKey: {
+      type: 'apiKey',
+      in: 'header',
+      name: 'x-api-key',
+      description:
+        "An API key of the stack's usage plan (authMode=api-key); without a valid one the gateway answers 403",
+    },
+  },
+} as const;
 
 /** Seconds the 429 and 503 answers ask a client to wait (runtime/http/errors.ts RETRY_AFTER_S). */
 const RETRY_AFTER = {
@@ -113,7 +153,28 @@ function operation(route: RouteSpec, options: OpenApiOptions): object {
     }
     responses['415'] = errorResponse('Body not declared as application/json');
   }
-  for (const status of route.refusals ?? []) {
+  if (options.runtime === 'aws') {
+    const gateway = (description: string) => ({
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/GatewayError' } } },
+    });
+    responses['403'] = gateway(
+      'Refused by API Gateway before any function ran: not authorised (see security)',
+    );
+    responses['429'] ??= gateway('Throttled by API Gateway (the stage or method limit)');
+    if (route.body) {
+      responses['400'] = {
+        description: "Invalid input; `issues` names each field (or API Gateway's model refused the body)",
+        content: {
+          'application/json': {
+            schema: { anyOf: [ERROR_REF, { $ref: '#/components/schemas/GatewayError' }] },
+          },
+        },
+      };
+    }
+  }
+  // On AWS a 429 is the gateway's throttle (above), whatever the function would say.
+  for (const status of (route.refusals ?? []).filter((s) => !(s === 429 && options.runtime === 'aws'))) {
     responses[String(status)] = errorResponse(
       status === 429
         ? 'Queue full, nothing queued; retry after Retry-After seconds'
@@ -165,13 +226,19 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
       title: 'blockchain-cloud-scheduler',
       version: '0.1.0',
       description: aws
-        ? 'The API function behind API Gateway; the gateway authorises every request (IAM SigV4 or API key) and POST /tasks is its enqueue function.'
+        ? 'The AWS stack behind API Gateway: the gateway authorises every request (IAM SigV4 or API key) before routing it; POST /tasks is the enqueue function, POST /ledger/verify the verify function, every other route the API function, which answers 405 with `Allow` for another method on a path it serves.'
         : 'The local runtime (bcs start). Reads are open so that anyone can audit; with a token configured, mutating routes and the agent feed need `Authorization: Bearer <token>`. A known path asked with another method is answered 405 with `Allow`.',
     },
     components: {
       ...(!aws && options.token ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {}),
-      schemas: { Error: jsonSchema(errorBodySchema, 'output') },
+      ...(aws ? { securitySchemes: AWS_SECURITY[options.authMode ?? 'iam'] } : {}),
+      schemas: {
+        Error: jsonSchema(errorBodySchema, 'output'),
+        ...(aws ? { GatewayError: GATEWAY_ERROR } : {}),
+      },
     },
+    // On AWS the gateway authorises every request, whatever its route.
+    ...(aws ? { security: [{ [options.authMode === 'api-key' ? 'apiKey' : 'sigv4']: [] }] } : {}),
     paths,
   };
 }

@@ -111,7 +111,7 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       method: 'post',
       path: '/tasks',
       summary: 'Submit one task or an array of tasks (idempotent by id)',
-      servedBy: ['local'],
+      servedBy: ['local', 'aws'],
       auth: 'writes',
       body: z.union([task, z.array(task).min(1).max(MAX_TASKS_PER_REQUEST)]),
       responses: { 202: { description: 'Queued (or already known)', schema: submitResponseSchema } },
@@ -355,6 +355,15 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
         'Verify the chain (reads only: no token needed): the whole chain on the first call, then only the blocks since the last verified head; full=1 for the whole chain',
       servedBy: ['local'],
       query: verifyQuerySchema,
+      responses: { 200: { description: 'Verification report', schema: verifyResponseSchema } },
+    },
+    {
+      operationId: 'verifyLedger',
+      method: 'post',
+      path: '/ledger/verify',
+      summary:
+        'Verify the whole chain against the latest signed digest (the verify function; it also runs on a schedule and signs the head)',
+      servedBy: ['aws'],
       responses: { 200: { description: 'Verification report', schema: verifyResponseSchema } },
     },
     {
