@@ -47,6 +47,9 @@ export interface FleetControl {
   drain(vmId: string): Promise<void>;
 }
 
+/** Operations of the gateway's document that other functions serve: enqueue and verify. */
+export const SERVED_BY_OTHER_FUNCTIONS: ReadonlySet<string> = new Set(['submitTasks', 'verifyLedger']);
+
 class NotFound extends Error {
   override name = 'NotFoundError';
 }

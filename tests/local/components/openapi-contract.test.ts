@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiApp } from '../../../functions/handlers/api';
+import { apiApp, SERVED_BY_OTHER_FUNCTIONS } from '../../../functions/handlers/api';
 import { algorithmNames } from '../../../lib/scheduling/registry';
 import { type OpenApiOptions, openApiDocument, servedRoutes } from '../../../lib/schemas/openapi';
 import { errorBodySchema } from '../../../lib/schemas/responses';
@@ -329,8 +329,14 @@ describe('the AWS API function against its OpenAPI document', () => {
     for (const withFleet of [true, false]) {
       const { app, options } = await aws(withFleet);
       const served = app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`);
-      const documented = servedRoutes(options).map((r) => `${r.method.toUpperCase()} ${honoPath(r.path)}`);
+      // The gateway's document; POST /tasks and POST /ledger/verify are other functions'.
+      const documented = servedRoutes(options)
+        .filter((r) => !SERVED_BY_OTHER_FUNCTIONS.has(r.operationId))
+        .map((r) => `${r.method.toUpperCase()} ${honoPath(r.path)}`);
       expect([...new Set(served)].sort()).toEqual([...new Set(documented)].sort());
+      expect(servedRoutes(options).filter((r) => SERVED_BY_OTHER_FUNCTIONS.has(r.operationId))).toHaveLength(
+        2,
+      );
       const served_doc = await (await app.request('/openapi.json')).json();
       expect(served_doc).toEqual(JSON.parse(JSON.stringify(openApiDocument(options))));
     }
@@ -363,5 +369,75 @@ describe('the AWS API function against its OpenAPI document', () => {
     const wrong = await app.request('/ledger/blocks', { method: 'DELETE' });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('pages GET /fleet as the local runtime does, refusing a limit out of range naming it', async () => {
+    const { app } = await aws(true);
+    for (const query of ['limit=1001', 'limit=0', 'limit=null', 'after=no%20such']) {
+      const refused = await request(app, 'GET', `/fleet?${query}`);
+      expect(refused.status, query).toBe(400);
+      expect(JSON.stringify(await refused.json())).toMatch(/"field":"(limit|after)"/);
+    }
+    const page = await (await request(app, 'GET', '/fleet?limit=1')).json();
+    expect(page).toMatchObject({ total: 1, next: null, vms: [{ id: 'vm-a' }] });
+  });
+
+  it('declares that the gateway authorises every request: SigV4, or an API key in api-key mode', async () => {
+    const { options } = await aws(true);
+    for (const [mode, scheme, header] of [
+      ['iam', 'sigv4', 'Authorization'],
+      ['api-key', 'apiKey', 'x-api-key'],
+    ] as const) {
+      const doc = openApiDocument({ ...options, authMode: mode }) as {
+        security: object[];
+        components: { securitySchemes: Record<string, { name: string }> };
+        paths: Paths;
+      };
+      expect(doc.security).toEqual([{ [scheme]: [] }]);
+      expect(doc.components.securitySchemes[scheme]).toMatchObject({
+        type: 'apiKey',
+        in: 'header',
+        name: header,
+      });
+      for (const [path, methods] of Object.entries(doc.paths))
+        for (const [method, op] of Object.entries(methods))
+          expect(Object.keys(op.responses), `${method} ${path}`).toEqual(
+            expect.arrayContaining(['403', '429']),
+          );
+    }
+  });
+});
+
+describe('resource amounts in both documents', () => {
+  it('state the 6-decimal rule on every requirement and capacity field (README and docs/local.md say it too)', () => {
+    for (const runtime of ['local', 'aws'] as const) {
+      const doc = JSON.stringify(
+        openApiDocument({
+          ...localOptions(false),
+          runtime,
+          ...(runtime === 'aws' ? { maxBodyBytes: undefined } : {}),
+        }),
+      );
+      const described = (
+        JSON.parse(doc) as {
+          paths: Record<
+            string,
+            Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
+          >;
+        }
+      ).paths;
+      const bodies = [
+        described['/tasks']!.post!,
+        ...(runtime === 'local' ? [described['/fleet/vms']!.post!] : []),
+      ];
+      for (const op of bodies) {
+        const text = JSON.stringify(op.requestBody!.content['application/json']!.schema);
+        for (const d of dimensions) {
+          const fields = [...text.matchAll(new RegExp(`"${d}":\\{[^}]*\\}`, 'g'))].map((m) => m[0]);
+          expect(fields.length, `${runtime} ${d}`).toBeGreaterThan(0);
+          for (const f of fields) expect(f).toMatch(/at most 6 decimal places/);
+        }
+      }
+    }
   });
 });
