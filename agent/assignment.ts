@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Assignment } from '../lib/ports/assignment-source';
 import { taskIdSchema } from '../lib/schemas/task-input';
 

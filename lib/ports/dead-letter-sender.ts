@@ -4,9 +4,10 @@ export interface DeadLetter {
   messageId: string;
   /** The original body, forwarded unchanged so the message can be redriven as it was. */
   body: string;
-  taskId: string;
-  /** The ledger transaction that records the rejection. */
-  transactionId: string;
+  /** The task's id; absent for a message whose body is not a valid task message. */
+  taskId?: string;
+  /** The ledger transaction that records the rejection; absent when there is no valid task to record. */
+  transactionId?: string;
   reason: string;
 }
 

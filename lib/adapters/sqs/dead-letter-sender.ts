@@ -30,8 +30,17 @@ export class SqsDeadLetterSender implements DeadLetterSender {
       Id: String(i),
       MessageBody: letter.body,
       MessageAttributes: {
-        [DEAD_LETTER_ATTRIBUTES.taskId]: { DataType: 'String', StringValue: letter.taskId },
-        [DEAD_LETTER_ATTRIBUTES.transactionId]: { DataType: 'String', StringValue: letter.transactionId },
+        ...(letter.taskId === undefined
+          ? {}
+          : { [DEAD_LETTER_ATTRIBUTES.taskId]: { DataType: 'String', StringValue: letter.taskId } }),
+        ...(letter.transactionId === undefined
+          ? {}
+          : {
+              [DEAD_LETTER_ATTRIBUTES.transactionId]: {
+                DataType: 'String',
+                StringValue: letter.transactionId,
+              },
+            }),
         [DEAD_LETTER_ATTRIBUTES.reason]: {
           DataType: 'String',
           StringValue: letter.reason.slice(0, MAX_REASON_ATTRIBUTE),
