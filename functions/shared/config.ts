@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../../lib/errors';
 import { DEFAULT_DIMENSIONS } from '../../lib/model/resources';
 import { DEFAULT_PARAMS } from '../../lib/scheduling/types';

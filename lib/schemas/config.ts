@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { hasControlCharacter } from '../ledger/signed-note';
 import { DEFAULT_DIMENSIONS } from '../model/resources';
 import { algorithmParamsSchema } from '../scheduling/params';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LedgerSummary } from '../engine/ledger-reader';
 import { blockSchema } from '../ledger/blocks';
 import { digestSchema } from '../ledger/digest';

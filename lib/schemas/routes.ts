@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { digestConsistencySchema } from '../ledger/digest';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import {

@@ -1,6 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { DEFAULTS } from '../../../cdk/lib/defaults';
 import {
   enqueueEnvSchema,
