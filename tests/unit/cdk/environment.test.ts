@@ -33,7 +33,9 @@ function environmentOf(description: string): Record<string, string> {
         ? v
         : k.endsWith('QUEUE_URL')
           ? 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks'
-          : `resolved-${k}`,
+          : k.endsWith('QUEUE_ARN')
+            ? 'arn:aws:sqs:eu-west-1:123456789012:tasks-exhausted'
+            : `resolved-${k}`,
     ]),
   );
 }
