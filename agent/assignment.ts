@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { taskIdSchema } from '../lib/schemas/task-input';
 
 /** One task for the agent to run, whatever source it came from (HTTP feed, EventBridge via SQS). */

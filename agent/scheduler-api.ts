@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { taskIdSchema } from '../lib/schemas/task-input';
 import { type AgentHttp, PermanentError } from './http';
 

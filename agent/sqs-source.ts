@@ -6,7 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TaskAssigned } from '../lib/ports/dispatcher';
 import { taskIdSchema } from '../lib/schemas/task-input';
 import type { Assignment } from './assignment';

@@ -21,5 +21,6 @@ export const handler = schedulerHandler({
   metrics,
   deadLetters: new SqsDeadLetterSender(new SQSClient({}), env.DEAD_LETTER_QUEUE_URL),
   maxReceiveCount: env.MAX_RECEIVE_COUNT,
+  exhaustedQueueArn: env.EXHAUSTED_QUEUE_ARN,
   blocks: store,
 });

@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { z } from 'zod';
+import * as z from 'zod';
 import { KmsDigestSigner } from '../lib/adapters/kms';
 import { systemClock } from '../lib/ports/clock';
 import { verifyHandler } from './handlers/verify';

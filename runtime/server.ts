@@ -20,6 +20,7 @@ import { createApp } from './http/app';
 import { isLoopbackHost } from './loopback';
 import { LocalRuntime, type SchedulerHooks } from './runtime';
 import { SchedulerThread } from './scheduler-thread/host';
+import { openTlogPublishing } from './tlog-publishing';
 
 export interface StartedRuntime {
   url: string;
@@ -161,6 +162,13 @@ export async function startLocalRuntime(
       random: seededRandom(seed + 1),
       algorithms,
       log,
+      tlog: await openTlogPublishing({
+        config,
+        signer,
+        store,
+        digest: () => runtime.ledger.digest(),
+        log,
+      }),
       digestSigning: new DigestSigning({
         signer,
         digest: () => runtime.ledger.digest(),

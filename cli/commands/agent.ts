@@ -1,6 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Agent } from '../../agent/agent';
 import { CommandExecutor, realSleep, SimulatedExecutor } from '../../agent/executor';
 import { AgentHttp, type RequestSigner } from '../../agent/http';

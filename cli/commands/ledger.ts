@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import Table from 'cli-table3';
 import { Command } from 'commander';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
 import {

@@ -1,5 +1,5 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isFinalCommandStatus } from '../../lib/dispatch/command';
 import type { CloseOutcome, Engine } from '../../lib/engine/types';
 import { parseOrThrow } from '../../lib/errors';

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { blockFromItem } from '../../lib/adapters/dynamodb/items';
 import { BLOCK_PREFIX, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
 import { type Dispatcher, type DispatchOutcome, PublishFailedError } from '../../lib/dispatch/dispatcher';

@@ -1,5 +1,5 @@
 import type { ScheduledEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type FleetMonitorDeps,
   FleetMonitorError,

@@ -18,9 +18,10 @@ export interface DeadLetter {
   messageId: string;
   /** The original body, forwarded unchanged so the message can be redriven as it was. */
   body: string;
-  taskId: string;
-  /** The ledger transaction that records the rejection. */
-  transactionId: string;
+  /** The task's id; absent for a message whose body is not a valid task message. */
+  taskId?: string;
+  /** The ledger transaction that records the rejection; absent when there is no valid task to record. */
+  transactionId?: string;
   reason: string;
 }
 
@@ -46,8 +47,17 @@ export class SqsDeadLetterSender implements DeadLetterSender {
       Id: String(i),
       MessageBody: letter.body,
       MessageAttributes: {
-        [DEAD_LETTER_ATTRIBUTES.taskId]: { DataType: 'String', StringValue: letter.taskId },
-        [DEAD_LETTER_ATTRIBUTES.transactionId]: { DataType: 'String', StringValue: letter.transactionId },
+        ...(letter.taskId === undefined
+          ? {}
+          : { [DEAD_LETTER_ATTRIBUTES.taskId]: { DataType: 'String', StringValue: letter.taskId } }),
+        ...(letter.transactionId === undefined
+          ? {}
+          : {
+              [DEAD_LETTER_ATTRIBUTES.transactionId]: {
+                DataType: 'String',
+                StringValue: letter.transactionId,
+              },
+            }),
         [DEAD_LETTER_ATTRIBUTES.reason]: {
           DataType: 'String',
           StringValue: letter.reason.slice(0, MAX_REASON_ATTRIBUTE),

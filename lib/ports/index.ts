@@ -3,3 +3,4 @@ export * from './digest-signer';
 export * from './fleet-source';
 export * from './ledger-store';
 export * from './task-queue';
+export * from './witness';

@@ -31,6 +31,17 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
 
   app.get('/', async (c) => c.json(await runtime.ledgerSummary()));
 
+  // The transparency-log view (docs/ledger-format.md section 12): origin, verifier keys, witnesses.
+  app.get('/tlog', async (c) => {
+    const { tlog } = runtime;
+    if (!tlog) throw new NotFoundError('this runtime publishes no checkpoints (no signing key)');
+    return c.json({
+      origin: tlog.checkpointer.origin,
+      verifier_keys: tlog.verifierKeys,
+      witnesses: tlog.checkpointer.witnessStatus(),
+    });
+  });
+
   app.get('/blocks', async (c) => {
     const { from, limit } = parseOrThrow(blocksQuerySchema, c.req.query(), 'invalid query');
     const head = await store.readHead();
