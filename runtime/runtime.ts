@@ -31,6 +31,7 @@ import {
   type SnapshotEvent,
   type TaskStatusResponse,
 } from '../lib/schemas/http';
+import { decisionItem, vmBody } from '../lib/schemas/views';
 import type { Random } from '../lib/simulation/rng';
 import type { DigestSigning } from './digest-signing';
 import { LimitExceededError, NotFoundError, QueueFullError } from './errors';
@@ -43,7 +44,6 @@ import { Intake } from './intake';
 import { RuntimeMetrics } from './metrics';
 import { SchedulerLoop } from './scheduler-loop';
 import { createSerial, type Serial } from './serial';
-import { decisionItem, vmBody } from './views';
 
 /** A queue that can also say whether a task waits in it (GET /tasks/{id} answers `queued`). */
 export interface LocalTaskQueue extends TaskQueue {

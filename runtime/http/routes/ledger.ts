@@ -5,6 +5,7 @@ import {
   auditSince,
   checkpointAfterFullVerify,
 } from '../../../lib/engine/incremental-audit';
+import { blocksFromStore } from '../../../lib/engine/store-blocks';
 import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
 import { parseOrThrow } from '../../../lib/errors';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
@@ -18,7 +19,6 @@ import {
 } from '../../../lib/schemas/api';
 import { NotFoundError } from '../../errors';
 import type { LocalRuntime } from '../../runtime';
-import { blocksFromStore } from '../../store-blocks';
 
 function signing(runtime: LocalRuntime) {
   if (!runtime.digestSigning) throw new NotFoundError('this runtime signs no digests (no signing key)');

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { loadConfig } from '../../runtime/config';
-import { startLocalRuntime } from '../../runtime/server';
-import { intOption, numberOption } from '../options';
+import { intOption, numberOption } from '../cli/options';
+import { loadConfig } from './config';
+import { startLocalRuntime } from './server';
 
 interface StartFlags {
   config?: string;
