@@ -1,9 +1,10 @@
+import './shared/aws-call-log';
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsTaskSender } from '../lib/adapters/sqs/task-sender';
 import { systemClock } from '../lib/ports/clock';
 import { enqueueHandler } from './handlers/enqueue';
 import { enqueueEnvSchema, readEnv } from './shared/config';
-import { SqsTaskSender } from './shared/sqs-task-sender';
 
 const env = readEnv(enqueueEnvSchema);
 

@@ -4,11 +4,11 @@ import { ValidationError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
 import { firstOfEachId, type Task } from '../../lib/model/task';
 import type { Clock } from '../../lib/ports/clock';
+import type { SendResult, TaskSender } from '../../lib/ports/task-sender';
 import { parseTaskSubmission, type SubmitResponse } from '../../lib/schemas/http';
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
 import { toTask } from '../../lib/schemas/task-input';
 import { invalid, json, parseJsonBody, problem } from '../shared/http';
-import type { SendResult, TaskSender } from '../shared/sqs-task-sender';
 
 /** Largest body accepted; the gateway's model bounds it too, this holds when invoked directly. */
 export const MAX_BODY_BYTES = 1024 * 1024;

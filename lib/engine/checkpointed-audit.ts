@@ -1,17 +1,11 @@
 import { fromHex, toHex, verifyConsistency } from '../ledger';
 import { frontierRoot, TiledMerkleTree } from '../ledger/tiles';
 import type { Digest, VerificationProblem, VerificationReport } from '../ledger/types';
+import type { AuditCheckpointStore } from '../ports/audit-checkpoint-store';
 import { isMerkleLedgerStore, type LedgerStore } from '../ports/ledger-store';
 import { type AuditCheckpoint, auditSince, digestOfCheckpoint, emptyCheckpoint } from './incremental-audit';
 
-/**
- * Where an auditor keeps its checkpoint between runs (a DIGEST#CHECKPOINT item on AWS, docs/ledger-format.md
- * section 10.2). Only ever moved forward by a run that verified the blocks up to it.
- */
-export interface AuditCheckpointStore {
-  load(): Promise<AuditCheckpoint | null>;
-  save(checkpoint: AuditCheckpoint): Promise<void>;
-}
+export type { AuditCheckpointStore };
 
 export interface ResumedAudit {
   report: VerificationReport & {

@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { AuditCheckpointStore } from '../../engine/checkpointed-audit';
 import type { AuditCheckpoint } from '../../engine/incremental-audit';
+import type { AuditCheckpointStore } from '../../ports/audit-checkpoint-store';
 import { DIGEST_PREFIX, PARTITION_KEY } from './keys';
 
 /**

@@ -5,9 +5,9 @@ import { apiApp } from '../../../functions/handlers/api';
 import { enqueueHandler } from '../../../functions/handlers/enqueue';
 import { schedulerHandler } from '../../../functions/handlers/scheduler';
 import { restApiHandler } from '../../../functions/shared/rest-adapter';
-import type { SendResult, TaskSender } from '../../../functions/shared/sqs-task-sender';
 import type { Task } from '../../../lib/model/task';
 import { ManualClock } from '../../../lib/ports/clock';
+import type { SendResult, TaskSender } from '../../../lib/ports/task-sender';
 import {
   type HostileRequest,
   hostileBlockQueries,
