@@ -1,3 +1,4 @@
+import './shared/aws-call-log';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2Drain } from '../lib/adapters/autoscaling/ec2-drain';

@@ -1,3 +1,4 @@
+import './shared/aws-call-log';
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsTaskSender } from '../lib/adapters/sqs/task-sender';
