@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { LocalKeySigner } from '../lib/adapters/local-key';
-import { SqliteLedgerStore, SqliteTaskQueue } from '../lib/adapters/sqlite';
+import { SqliteLedgerStore, SqliteTaskAcceptances, SqliteTaskQueue } from '../lib/adapters/sqlite';
 import { SchedulingEngine } from '../lib/engine/engine';
 import { ValidationError } from '../lib/errors';
 import { systemClock } from '../lib/ports/clock';
@@ -155,6 +155,7 @@ export async function startLocalRuntime(
       config,
       store,
       queue,
+      acceptances: new SqliteTaskAcceptances(store.db),
       engine,
       fleet,
       clock: systemClock,

@@ -2,4 +2,5 @@ export * from './clock';
 export * from './digest-signer';
 export * from './fleet-source';
 export * from './ledger-store';
+export * from './task-acceptances';
 export * from './task-queue';

@@ -92,6 +92,16 @@ const MIGRATIONS: readonly string[] = [
     expired INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // The intake's acceptance records (lib/ports/task-acceptances.ts): idempotency by id and body hash,
+  // and GET /tasks/{id} `queued`.
+  `
+  CREATE TABLE acceptances (
+    task_id TEXT PRIMARY KEY,
+    body_sha256 TEXT NOT NULL,
+    accepted_at INTEGER NOT NULL,
+    queued INTEGER NOT NULL CHECK (queued IN (0, 1))
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,6 +10,7 @@ import { verifyHandler } from '../../../functions/handlers/verify';
 import { SqsDeadLetterSender } from '../../../functions/shared/dead-letter-sender';
 import { restApiHandler } from '../../../functions/shared/rest-adapter';
 import type { SendResult, TaskSender } from '../../../functions/shared/sqs-task-sender';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import type { Task } from '../../../lib/model/task';
 import { ManualClock } from '../../../lib/ports/clock';
 import { toQueueMessage } from '../../../lib/schemas/queue-message';
@@ -89,6 +90,7 @@ describe('Lambda functions: credentials never reach the logs or the ledger', () 
     const logs = await captureLogs(async () => {
       const enqueue = enqueueHandler({
         sender: queue,
+        acceptances: new MemoryTaskAcceptances(),
         dimensions: DIMENSIONS,
         clock: new ManualClock(T0),
         newId: () => `t-${ids.push('')}`,
@@ -128,7 +130,13 @@ describe('Lambda functions: credentials never reach the logs or the ledger', () 
       );
 
       const api = restApiHandler(
-        apiApp({ store: () => store, engine: () => engine, dimensions: DIMENSIONS, logger: logger('api') }),
+        apiApp({
+          store: () => store,
+          engine: () => engine,
+          acceptances: new MemoryTaskAcceptances(),
+          dimensions: DIMENSIONS,
+          logger: logger('api'),
+        }),
       );
       for (const path of ['/tasks/t-1', '/ledger', '/ledger/verify', '/no/such/route']) {
         await api(withCredentials(apiEvent('GET', path), SIGV4));
@@ -140,6 +148,7 @@ describe('Lambda functions: credentials never reach the logs or the ledger', () 
             throw new Error('store down');
           },
           engine: () => engine,
+          acceptances: new MemoryTaskAcceptances(),
           dimensions: DIMENSIONS,
           logger: logger('api'),
         }),
