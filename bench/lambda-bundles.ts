@@ -47,6 +47,7 @@ const STUB_ENV: Record<string, string> = {
   QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-dlq',
   MAX_RECEIVE_COUNT: '10',
+  EXHAUSTED_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:bench-exhausted',
   ALGORITHM: 'best-fit',
   VM_TAG_KEY: 'bcs:pool',
   VM_TAG_VALUE: 'bench',

@@ -55,7 +55,7 @@ function decision(n: number): Transaction {
 }
 
 /** Appends blocks up to `height` (one decision each); assigned ones reserve nothing (seed only). */
-async function seed(store: LedgerStore, height: number): Promise<void> {
+export async function seed(store: LedgerStore, height: number): Promise<void> {
   for (let head = await store.readHead(); head.height < height; head = await store.readHead()) {
     const count = Math.min(SEED_BATCH, height - head.height);
     const txs = Array.from({ length: count }, (_, i) => decision(head.height + i));

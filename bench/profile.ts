@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../lib/errors';
 
 /**

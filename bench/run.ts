@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../lib/errors';
 import type { EmbeddedFigures } from './embedded';
 import type { EmulatorFigures } from './emulator';

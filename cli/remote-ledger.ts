@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ChainVerification } from '../lib/ledger/chain-verifier';
 import { digestSchema } from '../lib/ledger/digest';
 import type { Digest } from '../lib/ledger/types';

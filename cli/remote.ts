@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../lib/errors';
 import { awsSigv4Signer, type RequestSigner, signingRegion } from './aws-sigv4';
 import { CliExit, EXIT_USAGE } from './exit';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import canonicalize from 'canonicalize';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type FieldIssue, ValidationError } from '../lib/errors';
 import type { Dimensions } from '../lib/model/resources';
 import { taskInputSchema } from '../lib/schemas/task-input';

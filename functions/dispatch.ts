@@ -6,12 +6,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDbDispatchRecords } from '../lib/adapters/dynamodb/dispatch-records';
 import { EventBridgePublisher } from '../lib/adapters/eventbridge/eventbridge-publisher';
+import { SqsUndeliveredCommands } from '../lib/adapters/sqs/undelivered-commands';
 import { SsmCommandRunner } from '../lib/adapters/ssm/ssm-command-runner';
 import { Dispatcher } from '../lib/dispatch/dispatcher';
 import { systemClock } from '../lib/ports/clock';
 import { dispatchHandler } from './handlers/dispatch';
 import { dispatchEnvSchema, readEnv } from './shared/config';
-import { SqsUndeliveredCommands } from './shared/undelivered-commands-queue';
 import { ledgerStore } from './shared/wiring';
 
 /**

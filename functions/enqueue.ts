@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbTaskAcceptances } from '../lib/adapters/dynamodb/task-acceptances';
+import { SqsTaskSender } from '../lib/adapters/sqs/task-sender';
 import { systemClock } from '../lib/ports/clock';
 import { enqueueHandler } from './handlers/enqueue';
 import { enqueueEnvSchema, readEnv } from './shared/config';
-import { SqsTaskSender } from './shared/sqs-task-sender';
 
 const env = readEnv(enqueueEnvSchema);
 

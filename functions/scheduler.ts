@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsDeadLetterSender } from '../lib/adapters/sqs/dead-letter-sender';
 import { schedulerHandler } from './handlers/scheduler';
 import { dispatchSpecsEnvSchema, readEnv, schedulerFunctionEnvSchema } from './shared/config';
-import { SqsDeadLetterSender } from './shared/dead-letter-sender';
 import { ledgerStore, schedulingEngine, withTaskSpecs } from './shared/wiring';
 
 const env = readEnv(schedulerFunctionEnvSchema);
@@ -20,5 +20,6 @@ export const handler = schedulerHandler({
   metrics,
   deadLetters: new SqsDeadLetterSender(new SQSClient({}), env.DEAD_LETTER_QUEUE_URL),
   maxReceiveCount: env.MAX_RECEIVE_COUNT,
+  exhaustedQueueArn: env.EXHAUSTED_QUEUE_ARN,
   blocks: store,
 });

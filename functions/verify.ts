@@ -2,12 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { z } from 'zod';
+import * as z from 'zod';
+import { signedDigestTable } from '../lib/adapters/dynamodb/signed-digest-table';
 import { KmsDigestSigner } from '../lib/adapters/kms';
 import { systemClock } from '../lib/ports/clock';
 import { verifyHandler } from './handlers/verify';
 import { readEnv, tableEnvSchema } from './shared/config';
-import { signedDigestTable } from './shared/signed-digest-table';
 import { ledgerStarted, ledgerStore } from './shared/wiring';
 
 const env = readEnv(

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** Base of every error the core throws on purpose. */
 export class SchedulerError extends Error {

@@ -1,4 +1,5 @@
 import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
+import type { Checkpointer } from '../lib/engine/checkpointer';
 import { LedgerReader } from '../lib/engine/ledger-reader';
 import { readTaskStatus } from '../lib/engine/task-intake';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
@@ -32,6 +33,7 @@ import {
   type SnapshotEvent,
   type TaskStatusResponse,
 } from '../lib/schemas/http';
+import { decisionItem, vmBody } from '../lib/schemas/views';
 import type { Random } from '../lib/simulation/rng';
 import type { DigestSigning } from './digest-signing';
 import { LimitExceededError, NotFoundError, QueueFullError } from './errors';
@@ -44,7 +46,6 @@ import { Intake } from './intake';
 import { RuntimeMetrics } from './metrics';
 import { SchedulerLoop } from './scheduler-loop';
 import { createSerial, type Serial } from './serial';
-import { decisionItem, vmBody } from './views';
 
 /** The local queue's extras. */
 export interface LocalTaskQueue extends TaskQueue {
@@ -88,6 +89,15 @@ export interface RuntimeParts {
   log: (message: string) => void;
   /** Signs head digests on an interval and on request (runtime/digest-signing.ts); omitted, none are signed. */
   digestSigning?: DigestSigning;
+  /** Publishes signed checkpoints and serves the log's keys (lib/engine/checkpointer.ts); omitted, none. */
+  tlog?: TlogPublishing;
+}
+
+/** The local runtime's transparency log: its checkpointer and the verifier keys of its note signatures. */
+export interface TlogPublishing {
+  checkpointer: Checkpointer;
+  /** ECDSA P-256 (type 0x02) first, then Ed25519 (type 0x01). */
+  verifierKeys: string[];
 }
 
 const HUB_FLUSH_MS = 250;
@@ -190,6 +200,10 @@ export class LocalRuntime {
     return this.parts.digestSigning;
   }
 
+  get tlog(): TlogPublishing | undefined {
+    return this.parts.tlog;
+  }
+
   /** Catches up with the chain on disk, brings back the VMs that still run tasks, starts the loops. */
   async start(): Promise<void> {
     const { store, fleet, config } = this.parts;
@@ -214,6 +228,13 @@ export class LocalRuntime {
     this.every(LEASE_SWEEP_MS, 'leases', () => this.expireLeases());
     const signing = this.parts.digestSigning;
     if (signing) this.every(DIGEST_SIGN_MS, 'digest', async () => void (await signing.signIfMoved()));
+    const tlog = this.parts.tlog;
+    if (tlog)
+      this.every(
+        config.checkpoint_interval_ms,
+        'checkpoint',
+        async () => void (await tlog.checkpointer.publish()),
+      );
     const { autoscaler } = this;
     if (autoscaler)
       this.every(config.autoscale.tick_ms, 'autoscale', async () => void (await autoscaler.tick()));

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { LocalKeySigner } from '../lib/adapters/local-key';
+import { DIGEST_KEY_FILE, SIGNED_DIGESTS_FILE } from '../lib/adapters/local-key/files';
 import { SqliteLedgerStore, SqliteTaskAcceptances, SqliteTaskQueue } from '../lib/adapters/sqlite';
 import { SchedulingEngine } from '../lib/engine/engine';
 import { ValidationError } from '../lib/errors';
@@ -14,12 +15,13 @@ import { DEFAULT_CAPACITY, type RuntimeConfig } from '../lib/schemas/config';
 import { seededRandom } from '../lib/simulation/rng';
 import { loadDashboard } from './dashboard';
 import { DataDirLock } from './data-dir-lock';
-import { DIGEST_KEY_FILE, DigestSigning, SIGNED_DIGESTS_FILE } from './digest-signing';
+import { DigestSigning } from './digest-signing';
 import { SimulatedFleet } from './fleet/simulated-fleet';
 import { createApp } from './http/app';
 import { isLoopbackHost } from './loopback';
 import { LocalRuntime, type SchedulerHooks } from './runtime';
 import { SchedulerThread } from './scheduler-thread/host';
+import { openTlogPublishing } from './tlog-publishing';
 
 export interface StartedRuntime {
   url: string;
@@ -162,6 +164,13 @@ export async function startLocalRuntime(
       random: seededRandom(seed + 1),
       algorithms,
       log,
+      tlog: await openTlogPublishing({
+        config,
+        signer,
+        store,
+        digest: () => runtime.ledger.digest(),
+        log,
+      }),
       digestSigning: new DigestSigning({
         signer,
         digest: () => runtime.ledger.digest(),

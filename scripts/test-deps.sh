@@ -4,6 +4,7 @@
 #  - the pinned Schemathesis API fuzzer in the same venv (scripts/fuzz/setup.sh)
 #  - cfn-lint and checkov in their own pinned virtualenv (scripts/oracles/setup.sh), for the template oracles
 #  - Debian's chromium for the browser test (scripts/install-chromium.sh); never a downloaded browser
+#  - the Go transparency-log clients and witness (scripts/tlog/setup.sh: tests/tlog/go.mod, pinned in go.sum)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${LOCALSTACK_ENDPOINT:-}" ] && [ -f scripts/emulator/setup.sh ]; then
@@ -17,4 +18,7 @@ if [ -f scripts/oracles/setup.sh ]; then
 fi
 if [ -f scripts/install-chromium.sh ]; then
   bash scripts/install-chromium.sh
+fi
+if [ -f scripts/tlog/setup.sh ]; then
+  bash scripts/tlog/setup.sh
 fi

@@ -82,10 +82,12 @@ export class SchedulerStack extends Stack {
     const environment = schedulingEnvironment(p, table.tableName);
     const alarms = new AlarmTopic(this, 'Alarms', { emails: p.alarmEmails, retain });
     alarms.notify(queue.deadLetterAlarm);
+    alarms.notify(queue.exhaustedAlarm);
 
     const scheduler = new Scheduler(this, 'Scheduler', {
       table,
       queue: queue.queue,
+      deadLetterQueue: queue.deadLetterQueue,
       environment,
       timeout: schedulerTimeout,
       batchSize: p.batchSize,

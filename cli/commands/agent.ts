@@ -1,15 +1,15 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Agent } from '../../agent/agent';
 import { CommandExecutor, realSleep, SimulatedExecutor } from '../../agent/executor';
 import { AgentHttp, type RequestSigner } from '../../agent/http';
 import { HttpPollSource } from '../../agent/http-source';
 import { jsonLog } from '../../agent/log';
 import { HttpSchedulerApi } from '../../agent/scheduler-api';
-import type { AssignmentSource } from '../../agent/source';
-import { SqsAssignmentSource } from '../../agent/sqs-source';
+import { SqsAssignmentSource } from '../../lib/adapters/sqs/assignment-source';
 import { parseOrThrow } from '../../lib/errors';
+import type { AssignmentSource } from '../../lib/ports/assignment-source';
 import { systemClock } from '../../lib/ports/clock';
 import { vmIdSchema } from '../../lib/schemas/http';
 import { awsSigv4Signer, signingRegion } from '../aws-sigv4';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../../lib/errors';
 import { ROOT } from '../cdk';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../../lib/model/resources';
 import { seededRandom } from '../../lib/simulation/rng';
 import { CliExit, EXIT_USAGE } from '../exit';

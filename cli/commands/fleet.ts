@@ -6,7 +6,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../../lib/errors';
 import { launchWorkers, publishUsage, type WorkerUsage } from '../emulator-fleet';
 import { CliExit, EXIT_USAGE } from '../exit';

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { KmsDigestSigner } from '../../lib/adapters/kms';
 import { LocalKeySigner } from '../../lib/adapters/local-key';
+import { DIGEST_KEY_FILE } from '../../lib/adapters/local-key/files';
 import { ValidationError } from '../../lib/errors';
 import { digestSchema } from '../../lib/ledger/digest';
 import { duplicateMemberPath } from '../../lib/ledger/json-duplicates';
@@ -17,7 +18,6 @@ import {
 } from '../../lib/ledger/signed-digest';
 import { toTimestamp } from '../../lib/ledger/time';
 import type { Digest } from '../../lib/ledger/types';
-import { DIGEST_KEY_FILE } from '../../runtime/digest-signing';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { getJson, openRemote, type RemoteFlags } from '../remote';
 import { readStackOutputs, stackOutput } from '../stack';

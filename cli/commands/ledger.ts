@@ -3,8 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import Table from 'cli-table3';
 import { Command } from 'commander';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
+import { blocksFromStore } from '../../lib/engine/store-blocks';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
 import {
   checkDigestConsistency,
@@ -18,7 +19,6 @@ import { transactionProof, transactionProofSchema, verifyTransactionProof } from
 import type { Digest, TransactionProof } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
 import { consistencyQuerySchema, transactionPathSchema } from '../../lib/schemas/api';
-import { blocksFromStore } from '../../runtime/store-blocks';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { chooseSource, openDbStore, openLedgerSource, type SourceFlags } from '../ledger-source';
 import { getJson, getJsonIfFound, openRemote, withRemoteOptions } from '../remote';

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
 import { type AlgorithmResult, compareAlgorithms } from '../../lib/simulation/compare';
 import { type OpenbNode, type OpenbPod, openbWorkload } from '../../lib/simulation/openb';

@@ -6,6 +6,7 @@ import { parseOrThrow, ValidationError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
+import type { LogSink } from '../../lib/ports/observability';
 import type { TaskAcceptances } from '../../lib/ports/task-acceptances';
 import { fleetView } from '../../lib/scaling/fleet-view';
 import { admitFleet } from '../../lib/scheduling/quarantine';
@@ -26,8 +27,7 @@ import {
 } from '../../lib/schemas/http';
 import { openApiDocument, servedRoutes } from '../../lib/schemas/openapi';
 import { allowedMethods, methodNotAllowedBody } from '../../lib/schemas/routes';
-import { vmBody } from '../../runtime/views';
-import type { LogSink } from '../shared/observability';
+import { vmBody } from '../../lib/schemas/views';
 
 export interface ApiDeps {
   store: () => LedgerStore | Promise<LedgerStore>;

@@ -1,13 +1,13 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { blockFromItem } from '../../lib/adapters/dynamodb/items';
 import { BLOCK_PREFIX, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
 import { type Dispatcher, type DispatchOutcome, PublishFailedError } from '../../lib/dispatch/dispatcher';
 import { parseOrThrow } from '../../lib/errors';
 import type { Block } from '../../lib/ledger/types';
-import type { LogSink, MetricSink } from '../shared/observability';
+import type { LogSink, MetricSink } from '../../lib/ports/observability';
 
 export interface DispatchDeps {
   dispatcher: () => Dispatcher | Promise<Dispatcher>;

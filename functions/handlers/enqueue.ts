@@ -6,11 +6,11 @@ import type { Dimensions } from '../../lib/model/resources';
 import type { Task } from '../../lib/model/task';
 import type { Clock } from '../../lib/ports/clock';
 import type { TaskAcceptances } from '../../lib/ports/task-acceptances';
+import type { TaskSender } from '../../lib/ports/task-sender';
 import { conflictBody, parseTaskSubmission, type SubmitResponse } from '../../lib/schemas/http';
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
 import { toTask } from '../../lib/schemas/task-input';
 import { invalid, json, parseJsonBody, problem } from '../shared/http';
-import type { TaskSender } from '../shared/sqs-task-sender';
 
 /** Largest body accepted; the gateway's model bounds it too, this holds when invoked directly. */
 export const MAX_BODY_BYTES = 1024 * 1024;

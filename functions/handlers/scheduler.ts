@@ -5,7 +5,9 @@ import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { transactionId } from '../../lib/ledger';
 import type { Dimensions } from '../../lib/model/resources';
 import type { Task } from '../../lib/model/task';
+import type { DeadLetter, DeadLetterSender } from '../../lib/ports/dead-letter-sender';
 import type { LedgerStore, TaskRecord } from '../../lib/ports/ledger-store';
+import type { LogSink, MetricSink } from '../../lib/ports/observability';
 import {
   type MultiTaskQueueMessage,
   type QueueMessage,
@@ -13,8 +15,6 @@ import {
   tasksOf,
   toQueueMessage,
 } from '../../lib/schemas/queue-message';
-import type { DeadLetter, DeadLetterSender } from '../shared/dead-letter-sender';
-import type { LogSink, MetricSink } from '../shared/observability';
 
 export interface SchedulerDeps {
   /** The engine, built on first use and kept for the warm container. */
@@ -26,6 +26,13 @@ export interface SchedulerDeps {
   deadLetters: DeadLetterSender;
   /** The task queue's maxReceiveCount: a record received this many times is on its last delivery. */
   maxReceiveCount: number;
+  /**
+   * ARN of the queue SQS moves a task-queue message to after maxReceiveCount deliveries (its redrive
+   * target). A batch from it holds tasks that were accepted but never decided, not even rejected on
+   * their last delivery (that commit failed too): each is recorded as rejected, then forwarded to the
+   * dead-letter queue; one that cannot be recorded yet stays on this queue and is delivered again.
+   */
+  exhaustedQueueArn?: string;
   /**
    * Where a redelivered, already rejected task's reason is read from (its block), for the DLQ
    * attribute. Without it the attribute names the block, and the transaction holds the reason.
@@ -107,11 +114,15 @@ const MAX_ERROR_IN_REASON = 2000;
  *   On a record's last delivery the handler first records the task as `rejected`, "not committed
  *   after N deliveries: <error>", then reports the failure so SQS moves the message to the DLQ, or,
  *   for a multi-task record (whose other tasks may be placed), forwards that task alone and
- *   acknowledges the record. If even that commit fails, SQS moves the message as it is.
+ *   acknowledges the record. If even that commit fails, SQS moves the message as it is to the
+ *   exhausted queue (the task queue's redrive target), whose batches this handler also consumes
+ *   (`exhaustedQueueArn`): there the task is recorded as rejected and forwarded to the DLQ, or, while
+ *   the store is still unavailable, left on the exhausted queue to be delivered again.
  * - A record whose body fails the queue-message schema is logged with its field errors, counted, and
- *   redelivered until SQS moves it to the DLQ. No ledger transaction is written for it: without a
- *   valid body there is no trustworthy task id or requirement vector to record, and the ledger
- *   records decisions about tasks, not about transport damage.
+ *   redelivered until SQS moves it to the exhausted queue, from which it is forwarded to the DLQ with
+ *   its field errors as reason. No ledger transaction is written for it: without a valid body there
+ *   is no trustworthy task id or requirement vector to record, and the ledger records decisions about
+ *   tasks, not about transport damage (the enqueue function sends only validated tasks).
  */
 export function schedulerHandler(deps: SchedulerDeps) {
   const schema = queueMessageBodySchema(deps.dimensions);
@@ -172,17 +183,68 @@ export function schedulerHandler(deps: SchedulerDeps) {
     }
   }
 
+  /**
+   * Records SQS moved off the task queue after maxReceiveCount deliveries: the scheduler's own
+   * last-delivery rejection failed, so no decision is recorded. Each task is recorded as rejected now
+   * (a duplicate when an earlier attempt did commit after all), and the handler forwards the
+   * rejections to the DLQ. If the store is still unavailable the records stay on the exhausted queue,
+   * delivered again after its visibility timeout until the commit succeeds: an accepted task ends in
+   * the ledger or stays queued, never in the DLQ alone.
+   */
+  async function recordExhausted(batch: Batch): Promise<Map<string, TaskOutcome>> {
+    const outcomes = new Map<string, TaskOutcome>();
+    if (batch.tasks.length === 0) return outcomes;
+    const reason = `not decided after ${deps.maxReceiveCount} deliveries: every scheduling attempt failed, and so did the rejection on the last one (the scheduler's log holds each error)`;
+    try {
+      const engine = await deps.engine();
+      if (!engine.reject) throw new Error('this engine cannot record rejections');
+      const result = await engine.reject(batch.tasks, reason);
+      const decided = outcomesOf(result);
+      for (const record of result.recorded ?? []) {
+        const o = decided.get(record.task_id);
+        if (o?.kind === 'rejected' && o.redelivered) o.reason = await recordedReason(record, o.reason);
+      }
+      for (const t of batch.tasks) {
+        outcomes.set(
+          t.id,
+          decided.get(t.id) ?? { kind: 'failed', taskId: t.id, error: 'the engine returned no decision' },
+        );
+      }
+      deps.logger.warn('recorded as rejected after the task queue gave up on them', {
+        taskIds: batch.tasks.map((t) => t.id),
+        rejected: result.decisions.map((d) => d.task.id),
+        reason,
+      });
+    } catch (err) {
+      deps.logger.error('could not record tasks the task queue gave up on; they stay queued', {
+        taskIds: batch.tasks.map((t) => t.id),
+        error: err,
+      });
+      const error = err instanceof Error ? err.message : String(err);
+      for (const t of batch.tasks) outcomes.set(t.id, { kind: 'failed', taskId: t.id, error });
+    }
+    return outcomes;
+  }
+
   /** The batch as the engine sees it: each task once, and the records that carry each. */
   interface Batch {
     parsed: ParsedRecord[];
     invalid: Map<string, FieldIssue[]>;
     tasks: Task[];
     holders: Map<string, ParsedRecord[]>;
+    records: Map<string, SQSRecord>;
   }
 
   function readBatch(event: SQSEvent): Batch {
-    const batch: Batch = { parsed: [], invalid: new Map(), tasks: [], holders: new Map() };
+    const batch: Batch = {
+      parsed: [],
+      invalid: new Map(),
+      tasks: [],
+      holders: new Map(),
+      records: new Map(),
+    };
     for (const record of event.Records) {
+      batch.records.set(record.messageId, record);
       const parsed = parseRecord(record, schema);
       if (Array.isArray(parsed)) {
         batch.invalid.set(record.messageId, parsed);
@@ -303,11 +365,14 @@ export function schedulerHandler(deps: SchedulerDeps) {
           rejected: result.decisions.map((d) => d.task.id),
         });
       } catch (err) {
-        deps.logger.error('could not record the rejection; SQS moves the messages to the DLQ without one', {
-          taskIds,
-          reason,
-          error: err,
-        });
+        deps.logger.error(
+          'could not record the rejection; SQS moves the messages to the exhausted queue, where they are recorded',
+          {
+            taskIds,
+            reason,
+            error: err,
+          },
+        );
       }
     }
   }
@@ -320,10 +385,22 @@ export function schedulerHandler(deps: SchedulerDeps) {
   async function settleRecords(
     batch: Batch,
     outcomes: Map<string, TaskOutcome>,
+    exhausted: boolean,
   ): Promise<Map<string, RecordOutcome>> {
     const byRecord = new Map<string, RecordOutcome>();
-    for (const [messageId, issues] of batch.invalid) byRecord.set(messageId, { kind: 'invalid', issues });
     const letters: DeadLetter[] = [];
+    for (const [messageId, issues] of batch.invalid) {
+      // Off the task queue, an invalid record has had its deliveries: it goes to the DLQ as it is,
+      // with its field errors and no transaction (there is no trustworthy task to record).
+      byRecord.set(messageId, exhausted ? { kind: 'settled', tasks: [] } : { kind: 'invalid', issues });
+      if (!exhausted) continue;
+      const record = batch.records.get(messageId)!;
+      letters.push({
+        messageId,
+        body: record.body,
+        reason: `invalid queue message: ${issues.map((i) => `${i.field || '(body)'}: ${i.message}`).join('; ')}`,
+      });
+    }
     for (const { record, tasks } of batch.parsed) {
       const mine = tasks.map((t) => outcomes.get(t.id)!);
       const settled = mine.every((o) => !UNSETTLED.has(o.kind));
@@ -383,9 +460,12 @@ export function schedulerHandler(deps: SchedulerDeps) {
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const batch = readBatch(event);
-    const outcomes = await decide(batch);
+    // An event source mapping hands a function batches of one queue at a time.
+    const exhausted =
+      deps.exhaustedQueueArn !== undefined && event.Records[0]?.eventSourceARN === deps.exhaustedQueueArn;
+    const outcomes = exhausted ? await recordExhausted(batch) : await decide(batch);
     countDecisions(batch, outcomes);
-    const byRecord = await settleRecords(batch, outcomes);
+    const byRecord = await settleRecords(batch, outcomes, exhausted);
     const redelivered = [...byRecord.values()].filter((o) => o.kind !== 'settled').length;
     deps.metrics.addMetric('RecordsRedelivered', 'Count', redelivered);
     deps.metrics.publishStoredMetrics();

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, ScheduledEvent } from 'aws-lambda';
+import { verifiableBlocks } from '../../lib/engine/verifiable-blocks';
 import { ValidationError } from '../../lib/errors';
 import { type SignedDigest, signDigest, verifySignedDigest } from '../../lib/ledger/signed-digest';
 import { toTimestamp } from '../../lib/ledger/time';
@@ -7,10 +8,10 @@ import { verifyChain } from '../../lib/ledger/verify';
 import type { Clock } from '../../lib/ports/clock';
 import type { DigestSigner } from '../../lib/ports/digest-signer';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
+import type { LogSink, MetricSink } from '../../lib/ports/observability';
+import type { SignedDigestLog } from '../../lib/ports/signed-digest-log';
 import { invalid, json, parseJsonBody } from '../shared/http';
 import { VERIFY_METRICS } from '../shared/metric-names';
-import type { LogSink, MetricSink } from '../shared/observability';
-import { verifiableBlocks } from '../shared/verifiable-blocks';
 
 export interface VerifyDeps {
   store: () => LedgerStore | Promise<LedgerStore>;
@@ -30,16 +31,6 @@ export interface VerifyDeps {
     digests: SignedDigestLog;
     clock: Clock;
   };
-}
-
-/**
- * Where signed digests are kept (DIGEST# items on AWS). Every run, scheduled or requested, checks the
- * chain against the latest one, so a chain rolled back or rewritten past a signed head is reported even
- * when every hash in it was recomputed.
- */
-export interface SignedDigestLog {
-  latest(): Promise<SignedDigest | null>;
-  publish(signed: SignedDigest): Promise<void>;
 }
 
 /** What a scheduled run returns: the report, and the digest it signed, if any. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../../lib/errors';
 import { DEFAULT_DIMENSIONS } from '../../lib/model/resources';
 import { DEFAULT_PARAMS } from '../../lib/scheduling/types';
@@ -66,6 +66,10 @@ export const schedulerEnvSchema = tableEnvSchema.extend({
 export const schedulerFunctionEnvSchema = schedulerEnvSchema.extend({
   DEAD_LETTER_QUEUE_URL: z.url(),
   MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000),
+  /** The task queue's redrive target, also consumed: tasks it gave up on are recorded there. */
+  EXHAUSTED_QUEUE_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/, 'must be an SQS queue ARN'),
 });
 
 /** 'true' or 'false' exactly: a typo must fail at cold start, not silently switch a feature off. */

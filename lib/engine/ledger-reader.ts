@@ -9,9 +9,10 @@ import {
 } from '../ledger';
 import type { DigestConsistency } from '../ledger/digest';
 import { tiledDigestConsistencyProof, tiledTransactionProof } from '../ledger/tiled-proofs';
-import { frontierRoot, TiledMerkleTree } from '../ledger/tiles';
+import { FullTileCache, frontierRoot, TiledMerkleTree } from '../ledger/tiles';
 import type { Block, ChainHead, Digest, Transaction, TransactionProof } from '../ledger/types';
 import {
+  type HeightState,
   isMerkleLedgerStore,
   type LedgerStore,
   type MerkleLedgerStore,
@@ -106,6 +107,8 @@ export class LedgerReader {
   private readonly merkle: (LedgerStore & MerkleLedgerStore) | null;
   /** Merkle path: the newest head seen (read or handed over with `add`). */
   private knownHeight = -1;
+  /** Merkle path: full tiles (which never change) already read, with their interior hashes. */
+  private readonly fullTiles = new FullTileCache();
 
   constructor(
     private readonly store: LedgerStore,
@@ -234,9 +237,7 @@ export class LedgerReader {
     if (!Number.isSafeInteger(oldSize) || oldSize < 1 || oldSize > digest.tree_size) {
       throw new RangeError(`old tree size ${oldSize} out of range 1..${digest.tree_size}`);
     }
-    const tree = this.merkle
-      ? new TiledMerkleTree((keys) => this.merkle!.readTiles(keys), digest.tree_size, this.merkle.tileHeight)
-      : null;
+    const tree = this.merkle ? this.tiledTree(digest.tree_size) : null;
     if (tree) {
       const oldRoot = toHex(await tree.root(oldSize));
       const proof = await tiledDigestConsistencyProof(
@@ -285,11 +286,7 @@ export class LedgerReader {
     if (this.merkle) {
       const tree = await this.treeHead();
       const digest = digestOf(tree);
-      const tiles = new TiledMerkleTree(
-        (keys) => this.merkle!.readTiles(keys),
-        tree.tree_size,
-        this.merkle.tileHeight,
-      );
+      const tiles = this.tiledTree(tree.tree_size);
       const proof = await tiledTransactionProof(block, position.index, tiles, digest);
       return { transaction, height: position.height, index: position.index, proof };
     }
@@ -315,22 +312,39 @@ export class LedgerReader {
    * proof between them (GET /ledger/consistency, docs/ledger-format.md section 7.2). Throws
    * ValidationError naming the field unless 1 <= from <= to <= the current tree size.
    *
-   * Both digests carry the transaction count at their height, which the stored Merkle state does not
-   * keep for past heights, so this follows the chain (in memory, 64 bytes a block) on every store;
-   * on a Merkle store `consistency(oldSize)` answers from the tiles in O(log n) instead.
+   * On a Merkle store: the tree head, the two blocks' stored states (hash, timestamp, transaction total)
+   * and O(log n) tiles, whatever the height. A store that lacks a block's total (written before stores
+   * kept it), and any other store, answers from the followed chain (in memory, 64 bytes a block).
    */
   async consistencyBetween(from: number, to?: number): Promise<DigestConsistency> {
+    if (this.merkle) {
+      const tree = await this.treeHead();
+      const end = to ?? tree.tree_size;
+      checkRange(from, end, tree.tree_size);
+      const [older, newer] = await this.merkle.readHeightStates([from - 1, end - 1]);
+      if (older && newer) {
+        const tiles = this.tiledTree(tree.tree_size);
+        const digestAt = async (s: HeightState): Promise<Digest> => ({
+          height: s.height,
+          head_hash: s.block_hash,
+          tree_size: s.height + 1,
+          blocks_root: toHex(await tiles.root(s.height + 1)),
+          transaction_count: s.transaction_total,
+          timestamp: s.timestamp,
+        });
+        const fromDigest = await digestAt(older);
+        const toDigest = await digestAt(newer);
+        return {
+          from: fromDigest,
+          to: toDigest,
+          proof: await tiledDigestConsistencyProof(tiles, fromDigest, toDigest),
+        };
+      }
+    }
     const head = await this.catchUp();
     const size = Math.min(head.height + 1, this.hashes.length);
     const end = to ?? size;
-    const issues = [];
-    if (!Number.isSafeInteger(from) || from < 1 || from > end) {
-      issues.push({ field: 'from', message: `must be 1..${end} (a tree size: height + 1)` });
-    }
-    if (!Number.isSafeInteger(end) || end > size) {
-      issues.push({ field: 'to', message: `must be at most the current tree size ${size}` });
-    }
-    if (issues.length > 0) throw new ValidationError(issues, 'invalid consistency range');
+    checkRange(from, end, size);
     return {
       from: await this.digestAt(from),
       to: await this.digestAt(end),
@@ -350,6 +364,11 @@ export class LedgerReader {
       transaction_count: this.transactionTotals[height]!,
       timestamp: block?.timestamp ?? this.headTimestamp,
     };
+  }
+
+  private tiledTree(size: number): TiledMerkleTree {
+    const store = this.merkle!;
+    return new TiledMerkleTree((keys) => store.readTiles(keys), size, store.tileHeight, this.fullTiles);
   }
 
   private async treeHead(): Promise<TreeHead> {
@@ -434,6 +453,18 @@ export class LedgerReader {
     }
     return counts;
   }
+}
+
+/** Throws ValidationError naming the field unless 1 <= from <= end <= size. */
+function checkRange(from: number, end: number, size: number): void {
+  const issues = [];
+  if (!Number.isSafeInteger(from) || from < 1 || from > end) {
+    issues.push({ field: 'from', message: `must be 1..${end} (a tree size: height + 1)` });
+  }
+  if (!Number.isSafeInteger(end) || end > size) {
+    issues.push({ field: 'to', message: `must be at most the current tree size ${size}` });
+  }
+  if (issues.length > 0) throw new ValidationError(issues, 'invalid consistency range');
 }
 
 /** The digest of a stored tree head: exactly what DigestBuilder gives after the same blocks. */

@@ -1,5 +1,5 @@
 import { hash as oneShotHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow, ValidationError } from '../errors';
 import { canonicalBytes } from './canonical';
 import { merkleRootOfValidated } from './canonical-transaction';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../errors';
 import { blockHash, blockHashOfValidated, blockHeaderSchema, blockSchema, GENESIS } from './blocks';
 import { canonicalString } from './canonical';

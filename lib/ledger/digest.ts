@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow, ValidationError } from '../errors';
 import { CompactRange } from './compact-range';
 import { DenseMerkleTree } from './dense-tree';

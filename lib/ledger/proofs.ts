@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, parseOrThrow, ValidationError } from '../errors';
 import { blockHash, blockHeaderSchema, blockSchema } from './blocks';
 import { canonicalBytesOfValidated } from './canonical';

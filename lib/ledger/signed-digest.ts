@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow, ValidationError } from '../errors';
 import type { DigestSigner } from '../ports/digest-signer';
 import { canonicalBytes } from './canonical';

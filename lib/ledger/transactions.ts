@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { taskIdSchema } from '../schemas/task-input';
 import { canonicalBytes, canonicalBytesOfValidated } from './canonical';
 import { CompactRange } from './compact-range';

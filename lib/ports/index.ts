@@ -4,3 +4,4 @@ export * from './fleet-source';
 export * from './ledger-store';
 export * from './task-acceptances';
 export * from './task-queue';
+export * from './witness';

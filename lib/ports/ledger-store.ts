@@ -176,6 +176,22 @@ export interface MerkleLedgerStore {
   readTiles(keys: readonly TileKey[]): Promise<Map<string, Uint8Array>>;
   /** Per-VM counts (only VMs with some transaction); with `vmIds`, only those. Sorted by vm_id. */
   readVmCounts(vmIds?: readonly string[]): Promise<VmCounts[]>;
+  /**
+   * What a digest at a past height carries besides its root (docs/ledger-format.md section 7.2): the
+   * block's hash and timestamp and the chain's transaction total through it, one per height asked, in
+   * order, read by key (a few items whatever the height). null for a height beyond the head, and for a
+   * block written before the store kept its total (a reader then follows the chain instead).
+   */
+  readHeightStates(heights: readonly number[]): Promise<(HeightState | null)[]>;
+}
+
+/** One block's place in the chain, as a digest at its height needs it. */
+export interface HeightState {
+  height: number;
+  block_hash: string;
+  timestamp: string;
+  /** Transactions in blocks 0..height: the digest's transaction_count at this height. */
+  transaction_total: number;
 }
 
 /** Whether a store keeps the persistent Merkle state (every store in lib/adapters does). */
@@ -184,6 +200,7 @@ export function isMerkleLedgerStore(store: LedgerStore): store is LedgerStore & 
   return (
     typeof s.readTreeHead === 'function' &&
     typeof s.readTiles === 'function' &&
-    typeof s.readVmCounts === 'function'
+    typeof s.readVmCounts === 'function' &&
+    typeof s.readHeightStates === 'function'
   );
 }

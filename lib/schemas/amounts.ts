@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AMOUNT_FRACTION_DIGITS, fromMicro, MAX_AMOUNT, toMicro } from '../model/amount';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { errorBodySchema } from './responses';
 import { taskIdSchema } from './task-input';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LedgerSummary } from '../engine/ledger-reader';
 import { parseOrThrow, ValidationError } from '../errors';
 import type { VerificationReport } from '../ledger/types';

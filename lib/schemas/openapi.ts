@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorBodySchema } from './responses';
 import { apiRoutes, type ResponseSpec, type RouteContext, type RouteSpec, type Runtime } from './routes';
 

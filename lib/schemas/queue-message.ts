@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
 import { amountSchema } from './amounts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LedgerSummary } from '../engine/ledger-reader';
 import { blockSchema } from '../ledger/blocks';
 import { digestSchema } from '../ledger/digest';
@@ -320,3 +320,21 @@ export const responseSchemasMatchTheCore: [
   Same<z.output<typeof verifyResponseSchema>, VerificationReport>,
   Same<z.output<typeof verificationProblemSchema>, VerificationProblem>,
 ] = [true, true, true];
+
+/** GET /ledger/tlog: the transparency log's identity and its witnesses (lib/engine/checkpointer.ts). */
+export const tlogResponseSchema = z.strictObject({
+  origin: z.string(),
+  /** Note verifier keys: ECDSA P-256 (type 0x02) first, then Ed25519 (type 0x01). */
+  verifier_keys: z.array(z.string()),
+  witnesses: z.array(
+    z.strictObject({
+      name: z.string(),
+      url: z.string(),
+      tree_size: z.number().int().min(0),
+      cosigned: z.number().int().min(0),
+      failures: z.number().int().min(0),
+      last_cosigned_at: z.string().nullable(),
+      last_error: z.string().nullable(),
+    }),
+  ),
+});

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { digestConsistencySchema } from '../ledger/digest';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import {
@@ -33,6 +33,7 @@ import {
   queueResponseSchema,
   submitResponseSchema,
   taskStatusResponseSchema,
+  tlogResponseSchema,
   transactionProofSchema,
   verifyResponseSchema,
 } from './responses';
@@ -342,6 +343,30 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       query: consistencyQuerySchema,
       responses: {
         200: { description: 'The two digests and the proof', schema: digestConsistencySchema },
+      },
+    },
+    {
+      operationId: 'getCheckpoint',
+      method: 'get',
+      path: '/checkpoint',
+      summary:
+        'The signed C2SP checkpoint of the block-hash tree, with witness cosignatures (docs/ledger-format.md section 12); the tiles are under /tile/ (tlog-tiles)',
+      servedBy: ['local'],
+      responses: {
+        200: { description: 'Signed note (text)', contentType: 'text/plain' },
+        404: { description: 'This runtime publishes no checkpoints' },
+      },
+    },
+    {
+      operationId: 'getTlog',
+      method: 'get',
+      path: '/ledger/tlog',
+      summary:
+        "The transparency log's origin, verifier keys and witness status (docs/ledger-format.md section 12)",
+      servedBy: ['local'],
+      responses: {
+        200: { description: 'Origin, verifier keys, witnesses', schema: tlogResponseSchema },
+        404: { description: 'This runtime publishes no checkpoints' },
       },
     },
     {

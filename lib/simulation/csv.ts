@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type FieldIssue, ValidationError } from '../errors';
 
 /** Stop collecting after this many problems: one bad column in a 100k-row file should not print 100k lines. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../errors';
 import type { ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';

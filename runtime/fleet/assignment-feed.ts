@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ScheduleOutcome } from '../../lib/engine/types';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { assignmentItemSchema, assignmentsResponseSchema } from '../../lib/schemas/responses';

@@ -13,6 +13,7 @@ import { generatorRoutes } from './routes/generator';
 import { ledgerRoutes } from './routes/ledger';
 import { queueRoutes } from './routes/queue';
 import { taskRoutes } from './routes/tasks';
+import { tlogRoutes } from './routes/tlog';
 import { vmRoutes } from './routes/vms';
 
 export interface StaticAsset {
@@ -62,6 +63,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
   app.route('/events', eventRoutes(runtime));
   app.route('/vms', vmRoutes(runtime));
   app.route('/queue', queueRoutes(runtime));
+  app.route('/', tlogRoutes(runtime));
 
   const openapi = openApiDocument({
     runtime: 'local',

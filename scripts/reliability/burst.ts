@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { quantile, round } from '../../bench/stats';
 import { parseOrThrow } from '../../lib/errors';
 import { parseJsonl } from '../../lib/ledger/jsonl';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import Table from 'cli-table3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { round, type Spread, spread } from '../../bench/stats';
 import { parseOrThrow } from '../../lib/errors';
 import { createLedgerTable } from '../../tests/aws/helpers/ledger-table';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SqliteLedgerStore } from '../../lib/adapters/sqlite';
 import { SchedulingEngine } from '../../lib/engine/engine';
 import { parseOrThrow } from '../../lib/errors';

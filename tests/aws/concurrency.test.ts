@@ -13,8 +13,8 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../functions/handlers/scheduler';
-import { SqsDeadLetterSender } from '../../functions/shared/dead-letter-sender';
 import { DynamoDbLedgerStore, maxTasksPerCommit } from '../../lib/adapters/dynamodb';
+import { SqsDeadLetterSender } from '../../lib/adapters/sqs/dead-letter-sender';
 import { SchedulingEngine } from '../../lib/engine/engine';
 import type { Engine } from '../../lib/engine/types';
 import { systemClock } from '../../lib/ports/clock';
@@ -142,6 +142,20 @@ async function receiveAll(queueUrl: string, count: number, rounds = 20): Promise
     for (const m of Messages ?? []) got.set(m.MessageId!, m);
   }
   return [...got.values()];
+}
+
+/** Messages on the queue, visible or in flight. */
+async function queueDepth(url: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes!.ApproximateNumberOfMessages) +
+    Number(Attributes!.ApproximateNumberOfMessagesNotVisible)
+  );
 }
 
 /** `engine` with its schedule() replaced; everything else goes to the real engine. */
@@ -311,18 +325,6 @@ describe('messages that can never be placed, on the emulator', () => {
       deadLetters: new SqsDeadLetterSender(sqs, dlqUrl!),
       maxReceiveCount,
     });
-    const depth = async (url: string) => {
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return (
-        Number(Attributes!.ApproximateNumberOfMessages) +
-        Number(Attributes!.ApproximateNumberOfMessagesNotVisible)
-      );
-    };
     try {
       await sqs.send(
         new SendMessageBatchCommand({
@@ -336,7 +338,7 @@ describe('messages that can never be placed, on the emulator', () => {
 
       // Act: poll as the event source mapping does, returning failed records to the queue at once.
       const deliveries: string[][] = [];
-      for (let round = 0; round < 2 * maxReceiveCount && (await depth(queueUrl!)) > 0; round++) {
+      for (let round = 0; round < 2 * maxReceiveCount && (await queueDepth(queueUrl!)) > 0; round++) {
         const messages = await receiveAll(queueUrl!, 2, 3);
         if (messages.length === 0) continue;
         deliveries.push(messages.map((m) => m.Attributes!.ApproximateReceiveCount!));
@@ -364,7 +366,7 @@ describe('messages that can never be placed, on the emulator', () => {
         ['2', '2'],
         ['3', '3'],
       ]);
-      expect(await depth(queueUrl!)).toBe(0);
+      expect(await queueDepth(queueUrl!)).toBe(0);
       const dead = await receiveAll(dlqUrl!, 2);
       expect(dead.map((m) => m.Body).sort()).toEqual([JSON.stringify(messageFor(stuck!)), malformed].sort());
       // The task has a rejection naming why; the malformed body, with no trustworthy task id, has nothing.
@@ -380,6 +382,148 @@ describe('messages that can never be placed, on the emulator', () => {
       client.destroy();
       await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
       await sqs.send(new DeleteQueueCommand({ QueueUrl: dlqUrl }));
+      await table.drop();
+    }
+  });
+  it('a task whose last-delivery rejection fails too is moved to the exhausted queue, stays there while the store is down, then is recorded as rejected and forwarded to the DLQ', async () => {
+    // Prepare: the stack's topology (cdk/lib/constructs/task-queue.ts): the task queue redrives to the
+    // exhausted queue, which the scheduler also consumes and forwards from to the DLQ.
+    const maxReceiveCount = 2;
+    const table = await createLedgerTable(dynamo);
+    const { QueueUrl: dlqUrl } = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
+    const exhaustedName = uniqueName('exhausted');
+    const { QueueUrl: exhaustedUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: exhaustedName, Attributes: { VisibilityTimeout: '60' } }),
+    );
+    const exhaustedArn = `arn:aws:sqs:us-east-1:000000000000:${exhaustedName}`;
+    const { QueueUrl: queueUrl } = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: uniqueName('tasks'),
+        Attributes: {
+          VisibilityTimeout: '60',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: exhaustedArn, maxReceiveCount }),
+        },
+      }),
+    );
+    const [accepted] = workloadTasks({ tasks: 1, seed: 79, startedAt: Date.now() });
+    const malformed = '{"version":1,"task":{"id":"half-a-message"';
+    const client = new DynamoDBClient(emulatorConfig());
+    const engine = new SchedulingEngine({
+      store: new DynamoDbLedgerStore({ client, tableName: table.tableName }),
+      fleet: new FixedFleet(fleetVms(1)),
+      clock: systemClock,
+      algorithm: 'best-fit',
+      dimensions: DIMENSIONS,
+    });
+    // The store is down: neither a decision nor a rejection can be written.
+    const down = async (): Promise<never> => {
+      throw new Error('store unavailable');
+    };
+    const outage: Engine = { ...withSchedule(engine, down), reject: down };
+    let current: Engine = outage;
+    const handler = schedulerHandler({
+      engine: () => current,
+      dimensions: DIMENSIONS,
+      logger: new RecordingLogger(),
+      metrics: new RecordingMetrics(),
+      deadLetters: new SqsDeadLetterSender(sqs, dlqUrl!),
+      maxReceiveCount,
+      exhaustedQueueArn: exhaustedArn,
+    });
+    /** One poll of `url` as the event source mapping does it: settled records deleted, failed ones back at once. */
+    const poll = async (url: string, arn: string, count: number) => {
+      const messages = await receiveAll(url, count, 5);
+      if (messages.length === 0) return [];
+      const result = await handler({ Records: messages.map((m) => toRecord(m, arn)) }, lambdaContext);
+      const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+      const settled = messages.filter((m) => !failed.has(m.MessageId!));
+      const back = messages.filter((m) => failed.has(m.MessageId!));
+      if (settled.length > 0)
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: url,
+            Entries: settled.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      if (back.length > 0)
+        await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: url,
+            Entries: back.map((m, i) => ({
+              Id: String(i),
+              ReceiptHandle: m.ReceiptHandle!,
+              VisibilityTimeout: 0,
+            })),
+          }),
+        );
+      return messages.map((m) => ({ body: m.Body!, failed: failed.has(m.MessageId!) }));
+    };
+    const store = new DynamoDbLedgerStore({ client: dynamo, tableName: table.tableName });
+    try {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: [
+            { Id: 'accepted', MessageBody: JSON.stringify(messageFor(accepted!)) },
+            { Id: 'malformed', MessageBody: malformed },
+          ],
+        }),
+      );
+
+      // Act 1: every delivery fails, the last one's rejection too; SQS moves both messages on.
+      for (let round = 0; round < 2 * maxReceiveCount && (await queueDepth(queueUrl!)) > 0; round++) {
+        const polled = await poll(queueUrl!, 'arn:tasks', 2);
+        expect(polled.every((p) => p.failed)).toBe(true);
+      }
+      expect(await queueDepth(queueUrl!)).toBe(0);
+
+      // Act 2: the exhausted queue, store still down. The malformed body goes on to the DLQ at once
+      // (nothing to record); the accepted task stays: not in the ledger, so not in the DLQ either.
+      const whileDown = await poll(exhaustedUrl!, exhaustedArn, 2);
+      expect(whileDown.map((p) => [p.body, p.failed]).sort()).toEqual(
+        [
+          [JSON.stringify(messageFor(accepted!)), true],
+          [malformed, false],
+        ].sort(),
+      );
+      expect(await store.getTask(accepted!.id)).toBeNull();
+      expect(await queueDepth(exhaustedUrl!)).toBe(1);
+      const invalid = await receiveAll(dlqUrl!, 1);
+      expect(invalid.map((m) => m.Body)).toEqual([malformed]);
+      expect(invalid[0]!.MessageAttributes?.reason?.StringValue).toMatch(/^invalid queue message: /);
+      expect(invalid[0]!.MessageAttributes?.transactionId).toBeUndefined();
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: [{ Id: '0', ReceiptHandle: invalid[0]!.ReceiptHandle! }],
+        }),
+      );
+
+      // Act 3: the store is back; the next delivery from the exhausted queue records the task.
+      current = engine;
+      const recorded = await poll(exhaustedUrl!, exhaustedArn, 1);
+      expect(recorded).toEqual([{ body: JSON.stringify(messageFor(accepted!)), failed: false }]);
+
+      // Assess: the task is in the ledger, rejected with the reason, and in the DLQ with its transaction.
+      expect(await queueDepth(exhaustedUrl!)).toBe(0);
+      const record = await store.getTask(accepted!.id);
+      expect(record).toMatchObject({ status: 'rejected' });
+      const blocks = await store.getBlocks(0, 10);
+      expect(blocks.flatMap((b) => b.transactions).map((t) => [t.task_id, t.status, t.reason])).toEqual([
+        [
+          accepted!.id,
+          'rejected',
+          `not decided after ${maxReceiveCount} deliveries: every scheduling attempt failed, and so did the rejection on the last one (the scheduler's log holds each error)`,
+        ],
+      ]);
+      const dead = await receiveAll(dlqUrl!, 1);
+      expect(dead.map((m) => [m.Body, m.MessageAttributes?.transactionId?.StringValue])).toEqual([
+        [JSON.stringify(messageFor(accepted!)), record!.transaction_id],
+      ]);
+    } finally {
+      client.destroy();
+      for (const url of [queueUrl, exhaustedUrl, dlqUrl])
+        await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
       await table.drop();
     }
   });

@@ -8,13 +8,13 @@ import {
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScheduledVerification, verifyHandler } from '../../functions/handlers/verify';
+import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb';
+import { blockKey, HEAD_KEY, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
 import {
   LATEST_DIGEST_KEY,
   signedDigestKey,
   signedDigestTable,
-} from '../../functions/shared/signed-digest-table';
-import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb';
-import { blockKey, HEAD_KEY, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
+} from '../../lib/adapters/dynamodb/signed-digest-table';
 import { KmsDigestSigner, KmsSigningError } from '../../lib/adapters/kms';
 import { SchedulingEngine } from '../../lib/engine/engine';
 import {

@@ -111,6 +111,21 @@ async function expectMatchesReference(store: LedgerStore & MerkleLedgerStore, ti
   expect((await store.readTiles([{ level: 0, index: 1e9 }])).size).toBe(0);
 
   const n = blocks.length;
+  // Height states: each block's hash, timestamp and the transaction total through it.
+  const heights = [...new Set([0, 1, Math.floor(n / 2), n - 2, n - 1].filter((h) => h >= 0))];
+  let running = 0;
+  const totals = blocks.map((b) => (running += b.transactions.length));
+  expect(await store.readHeightStates([...heights, n, -1])).toEqual([
+    ...heights.map((h) => ({
+      height: h,
+      block_hash: blocks[h]!.block_hash,
+      timestamp: blocks[h]!.timestamp,
+      transaction_total: totals[h],
+    })),
+    null,
+    null,
+  ]);
+
   const tree = new TiledMerkleTree((k) => store.readTiles(k), n, tileHeight);
   const sizes = [
     ...new Set([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 255, 256, 257, n - 1, n].filter((s) => s >= 1 && s <= n)),

@@ -144,7 +144,7 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
     const chain = await readChain(store);
     // Version 1 had no dead-letter table (and none of the later tables).
     store.db.exec(
-      'DROP TABLE queue_dead_letters; DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts',
+      'DROP TABLE queue_dead_letters; DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts; ALTER TABLE blocks DROP COLUMN transaction_total',
     );
     store.db.pragma('user_version = 1');
     await store.close();
@@ -169,7 +169,9 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
         });
       }
     }
-    store.db.exec('DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts');
+    store.db.exec(
+      'DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts; ALTER TABLE blocks DROP COLUMN transaction_total',
+    );
     store.db.pragma('user_version = 2');
     await store.close();
 
@@ -185,6 +187,9 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
       ]);
     expect(await upgraded.readTiles(keys)).toEqual(await reference.readTiles(keys));
     expect(await upgraded.readVmCounts()).toEqual(await reference.readVmCounts());
+    // Migration 4 fills every block's transaction total.
+    const heights = [0, 1, 11, 23];
+    expect(await upgraded.readHeightStates(heights)).toEqual(await reference.readHeightStates(heights));
     await upgraded.close();
     expect(() => new SqliteLedgerStore(path)).toThrow(/tiles of height 2, not 8/);
   });

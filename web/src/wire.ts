@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Digest } from '../../lib/ledger/types';
 import type {
   BlockEvent as BlockEventWire,

@@ -14,11 +14,14 @@ export interface SchedulerProps {
   readonly table: ITable;
   readonly queue: IQueue;
   /**
-   * Where the scheduler forwards tasks that can never be placed, and the queue's maxReceiveCount
-   * (which tells the function when a delivery is the last). Must be the task queue's redrive target.
+   * The task queue's redrive target and its maxReceiveCount (which tells the function when a
+   * delivery is the last). The scheduler consumes it too: a task SQS moved there is recorded as
+   * rejected, then forwarded to `deadLetterQueue`.
    * @default the dead-letter queue `queue` was created with
    */
-  readonly deadLetterQueue?: DeadLetterQueue;
+  readonly exhaustedQueue?: DeadLetterQueue;
+  /** Where the scheduler forwards tasks recorded as rejected, and messages that hold no valid task. */
+  readonly deadLetterQueue: IQueue;
   /** Environment shared with the other functions (table, dimensions, algorithm, fleet selection). */
   readonly environment: Record<string, string>;
   readonly timeout: Duration;
@@ -40,11 +43,11 @@ export class Scheduler extends Construct {
 
   constructor(scope: Construct, id: string, props: SchedulerProps) {
     super(scope, id);
-    const deadLetters =
-      props.deadLetterQueue ?? (props.queue instanceof Queue ? props.queue.deadLetterQueue : undefined);
-    if (deadLetters === undefined) {
+    const exhausted =
+      props.exhaustedQueue ?? (props.queue instanceof Queue ? props.queue.deadLetterQueue : undefined);
+    if (exhausted === undefined) {
       throw new Error(
-        'Scheduler: deadLetterQueue is required when queue has no dead-letter queue: unplaceable tasks must end there',
+        'Scheduler: exhaustedQueue is required when queue has no redrive target: tasks it gives up on must be recorded',
       );
     }
     this.function = new ServiceFunction(this, 'Scheduler', {
@@ -53,8 +56,9 @@ export class Scheduler extends Construct {
       serviceName: 'scheduler',
       environment: {
         ...props.environment,
-        DEAD_LETTER_QUEUE_URL: deadLetters.queue.queueUrl,
-        MAX_RECEIVE_COUNT: String(deadLetters.maxReceiveCount),
+        DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
+        MAX_RECEIVE_COUNT: String(exhausted.maxReceiveCount),
+        EXHAUSTED_QUEUE_ARN: exhausted.queue.queueArn,
       },
       timeout: props.timeout,
       memorySize: 1024,
@@ -68,15 +72,24 @@ export class Scheduler extends Construct {
         reportBatchItemFailures: true,
       }),
     );
+    // Tasks the task queue gave up on: recorded as rejected, or left there until that succeeds.
+    this.function.addEventSource(
+      new SqsEventSource(exhausted.queue, {
+        // Rare and small: ten records a batch, no batching window, two at a time at most.
+        batchSize: 10,
+        maxConcurrency: 2,
+        reportBatchItemFailures: true,
+      }),
+    );
     grantLedgerWrite(this.function, props.table);
     grantFleetRead(this.function);
     // Only SendMessage (SendMessageBatch is authorised as it), and only to the DLQ: the scheduler
-    // never writes to the task queue it consumes.
+    // never writes to the queues it consumes.
     this.function.addToRolePolicy(
       new PolicyStatement({
         sid: 'ForwardUnplaceableTasks',
         actions: ['sqs:SendMessage'],
-        resources: [deadLetters.queue.queueArn],
+        resources: [props.deadLetterQueue.queueArn],
       }),
     );
 

@@ -11,7 +11,7 @@ import {
   type InstanceTypeInfo,
   paginateDescribeInstances,
 } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../../errors';
 import { DEFAULT_DIMENSIONS, type ResourceVector, zeroVector } from '../../model/resources';
 import type { Vm, VmLabels } from '../../model/vm';

@@ -7,7 +7,7 @@ import {
   PutCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CommandClaim, DispatchRecords, TaskSpec } from '../../ports/dispatcher';
 import { PARTITION_KEY } from './keys';
 

@@ -24,6 +24,7 @@ import type { Block, ChainHead } from '../../ledger/types';
 import type {
   AppendResult,
   Commit,
+  HeightState,
   LedgerState,
   LedgerStore,
   MerkleLedgerStore,
@@ -39,6 +40,7 @@ import {
   blockFromItem,
   blockToItem,
   headFromItem,
+  heightStateFromItem,
   reservationFromItem,
   taskFromItem,
   transactionLocationFromItem,
@@ -389,6 +391,20 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
       .sort((a, b) => (a.vm_id < b.vm_id ? -1 : a.vm_id > b.vm_id ? 1 : 0));
   }
 
+  /** One consistent BatchGetItem of the block items asked (read by key, whatever the height). */
+  async readHeightStates(heights: readonly number[]): Promise<(HeightState | null)[]> {
+    this.assertOpen();
+    await this.ensureGenesis();
+    const valid = [...new Set(heights.filter((h) => Number.isSafeInteger(h) && h >= 0))];
+    const found = new Map<number, HeightState | null>();
+    for (let i = 0; i < valid.length; i += BATCH_GET_KEYS) {
+      for (const item of await this.batchGet(valid.slice(i, i + BATCH_GET_KEYS).map(blockKey))) {
+        found.set(item.height as number, heightStateFromItem(item));
+      }
+    }
+    return heights.map((h) => found.get(h) ?? null);
+  }
+
   /** Ends this store object; the client stays open, since the caller owns it. */
   async close(): Promise<void> {
     this.closed = true;
@@ -574,7 +590,13 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
         this.documents.send(
           new TransactWriteCommand({
             TransactItems: [
-              { Put: { TableName: this.tableName, Item: blockToItem(this.genesis), ...absent } },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...blockToItem(this.genesis), transaction_total: this.genesis.transactions.length },
+                  ...absent,
+                },
+              },
               {
                 Put: {
                   TableName: this.tableName,

@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Block, ChainHead, Transaction } from '../../ledger/types';
 import { fromMicro, toMicro } from '../../model/amount';
 import type { ResourceVector } from '../../model/resources';
-import type { Reservation, TaskRecord } from '../../ports/ledger-store';
+import type { HeightState, Reservation, TaskRecord } from '../../ports/ledger-store';
 import {
   blockKey,
   CAPACITY_ATTRIBUTE_PREFIX,
@@ -77,6 +77,28 @@ export function blockToItem(block: Block): Item {
     transaction_count: block.transaction_count,
     block_hash: block.block_hash,
     transactions: JSON.stringify(block.transactions),
+  };
+}
+
+const heightStateSchema = z.object({
+  height,
+  timestamp: z.string(),
+  block_hash: hex64,
+  transaction_total: z.number().int().min(0).optional(),
+});
+
+/**
+ * A block item's place in the chain (HeightState); null for an item written before blocks carried
+ * `transaction_total` (the chain's transaction total through that block).
+ */
+export function heightStateFromItem(item: Item): HeightState | null {
+  const b = parseItem(heightStateSchema, item, 'block');
+  if (b.transaction_total === undefined) return null;
+  return {
+    height: b.height,
+    block_hash: b.block_hash,
+    timestamp: b.timestamp,
+    transaction_total: b.transaction_total,
   };
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MerkleStep } from '../../engine/merkle-state';
 import { HASH_SIZE } from '../../ledger/hash';
 import { decodeFrontier, encodeFrontier } from '../../ledger/tiles';
@@ -136,6 +136,16 @@ export function addMerkleState(
   const put = plan.items[head]?.Put;
   if (!put?.Item) throw new Error('planned commit has no HEAD put');
   put.Item = { ...put.Item, ...treeHeadAttributes(step.treeHead, tileHeight) };
+
+  // Each block item carries the chain's transaction total through it (a digest at its height).
+  const blockItems = plan.items.flatMap((item, i) => (plan.kinds[i] === 'block' ? [item.Put!.Item!] : []));
+  let total =
+    step.treeHead.counts.transactions -
+    blockItems.reduce((sum, item) => sum + (item.transaction_count as number), 0);
+  for (const item of blockItems) {
+    total += item.transaction_count as number;
+    item.transaction_total = total;
+  }
 
   for (const append of step.tiles) {
     const key = tileKey(append.level, append.index);

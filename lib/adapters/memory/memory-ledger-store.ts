@@ -12,6 +12,7 @@ import type { Block, ChainHead } from '../../ledger/types';
 import type {
   AppendResult,
   Commit,
+  HeightState,
   LedgerStore,
   MerkleLedgerStore,
   Reservation,
@@ -44,9 +45,12 @@ export class MemoryLedgerStore implements LedgerStore, MerkleLedgerStore {
   private treeHead: TreeHead;
   private readonly tiles = new Map<string, Uint8Array>();
   private readonly vmCounts = new Map<string, VmCounts>();
+  /** Transaction total through each height (index = height). */
+  private readonly totals: number[] = [];
 
   constructor(genesis: Block = genesisBlock(), options: MemoryLedgerStoreOptions = {}) {
     this.blocks = [structuredClone(genesis)];
+    this.totals.push(genesis.transactions.length);
     this.tileHeight = options.tileHeight ?? TILE_HEIGHT;
     const step = genesisStep(genesis, this.tileHeight);
     this.treeHead = step.treeHead;
@@ -93,7 +97,10 @@ export class MemoryLedgerStore implements LedgerStore, MerkleLedgerStore {
 
     // Every condition holds: write everything. Nothing below can fail halfway.
     this.writeMerkleStep(merkle);
-    for (const block of commit.blocks) this.blocks.push(structuredClone(block));
+    for (const block of commit.blocks) {
+      this.blocks.push(structuredClone(block));
+      this.totals.push(this.totals.at(-1)! + block.transactions.length);
+    }
     for (const { transactionId, height, index } of positions)
       this.transactions.set(transactionId, { height, index });
     for (const reservation of reservations) this.reservations.set(reservation.vm_id, reservation);
@@ -179,6 +186,21 @@ export class MemoryLedgerStore implements LedgerStore, MerkleLedgerStore {
       .filter((c) => !wanted || wanted.has(c.vm_id))
       .sort((a, b) => compareIds(a.vm_id, b.vm_id))
       .map((c) => ({ ...c }));
+  }
+
+  async readHeightStates(heights: readonly number[]): Promise<(HeightState | null)[]> {
+    this.assertOpen();
+    return heights.map((height) => {
+      const block = this.blocks[height];
+      return block
+        ? {
+            height,
+            block_hash: block.block_hash,
+            timestamp: block.timestamp,
+            transaction_total: this.totals[height]!,
+          }
+        : null;
+    });
   }
 
   async close(): Promise<void> {

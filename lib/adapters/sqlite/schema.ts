@@ -92,6 +92,15 @@ const MIGRATIONS: readonly string[] = [
     expired INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Each block's transaction total through its height (the digest's transaction_count there), so that a
+  // digest at a past height is one row read (docs/ledger-format.md "Stored Merkle tiles"); existing rows
+  // are filled in one pass.
+  `
+  ALTER TABLE blocks ADD COLUMN transaction_total INTEGER;
+  UPDATE blocks SET transaction_total = totals.total
+    FROM (SELECT height, SUM(json_array_length(transactions)) OVER (ORDER BY height) AS total FROM blocks) AS totals
+    WHERE blocks.height = totals.height;
+  `,
   // The intake's acceptance records (lib/ports/task-acceptances.ts): idempotency by id and body hash,
   // and GET /tasks/{id} `queued`.
   `
@@ -154,11 +163,14 @@ function migrate(db: Database.Database, genesis: Block): void {
       | { height: number; hash: string }
       | undefined;
     if (head === undefined) {
-      db.prepare('INSERT INTO blocks (height, block_hash, header, transactions) VALUES (?, ?, ?, ?)').run(
+      db.prepare(
+        'INSERT INTO blocks (height, block_hash, header, transactions, transaction_total) VALUES (?, ?, ?, ?, ?)',
+      ).run(
         genesis.height,
         genesis.block_hash,
         headerJson(genesis),
         JSON.stringify(genesis.transactions),
+        genesis.transactions.length,
       );
       db.prepare('INSERT INTO head (id, height, hash) VALUES (0, ?, ?)').run(
         genesis.height,

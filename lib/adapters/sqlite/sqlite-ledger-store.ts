@@ -13,6 +13,7 @@ import type {
   AppendConflict,
   AppendResult,
   Commit,
+  HeightState,
   LedgerStore,
   MerkleLedgerStore,
   Reservation,
@@ -103,7 +104,14 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
         'SELECT block_hash, header, transactions FROM blocks WHERE height >= ? ORDER BY height LIMIT ?',
       ),
       insertBlock: db.prepare(
-        'INSERT INTO blocks (height, block_hash, header, transactions) VALUES (?, ?, ?, ?)',
+        'INSERT INTO blocks (height, block_hash, header, transactions, transaction_total) VALUES (?, ?, ?, ?, ?)',
+      ),
+      heightState: db.prepare<
+        [number],
+        { block_hash: string; timestamp: string; transaction_total: number | null }
+      >(
+        `SELECT block_hash, json_extract(header, '$.timestamp') AS timestamp, transaction_total
+         FROM blocks WHERE height = ?`,
       ),
       transaction: db.prepare<[string], { height: number; index: number }>(
         'SELECT height, idx AS "index" FROM transactions WHERE transaction_id = ?',
@@ -222,6 +230,22 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
     return this.merkle.readVmCounts(vmIds);
   }
 
+  async readHeightStates(heights: readonly number[]): Promise<(HeightState | null)[]> {
+    return this.db.transaction(() =>
+      heights.map((height): HeightState | null => {
+        const row = Number.isSafeInteger(height) ? this.statements.heightState.get(height) : undefined;
+        return row && row.transaction_total !== null
+          ? {
+              height,
+              block_hash: row.block_hash,
+              timestamp: row.timestamp,
+              transaction_total: row.transaction_total,
+            }
+          : null;
+      }),
+    )();
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -232,12 +256,16 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
     const moved = headMoved(expected, s.head.get()!);
     if (moved) return moved;
     const positions = checkCommitShape(expected, commit);
+    const tree = this.merkle.readTreeHead();
+    let total = tree.counts.transactions;
     for (const block of commit.blocks) {
+      total += block.transactions.length;
       s.insertBlock.run(
         block.height,
         block.block_hash,
         headerJson(block),
         JSON.stringify(block.transactions),
+        total,
       );
     }
     for (const { transactionId, height, index } of positions) {
@@ -271,7 +299,7 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
     }
     const next = headAfter(commit);
     s.setHead.run(next.height, next.hash);
-    this.merkle.append(commit.blocks);
+    this.merkle.append(commit.blocks, tree);
     return { ok: true, head: next };
   }
 }

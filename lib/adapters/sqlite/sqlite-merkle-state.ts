@@ -143,8 +143,8 @@ export class SqliteMerkleState {
   }
 
   /** Inside the append's transaction, after its blocks are inserted. */
-  append(blocks: readonly Block[]): void {
-    this.writeStep(advance(this.readTreeHead(), blocks, this.tileHeight));
+  append(blocks: readonly Block[], previous: TreeHead = this.readTreeHead()): void {
+    this.writeStep(advance(previous, blocks, this.tileHeight));
   }
 
   private writeStep(step: MerkleStep): void {

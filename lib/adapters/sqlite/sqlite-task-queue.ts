@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow, ValidationError } from '../../errors';
 import type { Task } from '../../model/task';
 import { type Clock, systemClock } from '../../ports/clock';

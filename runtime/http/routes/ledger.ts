@@ -5,6 +5,7 @@ import {
   auditSince,
   checkpointAfterFullVerify,
 } from '../../../lib/engine/incremental-audit';
+import { blocksFromStore } from '../../../lib/engine/store-blocks';
 import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
 import { parseOrThrow } from '../../../lib/errors';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
@@ -18,7 +19,6 @@ import {
 } from '../../../lib/schemas/api';
 import { NotFoundError } from '../../errors';
 import type { LocalRuntime } from '../../runtime';
-import { blocksFromStore } from '../../store-blocks';
 
 function signing(runtime: LocalRuntime) {
   if (!runtime.digestSigning) throw new NotFoundError('this runtime signs no digests (no signing key)');
@@ -30,6 +30,17 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
   const { store } = runtime;
 
   app.get('/', async (c) => c.json(await runtime.ledgerSummary()));
+
+  // The transparency-log view (docs/ledger-format.md section 12): origin, verifier keys, witnesses.
+  app.get('/tlog', async (c) => {
+    const { tlog } = runtime;
+    if (!tlog) throw new NotFoundError('this runtime publishes no checkpoints (no signing key)');
+    return c.json({
+      origin: tlog.checkpointer.origin,
+      verifier_keys: tlog.verifierKeys,
+      witnesses: tlog.checkpointer.witnessStatus(),
+    });
+  });
 
   app.get('/blocks', async (c) => {
     const { from, limit } = parseOrThrow(blocksQuerySchema, c.req.query(), 'invalid query');

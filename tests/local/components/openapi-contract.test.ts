@@ -147,6 +147,8 @@ describe('the local runtime against its OpenAPI document', () => {
     await check('getDigest', 'GET', '/ledger/digest?signed=maybe');
     await check('getDigest', 'GET', '/ledger/digest?signed=1');
     await check('getPublicKey', 'GET', '/ledger/public-key');
+    await check('getCheckpoint', 'GET', '/checkpoint');
+    await check('getTlog', 'GET', '/ledger/tlog');
     await check('verifyLedger', 'POST', '/ledger/verify');
     await check('exportLedger', 'GET', '/ledger/export');
     await check('getGenerator', 'GET', '/generator');

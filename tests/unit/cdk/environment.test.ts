@@ -1,6 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { DEFAULTS } from '../../../cdk/lib/defaults';
 import {
   enqueueEnvSchema,
@@ -33,7 +33,9 @@ function environmentOf(description: string): Record<string, string> {
         ? v
         : k.endsWith('QUEUE_URL')
           ? 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks'
-          : `resolved-${k}`,
+          : k.endsWith('QUEUE_ARN')
+            ? 'arn:aws:sqs:eu-west-1:123456789012:tasks-exhausted'
+            : `resolved-${k}`,
     ]),
   );
 }

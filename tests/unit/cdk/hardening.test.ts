@@ -52,8 +52,8 @@ describe('alarms reach someone', () => {
   it('every alarm notifies the topic on ALARM and on OK', () => {
     const topicRef = { Ref: Match.stringLikeRegexp('^AlarmsTopic') };
     const alarms = Object.values(full.findResources('AWS::CloudWatch::Alarm'));
-    // DLQ, invalid chain, dispatch failures.
-    expect(alarms).toHaveLength(3);
+    // DLQ, exhausted queue waiting, invalid chain, dispatch failures.
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
         AlarmActions: [expect.anything()],

@@ -69,15 +69,16 @@ describe('log groups', () => {
 });
 
 describe('task queue', () => {
-  it('is encrypted, TLS-only, and redrives to the DLQ after maxReceiveCount', () => {
+  it('is encrypted, TLS-only, and redrives to the exhausted queue after maxReceiveCount', () => {
     test.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
       VisibilityTimeout: 180, // six times the 30 s scheduler timeout
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
     });
-    expect(Object.keys(test.findResources('AWS::SQS::Queue'))).toHaveLength(2);
+    // The task queue, the exhausted queue (its redrive target) and the DLQ.
+    expect(Object.keys(test.findResources('AWS::SQS::Queue'))).toHaveLength(3);
     const policies = Object.values(test.findResources('AWS::SQS::QueuePolicy'));
-    expect(policies).toHaveLength(2);
+    expect(policies).toHaveLength(3);
     for (const p of policies) {
       expect(JSON.stringify(p)).toContain('"aws:SecureTransport":"false"');
     }
@@ -214,6 +215,21 @@ describe('alarms and schedule', () => {
       ],
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
+    });
+  });
+
+  it('alarms when tasks the task queue gave up on wait over 15 minutes to be recorded', () => {
+    prod.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Namespace: 'AWS/SQS',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TasksExhaustedQueue'), 'QueueName'] },
+        },
+      ],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 900,
     });
   });
 

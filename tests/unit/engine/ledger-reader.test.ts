@@ -7,7 +7,7 @@ import { chain, setup, task, vm } from './helpers';
 
 /** The store with its persistent Merkle state hidden: the reader then follows the chain itself. */
 function withoutStoredTree(store: LedgerStore): LedgerStore {
-  const hidden = new Set<PropertyKey>(['readTreeHead', 'readTiles', 'readVmCounts']);
+  const hidden = new Set<PropertyKey>(['readTreeHead', 'readTiles', 'readVmCounts', 'readHeightStates']);
   return new Proxy(store, {
     get(target, key) {
       if (hidden.has(key)) return undefined;
@@ -114,18 +114,43 @@ describe('LedgerReader', () => {
     await expect(reader.consistency(0)).rejects.toThrow(/out of range 1\.\.34/);
   });
 
-  it('serves consistencyBetween on a Merkle store too (it follows the chain there), agreeing with the tiles', async () => {
+  it('serves consistencyBetween from the tiles and stored height states, agreeing with the followed chain', async () => {
     const { reader, store, engine } = await history();
     for (let i = 0; i < 12; i++) await engine.schedule([task(`late-${i}`, { cpu: 1 })]);
     const following = new LedgerReader(withoutStoredTree(store));
     const digest = await reader.digest();
+    const blocksRead = { count: 0 };
+    const getBlocks = store.getBlocks.bind(store);
+    store.getBlocks = (from, limit) => {
+      blocksRead.count++;
+      return getBlocks(from, limit);
+    };
     for (const from of [1, 5, digest.tree_size]) {
+      for (const to of [undefined, from, digest.tree_size - 1]) {
+        if (to !== undefined && to < from) continue;
+        const between = await reader.consistencyBetween(from, to);
+        expect(blocksRead.count).toBe(0);
+        expect(between).toEqual(await following.consistencyBetween(from, to));
+        blocksRead.count = 0;
+      }
       const between = await reader.consistencyBetween(from);
-      expect(between).toEqual(await following.consistencyBetween(from));
       expect(between.to).toEqual(digest);
       expect(between.proof).toEqual((await reader.consistency(from)).proof);
     }
     await expect(reader.consistencyBetween(0)).rejects.toThrow(/invalid consistency range/);
+    await expect(reader.consistencyBetween(2, digest.tree_size + 1)).rejects.toThrow(
+      /invalid consistency range/,
+    );
+  });
+
+  it('follows the chain for consistencyBetween when the store holds no transaction total for a height', async () => {
+    const { store, engine } = await history();
+    for (let i = 0; i < 5; i++) await engine.schedule([task(`late-${i}`, { cpu: 1 })]);
+    const following = new LedgerReader(withoutStoredTree(store));
+    // A store written before blocks carried their totals answers null.
+    store.readHeightStates = async (heights) => heights.map(() => null);
+    const reader = new LedgerReader(store);
+    expect(await reader.consistencyBetween(3)).toEqual(await following.consistencyBetween(3));
   });
 
   it('takes blocks handed to it only in order, and fills gaps from the store', async () => {

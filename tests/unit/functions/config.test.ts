@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maxTasksPerCommit, worstCaseCommitItems } from '../../../functions/shared/commit-limit';
 import { enqueueEnvSchema, readEnv, schedulerEnvSchema } from '../../../functions/shared/config';
+import { maxTasksPerCommit, worstCaseCommitItems } from '../../../lib/adapters/dynamodb/commit-plan';
 import { ValidationError } from '../../../lib/errors';
 
 const base = { TABLE_NAME: 'ledger', ALGORITHM: 'best-fit', VM_TAG_KEY: 'bcs:pool', VM_TAG_VALUE: 'workers' };

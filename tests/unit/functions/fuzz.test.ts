@@ -5,10 +5,10 @@ import { apiApp } from '../../../functions/handlers/api';
 import { enqueueHandler } from '../../../functions/handlers/enqueue';
 import { schedulerHandler } from '../../../functions/handlers/scheduler';
 import { restApiHandler } from '../../../functions/shared/rest-adapter';
-import type { SendResult, TaskSender } from '../../../functions/shared/sqs-task-sender';
 import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import type { Task } from '../../../lib/model/task';
 import { ManualClock } from '../../../lib/ports/clock';
+import type { SendResult, TaskSender } from '../../../lib/ports/task-sender';
 import {
   type HostileRequest,
   hostileBlockQueries,

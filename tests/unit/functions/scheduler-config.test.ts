@@ -9,6 +9,7 @@ const base = {
   VM_TAG_VALUE: 'workers',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks-dlq',
   MAX_RECEIVE_COUNT: '3',
+  EXHAUSTED_QUEUE_ARN: 'arn:aws:sqs:eu-west-1:123456789012:tasks-exhausted',
 };
 
 describe('scheduler function configuration', () => {
@@ -25,6 +26,8 @@ describe('scheduler function configuration', () => {
     [{ MAX_RECEIVE_COUNT: undefined }, 'MAX_RECEIVE_COUNT'],
     [{ MAX_RECEIVE_COUNT: '0' }, 'MAX_RECEIVE_COUNT'],
     [{ MAX_RECEIVE_COUNT: '2.5' }, 'MAX_RECEIVE_COUNT'],
+    [{ EXHAUSTED_QUEUE_ARN: undefined }, 'EXHAUSTED_QUEUE_ARN'],
+    [{ EXHAUSTED_QUEUE_ARN: 'https://sqs.eu-west-1.amazonaws.com/123456789012/x' }, 'EXHAUSTED_QUEUE_ARN'],
   ])('refuses %o naming %s', (override, field) => {
     const error = (() => {
       try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../../functions/handlers/scheduler';
-import { SqsDeadLetterSender } from '../../../functions/shared/dead-letter-sender';
+import { SqsDeadLetterSender } from '../../../lib/adapters/sqs/dead-letter-sender';
 import type { SchedulingEngine } from '../../../lib/engine/engine';
 import type { Engine } from '../../../lib/engine/types';
 import { verifyChain } from '../../../lib/ledger/verify';
@@ -206,13 +206,15 @@ describe('a task whose commit keeps failing', () => {
     );
   });
 
-  it('still reaches the DLQ when the rejection cannot be committed either, and the loss of it is logged', async () => {
+  it('is left to SQS (moved to the exhausted queue) when the rejection cannot be committed either, which is logged', async () => {
     const { store, logger, run } = setup({ engine: (real) => failingSchedule(real, { rejectFails: true }) });
     const res = await run(sqsRecord('m-a', messageFor(small('a')), MAX_RECEIVE_COUNT));
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-a' }]);
     expect((await store.readHead()).height).toBe(0);
     const logged = logger.at('error').map((e) => e.message);
-    expect(logged).toContain('could not record the rejection; SQS moves the messages to the DLQ without one');
+    expect(logged).toContain(
+      'could not record the rejection; SQS moves the messages to the exhausted queue, where they are recorded',
+    );
   });
 
   it('is acknowledged on its last delivery if the ledger already holds it as placed', async () => {

@@ -3,11 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ScheduledVerification,
-  type SignedDigestLog,
-  verifyHandler,
-} from '../../../functions/handlers/verify';
+import { type ScheduledVerification, verifyHandler } from '../../../functions/handlers/verify';
 import { LocalKeySigner } from '../../../lib/adapters/local-key';
 import {
   digestOf,
@@ -17,6 +13,7 @@ import {
 } from '../../../lib/ledger/signed-digest';
 import { ManualClock } from '../../../lib/ports/clock';
 import type { LedgerStore } from '../../../lib/ports/ledger-store';
+import type { SignedDigestLog } from '../../../lib/ports/signed-digest-log';
 import { apiEvent, scheduledEvent } from './helpers/events';
 import { ledger, RecordingLogger, RecordingMetrics, T0, task, vm } from './helpers/fixtures';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../../../lib/errors';
 import { addVmsSchema } from '../../../lib/schemas/http';
 import { request } from '../api';

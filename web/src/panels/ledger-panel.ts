@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiError, request } from '../api';
 import { byId, h, setText } from '../dom';
 import { clockTime, integer, shortHash } from '../format';

@@ -3,8 +3,9 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { ValidationError } from '../../lib/errors';
-import type { Task } from '../../lib/model/task';
+import { ValidationError } from '../../errors';
+import type { Task } from '../../model/task';
+import type { SendResult, TaskSender } from '../../ports/task-sender';
 import {
   DEFAULT_TASKS_PER_MESSAGE,
   MAX_TASKS_PER_MESSAGE,
@@ -12,7 +13,7 @@ import {
   TASK_IDS_ATTRIBUTE,
   toMultiTaskMessage,
   toQueueMessage,
-} from '../../lib/schemas/queue-message';
+} from '../../schemas/queue-message';
 
 /** SQS limits for one SendMessageBatch call. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
@@ -20,19 +21,7 @@ export const SQS_MAX_BATCH_BYTES = 256 * 1024;
 /** SQS's limit on one message, body and attributes together. */
 export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
 
-export { DEFAULT_TASKS_PER_MESSAGE } from '../../lib/schemas/queue-message';
-
-export interface SendResult {
-  /** Task ids SQS accepted. */
-  sent: string[];
-  /** Task ids SQS refused after the retry, with its reason. */
-  failed: { id: string; reason: string }[];
-}
-
-/** Publishes tasks to the task queue. The port the enqueue handler depends on. */
-export interface TaskSender {
-  send(tasks: readonly Task[]): Promise<SendResult>;
-}
+export { DEFAULT_TASKS_PER_MESSAGE } from '../../schemas/queue-message';
 
 type Entry = SendMessageBatchRequestEntry & { Id: string; MessageBody: string };
 

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { loadConfig } from '../../runtime/config';
-import { startLocalRuntime } from '../../runtime/server';
-import { intOption, numberOption } from '../options';
+import { intOption, numberOption } from '../cli/options';
+import { loadConfig } from './config';
+import { startLocalRuntime } from './server';
 
 interface StartFlags {
   config?: string;
@@ -29,6 +29,8 @@ interface StartFlags {
   autoscaleTarget?: number;
   scaleOutCooldown?: number;
   scaleInCooldown?: number;
+  origin?: string;
+  witness?: string[];
 }
 
 /** `bcs start`: the local runtime in this process until SIGINT or SIGTERM. */
@@ -63,6 +65,15 @@ export function startCommand(): Command {
       numberOption,
     )
     .option('--generator-rate <tasks/s>', 'start the built-in task generator at this rate', numberOption)
+    .option(
+      '--origin <origin>',
+      'checkpoint origin line (default bcs-ledger/<key fingerprint>; docs/ledger-format.md section 12)',
+    )
+    .option(
+      '--witness <url=vkey>',
+      'submit checkpoints to this tlog-witness (repeatable): its URL, "=", its verifier key',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--seed <n>', 'seed for the simulation and randomised algorithms', intOption)
     .addOption(new Option('--synchronous <mode>', 'SQLite durability').choices(['FULL', 'NORMAL']))
     .option('--autoscale', 'grow and shrink the simulated fleet on backlog per VM (docs/local.md)')
@@ -87,6 +98,8 @@ export function startCommand(): Command {
           max_wait_s: flags.maxWait,
           seed: flags.seed,
           synchronous: flags.synchronous,
+          checkpoint_origin: flags.origin,
+          witnesses: flags.witness?.map(witnessFlag),
           params: { alpha: flags.alpha, beta: flags.beta, tau: flags.tau },
           fleet: { size: flags.vms, speed: flags.speed },
           autoscale: {
@@ -121,4 +134,11 @@ export function startCommand(): Command {
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
     });
+}
+
+/** `--witness URL=VKEY`: split at the first "=" (a vkey's base64 may end in "="; the URL may not hold one). */
+function witnessFlag(value: string): { url: string; key: string } {
+  const at = value.indexOf('=');
+  if (at <= 0) return { url: value, key: '' };
+  return { url: value.slice(0, at), key: value.slice(at + 1) };
 }

@@ -1,5 +1,5 @@
-import type { Block } from '../lib/ledger/types';
-import type { LedgerStore } from '../lib/ports/ledger-store';
+import type { Block } from '../ledger/types';
+import type { LedgerStore } from '../ports/ledger-store';
 
 /**
  * Blocks 0..upTo from a store, a page at a time, so that verifying or exporting a long chain holds

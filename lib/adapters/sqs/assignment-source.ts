@@ -6,13 +6,17 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { z } from 'zod';
-import type { TaskAssigned } from '../lib/ports/dispatcher';
-import { taskIdSchema } from '../lib/schemas/task-input';
-import type { Assignment } from './assignment';
-import { PermanentError, TransientError } from './http';
-import type { AgentLog } from './log';
-import type { AssignmentSource, PollRequest, Settlement } from './source';
+import * as z from 'zod';
+import {
+  type Assignment,
+  type AssignmentSource,
+  PermanentError,
+  type PollRequest,
+  type Settlement,
+  TransientError,
+} from '../../ports/assignment-source';
+import type { TaskAssigned } from '../../ports/dispatcher';
+import { taskIdSchema } from '../../schemas/task-input';
 
 /** SQS answers a receive after at most 20 s and hands out at most 10 messages. */
 const MAX_WAIT_S = 20;
@@ -45,7 +49,8 @@ export interface SqsSourceOptions {
   client: Pick<SQSClient, 'send'>;
   queueUrl: string;
   vmId: string;
-  log: AgentLog;
+  /** Where dropped messages are reported (the agent's structured log). */
+  log: (level: 'error', msg: string, fields: Record<string, unknown>) => void;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { UndeliveredCommand, UndeliveredCommands } from '../../lib/ports/dispatcher';
+import type { UndeliveredCommand, UndeliveredCommands } from '../../ports/dispatcher';
 import { DEAD_LETTER_ATTRIBUTES } from './dead-letter-sender';
 
 /** SQS refuses a string attribute over the message limit; reasons are short, keep them so. */

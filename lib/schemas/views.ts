@@ -1,7 +1,7 @@
-import type { Transaction } from '../lib/ledger/types';
-import type { Vm } from '../lib/model/vm';
-import { freeToTerminate } from '../lib/scaling/protection';
-import type { DecisionEventItem, FleetVmBody } from '../lib/schemas/http';
+import type { Transaction } from '../ledger/types';
+import type { Vm } from '../model/vm';
+import { freeToTerminate } from '../scaling/protection';
+import type { DecisionEventItem, FleetVmBody } from './http';
 
 /** Wire shapes (lib/schemas/http.ts) built from the core's types. */
 

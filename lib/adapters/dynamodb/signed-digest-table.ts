@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DIGEST_PREFIX, HEIGHT_DIGITS, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
-import type { SignedDigest } from '../../lib/ledger/signed-digest';
-import type { SignedDigestLog } from '../handlers/verify';
+import type { SignedDigest } from '../../ledger/signed-digest';
+import type { SignedDigestLog } from '../../ports/signed-digest-log';
+import { DIGEST_PREFIX, HEIGHT_DIGITS, PARTITION_KEY } from './keys';
 
 /** `DIGEST#<height zero-padded>`: the first digest signed at that height, kept for auditors. */
 export function signedDigestKey(height: number): string {

@@ -1,6 +1,7 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { TASK_ID_ATTRIBUTE } from '../../lib/schemas/queue-message';
-import { chunkEntries } from './sqs-task-sender';
+import type { DeadLetter, DeadLetterSender } from '../../ports/dead-letter-sender';
+import { TASK_ID_ATTRIBUTE } from '../../schemas/queue-message';
+import { chunkEntries } from './task-sender';
 
 /** Message attributes a forwarded dead letter carries, so operators can triage without parsing. */
 export const DEAD_LETTER_ATTRIBUTES = {
@@ -11,23 +12,6 @@ export const DEAD_LETTER_ATTRIBUTES = {
 
 /** SQS refuses a string attribute value over 256 KiB with the body; reasons are far shorter, keep them so. */
 const MAX_REASON_ATTRIBUTE = 1024;
-
-/** One task-queue message to move to the dead-letter queue, with why it can never be scheduled. */
-export interface DeadLetter {
-  /** The SQS message id of the original record; results are reported by it. */
-  messageId: string;
-  /** The original body, forwarded unchanged so the message can be redriven as it was. */
-  body: string;
-  taskId: string;
-  /** The ledger transaction that records the rejection. */
-  transactionId: string;
-  reason: string;
-}
-
-/** Forwards dead letters; reports by message id those that did not reach the queue. */
-export interface DeadLetterSender {
-  send(letters: readonly DeadLetter[]): Promise<{ failed: { messageId: string; reason: string }[] }>;
-}
 
 /**
  * The scheduler moves a message to the DLQ itself (instead of letting SQS do it after
@@ -46,8 +30,17 @@ export class SqsDeadLetterSender implements DeadLetterSender {
       Id: String(i),
       MessageBody: letter.body,
       MessageAttributes: {
-        [DEAD_LETTER_ATTRIBUTES.taskId]: { DataType: 'String', StringValue: letter.taskId },
-        [DEAD_LETTER_ATTRIBUTES.transactionId]: { DataType: 'String', StringValue: letter.transactionId },
+        ...(letter.taskId === undefined
+          ? {}
+          : { [DEAD_LETTER_ATTRIBUTES.taskId]: { DataType: 'String', StringValue: letter.taskId } }),
+        ...(letter.transactionId === undefined
+          ? {}
+          : {
+              [DEAD_LETTER_ATTRIBUTES.transactionId]: {
+                DataType: 'String',
+                StringValue: letter.transactionId,
+              },
+            }),
         [DEAD_LETTER_ATTRIBUTES.reason]: {
           DataType: 'String',
           StringValue: letter.reason.slice(0, MAX_REASON_ATTRIBUTE),
