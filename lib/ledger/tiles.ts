@@ -1,7 +1,7 @@
 import { MerkleRangeError } from './errors';
 import { HASH_SIZE } from './hash';
-import { emptyRoot, nodeHash, splitPoint } from './merkle-hasher';
-import { consistencyPath, inclusionPath } from './merkle-proof';
+import { emptyRoot, nodeHash, splitPoint } from './merkle/hasher';
+import { consistencyPath, inclusionPath } from './merkle/proof';
 
 /**
  * The block-hash tree (RFC 9162, leaves = raw 32-byte block hashes) kept as tiles, the layout of the

@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeySigner } from '../../lib/adapters/local-key';
 import { checkpointText, ecdsaNoteSigner } from '../../lib/ledger/checkpoint';
 import { signNote } from '../../lib/ledger/signed-note';
-import { eventually, postJson, REPO, type RunningServer, startServer, task } from './helpers/server';
+import { eventually, postJson, type RunningServer, startServer, task } from './helpers/server';
+import { buildTlogClients, type Run, run, TLOG_BIN } from './helpers/tlog';
 
 /**
  * The local runtime's ledger read by a transparency-log client this project did not write the
@@ -16,22 +16,7 @@ import { eventually, postJson, REPO, type RunningServer, startServer, task } fro
  * before and after more scheduling; and it refuses a forged checkpoint signed by the same key.
  */
 
-const BIN = join(REPO, 'tests', 'tlog', 'bin');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], timeout = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const BIN = TLOG_BIN;
 
 interface Report {
   origin: string;
@@ -46,7 +31,7 @@ let server: RunningServer;
 let vkey: string;
 
 beforeAll(async () => {
-  const setup = await run('bash', [join(REPO, 'scripts', 'tlog', 'setup.sh')], 20 * 60_000);
+  const setup = await buildTlogClients();
   expect(setup.code, setup.stderr).toBe(0);
   server = await startServer({
     config: { fleet: { size: 2 }, block_size: 1, checkpoint_interval_ms: 200, seed: 5 },

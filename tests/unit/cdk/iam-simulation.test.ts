@@ -64,6 +64,7 @@ describe('every call the functions make is allowed', () => {
     ['Put TASK#', item('PutItem', 'TASK#t-1')],
     ['Update VM#', item('UpdateItem', 'VM#i-0abc')],
     ['Update TILE#', item('UpdateItem', 'TILE#0#000000000000')],
+    ['Put TILE# (genesis)', item('PutItem', 'TILE#0#000000000000')],
     ['Get HEAD', item('GetItem', 'HEAD')],
     ['BatchGet TASK#', item('BatchGetItem', 'TASK#t-1')],
   ];

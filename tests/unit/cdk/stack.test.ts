@@ -151,12 +151,16 @@ describe('IAM least privilege', () => {
     const writes = statements.filter((s) =>
       actionsOf([s]).some((a) => /PutItem|UpdateItem|ConditionCheck/.test(a)),
     );
-    // Put on the chain and task items, Update on VM# (reservations) and TILE# (Merkle tiles) only;
-    // never ConditionCheckItem.
+    // Put on the chain, task and tile items (a tile is Put whole at genesis and when the Merkle state
+    // is built), Update on VM# (reservations) and TILE# (Merkle tiles) only; never ConditionCheckItem.
     expect(writes.map((s) => [actionsOf([s]), s.Condition])).toEqual([
       [
         ['dynamodb:PutItem'],
-        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*'] } },
+        {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': ['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*', 'TILE#*'],
+          },
+        },
       ],
       [
         ['dynamodb:UpdateItem'],
