@@ -95,6 +95,11 @@ export const fleetResponseSchema = z.strictObject({
 });
 
 /** A request refused by a configured limit (409 max_fleet_size, 503 max_event_clients). */
+/** 409 of POST /tasks: the ids already submitted with a different body; nothing of the request was queued. */
+export const conflictErrorBodySchema = errorBodySchema.extend({
+  task_ids: z.array(taskIdSchema).min(1),
+});
+
 export const limitErrorBodySchema = errorBodySchema.extend({
   limit: z.strictObject({ name: z.string().min(1), value: count }),
 });

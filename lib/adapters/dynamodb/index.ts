@@ -13,3 +13,4 @@ export {
 export { DynamoDbLedgerStore, type DynamoDbLedgerStoreOptions } from './dynamodb-ledger-store';
 export { CommitTooLargeError } from './errors';
 export * from './keys';
+export { DynamoDbTaskAcceptances, type DynamoDbTaskAcceptancesOptions } from './task-acceptances';

@@ -191,9 +191,11 @@ describe('IAM least privilege', () => {
     expect(verify?.Properties.ReservedConcurrentExecutions).toBe(2);
   });
 
-  it('the enqueue function can only send messages to the task queue (plus its own logs and traces)', () => {
+  it('the enqueue function can only send messages to the task queue and write ACCEPTED# items (plus its own logs and traces)', () => {
     const statements = statementsOf(prod, DESCRIPTIONS.enqueue);
     expect(actionsOf(statements)).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       'sqs:SendMessage',
@@ -202,6 +204,10 @@ describe('IAM least privilege', () => {
     ]);
     const send = statements.find((s) => s.Action === 'sqs:SendMessage')!;
     expect(send.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TasksQueue/), 'Arn'] });
+    const items = statements.find((s) => Array.isArray(s.Action) && s.Action.includes('dynamodb:PutItem'))!;
+    expect(items.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCEPTED#*'] },
+    });
   });
 });
 
