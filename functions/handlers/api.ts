@@ -2,12 +2,14 @@ import { Hono } from 'hono';
 import { schedulerApi } from '../../http/api';
 import { errorHandler, noRoute } from '../../http/errors';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
+import { readTaskStatus } from '../../lib/engine/task-intake';
 import type { Engine } from '../../lib/engine/types';
 import { NotFoundError, parseOrThrow } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { LogSink } from '../../lib/ports/observability';
+import type { TaskAcceptances } from '../../lib/ports/task-acceptances';
 import { fleetView } from '../../lib/scaling/fleet-view';
 import { admitFleet } from '../../lib/scheduling/quarantine';
 import { type FleetResponse, vmIdSchema } from '../../lib/schemas/http';
@@ -17,6 +19,8 @@ import { completeBody, vmBody } from '../../lib/schemas/views';
 export interface ApiDeps {
   store: () => LedgerStore | Promise<LedgerStore>;
   engine: () => Engine | Promise<Engine>;
+  /** The enqueue function's acceptance records: GET /tasks/{id} answers `queued` from them. */
+  acceptances: Pick<TaskAcceptances, 'get'>;
   dimensions: Dimensions;
   logger: LogSink;
   /** GET /fleet and POST /fleet/vms/{id}/drain; without it those routes do not exist. */
@@ -46,9 +50,10 @@ export function apiApp(deps: ApiDeps): Hono {
   app.route(
     '/',
     schedulerApi({
-      taskStatus: async (id) => (await ledger()).task(id),
-      // A queued task is not visible here: the queue is SQS and this function does not read it.
-      missingTaskMessage: (id) => `no task ${id} in the ledger (it may still be queued)`,
+      taskStatus: async (id) => {
+        const reader = await ledger();
+        return readTaskStatus(id, { ledger: (taskId) => reader.task(taskId), acceptances: deps.acceptances });
+      },
       complete: async (id) => completeBody(id, await (await deps.engine()).complete(id)),
       ledger,
       store: async () => deps.store(),
