@@ -1,13 +1,17 @@
 import { setMaxListeners } from 'node:events';
 import { backoffDelay } from '../lib/engine/backoff';
+import {
+  type Assignment,
+  type AssignmentSource,
+  PermanentError,
+  type Settlement,
+  TransientError,
+} from '../lib/ports/assignment-source';
 import type { Clock } from '../lib/ports/clock';
-import type { Assignment } from './assignment';
 import type { Executor, RunOutcome, Sleep } from './executor';
-import { PermanentError, TransientError } from './http';
 import type { AgentLog } from './log';
 import { type ReporterOptions, reportCompletion } from './reporter';
 import type { SchedulerApi } from './scheduler-api';
-import type { AssignmentSource, Settlement } from './source';
 
 export interface AgentOptions {
   vmId: string;

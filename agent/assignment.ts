@@ -1,19 +1,6 @@
 import * as z from 'zod';
+import type { Assignment } from '../lib/ports/assignment-source';
 import { taskIdSchema } from '../lib/schemas/task-input';
-
-/** One task for the agent to run, whatever source it came from (HTTP feed, EventBridge via SQS). */
-export interface Assignment {
-  taskId: string;
-  /** The ledger's assignment transaction: the dedupe key (an event source may deliver it twice). */
-  transactionId: string;
-  blockHeight: number;
-  /** Shell command, or null: the agent then simulates the task by sleeping its duration. */
-  command: string | null;
-  /** Seconds. */
-  durationS: number;
-  /** Epoch ms after which the ledger expires the assignment; the agent kills the task then. */
-  leaseExpiresAt: number;
-}
 
 const itemSchema = z.object({
   task_id: taskIdSchema,

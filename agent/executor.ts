@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Assignment } from './assignment';
+import type { Assignment } from '../lib/ports/assignment-source';
 
 /** How running one assignment ended. */
 export type RunOutcome =

@@ -1,7 +1,12 @@
 import { ValidationError } from '../lib/errors';
-import { type Assignment, assignmentsResponseSchema, fromFeedItem } from './assignment';
-import { type AgentHttp, PermanentError } from './http';
-import type { AssignmentSource, PollRequest } from './source';
+import {
+  type Assignment,
+  type AssignmentSource,
+  PermanentError,
+  type PollRequest,
+} from '../lib/ports/assignment-source';
+import { assignmentsResponseSchema, fromFeedItem } from './assignment';
+import type { AgentHttp } from './http';
 
 /** Time on top of the long poll before a request counts as lost. */
 const POLL_SLACK_MS = 10_000;

@@ -1,18 +1,4 @@
-/** A failure worth retrying: the network, a timeout, 429 or a 5xx. */
-export class TransientError extends Error {
-  override name = 'TransientError';
-}
-
-/** A refusal retrying cannot fix: 400, 401, 403, 404 and the like, or a malformed answer. */
-export class PermanentError extends Error {
-  override name = 'PermanentError';
-  constructor(
-    message: string,
-    readonly status: number | null = null,
-  ) {
-    super(message);
-  }
-}
+import { PermanentError, TransientError } from '../lib/ports/assignment-source';
 
 const MAX_ERROR_BODY = 300;
 

@@ -1,6 +1,6 @@
 import { backoffDelay } from '../lib/engine/backoff';
+import { TransientError } from '../lib/ports/assignment-source';
 import type { Sleep } from './executor';
-import { TransientError } from './http';
 import type { ReportResult, SchedulerApi } from './scheduler-api';
 
 export interface ReporterOptions {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
+import { PermanentError } from '../lib/ports/assignment-source';
 import { taskIdSchema } from '../lib/schemas/task-input';
-import { type AgentHttp, PermanentError } from './http';
+import type { AgentHttp } from './http';
 
 /** What the ledger says about a task, as far as the agent cares. */
 export interface TaskState {

@@ -387,7 +387,7 @@ export async function benchStoreRequests(options: {
   blockSize: number;
 }): Promise<StoreRequestFigures> {
   const { SchedulingEngine } = await import('../lib/engine/engine');
-  const { maxTasksPerCommit } = await import('../functions/shared/commit-limit');
+  const { maxTasksPerCommit } = await import('../lib/adapters/dynamodb/commit-plan');
   const { createLedgerTable } = await import('../tests/aws/helpers/ledger-table');
   const config = {
     endpoint: options.endpoint,

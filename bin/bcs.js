@@ -8,4 +8,5 @@ import { register } from 'tsx/esm/api';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv);
+const { startCommand } = await import('../runtime/start-command.ts');
+process.exitCode = await main(process.argv, [startCommand()]);

@@ -1,12 +1,12 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { SqliteLedgerStore } from '../lib/adapters/sqlite';
+import { blocksFromStore } from '../lib/engine/store-blocks';
 import { verifiableBlocks } from '../lib/engine/verifiable-blocks';
 import { parseOrThrow } from '../lib/errors';
 import { blockSchema } from '../lib/ledger/blocks';
 import { jsonlValues, parseJsonl, readLines } from '../lib/ledger/jsonl';
 import type { Block, ChainHead, Digest } from '../lib/ledger/types';
-import { blocksFromStore } from '../runtime/store-blocks';
 import { CliExit, EXIT_USAGE } from './exit';
 import { authFlagsGiven, openRemote, type RemoteFlags } from './remote';
 import { publishedDigest, remoteBlocks } from './remote-ledger';

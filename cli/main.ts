@@ -7,17 +7,21 @@ import { enqueueCommand } from './commands/enqueue';
 import { fleetCommand } from './commands/fleet';
 import { ledgerCommand } from './commands/ledger';
 import { simulateCommand } from './commands/simulate';
-import { startCommand } from './commands/start';
 import { CliExit, EXIT_USAGE } from './exit';
 
-export function program(): Command {
-  return new Command('bcs')
+/**
+ * The `bcs` command tree. `bcs start` (the local runtime) comes from bin/bcs.js as one of `local`:
+ * nothing but bin/ imports runtime/, so the CLI's other commands load without the server.
+ */
+export function program(local: readonly Command[] = []): Command {
+  const bcs = new Command('bcs')
     .description(
       'blockchain cloud scheduler: local runtime, ledger audit, load tools, and the AWS stack on an emulator or an account',
     )
     .exitOverride()
-    .showHelpAfterError()
-    .addCommand(startCommand())
+    .showHelpAfterError();
+  for (const command of local) bcs.addCommand(command);
+  return bcs
     .addCommand(ledgerCommand())
     .addCommand(enqueueCommand())
     .addCommand(simulateCommand())
@@ -30,8 +34,8 @@ export function program(): Command {
 }
 
 /** Runs the CLI and returns the exit code instead of exiting, so tests can call it in-process. */
-export async function main(argv: readonly string[]): Promise<number> {
-  const cli = program();
+export async function main(argv: readonly string[], local: readonly Command[] = []): Promise<number> {
+  const cli = program(local);
   for (const command of [cli, ...cli.commands, ...cli.commands.flatMap((c) => c.commands)])
     command.exitOverride();
   try {

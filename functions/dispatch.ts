@@ -1,3 +1,4 @@
+import './shared/aws-call-log';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -6,12 +7,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDbDispatchRecords } from '../lib/adapters/dynamodb/dispatch-records';
 import { EventBridgePublisher } from '../lib/adapters/eventbridge/eventbridge-publisher';
+import { SqsUndeliveredCommands } from '../lib/adapters/sqs/undelivered-commands';
 import { SsmCommandRunner } from '../lib/adapters/ssm/ssm-command-runner';
 import { Dispatcher } from '../lib/dispatch/dispatcher';
 import { systemClock } from '../lib/ports/clock';
 import { dispatchHandler } from './handlers/dispatch';
 import { dispatchEnvSchema, readEnv } from './shared/config';
-import { SqsUndeliveredCommands } from './shared/undelivered-commands-queue';
 import { ledgerStore } from './shared/wiring';
 
 /**

@@ -1,9 +1,10 @@
+import './shared/aws-call-log';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsDeadLetterSender } from '../lib/adapters/sqs/dead-letter-sender';
 import { schedulerHandler } from './handlers/scheduler';
 import { dispatchSpecsEnvSchema, readEnv, schedulerFunctionEnvSchema } from './shared/config';
-import { SqsDeadLetterSender } from './shared/dead-letter-sender';
 import { ledgerStore, schedulingEngine, withTaskSpecs } from './shared/wiring';
 
 const env = readEnv(schedulerFunctionEnvSchema);

@@ -5,10 +5,6 @@ import type { Digest } from '../lib/ledger/types';
 import type { Clock } from '../lib/ports/clock';
 import type { DigestSigner } from '../lib/ports/digest-signer';
 
-/** Where the local runtime keeps its signing key and the digests it signed, inside data_dir. */
-export const DIGEST_KEY_FILE = 'digest-key.pem';
-export const SIGNED_DIGESTS_FILE = 'signed-digests.jsonl';
-
 /**
  * The local runtime's counterpart of the verify function's scheduled signing: on an interval, when the
  * head has moved, the current digest is signed with the data directory's key and appended to

@@ -1,13 +1,22 @@
 import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
+import type { Checkpointer } from '../lib/engine/checkpointer';
 import { LedgerReader } from '../lib/engine/ledger-reader';
+import { readTaskStatus } from '../lib/engine/task-intake';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
-import { parseOrThrow, ValidationError } from '../lib/errors';
+import {
+  LimitExceededError,
+  NotFoundError,
+  parseOrThrow,
+  QueueFullError,
+  ValidationError,
+} from '../lib/errors';
 import type { Transaction } from '../lib/ledger/types';
 import { UNITS } from '../lib/model/resources';
 import type { Vm } from '../lib/model/vm';
 import type { Clock } from '../lib/ports/clock';
 import type { QuarantinedVm } from '../lib/ports/fleet-source';
 import type { LedgerStore } from '../lib/ports/ledger-store';
+import type { TaskAcceptances } from '../lib/ports/task-acceptances';
 import type { TaskQueue } from '../lib/ports/task-queue';
 import { fleetPage } from '../lib/scaling/fleet-page';
 import { admitFleet } from '../lib/scheduling/quarantine';
@@ -30,9 +39,9 @@ import {
   type SnapshotEvent,
   type TaskStatusResponse,
 } from '../lib/schemas/http';
+import { completeBody, decisionItem, vmBody } from '../lib/schemas/views';
 import type { Random } from '../lib/simulation/rng';
 import type { DigestSigning } from './digest-signing';
-import { LimitExceededError, NotFoundError, QueueFullError } from './errors';
 import { EventHub } from './events/hub';
 import { AssignmentFeed } from './fleet/assignment-feed';
 import { Autoscaler, policyOptions } from './fleet/autoscaler';
@@ -42,11 +51,9 @@ import { Intake } from './intake';
 import { RuntimeMetrics } from './metrics';
 import { SchedulerLoop } from './scheduler-loop';
 import { createSerial, type Serial } from './serial';
-import { decisionItem, vmBody } from './views';
 
-/** A queue that can also say whether a task waits in it (GET /tasks/{id} answers `queued`). */
+/** The local queue's extras. */
 export interface LocalTaskQueue extends TaskQueue {
-  contains?(taskId: string): Promise<boolean>;
   /** Makes tasks a previous process held (killed mid-batch) visible at once instead of after their timeout. */
   releaseInFlight?(): Promise<number>;
   /** Rows taken out of circulation (unreadable as a task), oldest first: GET /queue/dead-letters. */
@@ -76,6 +83,8 @@ export interface RuntimeParts {
   config: RuntimeConfig;
   store: LedgerStore;
   queue: LocalTaskQueue;
+  /** The intake's acceptance records (lib/ports/task-acceptances.ts), in the ledger's file. */
+  acceptances: TaskAcceptances;
   engine: LocalEngine;
   fleet: SimulatedFleet;
   clock: Clock;
@@ -85,6 +94,15 @@ export interface RuntimeParts {
   log: (message: string) => void;
   /** Signs head digests on an interval and on request (runtime/digest-signing.ts); omitted, none are signed. */
   digestSigning?: DigestSigning;
+  /** Publishes signed checkpoints and serves the log's keys (lib/engine/checkpointer.ts); omitted, none. */
+  tlog?: TlogPublishing;
+}
+
+/** The local runtime's transparency log: its checkpointer and the verifier keys of its note signatures. */
+export interface TlogPublishing {
+  checkpointer: Checkpointer;
+  /** ECDSA P-256 (type 0x02) first, then Ed25519 (type 0x01). */
+  verifierKeys: string[];
 }
 
 const HUB_FLUSH_MS = 250;
@@ -144,7 +162,7 @@ export class LocalRuntime {
       : null;
     this.intake = new Intake({
       queue,
-      store,
+      acceptances: parts.acceptances,
       clock,
       dimensions: config.dimensions,
       maxQueueDepth: config.max_queue_depth,
@@ -187,6 +205,10 @@ export class LocalRuntime {
     return this.parts.digestSigning;
   }
 
+  get tlog(): TlogPublishing | undefined {
+    return this.parts.tlog;
+  }
+
   /** Catches up with the chain on disk, brings back the VMs that still run tasks, starts the loops. */
   async start(): Promise<void> {
     const { store, fleet, config } = this.parts;
@@ -211,6 +233,13 @@ export class LocalRuntime {
     this.every(LEASE_SWEEP_MS, 'leases', () => this.expireLeases());
     const signing = this.parts.digestSigning;
     if (signing) this.every(DIGEST_SIGN_MS, 'digest', async () => void (await signing.signIfMoved()));
+    const tlog = this.parts.tlog;
+    if (tlog)
+      this.every(
+        config.checkpoint_interval_ms,
+        'checkpoint',
+        async () => void (await tlog.checkpointer.publish()),
+      );
     const { autoscaler } = this;
     if (autoscaler)
       this.every(config.autoscale.tick_ms, 'autoscale', async () => void (await autoscaler.tick()));
@@ -313,20 +342,10 @@ export class LocalRuntime {
   }
 
   async taskStatus(taskId: string): Promise<TaskStatusResponse | null> {
-    const { queue } = this.parts;
-    const recorded = await this.ledger.task(taskId);
-    if (recorded) return recorded;
-    if (await queue.contains?.(taskId)) {
-      return {
-        task_id: taskId,
-        status: 'queued',
-        vm_id: null,
-        block_height: null,
-        transaction_id: null,
-        reason: null,
-      };
-    }
-    return null;
+    return readTaskStatus(taskId, {
+      ledger: (id) => this.ledger.task(id),
+      acceptances: this.parts.acceptances,
+    });
   }
 
   // ---------- commands ----------
@@ -336,23 +355,10 @@ export class LocalRuntime {
     const outcome = await this.serial(() => this.parts.engine.complete(taskId));
     if (outcome.status === 'unknown') return null;
     this.parts.fleet.stop(taskId);
-    if (outcome.status === 'already-final') {
-      return {
-        task_id: taskId,
-        status: 'already-final',
-        task_status: outcome.taskStatus,
-        transaction_id: null,
-        block_height: null,
-      };
+    if (outcome.status === 'closed') {
+      this.hub.addDecisions([decisionItem(outcome.transaction, outcome.head.height)]);
     }
-    this.hub.addDecisions([decisionItem(outcome.transaction, outcome.head.height)]);
-    return {
-      task_id: taskId,
-      status: 'closed',
-      task_status: outcome.transaction.status,
-      transaction_id: outcome.transaction.transaction_id,
-      block_height: outcome.head.height,
-    };
+    return completeBody(taskId, outcome);
   }
 
   setAlgorithm(body: unknown): ConfigResponse {

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { LocalKeySigner } from '../lib/adapters/local-key';
-import { SqliteLedgerStore, SqliteTaskQueue } from '../lib/adapters/sqlite';
+import { DIGEST_KEY_FILE, SIGNED_DIGESTS_FILE } from '../lib/adapters/local-key/files';
+import { SqliteLedgerStore, SqliteTaskAcceptances, SqliteTaskQueue } from '../lib/adapters/sqlite';
 import { SchedulingEngine } from '../lib/engine/engine';
 import { ValidationError } from '../lib/errors';
 import { systemClock } from '../lib/ports/clock';
@@ -14,12 +15,13 @@ import { DEFAULT_CAPACITY, type RuntimeConfig } from '../lib/schemas/config';
 import { seededRandom } from '../lib/simulation/rng';
 import { loadDashboard } from './dashboard';
 import { DataDirLock } from './data-dir-lock';
-import { DIGEST_KEY_FILE, DigestSigning, SIGNED_DIGESTS_FILE } from './digest-signing';
+import { DigestSigning } from './digest-signing';
 import { SimulatedFleet } from './fleet/simulated-fleet';
 import { createApp } from './http/app';
 import { isLoopbackHost } from './loopback';
 import { LocalRuntime, type SchedulerHooks } from './runtime';
 import { SchedulerThread } from './scheduler-thread/host';
+import { openTlogPublishing } from './tlog-publishing';
 
 export interface StartedRuntime {
   url: string;
@@ -155,12 +157,20 @@ export async function startLocalRuntime(
       config,
       store,
       queue,
+      acceptances: new SqliteTaskAcceptances(store.db),
       engine,
       fleet,
       clock: systemClock,
       random: seededRandom(seed + 1),
       algorithms,
       log,
+      tlog: await openTlogPublishing({
+        config,
+        signer,
+        store,
+        digest: () => runtime.ledger.digest(),
+        log,
+      }),
       digestSigning: new DigestSigning({
         signer,
         digest: () => runtime.ledger.digest(),

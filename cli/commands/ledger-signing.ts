@@ -6,6 +6,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { signedDigestTable } from '../../lib/adapters/dynamodb/signed-digest-table';
 import { KmsDigestSigner } from '../../lib/adapters/kms';
 import { LocalKeySigner } from '../../lib/adapters/local-key';
+import { DIGEST_KEY_FILE } from '../../lib/adapters/local-key/files';
 import { ValidationError } from '../../lib/errors';
 import { digestSchema } from '../../lib/ledger/digest';
 import { duplicateMemberPath } from '../../lib/ledger/json-duplicates';
@@ -19,7 +20,6 @@ import {
 } from '../../lib/ledger/signed-digest';
 import { toTimestamp } from '../../lib/ledger/time';
 import type { Digest } from '../../lib/ledger/types';
-import { DIGEST_KEY_FILE } from '../../runtime/digest-signing';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { getJson, openRemote, type RemoteFlags } from '../remote';
 import { readStackOutputs, stackOutput } from '../stack';

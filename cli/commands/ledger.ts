@@ -5,6 +5,7 @@ import Table from 'cli-table3';
 import { Command } from 'commander';
 import type * as z from 'zod';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
+import { blocksFromStore } from '../../lib/engine/store-blocks';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
 import {
   checkDigestConsistency,
@@ -18,12 +19,12 @@ import { transactionProof, transactionProofSchema, verifyTransactionProof } from
 import type { Digest, TransactionProof } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
 import { consistencyQuerySchema, transactionPathSchema } from '../../lib/schemas/api';
-import { blocksFromStore } from '../../runtime/store-blocks';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
 import { chooseSource, openDbStore, openLedgerSource, type SourceFlags } from '../ledger-source';
 import { intOption } from '../options';
 import { getJson, getJsonIfFound, openRemote, withRemoteOptions } from '../remote';
 import { checkPublishedDigest, publishedDigest } from '../remote-ledger';
+import { type CheckpointFlags, trustedCheckpointDigest, wantsCheckpoint } from './ledger-checkpoint';
 import {
   type KeyFlags,
   latestSignedDigestOfStack,
@@ -35,7 +36,7 @@ import {
   signLocally,
 } from './ledger-signing';
 
-interface VerifyFlags extends SourceFlags {
+interface VerifyFlags extends SourceFlags, CheckpointFlags {
   digest?: string;
   publicKey?: string;
   consistency?: string;
@@ -71,18 +72,40 @@ export function ledgerCommand(): Command {
       '--new-digest <file>',
       'with --consistency: the newer digest, signed or not, that the proof must end at',
     )
+    .option(
+      '--checkpoint <file>',
+      'a signed checkpoint (GET /checkpoint) instead of --digest: checked with --log-key and --witness, the chain must extend it',
+    )
+    .option('--log-key <vkey>', "the log's checkpoint verifier key (name+id+key, GET /ledger/tlog)")
+    .option(
+      '--witness <vkey>',
+      "a witness's verifier key (repeatable): with --url and no --checkpoint, GET /checkpoint is checked",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--quorum <n>',
+      'valid witness cosignatures the checkpoint needs (default 1 with --witness)',
+      intOption,
+    )
     .option('--json', 'print the report as JSON')
     .action(async (flags: VerifyFlags) => {
+      if (wantsCheckpoint(flags) && flags.digest !== undefined)
+        throw new CliExit(
+          EXIT_USAGE,
+          '--digest and a checkpoint (--checkpoint, --log-key, --witness) exclude each other',
+        );
       if (flags.publicKey !== undefined && flags.digest === undefined)
         throw new CliExit(EXIT_USAGE, '--public-key checks a --digest file: give --digest too');
       if (flags.consistency !== undefined || flags.newDigest !== undefined) {
         await verifyConsistencyFile(flags);
         return;
       }
-      const trustedDigest =
-        flags.digest === undefined
+      const warn = (m: string) => console.error(`warning: ${m}`);
+      const trustedDigest = wantsCheckpoint(flags)
+        ? (await trustedCheckpointDigest(flags, (m) => console.error(m))).digest
+        : flags.digest === undefined
           ? undefined
-          : await readTrustedDigest(flags.digest, flags.publicKey, (m) => console.error(`warning: ${m}`));
+          : await readTrustedDigest(flags.digest, flags.publicKey, warn);
       const source = await openLedgerSource(flags, ['db', 'export', 'url']);
       try {
         const options = {

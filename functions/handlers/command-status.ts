@@ -4,7 +4,7 @@ import { isFinalCommandStatus } from '../../lib/dispatch/command';
 import type { CloseOutcome, Engine } from '../../lib/engine/types';
 import { parseOrThrow } from '../../lib/errors';
 import type { DispatchRecords } from '../../lib/ports/dispatcher';
-import type { LogSink, MetricSink } from '../shared/observability';
+import type { LogSink, MetricSink } from '../../lib/ports/observability';
 
 export interface CommandStatusDeps {
   engine: () => Engine | Promise<Engine>;

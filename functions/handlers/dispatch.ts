@@ -7,7 +7,7 @@ import { BLOCK_PREFIX, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
 import { type Dispatcher, type DispatchOutcome, PublishFailedError } from '../../lib/dispatch/dispatcher';
 import { parseOrThrow } from '../../lib/errors';
 import type { Block } from '../../lib/ledger/types';
-import type { LogSink, MetricSink } from '../shared/observability';
+import type { LogSink, MetricSink } from '../../lib/ports/observability';
 
 export interface DispatchDeps {
   dispatcher: () => Dispatcher | Promise<Dispatcher>;

@@ -1,6 +1,6 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import type { Engine } from '../../lib/engine/types';
-import type { LogSink, MetricSink } from '../shared/observability';
+import type { LogSink, MetricSink } from '../../lib/ports/observability';
 
 export interface ExpireDeps {
   engine: () => Engine | Promise<Engine>;

@@ -1,5 +1,6 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import * as z from 'zod';
+import type { LogSink } from '../../lib/ports/observability';
 import {
   type FleetMonitorDeps,
   FleetMonitorError,
@@ -7,7 +8,6 @@ import {
   runFleetMonitor,
 } from '../../lib/scaling/monitor';
 import { schedulerEnvSchema } from '../shared/config';
-import type { LogSink } from '../shared/observability';
 
 /**
  * The fleet monitor's configuration: the scheduler's (table, fleet selection, dimensions) plus the

@@ -5,7 +5,9 @@ import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { transactionId } from '../../lib/ledger';
 import type { Dimensions } from '../../lib/model/resources';
 import type { Task } from '../../lib/model/task';
+import type { DeadLetter, DeadLetterSender } from '../../lib/ports/dead-letter-sender';
 import type { LedgerStore, TaskRecord } from '../../lib/ports/ledger-store';
+import type { LogSink, MetricSink } from '../../lib/ports/observability';
 import {
   type MultiTaskQueueMessage,
   type QueueMessage,
@@ -13,8 +15,6 @@ import {
   tasksOf,
   toQueueMessage,
 } from '../../lib/schemas/queue-message';
-import type { DeadLetter, DeadLetterSender } from '../shared/dead-letter-sender';
-import type { LogSink, MetricSink } from '../shared/observability';
 
 export interface SchedulerDeps {
   /** The engine, built on first use and kept for the warm container. */

@@ -1,16 +1,15 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Ec2FleetSource } from '../../lib/adapters/aws/ec2-fleet-source';
+import { chainStarted } from '../../lib/adapters/dynamodb/chain-started';
+import { maxTasksPerCommit } from '../../lib/adapters/dynamodb/commit-plan';
 import { DynamoDbDispatchRecords } from '../../lib/adapters/dynamodb/dispatch-records';
 import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb/dynamodb-ledger-store';
-import { HEAD_KEY, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
 import { SpecRecordingEngine } from '../../lib/dispatch/spec-recording-engine';
 import { SchedulingEngine } from '../../lib/engine/engine';
 import type { Engine } from '../../lib/engine/types';
 import { systemClock } from '../../lib/ports/clock';
-import { maxTasksPerCommit } from './commit-limit';
 import type { SchedulerEnv, TableEnv } from './config';
 
 /**
@@ -24,16 +23,7 @@ export function ledgerStore(env: TableEnv, client = new DynamoDBClient({})): Dyn
 
 /** Whether the table holds a chain head yet, read without the store (which would write genesis). */
 export function ledgerStarted(env: TableEnv, client = new DynamoDBClient({})): () => Promise<boolean> {
-  const documents = DynamoDBDocumentClient.from(client);
-  let started = false;
-  return async () => {
-    if (started) return true;
-    const { Item } = await documents.send(
-      new GetCommand({ TableName: env.TABLE_NAME, Key: { [PARTITION_KEY]: HEAD_KEY }, ConsistentRead: true }),
-    );
-    started = Item !== undefined;
-    return started;
-  };
+  return chainStarted(client, env.TABLE_NAME);
 }
 
 export function fleetSource(env: SchedulerEnv): Ec2FleetSource {

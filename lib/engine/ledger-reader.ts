@@ -9,7 +9,7 @@ import {
 } from '../ledger';
 import type { DigestConsistency } from '../ledger/digest';
 import { tiledDigestConsistencyProof, tiledTransactionProof } from '../ledger/tiled-proofs';
-import { frontierRoot, TiledMerkleTree } from '../ledger/tiles';
+import { FullTileCache, frontierRoot, TiledMerkleTree } from '../ledger/tiles';
 import type { Block, ChainHead, Digest, Transaction, TransactionProof } from '../ledger/types';
 import {
   type HeightState,
@@ -107,6 +107,8 @@ export class LedgerReader {
   private readonly merkle: (LedgerStore & MerkleLedgerStore) | null;
   /** Merkle path: the newest head seen (read or handed over with `add`). */
   private knownHeight = -1;
+  /** Merkle path: full tiles (which never change) already read, with their interior hashes. */
+  private readonly fullTiles = new FullTileCache();
 
   constructor(
     private readonly store: LedgerStore,
@@ -235,9 +237,7 @@ export class LedgerReader {
     if (!Number.isSafeInteger(oldSize) || oldSize < 1 || oldSize > digest.tree_size) {
       throw new RangeError(`old tree size ${oldSize} out of range 1..${digest.tree_size}`);
     }
-    const tree = this.merkle
-      ? new TiledMerkleTree((keys) => this.merkle!.readTiles(keys), digest.tree_size, this.merkle.tileHeight)
-      : null;
+    const tree = this.merkle ? this.tiledTree(digest.tree_size) : null;
     if (tree) {
       const oldRoot = toHex(await tree.root(oldSize));
       const proof = await tiledDigestConsistencyProof(
@@ -286,11 +286,7 @@ export class LedgerReader {
     if (this.merkle) {
       const tree = await this.treeHead();
       const digest = digestOf(tree);
-      const tiles = new TiledMerkleTree(
-        (keys) => this.merkle!.readTiles(keys),
-        tree.tree_size,
-        this.merkle.tileHeight,
-      );
+      const tiles = this.tiledTree(tree.tree_size);
       const proof = await tiledTransactionProof(block, position.index, tiles, digest);
       return { transaction, height: position.height, index: position.index, proof };
     }
@@ -327,11 +323,7 @@ export class LedgerReader {
       checkRange(from, end, tree.tree_size);
       const [older, newer] = await this.merkle.readHeightStates([from - 1, end - 1]);
       if (older && newer) {
-        const tiles = new TiledMerkleTree(
-          (keys) => this.merkle!.readTiles(keys),
-          tree.tree_size,
-          this.merkle.tileHeight,
-        );
+        const tiles = this.tiledTree(tree.tree_size);
         const digestAt = async (s: HeightState): Promise<Digest> => ({
           height: s.height,
           head_hash: s.block_hash,
@@ -372,6 +364,11 @@ export class LedgerReader {
       transaction_count: this.transactionTotals[height]!,
       timestamp: block?.timestamp ?? this.headTimestamp,
     };
+  }
+
+  private tiledTree(size: number): TiledMerkleTree {
+    const store = this.merkle!;
+    return new TiledMerkleTree((keys) => store.readTiles(keys), size, store.tileHeight, this.fullTiles);
   }
 
   private async treeHead(): Promise<TreeHead> {

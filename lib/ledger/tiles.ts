@@ -1,7 +1,7 @@
 import { MerkleRangeError } from './errors';
 import { HASH_SIZE } from './hash';
-import { emptyRoot, nodeHash, splitPoint } from './merkle-hasher';
-import { consistencyPath, inclusionPath } from './merkle-proof';
+import { emptyRoot, nodeHash, splitPoint } from './merkle/hasher';
+import { consistencyPath, inclusionPath } from './merkle/proof';
 
 /**
  * The block-hash tree (RFC 9162, leaves = raw 32-byte block hashes) kept as tiles, the layout of the
@@ -178,6 +178,8 @@ export class TiledMerkleTree {
     /** Leaves the store holds; proofs and heads are for sizes up to it. */
     readonly size: number,
     private readonly tileHeight = TILE_HEIGHT,
+    /** Full tiles kept between trees (a reader passes one cache to every tree it builds). */
+    private readonly cache?: FullTileCache,
   ) {}
 
   /** MTH of the first `treeSize` leaves. */
@@ -190,6 +192,17 @@ export class TiledMerkleTree {
     let root = hashes[hashes.length - 1]!;
     for (let i = hashes.length - 2; i >= 0; i--) root = nodeHash(hashes[i]!, root);
     return root;
+  }
+
+  /**
+   * The frontier (compact range) of the first `treeSize` leaves: the heads of the perfect subtrees MTH
+   * splits [0, treeSize) into, largest first; frontierRoot of it is root(treeSize).
+   */
+  async frontier(treeSize = this.size): Promise<Uint8Array[]> {
+    this.check(treeSize);
+    const nodes: Node[] = [];
+    if (treeSize > 0) perfectNodes(0, treeSize, nodes);
+    return this.nodeHashes(nodes);
   }
 
   /** The leaf hash at `index`. */
@@ -243,10 +256,27 @@ export class TiledMerkleTree {
   private async nodeHashes(nodes: readonly Node[]): Promise<Uint8Array[]> {
     const places = nodes.map((node) => tileOfNode(node, this.tileHeight));
     const keys = new Map<string, TileKey>();
-    for (const { level, index } of places) keys.set(`${level}/${index}`, { level, index });
+    const cached = new Map<string, FullTile>();
+    for (const { level, index } of places) {
+      const id = `${level}/${index}`;
+      const full = this.cache?.get(id);
+      if (full) cached.set(id, full);
+      else keys.set(id, { level, index });
+    }
     const tiles = keys.size === 0 ? new Map<string, Uint8Array>() : await this.read([...keys.values()]);
+    if (this.cache) {
+      for (const [id, tile] of tiles) {
+        if (tile.length === 2 ** this.tileHeight * HASH_SIZE) {
+          const full = new FullTile(tile, this.tileHeight);
+          this.cache.set(id, full);
+          cached.set(id, full);
+        }
+      }
+    }
     return places.map((place) => {
       const id = `${place.level}/${place.index}`;
+      const full = cached.get(id);
+      if (full) return full.subtree(place.from, place.count);
       const tile = tiles.get(id);
       const need = (place.from + place.count) * HASH_SIZE;
       if (!tile || tile.length < need) {
@@ -262,6 +292,67 @@ export class TiledMerkleTree {
     if (!Number.isSafeInteger(treeSize) || treeSize < 0 || treeSize > this.size) {
       throw new MerkleRangeError(`tree size ${treeSize} out of range 0..${this.size}`);
     }
+  }
+}
+
+/**
+ * A full tile with every interior hash of its 2^H-leaf subtree computed once (2^(H+1) - 1 hashes,
+ * 16 KB at H = 8): a full tile never changes (tlog-tiles lets clients cache them for ever), so a proof
+ * that needs one of its subtrees looks it up instead of hashing up to 2^(H-1) of its hashes.
+ */
+export class FullTile {
+  /** layers[r]: the heads of the tile's runs of 2^r hashes, 32 bytes each, concatenated. */
+  private readonly layers: Uint8Array[];
+
+  constructor(tile: Uint8Array, tileHeight: number) {
+    let layer = tile.slice(0, 2 ** tileHeight * HASH_SIZE);
+    this.layers = [layer];
+    while (layer.length > HASH_SIZE) {
+      const next = new Uint8Array(layer.length / 2);
+      for (let i = 0; i < next.length; i += HASH_SIZE) {
+        next.set(
+          nodeHash(
+            layer.subarray(2 * i, 2 * i + HASH_SIZE),
+            layer.subarray(2 * i + HASH_SIZE, 2 * i + 2 * HASH_SIZE),
+          ),
+          i,
+        );
+      }
+      this.layers.push(next);
+      layer = next;
+    }
+  }
+
+  /** Head of the `count` (a power of two) hashes from `from` (a multiple of count). */
+  subtree(from: number, count: number): Uint8Array {
+    const at = (from / count) * HASH_SIZE;
+    return this.layers[Math.log2(count)]!.slice(at, at + HASH_SIZE);
+  }
+}
+
+/**
+ * Full tiles by id ("level/index"), least recently used dropped past `capacity` (default 256 tiles, 16 KB
+ * each at H = 8: 4 MB): with it, a reader reads and hashes only the tiles a proof needs that are not yet full or
+ * not yet seen, which at any height leaves about one level-0 tile and the partial tiles per proof.
+ */
+export class FullTileCache {
+  private readonly tiles = new Map<string, FullTile>();
+
+  constructor(private readonly capacity = 256) {}
+
+  get(id: string): FullTile | undefined {
+    const tile = this.tiles.get(id);
+    if (tile) {
+      this.tiles.delete(id);
+      this.tiles.set(id, tile);
+    }
+    return tile;
+  }
+
+  set(id: string, tile: FullTile): void {
+    this.tiles.delete(id);
+    this.tiles.set(id, tile);
+    if (this.tiles.size > this.capacity) this.tiles.delete(this.tiles.keys().next().value!);
   }
 }
 

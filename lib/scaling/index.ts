@@ -1,14 +1,11 @@
+export type { BacklogGauge, ScaleInProtection, ScalingMetricsSink, ScalingSnapshot } from '../ports/scaling';
 export { activeInstances, backlogPerInstance, desiredInstances, type VmScalingView } from './backlog';
 export { type FleetMember, fleetView } from './fleet-view';
 export {
-  type BacklogGauge,
   type FleetMonitorDeps,
   FleetMonitorError,
   type FleetMonitorReport,
   runFleetMonitor,
-  type ScaleInProtection,
-  type ScalingMetricsSink,
-  type ScalingSnapshot,
 } from './monitor';
 export {
   busyInstances,

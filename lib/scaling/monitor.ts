@@ -2,43 +2,10 @@ import { withLedgerReservations } from '../engine/fleet-merge';
 import type { Dimensions } from '../model/resources';
 import type { FleetSource } from '../ports/fleet-source';
 import type { LedgerStore } from '../ports/ledger-store';
+import type { BacklogGauge, ScaleInProtection, ScalingMetricsSink, ScalingSnapshot } from '../ports/scaling';
 import { activeInstances, backlogPerInstance } from './backlog';
-import {
-  busyInstances,
-  freeToTerminate,
-  type GroupInstance,
-  type ProtectionChanges,
-  protectionChanges,
-} from './protection';
-import { type UtilisationStats, utilisation } from './utilisation';
-
-/** Tasks submitted and not yet placed (on AWS: the task queue's visible, delayed and in-flight messages). */
-export interface BacklogGauge {
-  backlog(): Promise<number>;
-}
-
-/** One run's figures, as published. */
-export interface ScalingSnapshot {
-  /** Epoch ms the figures were taken. */
-  readonly at: number;
-  readonly backlog: number;
-  readonly activeInstances: number;
-  readonly drainingInstances: number;
-  /** VMs draining with no task left (lib/scaling/protection.ts freeToTerminate). */
-  readonly freeToTerminate: number;
-  readonly backlogPerInstance: number;
-  readonly utilisation: readonly UtilisationStats[];
-}
-
-export interface ScalingMetricsSink {
-  publish(snapshot: ScalingSnapshot): Promise<void>;
-}
-
-/** An Auto Scaling group's scale-in protection. */
-export interface ScaleInProtection {
-  instances(): Promise<GroupInstance[]>;
-  apply(changes: ProtectionChanges): Promise<void>;
-}
+import { busyInstances, freeToTerminate, type ProtectionChanges, protectionChanges } from './protection';
+import { utilisation } from './utilisation';
 
 export interface FleetMonitorDeps {
   readonly fleet: FleetSource;

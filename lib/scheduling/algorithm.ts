@@ -171,7 +171,13 @@ export function isFeasible(fleet: FleetState, vmIndex: number, request: Placemen
  */
 export function collectFeasible(fleet: FleetState, request: PlacementRequest): number {
   if (request.deviceProblem !== undefined) return 0;
-  let count = fleet.width === 4 ? fitting4(fleet, request.demand) : fitting(fleet, request.demand);
+  const width = fleet.width;
+  let count =
+    width === 4
+      ? fitting4(fleet, request.demand)
+      : width === 3
+        ? fitting3(fleet, request.demand)
+        : fitting(fleet, request.demand);
   if (request.constraints.length > 0) count = keepMatching(fleet, request, count);
   return request.gpu === null ? count : keepDeviceFits(fleet, request.gpu, count);
 }
@@ -223,6 +229,21 @@ function fitting4(fleet: FleetState, demand: Float64Array): number {
     ) {
       continue;
     }
+    candidates[count++] = i;
+  }
+  return count;
+}
+
+/** `fitting4` for three dimensions (the OpenB trace's cpu, mem, gpu). */
+function fitting3(fleet: FleetState, demand: Float64Array): number {
+  const { size, state, reserved: r, fitLimit: c, candidates } = fleet;
+  const d0 = demand[0]!;
+  const d1 = demand[1]!;
+  const d2 = demand[2]!;
+  let count = 0;
+  for (let i = 0, b = 0; i < size; i++, b += 3) {
+    if (state[i] !== VM_ACTIVE) continue;
+    if (r[b]! + d0 > c[b]! || r[b + 1]! + d1 > c[b + 1]! || r[b + 2]! + d2 > c[b + 2]!) continue;
     candidates[count++] = i;
   }
   return count;

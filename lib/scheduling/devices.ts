@@ -1,5 +1,6 @@
 import type { FieldIssue } from '../errors';
 import type { GpuDevice, Vm } from '../model/vm';
+import { GPU_MODEL_PATTERN } from '../schemas/task-input';
 
 /** The dimension whose amount is spread over devices. One GPU is 1000 milli-GPU. */
 export const GPU_DIMENSION = 'gpu';
@@ -45,7 +46,33 @@ export class GpuDevices {
     readonly modelNames: readonly string[],
     /** Per VM: 1 when it has a device list (even an empty one), so the summed model is not used. */
     readonly listed: Uint8Array,
-  ) {}
+    /** Per VM, how many times reserve/release changed its devices (see FleetState.revision). */
+    readonly revision: Uint32Array = new Uint32Array(listed.length),
+  ) {
+    this.largestFree = new Float64Array(listed.length);
+    this.wholeFree = new Int32Array(listed.length);
+    for (let vm = 0; vm < listed.length; vm++) this.summarize(vm);
+  }
+
+  /**
+   * Per VM, kept up to date by reserve/release: the most free milli on any one device, and the
+   * number of whole (1000-milli) devices entirely free. They answer `fits` for a task that names no
+   * GPU model without a pass over the devices: the filter runs for every VM on every decision.
+   */
+  readonly largestFree: Float64Array;
+  readonly wholeFree: Int32Array;
+
+  private summarize(vm: number): void {
+    let largest = 0;
+    let whole = 0;
+    for (let k = this.start[vm]!; k < this.start[vm + 1]!; k++) {
+      const free = this.capacity[k]! - this.reserved[k]!;
+      if (free > largest) largest = free;
+      if (this.reserved[k] === 0 && this.capacity[k] === WHOLE_GPU) whole++;
+    }
+    this.largestFree[vm] = largest;
+    this.wholeFree[vm] = whole;
+  }
 
   /**
    * Lays out the device lists of `vms`, or returns null when none has one. Problems are appended to
@@ -84,7 +111,7 @@ export class GpuDevices {
         const device = gpus[g] as GpuDevice | undefined;
         const k = start[i]! + g;
         const field = `fleet.${i}.gpus.${g}`;
-        if (typeof device?.model !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._ -]{0,62}$/.test(device.model)) {
+        if (typeof device?.model !== 'string' || !GPU_MODEL_PATTERN.test(device.model)) {
           issues.push({
             field: `${field}.model`,
             message: 'must be a GPU model name (letters, digits, . _ - space)',
@@ -127,6 +154,7 @@ export class GpuDevices {
       this.model,
       this.modelNames,
       this.listed,
+      this.revision.slice(),
     );
   }
 
@@ -160,6 +188,9 @@ export class GpuDevices {
    */
   fits(vm: number, demand: DeviceDemand): boolean {
     if (this.listed[vm] === 0) return demand.models === null;
+    if (demand.models === null) {
+      return demand.count === 1 ? demand.milli <= this.largestFree[vm]! : demand.count <= this.wholeFree[vm]!;
+    }
     const { capacity: c, reserved: r } = this;
     const end = this.start[vm + 1]!;
     if (demand.count === 1) {
@@ -256,6 +287,8 @@ export class GpuDevices {
   reserve(vm: number, devices: readonly number[], milli: number): void {
     const first = this.start[vm]!;
     for (const g of devices) this.reserved[first + g]! += milli;
+    this.revision[vm]!++;
+    this.summarize(vm);
   }
 
   /** Gives `milli` back on each of `devices`, flooring at 0 like FleetState.release. */
@@ -265,6 +298,8 @@ export class GpuDevices {
     for (const g of devices) {
       if (g >= 0 && g < n) this.reserved[first + g] = Math.max(0, this.reserved[first + g]! - milli);
     }
+    this.revision[vm]!++;
+    this.summarize(vm);
   }
 
   /** milli-GPU reserved on each device of the VM, in device order: what the ledger and the dashboard show. */

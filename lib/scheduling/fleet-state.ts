@@ -26,9 +26,11 @@ export const VM_DRAINING = 1;
  * overcommit a VM; `release` gives a finished task's reservation back. Both, and `fits`, compute in
  * integer micro-units (lib/model/amount.ts), so a reservation is always the exact decimal sum of its
  * tasks' requirements and a task exactly filling a VM fits. The arrays are public so that
- * the hot path and a simulator can read them without copies. Nothing is cached from `reserved`,
- * `usage`, `historyMean`, `activeTasks` or `state`, so a simulator may also write those directly;
- * only capacity and the arrays derived from it must not change.
+ * the hot path and a simulator can read them without copies. `reserved` changes only through
+ * `reserve`/`release`, which count each change in `revision` (per VM), so an algorithm may cache
+ * per-VM values derived from reservations and recompute them only for VMs whose revision moved
+ * (fgd does). Nothing is cached from `usage`, `historyMean`, `activeTasks` or `state`, so a
+ * simulator may write those directly; capacity and the arrays derived from it must not change.
  */
 export class FleetState {
   /** Number of VMs. */
@@ -74,7 +76,15 @@ export class FleetState {
     this.size = ids.length;
     this.width = dimensions.length;
     this.candidates = new Int32Array(this.size);
+    this.revision = new Uint32Array(this.size);
   }
+
+  /**
+   * Per VM, how many times `reserve`/`release` changed its reservations (wrapping at 2^32): equal
+   * revisions mean equal reservations, so caches keyed on it need no copy of the arrays. The GPU
+   * devices count their own changes (GpuDevices.revision).
+   */
+  revision: Uint32Array;
 
   /**
    * Scratch for the indices of the VMs that pass the filter for the decision in progress
@@ -241,6 +251,7 @@ export class FleetState {
     for (let d = 0; d < this.width; d++) {
       this.reserved[base + d] = fromMicro(toMicro(this.reserved[base + d]!) + toMicro(demand[d]!));
     }
+    this.revision[vmIndex]!++;
     this.activeTasks[vmIndex]!++;
   }
 
@@ -260,6 +271,7 @@ export class FleetState {
         Math.max(0, toMicro(this.reserved[base + d]!) - toMicro(demand[d]!)),
       );
     }
+    this.revision[vmIndex]!++;
     if (this.activeTasks[vmIndex]! > 0) this.activeTasks[vmIndex]!--;
   }
 
@@ -312,6 +324,7 @@ export class FleetState {
       this.fitLimit,
     );
     copy.devices = this.devices?.clone() ?? null;
+    copy.revision = this.revision.slice();
     return copy;
   }
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { hasControlCharacter } from '../ledger/signed-note';
 import { DEFAULT_DIMENSIONS } from '../model/resources';
 import { algorithmParamsSchema } from '../scheduling/params';
 import { DEFAULT_PARAMS } from '../scheduling/types';
@@ -140,6 +141,36 @@ const runtimeConfigFields = z.strictObject({
     .min(0)
     .max(2 ** 31 - 1)
     .optional(),
+  /**
+   * The origin line of the log's checkpoints (GET /checkpoint, docs/ledger-format.md section 12), also
+   * the key name of its note signatures. Default: bcs-ledger/<first 16 hex digits of the signing key's
+   * fingerprint>, unique per key.
+   */
+  checkpoint_origin: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine(
+      (o) => !/[\s+]/u.test(o) && !hasControlCharacter(o),
+      'must have no spaces, "+" or control characters (e.g. example.com/ledger)',
+    )
+    .optional(),
+  /** How often a new checkpoint is signed (and submitted to witnesses) when the chain grew, ms. */
+  checkpoint_interval_ms: z.number().int().min(100).max(3_600_000).default(1000),
+  /**
+   * Witnesses the checkpoints are submitted to over C2SP tlog-witness (none by default): the witness's
+   * submission URL and its verifier key (cosignature/v1, `name+id+base64`). A witness that is down or
+   * refuses is logged and counted, never waited on by the scheduler.
+   */
+  witnesses: z
+    .array(
+      z.strictObject({
+        url: z.url({ protocol: /^https?$/ }),
+        key: z.string().min(1).max(4096),
+      }),
+    )
+    .max(32)
+    .default([]),
   fleet: fleetConfigSchema.prefault({}),
   autoscale: autoscaleConfigSchema.prefault({}),
   generator: generatorSettingsSchema.partial().prefault({}),

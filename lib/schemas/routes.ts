@@ -21,6 +21,7 @@ import {
   blocksPageResponseSchema,
   completeResponseSchema,
   configResponseSchema,
+  conflictErrorBodySchema,
   deadLettersResponseSchema,
   digestResponseSchema,
   digestSchema,
@@ -32,6 +33,7 @@ import {
   queueResponseSchema,
   submitResponseSchema,
   taskStatusResponseSchema,
+  tlogResponseSchema,
   transactionProofSchema,
   verifyResponseSchema,
 } from './responses';
@@ -114,7 +116,14 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       servedBy: ['local', 'aws'],
       auth: 'writes',
       body: z.union([task, z.array(task).min(1).max(MAX_TASKS_PER_REQUEST)]),
-      responses: { 202: { description: 'Queued (or already known)', schema: submitResponseSchema } },
+      responses: {
+        202: { description: 'Queued (or already known with the same body)', schema: submitResponseSchema },
+        409: {
+          description:
+            'An id was already submitted (or repeated in this request) with a different body; nothing was queued',
+          schema: conflictErrorBodySchema,
+        },
+      },
       refusals: [429, 503],
       links: {
         GetTask: {
@@ -334,6 +343,30 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       query: consistencyQuerySchema,
       responses: {
         200: { description: 'The two digests and the proof', schema: digestConsistencySchema },
+      },
+    },
+    {
+      operationId: 'getCheckpoint',
+      method: 'get',
+      path: '/checkpoint',
+      summary:
+        'The signed C2SP checkpoint of the block-hash tree, with witness cosignatures (docs/ledger-format.md section 12); the tiles are under /tile/ (tlog-tiles)',
+      servedBy: ['local'],
+      responses: {
+        200: { description: 'Signed note (text)', contentType: 'text/plain' },
+        404: { description: 'This runtime publishes no checkpoints' },
+      },
+    },
+    {
+      operationId: 'getTlog',
+      method: 'get',
+      path: '/ledger/tlog',
+      summary:
+        "The transparency log's origin, verifier keys and witness status (docs/ledger-format.md section 12)",
+      servedBy: ['local'],
+      responses: {
+        200: { description: 'Origin, verifier keys, witnesses', schema: tlogResponseSchema },
+        404: { description: 'This runtime publishes no checkpoints' },
       },
     },
     {

@@ -16,12 +16,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent';
-import { SqsAssignmentSource } from '../../agent/sqs-source';
 import {
   EventBridgePublisher,
   TASK_ASSIGNED_DETAIL_TYPE,
   TASK_ASSIGNED_SOURCE,
 } from '../../lib/adapters/eventbridge/eventbridge-publisher';
+import { SqsAssignmentSource } from '../../lib/adapters/sqs/assignment-source';
 import { ManualClock } from '../../lib/ports/clock';
 import type { TaskAssigned } from '../../lib/ports/dispatcher';
 import { ControlledExecutor, FakeApi, memoryLog } from '../unit/agent/fakes';

@@ -13,8 +13,8 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../functions/handlers/scheduler';
-import { SqsDeadLetterSender } from '../../functions/shared/dead-letter-sender';
 import { DynamoDbLedgerStore, maxTasksPerCommit } from '../../lib/adapters/dynamodb';
+import { SqsDeadLetterSender } from '../../lib/adapters/sqs/dead-letter-sender';
 import { SchedulingEngine } from '../../lib/engine/engine';
 import type { Engine } from '../../lib/engine/types';
 import { systemClock } from '../../lib/ports/clock';

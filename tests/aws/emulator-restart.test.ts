@@ -7,7 +7,6 @@ import { CreateQueueCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/clie
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../functions/handlers/scheduler';
-import type { DeadLetterSender } from '../../functions/shared/dead-letter-sender';
 import { isAwsUnavailable } from '../../lib/adapters/aws/transient-error';
 import { DynamoDbLedgerStore, maxTasksPerCommit } from '../../lib/adapters/dynamodb';
 import { SchedulingEngine } from '../../lib/engine/engine';
@@ -16,6 +15,7 @@ import type { Block } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
 import type { Task } from '../../lib/model/task';
 import { systemClock } from '../../lib/ports/clock';
+import type { DeadLetterSender } from '../../lib/ports/dead-letter-sender';
 import { freePort } from '../../scripts/emulator/free-port';
 import { DIMENSIONS, FixedFleet, fleetVms, workloadTasks } from '../../scripts/reliability/workload';
 import { REPO } from '../local/helpers/server';

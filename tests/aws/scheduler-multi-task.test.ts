@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../functions/handlers/scheduler';
-import { maxTasksPerCommit } from '../../functions/shared/commit-limit';
-import { SqsTaskSender } from '../../functions/shared/sqs-task-sender';
+import { maxTasksPerCommit } from '../../lib/adapters/dynamodb/commit-plan';
 import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb/dynamodb-ledger-store';
+import { SqsTaskSender } from '../../lib/adapters/sqs/task-sender';
 import { SchedulingEngine } from '../../lib/engine/engine';
 import { verifyChain } from '../../lib/ledger/verify';
 import { systemClock } from '../../lib/ports/clock';

@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandExecutor, SimulatedExecutor } from '../../agent/executor';
-import { AgentHttp, PermanentError } from '../../agent/http';
+import { AgentHttp } from '../../agent/http';
 import { HttpSchedulerApi } from '../../agent/scheduler-api';
+import { PermanentError } from '../../lib/ports/assignment-source';
 import { assignment } from '../unit/agent/fakes';
 import {
   BCS,

@@ -1,5 +1,5 @@
 import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import type { ScalingMetricsSink, ScalingSnapshot } from '../../scaling/monitor';
+import type { ScalingMetricsSink, ScalingSnapshot } from '../../ports/scaling';
 import { SCALING_DIMENSIONS, SCALING_METRICS } from './metric-names';
 
 /** PutMetricData accepts at most 1000 data per request (and 1 MB; a datum here is about 200 bytes). */

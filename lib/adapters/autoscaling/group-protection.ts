@@ -3,7 +3,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   SetInstanceProtectionCommand,
 } from '@aws-sdk/client-auto-scaling';
-import type { ScaleInProtection } from '../../scaling/monitor';
+import type { ScaleInProtection } from '../../ports/scaling';
 import type { GroupInstance, ProtectionChanges } from '../../scaling/protection';
 
 /** SetInstanceProtection takes at most 50 instance ids per call. */

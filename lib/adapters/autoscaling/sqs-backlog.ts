@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from '@aws-sdk/client-sqs';
-import type { BacklogGauge } from '../../scaling/monitor';
+import type { BacklogGauge } from '../../ports/scaling';
 
 /**
  * Every message counts: visible ones wait for the scheduler, in-flight ones are in a scheduler batch

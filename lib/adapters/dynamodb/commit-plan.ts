@@ -67,8 +67,13 @@ export function maxTasksPerCommit(blockSize: number): number {
   if (!Number.isInteger(blockSize) || blockSize < 1)
     throw new RangeError(`blockSize must be an integer >= 1, got ${blockSize}`);
   let tasks = 0;
-  while (3 * (tasks + 1) + Math.ceil((tasks + 1) / blockSize) + 1 <= MAX_LEDGER_ITEMS) tasks++;
+  while (worstCaseCommitItems(tasks + 1, blockSize) <= MAX_LEDGER_ITEMS) tasks++;
   return tasks;
+}
+
+/** Items a commit of `tasks` new decisions may write in the worst case (every task on its own VM). */
+export function worstCaseCommitItems(tasks: number, blockSize: number): number {
+  return Math.ceil(tasks / blockSize) + 3 * tasks + 1;
 }
 
 /**

@@ -1,8 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { ValidationError } from '../../errors';
 import { p256PublicKey, publicKeyFingerprint } from '../../ledger/signed-digest';
 import type { DigestSigner } from '../../ports/digest-signer';
+import { keyFileError, openKeyPem } from './key-file';
 
 /**
  * A DigestSigner on an EC P-256 private key in a PKCS#8 PEM file: the local runtime's counterpart of
@@ -21,24 +20,11 @@ export class LocalKeySigner implements DigestSigner {
 
   /** Opens the key at `path`, creating it (0600) when no file is there. */
   static async open(path: string): Promise<LocalKeySigner> {
-    let created = false;
-    let pem: string;
-    try {
-      pem = await readKeyFile(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    const { pem, created } = await openKeyPem(path, () =>
+      generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
         .privateKey.export({ type: 'pkcs8', format: 'pem' })
-        .toString();
-      try {
-        await writeFile(path, pem, { mode: 0o600, flag: 'wx' });
-        created = true;
-      } catch (writeError) {
-        // Another process created it between our read and our write: use theirs.
-        if ((writeError as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError;
-        pem = await readKeyFile(path);
-      }
-    }
+        .toString(),
+    );
     let privateKey: KeyObject;
     try {
       privateKey = createPrivateKey(pem);
@@ -65,21 +51,4 @@ export class LocalKeySigner implements DigestSigner {
   async publicKeyPem(): Promise<string> {
     return this.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   }
-}
-
-async function readKeyFile(path: string): Promise<string> {
-  const info = await stat(path);
-  if (!info.isFile()) throw keyFileError(path, 'is not a regular file');
-  // Group or other permission bits: the private key would be readable by other users.
-  if ((info.mode & 0o077) !== 0) {
-    throw keyFileError(
-      path,
-      `is accessible by group or others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600`,
-    );
-  }
-  return readFile(path, 'utf8');
-}
-
-function keyFileError(path: string, message: string): ValidationError {
-  return new ValidationError([{ field: 'keyFile', message: `${path} ${message}` }], 'digest signing key');
 }

@@ -48,18 +48,20 @@ interface TaskType {
  * the workload's shapes. FGD places each task where this sum GROWS LEAST (the steepest descent of
  * the cluster's fragmentation), trying every distinct device choice on the node.
  *
- * Differences from the paper, both independent of any particular trace:
+ * Differences from the paper, all independent of any particular trace:
  * - The workload is learned online from the tasks this instance has been asked to place (their
  *   shapes and counts), not read from the whole trace in advance, so it works in the live
- *   scheduler; it is refreshed at doubling counts, then every 1024 tasks.
- * - Ties in fragmentation growth (common: every CPU-only node has none to lose) go to the tightest
- *   fit (best-fit's leftover), and on a node the device with the least room that holds a share,
- *   which keeps empty nodes and whole GPUs whole.
+ *   scheduler; it is refreshed at doubling counts from 16, then every 65,536 tasks.
+ * - Growths within FGD_TOLERANCE_MILLI of the least count as equal. Among those VMs, first the one
+ *   whose GPU model the model-constrained shapes claim least (`claims`), then the tightest fit
+ *   (best-fit's score); on a node, the device with the least room that holds a share, which keeps
+ *   empty nodes and whole GPUs whole.
  *
- * Cost: the growth per (VM, task shape) is cached and recomputed only for VMs whose reservations
- * changed since (compared exactly against a copy), so a decision costs one pass over the feasible
- * VMs plus the one VM changed by the previous decision. Without GPU devices in the fleet there is
- * nothing to fragment and it is best-fit.
+ * Cost: fragmentation depends only on a VM's free CPU and its devices' free milli and models, so
+ * growths are cached per group of VMs in the same state and per task shape (FragCache); a VM is
+ * regrouped only when its revision moved (one VM per decision). A decision is then the shared
+ * filter plus one pass over the feasible VMs reading cached values. Without GPU devices in the
+ * fleet there is nothing to fragment and it is best-fit.
  */
 export class FgdAlgorithm implements PlacementAlgorithm {
   readonly name = 'fgd';
@@ -72,7 +74,8 @@ export class FgdAlgorithm implements PlacementAlgorithm {
   private cache: FragCache | null = null;
 
   select(request: PlacementRequest, fleet: FleetState): Selection {
-    this.observe(request.task);
+    const key = shapeKey(request.task);
+    this.observe(request.task, key);
     const demandScaled = scaledDemand(fleet, request.demand);
     const feasible = collectFeasible(fleet, request);
     if (feasible === 0) return { index: -1, reason: explainInfeasible(fleet, request) };
@@ -86,37 +89,41 @@ export class FgdAlgorithm implements PlacementAlgorithm {
       };
     }
     const cache = this.cacheFor(fleet);
-    const type = cache.slotOf(shapeKey(request.task));
+    const type = cache.slotOf(key);
     const shape = taskShape(request.task, fleet);
     // Pass 1: every candidate's growth and the least of them.
     let least = Number.POSITIVE_INFINITY;
     for (let k = 0; k < feasible; k++) {
       const i = fleet.candidates[k]!;
-      cache.refresh(i);
+      const group = cache.groupFor(i);
       let delta: number;
       if (type >= 0) {
-        const slot = i * cache.typeCount + type;
-        if (Number.isNaN(cache.delta[slot]!)) cache.computeDelta(i, shape, slot);
-        delta = cache.delta[slot]!;
-        cache.chosen[k] = cache.device[slot]!;
+        delta = cache.deltaOf(i, group, shape, type);
+        cache.chosen[k] = cache.device[group * cache.typeCount + type]!;
       } else {
-        delta = cache.growth(i, shape);
+        delta = cache.growth(i, group, shape);
         cache.chosen[k] = cache.grownDevice;
       }
       cache.growths[k] = delta;
       if (delta < least) least = delta;
     }
-    // Pass 2: within the tolerance band above the least growth, the tightest fit; first on ties.
+    // Pass 2: within the tolerance band above the least growth, the VM whose GPU model is least
+    // claimed by model-constrained shapes, then the tightest fit; first on ties.
     let best = -1;
     let bestK = -1;
+    let bestClaim = Number.POSITIVE_INFINITY;
     let bestFit = Number.NEGATIVE_INFINITY;
+    const limit = least + FGD_TOLERANCE_MILLI;
     for (let k = 0; k < feasible; k++) {
-      if (cache.growths[k]! > least + FGD_TOLERANCE_MILLI) continue;
+      if (cache.growths[k]! > limit) continue;
       const i = fleet.candidates[k]!;
+      const claim = cache.claim[i]!;
+      if (claim > bestClaim) continue;
       const fit = fitScore(fleet, i, demandScaled);
-      if (fit > bestFit) {
+      if (claim < bestClaim || fit > bestFit) {
         best = i;
         bestK = k;
+        bestClaim = claim;
         bestFit = fit;
       }
     }
@@ -131,8 +138,7 @@ export class FgdAlgorithm implements PlacementAlgorithm {
   }
 
   /** Counts the task's shape and, at the refresh points, rebuilds the learned workload. */
-  private observe(task: Task): void {
-    const key = shapeKey(task);
+  private observe(task: Task, key: string): void {
     let type = this.types.get(key);
     if (type === undefined) {
       const gpu = task.requirements[GPU_DIMENSION] ?? 0;
@@ -201,19 +207,30 @@ function fitScore(fleet: FleetState, i: number, demandScaled: number): number {
 }
 
 /**
- * Per fleet: each VM's fragmentation for the learned workload, and the growth a placement of each
- * workload shape would cause, valid while the VM's reservations equal the copy taken with them.
+ * Per fleet: the growth a placement of each workload shape would cause, per GROUP of VMs in the
+ * same state. Fragmentation depends only on a VM's free CPU and its devices' free milli and models,
+ * so VMs alike in those (every empty node of a kind, and the many partly used ones alike) share one
+ * group and each growth is computed once per group, not per VM. A VM's group is looked up again
+ * only when its revision (FleetState.revision, GpuDevices.revision) moved, i.e. after a placement
+ * or a release on it: one VM per decision.
  */
 class FragCache {
   readonly typeCount: number;
-  /** Growth per (VM, shape), NaN when not computed since the VM last changed. */
-  readonly delta: Float64Array;
-  /** The device chosen for a share in that growth, -1 otherwise. */
-  readonly device: Int16Array;
-  private readonly before: Float64Array;
-  private readonly seenReserved: Float64Array;
-  private readonly seenDevices: Float64Array;
-  private readonly stale: Uint8Array;
+  /** Per VM: how much of its GPU model's capacity the model-constrained shapes of the workload claim. */
+  readonly claim: Float64Array;
+  /** Per VM: its group, -1 before it has one. */
+  private readonly groupOf: Int32Array;
+  /** Per VM: the revisions its group was looked up at. */
+  private readonly seenRevision: Uint32Array;
+  private readonly seenDeviceRevision: Uint32Array;
+  /** Group ids by state signature. */
+  private readonly groups = new Map<string, number>();
+  private groupCapacity: number;
+  /** Per (group, shape): growth, NaN until computed; and the device chosen for a share, -1 otherwise. */
+  delta: Float64Array;
+  device: Int16Array;
+  /** Per group: its fragmentation for the workload now. */
+  private before: Float64Array;
   private readonly cpu: number;
   private readonly shapes: Shape[];
   /** Scratch per candidate position: its growth and its device choice, for the two passes of select. */
@@ -221,6 +238,38 @@ class FragCache {
   readonly chosen: Int16Array;
   /** Cache slot per shape key: the workload's shapes first, then rare shapes as they come. */
   private readonly slots = new Map<string, number>();
+  /** Scratch: the free milli of the devices of one VM. */
+  private readonly free = new Float64Array(64);
+  /** The groups kept before they are all forgotten (a long-lived fleet drifts through many states). */
+  private readonly maxGroups: number;
+
+  constructor(
+    readonly fleet: FleetState,
+    workload: readonly TaskType[],
+    private readonly weights: Float64Array,
+  ) {
+    const n = fleet.size;
+    this.typeCount = workload.length + TAIL_SLOTS;
+    for (const [k, t] of workload.entries()) this.slots.set(t.key, k);
+    this.groupOf = new Int32Array(n).fill(-1);
+    this.seenRevision = new Uint32Array(n);
+    this.seenDeviceRevision = new Uint32Array(n);
+    this.maxGroups = Math.max(1024, 4 * n);
+    this.groupCapacity = Math.min(this.maxGroups, 256);
+    this.delta = new Float64Array(this.groupCapacity * this.typeCount).fill(Number.NaN);
+    this.device = new Int16Array(this.groupCapacity * this.typeCount).fill(-1);
+    this.before = new Float64Array(this.groupCapacity);
+    this.growths = new Float64Array(n);
+    this.chosen = new Int16Array(n);
+    this.cpu = fleet.dimensions.indexOf('cpu');
+    this.claim = claims(fleet, workload);
+    this.shapes = workload.map((t) => ({
+      cpu: t.cpu,
+      count: t.count,
+      milli: t.milli,
+      models: t.models === null ? null : fleet.devices!.modelIds(t.models),
+    }));
+  }
 
   /** The cache slot of a task shape, or -1 when every slot is taken (then growth is computed uncached). */
   slotOf(key: string): number {
@@ -231,69 +280,78 @@ class FragCache {
     return this.slots.size - 1;
   }
 
-  /** Scratch: the free milli of the devices of one VM. */
-  private readonly free = new Float64Array(64);
-
-  constructor(
-    readonly fleet: FleetState,
-    workload: readonly TaskType[],
-    private readonly weights: Float64Array,
-  ) {
-    const n = fleet.size;
-    this.typeCount = workload.length + TAIL_SLOTS;
-    for (const [k, t] of workload.entries()) this.slots.set(t.key, k);
-    this.delta = new Float64Array(n * this.typeCount).fill(Number.NaN);
-    this.device = new Int16Array(n * this.typeCount).fill(-1);
-    this.before = new Float64Array(n);
-    this.growths = new Float64Array(n);
-    this.chosen = new Int16Array(n);
-    this.seenReserved = new Float64Array(n * fleet.width).fill(Number.NaN);
-    this.seenDevices = new Float64Array(fleet.devices!.reserved.length);
-    this.stale = new Uint8Array(n).fill(1);
-    this.cpu = fleet.dimensions.indexOf('cpu');
-    this.shapes = workload.map((t) => ({
-      cpu: t.cpu,
-      count: t.count,
-      milli: t.milli,
-      models: t.models === null ? null : fleet.devices!.modelIds(t.models),
-    }));
-  }
-
-  /** Marks VM i stale when its reservations differ from the copy, and recomputes its fragmentation. */
-  refresh(i: number): void {
-    const { fleet } = this;
-    const w = fleet.width;
+  /** VM i's group, looked up again when its reservations changed since the last time. */
+  groupFor(i: number): number {
+    const fleet = this.fleet;
     const devices = fleet.devices!;
-    let changed = this.stale[i] === 1;
-    for (let d = 0, k = i * w; d < w && !changed; d++, k++)
-      changed = this.seenReserved[k] !== fleet.reserved[k];
-    for (let k = devices.start[i]!; k < devices.start[i + 1]! && !changed; k++) {
-      changed = this.seenDevices[k] !== devices.reserved[k];
+    const group = this.groupOf[i]!;
+    if (
+      group >= 0 &&
+      this.seenRevision[i] === fleet.revision[i] &&
+      this.seenDeviceRevision[i] === devices.revision[i]
+    ) {
+      return group;
     }
-    if (!changed) return;
-    for (let d = 0, k = i * w; d < w; d++, k++) this.seenReserved[k] = fleet.reserved[k]!;
-    for (let k = devices.start[i]!; k < devices.start[i + 1]!; k++)
-      this.seenDevices[k] = devices.reserved[k]!;
-    this.stale[i] = 0;
-    this.delta.fill(Number.NaN, i * this.typeCount, (i + 1) * this.typeCount);
+    this.seenRevision[i] = fleet.revision[i]!;
+    this.seenDeviceRevision[i] = devices.revision[i]!;
     const n = this.loadFree(i);
-    this.before[i] = this.fragmentation(i, this.freeCpu(i), n);
+    let key = `${this.freeCpu(i)}`;
+    const first = devices.start[i]!;
+    for (let g = 0; g < n; g++) key += `,${this.free[g]}:${devices.model[first + g]}`;
+    let id = this.groups.get(key);
+    if (id === undefined) {
+      if (this.groups.size >= this.maxGroups) this.forget();
+      id = this.groups.size;
+      this.groups.set(key, id);
+      if (id >= this.groupCapacity) this.grow();
+      this.before[id] = this.fragmentation(i, this.freeCpu(i), this.loadFree(i));
+    }
+    this.groupOf[i] = id;
+    return id;
   }
 
-  computeDelta(i: number, shape: Shape, slot: number): void {
-    this.delta[slot] = this.growth(i, shape);
+  /** The growth of VM i (in `group`) for the cached shape `type`; its device choice in device[]. */
+  deltaOf(i: number, group: number, shape: Shape, type: number): number {
+    const slot = group * this.typeCount + type;
+    const cached = this.delta[slot]!;
+    if (!Number.isNaN(cached)) return cached;
+    this.delta[slot] = this.growth(i, group, shape);
     this.device[slot] = this.grownDevice;
+    return this.delta[slot]!;
+  }
+
+  private grow(): void {
+    const capacity = Math.min(this.maxGroups, this.groupCapacity * 2);
+    const delta = new Float64Array(capacity * this.typeCount).fill(Number.NaN);
+    delta.set(this.delta);
+    const device = new Int16Array(capacity * this.typeCount).fill(-1);
+    device.set(this.device);
+    const before = new Float64Array(capacity);
+    before.set(this.before);
+    this.delta = delta;
+    this.device = device;
+    this.before = before;
+    this.groupCapacity = capacity;
+  }
+
+  /** Drops every group: each VM is grouped again the next time it is a candidate. */
+  private forget(): void {
+    this.groups.clear();
+    this.groupOf.fill(-1);
+    this.delta.fill(Number.NaN);
+    this.device.fill(-1);
   }
 
   /** The device of the last `growth` for a share, -1 otherwise (a field, so that growth allocates nothing). */
   grownDevice = -1;
 
   /**
-   * Growth of VM i's fragmentation if `shape` were placed on it, the least over the distinct device
-   * choices; the device is left in grownDevice.
+   * Growth of VM i's fragmentation (its group's `before`) if `shape` were placed on it, the least
+   * over the distinct device choices; the device is left in grownDevice.
    */
-  growth(i: number, shape: Shape): number {
+  growth(i: number, group: number, shape: Shape): number {
     const n = this.loadFree(i);
+    const before = this.before[group]!;
     const cpuAfter = this.freeCpu(i) - shape.cpu;
     const free = this.free;
     if (shape.count !== 1 || n === 0) {
@@ -308,7 +366,7 @@ class FragCache {
         }
       }
       this.grownDevice = -1;
-      return this.fragmentation(i, cpuAfter, n) - this.before[i]!;
+      return this.fragmentation(i, cpuAfter, n) - before;
     }
     let bestDelta = Number.POSITIVE_INFINITY;
     let bestDevice = -1;
@@ -323,7 +381,7 @@ class FragCache {
       }
       if (repeat) continue;
       free[g] = room - shape.milli;
-      const delta = this.fragmentation(i, cpuAfter, n) - this.before[i]!;
+      const delta = this.fragmentation(i, cpuAfter, n) - before;
       free[g] = room;
       if (delta < bestDelta - 1e-9 || (delta <= bestDelta + 1e-9 && room < bestRoom)) {
         bestDelta = delta;
@@ -385,4 +443,40 @@ class FragCache {
     }
     return sum;
   }
+}
+
+/**
+ * Per VM, how heavily the model-constrained shapes of the workload lean on its GPU model: the GPU
+ * demand (tasks seen x milli) of every shape that names models, spread over the models it allows in
+ * proportion to their capacity in the fleet, divided by that model's capacity (the largest over the
+ * VM's models). 0 for every VM when no shape names a model. A task that may run anywhere then goes,
+ * among equally fragmenting VMs, to the model the constrained tasks need least: the fragmentation
+ * measure sees the constrained shapes too, but weighted by popularity their share is often below
+ * the tolerance band, and without this a run can fill a model's GPUs with tasks that could have run
+ * elsewhere and then reject the tasks that can only run there.
+ */
+function claims(fleet: FleetState, workload: readonly TaskType[]): Float64Array {
+  const devices = fleet.devices!;
+  const models = devices.modelNames.length;
+  const capacity = new Float64Array(models);
+  for (let k = 0; k < devices.capacity.length; k++) capacity[devices.model[k]!]! += devices.capacity[k]!;
+  const demand = new Float64Array(models);
+  for (const t of workload) {
+    if (t.models === null || t.count === 0) continue;
+    const ids = devices.modelIds(t.models);
+    let cap = 0;
+    for (const id of ids) cap += capacity[id]!;
+    if (cap === 0) continue;
+    for (const id of ids) demand[id]! += (t.seen * t.count * t.milli * capacity[id]!) / cap;
+  }
+  const out = new Float64Array(fleet.size);
+  for (let i = 0; i < fleet.size; i++) {
+    let c = 0;
+    for (let k = devices.start[i]!; k < devices.start[i + 1]!; k++) {
+      const m = devices.model[k]!;
+      c = Math.max(c, demand[m]! / capacity[m]!);
+    }
+    out[i] = c;
+  }
+  return out;
 }

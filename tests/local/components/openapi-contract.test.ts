@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiApp, SERVED_BY_OTHER_FUNCTIONS } from '../../../functions/handlers/api';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import { algorithmNames } from '../../../lib/scheduling/registry';
 import { type OpenApiOptions, openApiDocument, servedRoutes } from '../../../lib/schemas/openapi';
 import { errorBodySchema } from '../../../lib/schemas/responses';
@@ -146,6 +147,8 @@ describe('the local runtime against its OpenAPI document', () => {
     await check('getDigest', 'GET', '/ledger/digest?signed=maybe');
     await check('getDigest', 'GET', '/ledger/digest?signed=1');
     await check('getPublicKey', 'GET', '/ledger/public-key');
+    await check('getCheckpoint', 'GET', '/checkpoint');
+    await check('getTlog', 'GET', '/ledger/tlog');
     await check('verifyLedger', 'POST', '/ledger/verify');
     await check('exportLedger', 'GET', '/ledger/export');
     await check('getGenerator', 'GET', '/generator');
@@ -311,6 +314,7 @@ describe('the AWS API function against its OpenAPI document', () => {
     const app = apiApp({
       store: () => store,
       engine: () => engine,
+      acceptances: new MemoryTaskAcceptances(),
       dimensions: DIMENSIONS,
       logger: new RecordingLogger(),
       ...(withFleet ? { fleet: fleet as never } : {}),

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Agent, type AgentOptions } from '../../../agent/agent';
-import type { Assignment } from '../../../agent/assignment';
 import { type Executor, SimulatedExecutor } from '../../../agent/executor';
-import { PermanentError, TransientError } from '../../../agent/http';
-import type { AssignmentSource } from '../../../agent/source';
+import type { Assignment, AssignmentSource } from '../../../lib/ports/assignment-source';
+import { PermanentError, TransientError } from '../../../lib/ports/assignment-source';
 import {
   assignment,
   ControlledExecutor,

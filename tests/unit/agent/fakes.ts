@@ -1,9 +1,8 @@
 import type { Agent } from '../../../agent/agent';
-import type { Assignment } from '../../../agent/assignment';
 import type { Executor, RunContext, RunOutcome, Sleep } from '../../../agent/executor';
 import type { AgentLog } from '../../../agent/log';
 import type { ReportResult, SchedulerApi, TaskState } from '../../../agent/scheduler-api';
-import type { AssignmentSource, PollRequest } from '../../../agent/source';
+import type { Assignment, AssignmentSource, PollRequest } from '../../../lib/ports/assignment-source';
 import { ManualClock } from '../../../lib/ports/clock';
 
 export const T0 = 1_800_000_000_000;

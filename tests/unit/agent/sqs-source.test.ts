@@ -6,8 +6,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { PermanentError, TransientError } from '../../../agent/http';
-import { SqsAssignmentSource } from '../../../agent/sqs-source';
+import { SqsAssignmentSource } from '../../../lib/adapters/sqs/assignment-source';
+import { PermanentError, TransientError } from '../../../lib/ports/assignment-source';
 import type { TaskAssigned } from '../../../lib/ports/dispatcher';
 import { memoryLog } from './fakes';
 

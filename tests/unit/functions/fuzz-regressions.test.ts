@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { enqueueHandler } from '../../../functions/handlers/enqueue';
-import type { SendResult, TaskSender } from '../../../functions/shared/sqs-task-sender';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import type { Task } from '../../../lib/model/task';
 import { ManualClock } from '../../../lib/ports/clock';
+import type { SendResult, TaskSender } from '../../../lib/ports/task-sender';
 import { queueMessageSchema } from '../../../lib/schemas/queue-message';
 import { taskInputSchema } from '../../../lib/schemas/task-input';
 import { serialise, withKey } from '../fuzz/json-text';
@@ -23,6 +24,7 @@ function post(edit: (event: ReturnType<typeof apiEvent>) => void) {
   const sender = new RecordingSender();
   const handler = enqueueHandler({
     sender,
+    acceptances: new MemoryTaskAcceptances(),
     dimensions: DIMENSIONS,
     clock: new ManualClock(T0),
     newId: () => 'g',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type DeadLetter, SqsDeadLetterSender } from '../../../functions/shared/dead-letter-sender';
+import { SqsDeadLetterSender } from '../../../lib/adapters/sqs/dead-letter-sender';
+import type { DeadLetter } from '../../../lib/ports/dead-letter-sender';
 import { FakeDeadLetterQueue } from './helpers/fake-dead-letter-queue';
 
 const URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/tasks-dlq';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../../functions/handlers/scheduler';
-import { SqsDeadLetterSender } from '../../../functions/shared/dead-letter-sender';
+import { SqsDeadLetterSender } from '../../../lib/adapters/sqs/dead-letter-sender';
 import type { SchedulingEngine } from '../../../lib/engine/engine';
 import type { Engine } from '../../../lib/engine/types';
 import { verifyChain } from '../../../lib/ledger/verify';

@@ -4,7 +4,7 @@ import {
   SQS_MAX_BATCH_BYTES,
   SQS_MAX_MESSAGE_BYTES,
   SqsTaskSender,
-} from '../../../functions/shared/sqs-task-sender';
+} from '../../../lib/adapters/sqs/task-sender';
 import { ValidationError } from '../../../lib/errors';
 import { queueMessageBodySchema, queueMessageSchema, tasksOf } from '../../../lib/schemas/queue-message';
 import { DIMENSIONS, task } from './helpers/fixtures';

@@ -1,6 +1,6 @@
 import type { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { SqsUndeliveredCommands } from '../../../functions/shared/undelivered-commands-queue';
+import { SqsUndeliveredCommands } from '../../../lib/adapters/sqs/undelivered-commands';
 import type { UndeliveredCommand } from '../../../lib/ports/dispatcher';
 
 const undelivered: UndeliveredCommand = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { verifiableBlocks } from '../../../functions/shared/verifiable-blocks';
+import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
 import type { Block } from '../../../lib/ledger/types';
 import { verifyChain } from '../../../lib/ledger/verify';
 import type { LedgerStore } from '../../../lib/ports/ledger-store';

@@ -16,6 +16,7 @@ import {
   decodeFrontier,
   emptyFrontier,
   encodeFrontier,
+  FullTileCache,
   frontierRoot,
   type MerkleFrontier,
   TILE_HEIGHT,
@@ -127,5 +128,40 @@ describe('tiles of the block-hash tree', { timeout: 120_000 }, () => {
     await expect(behind.root(6)).rejects.toThrow(MerkleRangeError);
     await expect(behind.inclusionProof(2)).rejects.toThrow(/tile 0\/0 has 5 hashes, need 6/);
     await expect(behind.root(7)).rejects.toThrow(/out of range 0..6/);
+  });
+});
+
+describe('FullTileCache', () => {
+  it('answers proofs from cached full tiles exactly as from the tiles, reading each full tile once', async () => {
+    const leaves = leavesOf(70);
+    const { frontier, appends } = appendLeaves(emptyFrontier(), leaves, 2);
+    const tiles = new Map<string, Uint8Array>();
+    for (const a of appends) tiles.set(tileId(a), applyTileAppend(tiles.get(tileId(a)), a));
+    const reads: string[] = [];
+    const read = async (keys: readonly TileKey[]) => {
+      for (const k of keys) reads.push(tileId(k));
+      return new Map(keys.flatMap((k) => (tiles.has(tileId(k)) ? [[tileId(k), tiles.get(tileId(k))!]] : [])));
+    };
+    const cache = new FullTileCache(64);
+    const dense = new DenseMerkleTree();
+    for (const leaf of leaves) dense.append(leaf);
+    for (let round = 0; round < 2; round++) {
+      const tree = new TiledMerkleTree(read, frontier.size, 2, cache);
+      for (const size of [1, 5, 16, 17, 64, 69, 70]) {
+        expect(toHex(await tree.root(size))).toBe(toHex(dense.root(size)));
+        for (const index of [0, size - 1]) {
+          expect((await tree.inclusionProof(index, size)).map(toHex)).toEqual(
+            dense.inclusionProof(index, size).map(toHex),
+          );
+        }
+        expect((await tree.consistencyProof(1, size)).map(toHex)).toEqual(
+          dense.consistencyProof(1, size).map(toHex),
+        );
+      }
+    }
+    // A full tile (4 hashes at H = 2) is read at most once; partial ones every time they are needed.
+    const full = [...tiles].filter(([, t]) => t.length === 4 * 32).map(([id]) => id);
+    for (const id of full) expect(reads.filter((r) => r === id).length, id).toBeLessThanOrEqual(1);
+    expect(full.length).toBeGreaterThan(10);
   });
 });

@@ -179,3 +179,111 @@ describe('fgd', () => {
     expect(bestFit!.vmId).toBe('a');
   });
 });
+
+describe('fgd: scarce GPU models and its caches', () => {
+  it('puts a task that may run anywhere on the GPU model that model-constrained tasks need least', () => {
+    const scheduler = new Scheduler({ algorithm: 'fgd', dimensions: DIMS });
+    // Learned workload: whole-GPU tasks, a third of them allowed only on A100.
+    const learn = FleetState.from(
+      [
+        gpuVm(
+          'a',
+          Array.from({ length: 8 }, () => whole('A100')),
+        ),
+        gpuVm(
+          't',
+          Array.from({ length: 8 }, () => whole()),
+        ),
+      ],
+      DIMS,
+    );
+    scheduler.schedule(
+      Array.from({ length: 24 }, (_, k) =>
+        k % 3 === 0 ? gpuTask(`c${k}`, 1000, ['A100']) : gpuTask(`w${k}`, 1000),
+      ),
+      learn,
+      NOW,
+    );
+    // Two empty VMs, alike but for the model; the A100 one comes first, so a plain first-fit would take it.
+    const fleet = FleetState.from(
+      [gpuVm('a100', [whole('A100'), whole('A100')]), gpuVm('t4', [whole(), whole()])],
+      DIMS,
+    );
+    const [free] = scheduler.schedule([gpuTask('any', 1000)], fleet, NOW);
+    expect(free).toMatchObject({ status: 'assigned', vmId: 't4' });
+    const [bound] = scheduler.schedule([gpuTask('only', 1000, ['A100'])], fleet, NOW);
+    expect(bound).toMatchObject({ status: 'assigned', vmId: 'a100' });
+  });
+
+  it('decides as if it recomputed every growth: its cache follows each change to a VM', () => {
+    // One scheduler keeps one fleet (and its growth cache) for the whole sequence; the other gets a
+    // fresh FleetState, so a fresh cache, before every task. Same tasks, same learned workload: the
+    // decisions must agree one by one, device indexes included.
+    const models = ['T4', 'A100'];
+    const vms = Array.from({ length: 12 }, (_, k) =>
+      gpuVm(
+        `v${k}`,
+        Array.from({ length: 1 + (k % 4) }, () => whole(models[k % 2])),
+        k % 3 === 0 ? { capacity: { cpu: 8000, mem: 262_144, gpu: (1 + (k % 4)) * 1000 } } : {},
+      ),
+    );
+    const shapes = [1000, 600, 400, 250, 2000, 810, 0];
+    const tasks = Array.from({ length: 60 }, (_, k) =>
+      gpuTask(`t${k}`, shapes[(k * 5) % shapes.length]!, k % 7 === 0 ? ['A100'] : undefined),
+    );
+    const kept = new Scheduler({ algorithm: 'fgd', dimensions: DIMS });
+    const fresh = new Scheduler({ algorithm: 'fgd', dimensions: DIMS });
+    const fleet = FleetState.from(vms, DIMS);
+    let other = FleetState.from(vms, DIMS);
+    let assigned = 0;
+    for (const t of tasks) {
+      const [a] = kept.schedule([t], fleet, NOW);
+      const [b] = fresh.schedule([t], other, NOW);
+      expect(a).toEqual(b);
+      if (a!.status === 'assigned') assigned++;
+      other = FleetState.from(other.toVms(), DIMS);
+    }
+    expect(assigned).toBeGreaterThan(20);
+    expect(assigned).toBeLessThan(tasks.length); // the fleet filled: the late decisions were on full VMs
+    expect(fleet.revision.some((r) => r > 1)).toBe(true);
+  });
+
+  it('answers fits from its per-VM summaries exactly as a pass over the devices does', () => {
+    // Random device states on 4-GPU VMs; every demand shape without models.
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const levels = [0, 250, 500, 810, 1000];
+    const vms = Array.from({ length: 200 }, (_, k) =>
+      gpuVm(
+        `v${k}`,
+        Array.from({ length: 4 }, () => ({
+          ...whole(),
+          reserved: levels[Math.floor(next() * levels.length)]!,
+        })),
+      ),
+    );
+    const fleet = FleetState.from(vms, DIMS);
+    const devices = fleet.devices!;
+    for (const demand of [
+      { count: 1, milli: 190, models: null },
+      { count: 1, milli: 500, models: null },
+      { count: 1, milli: 1000, models: null },
+      { count: 2, milli: 1000, models: null },
+      { count: 4, milli: 1000, models: null },
+    ]) {
+      for (let i = 0; i < fleet.size; i++) {
+        expect(devices.fits(i, demand)).toBe(devices.usable(i, demand).length >= demand.count);
+      }
+    }
+    // After a reservation and a release the summaries still agree.
+    devices.reserve(0, [0], 250);
+    devices.release(1, [0], 1000);
+    for (let i = 0; i < 2; i++) {
+      const demand = { count: 1, milli: 1000, models: null };
+      expect(devices.fits(i, demand)).toBe(devices.usable(i, demand).length >= 1);
+    }
+  });
+});

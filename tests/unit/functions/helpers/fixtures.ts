@@ -1,4 +1,3 @@
-import type { LogSink, MetricSink } from '../../../../functions/shared/observability';
 import { MemoryLedgerStore } from '../../../../lib/adapters/memory/memory-ledger-store';
 import { SchedulingEngine, type SchedulingEngineOptions } from '../../../../lib/engine/engine';
 import type { Block } from '../../../../lib/ledger/types';
@@ -8,6 +7,7 @@ import type { Vm } from '../../../../lib/model/vm';
 import { ManualClock } from '../../../../lib/ports/clock';
 import type { FleetSource } from '../../../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../../../lib/ports/ledger-store';
+import type { LogSink, MetricSink } from '../../../../lib/ports/observability';
 import { toQueueMessage } from '../../../../lib/schemas/queue-message';
 
 export const DIMENSIONS = ['cpu', 'mem', 'io', 'bw'] as const;

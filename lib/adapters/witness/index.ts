@@ -1,0 +1,1 @@
+export { HttpWitnessClient } from './http-witness-client';

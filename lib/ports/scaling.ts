@@ -1,0 +1,30 @@
+import type { GroupInstance, ProtectionChanges } from '../scaling/protection';
+import type { UtilisationStats } from '../scaling/utilisation';
+
+/** Tasks submitted and not yet placed (on AWS: the task queue's visible, delayed and in-flight messages). */
+export interface BacklogGauge {
+  backlog(): Promise<number>;
+}
+
+/** One run's figures, as published. */
+export interface ScalingSnapshot {
+  /** Epoch ms the figures were taken. */
+  readonly at: number;
+  readonly backlog: number;
+  readonly activeInstances: number;
+  readonly drainingInstances: number;
+  /** VMs draining with no task left (lib/scaling/protection.ts freeToTerminate). */
+  readonly freeToTerminate: number;
+  readonly backlogPerInstance: number;
+  readonly utilisation: readonly UtilisationStats[];
+}
+
+export interface ScalingMetricsSink {
+  publish(snapshot: ScalingSnapshot): Promise<void>;
+}
+
+/** An Auto Scaling group's scale-in protection. */
+export interface ScaleInProtection {
+  instances(): Promise<GroupInstance[]>;
+  apply(changes: ProtectionChanges): Promise<void>;
+}
