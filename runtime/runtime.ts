@@ -1,14 +1,22 @@
 import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
 import type { Checkpointer } from '../lib/engine/checkpointer';
 import { LedgerReader } from '../lib/engine/ledger-reader';
+import { readTaskStatus } from '../lib/engine/task-intake';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
-import { parseOrThrow, ValidationError } from '../lib/errors';
+import {
+  LimitExceededError,
+  NotFoundError,
+  parseOrThrow,
+  QueueFullError,
+  ValidationError,
+} from '../lib/errors';
 import type { Transaction } from '../lib/ledger/types';
 import { UNITS } from '../lib/model/resources';
 import type { Vm } from '../lib/model/vm';
 import type { Clock } from '../lib/ports/clock';
 import type { QuarantinedVm } from '../lib/ports/fleet-source';
 import type { LedgerStore } from '../lib/ports/ledger-store';
+import type { TaskAcceptances } from '../lib/ports/task-acceptances';
 import type { TaskQueue } from '../lib/ports/task-queue';
 import { admitFleet } from '../lib/scheduling/quarantine';
 import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
@@ -31,10 +39,9 @@ import {
   type SnapshotEvent,
   type TaskStatusResponse,
 } from '../lib/schemas/http';
-import { decisionItem, vmBody } from '../lib/schemas/views';
+import { completeBody, decisionItem, vmBody } from '../lib/schemas/views';
 import type { Random } from '../lib/simulation/rng';
 import type { DigestSigning } from './digest-signing';
-import { LimitExceededError, NotFoundError, QueueFullError } from './errors';
 import { EventHub } from './events/hub';
 import { AssignmentFeed } from './fleet/assignment-feed';
 import { Autoscaler, policyOptions } from './fleet/autoscaler';
@@ -45,9 +52,8 @@ import { RuntimeMetrics } from './metrics';
 import { SchedulerLoop } from './scheduler-loop';
 import { createSerial, type Serial } from './serial';
 
-/** A queue that can also say whether a task waits in it (GET /tasks/{id} answers `queued`). */
+/** The local queue's extras. */
 export interface LocalTaskQueue extends TaskQueue {
-  contains?(taskId: string): Promise<boolean>;
   /** Makes tasks a previous process held (killed mid-batch) visible at once instead of after their timeout. */
   releaseInFlight?(): Promise<number>;
   /** Rows taken out of circulation (unreadable as a task), oldest first: GET /queue/dead-letters. */
@@ -77,6 +83,8 @@ export interface RuntimeParts {
   config: RuntimeConfig;
   store: LedgerStore;
   queue: LocalTaskQueue;
+  /** The intake's acceptance records (lib/ports/task-acceptances.ts), in the ledger's file. */
+  acceptances: TaskAcceptances;
   engine: LocalEngine;
   fleet: SimulatedFleet;
   clock: Clock;
@@ -154,7 +162,7 @@ export class LocalRuntime {
       : null;
     this.intake = new Intake({
       queue,
-      store,
+      acceptances: parts.acceptances,
       clock,
       dimensions: config.dimensions,
       maxQueueDepth: config.max_queue_depth,
@@ -349,20 +357,10 @@ export class LocalRuntime {
   }
 
   async taskStatus(taskId: string): Promise<TaskStatusResponse | null> {
-    const { queue } = this.parts;
-    const recorded = await this.ledger.task(taskId);
-    if (recorded) return recorded;
-    if (await queue.contains?.(taskId)) {
-      return {
-        task_id: taskId,
-        status: 'queued',
-        vm_id: null,
-        block_height: null,
-        transaction_id: null,
-        reason: null,
-      };
-    }
-    return null;
+    return readTaskStatus(taskId, {
+      ledger: (id) => this.ledger.task(id),
+      acceptances: this.parts.acceptances,
+    });
   }
 
   // ---------- commands ----------
@@ -372,23 +370,10 @@ export class LocalRuntime {
     const outcome = await this.serial(() => this.parts.engine.complete(taskId));
     if (outcome.status === 'unknown') return null;
     this.parts.fleet.stop(taskId);
-    if (outcome.status === 'already-final') {
-      return {
-        task_id: taskId,
-        status: 'already-final',
-        task_status: outcome.taskStatus,
-        transaction_id: null,
-        block_height: null,
-      };
+    if (outcome.status === 'closed') {
+      this.hub.addDecisions([decisionItem(outcome.transaction, outcome.head.height)]);
     }
-    this.hub.addDecisions([decisionItem(outcome.transaction, outcome.head.height)]);
-    return {
-      task_id: taskId,
-      status: 'closed',
-      task_status: outcome.transaction.status,
-      transaction_id: outcome.transaction.transaction_id,
-      block_height: outcome.head.height,
-    };
+    return completeBody(taskId, outcome);
   }
 
   setAlgorithm(body: unknown): ConfigResponse {
