@@ -1,7 +1,9 @@
 import './shared/aws-call-log';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2Drain } from '../lib/adapters/autoscaling/ec2-drain';
+import { DynamoDbTaskAcceptances } from '../lib/adapters/dynamodb/task-acceptances';
 import { apiApp } from './handlers/api';
 import { readEnv, schedulerEnvSchema } from './shared/config';
 import { restApiHandler } from './shared/rest-adapter';
@@ -19,6 +21,7 @@ export const handler = restApiHandler(
   apiApp({
     store: () => store,
     engine: () => engine,
+    acceptances: new DynamoDbTaskAcceptances({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME }),
     dimensions: env.DIMENSIONS,
     logger: new Logger(),
     fleet,

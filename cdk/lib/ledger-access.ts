@@ -1,6 +1,7 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
+  ACCEPTED_PREFIX,
   HEAD_KEY,
   LEASE_INDEX_NAME,
   TILE_PREFIX,
@@ -89,6 +90,23 @@ export function grantLedgerWrite(grantee: IGrantable, table: ITable): void {
       actions: ['dynamodb:UpdateItem'],
       resources: [table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': WRITER_UPDATE_LEADING_KEYS } },
+    }),
+  );
+}
+
+/**
+ * The enqueue function's acceptance records (ACCEPTED#<task_id>, lib/adapters/dynamodb/task-acceptances.ts):
+ * claimed with a conditional PutItem, read back with GetItem when the claim fails, marked queued and
+ * released (never deleted) with PutItem. Nothing else of the table.
+ */
+export function grantAcceptanceWrite(grantee: IGrantable, table: ITable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'TaskAcceptances',
+      effect: Effect.ALLOW,
+      actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ACCEPTED_PREFIX}*`] } },
     }),
   );
 }

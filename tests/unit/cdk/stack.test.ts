@@ -184,11 +184,18 @@ describe('IAM least privilege', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
     ]);
+    // Reserved concurrency caps it: POST /ledger/verify cannot take the scheduler's concurrency.
+    const verify = Object.values(prod.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith(DESCRIPTIONS.verify),
+    );
+    expect(verify?.Properties.ReservedConcurrentExecutions).toBe(2);
   });
 
-  it('the enqueue function can only send messages to the task queue (plus its own logs and traces)', () => {
+  it('the enqueue function can only send messages to the task queue and write ACCEPTED# items (plus its own logs and traces)', () => {
     const statements = statementsOf(prod, DESCRIPTIONS.enqueue);
     expect(actionsOf(statements)).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       'sqs:SendMessage',
@@ -197,6 +204,10 @@ describe('IAM least privilege', () => {
     ]);
     const send = statements.find((s) => s.Action === 'sqs:SendMessage')!;
     expect(send.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TasksQueue/), 'Arn'] });
+    const items = statements.find((s) => Array.isArray(s.Action) && s.Action.includes('dynamodb:PutItem'))!;
+    expect(items.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCEPTED#*'] },
+    });
   });
 });
 
