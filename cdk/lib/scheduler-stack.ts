@@ -162,6 +162,7 @@ export class SchedulerStack extends Stack {
       table,
       environment,
       interval: Duration.minutes(p.verifyIntervalMinutes),
+      ...(p.verifyReservedConcurrency > 0 ? { reservedConcurrency: p.verifyReservedConcurrency } : {}),
       retainLogs: retain,
     });
     alarms.notify(verifier.invalidChainAlarm);

@@ -194,6 +194,17 @@ export class TiledMerkleTree {
     return root;
   }
 
+  /**
+   * The frontier (compact range) of the first `treeSize` leaves: the heads of the perfect subtrees MTH
+   * splits [0, treeSize) into, largest first; frontierRoot of it is root(treeSize).
+   */
+  async frontier(treeSize = this.size): Promise<Uint8Array[]> {
+    this.check(treeSize);
+    const nodes: Node[] = [];
+    if (treeSize > 0) perfectNodes(0, treeSize, nodes);
+    return this.nodeHashes(nodes);
+  }
+
   /** The leaf hash at `index`. */
   async leaf(index: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) {

@@ -1,3 +1,4 @@
+export * from './audit-checkpoint-store';
 export * from './clock';
 export * from './digest-signer';
 export * from './fleet-source';

@@ -305,6 +305,13 @@ export const verifyResponseSchema = z.strictObject({
   first_bad_height: count.nullable(),
   problem: verificationProblemSchema.nullable(),
   detail: z.string().nullable(),
+  /**
+   * AWS (incremental, docs/ledger-format.md 10.2): the run stopped at its time budget before the head; the
+   * chain is valid as far as `height`, and the next request or scheduled run resumes there.
+   */
+  incomplete: z.boolean().optional(),
+  /** AWS: blocks between the verified height and the head the run read. */
+  behind: count.optional(),
 });
 
 /** GET /ledger/digest: the digest, or with ?signed=1 the signed digest. */

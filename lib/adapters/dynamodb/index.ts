@@ -1,4 +1,5 @@
 export { MalformedCommitError } from '../../engine/commit';
+export { AUDIT_CHECKPOINT_KEY, auditCheckpointItem } from './audit-checkpoint-item';
 export {
   commitItemCount,
   MAX_ITEM_BYTES,

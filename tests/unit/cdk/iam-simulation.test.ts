@@ -169,6 +169,8 @@ describe('deny matrix', () => {
     }
     expect(await decide(fn.verify!, item('UpdateItem', 'DIGEST#000000000001'))).not.toBe('Allowed');
     expect(await decide(fn.verify!, { action: 'dynamodb:Scan', resource: table.arn })).not.toBe('Allowed');
+    // Its audit checkpoint is a DIGEST# item too.
+    expect(await decide(fn.verify!, item('PutItem', 'DIGEST#CHECKPOINT'))).toBe('Allowed');
   });
 
   it('no chain writer but the verify function can publish a digest', async () => {

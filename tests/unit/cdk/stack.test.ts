@@ -184,6 +184,11 @@ describe('IAM least privilege', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
     ]);
+    // Reserved concurrency caps it: POST /ledger/verify cannot take the scheduler's concurrency.
+    const verify = Object.values(prod.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith(DESCRIPTIONS.verify),
+    );
+    expect(verify?.Properties.ReservedConcurrentExecutions).toBe(2);
   });
 
   it('the enqueue function can only send messages to the task queue and write ACCEPTED# items (plus its own logs and traces)', () => {
