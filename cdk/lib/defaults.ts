@@ -39,6 +39,13 @@ export const DEFAULTS = {
   dispatchViaSsm: false,
   autoScaling: false,
   alarmEmails: [] as string[],
+  transparencyLog: false,
+  logOrigin: '',
+  logPublishMinutes: 1,
+  logObjectLockDays: 0,
+  logCloudFront: false,
+  witnesses: [] as { url: string; key: string }[],
+  witnessAlarmMinutes: 60,
 } as const;
 
 /** Names of the stage values that relax data retention for throw-away emulator deployments. */

@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
+import { CHECKPOINT_CACHE_CONTROL, CHECKPOINT_OBJECT } from '../../lib/engine/tlog-publisher';
 import type { Engine } from '../../lib/engine/types';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
+import type { ObjectStore } from '../../lib/ports/object-store';
 import type { LogSink } from '../../lib/ports/observability';
 import { fleetView } from '../../lib/scaling/fleet-view';
 import { admitFleet } from '../../lib/scheduling/quarantine';
@@ -32,6 +34,8 @@ export interface ApiDeps {
   engine: () => Engine | Promise<Engine>;
   dimensions: Dimensions;
   logger: LogSink;
+  /** Where the log publisher writes the checkpoint (the log bucket); without it GET /checkpoint is a 404. */
+  log?: ObjectStore;
   /** GET /fleet and POST /fleet/vms/{id}/drain; without it those routes do not exist. */
   fleet?: FleetControl;
 }
@@ -102,6 +106,16 @@ export function apiApp(deps: ApiDeps): Hono {
 
   // What an auditor keeps to detect a rollback later (lib/ledger/types.ts Digest).
   app.get('/ledger/digest', async (c) => c.json(await (await ledger()).digest()));
+
+  // The signed checkpoint the publish-log function last wrote to the log bucket (docs/ledger-format.md section 12).
+  app.get('/checkpoint', async (c) => {
+    const note = deps.log ? await deps.log.get(CHECKPOINT_OBJECT) : null;
+    if (!note) throw new NotFound('no checkpoint published yet (the transparency log is off or has not run)');
+    return c.body(Buffer.from(note).toString('utf8'), 200, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': CHECKPOINT_CACHE_CONTROL,
+    });
+  });
 
   // RFC 9162 consistency proof between two digests (docs/ledger-format.md section 7.2).
   app.get('/ledger/consistency', async (c) => {
