@@ -1,7 +1,7 @@
 import canonicalize from 'canonicalize';
 import { canonicalTextOfValidated, leafHashOfText } from '../lib/ledger/canonical-transaction';
-import { CompactRange } from '../lib/ledger/compact-range';
 import { toHex } from '../lib/ledger/hash';
+import { CompactRange } from '../lib/ledger/merkle/compact-range';
 import { toTimestamp } from '../lib/ledger/time';
 import { transactionId, transactionsRootOfValidated } from '../lib/ledger/transactions';
 import type { Transaction } from '../lib/ledger/types';

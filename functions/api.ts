@@ -1,7 +1,10 @@
+import './shared/aws-call-log';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Ec2Drain } from '../lib/adapters/autoscaling/ec2-drain';
+import { DynamoDbTaskAcceptances } from '../lib/adapters/dynamodb/task-acceptances';
 import { S3ObjectStore } from '../lib/adapters/s3';
 import { apiApp } from './handlers/api';
 import { readEnv, schedulerEnvSchema } from './shared/config';
@@ -20,6 +23,7 @@ export const handler = restApiHandler(
   apiApp({
     store: () => store,
     engine: () => engine,
+    acceptances: new DynamoDbTaskAcceptances({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME }),
     dimensions: env.DIMENSIONS,
     logger: new Logger(),
     fleet,

@@ -1,8 +1,10 @@
+import './shared/aws-call-log';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import * as z from 'zod';
+import { auditCheckpointItem } from '../lib/adapters/dynamodb';
 import { signedDigestTable } from '../lib/adapters/dynamodb/signed-digest-table';
 import { KmsDigestSigner } from '../lib/adapters/kms';
 import { systemClock } from '../lib/ports/clock';
@@ -24,6 +26,7 @@ export const handler = verifyHandler({
   started: ledgerStarted(env, dynamodb),
   logger: new Logger(),
   metrics: new Metrics(),
+  checkpoints: auditCheckpointItem(dynamodb, env.TABLE_NAME),
   ...(env.DIGEST_KEY_ID
     ? {
         signing: {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { acceptTasks } from '../lib/engine/task-intake';
 import { StoreUnavailableError } from '../lib/errors';
 import type { Dimensions } from '../lib/model/resources';
-import { firstOfEachId, type Task } from '../lib/model/task';
+import type { Task } from '../lib/model/task';
 import type { Clock } from '../lib/ports/clock';
-import type { LedgerStore } from '../lib/ports/ledger-store';
+import type { TaskAcceptances } from '../lib/ports/task-acceptances';
 import type { TaskQueue } from '../lib/ports/task-queue';
 import { type SubmitResponse, taskSubmissionParser } from '../lib/schemas/http';
 import type { TaskInput } from '../lib/schemas/task-input';
@@ -32,7 +33,8 @@ async function storeCall<T>(call: () => Promise<T>): Promise<T> {
 
 export interface IntakeOptions {
   queue: TaskQueue;
-  store: LedgerStore;
+  /** The acceptance records: idempotency by id and body, and GET /tasks/{id} `queued`. */
+  acceptances: TaskAcceptances;
   clock: Clock;
   dimensions: Dimensions;
   /** Refuse new tasks once this many wait. */
@@ -75,27 +77,32 @@ export class Intake {
   }
 
   /**
-   * Tasks the ledger already recorded and tasks still queued are reported as duplicates; re-sending
-   * a request is therefore harmless. Twins in one request (the same id twice): the first is
-   * accepted, the id is listed once among the duplicates, as the enqueue function answers on AWS.
+   * Accepts through the acceptance records as the enqueue function does on AWS
+   * (lib/engine/task-intake.ts): an id already accepted with the same body is a duplicate, so
+   * re-sending a request is harmless; with a different body the request is refused with
+   * TaskConflictError (409) and nothing is queued. Twins in one request: the first is accepted and
+   * the id listed once among the duplicates when the bodies agree, a 409 when they differ.
    */
   async submit(tasks: Task[]): Promise<SubmitResponse> {
-    const { queue, store, maxQueueDepth } = this.options;
-    const { unique, repeated } = firstOfEachId(tasks);
+    const { queue, acceptances, maxQueueDepth, clock } = this.options;
+    const now = clock.now();
+    const ids = new Set(tasks.map((t) => t.id)).size;
     const depth = await storeCall(() => this.depth());
-    if (depth + unique.length > maxQueueDepth) throw new QueueFullError(depth, maxQueueDepth);
-
-    const recorded = new Set<string>();
-    const records = await storeCall(() => store.getTasks(unique.map((t) => t.id)));
-    for (const r of records) if (r !== null) recorded.add(r.task_id);
-    const fresh = unique.filter((t) => !recorded.has(t.id));
-    const accepted = fresh.length > 0 ? await storeCall(() => queue.enqueue(fresh)) : [];
+    if (depth + ids > maxQueueDepth) throw new QueueFullError(depth, maxQueueDepth);
+    const outcome = await storeCall(() =>
+      acceptTasks(tasks, {
+        acceptances,
+        now,
+        // The queue is idempotent by id: a task already in it is queued, not refused.
+        send: async (batch) => {
+          await queue.enqueue(batch);
+          return { sent: batch.map((t) => t.id), failed: [] };
+        },
+      }),
+    );
+    const { accepted, duplicates } = outcome;
     this.depthCache += accepted.length;
     if (accepted.length > 0) this.options.onEnqueued?.(accepted.length);
-
-    const acceptedSet = new Set(accepted);
-    const notAccepted = unique.map((t) => t.id).filter((id) => !acceptedSet.has(id));
-    const duplicates = [...new Set([...notAccepted, ...repeated])];
     return { accepted, duplicates };
   }
 

@@ -1,6 +1,7 @@
 import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
 import type { Checkpointer } from '../lib/engine/checkpointer';
 import { LedgerReader } from '../lib/engine/ledger-reader';
+import { readTaskStatus } from '../lib/engine/task-intake';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
 import { parseOrThrow, ValidationError } from '../lib/errors';
 import type { Transaction } from '../lib/ledger/types';
@@ -9,6 +10,7 @@ import type { Vm } from '../lib/model/vm';
 import type { Clock } from '../lib/ports/clock';
 import type { QuarantinedVm } from '../lib/ports/fleet-source';
 import type { LedgerStore } from '../lib/ports/ledger-store';
+import type { TaskAcceptances } from '../lib/ports/task-acceptances';
 import type { TaskQueue } from '../lib/ports/task-queue';
 import { admitFleet } from '../lib/scheduling/quarantine';
 import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
@@ -45,9 +47,8 @@ import { RuntimeMetrics } from './metrics';
 import { SchedulerLoop } from './scheduler-loop';
 import { createSerial, type Serial } from './serial';
 
-/** A queue that can also say whether a task waits in it (GET /tasks/{id} answers `queued`). */
+/** The local queue's extras. */
 export interface LocalTaskQueue extends TaskQueue {
-  contains?(taskId: string): Promise<boolean>;
   /** Makes tasks a previous process held (killed mid-batch) visible at once instead of after their timeout. */
   releaseInFlight?(): Promise<number>;
   /** Rows taken out of circulation (unreadable as a task), oldest first: GET /queue/dead-letters. */
@@ -77,6 +78,8 @@ export interface RuntimeParts {
   config: RuntimeConfig;
   store: LedgerStore;
   queue: LocalTaskQueue;
+  /** The intake's acceptance records (lib/ports/task-acceptances.ts), in the ledger's file. */
+  acceptances: TaskAcceptances;
   engine: LocalEngine;
   fleet: SimulatedFleet;
   clock: Clock;
@@ -154,7 +157,7 @@ export class LocalRuntime {
       : null;
     this.intake = new Intake({
       queue,
-      store,
+      acceptances: parts.acceptances,
       clock,
       dimensions: config.dimensions,
       maxQueueDepth: config.max_queue_depth,
@@ -349,20 +352,10 @@ export class LocalRuntime {
   }
 
   async taskStatus(taskId: string): Promise<TaskStatusResponse | null> {
-    const { queue } = this.parts;
-    const recorded = await this.ledger.task(taskId);
-    if (recorded) return recorded;
-    if (await queue.contains?.(taskId)) {
-      return {
-        task_id: taskId,
-        status: 'queued',
-        vm_id: null,
-        block_height: null,
-        transaction_id: null,
-        reason: null,
-      };
-    }
-    return null;
+    return readTaskStatus(taskId, {
+      ledger: (id) => this.ledger.task(id),
+      acceptances: this.parts.acceptances,
+    });
   }
 
   // ---------- commands ----------

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { LocalKeySigner } from '../lib/adapters/local-key';
 import { DIGEST_KEY_FILE, SIGNED_DIGESTS_FILE } from '../lib/adapters/local-key/files';
-import { SqliteLedgerStore, SqliteTaskQueue } from '../lib/adapters/sqlite';
+import { SqliteLedgerStore, SqliteTaskAcceptances, SqliteTaskQueue } from '../lib/adapters/sqlite';
 import { SchedulingEngine } from '../lib/engine/engine';
 import { ValidationError } from '../lib/errors';
 import { systemClock } from '../lib/ports/clock';
@@ -157,6 +157,7 @@ export async function startLocalRuntime(
       config,
       store,
       queue,
+      acceptances: new SqliteTaskAcceptances(store.db),
       engine,
       fleet,
       clock: systemClock,

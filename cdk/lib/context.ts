@@ -23,6 +23,7 @@ const NUMBER_KEYS = [
   'maxConcurrency',
   'schedulerTimeoutSeconds',
   'verifyIntervalMinutes',
+  'verifyReservedConcurrency',
   'leaseSweepMinutes',
   'throttlingRateLimit',
   'throttlingBurstLimit',

@@ -32,6 +32,7 @@ export const DEFAULTS = {
   maxConcurrency: 2,
   schedulerTimeoutSeconds: 60,
   verifyIntervalMinutes: 15,
+  verifyReservedConcurrency: 2,
   leaseSweepMinutes: 1,
   throttlingRateLimit: 50,
   throttlingBurstLimit: 100,

@@ -1,6 +1,7 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
+  ACCEPTED_PREFIX,
   HEAD_KEY,
   LEASE_INDEX_NAME,
   TILE_PREFIX,
@@ -18,15 +19,16 @@ export const WRITER_LEADING_KEYS = WRITER_KEYS.map((k) => (k === HEAD_KEY ? k : 
 /**
  * An append Puts HEAD, BLOCK#, TX# and TASK# items and Updates VM# items (reservations in place,
  * capacity in the condition) and TILE# items (hashes appended to a Merkle tile), inside one
- * TransactWriteItems, which IAM authorises per item as these actions. So UpdateItem is granted on
- * VM# and TILE# only and PutItem on the others (neither kind is ever Put). ConditionCheckItem is
- * never used; DeleteItem is absent on purpose: nothing in the ledger is ever deleted (and the table's
- * resource policy denies it on chain items to everyone).
+ * TransactWriteItems, which IAM authorises per item as these actions. TILE# items are also Put whole:
+ * the genesis tile when a writer starts the ledger, and every tile when a writer builds the Merkle
+ * state of a table written before it existed (the recorded calls of the deployed scheduler showed
+ * the genesis Put denied: tests/aws/e2e-stack.test.ts). So UpdateItem is granted on VM# and TILE#
+ * only, PutItem on every writer key but VM# (never Put). ConditionCheckItem is never used;
+ * DeleteItem is absent on purpose: nothing in the ledger is ever deleted (and the table's resource
+ * policy denies it on chain items to everyone).
  */
 export const WRITER_UPDATE_LEADING_KEYS = [`${VM_PREFIX}*`, `${TILE_PREFIX}*`];
-export const WRITER_PUT_LEADING_KEYS = WRITER_LEADING_KEYS.filter(
-  (k) => !WRITER_UPDATE_LEADING_KEYS.includes(k),
-);
+export const WRITER_PUT_LEADING_KEYS = WRITER_LEADING_KEYS.filter((k) => k !== `${VM_PREFIX}*`);
 
 export function grantLedgerRead(grantee: IGrantable, table: ITable): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
@@ -88,6 +90,23 @@ export function grantLedgerWrite(grantee: IGrantable, table: ITable): void {
       actions: ['dynamodb:UpdateItem'],
       resources: [table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': WRITER_UPDATE_LEADING_KEYS } },
+    }),
+  );
+}
+
+/**
+ * The enqueue function's acceptance records (ACCEPTED#<task_id>, lib/adapters/dynamodb/task-acceptances.ts):
+ * claimed with a conditional PutItem, read back with GetItem when the claim fails, marked queued and
+ * released (never deleted) with PutItem. Nothing else of the table.
+ */
+export function grantAcceptanceWrite(grantee: IGrantable, table: ITable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'TaskAcceptances',
+      effect: Effect.ALLOW,
+      actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ACCEPTED_PREFIX}*`] } },
     }),
   );
 }

@@ -22,6 +22,8 @@ export interface ServiceFunctionProps {
   readonly retainLogs: boolean;
   /** Powertools service name. */
   readonly serviceName: string;
+  /** Concurrent executions reserved for (and capping) this function. @default none reserved */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** Powertools' metrics namespace for every function of the stack; the alarms read from it. */
@@ -74,6 +76,9 @@ export class ServiceFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(15),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       tracing: Tracing.ACTIVE,
       logGroup,
       projectRoot: REPO_ROOT,

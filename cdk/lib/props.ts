@@ -70,6 +70,11 @@ export interface BlockchainSchedulerProps {
   readonly schedulerTimeoutSeconds?: number;
   /** Minutes between scheduled verifications, 1 to 240. @default 15 */
   readonly verifyIntervalMinutes?: number;
+  /**
+   * Concurrent executions reserved for (and capping) the verify function, 1 to 10; 0 reserves none (for
+   * accounts whose concurrency limit leaves no room). @default 2
+   */
+  readonly verifyReservedConcurrency?: number;
   /** Minutes between lease-expiry runs. @default 1 */
   readonly leaseSweepMinutes?: number;
   /** Steady-state requests per second at the gateway. @default 50 */
@@ -214,6 +219,7 @@ export function validateProps(p: ResolvedProps): void {
   // The invalid-chain alarm reads 3 periods of twice the interval, and CloudWatch evaluates at most
   // one day: 3 x 2 x 240 min.
   needInt('verifyIntervalMinutes', 1, 240);
+  needInt('verifyReservedConcurrency', 0, 10);
   needNum('throttlingRateLimit', 1, 10_000);
   needInt('leaseSweepMinutes', 1, 1440);
   needInt('throttlingBurstLimit', 1, 5000);

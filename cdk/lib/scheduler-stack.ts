@@ -13,7 +13,7 @@ import { Scheduler } from './constructs/scheduler';
 import { TaskQueue } from './constructs/task-queue';
 import { Verifier } from './constructs/verifier';
 import { TEST_STAGES } from './defaults';
-import { grantFleetRead, grantLedgerWrite } from './ledger-access';
+import { grantAcceptanceWrite, grantFleetRead, grantLedgerWrite } from './ledger-access';
 import { METRICS_NAMESPACE, ServiceFunction } from './nodejs-function';
 import { type BlockchainSchedulerProps, type ResolvedProps, resolveProps, validateProps } from './props';
 
@@ -106,6 +106,7 @@ export class SchedulerStack extends Stack {
       serviceName: 'enqueue',
       environment: {
         QUEUE_URL: queue.queue.queueUrl,
+        TABLE_NAME: table.tableName,
         DIMENSIONS: p.dimensions.join(','),
         TASKS_PER_MESSAGE: String(p.tasksPerMessage),
       },
@@ -119,6 +120,8 @@ export class SchedulerStack extends Stack {
         resources: [queue.queue.queueArn],
       }),
     );
+    // Each accepted task's record (the idempotency check and GET /tasks/{id} `queued`).
+    grantAcceptanceWrite(enqueue, table);
 
     // Completion appends a transaction, so the read function is a ledger writer like the scheduler.
     const read = new ServiceFunction(this, 'Read', {
@@ -162,6 +165,7 @@ export class SchedulerStack extends Stack {
       table,
       environment,
       interval: Duration.minutes(p.verifyIntervalMinutes),
+      ...(p.verifyReservedConcurrency > 0 ? { reservedConcurrency: p.verifyReservedConcurrency } : {}),
       retainLogs: retain,
     });
     alarms.notify(verifier.invalidChainAlarm);

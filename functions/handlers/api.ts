@@ -1,13 +1,16 @@
 import { Hono } from 'hono';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
+import { readTaskStatus } from '../../lib/engine/task-intake';
 import { CHECKPOINT_CACHE_CONTROL, CHECKPOINT_OBJECT } from '../../lib/engine/tlog-publisher';
 import type { Engine } from '../../lib/engine/types';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
+import { blocksPage } from '../../lib/ledger/blocks-page';
 import type { Dimensions } from '../../lib/model/resources';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { ObjectStore } from '../../lib/ports/object-store';
 import type { LogSink } from '../../lib/ports/observability';
+import type { TaskAcceptances } from '../../lib/ports/task-acceptances';
 import { fleetView } from '../../lib/scaling/fleet-view';
 import { admitFleet } from '../../lib/scheduling/quarantine';
 import {
@@ -32,6 +35,8 @@ import { vmBody } from '../../lib/schemas/views';
 export interface ApiDeps {
   store: () => LedgerStore | Promise<LedgerStore>;
   engine: () => Engine | Promise<Engine>;
+  /** The enqueue function's acceptance records: GET /tasks/{id} answers `queued` from them. */
+  acceptances: Pick<TaskAcceptances, 'get'>;
   dimensions: Dimensions;
   logger: LogSink;
   /** Where the log publisher writes the checkpoint (the log bucket); without it GET /checkpoint is a 404. */
@@ -66,9 +71,12 @@ export function apiApp(deps: ApiDeps): Hono {
 
   app.get('/tasks/:id', async (c) => {
     const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
-    const status = await (await ledger()).task(id);
-    // A queued task is not visible here: the queue is SQS and this function does not read it.
-    if (!status) throw new NotFound(`no task ${id} in the ledger (it may still be queued)`);
+    const reader = await ledger();
+    const status = await readTaskStatus(id, {
+      ledger: (taskId) => reader.task(taskId),
+      acceptances: deps.acceptances,
+    });
+    if (!status) throw new NotFound(`no task ${id}`);
     return c.json(status satisfies TaskStatusResponse);
   });
 
@@ -101,7 +109,8 @@ export function apiApp(deps: ApiDeps): Hono {
     const { from, limit } = parseOrThrow(blocksQuerySchema, c.req.query(), 'invalid query');
     const store = await deps.store();
     const head = await store.readHead();
-    return c.json({ height: head.height, blocks: await store.getBlocks(from, limit) });
+    // Capped by bytes too: Lambda refuses a response over 6 MB.
+    return c.json(blocksPage(head.height, await store.getBlocks(from, limit)));
   });
 
   // What an auditor keeps to detect a rollback later (lib/ledger/types.ts Digest).

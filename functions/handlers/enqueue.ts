@@ -1,11 +1,13 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { isAwsUnavailable } from '../../lib/adapters/aws/transient-error';
+import { type AcceptOutcome, acceptTasks, TaskConflictError } from '../../lib/engine/task-intake';
 import { ValidationError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
-import { firstOfEachId, type Task } from '../../lib/model/task';
+import type { Task } from '../../lib/model/task';
 import type { Clock } from '../../lib/ports/clock';
-import type { SendResult, TaskSender } from '../../lib/ports/task-sender';
-import { parseTaskSubmission, type SubmitResponse } from '../../lib/schemas/http';
+import type { TaskAcceptances } from '../../lib/ports/task-acceptances';
+import type { TaskSender } from '../../lib/ports/task-sender';
+import { conflictBody, parseTaskSubmission, type SubmitResponse } from '../../lib/schemas/http';
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
 import { toTask } from '../../lib/schemas/task-input';
 import { invalid, json, parseJsonBody, problem } from '../shared/http';
@@ -15,6 +17,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface EnqueueDeps {
   sender: TaskSender;
+  /** ACCEPTED# items of the ledger table: the idempotency check and GET /tasks/{id} `queued`. */
+  acceptances: TaskAcceptances;
   dimensions: Dimensions;
   clock: Clock;
   newId: () => string;
@@ -92,16 +96,18 @@ const REPLACEMENT_CHARACTER = '\uFFFD';
 
 /**
  * POST /tasks, the same contract as the local runtime: the whole submission is validated first
- * (nothing is queued when any task is invalid), then the tasks are published packed several to a
- * message (SqsTaskSender: up to its tasksPerMessage, within SQS's 256 KiB).
- * 202 `{accepted, duplicates}`, only when every task reached the queue; 400 naming each bad field;
- * 503 with Retry-After and the ids that did and did not reach the queue when SQS refuses some, or
- * when it throttles, times out or fails (resubmitting all of them is safe: the ledger records a
- * task id once). Any other SQS error (access denied, no such queue) is thrown: a retry cannot help.
- *
- * `duplicates` lists ids repeated within the request. Ids the ledger already holds are not looked
- * up here (this function may only send messages); the scheduler reports them as duplicates and
- * writes nothing for them.
+ * (nothing is queued when any task is invalid), then each task is claimed with a conditional write of
+ * its acceptance record carrying the SHA-256 of its canonical body (lib/engine/task-intake.ts), then
+ * the tasks are published packed several to a message (SqsTaskSender: up to its tasksPerMessage,
+ * within SQS's 256 KiB), then their records are marked queued.
+ * 202 `{accepted, duplicates}`, only when every task reached the queue; `duplicates` lists ids
+ * already accepted with the same body, and ids repeated within the request with the same body.
+ * 409 naming the ids submitted before (or twice in this request) with a different body: nothing
+ * queued, none of this request's claims kept. 400 naming each bad field; 503 with Retry-After and
+ * the ids that did and did not reach the queue when SQS refuses some, or when SQS or DynamoDB
+ * throttles, times out or fails (resubmitting all of them is safe: an unqueued claim with the same
+ * body is queued again, and the ledger records a task id once). Any other error (access denied, no
+ * such queue) is thrown: a retry cannot help.
  */
 export function enqueueHandler(deps: EnqueueDeps) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
@@ -117,38 +123,43 @@ export function enqueueHandler(deps: EnqueueDeps) {
       );
     }
     let tasks: Task[];
+    const now = deps.clock.now();
     try {
       const inputs = parseTaskSubmission(readBody(event), deps.dimensions);
-      const now = deps.clock.now();
       tasks = inputs.map((input) => toTask(input, deps.dimensions, now, deps.newId));
     } catch (err) {
       if (err instanceof ValidationError) return invalid(err);
       throw err;
     }
-    const { unique, repeated } = firstOfEachId(tasks);
-    let outcome: SendResult;
+    let outcome: AcceptOutcome;
     try {
-      outcome = await deps.sender.send(unique);
+      outcome = await acceptTasks(tasks, {
+        acceptances: deps.acceptances,
+        now,
+        send: (batch) => deps.sender.send(batch),
+      });
     } catch (err) {
+      if (err instanceof TaskConflictError) return json(409, conflictBody(err));
       // Earlier chunks may have reached the queue before the failing call; which ones is unknown,
-      // so nothing is reported accepted. Resubmitting all is safe: the ledger records an id once.
+      // so nothing is reported accepted. Resubmitting all is safe (see above).
       if (!isQueueUnavailable(err)) throw err;
+      const ids = [...new Set(tasks.map((t) => t.id))];
       return retryLater({
         error: 'QueueUnavailable',
-        message: `the task queue is unavailable (${errorName(err)}); none of the ${unique.length} tasks is confirmed queued, resubmitting them all is safe`,
+        message: `the task queue is unavailable (${errorName(err)}); none of the ${ids.length} tasks is confirmed queued, resubmitting them all is safe`,
         accepted: [],
-        failed: unique.map((t) => ({ id: t.id, reason: errorName(err) })),
+        failed: ids.map((id) => ({ id, reason: errorName(err) })),
       });
     }
-    const { sent, failed } = outcome;
+    const { accepted, duplicates, failed } = outcome;
     if (failed.length > 0) {
       return retryLater({
         error: 'QueueUnavailable',
-        message: `${failed.length} of ${unique.length} tasks were not queued; resubmitting them all is safe`,
-        accepted: sent,
+        message: `${failed.length} of ${accepted.length + failed.length} tasks were not queued; resubmitting them all is safe`,
+        accepted,
         failed,
       });
     }
-    return json(202, { accepted: unique.map((t) => t.id), duplicates: repeated } satisfies SubmitResponse);
+    return json(202, { accepted, duplicates } satisfies SubmitResponse);
   };
 }

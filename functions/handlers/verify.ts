@@ -1,4 +1,5 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, ScheduledEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, ScheduledEvent } from 'aws-lambda';
+import { type AuditCheckpointStore, resumeAudit } from '../../lib/engine/checkpointed-audit';
 import { verifiableBlocks } from '../../lib/engine/verifiable-blocks';
 import { ValidationError } from '../../lib/errors';
 import { type SignedDigest, signDigest, verifySignedDigest } from '../../lib/ledger/signed-digest';
@@ -31,10 +32,30 @@ export interface VerifyDeps {
     digests: SignedDigestLog;
     clock: Clock;
   };
+  /**
+   * With it, every run is incremental (lib/engine/checkpointed-audit.ts): it verifies only the blocks after
+   * the saved checkpoint (or the latest signed digest), within a time budget, and saves where it got to,
+   * so no run outgrows the function's timeout and a long chain is caught up over several runs. Without it
+   * (tests of the full pass), every run verifies the whole chain.
+   */
+  checkpoints?: AuditCheckpointStore;
+  /**
+   * Milliseconds a run may spend verifying, given what the invocation has left. Defaults: a scheduled
+   * run stops 30 s before its timeout; an API run after 20 s (API Gateway answers within 29 s).
+   */
+  budgetMs?: (kind: 'scheduled' | 'api', remainingMs: number | undefined) => number;
+}
+
+/** What a checkpointed run adds to the report: whether it stopped at its budget, and how far behind it is. */
+export type VerifyRunReport = VerificationReport & { incomplete?: boolean; behind?: number };
+
+function defaultBudget(kind: 'scheduled' | 'api', remainingMs: number | undefined): number {
+  if (kind === 'api') return Math.min(20_000, Math.max(1_000, (remainingMs ?? 20_000) - 5_000));
+  return Math.max(1_000, (remainingMs ?? 270_000) - 30_000);
 }
 
 /** What a scheduled run returns: the report, and the digest it signed, if any. */
-export type ScheduledVerification = VerificationReport & { signed_digest?: SignedDigest };
+export type ScheduledVerification = VerifyRunReport & { signed_digest?: SignedDigest };
 
 const NOT_STARTED: VerificationReport = {
   valid: true,
@@ -51,22 +72,36 @@ const isApiEvent = (event: unknown): event is APIGatewayProxyEvent =>
   typeof event === 'object' && event !== null && 'httpMethod' in event;
 
 /**
- * POST /ledger/verify and the EventBridge schedule run the same full verification, against the head
- * read first (blocks appended meanwhile are left for the next run). Each run publishes ChainValid
+ * POST /ledger/verify and the EventBridge schedule run the same verification, against the head read
+ * first (blocks appended meanwhile are left for the next run): with `checkpoints` (as deployed) only the
+ * blocks after the saved checkpoint, within a budget, resuming where the last run stopped; without, the
+ * whole chain. Each run publishes ChainValid
  * (1 or 0) and ChainHeight, so a broken chain raises the alarm even when nobody is asking. The API
  * answers 200 with the report whether the chain is valid or not, like the local runtime: an
  * invalid chain is a finding, not a failed request. With `signing`, every run first checks the chain
  * against the latest signed digest, and a scheduled run that verified signs and publishes its head.
  */
 export function verifyHandler(deps: VerifyDeps) {
-  async function run(): Promise<{ report: VerificationReport; digest: Digest | null }> {
-    let report: VerificationReport = NOT_STARTED;
+  async function run(
+    kind: 'scheduled' | 'api',
+    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<{ report: VerifyRunReport; digest: Digest | null }> {
+    let report: VerifyRunReport = NOT_STARTED;
     let digest: Digest | null = null;
     if (await deps.started()) {
       const store = await deps.store();
       const head = await store.readHead();
       const trusted = await latestTrusted();
-      if (trusted && 'problem' in trusted) {
+      if (deps.checkpoints && !(trusted && 'problem' in trusted)) {
+        const budgetMs = (deps.budgetMs ?? defaultBudget)(kind, context?.getRemainingTimeInMillis());
+        const resumed = await resumeAudit(store, {
+          checkpoints: deps.checkpoints,
+          trusted: trusted?.digest ?? null,
+          budgetMs,
+        });
+        report = resumed.report;
+        digest = resumed.digest;
+      } else if (trusted && 'problem' in trusted) {
         report = {
           ...NOT_STARTED,
           valid: false,
@@ -87,6 +122,8 @@ export function verifyHandler(deps: VerifyDeps) {
     }
     deps.metrics.addMetric(VERIFY_METRICS.chainValid, 'Count', report.valid ? 1 : 0);
     if (report.height >= 0) deps.metrics.addMetric(VERIFY_METRICS.chainHeight, 'Count', report.height);
+    if (report.behind !== undefined)
+      deps.metrics.addMetric(VERIFY_METRICS.auditBehind, 'Count', report.behind);
     deps.metrics.publishStoredMetrics();
     if (report.valid) deps.logger.info('chain verified', { report });
     else deps.logger.error('chain verification failed', { report });
@@ -124,16 +161,17 @@ export function verifyHandler(deps: VerifyDeps) {
     return signed;
   }
 
-  async function scheduled(): Promise<ScheduledVerification> {
-    const { report, digest } = await run();
+  async function scheduled(context?: Context): Promise<ScheduledVerification> {
+    const { report, digest } = await run('scheduled', context);
     if (!digest || !deps.signing) return report;
     return { ...report, signed_digest: await signAndPublish(digest) };
   }
 
   return async (
     event: APIGatewayProxyEvent | ScheduledEvent,
+    context?: Context,
   ): Promise<APIGatewayProxyResult | ScheduledVerification> => {
-    if (!isApiEvent(event)) return scheduled();
+    if (!isApiEvent(event)) return scheduled(context);
     if (event.body) {
       try {
         const body = parseJsonBody(event.body, event.isBase64Encoded);
@@ -154,6 +192,6 @@ export function verifyHandler(deps: VerifyDeps) {
         throw err;
       }
     }
-    return json(200, (await run()).report);
+    return json(200, (await run('api', context)).report);
   };
 }

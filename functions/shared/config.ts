@@ -29,6 +29,8 @@ export const tableEnvSchema = z.object({
 
 export const enqueueEnvSchema = z.object({
   QUEUE_URL: z.url(),
+  /** The ledger table, of which the function writes only ACCEPTED# items. */
+  TABLE_NAME: z.string().min(1),
   DIMENSIONS: dimensions,
   /** Most tasks packed into one queue message (SqsTaskSender); 1 sends one message per task. */
   TASKS_PER_MESSAGE: z.coerce

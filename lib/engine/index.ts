@@ -17,6 +17,17 @@ export {
   type VmLedgerStats,
 } from './ledger-reader';
 export {
+  type AcceptDeps,
+  type AcceptOutcome,
+  acceptTasks,
+  claimsOf,
+  readTaskStatus,
+  type SendOutcome,
+  TaskConflictError,
+  type TaskStatusView,
+  taskBodySha256,
+} from './task-intake';
+export {
   blockHeights,
   closingTransaction,
   decisionRecord,

@@ -4,7 +4,7 @@ import { parseOrThrow, ValidationError } from '../errors';
 import { canonicalBytes } from './canonical';
 import { merkleRootOfValidated } from './canonical-transaction';
 import { sha256Hex, toHex } from './hash';
-import { emptyRoot } from './merkle-hasher';
+import { emptyRoot } from './merkle/hasher';
 import { count, hash64 } from './schema-parts';
 import { timestampSchema } from './time';
 import { transactionSchema } from './transactions';

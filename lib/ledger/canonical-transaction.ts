@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { taskIdSchema } from '../schemas/task-input';
-import { CompactRange } from './compact-range';
 import { toHex } from './hash';
+import { CompactRange } from './merkle/compact-range';
 import { LONE_SURROGATE } from './schema-parts';
 import { isLedgerTimestamp } from './time';
 import type { Transaction } from './types';

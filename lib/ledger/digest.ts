@@ -1,11 +1,11 @@
 import * as z from 'zod';
 import { parseOrThrow, ValidationError } from '../errors';
-import { CompactRange } from './compact-range';
-import { DenseMerkleTree } from './dense-tree';
 import { fromHex, toHex } from './hash';
-import { leafHash } from './merkle-hasher';
-import { consistencyProofFromLeafHashes } from './merkle-proof';
-import { verifyConsistency } from './merkle-verify';
+import { CompactRange } from './merkle/compact-range';
+import { DenseMerkleTree } from './merkle/dense-tree';
+import { leafHash } from './merkle/hasher';
+import { consistencyProofFromLeafHashes } from './merkle/proof';
+import { verifyConsistency } from './merkle/verify';
 import { count, hash64 } from './schema-parts';
 import { timestampSchema } from './time';
 import type { Block, Digest } from './types';

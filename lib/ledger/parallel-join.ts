@@ -1,6 +1,6 @@
 import type { ChainVerification } from './chain-verifier';
-import { CompactRange } from './compact-range';
 import { HASH_SIZE, toHex } from './hash';
+import { CompactRange } from './merkle/compact-range';
 import type { RangeSummary } from './parallel-range';
 import type { ChainHead, Digest } from './types';
 

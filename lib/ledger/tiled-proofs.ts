@@ -2,7 +2,7 @@ import { parseOrThrow, ValidationError } from '../errors';
 import { blockSchema } from './blocks';
 import { blockLeafHash, digestSchema } from './digest';
 import { fromHex, toHex } from './hash';
-import { verifyConsistency, verifyInclusionOfLeafHash } from './merkle-verify';
+import { verifyConsistency, verifyInclusionOfLeafHash } from './merkle/verify';
 import { assembleTransactionProof } from './proofs';
 import type { TiledMerkleTree } from './tiles';
 import type { Block, Digest, TransactionProof } from './types';

@@ -1,7 +1,7 @@
 import { MerkleRangeError } from './errors';
 import { HASH_SIZE } from './hash';
-import { emptyRoot, nodeHash, splitPoint } from './merkle-hasher';
-import { consistencyPath, inclusionPath } from './merkle-proof';
+import { emptyRoot, nodeHash, splitPoint } from './merkle/hasher';
+import { consistencyPath, inclusionPath } from './merkle/proof';
 
 /**
  * The block-hash tree (RFC 9162, leaves = raw 32-byte block hashes) kept as tiles, the layout of the
@@ -192,6 +192,17 @@ export class TiledMerkleTree {
     let root = hashes[hashes.length - 1]!;
     for (let i = hashes.length - 2; i >= 0; i--) root = nodeHash(hashes[i]!, root);
     return root;
+  }
+
+  /**
+   * The frontier (compact range) of the first `treeSize` leaves: the heads of the perfect subtrees MTH
+   * splits [0, treeSize) into, largest first; frontierRoot of it is root(treeSize).
+   */
+  async frontier(treeSize = this.size): Promise<Uint8Array[]> {
+    this.check(treeSize);
+    const nodes: Node[] = [];
+    if (treeSize > 0) perfectNodes(0, treeSize, nodes);
+    return this.nodeHashes(nodes);
   }
 
   /** The leaf hash at `index`. */

@@ -1,5 +1,6 @@
 import type { FieldIssue } from '../errors';
 import type { GpuDevice, Vm } from '../model/vm';
+import { GPU_MODEL_PATTERN } from '../schemas/task-input';
 
 /** The dimension whose amount is spread over devices. One GPU is 1000 milli-GPU. */
 export const GPU_DIMENSION = 'gpu';
@@ -110,7 +111,7 @@ export class GpuDevices {
         const device = gpus[g] as GpuDevice | undefined;
         const k = start[i]! + g;
         const field = `fleet.${i}.gpus.${g}`;
-        if (typeof device?.model !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._ -]{0,62}$/.test(device.model)) {
+        if (typeof device?.model !== 'string' || !GPU_MODEL_PATTERN.test(device.model)) {
           issues.push({
             field: `${field}.model`,
             message: 'must be a GPU model name (letters, digits, . _ - space)',

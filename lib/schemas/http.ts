@@ -13,6 +13,7 @@ import type {
   autoscaleStatusBodySchema,
   completeResponseSchema,
   configResponseSchema,
+  conflictErrorBodySchema,
   deadLetterBodySchema,
   deadLettersResponseSchema,
   fleetResponseSchema,
@@ -150,6 +151,16 @@ export function errorBody(error: unknown): ErrorBody {
   const e = error instanceof Error ? error : new Error(String(error));
   return { error: e.name, message: e.message };
 }
+
+/** 409 of POST /tasks: ids already submitted with a different body (lib/engine/task-intake.ts). */
+export function conflictBody(error: {
+  name: string;
+  message: string;
+  taskIds: readonly string[];
+}): ConflictErrorBody {
+  return { error: error.name, message: error.message, task_ids: [...error.taskIds] };
+}
+export type ConflictErrorBody = z.output<typeof conflictErrorBodySchema>;
 
 // Response types are derived from the response schemas (lib/schemas/responses.ts), which the OpenAPI
 // document is generated from: one description of the wire.

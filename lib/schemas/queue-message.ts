@@ -3,7 +3,7 @@ import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
 import { amountSchema } from './amounts';
 import { withoutPrototypeKey } from './json-body';
-import { taskIdSchema } from './task-input';
+import { gpuModelsSchema, taskIdSchema } from './task-input';
 
 /**
  * The body of one task-queue message: a Task accepted by the intake (ids assigned, submission time
@@ -52,6 +52,7 @@ export function queuedTaskSchema(dimensions: Dimensions = DEFAULT_DIMENSIONS) {
     submittedAt: z.number().int().min(0),
     labels,
     constraints: labels,
+    gpuModels: gpuModelsSchema.optional(),
     command: z.string().min(1).max(4096).optional(),
   });
 }

@@ -95,6 +95,11 @@ export const fleetResponseSchema = z.strictObject({
 });
 
 /** A request refused by a configured limit (409 max_fleet_size, 503 max_event_clients). */
+/** 409 of POST /tasks: the ids already submitted with a different body; nothing of the request was queued. */
+export const conflictErrorBodySchema = errorBodySchema.extend({
+  task_ids: z.array(taskIdSchema).min(1),
+});
+
 export const limitErrorBodySchema = errorBodySchema.extend({
   limit: z.strictObject({ name: z.string().min(1), value: count }),
 });
@@ -300,6 +305,13 @@ export const verifyResponseSchema = z.strictObject({
   first_bad_height: count.nullable(),
   problem: verificationProblemSchema.nullable(),
   detail: z.string().nullable(),
+  /**
+   * AWS (incremental, docs/ledger-format.md 10.2): the run stopped at its time budget before the head; the
+   * chain is valid as far as `height`, and the next request or scheduled run resumes there.
+   */
+  incomplete: z.boolean().optional(),
+  /** AWS: blocks between the verified height and the head the run read. */
+  behind: count.optional(),
 });
 
 /** GET /ledger/digest: the digest, or with ?signed=1 the signed digest. */

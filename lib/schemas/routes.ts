@@ -21,6 +21,7 @@ import {
   blocksPageResponseSchema,
   completeResponseSchema,
   configResponseSchema,
+  conflictErrorBodySchema,
   deadLettersResponseSchema,
   digestResponseSchema,
   digestSchema,
@@ -115,7 +116,14 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       servedBy: ['local'],
       auth: 'writes',
       body: z.union([task, z.array(task).min(1).max(MAX_TASKS_PER_REQUEST)]),
-      responses: { 202: { description: 'Queued (or already known)', schema: submitResponseSchema } },
+      responses: {
+        202: { description: 'Queued (or already known with the same body)', schema: submitResponseSchema },
+        409: {
+          description:
+            'An id was already submitted (or repeated in this request) with a different body; nothing was queued',
+          schema: conflictErrorBodySchema,
+        },
+      },
       refusals: [429, 503],
       links: {
         GetTask: {

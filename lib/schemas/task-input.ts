@@ -24,6 +24,18 @@ export const taskIdSchema = z
   );
 
 const amount = amountSchema;
+
+/** A GPU model name as device lists spell it (lib/scheduling/devices.ts checks the same rule). */
+export const GPU_MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,62}$/;
+export const MAX_GPU_MODELS = 16;
+
+/** GPU models a task may run on (any one of them): 1-16 distinct names. */
+export const gpuModelsSchema = z
+  .array(z.string().regex(GPU_MODEL_PATTERN, 'GPU model names are 1-63 of letters, digits and ._- or space'))
+  .min(1)
+  .max(MAX_GPU_MODELS)
+  .refine((models) => new Set(models).size === models.length, 'GPU model names must be distinct');
+
 const labelMap = withoutPrototypeKey(
   z
     .record(
@@ -49,6 +61,8 @@ export function taskInputSchema(dimensions: Dimensions = DEFAULT_DIMENSIONS) {
       priority: z.number().int().min(-1000).max(1000).optional(),
       labels: labelMap.optional(),
       constraints: labelMap.optional(),
+      /** GPU models the task may run on; only VMs that list their GPU devices have models. */
+      gpuModels: gpuModelsSchema.optional(),
       command: z.string().min(1).max(4096).optional(),
     })
     .refine((t) => dimensions.some((d) => typeof (t as Record<string, unknown>)[d] === 'number'), {
@@ -83,6 +97,7 @@ export function toTask(
     submittedAt,
     labels: input.labels ?? {},
     constraints: input.constraints ?? {},
+    ...(input.gpuModels === undefined ? {} : { gpuModels: input.gpuModels }),
     ...(input.command === undefined ? {} : { command: input.command }),
   };
 }

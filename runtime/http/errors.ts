@@ -1,8 +1,9 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { TaskConflictError } from '../../lib/engine/task-intake';
 import { StoreUnavailableError, ValidationError } from '../../lib/errors';
-import { errorBody } from '../../lib/schemas/http';
+import { conflictBody, errorBody } from '../../lib/schemas/http';
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
 import { methodNotAllowedBody } from '../../lib/schemas/routes';
 import { LimitExceededError, NotFoundError, QueueFullError } from '../errors';
@@ -19,6 +20,7 @@ export function errorHandler(log: (message: string) => void) {
     if (error instanceof ValidationError) return c.json(errorBody(error), 400);
     if (error instanceof NotFoundError) return c.json(errorBody(error), 404);
     if (error instanceof LimitExceededError) return c.json(limitBody(error), 409);
+    if (error instanceof TaskConflictError) return c.json(conflictBody(error), 409);
     if (error instanceof QueueFullError) {
       c.header('Retry-After', String(RETRY_AFTER_S));
       return c.json(errorBody(error), 429);

@@ -11,6 +11,8 @@ dir="$root/.emulator/$port"
 endpoint="http://127.0.0.1:$port"
 timeout_s="${EMULATOR_START_TIMEOUT:-60}"
 
+# shellcheck source=../lib/process-group.sh
+source "$root/scripts/lib/process-group.sh"
 "$root/scripts/emulator/setup.sh"
 
 if [[ -f "$dir/pid" ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
@@ -46,18 +48,9 @@ BIND_HOST=127.0.0.1 \
   setsid "$venv/bin/ministack" >"$dir/ministack.log" 2>&1 </dev/null &
 echo $! >"$dir/pid"
 
-for ((i = 0; i < timeout_s * 4; i++)); do
-  if curl -fsS "$endpoint/_localstack/health" >/dev/null 2>&1; then
-    echo "$endpoint"
-    exit 0
-  fi
-  if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-    echo "MiniStack exited during start; last log lines:" >&2
-    tail -n 30 "$dir/ministack.log" >&2
-    exit 1
-  fi
-  sleep 0.25
-done
-echo "MiniStack did not answer $endpoint/_localstack/health within ${timeout_s}s; log: $dir/ministack.log" >&2
+if wait_healthy MiniStack "$endpoint/_localstack/health" "$dir/pid" "$dir/ministack.log" "$timeout_s"; then
+  echo "$endpoint"
+  exit 0
+fi
 "$root/scripts/emulator/stop.sh" "$port" || true
 exit 1

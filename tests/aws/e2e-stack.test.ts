@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   type _InstanceType,
+  DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -37,6 +39,7 @@ import type { HostileRequest } from '../unit/fuzz/hostile';
 import { bootstrap, deploy, destroy } from './e2e/cdk-cli';
 import { dataPlaneUrl } from './e2e/emulator-quirks';
 import { fuzzGateway, gatewayRequests, judgeAtGateway, sendSigned } from './e2e/gateway-fuzz';
+import { evaluateRecordedCalls } from './e2e/recorded-calls';
 import { callApi } from './e2e/signed-fetch';
 import { launchWorkers } from './e2e/workers';
 import { cloudWatchClient, dynamoDbClient, ec2Client, emulatorConfig } from './helpers/clients';
@@ -393,4 +396,45 @@ describe('the deployed stack on the emulator', () => {
       problem: 'wrong-merkle-root',
     });
   });
+
+  // Last: every call the deployed functions made above, evaluated with the IAM policy simulator
+  // against each function's synthesized role and the table's resource policy (the emulator enforces
+  // neither). Only when this run started the emulator: its Lambda workers record into inject('awsCallLog').
+  it.skipIf(inject('awsCallLog') === '')(
+    "made only AWS calls that the functions' roles and the table policy allow",
+    async () => {
+      const cloudFormation = new CloudFormationClient(emulatorConfig());
+      const evaluation = await evaluateRecordedCalls({
+        callLog: inject('awsCallLog'),
+        stackName,
+        templatePath: join(outDir, 'cdk.out', `${stackName}.template.json`),
+        cloudFormation,
+        // The drain's CreateTags is allowed on fleet instances only: their tags, as the emulator has them.
+        resourceTags: async (arn) => {
+          const id = /:instance\/(i-[0-9a-f]+)$/.exec(arn)?.[1];
+          if (!id) return {};
+          const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+          const tags = Reservations?.[0]?.Instances?.[0]?.Tags ?? [];
+          return Object.fromEntries(tags.map((t) => [t.Key!, t.Value ?? '']));
+        },
+      });
+      cloudFormation.destroy();
+      // The calls this file's flows must have made: not evaluating them would prove nothing.
+      const actions = Object.values(evaluation.actions).flat();
+      for (const action of [
+        'sqs:SendMessage', // enqueue
+        'dynamodb:PutItem', // the scheduler's appends, one request per item
+        'dynamodb:UpdateItem',
+        'dynamodb:GetItem', // reads through the API
+        'dynamodb:BatchGetItem',
+        'ec2:DescribeInstances', // the fleet
+        'cloudwatch:GetMetricData',
+        'ec2:CreateTags', // the drain through the API
+      ]) {
+        expect(actions).toContain(action);
+      }
+      expect(Object.keys(evaluation.requests).length).toBeGreaterThanOrEqual(3);
+      expect(evaluation.denied).toEqual([]);
+    },
+  );
 });

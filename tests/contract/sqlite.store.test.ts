@@ -144,7 +144,7 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
     const chain = await readChain(store);
     // Version 1 had no dead-letter table (and none of the later tables).
     store.db.exec(
-      'DROP TABLE queue_dead_letters; DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts; ALTER TABLE blocks DROP COLUMN transaction_total',
+      'DROP TABLE queue_dead_letters; DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts; ALTER TABLE blocks DROP COLUMN transaction_total; DROP TABLE acceptances',
     );
     store.db.pragma('user_version = 1');
     await store.close();
@@ -170,7 +170,7 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
       }
     }
     store.db.exec(
-      'DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts; ALTER TABLE blocks DROP COLUMN transaction_total',
+      'DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts; ALTER TABLE blocks DROP COLUMN transaction_total; DROP TABLE acceptances',
     );
     store.db.pragma('user_version = 2');
     await store.close();

@@ -83,25 +83,29 @@ describe('tasks', () => {
   });
 
   it('is idempotent by id: a re-sent request reports duplicates and writes no second decision', async () => {
-    const first = await postJson(`${url}/tasks`, [task('d-1'), task('d-2')]);
+    const d1 = task('d-1');
+    const first = await postJson(`${url}/tasks`, [d1, task('d-2')]);
     expect(((await first.json()) as { accepted: string[] }).accepted).toEqual(['d-1', 'd-2']);
     await decided('d-2');
-    const again = await postJson(`${url}/tasks`, [task('d-1'), task('d-3')]);
+    const again = await postJson(`${url}/tasks`, [d1, task('d-3')]);
     expect(await again.json()).toEqual({ accepted: ['d-3'], duplicates: ['d-1'] });
     await decided('d-3');
+    // The same id with a different body is another task: refused whole, naming the id.
+    const before = await exportText();
+    const changed = await postJson(`${url}/tasks`, [task('d-4'), { ...d1, duration: 1 }]);
+    expect(changed.status).toBe(409);
+    expect(await changed.json()).toMatchObject({ error: 'TaskConflictError', task_ids: ['d-1'] });
+    expect((await getJson('/tasks/d-4')).status).toBe(404);
+    expect(await exportText()).toBe(before);
     const blocks: Block[] = [];
     for await (const b of parseJsonl((await exportText()).split('\n'))) blocks.push(b);
     const decisions = blocks.flatMap((b) => b.transactions).filter((t) => t.task_id === 'd-1');
     expect(decisions).toHaveLength(1);
   });
 
-  it('accepts the first of twins in one request and lists the id once as a duplicate (docs/reliability.md)', async () => {
-    const response = await postJson(`${url}/tasks`, [
-      task('twin', { cpu: 100 }),
-      task('twin', { cpu: 200 }),
-      task('single'),
-      task('twin', { cpu: 300 }),
-    ]);
+  it('accepts the first of same-body twins in one request and lists the id once as a duplicate (docs/reliability.md)', async () => {
+    const twin = task('twin', { cpu: 100 });
+    const response = await postJson(`${url}/tasks`, [twin, twin, task('single'), { ...twin, priority: 0 }]);
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ accepted: ['twin', 'single'], duplicates: ['twin'] });
     await decided('twin');
@@ -109,6 +113,17 @@ describe('tasks', () => {
     for await (const b of parseJsonl((await exportText()).split('\n'))) blocks.push(b);
     const decisions = blocks.flatMap((b) => b.transactions).filter((t) => t.task_id === 'twin');
     expect(decisions.map((t) => t.task_requirements.cpu)).toEqual([100]);
+  });
+
+  it('refuses twins with different bodies in one request with 409 naming the id; nothing is queued', async () => {
+    const response = await postJson(`${url}/tasks`, [
+      task('twin-x', { cpu: 100 }),
+      task('lone'),
+      task('twin-x', { cpu: 200 }),
+    ]);
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({ error: 'TaskConflictError', task_ids: ['twin-x'] });
+    for (const id of ['twin-x', 'lone']) expect((await getJson(`/tasks/${id}`)).status).toBe(404);
   });
 
   it('refuses an amount with more than 6 decimal places, naming the field, and writes nothing', async () => {

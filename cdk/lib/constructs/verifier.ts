@@ -16,6 +16,12 @@ export interface VerifierProps {
   readonly table: ITable;
   readonly environment: Record<string, string>;
   readonly interval: Duration;
+  /**
+   * Concurrent executions reserved for the verify function, which also caps it: POST /ledger/verify and
+   * the schedule can never hold more verify functions than this, nor take the scheduler's concurrency.
+   * @default none reserved (the stack passes its verifyReservedConcurrency, 2 unless set)
+   */
+  readonly reservedConcurrency?: number;
   /** Also keeps the digest-signing key when the stack goes: auditors' signed digests name it. */
   readonly retainLogs: boolean;
 }
@@ -83,10 +89,14 @@ export class Verifier extends Construct {
     });
     this.function = new ServiceFunction(this, 'Verify', {
       entry: 'verify.ts',
-      description: 'Verifies the whole ledger: hash links, Merkle roots, block hashes',
+      description:
+        'Verifies the ledger after its saved checkpoint (hash links, Merkle roots, block hashes) and signs the head',
       serviceName: 'verify',
       environment: { ...props.environment, DIGEST_KEY_ID: this.digestKey.keyArn },
       timeout: Duration.minutes(5),
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       memorySize: 1024,
       retainLogs: props.retainLogs,
     }).function;
@@ -117,7 +127,8 @@ export class Verifier extends Construct {
     // would re-run a verification the next run supersedes.
     this.function.configureAsyncInvoke({ retryAttempts: 0 });
     new Rule(this, 'Schedule', {
-      description: 'Periodic full verification of the ledger, and a signed digest of its head',
+      description:
+        'Periodic incremental verification of the ledger (resumes from its checkpoint), and a signed digest of its head',
       schedule: Schedule.rate(props.interval),
       targets: [new LambdaFunction(this.function, { retryAttempts: 2 })],
     });

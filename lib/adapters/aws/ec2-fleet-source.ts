@@ -14,10 +14,11 @@ import {
 import * as z from 'zod';
 import { parseOrThrow } from '../../errors';
 import { DEFAULT_DIMENSIONS, type ResourceVector, zeroVector } from '../../model/resources';
-import type { Vm, VmLabels } from '../../model/vm';
+import type { GpuDevice, Vm, VmLabels } from '../../model/vm';
 import { type Clock, systemClock } from '../../ports/clock';
 import type { FleetSource, QuarantinedVm } from '../../ports/fleet-source';
-import { instanceTypeCapacity } from './instance-capacity';
+import { GPU_DIMENSION } from '../../scheduling/devices';
+import { instanceTypeCapacity, instanceTypeDevices } from './instance-capacity';
 import { INSTANCE_METRICS, MAX_QUERIES_PER_REQUEST, metricQueries, usageSamples } from './metric-queries';
 
 export interface Ec2FleetSourceOptions {
@@ -140,6 +141,7 @@ export class Ec2FleetSource implements FleetSource {
     const typeErrors = await this.loadInstanceTypes(all.map((i) => i.InstanceType!));
     const quarantined: QuarantinedVm[] = [];
     const capacities = new Map<string, ResourceVector>();
+    const devices = new Map<string, GpuDevice[]>();
     const described: Instance[] = [];
     for (const instance of all) {
       const type = instance.InstanceType!;
@@ -150,6 +152,9 @@ export class Ec2FleetSource implements FleetSource {
         continue;
       }
       capacities.set(instance.InstanceId!, instanceTypeCapacity(info, this.dimensions));
+      // Devices only when GPUs are scheduled: their milli must add up to capacity.gpu.
+      const gpus = this.dimensions.includes(GPU_DIMENSION) ? instanceTypeDevices(info) : undefined;
+      if (gpus !== undefined) devices.set(instance.InstanceId!, gpus);
       described.push(instance);
     }
     if (all.length > 0 && described.length === 0 && typeErrors.size > 0) {
@@ -175,8 +180,10 @@ export class Ec2FleetSource implements FleetSource {
     const vms = instances.map((instance): Vm => {
       const id = instance.InstanceId!;
       const history = (samples.get(id) ?? []).slice(-this.historyWindow);
+      const gpus = devices.get(id);
       return {
         id,
+        ...(gpus === undefined ? {} : { gpus }),
         capacity: capacities.get(id)!,
         reserved: zeroVector(this.dimensions),
         usage: history.at(-1) ?? zeroVector(this.dimensions),

@@ -1,5 +1,7 @@
 import type { InstanceTypeInfo } from '@aws-sdk/client-ec2';
 import type { Dimensions, ResourceVector } from '../../model/resources';
+import type { GpuDevice } from '../../model/vm';
+import { GPU_MODEL_PATTERN } from '../../schemas/task-input';
 
 /**
  * Allocatable capacity of an EC2 instance type, in the units of lib/model/resources.ts:
@@ -55,4 +57,29 @@ export function networkPerformanceMbps(label: string): number {
     high: 1000,
   };
   return qualitative[text] ?? 0;
+}
+
+/**
+ * The GPU devices of an instance type, one per physical GPU, from GpuInfo.Gpus (each entry is a
+ * model with a Count): model = the entry's Name (e.g. "A100", "A10G", "T4"; a name outside the
+ * device-name rule is made to fit by replacing the other characters with "-"), milli = 1000. So a
+ * p4d.24xlarge has 8 devices "A100", a g5.12xlarge 4 "A10G". Undefined when the type has no GPU, so
+ * such VMs keep no device list. The order is GpuInfo's, which is the order the devices are numbered
+ * in (CUDA_VISIBLE_DEVICES 0..n-1) on instances with one GPU model, every current type.
+ */
+export function instanceTypeDevices(info: InstanceTypeInfo): GpuDevice[] | undefined {
+  const devices: GpuDevice[] = [];
+  for (const gpu of info.GpuInfo?.Gpus ?? []) {
+    const model = deviceModelName(gpu.Name ?? gpu.Manufacturer ?? 'GPU');
+    for (let k = 0; k < (gpu.Count ?? 0); k++) devices.push({ model, milli: 1000 });
+  }
+  return devices.length === 0 ? undefined : devices;
+}
+
+function deviceModelName(name: string): string {
+  const cleaned = name
+    .replace(/[^A-Za-z0-9._ -]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 63);
+  return GPU_MODEL_PATTERN.test(cleaned) ? cleaned : 'GPU';
 }

@@ -1,4 +1,5 @@
 export { MalformedCommitError } from '../../engine/commit';
+export { AUDIT_CHECKPOINT_KEY, auditCheckpointItem } from './audit-checkpoint-item';
 export {
   commitItemCount,
   MAX_ITEM_BYTES,
@@ -12,3 +13,4 @@ export {
 export { DynamoDbLedgerStore, type DynamoDbLedgerStoreOptions } from './dynamodb-ledger-store';
 export { CommitTooLargeError } from './errors';
 export * from './keys';
+export { DynamoDbTaskAcceptances, type DynamoDbTaskAcceptancesOptions } from './task-acceptances';

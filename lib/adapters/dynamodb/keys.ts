@@ -24,6 +24,11 @@ export const VM_PREFIX = 'VM#';
  * extended at its end by each append (list_append, conditioned on its current size); `level`, `index`.
  */
 export const TILE_PREFIX = 'TILE#';
+/**
+ * `ACCEPTED#<task_id>`: the intake's acceptance record (lib/ports/task-acceptances.ts):
+ * `task_id`, `body_sha256`, `accepted_at`, `queued`. Written by the enqueue function only.
+ */
+export const ACCEPTED_PREFIX = 'ACCEPTED#';
 /** `DIGEST#...`: reserved for published digests. */
 export const DIGEST_PREFIX = 'DIGEST#';
 
@@ -70,6 +75,10 @@ export function taskKey(taskId: string): string {
 
 export function vmKey(vmId: string): string {
   return `${VM_PREFIX}${vmId}`;
+}
+
+export function acceptedKey(taskId: string): string {
+  return `${ACCEPTED_PREFIX}${taskId}`;
 }
 
 export function tileKey(level: number, index: number): string {

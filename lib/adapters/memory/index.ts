@@ -1,1 +1,2 @@
 export { MemoryLedgerStore } from './memory-ledger-store';
+export { MemoryTaskAcceptances } from './memory-task-acceptances';

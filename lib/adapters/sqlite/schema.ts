@@ -101,6 +101,16 @@ const MIGRATIONS: readonly string[] = [
     FROM (SELECT height, SUM(json_array_length(transactions)) OVER (ORDER BY height) AS total FROM blocks) AS totals
     WHERE blocks.height = totals.height;
   `,
+  // The intake's acceptance records (lib/ports/task-acceptances.ts): idempotency by id and body hash,
+  // and GET /tasks/{id} `queued`.
+  `
+  CREATE TABLE acceptances (
+    task_id TEXT PRIMARY KEY,
+    body_sha256 TEXT NOT NULL,
+    accepted_at INTEGER NOT NULL,
+    queued INTEGER NOT NULL CHECK (queued IN (0, 1))
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

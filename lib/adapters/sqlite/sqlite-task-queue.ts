@@ -28,6 +28,7 @@ const storedTaskSchema = z.object({
   submittedAt: z.number().finite(),
   labels: z.record(z.string(), z.string()),
   constraints: z.record(z.string(), z.string()),
+  gpuModels: z.array(z.string()).optional(),
   command: z.string().optional(),
 });
 

@@ -8,6 +8,7 @@ import {
 import { blocksFromStore } from '../../../lib/engine/store-blocks';
 import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
 import { parseOrThrow } from '../../../lib/errors';
+import { blocksPage } from '../../../lib/ledger/blocks-page';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
 import { verifyChain } from '../../../lib/ledger/verify';
 import {
@@ -45,7 +46,7 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
   app.get('/blocks', async (c) => {
     const { from, limit } = parseOrThrow(blocksQuerySchema, c.req.query(), 'invalid query');
     const head = await store.readHead();
-    return c.json({ height: head.height, blocks: await store.getBlocks(from, limit) });
+    return c.json(blocksPage(head.height, await store.getBlocks(from, limit)));
   });
 
   app.get('/transactions/:id', async (c) => {

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
@@ -15,21 +17,34 @@ import { freePort } from '../../../scripts/emulator/free-port';
 declare module 'vitest' {
   export interface ProvidedContext {
     awsEndpoint: string;
+    /** The file the deployed functions append their AWS calls to; '' when the emulator is not ours. */
+    awsCallLog: string;
   }
 }
 
 const run = promisify(execFile);
 const scripts = fileURLToPath(new URL('../../../scripts/emulator/', import.meta.url));
+const calls = fileURLToPath(new URL('../../../.emulator/aws-calls/', import.meta.url));
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let endpoint = process.env.LOCALSTACK_ENDPOINT?.replace(/\/+$/, '');
   let stop = async () => {};
+  let callLog = '';
   if (!endpoint) {
     const port = await freePort();
-    const { stdout } = await run(`${scripts}start.sh`, [String(port)], { timeout: 300_000 });
+    // The emulator's Lambda workers inherit its environment: every deployed function records its AWS
+    // calls here (functions/shared/aws-call-log.ts) for tests/aws/e2e/recorded-calls.ts to evaluate.
+    await mkdir(calls, { recursive: true });
+    callLog = join(calls, `${port}.jsonl`);
+    await rm(callLog, { force: true });
+    const { stdout } = await run(`${scripts}start.sh`, [String(port)], {
+      timeout: 300_000,
+      env: { ...process.env, BCS_AWS_CALL_LOG: callLog },
+    });
     endpoint = stdout.trim().split('\n').at(-1)!;
     stop = async () => {
       await run(`${scripts}stop.sh`, [String(port)], { timeout: 60_000 });
+      await rm(callLog, { force: true });
     };
     process.env.BCS_EMULATOR_STARTED = '1';
   }
@@ -50,6 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
   project.provide('awsEndpoint', endpoint);
+  project.provide('awsCallLog', callLog);
   return stop;
 }
 

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiApp } from '../../../functions/handlers/api';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import { algorithmNames } from '../../../lib/scheduling/registry';
 import { type OpenApiOptions, openApiDocument, servedRoutes } from '../../../lib/schemas/openapi';
 import { errorBodySchema } from '../../../lib/schemas/responses';
@@ -313,6 +314,7 @@ describe('the AWS API function against its OpenAPI document', () => {
     const app = apiApp({
       store: () => store,
       engine: () => engine,
+      acceptances: new MemoryTaskAcceptances(),
       dimensions: DIMENSIONS,
       logger: new RecordingLogger(),
       ...(withFleet ? { fleet: fleet as never } : {}),

@@ -96,35 +96,26 @@ describe('hostile requests to the local API', () => {
     expect((await fetch(`${server.url}/config`)).status).toBe(200);
   });
 
-  it('resubmitting a recorded task id with a different body queues nothing and writes nothing', async () => {
+  it('resubmitting a recorded task id with a different body is a 409 naming it: nothing queued, nothing written', async () => {
     const ledgerBefore = await exportText();
     const response = await postJson(`${server.url}/tasks`, task('fz-seed', { cpu: 999, duration: 5 }));
-    // The documented contract: a known id is a duplicate (re-sending is harmless), never a second task.
-    expect(response.status).toBe(202);
-    expect(await response.json()).toEqual({ accepted: [], duplicates: ['fz-seed'] });
+    // An id names one task: the same body again is a duplicate, a different body a conflict.
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({ error: 'TaskConflictError', task_ids: ['fz-seed'] });
     expect(await exportText()).toBe(ledgerBefore);
     expect(await queueDepth()).toBe(0);
   });
 
-  it('one id twice in a request with different bodies: the first is queued, never both', async () => {
+  it('one id twice in a request with different bodies: 409, neither is queued', async () => {
+    const ledgerBefore = await exportText();
     const response = await postJson(`${server.url}/tasks`, [
       task('fz-twin', { cpu: 1 }),
       task('fz-twin', { cpu: 2 }),
     ]);
-    expect(response.status).toBe(202);
-    // The enqueue function also lists the id under `duplicates`; the local intake does not (reported).
-    expect(await response.json()).toMatchObject({ accepted: ['fz-twin'] });
-    const decided = await eventually(async () => {
-      const body = (await (await fetch(`${server.url}/tasks/fz-twin`)).json()) as {
-        transaction_id?: string | null;
-      };
-      return body.transaction_id ? body.transaction_id : undefined;
-    }, 'a decision on fz-twin');
-    const proof = (await (await fetch(`${server.url}/ledger/transactions/${decided}`)).json()) as {
-      transaction: { task_requirements: Record<string, number> };
-    };
-    expect(proof.transaction.task_requirements.cpu).toBe(1);
-    const lines = (await exportText()).split('\n').filter((line) => line.includes('"fz-twin"'));
-    expect(lines).toHaveLength(1);
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({ task_ids: ['fz-twin'] });
+    expect((await fetch(`${server.url}/tasks/fz-twin`)).status).toBe(404);
+    expect(await queueDepth()).toBe(0);
+    expect(await exportText()).toBe(ledgerBefore);
   });
 });

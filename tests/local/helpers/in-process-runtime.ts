@@ -1,4 +1,4 @@
-import { SqliteLedgerStore, SqliteTaskQueue } from '../../../lib/adapters/sqlite';
+import { SqliteLedgerStore, SqliteTaskAcceptances, SqliteTaskQueue } from '../../../lib/adapters/sqlite';
 import { SchedulingEngine } from '../../../lib/engine/engine';
 import { ManualClock } from '../../../lib/ports/clock';
 import { algorithmNames } from '../../../lib/scheduling/registry';
@@ -34,6 +34,7 @@ export function inProcessRuntime(config: Record<string, unknown> = {}, vms = 2) 
     config: runtimeConfigSchema.parse({ algorithm: 'best-fit', fleet: { size: vms }, ...config }),
     store,
     queue,
+    acceptances: new SqliteTaskAcceptances(store.db),
     engine,
     fleet,
     clock,

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteLedgerStore } from '../../../lib/adapters/sqlite/sqlite-ledger-store';
+import { SqliteTaskAcceptances } from '../../../lib/adapters/sqlite/sqlite-task-acceptances';
 import { SqliteTaskQueue } from '../../../lib/adapters/sqlite/sqlite-task-queue';
 import { DEFAULT_DIMENSIONS } from '../../../lib/model/resources';
 import { systemClock } from '../../../lib/ports/clock';
@@ -30,7 +31,7 @@ describe('POST /tasks while the store is locked', () => {
     const logs: string[] = [];
     const intake = new Intake({
       queue,
-      store,
+      acceptances: new SqliteTaskAcceptances(store.db),
       clock: systemClock,
       dimensions: DEFAULT_DIMENSIONS,
       maxQueueDepth,

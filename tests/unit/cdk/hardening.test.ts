@@ -148,7 +148,7 @@ describe('dispatch', () => {
 
 describe('scheduled functions', () => {
   it.each([
-    ['verify', 'Verifies the whole ledger'],
+    ['verify', 'Verifies the ledger'],
     ['expire', 'Expires the leases'],
     ['fleet monitor', 'Publishes backlog per instance'],
   ])('%s: no Lambda-side async retries (the next run replaces a failed one)', (_name, description) => {

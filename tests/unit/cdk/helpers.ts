@@ -67,6 +67,6 @@ export const DESCRIPTIONS = {
   scheduler: 'Places queued tasks',
   enqueue: 'Validates task submissions',
   read: 'Task and ledger reads',
-  verify: 'Verifies the whole ledger',
+  verify: 'Verifies the ledger',
   expire: 'Expires the leases',
 } as const;

@@ -64,6 +64,7 @@ describe('every call the functions make is allowed', () => {
     ['Put TASK#', item('PutItem', 'TASK#t-1')],
     ['Update VM#', item('UpdateItem', 'VM#i-0abc')],
     ['Update TILE#', item('UpdateItem', 'TILE#0#000000000000')],
+    ['Put TILE# (genesis)', item('PutItem', 'TILE#0#000000000000')],
     ['Get HEAD', item('GetItem', 'HEAD')],
     ['BatchGet TASK#', item('BatchGetItem', 'TASK#t-1')],
   ];
@@ -160,6 +161,8 @@ describe('deny matrix', () => {
     }
     expect(await decide(fn.verify!, item('UpdateItem', 'DIGEST#000000000001'))).not.toBe('Allowed');
     expect(await decide(fn.verify!, { action: 'dynamodb:Scan', resource: table.arn })).not.toBe('Allowed');
+    // Its audit checkpoint is a DIGEST# item too.
+    expect(await decide(fn.verify!, item('PutItem', 'DIGEST#CHECKPOINT'))).toBe('Allowed');
   });
 
   it('no chain writer but the verify function can publish a digest', async () => {
@@ -214,6 +217,19 @@ describe('deny matrix', () => {
       }),
     ).not.toBe('Allowed');
     expect(await decide(fn.enqueue!, item('GetItem', 'HEAD'))).not.toBe('Allowed');
+  });
+
+  it('the enqueue function writes and reads its acceptance records, nothing else of the table', async () => {
+    for (const action of ['PutItem', 'GetItem']) {
+      expect(await decide(fn.enqueue!, item(action, 'ACCEPTED#t-1'))).toBe('Allowed');
+      expect(await decide(fn.enqueue!, item(action, 'TASK#t-1'))).not.toBe('Allowed');
+      expect(await decide(fn.enqueue!, item(action, 'DISPATCH#SPEC#t-1'))).not.toBe('Allowed');
+    }
+    for (const action of ['UpdateItem', 'DeleteItem', 'BatchWriteItem']) {
+      expect(await decide(fn.enqueue!, item(action, 'ACCEPTED#t-1'))).not.toBe('Allowed');
+    }
+    // The API function answers GET /tasks/{id} `queued` from them.
+    expect(await decide(fn.read!, item('GetItem', 'ACCEPTED#t-1'))).toBe('Allowed');
   });
 
   // The issue asks that the internet-facing API role cannot write BLOCK#/HEAD: that needs completions

@@ -151,12 +151,16 @@ describe('IAM least privilege', () => {
     const writes = statements.filter((s) =>
       actionsOf([s]).some((a) => /PutItem|UpdateItem|ConditionCheck/.test(a)),
     );
-    // Put on the chain and task items, Update on VM# (reservations) and TILE# (Merkle tiles) only;
-    // never ConditionCheckItem.
+    // Put on the chain, task and tile items (a tile is Put whole at genesis and when the Merkle state
+    // is built), Update on VM# (reservations) and TILE# (Merkle tiles) only; never ConditionCheckItem.
     expect(writes.map((s) => [actionsOf([s]), s.Condition])).toEqual([
       [
         ['dynamodb:PutItem'],
-        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*'] } },
+        {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': ['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*', 'TILE#*'],
+          },
+        },
       ],
       [
         ['dynamodb:UpdateItem'],
@@ -180,11 +184,18 @@ describe('IAM least privilege', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
     ]);
+    // Reserved concurrency caps it: POST /ledger/verify cannot take the scheduler's concurrency.
+    const verify = Object.values(prod.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith(DESCRIPTIONS.verify),
+    );
+    expect(verify?.Properties.ReservedConcurrentExecutions).toBe(2);
   });
 
-  it('the enqueue function can only send messages to the task queue (plus its own logs and traces)', () => {
+  it('the enqueue function can only send messages to the task queue and write ACCEPTED# items (plus its own logs and traces)', () => {
     const statements = statementsOf(prod, DESCRIPTIONS.enqueue);
     expect(actionsOf(statements)).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       'sqs:SendMessage',
@@ -193,6 +204,10 @@ describe('IAM least privilege', () => {
     ]);
     const send = statements.find((s) => s.Action === 'sqs:SendMessage')!;
     expect(send.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TasksQueue/), 'Arn'] });
+    const items = statements.find((s) => Array.isArray(s.Action) && s.Action.includes('dynamodb:PutItem'))!;
+    expect(items.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCEPTED#*'] },
+    });
   });
 });
 

@@ -23,7 +23,11 @@ describe('stack props maxWaitSeconds and tasksPerMessage', () => {
     // The values are read back by the functions' own schemas as the numbers given.
     const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks';
     expect(
-      readEnv(enqueueEnvSchema, { ...enqueue, QUEUE_URL: queueUrl } as NodeJS.ProcessEnv).TASKS_PER_MESSAGE,
+      readEnv(enqueueEnvSchema, {
+        ...enqueue,
+        QUEUE_URL: queueUrl,
+        TABLE_NAME: 'ledger',
+      } as NodeJS.ProcessEnv).TASKS_PER_MESSAGE,
     ).toBe(7);
     const schedulerEnv = Object.fromEntries(
       Object.entries(scheduler).map(([k, v]) => [

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { apiApp, type FleetControl } from '../../../functions/handlers/api';
 import { restApiHandler } from '../../../functions/shared/rest-adapter';
 import { MemoryLedgerStore } from '../../../lib/adapters/memory/memory-ledger-store';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import type { Vm } from '../../../lib/model/vm';
 import type { QuarantinedVm } from '../../../lib/ports/fleet-source';
 import type { FleetResponse } from '../../../lib/schemas/http';
@@ -21,6 +22,7 @@ function setup(vms: Vm[], unread: QuarantinedVm[]) {
       engine: () => {
         throw new Error('not used');
       },
+      acceptances: new MemoryTaskAcceptances(),
       dimensions: DIMENSIONS,
       logger: new RecordingLogger(),
       fleet,

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { apiApp } from '../../../functions/handlers/api';
 import { restApiHandler } from '../../../functions/shared/rest-adapter';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import { checkDigestConsistency, computeDigest } from '../../../lib/ledger/digest';
 import { transactionProofSchema, verifyTransactionProof } from '../../../lib/ledger/proofs';
 import { apiEvent } from './helpers/events';
-import { allBlocks, DIMENSIONS, ledger, RecordingLogger, task, vm } from './helpers/fixtures';
+import { allBlocks, DIMENSIONS, ledger, RecordingLogger, T0, task, vm } from './helpers/fixtures';
 
 async function setup() {
   const { store, engine } = ledger([
@@ -18,14 +19,21 @@ async function setup() {
     task('huge', { cpu: 9999, mem: 1, io: 0, bw: 0 }),
   ]);
   const logger = new RecordingLogger();
+  const acceptances = new MemoryTaskAcceptances();
   const handler = restApiHandler(
-    apiApp({ store: () => store, engine: () => engine, dimensions: DIMENSIONS, logger }),
+    apiApp({
+      store: () => store,
+      engine: () => engine,
+      acceptances,
+      dimensions: DIMENSIONS,
+      logger,
+    }),
   );
   const call = async (...args: Parameters<typeof apiEvent>) => {
     const res = await handler(apiEvent(...args));
     return { status: res.statusCode, body: JSON.parse(res.body) };
   };
-  return { store, engine, call, logger };
+  return { store, engine, call, logger, acceptances };
 }
 
 describe('api: task and ledger reads', () => {
@@ -48,6 +56,30 @@ describe('api: task and ledger reads', () => {
   it('GET /tasks/{id} is 404 for a task the ledger does not hold', async () => {
     const { call } = await setup();
     expect(await call('GET', '/tasks/nope')).toMatchObject({ status: 404, body: { error: 'NotFoundError' } });
+  });
+
+  it('GET /tasks/{id} answers queued from the acceptance record until the ledger decides, then the ledger', async () => {
+    const { call, acceptances, engine } = await setup();
+    const claim = { task_id: 'q', body_sha256: 'a'.repeat(64), accepted_at: T0 };
+    // Claimed by a request that has not queued it (yet, or ever): not known to clients.
+    await acceptances.claim([claim]);
+    expect((await call('GET', '/tasks/q')).status).toBe(404);
+    await acceptances.markQueued([claim]);
+    expect(await call('GET', '/tasks/q')).toEqual({
+      status: 200,
+      body: {
+        task_id: 'q',
+        status: 'queued',
+        vm_id: null,
+        block_height: null,
+        transaction_id: null,
+        reason: null,
+      },
+    });
+    await engine.schedule([task('q', { cpu: 1, mem: 1, io: 0, bw: 0 })]);
+    expect((await call('GET', '/tasks/q')).body).toMatchObject({ task_id: 'q', status: 'assigned' });
+    await engine.complete('q');
+    expect((await call('GET', '/tasks/q')).body).toMatchObject({ task_id: 'q', status: 'completed' });
   });
 
   it('POST /tasks/{id}/complete closes an assigned task once', async () => {
@@ -178,6 +210,7 @@ describe('api: task and ledger reads', () => {
         engine: () => {
           throw new Error('unused');
         },
+        acceptances: new MemoryTaskAcceptances(),
         dimensions: DIMENSIONS,
         logger,
       }),

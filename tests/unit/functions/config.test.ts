@@ -34,7 +34,10 @@ describe('waiting and packing configuration', () => {
   it('waits 900 s for capacity and packs 25 tasks per message unless told otherwise', () => {
     expect(readEnv(schedulerEnvSchema, base).MAX_WAIT_SECONDS).toBe(900);
     expect(readEnv(schedulerEnvSchema, { ...base, MAX_WAIT_SECONDS: '0' }).MAX_WAIT_SECONDS).toBe(0);
-    const queue = { QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/tasks' };
+    const queue = {
+      QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/tasks',
+      TABLE_NAME: 'ledger',
+    };
     expect(readEnv(enqueueEnvSchema, queue).TASKS_PER_MESSAGE).toBe(25);
     expect(readEnv(enqueueEnvSchema, { ...queue, TASKS_PER_MESSAGE: '1' }).TASKS_PER_MESSAGE).toBe(1);
     for (const bad of ['0', '101', '2.5']) {

@@ -11,6 +11,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { enqueueHandler, isQueueUnavailable, RETRY_AFTER_S } from '../../../functions/handlers/enqueue';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import { SqsTaskSender } from '../../../lib/adapters/sqs/task-sender';
 import { ManualClock } from '../../../lib/ports/clock';
 import { TASK_ID_ATTRIBUTE, TASK_IDS_ATTRIBUTE } from '../../../lib/schemas/queue-message';
@@ -58,6 +59,7 @@ function setup(replies: Reply[], tasksPerMessage = 1) {
   });
   const handler = enqueueHandler({
     sender,
+    acceptances: new MemoryTaskAcceptances(),
     dimensions: DIMENSIONS,
     clock: new ManualClock(T0),
     newId: () => 'x',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { enqueueHandler, MAX_BODY_BYTES } from '../../../functions/handlers/enqueue';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import type { Task } from '../../../lib/model/task';
 import { ManualClock } from '../../../lib/ports/clock';
 import type { SendResult, TaskSender } from '../../../lib/ports/task-sender';
@@ -19,11 +20,12 @@ class FakeSender implements TaskSender {
   }
 }
 
-function setup(refuse: string[] = []) {
+function setup(refuse: string[] = [], acceptances = new MemoryTaskAcceptances()) {
   const sender = new FakeSender(new Set(refuse));
   let n = 0;
   const handler = enqueueHandler({
     sender,
+    acceptances,
     dimensions: DIMENSIONS,
     clock: new ManualClock(T0),
     newId: () => `generated-${++n}`,
@@ -32,7 +34,7 @@ function setup(refuse: string[] = []) {
     const res = await handler(apiEvent('POST', '/tasks', raw === undefined ? { body } : { rawBody: raw }));
     return { status: res.statusCode, body: JSON.parse(res.body) };
   };
-  return { sender, post };
+  return { sender, post, acceptances };
 }
 
 const valid = { cpu: 100, mem: 256, deadline: 1_900_000_000, duration: 60 };
@@ -74,11 +76,11 @@ describe('enqueue: POST /tasks', () => {
     ]);
   });
 
-  it('sends an id repeated within the request once and reports it as a duplicate', async () => {
+  it('sends an id repeated within the request with the same body once and reports it as a duplicate', async () => {
     const { sender, post } = setup();
     const res = await post([
       { ...valid, id: 'a', cpu: 1 },
-      { ...valid, id: 'a', cpu: 2 },
+      { ...valid, id: 'a', cpu: 1, priority: 0 },
       { ...valid, id: 'b' },
     ]);
     expect(res).toEqual({ status: 202, body: { accepted: ['a', 'b'], duplicates: ['a'] } });
@@ -86,6 +88,76 @@ describe('enqueue: POST /tasks', () => {
       ['a', 1],
       ['b', 100],
     ]);
+  });
+
+  it('refuses an id repeated within the request with a different body: 409 naming it, nothing queued or claimed', async () => {
+    const { sender, post, acceptances } = setup();
+    const res = await post([
+      { ...valid, id: 'a', cpu: 1 },
+      { ...valid, id: 'b' },
+      { ...valid, id: 'a', cpu: 2 },
+    ]);
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ error: 'TaskConflictError', task_ids: ['a'] });
+    expect(res.body.message).toContain('a');
+    expect(sender.sent).toEqual([]);
+    expect(await acceptances.get('a')).toBeNull();
+    expect(await acceptances.get('b')).toBeNull();
+  });
+
+  it('a repeat with the same body is a duplicate; with a different body a 409 that leaves the request without trace', async () => {
+    const { sender, post, acceptances } = setup();
+    expect(await post({ ...valid, id: 'a' })).toEqual({
+      status: 202,
+      body: { accepted: ['a'], duplicates: [] },
+    });
+    const first = await acceptances.get('a');
+    expect(first).toMatchObject({ task_id: 'a', queued: true, accepted_at: T0 });
+    expect(first!.body_sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    // The same task, its defaults spelled out: the same canonical body.
+    expect(await post({ ...valid, id: 'a', priority: 0, labels: {}, io: 0 })).toEqual({
+      status: 202,
+      body: { accepted: [], duplicates: ['a'] },
+    });
+    expect(sender.sent).toHaveLength(1);
+
+    const conflict = await post([
+      { ...valid, id: 'c' },
+      { ...valid, id: 'a', duration: 61 },
+    ]);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.task_ids).toEqual(['a']);
+    expect(sender.sent).toHaveLength(1);
+    // Neither the conflicting record nor the claim of `c` changed or stayed.
+    expect(await acceptances.get('a')).toEqual(first);
+    expect(await acceptances.get('c')).toBeNull();
+    expect(await post({ ...valid, id: 'c', cpu: 7 })).toEqual({
+      status: 202,
+      body: { accepted: ['c'], duplicates: [] },
+    });
+  });
+
+  it('a claim whose send failed is queued again by a resubmission with the same body', async () => {
+    const acceptances = new MemoryTaskAcceptances();
+    const refused = setup(['b'], acceptances);
+    const res = await refused.post([
+      { ...valid, id: 'a' },
+      { ...valid, id: 'b' },
+    ]);
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ accepted: ['a'], failed: [{ id: 'b', reason: 'Throttled' }] });
+    expect(await acceptances.get('b')).toMatchObject({ queued: false });
+
+    const retry = setup([], acceptances);
+    expect(
+      await retry.post([
+        { ...valid, id: 'a' },
+        { ...valid, id: 'b' },
+      ]),
+    ).toEqual({ status: 202, body: { accepted: ['b'], duplicates: ['a'] } });
+    expect(retry.sender.sent.map((batch) => batch.map((t) => t.id))).toEqual([['b']]);
+    expect(await acceptances.get('b')).toMatchObject({ queued: true });
   });
 
   describe.each([

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { apiApp, type FleetControl } from '../../../functions/handlers/api';
 import { restApiHandler } from '../../../functions/shared/rest-adapter';
 import { MemoryLedgerStore } from '../../../lib/adapters/memory/memory-ledger-store';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import { SchedulingEngine } from '../../../lib/engine/engine';
 import type { Vm } from '../../../lib/model/vm';
 import { ManualClock } from '../../../lib/ports/clock';
@@ -47,6 +48,7 @@ function setup() {
     apiApp({
       store: () => store,
       engine: () => engine,
+      acceptances: new MemoryTaskAcceptances(),
       dimensions: DIMENSIONS,
       logger: new RecordingLogger(),
       fleet,
@@ -128,6 +130,7 @@ describe('api: fleet and draining', () => {
         engine: () => {
           throw new Error('unused');
         },
+        acceptances: new MemoryTaskAcceptances(),
         dimensions: DIMENSIONS,
         logger: new RecordingLogger(),
       }),

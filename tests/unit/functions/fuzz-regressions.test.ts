@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { enqueueHandler } from '../../../functions/handlers/enqueue';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import type { Task } from '../../../lib/model/task';
 import { ManualClock } from '../../../lib/ports/clock';
 import type { SendResult, TaskSender } from '../../../lib/ports/task-sender';
@@ -23,6 +24,7 @@ function post(edit: (event: ReturnType<typeof apiEvent>) => void) {
   const sender = new RecordingSender();
   const handler = enqueueHandler({
     sender,
+    acceptances: new MemoryTaskAcceptances(),
     dimensions: DIMENSIONS,
     clock: new ManualClock(T0),
     newId: () => 'g',

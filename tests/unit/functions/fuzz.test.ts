@@ -5,6 +5,7 @@ import { apiApp } from '../../../functions/handlers/api';
 import { enqueueHandler } from '../../../functions/handlers/enqueue';
 import { schedulerHandler } from '../../../functions/handlers/scheduler';
 import { restApiHandler } from '../../../functions/shared/rest-adapter';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import type { Task } from '../../../lib/model/task';
 import { ManualClock } from '../../../lib/ports/clock';
 import type { SendResult, TaskSender } from '../../../lib/ports/task-sender';
@@ -78,6 +79,7 @@ describe('enqueue function: hostile POST /tasks', { timeout: 60_000 }, () => {
     const sender = new RecordingSender();
     const handler = enqueueHandler({
       sender,
+      acceptances: new MemoryTaskAcceptances(),
       dimensions: DIMENSIONS,
       clock: new ManualClock(T0),
       newId: () => 'generated',
@@ -106,6 +108,7 @@ describe('api function: hostile ids and block queries', { timeout: 60_000 }, () 
       apiApp({
         store: () => store,
         engine: () => engine,
+        acceptances: new MemoryTaskAcceptances(),
         dimensions: DIMENSIONS,
         logger: new RecordingLogger(),
       }),

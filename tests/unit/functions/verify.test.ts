@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { verifyHandler } from '../../../functions/handlers/verify';
+import { type VerifyRunReport, verifyHandler } from '../../../functions/handlers/verify';
+import type { AuditCheckpoint } from '../../../lib/engine/incremental-audit';
 import type { Block, VerificationReport } from '../../../lib/ledger/types';
 import type { LedgerStore } from '../../../lib/ports/ledger-store';
 import { apiEvent, scheduledEvent } from './helpers/events';
@@ -84,5 +85,50 @@ describe('verify: API and schedule', () => {
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body).error).toBe('ValidationError');
     expect(metrics.published).toHaveLength(0);
+  });
+});
+
+describe('verify with a saved checkpoint (as deployed)', () => {
+  function checkpointed(budgets: number[]) {
+    return async () => {
+      const { store, engine } = ledger([vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 })]);
+      for (let i = 0; i < 6; i++) await engine.schedule([task(`t-${i}`, { cpu: 1, mem: 1, io: 0, bw: 0 })]);
+      let saved: AuditCheckpoint | null = null;
+      const metrics = new RecordingMetrics();
+      const handler = verifyHandler({
+        store: () => store,
+        started: async () => true,
+        logger: new RecordingLogger(),
+        metrics,
+        checkpoints: {
+          load: async () => saved,
+          save: async (c) => {
+            saved = c;
+          },
+        },
+        budgetMs: () => budgets.shift() ?? 60_000,
+      });
+      return { store, handler, metrics, saved: () => saved };
+    };
+  }
+
+  it('a run out of budget reports the chain valid so far, saves its progress and how far behind it is; the next resumes', async () => {
+    const { store, handler, metrics, saved } = await checkpointed([0])();
+    const head = await store.readHead();
+    const first = (await handler(scheduledEvent())) as VerifyRunReport;
+    expect(first).toMatchObject({
+      valid: true,
+      incomplete: true,
+      blocks_checked: 0,
+      behind: head.height + 1,
+    });
+    expect(metrics.last('ChainValid')).toEqual([1]);
+    expect(metrics.last('AuditBehindBlocks')).toEqual([head.height + 1]);
+    const second = (await handler(scheduledEvent())) as VerifyRunReport;
+    expect(second).toMatchObject({ valid: true, incomplete: false, behind: 0, height: head.height });
+    expect(saved()?.height).toBe(head.height);
+    // POST /ledger/verify now checks only what is new: nothing.
+    const res = (await handler(apiEvent('POST', '/ledger/verify', {}))) as APIGatewayProxyResult;
+    expect(JSON.parse(res.body)).toMatchObject({ valid: true, blocks_checked: 0, height: head.height });
   });
 });

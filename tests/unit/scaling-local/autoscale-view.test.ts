@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteLedgerStore, SqliteTaskQueue } from '../../../lib/adapters/sqlite';
+import { SqliteLedgerStore, SqliteTaskAcceptances, SqliteTaskQueue } from '../../../lib/adapters/sqlite';
 import { SchedulingEngine } from '../../../lib/engine/engine';
 import { ManualClock } from '../../../lib/ports/clock';
 import { algorithmNames } from '../../../lib/scheduling/registry';
@@ -34,6 +34,7 @@ function runtime(autoscale: Record<string, unknown>) {
     config: runtimeConfigSchema.parse({ dimensions, algorithm: 'best-fit', autoscale }),
     store,
     queue: new SqliteTaskQueue(store.db, { clock }),
+    acceptances: new SqliteTaskAcceptances(store.db),
     engine,
     fleet,
     clock,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteLedgerStore, SqliteTaskQueue } from '../../../lib/adapters/sqlite';
+import { SqliteLedgerStore, SqliteTaskAcceptances, SqliteTaskQueue } from '../../../lib/adapters/sqlite';
 import { SchedulingEngine } from '../../../lib/engine/engine';
 import type { Vm } from '../../../lib/model/vm';
 import { ManualClock } from '../../../lib/ports/clock';
@@ -54,6 +54,7 @@ describe('a task placed on a VM that left the fleet', () => {
       config: runtimeConfigSchema.parse({ dimensions, algorithm: 'best-fit', fleet: { size: 2 } }),
       store,
       queue: new SqliteTaskQueue(store.db, { clock }),
+      acceptances: new SqliteTaskAcceptances(store.db),
       engine,
       fleet,
       clock,

@@ -8,6 +8,7 @@ import { enqueueHandler } from '../../../functions/handlers/enqueue';
 import { schedulerHandler } from '../../../functions/handlers/scheduler';
 import { verifyHandler } from '../../../functions/handlers/verify';
 import { restApiHandler } from '../../../functions/shared/rest-adapter';
+import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import { SqsDeadLetterSender } from '../../../lib/adapters/sqs/dead-letter-sender';
 import type { Task } from '../../../lib/model/task';
 import { ManualClock } from '../../../lib/ports/clock';
@@ -89,6 +90,7 @@ describe('Lambda functions: credentials never reach the logs or the ledger', () 
     const logs = await captureLogs(async () => {
       const enqueue = enqueueHandler({
         sender: queue,
+        acceptances: new MemoryTaskAcceptances(),
         dimensions: DIMENSIONS,
         clock: new ManualClock(T0),
         newId: () => `t-${ids.push('')}`,
@@ -128,7 +130,13 @@ describe('Lambda functions: credentials never reach the logs or the ledger', () 
       );
 
       const api = restApiHandler(
-        apiApp({ store: () => store, engine: () => engine, dimensions: DIMENSIONS, logger: logger('api') }),
+        apiApp({
+          store: () => store,
+          engine: () => engine,
+          acceptances: new MemoryTaskAcceptances(),
+          dimensions: DIMENSIONS,
+          logger: logger('api'),
+        }),
       );
       for (const path of ['/tasks/t-1', '/ledger', '/ledger/verify', '/no/such/route']) {
         await api(withCredentials(apiEvent('GET', path), SIGV4));
@@ -140,6 +148,7 @@ describe('Lambda functions: credentials never reach the logs or the ledger', () 
             throw new Error('store down');
           },
           engine: () => engine,
+          acceptances: new MemoryTaskAcceptances(),
           dimensions: DIMENSIONS,
           logger: logger('api'),
         }),

@@ -1,7 +1,7 @@
-import { MerkleRangeError } from './errors';
-import { HASH_SIZE } from './hash';
-import { emptyRoot, nodeHash, splitPoint } from './merkle-hasher';
-import { consistencyPath, inclusionPath } from './merkle-proof';
+import { MerkleRangeError } from '../errors';
+import { HASH_SIZE } from '../hash';
+import { emptyRoot, nodeHash, splitPoint } from './hasher';
+import { consistencyPath, inclusionPath } from './proof';
 
 /** h when n = 2^h, else null. */
 function perfectHeight(n: number): number | null {

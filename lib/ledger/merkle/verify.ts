@@ -1,5 +1,5 @@
-import { bytesEqual, HASH_SIZE } from './hash';
-import { emptyRoot, leafHash, nodeHash } from './merkle-hasher';
+import { bytesEqual, HASH_SIZE } from '../hash';
+import { emptyRoot, leafHash, nodeHash } from './hasher';
 
 /**
  * Proof verification, RFC 9162 sections 2.1.3.2 and 2.1.4.2, written as "compute the root(s) the proof

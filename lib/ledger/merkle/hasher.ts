@@ -1,4 +1,4 @@
-import { HASH_SIZE, sha256 } from './hash';
+import { HASH_SIZE, sha256 } from '../hash';
 
 /**
  * The RFC 9162 section 2.1.1 hashing strategy (identical to RFC 6962 section 2.1) with SHA-256.

@@ -1,6 +1,6 @@
+import { MerkleRangeError } from '../errors';
 import { CompactRange } from './compact-range';
-import { MerkleRangeError } from './errors';
-import { leafHash, splitPoint } from './merkle-hasher';
+import { leafHash, splitPoint } from './hasher';
 
 /**
  * Proof generation, RFC 9162 sections 2.1.3.1 (PATH) and 2.1.4.1 (PROOF / SUBPROOF). Subtrees are

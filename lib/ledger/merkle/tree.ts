@@ -1,5 +1,5 @@
 import { CompactRange } from './compact-range';
-import { leafHash } from './merkle-hasher';
+import { leafHash } from './hasher';
 
 /** RFC 9162 section 2.1.1 MTH over leaves already hashed with leafHash. */
 export function rootFromLeafHashes(leafHashes: Iterable<Uint8Array>): Uint8Array {

@@ -11,7 +11,7 @@ export {
   NODE_HASH_PREFIX,
   nodeHash,
   splitPoint,
-} from './merkle-hasher';
+} from './hasher';
 export {
   consistencyPath,
   consistencyProof,
@@ -20,12 +20,12 @@ export {
   inclusionProof,
   inclusionProofFromLeafHashes,
   type SubtreeRoot,
-} from './merkle-proof';
-export { merkleRoot, rootFromLeafHashes } from './merkle-tree';
+} from './proof';
+export { merkleRoot, rootFromLeafHashes } from './tree';
 export {
   rootFromInclusionProof,
   rootsFromConsistencyProof,
   verifyConsistency,
   verifyInclusion,
   verifyInclusionOfLeafHash,
-} from './merkle-verify';
+} from './verify';

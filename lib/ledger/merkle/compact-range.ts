@@ -1,4 +1,4 @@
-import { emptyRoot, nodeHash } from './merkle-hasher';
+import { emptyRoot, nodeHash } from './hasher';
 
 /**
  * An append-only Merkle tree that keeps only the roots of its perfect subtrees (a "compact range"
