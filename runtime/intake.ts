@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { acceptTasks } from '../lib/engine/task-intake';
-import { StoreUnavailableError } from '../lib/errors';
+import { QueueFullError, StoreUnavailableError } from '../lib/errors';
 import type { Dimensions } from '../lib/model/resources';
 import type { Task } from '../lib/model/task';
 import type { Clock } from '../lib/ports/clock';
@@ -9,7 +9,6 @@ import type { TaskQueue } from '../lib/ports/task-queue';
 import { type SubmitResponse, taskSubmissionParser } from '../lib/schemas/http';
 import type { TaskInput } from '../lib/schemas/task-input';
 import { toTask } from '../lib/schemas/task-input';
-import { QueueFullError } from './errors';
 
 /**
  * SQLite result codes that mean "not now" rather than "never": another connection held the write

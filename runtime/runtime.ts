@@ -3,7 +3,13 @@ import type { Checkpointer } from '../lib/engine/checkpointer';
 import { LedgerReader } from '../lib/engine/ledger-reader';
 import { readTaskStatus } from '../lib/engine/task-intake';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
-import { parseOrThrow, ValidationError } from '../lib/errors';
+import {
+  LimitExceededError,
+  NotFoundError,
+  parseOrThrow,
+  QueueFullError,
+  ValidationError,
+} from '../lib/errors';
 import type { Transaction } from '../lib/ledger/types';
 import { UNITS } from '../lib/model/resources';
 import type { Vm } from '../lib/model/vm';
@@ -33,10 +39,9 @@ import {
   type SnapshotEvent,
   type TaskStatusResponse,
 } from '../lib/schemas/http';
-import { decisionItem, vmBody } from '../lib/schemas/views';
+import { completeBody, decisionItem, vmBody } from '../lib/schemas/views';
 import type { Random } from '../lib/simulation/rng';
 import type { DigestSigning } from './digest-signing';
-import { LimitExceededError, NotFoundError, QueueFullError } from './errors';
 import { EventHub } from './events/hub';
 import { AssignmentFeed } from './fleet/assignment-feed';
 import { Autoscaler, policyOptions } from './fleet/autoscaler';
@@ -365,23 +370,10 @@ export class LocalRuntime {
     const outcome = await this.serial(() => this.parts.engine.complete(taskId));
     if (outcome.status === 'unknown') return null;
     this.parts.fleet.stop(taskId);
-    if (outcome.status === 'already-final') {
-      return {
-        task_id: taskId,
-        status: 'already-final',
-        task_status: outcome.taskStatus,
-        transaction_id: null,
-        block_height: null,
-      };
+    if (outcome.status === 'closed') {
+      this.hub.addDecisions([decisionItem(outcome.transaction, outcome.head.height)]);
     }
-    this.hub.addDecisions([decisionItem(outcome.transaction, outcome.head.height)]);
-    return {
-      task_id: taskId,
-      status: 'closed',
-      task_status: outcome.transaction.status,
-      transaction_id: outcome.transaction.transaction_id,
-      block_height: outcome.head.height,
-    };
+    return completeBody(taskId, outcome);
   }
 
   setAlgorithm(body: unknown): ConfigResponse {

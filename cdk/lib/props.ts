@@ -1,3 +1,4 @@
+import { type CommandTemplates, commandTemplatesSchema } from '../../lib/dispatch/command-templates';
 import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { checkOrigin } from '../../lib/ledger/checkpoint';
 import { parseVerifierKey, SIG_COSIGNATURE_V1 } from '../../lib/ledger/signed-note';
@@ -93,6 +94,14 @@ export interface BlockchainSchedulerProps {
    * @default false
    */
   readonly dispatchViaSsm?: boolean;
+  /**
+   * The allow-list of commands SSM dispatch may run (lib/dispatch/command-templates.ts): a task's
+   * `command` is `<template> [argument ...]`, run as the instances' unprivileged `bcs-task` user,
+   * never as shell text. Needed (at least one) with `dispatchViaSsm`. Example:
+   * `{ train: { run: ['/opt/app/train.sh'], argumentPattern: '--epochs=[0-9]{1,4}', maxArguments: 1 } }`
+   * @default none
+   */
+  readonly commandTemplates?: CommandTemplates;
   /**
    * Run the workers as an EC2 Auto Scaling group scaled by target tracking on the fleet monitor's
    * BacklogPerInstance (docs/aws.md, "Scaling and draining"). `true` takes every default of
@@ -254,6 +263,15 @@ export function validateProps(p: ResolvedProps): void {
     'must be at most 32 of {url: http(s) URL, key: a verifier key name+id+key of type 0x04}',
   );
   need(p.transparencyLog || p.witnesses.length === 0, 'witnesses', 'need transparencyLog');
+  const templates = commandTemplatesSchema.safeParse(p.commandTemplates);
+  if (!templates.success) {
+    problems.push(...ValidationError.fromZod(templates.error, '', ['commandTemplates']).issues);
+  }
+  need(
+    !p.dispatchViaSsm || Object.keys(p.commandTemplates).length > 0,
+    'commandTemplates',
+    'must name at least one command template when dispatchViaSsm is on (SSM runs nothing else)',
+  );
   const autoScaling = resolveAutoScaling(p.autoScaling);
   if (autoScaling) problems.push(...autoScalingIssues(autoScaling));
   if (problems.length > 0) throw new ValidationError(problems, 'invalid BlockchainScheduler props');

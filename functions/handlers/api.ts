@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
+import { schedulerApi } from '../../http/api';
+import { errorHandler, noRoute } from '../../http/errors';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
 import { readTaskStatus } from '../../lib/engine/task-intake';
 import { CHECKPOINT_CACHE_CONTROL, CHECKPOINT_OBJECT } from '../../lib/engine/tlog-publisher';
 import type { Engine } from '../../lib/engine/types';
-import { parseOrThrow, ValidationError } from '../../lib/errors';
-import { blocksPage } from '../../lib/ledger/blocks-page';
+import { NotFoundError, parseOrThrow } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
@@ -13,24 +14,9 @@ import type { LogSink } from '../../lib/ports/observability';
 import type { TaskAcceptances } from '../../lib/ports/task-acceptances';
 import { fleetView } from '../../lib/scaling/fleet-view';
 import { admitFleet } from '../../lib/scheduling/quarantine';
-import {
-  blocksQuerySchema,
-  consistencyQuerySchema,
-  type ErrorBody,
-  taskPathSchema,
-  transactionPathSchema,
-} from '../../lib/schemas/api';
-import {
-  type CompleteResponse,
-  errorBody,
-  type FleetResponse,
-  type LedgerSummaryResponse,
-  type TaskStatusResponse,
-  vmIdSchema,
-} from '../../lib/schemas/http';
+import { type FleetResponse, vmIdSchema } from '../../lib/schemas/http';
 import { openApiDocument, servedRoutes } from '../../lib/schemas/openapi';
-import { allowedMethods, methodNotAllowedBody } from '../../lib/schemas/routes';
-import { vmBody } from '../../lib/schemas/views';
+import { completeBody, vmBody } from '../../lib/schemas/views';
 
 export interface ApiDeps {
   store: () => LedgerStore | Promise<LedgerStore>;
@@ -52,14 +38,10 @@ export interface FleetControl {
   drain(vmId: string): Promise<void>;
 }
 
-class NotFound extends Error {
-  override name = 'NotFoundError';
-}
-
 /**
- * Task and ledger reads plus task completion, with the local runtime's routes and response shapes
- * (lib/schemas/http.ts), so `bcs` and the dashboard speak to either. The ledger reader lives as
- * long as the warm container and reads only the blocks appended since the last request.
+ * Task and ledger reads plus task completion through the routes both runtimes share (http/api.ts),
+ * and the EC2 fleet when there is one. The ledger reader lives as long as the warm container and
+ * reads only the blocks appended since the last request.
  */
 export function apiApp(deps: ApiDeps): Hono {
   const app = new Hono();
@@ -69,74 +51,28 @@ export function apiApp(deps: ApiDeps): Hono {
     return reader;
   };
 
-  app.get('/tasks/:id', async (c) => {
-    const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
-    const reader = await ledger();
-    const status = await readTaskStatus(id, {
-      ledger: (taskId) => reader.task(taskId),
-      acceptances: deps.acceptances,
-    });
-    if (!status) throw new NotFound(`no task ${id}`);
-    return c.json(status satisfies TaskStatusResponse);
-  });
-
-  app.post('/tasks/:id/complete', async (c) => {
-    const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
-    const outcome = await (await deps.engine()).complete(id);
-    if (outcome.status === 'unknown') throw new NotFound(`no assigned task ${id}`);
-    const body: CompleteResponse =
-      outcome.status === 'already-final'
-        ? {
-            task_id: id,
-            status: 'already-final',
-            task_status: outcome.taskStatus,
-            transaction_id: null,
-            block_height: null,
-          }
-        : {
-            task_id: id,
-            status: 'closed',
-            task_status: outcome.transaction.status,
-            transaction_id: outcome.transaction.transaction_id,
-            block_height: outcome.head.height,
-          };
-    return c.json(body);
-  });
-
-  app.get('/ledger', async (c) => c.json((await (await ledger()).summary()) satisfies LedgerSummaryResponse));
-
-  app.get('/ledger/blocks', async (c) => {
-    const { from, limit } = parseOrThrow(blocksQuerySchema, c.req.query(), 'invalid query');
-    const store = await deps.store();
-    const head = await store.readHead();
-    // Capped by bytes too: Lambda refuses a response over 6 MB.
-    return c.json(blocksPage(head.height, await store.getBlocks(from, limit)));
-  });
-
-  // What an auditor keeps to detect a rollback later (lib/ledger/types.ts Digest).
-  app.get('/ledger/digest', async (c) => c.json(await (await ledger()).digest()));
+  app.route(
+    '/',
+    schedulerApi({
+      taskStatus: async (id) => {
+        const reader = await ledger();
+        return readTaskStatus(id, { ledger: (taskId) => reader.task(taskId), acceptances: deps.acceptances });
+      },
+      complete: async (id) => completeBody(id, await (await deps.engine()).complete(id)),
+      ledger,
+      store: async () => deps.store(),
+    }),
+  );
 
   // The signed checkpoint the publish-log function last wrote to the log bucket (docs/ledger-format.md section 12).
   app.get('/checkpoint', async (c) => {
     const note = deps.log ? await deps.log.get(CHECKPOINT_OBJECT) : null;
-    if (!note) throw new NotFound('no checkpoint published yet (the transparency log is off or has not run)');
+    if (!note)
+      throw new NotFoundError('no checkpoint published yet (the transparency log is off or has not run)');
     return c.body(Buffer.from(note).toString('utf8'), 200, {
       'Content-Type': 'text/plain; charset=utf-8',
       'Cache-Control': CHECKPOINT_CACHE_CONTROL,
     });
-  });
-
-  // RFC 9162 consistency proof between two digests (docs/ledger-format.md section 7.2).
-  app.get('/ledger/consistency', async (c) => {
-    const { from, to } = parseOrThrow(consistencyQuerySchema, c.req.query(), 'invalid query');
-    return c.json(await (await ledger()).consistencyBetween(from, to));
-  });
-
-  app.get('/ledger/transactions/:id', async (c) => {
-    const { id } = parseOrThrow(transactionPathSchema, c.req.param(), 'invalid transaction id');
-    const found = await (await ledger()).transaction(id);
-    if (!found) throw new NotFound(`no transaction ${id}`);
-    return c.json(found.proof);
   });
 
   const { fleet } = deps;
@@ -171,7 +107,7 @@ export function apiApp(deps: ApiDeps): Hono {
       // Only fleet members: the caller names an instance, and tagging any instance of the account is
       // not this API's business (the IAM policy says the same with a resource-tag condition).
       fleet.source.invalidate?.();
-      if (!(await fleet.source.listVms()).some((vm) => vm.id === id)) throw new NotFound(`no VM ${id}`);
+      if (!(await fleet.source.listVms()).some((vm) => vm.id === id)) throw new NotFoundError(`no VM ${id}`);
       await fleet.drain(id);
       fleet.source.invalidate?.();
       return c.json({ id, state: 'draining' as const });
@@ -190,19 +126,13 @@ export function apiApp(deps: ApiDeps): Hono {
   const routes = servedRoutes(docOptions);
   app.get('/openapi.json', (c) => c.json(openapi));
 
-  app.notFound((c) => {
-    const allowed = allowedMethods(routes, c.req.path);
-    if (allowed.length > 0) {
-      c.header('Allow', allowed.join(', '));
-      return c.json(methodNotAllowedBody(c.req.method, c.req.path, allowed), 405);
-    }
-    return c.json({ error: 'NotFoundError', message: `no route ${c.req.method} ${c.req.path}` }, 404);
-  });
-  app.onError((err, c) => {
-    if (err instanceof ValidationError) return c.json(errorBody(err), 400);
-    if (err instanceof NotFound) return c.json(errorBody(err), 404);
-    deps.logger.error('request failed', { error: err, method: c.req.method, path: c.req.path });
-    return c.json({ error: 'InternalError', message: 'internal error' } satisfies ErrorBody, 500);
-  });
+  app.notFound(noRoute(routes));
+  app.onError(
+    errorHandler((_, { kind, ...detail }) =>
+      kind === 'internal'
+        ? deps.logger.error('request failed', detail)
+        : deps.logger.warn('store unavailable', detail),
+    ),
+  );
   return app;
 }

@@ -1,7 +1,8 @@
+import type { CloseOutcome } from '../engine/types';
 import type { Transaction } from '../ledger/types';
 import type { Vm } from '../model/vm';
 import { freeToTerminate } from '../scaling/protection';
-import type { DecisionEventItem, FleetVmBody } from './http';
+import type { CompleteResponse, DecisionEventItem, FleetVmBody } from './http';
 
 /** Wire shapes (lib/schemas/http.ts) built from the core's types. */
 
@@ -33,5 +34,26 @@ export function vmBody(vm: Vm, quarantine?: string): FleetVmBody {
     active_tasks: vm.activeTasks,
     free_to_terminate: freeToTerminate(vm),
     ...(quarantine === undefined ? {} : { quarantine }),
+  };
+}
+
+/** POST /tasks/{id}/complete's answer for what the engine did; null when no such task was assigned. */
+export function completeBody(taskId: string, outcome: CloseOutcome): CompleteResponse | null {
+  if (outcome.status === 'unknown') return null;
+  if (outcome.status === 'already-final') {
+    return {
+      task_id: taskId,
+      status: 'already-final',
+      task_status: outcome.taskStatus,
+      transaction_id: null,
+      block_height: null,
+    };
+  }
+  return {
+    task_id: taskId,
+    status: 'closed',
+    task_status: outcome.transaction.status,
+    transaction_id: outcome.transaction.transaction_id,
+    block_height: outcome.head.height,
   };
 }

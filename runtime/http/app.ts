@@ -1,10 +1,12 @@
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { schedulerApi } from '../../http/api';
+import { errorHandler, noRoute } from '../../http/errors';
+import { NotFoundError } from '../../lib/errors';
 import { openApiDocument } from '../../lib/schemas/openapi';
-import { allowedMethods, apiRoutes } from '../../lib/schemas/routes';
+import { apiRoutes } from '../../lib/schemas/routes';
 import type { LocalRuntime } from '../runtime';
 import { requireTokenForWrites } from './auth';
-import { errorHandler, methodNotAllowed } from './errors';
 import { refuseForeignHostsForWrites } from './host-check';
 import { configRoutes } from './routes/config';
 import { eventRoutes } from './routes/events';
@@ -37,10 +39,8 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
     r.servedBy.includes('local'),
   );
   // A known path asked with a method it does not serve is a 405 naming the ones it does.
-  const noRoute = (c: Context) =>
-    methodNotAllowed(c, allowedMethods(routes, c.req.path)) ??
-    c.json({ error: 'NotFound', message: `no route ${c.req.method} ${c.req.path}` }, 404);
-  app.notFound(noRoute);
+  const unrouted = noRoute(routes);
+  app.notFound(unrouted);
   app.use('*', refuseForeignHostsForWrites({ boundHost: config.host, allowedHosts: config.allowed_hosts }));
   app.use('*', requireTokenForWrites(config.token));
   app.use(
@@ -55,6 +55,19 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
     }),
   );
 
+  app.route(
+    '/',
+    schedulerApi({
+      taskStatus: (id) => runtime.taskStatus(id),
+      complete: (id) => runtime.complete(id),
+      ledger: async () => runtime.ledger,
+      store: async () => runtime.store,
+      signedDigest: () => {
+        if (!runtime.digestSigning) throw new NotFoundError('this runtime signs no digests (no signing key)');
+        return runtime.digestSigning.sign();
+      },
+    }),
+  );
   app.route('/tasks', taskRoutes(runtime));
   app.route('/fleet', fleetRoutes(runtime));
   app.route('/config', configRoutes(runtime));
@@ -76,7 +89,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
 
   app.get('*', (c) => {
     const asset = options.assets.get(c.req.path);
-    if (!asset) return noRoute(c);
+    if (!asset) return unrouted(c);
     return c.body(asset.body as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': asset.type });
   });
 

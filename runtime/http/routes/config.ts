@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
+import { readJson } from '../../../http/errors';
 import type { LocalRuntime } from '../../runtime';
-import { readJson } from '../errors';
 
 export function configRoutes(runtime: LocalRuntime): Hono {
   const app = new Hono();

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { LimitExceededError } from '../../errors';
+import { limitBody, RETRY_AFTER_S } from '../../../http/errors';
+import { LimitExceededError } from '../../../lib/errors';
 import type { EventName } from '../../events/hub';
 import type { LocalRuntime } from '../../runtime';
-import { limitBody, RETRY_AFTER_S } from '../errors';
 
 /** Writes a slow client may fall behind by before it is disconnected (it reconnects and gets a snapshot). */
 const MAX_PENDING_WRITES = 256;

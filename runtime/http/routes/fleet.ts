@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
+import { readJson } from '../../../http/errors';
 import { parseOrThrow } from '../../../lib/errors';
 import { fleetQuerySchema, vmIdSchema } from '../../../lib/schemas/http';
 import type { LocalRuntime } from '../../runtime';
-import { readJson } from '../errors';
 
 export function fleetRoutes(runtime: LocalRuntime): Hono {
   const app = new Hono();

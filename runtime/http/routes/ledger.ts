@@ -7,18 +7,10 @@ import {
 } from '../../../lib/engine/incremental-audit';
 import { blocksFromStore } from '../../../lib/engine/store-blocks';
 import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
-import { parseOrThrow } from '../../../lib/errors';
-import { blocksPage } from '../../../lib/ledger/blocks-page';
+import { NotFoundError, parseOrThrow } from '../../../lib/errors';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
 import { verifyChain } from '../../../lib/ledger/verify';
-import {
-  blocksQuerySchema,
-  consistencyQuerySchema,
-  digestQuerySchema,
-  transactionPathSchema,
-  verifyQuerySchema,
-} from '../../../lib/schemas/api';
-import { NotFoundError } from '../../errors';
+import { verifyQuerySchema } from '../../../lib/schemas/api';
 import type { LocalRuntime } from '../../runtime';
 
 function signing(runtime: LocalRuntime) {
@@ -30,8 +22,6 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
   const app = new Hono();
   const { store } = runtime;
 
-  app.get('/', async (c) => c.json(await runtime.ledgerSummary()));
-
   // The transparency-log view (docs/ledger-format.md section 12): origin, verifier keys, witnesses.
   app.get('/tlog', async (c) => {
     const { tlog } = runtime;
@@ -41,31 +31,6 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
       verifier_keys: tlog.verifierKeys,
       witnesses: tlog.checkpointer.witnessStatus(),
     });
-  });
-
-  app.get('/blocks', async (c) => {
-    const { from, limit } = parseOrThrow(blocksQuerySchema, c.req.query(), 'invalid query');
-    const head = await store.readHead();
-    return c.json(blocksPage(head.height, await store.getBlocks(from, limit)));
-  });
-
-  app.get('/transactions/:id', async (c) => {
-    const { id } = parseOrThrow(transactionPathSchema, c.req.param(), 'invalid transaction id');
-    const found = await runtime.ledger.transaction(id);
-    if (!found) throw new NotFoundError(`no transaction ${id}`);
-    return c.json(found.proof);
-  });
-
-  app.get('/digest', async (c) => {
-    const { signed } = parseOrThrow(digestQuerySchema, c.req.query(), 'invalid query');
-    if (!signed) return c.json(await runtime.ledger.digest());
-    return c.json(await signing(runtime).sign());
-  });
-
-  // RFC 9162 consistency proof between two digests (docs/ledger-format.md section 7.2).
-  app.get('/consistency', async (c) => {
-    const { from, to } = parseOrThrow(consistencyQuerySchema, c.req.query(), 'invalid query');
-    return c.json(await runtime.ledger.consistencyBetween(from, to));
   });
 
   // The key signed digests verify with (docs/ledger-format.md section 10), as an SPKI PEM.

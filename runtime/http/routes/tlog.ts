@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { readTileResource } from '../../../lib/engine/tlog-tiles';
+import { NotFoundError } from '../../../lib/errors';
 import { parseTileSegments } from '../../../lib/ledger/tile-paths';
 import { isMerkleLedgerStore } from '../../../lib/ports/ledger-store';
-import { NotFoundError } from '../../errors';
 import type { LocalRuntime } from '../../runtime';
 
 /** tlog-tiles: tiles never change once served; the checkpoint moves, so it is not cached beyond seconds. */

@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
-import { parseOrThrow } from '../../../lib/errors';
+import { NotFoundError, parseOrThrow } from '../../../lib/errors';
 import { assignmentsQuerySchema } from '../../../lib/schemas/api';
 import { vmIdSchema } from '../../../lib/schemas/http';
-import { NotFoundError } from '../../errors';
 import type { AssignmentsResponse } from '../../fleet/assignment-feed';
 import type { LocalRuntime } from '../../runtime';
 import { requireBearer } from '../auth';

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
+import { errorHandler, RETRY_AFTER_S, readJson } from '../../../http/errors';
 import { SqliteLedgerStore } from '../../../lib/adapters/sqlite/sqlite-ledger-store';
 import { SqliteTaskAcceptances } from '../../../lib/adapters/sqlite/sqlite-task-acceptances';
 import { SqliteTaskQueue } from '../../../lib/adapters/sqlite/sqlite-task-queue';
 import { DEFAULT_DIMENSIONS } from '../../../lib/model/resources';
 import { systemClock } from '../../../lib/ports/clock';
-import { errorHandler, RETRY_AFTER_S, readJson } from '../../../runtime/http/errors';
 import { Intake } from '../../../runtime/intake';
 
 /**

@@ -1,21 +1,35 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { TaskConflictError } from '../../lib/engine/task-intake';
-import { StoreUnavailableError, ValidationError } from '../../lib/errors';
-import { conflictBody, errorBody } from '../../lib/schemas/http';
-import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
-import { methodNotAllowedBody } from '../../lib/schemas/routes';
-import { LimitExceededError, NotFoundError, QueueFullError } from '../errors';
+import { TaskConflictError } from '../lib/engine/task-intake';
+import {
+  LimitExceededError,
+  NotFoundError,
+  QueueFullError,
+  StoreUnavailableError,
+  ValidationError,
+} from '../lib/errors';
+import { conflictBody, errorBody } from '../lib/schemas/http';
+import { decodeUtf8, parseJsonText } from '../lib/schemas/json-body';
+import { allowedMethods, methodNotAllowedBody, type RouteSpec } from '../lib/schemas/routes';
 
 /** Seconds a client should wait before retrying when the queue is full or the store is busy. */
 export const RETRY_AFTER_S = 1;
 
 /**
- * Maps the errors routes throw to status codes with the API's error body. Anything unexpected is a
- * 500 whose message does not leak internals; it is logged instead.
+ * Where the error handler reports what the client is not told: a line of text (the local runtime's
+ * log) and the same as fields (the Lambda's structured logger).
  */
-export function errorHandler(log: (message: string) => void) {
+export type ErrorLog = (
+  message: string,
+  detail: { kind: 'unavailable' | 'internal'; error: Error; method: string; path: string },
+) => void;
+
+/**
+ * The one mapping, for both runtimes, of the errors routes throw to status codes with the API's error
+ * body. Anything unexpected is a 500 whose message does not leak internals; it is logged instead.
+ */
+export function errorHandler(log: ErrorLog) {
   return async (error: Error, c: Context): Promise<Response> => {
     if (error instanceof ValidationError) return c.json(errorBody(error), 400);
     if (error instanceof NotFoundError) return c.json(errorBody(error), 404);
@@ -26,7 +40,12 @@ export function errorHandler(log: (message: string) => void) {
       return c.json(errorBody(error), 429);
     }
     if (error instanceof StoreUnavailableError) {
-      log(`store unavailable on ${c.req.method} ${c.req.path}: ${String(error.cause ?? error.message)}`);
+      log(`store unavailable on ${c.req.method} ${c.req.path}: ${String(error.cause ?? error.message)}`, {
+        kind: 'unavailable',
+        error,
+        method: c.req.method,
+        path: c.req.path,
+      });
       c.header('Retry-After', String(RETRY_AFTER_S));
       return c.json(errorBody(error), 503);
     }
@@ -41,7 +60,12 @@ export function errorHandler(log: (message: string) => void) {
       });
       return c.json(body, status);
     }
-    log(`internal error on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
+    log(`internal error on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`, {
+      kind: 'internal',
+      error,
+      method: c.req.method,
+      path: c.req.path,
+    });
     return c.json({ error: 'InternalError', message: 'internal error' }, 500);
   };
 }
@@ -89,4 +113,14 @@ export function methodNotAllowed(c: Context, allowed: readonly string[]): Respon
   if (allowed.length === 0) return undefined;
   c.header('Allow', allowed.join(', '));
   return c.json(methodNotAllowedBody(c.req.method, c.req.path, allowed), 405);
+}
+
+/**
+ * The answer to a request no route took: 405 with `Allow` when the route table serves the path with
+ * other methods, else 404.
+ */
+export function noRoute(routes: readonly RouteSpec[]) {
+  return (c: Context): Response =>
+    methodNotAllowed(c, allowedMethods(routes, c.req.path)) ??
+    c.json({ error: 'NotFoundError', message: `no route ${c.req.method} ${c.req.path}` }, 404);
 }
