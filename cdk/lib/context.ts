@@ -72,7 +72,25 @@ export function propsFromContext(get: (key: string) => unknown): BlockchainSched
   }
   const autoScaling = get('autoScaling');
   if (autoScaling !== undefined) props.autoScaling = autoScalingFromContext(autoScaling);
+  const templates = get('commandTemplates');
+  if (templates !== undefined) props.commandTemplates = jsonObjectFromContext('commandTemplates', templates);
   return props as BlockchainSchedulerProps;
+}
+
+/**
+ * A context value holding an object (`-c 'commandTemplates={...}'`): as is from cdk.json, parsed from
+ * JSON on the command line; its contents are checked with the other props.
+ */
+function jsonObjectFromContext(field: string, value: unknown): unknown {
+  if (typeof value === 'object' && value !== null) return value;
+  try {
+    return JSON.parse(String(value));
+  } catch {
+    throw new ValidationError(
+      [{ field, message: `must be a JSON object (got ${String(value)})` }],
+      'invalid context',
+    );
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { type CommandTemplates, commandTemplatesSchema } from '../../lib/dispatch/command-templates';
 import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { algorithmNames, isAlgorithmName } from '../../lib/scheduling/registry';
 import { MAX_TASKS_PER_MESSAGE } from '../../lib/schemas/queue-message';
@@ -91,6 +92,14 @@ export interface BlockchainSchedulerProps {
    * @default false
    */
   readonly dispatchViaSsm?: boolean;
+  /**
+   * The allow-list of commands SSM dispatch may run (lib/dispatch/command-templates.ts): a task's
+   * `command` is `<template> [argument ...]`, run as the instances' unprivileged `bcs-task` user,
+   * never as shell text. Needed (at least one) with `dispatchViaSsm`. Example:
+   * `{ train: { run: ['/opt/app/train.sh'], argumentPattern: '--epochs=[0-9]{1,4}', maxArguments: 1 } }`
+   * @default none
+   */
+  readonly commandTemplates?: CommandTemplates;
   /**
    * Run the workers as an EC2 Auto Scaling group scaled by target tracking on the fleet monitor's
    * BacklogPerInstance (docs/aws.md, "Scaling and draining"). `true` takes every default of
@@ -206,6 +215,15 @@ export function validateProps(p: ResolvedProps): void {
     p.alarmEmails.length <= 10 && p.alarmEmails.every((e) => /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(e)),
     'alarmEmails',
     `must be at most 10 email addresses (got ${JSON.stringify(p.alarmEmails)})`,
+  );
+  const templates = commandTemplatesSchema.safeParse(p.commandTemplates);
+  if (!templates.success) {
+    problems.push(...ValidationError.fromZod(templates.error, '', ['commandTemplates']).issues);
+  }
+  need(
+    !p.dispatchViaSsm || Object.keys(p.commandTemplates).length > 0,
+    'commandTemplates',
+    'must name at least one command template when dispatchViaSsm is on (SSM runs nothing else)',
   );
   const autoScaling = resolveAutoScaling(p.autoScaling);
   if (autoScaling) problems.push(...autoScalingIssues(autoScaling));

