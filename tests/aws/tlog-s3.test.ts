@@ -9,7 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishLogHandler } from '../../functions/handlers/publish-log';
 import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb';
-import { KmsDigestSigner } from '../../lib/adapters/kms';
+import { KmsDigestSigner, kmsEd25519NoteSigner } from '../../lib/adapters/kms';
 import { S3ObjectStore } from '../../lib/adapters/s3';
 import { Checkpointer } from '../../lib/engine/checkpointer';
 import { SchedulingEngine } from '../../lib/engine/engine';
@@ -17,6 +17,7 @@ import { LedgerReader } from '../../lib/engine/ledger-reader';
 import type { PublishResult } from '../../lib/engine/tlog-publisher';
 import { storeConsistency } from '../../lib/engine/tlog-tiles';
 import { ecdsaNoteSigner, ecdsaVerifierKeyOf } from '../../lib/ledger/checkpoint';
+import { openNote, parseVerifierKey, signNote } from '../../lib/ledger/signed-note';
 import { ManualClock } from '../../lib/ports/clock';
 import { buildTlogClients, run, TLOG_BIN } from '../local/helpers/tlog';
 import {
@@ -164,5 +165,28 @@ describe('the transparency log published to S3 (emulator)', { timeout: 600_000 }
       new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'checkpoint' }),
     );
     expect((checkpoints.Versions ?? []).filter((v) => v.Key === 'checkpoint')).toHaveLength(2);
+  });
+});
+
+describe('the Ed25519 checkpoint key on KMS (emulator)', () => {
+  it('signs a checkpoint that verifies with its verifier key (type 0x01), as witnesses check it', async () => {
+    const { KeyMetadata } = await kms.send(
+      new CreateKeyCommand({
+        KeySpec: 'ECC_NIST_EDWARDS25519',
+        KeyUsage: 'SIGN_VERIFY',
+        Description: 'bcs tlog ed25519',
+      }),
+    );
+    try {
+      const { signer, verifierKey } = await kmsEd25519NoteSigner(kms, KeyMetadata!.Arn!, ORIGIN);
+      expect(verifierKey.startsWith(`${ORIGIN}+`)).toBe(true);
+      const note = await signNote(`${ORIGIN}\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n`, [signer]);
+      expect(openNote(note, [parseVerifierKey(verifierKey)]).verified).toHaveLength(1);
+      expect(() => openNote(note.replace('\n0\n', '\n1\n'), [parseVerifierKey(verifierKey)])).toThrow(
+        /does not verify/,
+      );
+    } finally {
+      await kms.send(new ScheduleKeyDeletionCommand({ KeyId: KeyMetadata!.KeyId!, PendingWindowInDays: 7 }));
+    }
   });
 });
