@@ -41,6 +41,13 @@ export const DEFAULTS = {
   commandTemplates: {} as Record<string, never>,
   autoScaling: false,
   alarmEmails: [] as string[],
+  transparencyLog: false,
+  logOrigin: '',
+  logPublishMinutes: 1,
+  logObjectLockDays: 0,
+  logCloudFront: false,
+  witnesses: [] as { url: string; key: string }[],
+  witnessAlarmMinutes: 60,
 } as const;
 
 /** Names of the stage values that relax data retention for throw-away emulator deployments. */

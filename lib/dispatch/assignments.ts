@@ -22,6 +22,18 @@ export interface Skipped {
 }
 
 /** Every `assigned` transaction in `blocks`, in chain order. */
+/** Statuses after which a task is never dispatched again (docs/ledger-format.md: no transition leaves them). */
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['rejected', 'completed', 'expired', 'failed']);
+
+/** Task ids whose transaction in these blocks is final: their dispatch records are no longer needed. */
+export function finalTaskIds(blocks: readonly Block[]): string[] {
+  const ids = new Set<string>();
+  for (const block of blocks) {
+    for (const tx of block.transactions) if (FINAL_STATUSES.has(tx.status)) ids.add(tx.task_id);
+  }
+  return [...ids];
+}
+
 export function committedAssignments(blocks: readonly Block[]): CommittedAssignment[] {
   const out: CommittedAssignment[] = [];
   for (const block of [...blocks].sort((a, b) => a.height - b.height)) {

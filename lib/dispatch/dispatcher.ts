@@ -11,7 +11,7 @@ import {
   type UndeliveredCommands,
 } from '../ports/dispatcher';
 import type { LedgerStore, TaskRecord } from '../ports/ledger-store';
-import { committedAssignments, type Skipped, taskAssignedEvents } from './assignments';
+import { committedAssignments, finalTaskIds, type Skipped, taskAssignedEvents } from './assignments';
 import { commandRequest } from './command';
 import { CommandNotAllowedError, type CommandTemplates } from './command-templates';
 
@@ -41,6 +41,8 @@ export interface DispatcherOptions {
   undelivered?: UndeliveredCommands;
   /** @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
+  /** Seconds a finished task's dispatch records are kept. @default DISPATCH_RECORD_RETENTION_SECONDS */
+  recordRetentionSeconds?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -66,6 +68,12 @@ export interface DispatchOutcome {
   commands: CommandOutcome[];
 }
 
+/**
+ * How long the dispatch records of a finished task are kept before DynamoDB TTL may delete them:
+ * a week, so that a late SSM status event or a redelivered stream record still finds them.
+ */
+export const DISPATCH_RECORD_RETENTION_SECONDS = 7 * 24 * 3600;
+
 /** Thrown when some events could not be published: the blocks must be handed over again. */
 export class PublishFailedError extends Error {
   override name = 'PublishFailedError';
@@ -89,6 +97,17 @@ export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {}
 
   async dispatch(blocks: readonly Block[]): Promise<DispatchOutcome> {
+    const outcome = await this.dispatchAssignments(blocks);
+    // After the assignments: a block that assigns and closes one task still sends its command first.
+    const final = finalTaskIds(blocks);
+    if (final.length > 0) {
+      const retention = this.options.recordRetentionSeconds ?? DISPATCH_RECORD_RETENTION_SECONDS;
+      await this.options.records.expireRecords(final, Math.ceil(this.options.clock.now() / 1000) + retention);
+    }
+    return outcome;
+  }
+
+  private async dispatchAssignments(blocks: readonly Block[]): Promise<DispatchOutcome> {
     const assignments = committedAssignments(blocks);
     if (assignments.length === 0) return { published: [], skipped: [], commands: [] };
     const ids = assignments.map((a) => a.taskId);

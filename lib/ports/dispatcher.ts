@@ -115,4 +115,10 @@ export interface DispatchRecords {
   recordCommand(taskId: string, commandId: string): Promise<void>;
   /** The task a command was sent for, or null when no command id was recorded for it. */
   taskOfCommand(commandId: string): Promise<string | null>;
+  /**
+   * Marks the dispatch records of tasks whose ledger status is final (spec, run claim, command id)
+   * to expire at `expiresAt` (epoch seconds; DynamoDB TTL deletes them some time after). Records
+   * that do not exist are not created.
+   */
+  expireRecords(taskIds: readonly string[], expiresAt: number): Promise<void>;
 }

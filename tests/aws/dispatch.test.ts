@@ -32,7 +32,13 @@ import type { DynamoDBStreamEvent, EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { commandStatusHandler } from '../../functions/handlers/command-status';
 import { dispatchHandler } from '../../functions/handlers/dispatch';
-import { DynamoDbDispatchRecords, runKey } from '../../lib/adapters/dynamodb/dispatch-records';
+import {
+  commandKey,
+  DISPATCH_EXPIRES_ATTRIBUTE,
+  DynamoDbDispatchRecords,
+  runKey,
+  specKey,
+} from '../../lib/adapters/dynamodb/dispatch-records';
 import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb/dynamodb-ledger-store';
 import { blockKey, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
 import {
@@ -387,6 +393,25 @@ describe('dispatch on the emulator', () => {
     expect(await records.taskOfCommand(`${prefix}-cmd`)).toBe(taskId);
     await expect(records.recordCommand(taskId, `${prefix}-other`)).rejects.toThrow();
     expect(await records.taskOfCommand(`${prefix}-other`)).toBeNull();
+
+    // Once final: every record of the task gets the TTL attribute; a task without records gets none.
+    await records.expireRecords([taskId, ids[1]!], 1_900_000_000);
+    const expiresAt = async (key: string) => {
+      const { Item } = await dynamodb.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: { [PARTITION_KEY]: { S: key } },
+          ConsistentRead: true,
+        }),
+      );
+      return Item === undefined ? 'absent' : (Item[DISPATCH_EXPIRES_ATTRIBUTE]?.N ?? 'none');
+    };
+    expect(await expiresAt(specKey(taskId))).toBe('1900000000');
+    expect(await expiresAt(runKey(taskId))).toBe('1900000000');
+    expect(await expiresAt(commandKey(`${prefix}-cmd`))).toBe('1900000000');
+    expect(await expiresAt(specKey(ids[2]!))).toBe('none');
+    expect(await expiresAt(specKey(ids[1]!))).toBe('absent');
+    expect(await expiresAt(runKey(ids[1]!))).toBe('absent');
   }, 60_000);
 
   it('the Lambda entry, configured by environment as the stack configures it, dispatches a block', async () => {

@@ -152,6 +152,25 @@ export class Dispatch extends Construct {
       }),
     );
 
+    // Once a task is final its records get an expiry (the table's TTL attribute): spec, claim, command id.
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ExpireDispatchRecords',
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': prefixes(
+              DISPATCH_SPEC_PREFIX,
+              DISPATCH_RUN_PREFIX,
+              DISPATCH_COMMAND_PREFIX,
+            ),
+          },
+        },
+      }),
+    );
+
     props.scheduler.addEnvironment('DISPATCH_SPECS', 'true');
     props.scheduler.addToRolePolicy(
       new PolicyStatement({

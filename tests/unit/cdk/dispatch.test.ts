@@ -102,7 +102,17 @@ describe('dispatch on', () => {
         ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         ['DISPATCH#RUN#*', 'DISPATCH#CMD#*'],
       ],
+      // The expiry of a final task's records (the table's TTL attribute).
+      [['dynamodb:UpdateItem'], ['DISPATCH#SPEC#*', 'DISPATCH#RUN#*', 'DISPATCH#CMD#*']],
     ]);
+  });
+
+  it('the table expires items by expires_at, which only dispatch records carry', () => {
+    for (const template of [off, events]) {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      });
+    }
   });
 
   it('tells the scheduler to record task specs and lets it write those items only (beyond the ledger)', () => {

@@ -93,6 +93,14 @@ describe('every call the functions make is allowed', () => {
     expect(denied).toEqual([]);
   });
 
+  it("dispatch: gives a final task's records their expiry (UpdateItem on DISPATCH# only)", async () => {
+    for (const key of ['DISPATCH#SPEC#t-1', 'DISPATCH#RUN#t-1', 'DISPATCH#CMD#c-1']) {
+      expect(await decide(fn.dispatch!, item('UpdateItem', key))).toBe('Allowed');
+    }
+    expect(await decide(fn.dispatch!, item('UpdateItem', 'TASK#t-1'))).not.toBe('Allowed');
+    expect(await decide(fn.dispatch!, item('UpdateItem', 'ACCEPTED#t-1'))).not.toBe('Allowed');
+  });
+
   it('verify: reads by key, publishes DIGEST# items, signs with its key', async () => {
     const key = arnOfResource(template, 'VerifierDigestKey', 'AWS::KMS::Key');
     const decisions = {

@@ -55,6 +55,31 @@ describe('Dispatcher', () => {
     s = setup();
   });
 
+  it('gives the records of a task an expiry once its transaction is final, and only then', async () => {
+    const labelled = task('rejected-one', { cpu: 5000 }, { labels: { team: 'y' } });
+    const { blocks } = await s.engine.schedule([withCommand, labelled]);
+    await s.dispatcher.dispatch(blocks);
+    // The assignment is open: only the rejected task's spec expires.
+    const week = 7 * 24 * 3600;
+    const at = Math.ceil(s.clock.now() / 1000) + week;
+    expect([...s.records.expiries]).toEqual([['spec:rejected-one', at]]);
+    const commandId = s.records.runs.get('with-cmd')?.commandId;
+    expect(commandId).toBeDefined();
+
+    s.clock.advance(5_000);
+    const closed = await s.engine.complete('with-cmd');
+    if (closed.status !== 'closed') throw new Error('not closed');
+    const closing = (await allBlocks(s.store)).filter((b) => b.height === closed.head.height);
+    await s.dispatcher.dispatch(closing);
+    const later = Math.ceil(s.clock.now() / 1000) + week;
+    expect(Object.fromEntries(s.records.expiries)).toEqual({
+      'spec:rejected-one': at,
+      'spec:with-cmd': later,
+      'run:with-cmd': later,
+      [`command:${commandId}`]: later,
+    });
+  });
+
   it('publishes one TaskAssigned per assignment, with the spec, the ledger record and the lease, and none for a rejection', async () => {
     const { blocks } = await s.engine.schedule([withCommand, plain, huge]);
 
