@@ -132,7 +132,7 @@ export class SchedulerStack extends Stack {
       timeout: Duration.seconds(29),
       retainLogs: retain,
     }).function;
-    grantLedgerWrite(read, table);
+    grantLedgerWrite(read, table, { scan: true });
     // Completion records the VM's state after the task, which the engine reads from the fleet.
     grantFleetRead(read);
     // POST /fleet/vms/{id}/drain tags the instance.

@@ -201,6 +201,27 @@ describe('deny matrix', () => {
     }
   });
 
+  it('listing reads only where the code lists: Scan for the API, the lease index for expiry', async () => {
+    const scan = { action: 'dynamodb:Scan', resource: table.arn };
+    const queryIndex = { action: 'dynamodb:Query', resource: `${table.arn}/index/open-leases` };
+    const queryTable = { action: 'dynamodb:Query', resource: table.arn };
+    const decisions: Record<string, [string, string, string]> = {};
+    for (const name of ['scheduler', 'expire', 'read', 'commandStatus']) {
+      decisions[name] = [
+        await decide(fn[name]!, scan),
+        await decide(fn[name]!, queryIndex),
+        await decide(fn[name]!, queryTable),
+      ];
+    }
+    const denied = 'ImplicitlyDenied';
+    expect(decisions).toEqual({
+      scheduler: [denied, denied, denied],
+      expire: [denied, 'Allowed', denied],
+      read: ['Allowed', denied, denied],
+      commandStatus: [denied, denied, denied],
+    });
+  });
+
   it('the fleet monitor reads by key only', async () => {
     expect(await decide(fn.fleetMonitor!, item('BatchGetItem', 'VM#i-1'))).toBe('Allowed');
     expect(await decide(fn.fleetMonitor!, { action: 'dynamodb:Scan', resource: table.arn })).not.toBe(
