@@ -2,8 +2,10 @@ import './shared/aws-call-log';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
 import { Ec2Drain } from '../lib/adapters/autoscaling/ec2-drain';
 import { DynamoDbTaskAcceptances } from '../lib/adapters/dynamodb/task-acceptances';
+import { S3ObjectStore } from '../lib/adapters/s3';
 import { apiApp } from './handlers/api';
 import { apiFunctionEnvSchema, readEnv } from './shared/config';
 import { restApiHandler } from './shared/rest-adapter';
@@ -26,5 +28,6 @@ export const handler = restApiHandler(
     logger: new Logger(),
     fleet,
     authMode: env.AUTH_MODE,
+    ...(process.env.LOG_BUCKET ? { log: new S3ObjectStore(new S3Client({}), process.env.LOG_BUCKET) } : {}),
   }),
 );

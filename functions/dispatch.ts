@@ -22,6 +22,10 @@ import { ledgerStore } from './shared/wiring';
 const SEND_RETRY_DELAYS_MS = [2_000, 8_000];
 
 const env = readEnv(dispatchEnvSchema);
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`${name} must be set when DISPATCH_VIA_SSM is true`);
+  return value;
+}
 const dynamodb = new DynamoDBClient({});
 const dispatcher = new Dispatcher({
   tasks: ledgerStore(env, dynamodb),
@@ -30,7 +34,15 @@ const dispatcher = new Dispatcher({
     client: new EventBridgeClient({}),
     eventBusName: env.EVENT_BUS_NAME,
   }),
-  ...(env.DISPATCH_VIA_SSM ? { commands: new SsmCommandRunner({ client: new SSMClient({}) }) } : {}),
+  ...(env.DISPATCH_VIA_SSM
+    ? {
+        commands: new SsmCommandRunner({
+          client: new SSMClient({}),
+          documentName: required(env.COMMAND_DOCUMENT_NAME, 'COMMAND_DOCUMENT_NAME'),
+        }),
+        templates: required(env.COMMAND_TEMPLATES, 'COMMAND_TEMPLATES'),
+      }
+    : {}),
   retryDelaysMs: SEND_RETRY_DELAYS_MS,
   ...(env.UNDELIVERED_COMMANDS_QUEUE_URL
     ? { undelivered: new SqsUndeliveredCommands(new SQSClient({}), env.UNDELIVERED_COMMANDS_QUEUE_URL) }

@@ -1,4 +1,5 @@
-import { appendFile } from 'node:fs/promises';
+import { SignedDigestFile } from '../lib/adapters/local-key/signed-digest-file';
+import { latestTrustedDigest, type TrustedDigest } from '../lib/engine/trusted-digest';
 import { type SignedDigest, signDigest } from '../lib/ledger/signed-digest';
 import { toTimestamp } from '../lib/ledger/time';
 import type { Digest } from '../lib/ledger/types';
@@ -13,16 +14,22 @@ import type { DigestSigner } from '../lib/ports/digest-signer';
  */
 export class DigestSigning {
   private lastSignedHeight = -1;
+  private readonly log: SignedDigestFile | null;
 
   constructor(
     private readonly options: {
       signer: DigestSigner;
       digest: () => Promise<Digest>;
       clock: Clock;
-      /** Appended with each periodic signature; omitted, nothing is written. */
+      /**
+       * Appended with each periodic signature (lib/adapters/local-key/signed-digest-file.ts) and read
+       * back by full verifications; omitted, nothing is written and nothing is checked.
+       */
       logFile?: string;
     },
-  ) {}
+  ) {
+    this.log = options.logFile ? new SignedDigestFile(options.logFile) : null;
+  }
 
   /** Signs the current digest now. */
   async sign(): Promise<SignedDigest> {
@@ -38,10 +45,17 @@ export class DigestSigning {
       { ...digest, timestamp: toTimestamp(this.options.clock.now()) },
       this.options.signer,
     );
-    if (this.options.logFile)
-      await appendFile(this.options.logFile, `${JSON.stringify(signed)}\n`, { mode: 0o644 });
+    await this.log?.publish(signed);
     this.lastSignedHeight = signed.height;
     return signed;
+  }
+
+  /**
+   * The latest digest this runtime signed into its log, checked against its key (null when none yet):
+   * what a full POST /ledger/verify holds the chain to, as the verify Lambda does with DIGEST# items.
+   */
+  trusted(): Promise<TrustedDigest | null> {
+    return this.log ? latestTrustedDigest(this.log, this.options.signer) : Promise.resolve(null);
   }
 
   publicKeyPem(): Promise<string> {

@@ -1,11 +1,9 @@
 import { join } from 'node:path';
 import { Ed25519NoteKey } from '../lib/adapters/local-key';
 import { HttpWitnessClient } from '../lib/adapters/witness';
-import { Checkpointer, type WitnessConfig } from '../lib/engine/checkpointer';
-import { ValidationError } from '../lib/errors';
+import { Checkpointer, parseWitnesses } from '../lib/engine/checkpointer';
+import { storeConsistency } from '../lib/engine/tlog-tiles';
 import { defaultOrigin, ecdsaNoteSigner, ecdsaVerifierKeyOf } from '../lib/ledger/checkpoint';
-import { NoteError, parseVerifierKey } from '../lib/ledger/signed-note';
-import { TiledMerkleTree } from '../lib/ledger/tiles';
 import type { Digest } from '../lib/ledger/types';
 import type { DigestSigner } from '../lib/ports/digest-signer';
 import { isMerkleLedgerStore, type LedgerStore } from '../lib/ports/ledger-store';
@@ -14,21 +12,6 @@ import type { TlogPublishing } from './runtime';
 
 /** The log's Ed25519 checkpoint key in data_dir (witnesses verify only Ed25519 log signatures). */
 export const CHECKPOINT_KEY_FILE = 'checkpoint-ed25519.pem';
-
-/** The configured witnesses, each key parsed: a bad one is a ValidationError naming witnesses.<i>.key. */
-export function witnessConfigs(witnesses: RuntimeConfig['witnesses']): WitnessConfig[] {
-  return witnesses.map((w, i) => {
-    try {
-      return { url: w.url, key: parseVerifierKey(w.key) };
-    } catch (error) {
-      if (!(error instanceof NoteError)) throw error;
-      throw new ValidationError(
-        [{ field: `witnesses.${i}.key`, message: error.message }],
-        'invalid configuration',
-      );
-    }
-  });
-}
 
 /**
  * The local runtime's transparency log: checkpoints signed by the digest key (ECDSA P-256, type 0x02)
@@ -43,7 +26,7 @@ export async function openTlogPublishing(options: {
   log: (message: string) => void;
 }): Promise<TlogPublishing> {
   const { config, signer, store, log } = options;
-  const witnesses = witnessConfigs(config.witnesses);
+  const witnesses = parseWitnesses(config.witnesses);
   const origin = config.checkpoint_origin ?? defaultOrigin(await signer.keyId());
   const edKey = await Ed25519NoteKey.open(join(config.data_dir, CHECKPOINT_KEY_FILE));
   if (edKey.created) log(`created the checkpoint signing key ${edKey.path} (mode 0600)`);
@@ -52,14 +35,7 @@ export async function openTlogPublishing(options: {
     origin,
     signers: [await ecdsaNoteSigner(origin, signer), edKey.signer(origin)],
     digest: options.digest,
-    consistency: async (oldSize, newSize) => {
-      const head = await store.readTreeHead();
-      return new TiledMerkleTree(
-        (keys) => store.readTiles(keys),
-        head.tree_size,
-        store.tileHeight,
-      ).consistencyProof(oldSize, newSize);
-    },
+    consistency: storeConsistency(store),
     witnesses,
     witnessClient: new HttpWitnessClient(),
     now: () => Date.now(),

@@ -27,8 +27,11 @@ const NUMBER_KEYS = [
   'leaseSweepMinutes',
   'throttlingRateLimit',
   'throttlingBurstLimit',
+  'logPublishMinutes',
+  'logObjectLockDays',
+  'witnessAlarmMinutes',
 ] as const;
-const STRING_KEYS = ['stage', 'vmTagKey', 'vmTagValue', 'algorithm'] as const;
+const STRING_KEYS = ['stage', 'vmTagKey', 'vmTagValue', 'algorithm', 'logOrigin'] as const;
 
 function toBoolean(key: string, value: unknown): boolean {
   if (value === true || value === 'true') return true;
@@ -53,7 +56,7 @@ export function propsFromContext(get: (key: string) => unknown): BlockchainSched
   if (authMode !== undefined) props.authMode = String(authMode) as AuthMode;
   const cloudWatchRole = get('cloudWatchRole');
   if (cloudWatchRole !== undefined) props.cloudWatchRole = toBoolean('cloudWatchRole', cloudWatchRole);
-  for (const key of ['dispatch', 'dispatchViaSsm'] as const) {
+  for (const key of ['dispatch', 'dispatchViaSsm', 'transparencyLog', 'logCloudFront'] as const) {
     const v = get(key);
     if (v !== undefined) props[key] = toBoolean(key, v);
   }
@@ -70,9 +73,29 @@ export function propsFromContext(get: (key: string) => unknown): BlockchainSched
           .map((e) => e.trim())
           .filter((e) => e !== '');
   }
+  const witnesses = get('witnesses');
+  if (witnesses !== undefined) props.witnesses = witnessesFromContext(witnesses);
   const autoScaling = get('autoScaling');
   if (autoScaling !== undefined) props.autoScaling = autoScalingFromContext(autoScaling);
+  const templates = get('commandTemplates');
+  if (templates !== undefined) props.commandTemplates = jsonObjectFromContext('commandTemplates', templates);
   return props as BlockchainSchedulerProps;
+}
+
+/**
+ * A context value holding an object (`-c 'commandTemplates={...}'`): as is from cdk.json, parsed from
+ * JSON on the command line; its contents are checked with the other props.
+ */
+function jsonObjectFromContext(field: string, value: unknown): unknown {
+  if (typeof value === 'object' && value !== null) return value;
+  try {
+    return JSON.parse(String(value));
+  } catch {
+    throw new ValidationError(
+      [{ field, message: `must be a JSON object (got ${String(value)})` }],
+      'invalid context',
+    );
+  }
 }
 
 /**
@@ -91,4 +114,19 @@ function autoScalingFromContext(value: unknown): unknown {
       'invalid context',
     );
   }
+}
+
+/** `-c 'witnesses=[{"url":"https://...","key":"name+id+key"}]'` (JSON), or the list in cdk.json. */
+function witnessesFromContext(value: unknown): unknown {
+  if (Array.isArray(value)) return value;
+  try {
+    const parsed = JSON.parse(String(value));
+    if (Array.isArray(parsed)) return parsed;
+  } catch {
+    // reported below
+  }
+  throw new ValidationError(
+    [{ field: 'witnesses', message: `must be a JSON list of {"url", "key"} (got ${String(value)})` }],
+    'invalid context',
+  );
 }

@@ -38,8 +38,16 @@ export const DEFAULTS = {
   throttlingBurstLimit: 100,
   dispatch: false,
   dispatchViaSsm: false,
+  commandTemplates: {} as Record<string, never>,
   autoScaling: false,
   alarmEmails: [] as string[],
+  transparencyLog: false,
+  logOrigin: '',
+  logPublishMinutes: 1,
+  logObjectLockDays: 0,
+  logCloudFront: false,
+  witnesses: [] as { url: string; key: string }[],
+  witnessAlarmMinutes: 60,
 } as const;
 
 /** Names of the stage values that relax data retention for throw-away emulator deployments. */

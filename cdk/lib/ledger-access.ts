@@ -9,10 +9,22 @@ import {
   WRITER_KEYS,
 } from '../../lib/adapters/dynamodb/keys';
 
-/** Every read the store makes: items by key, the lease index, and the scans of VM/TASK items. */
-const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'];
-/** Reads by key only (TransactGetItems is authorised as GetItem on each item). */
+/** Reads by key (TransactGetItems is authorised as GetItem on each item): what every writer needs. */
 const KEY_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
+
+/**
+ * The listing reads a function may need beyond reads by key. Granted only where the code makes them
+ * (the recorded calls of the deployed functions are evaluated against the roles,
+ * tests/aws/e2e-stack.test.ts, and the IAM simulation's deny matrix checks the rest):
+ * - `scan`: the API's ledger and fleet listings (LedgerReader.getReservations without VM ids reads
+ *   every VM# item with a filtered Scan);
+ * - `leaseIndex`: the expiry function's Query of the sparse lease index (listExpiredLeases). The
+ *   stack always has the index, so nothing needs the store's Scan fallback for it.
+ */
+export interface ListingReads {
+  readonly scan?: boolean;
+  readonly leaseIndex?: boolean;
+}
 
 /** `HEAD` is a whole key; the others are prefixes. */
 export const WRITER_LEADING_KEYS = WRITER_KEYS.map((k) => (k === HEAD_KEY ? k : `${k}*`));
@@ -30,15 +42,25 @@ export const WRITER_LEADING_KEYS = WRITER_KEYS.map((k) => (k === HEAD_KEY ? k : 
 export const WRITER_UPDATE_LEADING_KEYS = [`${VM_PREFIX}*`, `${TILE_PREFIX}*`];
 export const WRITER_PUT_LEADING_KEYS = WRITER_LEADING_KEYS.filter((k) => k !== `${VM_PREFIX}*`);
 
-export function grantLedgerRead(grantee: IGrantable, table: ITable): void {
+export function grantLedgerRead(grantee: IGrantable, table: ITable, listing: ListingReads = {}): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       sid: 'LedgerRead',
       effect: Effect.ALLOW,
-      actions: READ_ACTIONS,
-      resources: [table.tableArn, `${table.tableArn}/index/${LEASE_INDEX_NAME}`],
+      actions: [...KEY_READ_ACTIONS, ...(listing.scan ? ['dynamodb:Scan'] : [])],
+      resources: [table.tableArn],
     }),
   );
+  if (listing.leaseIndex) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'LeaseIndexQuery',
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:Query'],
+        resources: [`${table.tableArn}/index/${LEASE_INDEX_NAME}`],
+      }),
+    );
+  }
 }
 
 /**
@@ -72,8 +94,8 @@ export function grantFleetRead(grantee: IGrantable): void {
 }
 
 /** Read, plus item writes limited by dynamodb:LeadingKeys to the prefixes the writer owns. */
-export function grantLedgerWrite(grantee: IGrantable, table: ITable): void {
-  grantLedgerRead(grantee, table);
+export function grantLedgerWrite(grantee: IGrantable, table: ITable, listing: ListingReads = {}): void {
+  grantLedgerRead(grantee, table, listing);
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       sid: 'LedgerAppend',

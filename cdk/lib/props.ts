@@ -1,4 +1,7 @@
+import { type CommandTemplates, commandTemplatesSchema } from '../../lib/dispatch/command-templates';
 import { type FieldIssue, ValidationError } from '../../lib/errors';
+import { checkOrigin } from '../../lib/ledger/checkpoint';
+import { parseVerifierKey, SIG_COSIGNATURE_V1 } from '../../lib/ledger/signed-note';
 import { algorithmNames, isAlgorithmName } from '../../lib/scheduling/registry';
 import { MAX_TASKS_PER_MESSAGE } from '../../lib/schemas/queue-message';
 import { type AutoScalingOptions, autoScalingIssues, resolveAutoScaling } from './constructs/autoscaling';
@@ -92,6 +95,14 @@ export interface BlockchainSchedulerProps {
    */
   readonly dispatchViaSsm?: boolean;
   /**
+   * The allow-list of commands SSM dispatch may run (lib/dispatch/command-templates.ts): a task's
+   * `command` is `<template> [argument ...]`, run as the instances' unprivileged `bcs-task` user,
+   * never as shell text. Needed (at least one) with `dispatchViaSsm`. Example:
+   * `{ train: { run: ['/opt/app/train.sh'], argumentPattern: '--epochs=[0-9]{1,4}', maxArguments: 1 } }`
+   * @default none
+   */
+  readonly commandTemplates?: CommandTemplates;
+  /**
    * Run the workers as an EC2 Auto Scaling group scaled by target tracking on the fleet monitor's
    * BacklogPerInstance (docs/aws.md, "Scaling and draining"). `true` takes every default of
    * AutoScalingOptions (cdk/lib/constructs/autoscaling.ts).
@@ -104,6 +115,37 @@ export interface BlockchainSchedulerProps {
    * @default none: the topic exists, nobody is subscribed
    */
   readonly alarmEmails?: readonly string[];
+  /**
+   * Publish the ledger as a C2SP tiled transparency log to a versioned, private S3 bucket (tiles and
+   * the signed checkpoint; docs/ledger-format.md section 12).
+   * @default true
+   */
+  readonly transparencyLog?: boolean;
+  /**
+   * The checkpoint origin line (and note key name), e.g. `example.com/scheduler-ledger`.
+   * @default '': bcs-ledger/<first 16 hex digits of the digest key's fingerprint>
+   */
+  readonly logOrigin?: string;
+  /** @default 1: minutes between two publications (a new checkpoint only when the chain grew) */
+  readonly logPublishMinutes?: number;
+  /**
+   * S3 Object Lock in compliance mode on the log bucket with this default retention in days: no one,
+   * the root user included, can overwrite or delete a published object before it ends. Only at bucket
+   * creation; the bucket is then retained when the stack goes.
+   * @default 0: no Object Lock
+   */
+  readonly logObjectLockDays?: number;
+  /** @default false: a CloudFront distribution (origin access control) in front of the log bucket */
+  readonly logCloudFront?: boolean;
+  /**
+   * Witnesses the checkpoints are submitted to (C2SP tlog-witness): submission URL and verifier key
+   * (cosignature/v1). With any, an Ed25519 KMS key signs checkpoints too (witnesses verify only Ed25519
+   * log signatures) and an alarm fires when no cosignature was obtained for witnessAlarmMinutes.
+   * @default none
+   */
+  readonly witnesses?: readonly { readonly url: string; readonly key: string }[];
+  /** @default 60: minutes without any witness cosignature before the alarm */
+  readonly witnessAlarmMinutes?: number;
 }
 
 export type ResolvedProps = {
@@ -207,7 +249,47 @@ export function validateProps(p: ResolvedProps): void {
     'alarmEmails',
     `must be at most 10 email addresses (got ${JSON.stringify(p.alarmEmails)})`,
   );
+  need(
+    p.logOrigin === '' || checkOriginOk(p.logOrigin),
+    'logOrigin',
+    `must be 1-255 printable characters without spaces or "+" (got ${JSON.stringify(p.logOrigin)})`,
+  );
+  needInt('logPublishMinutes', 1, 1440);
+  needInt('logObjectLockDays', 0, 36_500);
+  needInt('witnessAlarmMinutes', 1, 1440);
+  need(
+    p.witnesses.length <= 32 && p.witnesses.every((w) => /^https?:\/\//.test(w.url) && vkeyOk(w.key)),
+    'witnesses',
+    'must be at most 32 of {url: http(s) URL, key: a verifier key name+id+key of type 0x04}',
+  );
+  need(p.transparencyLog || p.witnesses.length === 0, 'witnesses', 'need transparencyLog');
+  const templates = commandTemplatesSchema.safeParse(p.commandTemplates);
+  if (!templates.success) {
+    problems.push(...ValidationError.fromZod(templates.error, '', ['commandTemplates']).issues);
+  }
+  need(
+    !p.dispatchViaSsm || Object.keys(p.commandTemplates).length > 0,
+    'commandTemplates',
+    'must name at least one command template when dispatchViaSsm is on (SSM runs nothing else)',
+  );
   const autoScaling = resolveAutoScaling(p.autoScaling);
   if (autoScaling) problems.push(...autoScalingIssues(autoScaling));
   if (problems.length > 0) throw new ValidationError(problems, 'invalid BlockchainScheduler props');
+}
+
+function checkOriginOk(origin: string): boolean {
+  try {
+    checkOrigin(origin);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function vkeyOk(vkey: string): boolean {
+  try {
+    return parseVerifierKey(vkey).type === SIG_COSIGNATURE_V1;
+  } catch {
+    return false;
+  }
 }

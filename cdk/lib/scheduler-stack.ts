@@ -8,6 +8,7 @@ import { resolveAutoScaling, WorkerGroup } from './constructs/autoscaling';
 import { Dispatch } from './constructs/dispatch';
 import { FleetMonitor, grantFleetDrain } from './constructs/fleet-monitor';
 import { LedgerTable } from './constructs/ledger-table';
+import { LogPublisher } from './constructs/log-publisher';
 import { Scheduler } from './constructs/scheduler';
 import { TaskQueue } from './constructs/task-queue';
 import { Verifier } from './constructs/verifier';
@@ -34,6 +35,8 @@ export const OUTPUTS = {
   emulatorApiPath: 'EmulatorApiPath',
   digestKeyArn: 'DigestKeyArn',
   verifyFunctionName: 'VerifyFunctionName',
+  logBucketName: 'LogBucketName',
+  publishLogFunctionName: 'PublishLogFunctionName',
 } as const;
 
 /** The function environment the schedulers and readers share (read by functions/shared/config.ts). */
@@ -130,7 +133,7 @@ export class SchedulerStack extends Stack {
       timeout: Duration.seconds(29),
       retainLogs: retain,
     }).function;
-    grantLedgerWrite(read, table);
+    grantLedgerWrite(read, table, { scan: true });
     // Completion records the VM's state after the task, which the engine reads from the fleet.
     grantFleetRead(read);
     // POST /fleet/vms/{id}/drain tags the instance.
@@ -145,6 +148,7 @@ export class SchedulerStack extends Stack {
           metricsNamespace: METRICS_NAMESPACE,
           fleetName: this.stackName,
           retainLogs: retain,
+          commandTemplates: p.dispatchViaSsm ? p.commandTemplates : {},
         })
       : undefined;
     new FleetMonitor(this, 'FleetMonitor', {
@@ -179,6 +183,7 @@ export class SchedulerStack extends Stack {
       throttlingRateLimit: p.throttlingRateLimit,
       throttlingBurstLimit: p.throttlingBurstLimit,
       retainLogs: retain,
+      checkpoint: p.transparencyLog,
     });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: http.api.url, description: 'Base URL of the HTTP API' });
@@ -197,6 +202,36 @@ export class SchedulerStack extends Stack {
       description: 'KMS key that signs head digests: bcs ledger public-key --kms-key-id <arn>',
     });
     new CfnOutput(this, OUTPUTS.verifyFunctionName, { value: verifier.function.functionName });
+    if (p.transparencyLog) {
+      const log = new LogPublisher(this, 'TransparencyLog', {
+        table,
+        environment,
+        digestKey: verifier.digestKey,
+        ...(p.logOrigin ? { origin: p.logOrigin } : {}),
+        interval: Duration.minutes(p.logPublishMinutes),
+        witnesses: p.witnesses,
+        witnessAlarmPeriod: Duration.minutes(p.witnessAlarmMinutes),
+        objectLockDays: p.logObjectLockDays,
+        cloudFront: p.logCloudFront,
+        retain,
+      });
+      if (log.noCosignatureAlarm) alarms.notify(log.noCosignatureAlarm);
+      // GET /checkpoint: the read function serves the checkpoint object, and only it.
+      read.addEnvironment('LOG_BUCKET', log.bucket.bucketName);
+      read.addToRolePolicy(
+        new PolicyStatement({
+          sid: 'CheckpointRead',
+          actions: ['s3:GetObject'],
+          resources: [log.bucket.arnForObjects('checkpoint')],
+        }),
+      );
+      new CfnOutput(this, OUTPUTS.logBucketName, {
+        value: log.bucket.bucketName,
+        description:
+          'The ledger as a tiled transparency log: checkpoint and tile/ (docs/ledger-format.md section 12)',
+      });
+      new CfnOutput(this, OUTPUTS.publishLogFunctionName, { value: log.function.functionName });
+    }
     let commandStatus: { role?: IRole } | undefined;
     if (p.dispatch) {
       const dispatch = new Dispatch(this, 'Dispatch', {
@@ -204,6 +239,7 @@ export class SchedulerStack extends Stack {
         scheduler: scheduler.function,
         environment,
         viaSsm: p.dispatchViaSsm,
+        commandTemplates: p.commandTemplates,
         vmTagKey: p.vmTagKey,
         vmTagValue: p.vmTagValue,
         retainLogs: retain,

@@ -25,6 +25,7 @@ import { intOption } from '../options';
 import { getJson, getJsonIfFound, openRemote, withRemoteOptions } from '../remote';
 import { checkPublishedDigest, publishedDigest } from '../remote-ledger';
 import { type CheckpointFlags, trustedCheckpointDigest, wantsCheckpoint } from './ledger-checkpoint';
+import { addImportCommand } from './ledger-import';
 import {
   type KeyFlags,
   latestSignedDigestOfStack,
@@ -246,6 +247,7 @@ export function ledgerCommand(): Command {
       process.stdout.write(pem);
     });
 
+  addImportCommand(ledger);
   return ledger;
 }
 

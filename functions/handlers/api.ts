@@ -3,11 +3,13 @@ import { schedulerApi } from '../../http/api';
 import { errorHandler, noRoute } from '../../http/errors';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
 import { readTaskStatus } from '../../lib/engine/task-intake';
+import { CHECKPOINT_CACHE_CONTROL, CHECKPOINT_OBJECT } from '../../lib/engine/tlog-publisher';
 import type { Engine } from '../../lib/engine/types';
 import { NotFoundError, parseOrThrow } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
+import type { ObjectStore } from '../../lib/ports/object-store';
 import type { LogSink } from '../../lib/ports/observability';
 import type { TaskAcceptances } from '../../lib/ports/task-acceptances';
 import { fleetPage } from '../../lib/scaling/fleet-page';
@@ -25,6 +27,8 @@ export interface ApiDeps {
   acceptances: Pick<TaskAcceptances, 'get'>;
   dimensions: Dimensions;
   logger: LogSink;
+  /** Where the log publisher writes the checkpoint (the log bucket); without it GET /checkpoint is a 404. */
+  log?: ObjectStore;
   /** GET /fleet and POST /fleet/vms/{id}/drain; without it those routes do not exist. */
   fleet?: FleetControl;
   /** How the gateway authorises requests (the stack's authMode), for /openapi.json. Default iam. */
@@ -66,6 +70,17 @@ export function apiApp(deps: ApiDeps): Hono {
       store: async () => deps.store(),
     }),
   );
+
+  // The signed checkpoint the publish-log function last wrote to the log bucket (docs/ledger-format.md section 12).
+  app.get('/checkpoint', async (c) => {
+    const note = deps.log ? await deps.log.get(CHECKPOINT_OBJECT) : null;
+    if (!note)
+      throw new NotFoundError('no checkpoint published yet (the transparency log is off or has not run)');
+    return c.body(Buffer.from(note).toString('utf8'), 200, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': CHECKPOINT_CACHE_CONTROL,
+    });
+  });
 
   const { fleet } = deps;
   if (fleet) {

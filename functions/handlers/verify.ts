@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, ScheduledEvent } from 'aws-lambda';
 import { type AuditCheckpointStore, resumeAudit } from '../../lib/engine/checkpointed-audit';
+import { latestTrustedDigest, type TrustedDigest } from '../../lib/engine/trusted-digest';
 import { verifiableBlocks } from '../../lib/engine/verifiable-blocks';
 import { ValidationError } from '../../lib/errors';
-import { type SignedDigest, signDigest, verifySignedDigest } from '../../lib/ledger/signed-digest';
+import { type SignedDigest, signDigest } from '../../lib/ledger/signed-digest';
 import { toTimestamp } from '../../lib/ledger/time';
 import type { Digest, VerificationReport } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
@@ -131,20 +132,9 @@ export function verifyHandler(deps: VerifyDeps) {
   }
 
   /** The latest signed digest, checked against the signing key; a forged or altered one is a finding. */
-  async function latestTrusted(): Promise<{ digest: Digest } | { problem: string } | null> {
+  async function latestTrusted(): Promise<TrustedDigest | null> {
     if (!deps.signing) return null;
-    const latest = await deps.signing.digests.latest();
-    if (!latest) return null;
-    const check = verifySignedDigest(latest, await deps.signing.signer.publicKeyPem());
-    if (!check.valid)
-      return {
-        problem: `the latest signed digest (height ${latest.height}) is not genuine: ${check.reason}`,
-      };
-    // A format-1 digest may name the key by its ARN, which the signature check cannot bind.
-    if (check.key_bound && check.key_id !== (await deps.signing.signer.keyId())) {
-      return { problem: `the latest signed digest names key ${check.key_id}, not the signing key` };
-    }
-    return { digest: check.digest };
+    return latestTrustedDigest(deps.signing.digests, deps.signing.signer);
   }
 
   // Only a chain that verified is signed: a signature vouches for the digest to anyone holding the key.

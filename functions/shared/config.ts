@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { commandTemplatesSchema } from '../../lib/dispatch/command-templates';
 import { parseOrThrow } from '../../lib/errors';
 import { DEFAULT_DIMENSIONS } from '../../lib/model/resources';
 import { DEFAULT_PARAMS } from '../../lib/scheduling/types';
@@ -89,6 +90,20 @@ export const dispatchEnvSchema = tableEnvSchema.extend({
   DISPATCH_VIA_SSM: flag,
   /** Where commands refused on every attempt go (the dispatch failure queue); set with SSM dispatch. */
   UNDELIVERED_COMMANDS_QUEUE_URL: z.url().optional(),
+  /** With SSM dispatch: the stack's command document and the allow-list it enforces (JSON). */
+  COMMAND_DOCUMENT_NAME: z.string().min(1).optional(),
+  COMMAND_TEMPLATES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(commandTemplatesSchema)
+    .optional(),
 });
 
 /** Set on the scheduler when dispatch is on: it then records each task's command and labels. */

@@ -8,6 +8,8 @@ export interface CommittedAssignment {
   taskId: string;
   vmId: string;
   blockHeight: number;
+  /** The transaction's GPU devices (docs/ledger-format.md 2.4), when it has them. */
+  devices?: number[];
 }
 
 export type SkipReason =
@@ -22,6 +24,18 @@ export interface Skipped {
 }
 
 /** Every `assigned` transaction in `blocks`, in chain order. */
+/** Statuses after which a task is never dispatched again (docs/ledger-format.md: no transition leaves them). */
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['rejected', 'completed', 'expired', 'failed']);
+
+/** Task ids whose transaction in these blocks is final: their dispatch records are no longer needed. */
+export function finalTaskIds(blocks: readonly Block[]): string[] {
+  const ids = new Set<string>();
+  for (const block of blocks) {
+    for (const tx of block.transactions) if (FINAL_STATUSES.has(tx.status)) ids.add(tx.task_id);
+  }
+  return [...ids];
+}
+
 export function committedAssignments(blocks: readonly Block[]): CommittedAssignment[] {
   const out: CommittedAssignment[] = [];
   for (const block of [...blocks].sort((a, b) => a.height - b.height)) {
@@ -32,6 +46,7 @@ export function committedAssignments(blocks: readonly Block[]): CommittedAssignm
         taskId: tx.task_id,
         vmId: tx.vm_id,
         blockHeight: block.height,
+        ...(tx.devices === undefined ? {} : { devices: [...tx.devices] }),
       });
     }
   }
@@ -78,6 +93,7 @@ export function taskAssignedEvents(
       transactionId: assignment.transactionId,
       blockHeight: assignment.blockHeight,
       leaseExpiresAt: record.lease_expires_at,
+      ...(assignment.devices === undefined ? {} : { devices: [...assignment.devices] }),
     });
   }
   return { events, skipped };

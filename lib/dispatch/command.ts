@@ -1,6 +1,7 @@
 import type { CommandRequest, TaskAssigned } from '../ports/dispatcher';
+import { type CommandTemplates, parseTemplateCommand } from './command-templates';
 
-/** SSM's limits: executionTimeout of AWS-RunShellScript is at most 48 hours, a Comment 100 characters. */
+/** SSM's limits: a runShellScript step runs at most 48 hours, a Comment has 100 characters. */
 export const MAX_EXECUTION_TIMEOUT_SECONDS = 172_800;
 export const MAX_COMMENT_LENGTH = 100;
 
@@ -8,16 +9,24 @@ export const MAX_COMMENT_LENGTH = 100;
  * The Run Command request for an assignment that carries a command, or null when there is nothing to
  * run or its lease has already ended. The command is killed at the lease's end: after it the ledger
  * may expire the assignment and the VM's capacity goes to other tasks, so it must not keep running.
+ * Throws CommandNotAllowedError when the command is not an allowed template with valid arguments.
  */
-export function commandRequest(event: TaskAssigned, now: number): CommandRequest | null {
+export function commandRequest(
+  event: TaskAssigned,
+  now: number,
+  templates: CommandTemplates,
+): CommandRequest | null {
   if (event.task.command === undefined) return null;
   const remaining = Math.floor((event.leaseExpiresAt - now) / 1000);
   if (remaining < 1) return null;
+  const parsed = parseTemplateCommand(event.task.command, templates);
   return {
     instanceId: event.vmId,
-    commands: [event.task.command],
+    template: parsed.template,
+    arguments: parsed.arguments,
     timeoutSeconds: Math.min(remaining, MAX_EXECUTION_TIMEOUT_SECONDS),
     comment: `bcs task ${event.task.id}`.slice(0, MAX_COMMENT_LENGTH),
+    ...(event.devices === undefined ? {} : { devices: [...event.devices] }),
   };
 }
 

@@ -11,8 +11,9 @@ import {
   type UndeliveredCommands,
 } from '../ports/dispatcher';
 import type { LedgerStore, TaskRecord } from '../ports/ledger-store';
-import { committedAssignments, type Skipped, taskAssignedEvents } from './assignments';
+import { committedAssignments, finalTaskIds, type Skipped, taskAssignedEvents } from './assignments';
 import { commandRequest } from './command';
+import { CommandNotAllowedError, type CommandTemplates } from './command-templates';
 
 export interface DispatcherOptions {
   /** The ledger's task records; only read. */
@@ -21,6 +22,11 @@ export interface DispatcherOptions {
   publisher: AssignmentPublisher;
   /** Present when commands run through Run Command (`dispatchViaSsm`). */
   commands?: CommandRunner;
+  /**
+   * The allow-list of command templates (lib/dispatch/command-templates.ts): a command that is not
+   * one of them with valid arguments is never sent, and is dead-lettered. @default none allowed
+   */
+  templates?: CommandTemplates;
   clock: Clock;
   /**
    * Pauses between attempts of a refused send (CommandNotSentError, e.g. an instance whose SSM agent
@@ -35,6 +41,8 @@ export interface DispatcherOptions {
   undelivered?: UndeliveredCommands;
   /** @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
+  /** Seconds a finished task's dispatch records are kept. @default DISPATCH_RECORD_RETENTION_SECONDS */
+  recordRetentionSeconds?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -44,6 +52,8 @@ export type CommandOutcome =
   /** Claimed earlier (a redelivered block): not sent again. */
   | { status: 'already-claimed'; taskId: string; transactionId: string; commandId: string | null }
   | { status: 'lease-ended'; taskId: string; transactionId: string }
+  /** Not an allowed template with valid arguments: never sent, dead-lettered with `undelivered`. */
+  | { status: 'not-allowed'; taskId: string; transactionId: string; error: string; deadLettered?: true }
   /**
    * The runner refused it on every attempt; the claim was released so that a redelivery may try
    * again, and with `undelivered` the assignment was dead-lettered (`deadLettered: true`).
@@ -57,6 +67,12 @@ export interface DispatchOutcome {
   skipped: Skipped[];
   commands: CommandOutcome[];
 }
+
+/**
+ * How long the dispatch records of a finished task are kept before DynamoDB TTL may delete them:
+ * a week, so that a late SSM status event or a redelivered stream record still finds them.
+ */
+export const DISPATCH_RECORD_RETENTION_SECONDS = 7 * 24 * 3600;
 
 /** Thrown when some events could not be published: the blocks must be handed over again. */
 export class PublishFailedError extends Error {
@@ -81,6 +97,17 @@ export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {}
 
   async dispatch(blocks: readonly Block[]): Promise<DispatchOutcome> {
+    const outcome = await this.dispatchAssignments(blocks);
+    // After the assignments: a block that assigns and closes one task still sends its command first.
+    const final = finalTaskIds(blocks);
+    if (final.length > 0) {
+      const retention = this.options.recordRetentionSeconds ?? DISPATCH_RECORD_RETENTION_SECONDS;
+      await this.options.records.expireRecords(final, Math.ceil(this.options.clock.now() / 1000) + retention);
+    }
+    return outcome;
+  }
+
+  private async dispatchAssignments(blocks: readonly Block[]): Promise<DispatchOutcome> {
     const assignments = committedAssignments(blocks);
     if (assignments.length === 0) return { published: [], skipped: [], commands: [] };
     const ids = assignments.map((a) => a.taskId);
@@ -110,10 +137,18 @@ export class Dispatcher {
   ): Promise<CommandOutcome[]> {
     const outcomes = new Map<TaskAssigned, CommandOutcome>();
     let pending: { event: TaskAssigned; request: CommandRequest }[] = [];
+    const notAllowed: { event: TaskAssigned; error: string }[] = [];
     for (const event of events) {
       const now = this.options.clock.now();
-      const request = commandRequest(event, now);
       const ids = { taskId: event.task.id, transactionId: event.transactionId };
+      let request: CommandRequest | null;
+      try {
+        request = commandRequest(event, now, this.options.templates ?? {});
+      } catch (error) {
+        if (!(error instanceof CommandNotAllowedError)) throw error;
+        notAllowed.push({ event, error: error.message });
+        continue;
+      }
       if (request === null) {
         if (event.task.command !== undefined) outcomes.set(event, { status: 'lease-ended', ...ids });
         continue;
@@ -157,16 +192,27 @@ export class Dispatcher {
     for (const { event } of pending) {
       await this.options.records.releaseCommand(event.task.id, event.transactionId);
     }
-    if (pending.length > 0 && this.options.undelivered) {
+    if ((pending.length > 0 || notAllowed.length > 0) && this.options.undelivered) {
       // Throws when the dead letters did not get there: the block is then handed over again.
-      await this.options.undelivered.deadLetter(
-        pending.map(({ event }) => ({
+      const at = this.options.clock.now();
+      await this.options.undelivered.deadLetter([
+        ...notAllowed.map(({ event, error }) => ({ assignment: event, error, attempts: 0, at })),
+        ...pending.map(({ event }) => ({
           assignment: event,
           error: refusals.get(event)!,
           attempts: delays.length + 1,
-          at: this.options.clock.now(),
+          at,
         })),
-      );
+      ]);
+    }
+    for (const { event, error } of notAllowed) {
+      outcomes.set(event, {
+        status: 'not-allowed',
+        taskId: event.task.id,
+        transactionId: event.transactionId,
+        error,
+        ...(this.options.undelivered ? { deadLettered: true as const } : {}),
+      });
     }
     for (const { event } of pending) {
       outcomes.set(event, {

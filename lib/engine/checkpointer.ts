@@ -1,9 +1,12 @@
+import { ValidationError } from '../errors';
 import { checkpointOf, checkpointText } from '../ledger/checkpoint';
 import {
+  NoteError,
   type NoteSigner,
   type NoteVerifier,
   openNote,
   parseSignatureLine,
+  parseVerifierKey,
   signNote,
 } from '../ledger/signed-note';
 import type { Digest } from '../ledger/types';
@@ -195,4 +198,19 @@ export class Checkpointer {
     }
     throw new Error(`the witness's size kept changing (last ${old})`);
   }
+}
+
+/** Witnesses as configured (URL and vkey), each key parsed: a bad one is a ValidationError naming witnesses.<i>.key. */
+export function parseWitnesses(witnesses: readonly { url: string; key: string }[]): WitnessConfig[] {
+  return witnesses.map((w, i) => {
+    try {
+      return { url: w.url, key: parseVerifierKey(w.key) };
+    } catch (error) {
+      if (!(error instanceof NoteError)) throw error;
+      throw new ValidationError(
+        [{ field: `witnesses.${i}.key`, message: error.message }],
+        'invalid configuration',
+      );
+    }
+  });
 }

@@ -1,6 +1,6 @@
 import { fromHex, HASH_SIZE } from '../ledger/hash';
 import { TILE_WIDTH, type TileResource } from '../ledger/tile-paths';
-import { TILE_HEIGHT } from '../ledger/tiles';
+import { TILE_HEIGHT, TiledMerkleTree } from '../ledger/tiles';
 import type { LedgerStore, MerkleLedgerStore } from '../ports/ledger-store';
 
 /** Entry size prefix of an entry bundle: every entry is a 32-byte block hash (uint16 big-endian 32). */
@@ -67,4 +67,15 @@ export function tilesForSize(treeSize: number, since = 0): TileResource[] {
     }
   }
   return out;
+}
+
+/** RFC 6962 consistency proofs between tree sizes, read from the store's tiles (for a Checkpointer). */
+export function storeConsistency(
+  store: MerkleLedgerStore,
+): (oldSize: number, newSize: number) => Promise<Uint8Array[]> {
+  return async (oldSize, newSize) => {
+    const head = await store.readTreeHead();
+    const tree = new TiledMerkleTree((keys) => store.readTiles(keys), head.tree_size, store.tileHeight);
+    return tree.consistencyProof(oldSize, newSize);
+  };
 }

@@ -26,6 +26,9 @@ export function decisionsToTransactions(
     task_requirements: { ...d.task.requirements },
     vm_state_before: d.before,
     vm_state_after: d.after,
+    ...(d.status === 'assigned' && d.devices !== undefined && d.devices.length > 0
+      ? { devices: [...d.devices].sort((a, b) => a - b) }
+      : {}),
   }));
 }
 

@@ -42,7 +42,17 @@ const TRANSACTION_KEYS = [
   'vm_state_after',
   'vm_state_before',
 ] as const;
+// With the optional members (docs/ledger-format.md 2.4) in their sorted places.
+const TRANSACTION_KEYS_WITH_DEVICES = ['algorithm', 'devices', ...TRANSACTION_KEYS.slice(1)] as const;
 const SNAPSHOT_KEYS = ['active_tasks', 'reserved', 'usage'] as const;
+const SNAPSHOT_KEYS_WITH_GPUS = ['active_tasks', 'gpus', 'reserved', 'usage'] as const;
+
+/** An array of `min`-`max` integers from `lo` to `hi` (the shapes of devices and gpus). */
+function isIntegerList(value: unknown, lo: number, hi: number): boolean {
+  if (!Array.isArray(value) || value.length < 1 || value.length > 64) return false;
+  for (const x of value) if (!Number.isSafeInteger(x) || x < lo || x > hi) return false;
+  return true;
+}
 const STATUSES = new Set(['assigned', 'rejected', 'completed', 'expired']);
 const TRANSACTION_ID = /^[0-9a-f]{32}$/;
 
@@ -88,7 +98,10 @@ function isSortedVector(value: unknown): boolean {
 
 function isSnapshotOrNull(value: unknown): boolean {
   if (value === null) return true;
-  if (!isPlainObject(value) || !hasKeysExactly(value, SNAPSHOT_KEYS)) return false;
+  if (!isPlainObject(value)) return false;
+  if (!hasKeysExactly(value, SNAPSHOT_KEYS)) {
+    if (!hasKeysExactly(value, SNAPSHOT_KEYS_WITH_GPUS) || !isIntegerList(value.gpus, 0, 1000)) return false;
+  }
   const active = value.active_tasks;
   return (
     typeof active === 'number' &&
@@ -105,7 +118,12 @@ function isSnapshotOrNull(value: unknown): boolean {
  * then asks zod and `canonicalize`.
  */
 export function isCanonicalOrderTransaction(value: unknown): value is Transaction {
-  if (!isPlainObject(value) || !hasKeysExactly(value, TRANSACTION_KEYS)) return false;
+  if (!isPlainObject(value)) return false;
+  if (!hasKeysExactly(value, TRANSACTION_KEYS)) {
+    if (!hasKeysExactly(value, TRANSACTION_KEYS_WITH_DEVICES) || !isIntegerList(value.devices, 0, 63)) {
+      return false;
+    }
+  }
   const v = value;
   return (
     typeof v.transaction_id === 'string' &&
@@ -150,7 +168,8 @@ function vectorText(vector: Readonly<Record<string, number>>): string {
 
 function snapshotText(snapshot: Transaction['vm_state_before']): string {
   if (snapshot === null) return 'null';
-  return `{"active_tasks":${json(snapshot.active_tasks)},"reserved":${vectorText(snapshot.reserved)},"usage":${vectorText(snapshot.usage)}}`;
+  const gpus = snapshot.gpus === undefined ? '' : `"gpus":${JSON.stringify(snapshot.gpus)},`;
+  return `{"active_tasks":${json(snapshot.active_tasks)},${gpus}"reserved":${vectorText(snapshot.reserved)},"usage":${vectorText(snapshot.usage)}}`;
 }
 
 /**
@@ -163,7 +182,7 @@ function snapshotText(snapshot: Transaction['vm_state_before']): string {
  */
 export function canonicalTextOfValidated(tx: Transaction): string {
   return (
-    `{"algorithm":${json(tx.algorithm)},"reason":${json(tx.reason)},"score":${json(tx.score)},` +
+    `{"algorithm":${json(tx.algorithm)},${tx.devices === undefined ? '' : `"devices":${JSON.stringify(tx.devices)},`}"reason":${json(tx.reason)},"score":${json(tx.score)},` +
     `"status":${json(tx.status)},"task_id":${json(tx.task_id)},` +
     `"task_requirements":${vectorText(tx.task_requirements)},"timestamp":${json(tx.timestamp)},` +
     `"transaction_id":${json(tx.transaction_id)},"vm_id":${json(tx.vm_id)},` +

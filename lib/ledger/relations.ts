@@ -11,9 +11,65 @@ import type { Transaction } from './types';
  * - `completed` / `expired`: `vm_id` is not null, `score` is null, and `vm_state_before` and
  *   `vm_state_after` are both null or both not null.
  *
+ * GPU devices (section 2.4): `gpus` is in vm_state_before exactly when it is in vm_state_after, with
+ * the same length; `devices` only on `assigned`, ascending, each below that length, and then the
+ * task's `gpu` requirement is spread evenly over them and added to exactly those devices, none ending
+ * over 1000; without `devices` the devices are unchanged.
+ *
  * Returns the first relation that does not hold (field and message), or null.
  */
 export function relationIssue(tx: Transaction): FieldIssue | null {
+  return statusIssue(tx) ?? deviceIssue(tx);
+}
+
+function deviceIssue(tx: Transaction): FieldIssue | null {
+  const before = tx.vm_state_before?.gpus;
+  const after = tx.vm_state_after?.gpus;
+  if (
+    (before === undefined) !== (after === undefined) ||
+    (before && after && before.length !== after.length)
+  ) {
+    return {
+      field: 'vm_state_after.gpus',
+      message: 'must be present exactly when vm_state_before.gpus is, with as many devices',
+    };
+  }
+  const devices = tx.devices;
+  if (devices === undefined) {
+    if (before && after && before.some((v, k) => v !== after[k])) {
+      return { field: 'vm_state_after.gpus', message: 'must equal vm_state_before.gpus without devices' };
+    }
+    return null;
+  }
+  if (tx.status !== 'assigned') return { field: 'devices', message: 'only an assigned decision has devices' };
+  if (before === undefined || after === undefined) {
+    return { field: 'vm_state_before.gpus', message: 'must be present when devices is' };
+  }
+  for (let k = 0; k < devices.length; k++) {
+    if (devices[k]! >= before.length || (k > 0 && devices[k]! <= devices[k - 1]!)) {
+      return { field: `devices.${k}`, message: `must be ascending, distinct and below ${before.length}` };
+    }
+  }
+  const milli = (tx.task_requirements.gpu ?? 0) / devices.length;
+  if (!(Number.isInteger(milli) && milli > 0 && milli <= 1000 && (devices.length === 1 || milli === 1000))) {
+    return {
+      field: 'task_requirements.gpu',
+      message: 'must be a share of one device (at most 1000) or 1000 per device',
+    };
+  }
+  for (let d = 0; d < before.length; d++) {
+    const expected = devices.includes(d) ? before[d]! + milli : before[d]!;
+    if (after[d] !== expected || expected > 1000) {
+      return {
+        field: `vm_state_after.gpus.${d}`,
+        message: `must be ${expected} (vm_state_before.gpus.${d} plus the task's share on its devices) and at most 1000`,
+      };
+    }
+  }
+  return null;
+}
+
+function statusIssue(tx: Transaction): FieldIssue | null {
   switch (tx.status) {
     case 'rejected':
       for (const field of ['vm_id', 'score', 'vm_state_before', 'vm_state_after'] as const) {

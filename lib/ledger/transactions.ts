@@ -43,11 +43,16 @@ const withoutProtoMember = z.custom<unknown>(
   'must not have a "__proto__" member',
 );
 const resourceVectorSchema = withoutProtoMember.pipe(z.record(unicodeString, finite));
+/** Per-device milli-GPU (docs/ledger-format.md 2.4): 1-64 integers from 0 to 1000. */
+const gpusSchema = z.array(z.number().int().min(0).max(1000)).min(1).max(64);
 const vmSnapshotSchema = z.strictObject({
   reserved: resourceVectorSchema,
   usage: resourceVectorSchema,
   active_tasks: count,
+  gpus: gpusSchema.optional(),
 });
+/** Device indexes of an assignment: 1-64 integers from 0 to 63 (ascending and distinct: relations.ts). */
+const devicesSchema = z.array(z.number().int().min(0).max(63)).min(1).max(64);
 
 /** One ledger transaction as hashed: every field present, no extra field, every number finite. */
 export const transactionSchema = z.strictObject({
@@ -62,6 +67,7 @@ export const transactionSchema = z.strictObject({
   task_requirements: resourceVectorSchema,
   vm_state_before: vmSnapshotSchema.nullable(),
   vm_state_after: vmSnapshotSchema.nullable(),
+  devices: devicesSchema.optional(),
 }) satisfies z.ZodType<Transaction>;
 
 /**

@@ -22,6 +22,11 @@ export interface Transaction {
   task_requirements: ResourceVector;
   vm_state_before: VmSnapshot | null;
   vm_state_after: VmSnapshot | null;
+  /**
+   * On an `assigned` transaction whose task got GPU devices: their local indexes on the VM,
+   * ascending (what CUDA_VISIBLE_DEVICES takes). Left out otherwise (docs/ledger-format.md 2.4).
+   */
+  devices?: number[];
 }
 
 export interface BlockHeader {

@@ -47,4 +47,9 @@ export interface VmSnapshot {
   reserved: ResourceVector;
   usage: ResourceVector;
   active_tasks: number;
+  /**
+   * milli-GPU reserved on each GPU device of the VM, in device order, when the VM lists its devices
+   * (Vm.gpus) and the snapshot was taken by the scheduler; left out otherwise.
+   */
+  gpus?: number[];
 }

@@ -30,6 +30,8 @@ export interface TaskAssigned {
   blockHeight: number;
   /** Epoch ms after which the assignment expires unless completed. */
   leaseExpiresAt: number;
+  /** The GPU devices (local indexes on the VM) the ledger's assignment gave the task, when any. */
+  devices?: number[];
 }
 
 export interface PublishFailure {
@@ -45,12 +47,16 @@ export interface AssignmentPublisher {
 
 export interface CommandRequest {
   instanceId: string;
-  /** Shell lines, run in order by one `sh`. */
-  commands: string[];
+  /** The allow-listed command template to run (lib/dispatch/command-templates.ts). */
+  template: string;
+  /** Its arguments, each already checked against the template. */
+  arguments: string[];
   /** The command's execution timeout, seconds. */
   timeoutSeconds: number;
   /** Shown to operators next to the command (SSM caps it at 100 characters). */
   comment: string;
+  /** The task's GPU devices: sent as the document's gpuDevices parameter (CUDA_VISIBLE_DEVICES). */
+  devices?: number[];
 }
 
 /**
@@ -66,6 +72,7 @@ export interface UndeliveredCommand {
   assignment: TaskAssigned;
   /** The refusal of the last attempt. */
   error: string;
+  /** Sends tried; 0 when it was never sent (not an allowed command template). */
   attempts: number;
   /** Epoch ms of the last attempt. */
   at: number;
@@ -112,4 +119,10 @@ export interface DispatchRecords {
   recordCommand(taskId: string, commandId: string): Promise<void>;
   /** The task a command was sent for, or null when no command id was recorded for it. */
   taskOfCommand(commandId: string): Promise<string | null>;
+  /**
+   * Marks the dispatch records of tasks whose ledger status is final (spec, run claim, command id)
+   * to expire at `expiresAt` (epoch seconds; DynamoDB TTL deletes them some time after). Records
+   * that do not exist are not created.
+   */
+  expireRecords(taskIds: readonly string[], expiresAt: number): Promise<void>;
 }

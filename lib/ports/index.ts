@@ -3,6 +3,7 @@ export * from './clock';
 export * from './digest-signer';
 export * from './fleet-source';
 export * from './ledger-store';
+export * from './object-store';
 export * from './signed-digest-log';
 export * from './task-acceptances';
 export * from './task-queue';

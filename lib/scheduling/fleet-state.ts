@@ -277,11 +277,16 @@ export class FleetState {
 
   /** The VM's reserved, usage and active tasks as the ledger records them. */
   snapshot(vmIndex: number): VmSnapshot {
-    return {
+    const snapshot: VmSnapshot = {
       reserved: this.vector(this.reserved, vmIndex),
       usage: this.vector(this.usage, vmIndex),
       active_tasks: this.activeTasks[vmIndex]!,
     };
+    // Per-device use, for a VM that lists devices (docs/ledger-format.md 2.4).
+    if (this.devices !== null && this.devices.listed[vmIndex] === 1 && this.devices.count(vmIndex) > 0) {
+      snapshot.gpus = this.devices.reservedOf(vmIndex);
+    }
+    return snapshot;
   }
 
   /** A row of one of the per-VM arrays as a named vector. */

@@ -351,7 +351,7 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       path: '/checkpoint',
       summary:
         'The signed C2SP checkpoint of the block-hash tree, with witness cosignatures (docs/ledger-format.md section 12); the tiles are under /tile/ (tlog-tiles)',
-      servedBy: ['local'],
+      servedBy: ['local', 'aws'],
       responses: {
         200: { description: 'Signed note (text)', contentType: 'text/plain' },
         404: { description: 'This runtime publishes no checkpoints' },

@@ -99,6 +99,15 @@ function edit(mutate: (chain: Chain) => void, from = 1): Chain {
 
 const tx = (chain: Chain, height: number, index: number): Transaction => chain[height]!.transactions[index]!;
 
+/** The example's first assignment as one that took a 500 milli-GPU share of device 0 of two (section 2.4). */
+function withDevices(chain: Chain): void {
+  const t = tx(chain, 1, 0);
+  t.task_requirements = { ...t.task_requirements, gpu: 500 };
+  t.vm_state_before = { ...t.vm_state_before!, gpus: [0, 0] };
+  t.vm_state_after = { ...t.vm_state_after!, gpus: [500, 0] };
+  t.devices = [0];
+}
+
 const invalid = (problem: string, height: number): Expected => ({
   valid: false,
   problem,
@@ -258,6 +267,42 @@ function chainVectors(): Vector[] {
       'assigned-without-state',
       'an assigned decision without vm_state_after (section 2.2)',
       lines(edit((c) => (tx(c, 1, 0).vm_state_after = null))),
+      invalid('malformed', 1),
+    ),
+    v(
+      'valid-gpu-devices',
+      'an assignment that took GPU device 0 of two: devices and per-device gpus (section 2.4)',
+      lines(edit(withDevices)),
+      VALID,
+    ),
+    v(
+      'gpu-devices-wrong-use',
+      'gpus after is not gpus before plus the share on the named device (section 2.4)',
+      lines(
+        edit((c) => {
+          withDevices(c);
+          tx(c, 1, 0).vm_state_after!.gpus = [400, 0];
+        }),
+      ),
+      invalid('malformed', 1),
+    ),
+    v(
+      'gpu-devices-on-rejection',
+      'devices on a rejected decision (section 2.4)',
+      lines(edit((c) => Object.assign(tx(c, 1, 1), { devices: [0] }))),
+      invalid('malformed', 1),
+    ),
+    v(
+      'gpu-devices-share-on-two',
+      'a share of 500 spread over two devices: a share is on ONE device (section 2.4)',
+      lines(
+        edit((c) => {
+          withDevices(c);
+          const t = tx(c, 1, 0);
+          t.devices = [0, 1];
+          t.vm_state_after!.gpus = [250, 250];
+        }),
+      ),
       invalid('malformed', 1),
     ),
     v(

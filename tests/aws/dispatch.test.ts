@@ -32,7 +32,13 @@ import type { DynamoDBStreamEvent, EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { commandStatusHandler } from '../../functions/handlers/command-status';
 import { dispatchHandler } from '../../functions/handlers/dispatch';
-import { DynamoDbDispatchRecords, runKey } from '../../lib/adapters/dynamodb/dispatch-records';
+import {
+  commandKey,
+  DISPATCH_EXPIRES_ATTRIBUTE,
+  DynamoDbDispatchRecords,
+  runKey,
+  specKey,
+} from '../../lib/adapters/dynamodb/dispatch-records';
 import { DynamoDbLedgerStore } from '../../lib/adapters/dynamodb/dynamodb-ledger-store';
 import { blockKey, PARTITION_KEY } from '../../lib/adapters/dynamodb/keys';
 import {
@@ -40,7 +46,7 @@ import {
   TASK_ASSIGNED_DETAIL_TYPE,
   TASK_ASSIGNED_SOURCE,
 } from '../../lib/adapters/eventbridge/eventbridge-publisher';
-import { RUN_SHELL_SCRIPT, SsmCommandRunner } from '../../lib/adapters/ssm/ssm-command-runner';
+import { SsmCommandRunner } from '../../lib/adapters/ssm/ssm-command-runner';
 import { COMMAND_STATUS_DETAIL_TYPE, FINAL_COMMAND_STATUSES } from '../../lib/dispatch/command';
 import { Dispatcher } from '../../lib/dispatch/dispatcher';
 import { SpecRecordingEngine } from '../../lib/dispatch/spec-recording-engine';
@@ -70,6 +76,17 @@ let tableName: string;
 let busName: string;
 let ruleName: string;
 let queueUrl: string;
+
+/**
+ * The allow-list these tests dispatch from, and the name of the stack's command document (MiniStack
+ * has no CreateDocument: SendCommand names it as the stack would; cfn-lint checks the document itself).
+ */
+const TEMPLATES = {
+  echo: { run: ['/bin/echo'], maxArguments: 4 },
+  sleep: { run: ['/bin/sleep'], argumentPattern: '[0-9]{1,4}', maxArguments: 1 },
+  true: { run: ['/bin/true'] },
+};
+const DOCUMENT = uniqueName('bcs-commands');
 
 beforeAll(async () => {
   tableName = uniqueName('dispatch-ledger');
@@ -145,7 +162,7 @@ function dispatcher(runner?: RecordingRunner | SsmCommandRunner) {
     tasks: new DynamoDbLedgerStore({ client: dynamodb, tableName }),
     records: new DynamoDbDispatchRecords({ client: dynamodb, tableName }),
     publisher: new EventBridgePublisher({ client: events, eventBusName: busName }),
-    ...(runner ? { commands: runner } : {}),
+    ...(runner ? { commands: runner, templates: TEMPLATES } : {}),
     clock: systemClock,
   });
 }
@@ -275,7 +292,7 @@ describe('dispatch on the emulator', () => {
     const logger = new RecordingLogger();
 
     await dispatchHandler({
-      dispatcher: () => dispatcher(new SsmCommandRunner({ client: ssm })),
+      dispatcher: () => dispatcher(new SsmCommandRunner({ client: ssm, documentName: DOCUMENT })),
       logger,
       metrics: new RecordingMetrics(),
     })(await streamOf(blocks));
@@ -313,7 +330,7 @@ describe('dispatch on the emulator', () => {
       detail: {
         'command-id': commandId,
         'instance-id': VM_ID,
-        'document-name': RUN_SHELL_SCRIPT,
+        'document-name': DOCUMENT,
         status: 'Success',
       },
     };
@@ -376,6 +393,25 @@ describe('dispatch on the emulator', () => {
     expect(await records.taskOfCommand(`${prefix}-cmd`)).toBe(taskId);
     await expect(records.recordCommand(taskId, `${prefix}-other`)).rejects.toThrow();
     expect(await records.taskOfCommand(`${prefix}-other`)).toBeNull();
+
+    // Once final: every record of the task gets the TTL attribute; a task without records gets none.
+    await records.expireRecords([taskId, ids[1]!], 1_900_000_000);
+    const expiresAt = async (key: string) => {
+      const { Item } = await dynamodb.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: { [PARTITION_KEY]: { S: key } },
+          ConsistentRead: true,
+        }),
+      );
+      return Item === undefined ? 'absent' : (Item[DISPATCH_EXPIRES_ATTRIBUTE]?.N ?? 'none');
+    };
+    expect(await expiresAt(specKey(taskId))).toBe('1900000000');
+    expect(await expiresAt(runKey(taskId))).toBe('1900000000');
+    expect(await expiresAt(commandKey(`${prefix}-cmd`))).toBe('1900000000');
+    expect(await expiresAt(specKey(ids[2]!))).toBe('none');
+    expect(await expiresAt(specKey(ids[1]!))).toBe('absent');
+    expect(await expiresAt(runKey(ids[1]!))).toBe('absent');
   }, 60_000);
 
   it('the Lambda entry, configured by environment as the stack configures it, dispatches a block', async () => {
@@ -405,9 +441,9 @@ describe('dispatch on the emulator', () => {
     const pattern = JSON.stringify({
       source: ['aws.ssm'],
       'detail-type': [COMMAND_STATUS_DETAIL_TYPE],
-      detail: { 'document-name': [RUN_SHELL_SCRIPT], status: [...FINAL_COMMAND_STATUSES] },
+      detail: { 'document-name': [DOCUMENT], status: [...FINAL_COMMAND_STATUSES] },
     });
-    const matches = async (status: string, document = RUN_SHELL_SCRIPT) =>
+    const matches = async (status: string, document = DOCUMENT) =>
       (
         await events.send(
           new TestEventPatternCommand({
@@ -480,6 +516,7 @@ describe.skipIf(process.env.BCS_DISPATCH_DEPLOY !== '1')('the deployed outbox', 
       scheduler: standIn,
       environment: { TABLE_NAME: table.tableName, DIMENSIONS: 'cpu,mem,io,bw' },
       viaSsm: false,
+      commandTemplates: {},
       vmTagKey: 'bcs:pool',
       vmTagValue: 'workers',
       retainLogs: false,

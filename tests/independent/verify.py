@@ -260,13 +260,24 @@ def vector_ok(v):
     return isinstance(v, dict) and "__proto__" not in v and all(is_num(x) for x in v.values())
 
 
+def int_list_ok(v, lo, hi):
+    """Doc section 2.4: devices and gpus are arrays of 1-64 integers in [lo, hi]."""
+    return isinstance(v, list) and 1 <= len(v) <= 64 and all(is_int(x) and lo <= x <= hi for x in v)
+
+
 def snapshot_ok(v):
-    return v is None or (isinstance(v, dict) and set(v) == {"reserved", "usage", "active_tasks"}
-                         and vector_ok(v["reserved"]) and vector_ok(v["usage"]) and is_int(v["active_tasks"]))
+    if v is None:
+        return True
+    base = {"reserved", "usage", "active_tasks"}
+    if not isinstance(v, dict) or set(v) not in (base, base | {"gpus"}):
+        return False
+    if "gpus" in v and not int_list_ok(v["gpus"], 0, 1000):
+        return False
+    return vector_ok(v["reserved"]) and vector_ok(v["usage"]) and is_int(v["active_tasks"])
 
 
 def transaction_problem(t):
-    if not isinstance(t, dict) or set(t) != TX:
+    if not isinstance(t, dict) or set(t) not in (TX, TX | {"devices"}):
         return "transaction members"
     checks = {
         "transaction_id": is_str(t["transaction_id"]) and HEX32.match(t["transaction_id"]),
@@ -280,6 +291,7 @@ def transaction_problem(t):
         "task_requirements": vector_ok(t["task_requirements"]),
         "vm_state_before": snapshot_ok(t["vm_state_before"]),
         "vm_state_after": snapshot_ok(t["vm_state_after"]),
+        "devices": "devices" not in t or int_list_ok(t["devices"], 0, 63),
     }
     bad = [k for k, ok in checks.items() if not ok]
     return bad[0] if bad else None
@@ -303,6 +315,34 @@ def relation_problem(t):
             return "score"
         if (t["vm_state_before"] is None) != (t["vm_state_after"] is None):
             return "vm_state_after"
+    return device_problem(t)
+
+
+def device_problem(t):
+    """Doc section 2.4: gpus in both snapshots or neither; devices only on assigned, and then the
+    task's gpu spread evenly over them is added to exactly those devices, none over 1000."""
+    before = (t["vm_state_before"] or {}).get("gpus")
+    after = (t["vm_state_after"] or {}).get("gpus")
+    if (before is None) != (after is None) or (before is not None and len(before) != len(after)):
+        return "vm_state_after.gpus"
+    devices = t.get("devices")
+    if devices is None:
+        return "vm_state_after.gpus" if before is not None and before != after else None
+    if t["status"] != "assigned":
+        return "devices"
+    if before is None:
+        return "vm_state_before.gpus"
+    for k, d in enumerate(devices):
+        if d >= len(before) or (k > 0 and d <= devices[k - 1]):
+            return "devices.%d" % k
+    gpu = t["task_requirements"].get("gpu", 0)
+    milli = gpu / len(devices)
+    if not (milli == int(milli) and 0 < milli <= 1000 and (len(devices) == 1 or milli == 1000)):
+        return "task_requirements.gpu"
+    for d in range(len(before)):
+        expected = before[d] + milli if d in devices else before[d]
+        if after[d] != expected or expected > 1000:
+            return "vm_state_after.gpus.%d" % d
     return None
 
 

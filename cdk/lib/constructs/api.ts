@@ -40,6 +40,8 @@ export interface SchedulerApiProps {
   readonly throttlingBurstLimit: number;
   /** Keep the access logs when the stack goes (outside test stages). */
   readonly retainLogs: boolean;
+  /** GET /checkpoint (the read function reads it from the log bucket). */
+  readonly checkpoint: boolean;
 }
 
 /**
@@ -165,6 +167,8 @@ export class SchedulerApi extends Construct {
     fleet.addResource('vms').addResource('{id}').addResource('drain').addMethod('POST', read, withId);
 
     // The OpenAPI document of the routes the read function serves (lib/schemas/openapi.ts).
+    if (props.checkpoint)
+      this.api.root.addResource('checkpoint').addMethod('GET', read, { requestValidator: paramsValidator });
     this.api.root.addResource('openapi.json').addMethod('GET', read, { requestValidator: paramsValidator });
 
     Validations.of(this).acknowledge(

@@ -20,8 +20,10 @@ import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SCALING_DIMENSIONS, SCALING_METRICS } from '../../../lib/adapters/autoscaling/metric-names';
+import type { CommandTemplates } from '../../../lib/dispatch/command-templates';
 import type { FieldIssue } from '../../../lib/errors';
 import { CHECKOV_REASONS, skipCheckov } from '../checkov';
+import { templateInstallCommands } from './command-document';
 
 /** The `autoScaling` stack prop: an EC2 Auto Scaling group as the fleet, scaled on backlog per instance. */
 export interface AutoScalingOptions {
@@ -109,7 +111,7 @@ export const CLOUDWATCH_AGENT_CONFIG = {
  * install and start the CloudWatch agent with CLOUDWATCH_AGENT_CONFIG, and make sure the SSM agent
  * runs so that Run Command reaches the instance.
  */
-export function workerUserData(): UserData {
+export function workerUserData(commandTemplates: CommandTemplates = {}): UserData {
   const data = UserData.forLinux();
   const config = '/opt/aws/amazon-cloudwatch-agent/etc/bcs-agent.json';
   data.addCommands(
@@ -122,6 +124,9 @@ export function workerUserData(): UserData {
     `/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${config}`,
     'systemctl enable --now amazon-ssm-agent',
   );
+  // SSM dispatch: the unprivileged task user and the allow-listed command templates.
+  if (Object.keys(commandTemplates).length > 0)
+    data.addCommands(...templateInstallCommands(commandTemplates));
   return data;
 }
 
@@ -135,6 +140,8 @@ export interface WorkerGroupProps extends Required<AutoScalingOptions> {
   /** @default a new VPC: two AZs, public subnets, no NAT gateway, flow logs */
   readonly vpc?: IVpc;
   readonly retainLogs: boolean;
+  /** SSM dispatch's allow-listed commands, installed at boot with the task user. @default none */
+  readonly commandTemplates?: CommandTemplates;
 }
 
 /**
@@ -180,7 +187,7 @@ export class WorkerGroup extends Construct {
     const template = new LaunchTemplate(this, 'LaunchTemplate', {
       instanceType,
       role,
-      userData: workerUserData(),
+      userData: workerUserData(props.commandTemplates),
       machineImage: MachineImage.latestAmazonLinux2023({
         cpuType:
           instanceType.architecture === InstanceArchitecture.ARM_64

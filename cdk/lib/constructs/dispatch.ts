@@ -15,11 +15,12 @@ import {
   DISPATCH_SPEC_PREFIX,
 } from '../../../lib/adapters/dynamodb/dispatch-records';
 import { BLOCK_PREFIX, PARTITION_KEY, TASK_PREFIX } from '../../../lib/adapters/dynamodb/keys';
-import { RUN_SHELL_SCRIPT } from '../../../lib/adapters/ssm/ssm-command-runner';
 import { COMMAND_STATUS_DETAIL_TYPE, FINAL_COMMAND_STATUSES } from '../../../lib/dispatch/command';
+import type { CommandTemplates } from '../../../lib/dispatch/command-templates';
 import { CHECKOV_REASONS, skipCheckov } from '../checkov';
 import { grantFleetRead, grantLedgerWrite } from '../ledger-access';
 import { ServiceFunction } from '../nodejs-function';
+import { CommandDocument } from './command-document';
 
 export interface DispatchProps {
   /** The ledger table, created with its NEW_IMAGE stream. */
@@ -30,6 +31,8 @@ export interface DispatchProps {
   readonly environment: Record<string, string>;
   /** Run tasks' commands with SSM Run Command, on instances carrying this tag only. */
   readonly viaSsm: boolean;
+  /** With `viaSsm`: the only commands that run (cdk/lib/constructs/command-document.ts). */
+  readonly commandTemplates: CommandTemplates;
   readonly vmTagKey: string;
   readonly vmTagValue: string;
   readonly retainLogs: boolean;
@@ -51,6 +54,8 @@ export class Dispatch extends Construct {
   /** Fires when a stream batch gave up: its assignments were not published (nor their commands sent). */
   readonly failureAlarm: Alarm;
   readonly commandStatusFunction?: NodejsFunction;
+  /** With `viaSsm`: the document the dispatcher sends, the only one it may. */
+  readonly commandDocument?: CommandDocument;
 
   constructor(scope: Construct, id: string, props: DispatchProps) {
     super(scope, id);
@@ -147,6 +152,25 @@ export class Dispatch extends Construct {
       }),
     );
 
+    // Once a task is final its records get an expiry (the table's TTL attribute): spec, claim, command id.
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ExpireDispatchRecords',
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': prefixes(
+              DISPATCH_SPEC_PREFIX,
+              DISPATCH_RUN_PREFIX,
+              DISPATCH_COMMAND_PREFIX,
+            ),
+          },
+        },
+      }),
+    );
+
     props.scheduler.addEnvironment('DISPATCH_SPECS', 'true');
     props.scheduler.addToRolePolicy(
       new PolicyStatement({
@@ -170,13 +194,19 @@ export class Dispatch extends Construct {
         resources: [this.failures.queueArn],
       }),
     );
+    // Only the stack's own document, which runs allow-listed templates as an unprivileged user: never
+    // AWS-RunShellScript (any shell text, as root).
+    const document = new CommandDocument(this, 'Commands', { templates: props.commandTemplates });
+    this.commandDocument = document;
+    this.function.addEnvironment('COMMAND_DOCUMENT_NAME', document.documentName);
+    this.function.addEnvironment('COMMAND_TEMPLATES', JSON.stringify(props.commandTemplates));
     // A condition on the instance's tag cannot apply to the document (it has no tags): two statements.
     this.function.addToRolePolicy(
       new PolicyStatement({
-        sid: 'RunShellScriptDocument',
+        sid: 'CommandTemplateDocument',
         effect: Effect.ALLOW,
         actions: ['ssm:SendCommand'],
-        resources: [`arn:${partition}:ssm:${region}::document/${RUN_SHELL_SCRIPT}`],
+        resources: [document.documentArn],
       }),
     );
     this.function.addToRolePolicy(
@@ -201,11 +231,11 @@ export class Dispatch extends Construct {
     grantLedgerWrite(status, props.table);
     grantFleetRead(status);
     new Rule(this, 'CommandFinished', {
-      description: 'Run Command invocations of AWS-RunShellScript that reached a final status',
+      description: 'Run Command invocations of the command document that reached a final status',
       eventPattern: {
         source: ['aws.ssm'],
         detailType: [COMMAND_STATUS_DETAIL_TYPE],
-        detail: { 'document-name': [RUN_SHELL_SCRIPT], status: [...FINAL_COMMAND_STATUSES] },
+        detail: { 'document-name': [document.documentName], status: [...FINAL_COMMAND_STATUSES] },
       },
       targets: [new LambdaFunction(status, { retryAttempts: 2 })],
     });

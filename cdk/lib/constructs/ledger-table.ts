@@ -9,6 +9,7 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { DISPATCH_EXPIRES_ATTRIBUTE } from '../../../lib/adapters/dynamodb/dispatch-records';
 import {
   DIGEST_PREFIX,
   HEAD_KEY,
@@ -65,6 +66,9 @@ export class LedgerTable extends Construct {
       deletionProtection: props.retain,
       removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       ...(props.stream ? { stream: StreamViewType.NEW_IMAGE } : {}),
+      // Only dispatch records of finished tasks carry it (lib/adapters/dynamodb/dispatch-records.ts);
+      // no ledger item has the attribute, so none ever expires.
+      timeToLiveAttribute: DISPATCH_EXPIRES_ATTRIBUTE,
     });
     skipCheckov(this.table, {
       id: 'CKV_AWS_119',

@@ -102,7 +102,7 @@ export class Scheduler extends Construct {
       timeout: props.timeout,
       retainLogs: props.retainLogs,
     }).function;
-    grantLedgerWrite(this.expireFunction, props.table);
+    grantLedgerWrite(this.expireFunction, props.table, { leaseIndex: true });
     grantFleetRead(this.expireFunction);
     // The next sweep replaces a failed one: no Lambda-side async retries of stale work.
     this.expireFunction.configureAsyncInvoke({ retryAttempts: 0 });

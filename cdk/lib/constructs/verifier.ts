@@ -49,6 +49,21 @@ const KEY_ADMIN_ACTIONS = [
 ];
 const SIGNER_ACTIONS = ['kms:Sign', 'kms:GetPublicKey'];
 
+/** A signing key's policy before its signer is added: the account administers it, nobody signs. */
+export function keyAdministrationPolicy(): PolicyDocument {
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        sid: 'KeyAdministration',
+        effect: Effect.ALLOW,
+        principals: [new AccountRootPrincipal()],
+        actions: KEY_ADMIN_ACTIONS,
+        resources: ['*'],
+      }),
+    ],
+  });
+}
+
 /**
  * Full-chain verification on a schedule (and, through the API, on request), with the alarm that
  * fires when the chain does not verify.
@@ -70,17 +85,7 @@ export class Verifier extends Construct {
       enableKeyRotation: false,
       removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
-      policy: new PolicyDocument({
-        statements: [
-          new PolicyStatement({
-            sid: 'KeyAdministration',
-            effect: Effect.ALLOW,
-            principals: [new AccountRootPrincipal()],
-            actions: KEY_ADMIN_ACTIONS,
-            resources: ['*'],
-          }),
-        ],
-      }),
+      policy: keyAdministrationPolicy(),
     });
     this.function = new ServiceFunction(this, 'Verify', {
       entry: 'verify.ts',

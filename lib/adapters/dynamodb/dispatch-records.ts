@@ -6,6 +6,7 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { CommandClaim, DispatchRecords, TaskSpec } from '../../ports/dispatcher';
@@ -27,6 +28,14 @@ export const DISPATCH_COMMAND_PREFIX = `${DISPATCH_PREFIX}CMD#`;
 export const specKey = (taskId: string) => `${DISPATCH_SPEC_PREFIX}${taskId}`;
 export const runKey = (taskId: string) => `${DISPATCH_RUN_PREFIX}${taskId}`;
 export const commandKey = (commandId: string) => `${DISPATCH_COMMAND_PREFIX}${commandId}`;
+
+/**
+ * The table's TTL attribute (epoch seconds, cdk/lib/constructs/ledger-table.ts). Only dispatch
+ * records carry it, once their task is final: no ledger item ever expires.
+ */
+export const DISPATCH_EXPIRES_ATTRIBUTE = 'expires_at';
+/** Tasks whose records are expired at once (three UpdateItem calls each at most). */
+const EXPIRE_CONCURRENCY = 16;
 
 const BATCH_GET_KEYS = 100;
 const BATCH_GET_ATTEMPTS = 8;
@@ -169,6 +178,42 @@ export class DynamoDbDispatchRecords implements DispatchRecords {
   async taskOfCommand(commandId: string): Promise<string | null> {
     const item = await this.get(commandKey(commandId));
     return item ? parse(commandItem, item).task_id : null;
+  }
+
+  /**
+   * One conditional UpdateItem per record (`attribute_exists`, so nothing is created): the spec, the
+   * run claim (whose new image names the command id), then the command's reverse mapping. The
+   * table's TTL attribute is DISPATCH_EXPIRES_ATTRIBUTE, which no ledger item carries.
+   */
+  async expireRecords(taskIds: readonly string[], expiresAt: number): Promise<void> {
+    const expire = async (key: string): Promise<Record<string, unknown> | undefined> => {
+      try {
+        const { Attributes } = await this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { [PARTITION_KEY]: key },
+            UpdateExpression: 'SET #expires = :at',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#expires': DISPATCH_EXPIRES_ATTRIBUTE },
+            ExpressionAttributeValues: { ':at': expiresAt },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return Attributes;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return undefined;
+        throw error;
+      }
+    };
+    for (let i = 0; i < taskIds.length; i += EXPIRE_CONCURRENCY) {
+      await Promise.all(
+        taskIds.slice(i, i + EXPIRE_CONCURRENCY).map(async (taskId) => {
+          const [, run] = await Promise.all([expire(specKey(taskId)), expire(runKey(taskId))]);
+          const commandId = run?.command_id;
+          if (typeof commandId === 'string') await expire(commandKey(commandId));
+        }),
+      );
+    }
   }
 
   private async get(key: string): Promise<Record<string, unknown> | undefined> {

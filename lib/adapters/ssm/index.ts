@@ -1,1 +1,1 @@
-export { RUN_SHELL_SCRIPT, SsmCommandRunner, type SsmCommandRunnerOptions } from './ssm-command-runner';
+export { SsmCommandRunner, type SsmCommandRunnerOptions } from './ssm-command-runner';

@@ -1,11 +1,13 @@
 import { SendCommandCommand, type SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
 import { CommandNotSentError, type CommandRequest, type CommandRunner } from '../../ports/dispatcher';
 
-/** The AWS-managed document that runs shell lines on Linux instances. */
-export const RUN_SHELL_SCRIPT = 'AWS-RunShellScript';
-
 export interface SsmCommandRunnerOptions {
   client: SSMClient;
+  /**
+   * The stack's command document (cdk/lib/constructs/command-document.ts): it runs an allow-listed
+   * template as the unprivileged task user, never a shell line.
+   */
+  documentName: string;
   /**
    * Seconds SSM keeps trying to deliver the command to an instance that is not reachable (30 at
    * least). @default 60
@@ -13,7 +15,7 @@ export interface SsmCommandRunnerOptions {
   deliveryTimeoutSeconds?: number;
 }
 
-/** Runs a command on one instance with SSM Run Command (AWS-RunShellScript). */
+/** Runs an allow-listed command template on one instance with SSM Run Command and the stack's document. */
 export class SsmCommandRunner implements CommandRunner {
   constructor(private readonly options: SsmCommandRunnerOptions) {}
 
@@ -39,14 +41,18 @@ export class SsmCommandRunner implements CommandRunner {
   private async sendCommand(request: CommandRequest): Promise<{ commandId: string }> {
     const { Command } = await this.options.client.send(
       new SendCommandCommand({
-        DocumentName: RUN_SHELL_SCRIPT,
+        DocumentName: this.options.documentName,
         InstanceIds: [request.instanceId],
         Comment: request.comment,
         // TimeoutSeconds bounds delivery only; the run itself is bounded by executionTimeout.
         TimeoutSeconds: this.options.deliveryTimeoutSeconds ?? 60,
+        // The document's parameters (its allowedValues and allowedPattern check them again).
         Parameters: {
-          commands: request.commands,
+          template: [request.template],
+          arguments: [request.arguments.join(' ')],
           executionTimeout: [String(request.timeoutSeconds)],
+          // Only for GPU tasks, so that a document from before the parameter still takes the others.
+          ...(request.devices === undefined ? {} : { gpuDevices: [request.devices.join(',')] }),
         },
       }),
     );

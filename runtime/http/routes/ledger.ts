@@ -60,9 +60,26 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
       });
     }
     const head = await store.readHead();
+    // Held to the latest digest this runtime signed, as the verify Lambda is to its DIGEST# items: a
+    // chain rolled back or rewritten past a signed head is reported even with every hash recomputed.
+    const trusted = (await runtime.digestSigning?.trusted()) ?? null;
+    if (trusted && 'problem' in trusted) {
+      checkpoint = null;
+      return c.json({
+        valid: false,
+        height: head.height,
+        head_hash: head.hash,
+        blocks_checked: 0,
+        transactions_checked: 0,
+        first_bad_height: null,
+        problem: 'digest-mismatch',
+        detail: trusted.problem,
+      });
+    }
     // verifiableBlocks, not blocksFromStore: a row the store cannot parse is a finding at its height.
     const { digest, ...report } = await verifyChain(verifiableBlocks(store, head.height), {
       expectedHead: head,
+      ...(trusted ? { trustedDigest: trusted.digest } : {}),
     });
     checkpoint = report.valid && digest ? await checkpointAfterFullVerify(store, digest) : null;
     return c.json(report);

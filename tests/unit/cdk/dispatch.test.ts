@@ -1,7 +1,15 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { propsFromContext } from '../../../cdk/lib/context';
-import { actionsOf, DESCRIPTIONS, functionId, type Statement, statementsOf, synth } from './helpers';
+import {
+  actionsOf,
+  DESCRIPTIONS,
+  functionId,
+  SSM_TEMPLATES,
+  type Statement,
+  statementsOf,
+  synth,
+} from './helpers';
 
 const DISPATCH = 'Publishes TaskAssigned events';
 const COMMAND_STATUS = 'Completes the task of a dispatched command';
@@ -17,7 +25,13 @@ beforeAll(() => {
   events = synth({ dispatch: true }).template();
   try {
     ssm = synth(
-      { dispatch: true, dispatchViaSsm: true, vmTagKey: 'fleet', vmTagValue: 'blue' },
+      {
+        dispatch: true,
+        dispatchViaSsm: true,
+        commandTemplates: SSM_TEMPLATES,
+        vmTagKey: 'fleet',
+        vmTagValue: 'blue',
+      },
       { nag: true },
     ).template();
   } catch (error) {
@@ -88,7 +102,17 @@ describe('dispatch on', () => {
         ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         ['DISPATCH#RUN#*', 'DISPATCH#CMD#*'],
       ],
+      // The expiry of a final task's records (the table's TTL attribute).
+      [['dynamodb:UpdateItem'], ['DISPATCH#SPEC#*', 'DISPATCH#RUN#*', 'DISPATCH#CMD#*']],
     ]);
+  });
+
+  it('the table expires items by expires_at, which only dispatch records carry', () => {
+    for (const template of [off, events]) {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      });
+    }
   });
 
   it('tells the scheduler to record task specs and lets it write those items only (beyond the ledger)', () => {
@@ -111,7 +135,7 @@ describe('dispatch on', () => {
 });
 
 describe('dispatchViaSsm', () => {
-  it('may SendCommand only with AWS-RunShellScript and only to instances carrying the fleet tag', () => {
+  it("may SendCommand only with the stack's command document and only to instances carrying the fleet tag", () => {
     const sends = statementsOf(ssm, DISPATCH).filter((s) => actionsOf([s]).includes('ssm:SendCommand'));
     expect(
       sends.map((s) => ({
@@ -122,7 +146,7 @@ describe('dispatchViaSsm', () => {
     ).toEqual([
       {
         actions: ['ssm:SendCommand'],
-        resource: expect.stringContaining(':document/AWS-RunShellScript'),
+        resource: expect.stringMatching(/:document\/.*"Ref":"DispatchCommandsDocument/),
         condition: undefined,
       },
       {
@@ -131,18 +155,19 @@ describe('dispatchViaSsm', () => {
         condition: { StringEquals: { 'ssm:resourceTag/fleet': 'blue' } },
       },
     ]);
+    expect(JSON.stringify(sends)).not.toContain('document/AWS-');
     const fn = ssm.findResources('AWS::Lambda::Function')[functionId(ssm, DISPATCH)]!;
     expect(fn.Properties.Environment.Variables.DISPATCH_VIA_SSM).toBe('true');
   });
 
-  it('completes tasks from final AWS-RunShellScript status events through a ledger writer', () => {
+  it('completes tasks from final status events of the command document through a ledger writer', () => {
     const statusFn = functionId(ssm, COMMAND_STATUS);
     ssm.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.ssm'],
         'detail-type': ['EC2 Command Invocation Status-change Notification'],
         detail: {
-          'document-name': ['AWS-RunShellScript'],
+          'document-name': [{ Ref: Match.stringLikeRegexp('^DispatchCommandsDocument') }],
           status: Match.arrayWith(['Success', 'Failed', 'TimedOut', 'Cancelled']),
         },
       },

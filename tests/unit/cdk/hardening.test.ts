@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CLOUDWATCH_AGENT_CONFIG } from '../../../cdk/lib/constructs/autoscaling';
 import { propsFromContext } from '../../../cdk/lib/context';
 import { resolveProps, validateProps } from '../../../cdk/lib/props';
-import { functionId, synth } from './helpers';
+import { templateScript } from '../../../lib/dispatch/command-templates';
+import { functionId, SSM_TEMPLATES, synth } from './helpers';
 
 /** What the emulator cannot show (issue 16): template assertions on the hardened stack. */
 let prod: Template;
@@ -15,16 +16,97 @@ beforeAll(() => {
   full = synth({
     dispatch: true,
     dispatchViaSsm: true,
+    commandTemplates: SSM_TEMPLATES,
     autoScaling: true,
     alarmEmails: ['ops@example.com', 'oncall@example.com'],
   }).template();
   test = synth({ stage: 'test', dispatch: true }).template();
 }, 120_000);
 
+describe('SSM commands: only allow-listed templates, as an unprivileged user', () => {
+  it('need at least one valid template with SSM dispatch, each problem named', () => {
+    expect(() => validateProps(resolveProps({ dispatch: true, dispatchViaSsm: true }))).toThrow(
+      'commandTemplates: must name at least one command template when dispatchViaSsm is on',
+    );
+    expect(() =>
+      validateProps(
+        resolveProps({
+          dispatch: true,
+          dispatchViaSsm: true,
+          commandTemplates: {
+            'Bad Name': { run: ['/bin/true'] },
+            relative: { run: ['train.sh'] },
+            pattern: { run: ['/bin/echo'], argumentPattern: '([', maxArguments: 99 },
+          },
+        }),
+      ),
+    ).toThrow(
+      /commandTemplates\.Bad Name: Invalid key in record.*commandTemplates\.relative\.run: must start with the program as an absolute path.*commandTemplates\.pattern\.argumentPattern: must be a regular expression.*commandTemplates\.pattern\.maxArguments/,
+    );
+    expect(
+      propsFromContext((k) => (k === 'commandTemplates' ? JSON.stringify(SSM_TEMPLATES) : undefined)),
+    ).toEqual({ commandTemplates: SSM_TEMPLATES });
+  });
+
+  it("the stack's document takes only template names it lists and safe arguments, as environment variables", () => {
+    const documents = full.findResources('AWS::SSM::Document');
+    expect(Object.keys(documents)).toHaveLength(1);
+    const document = Object.values(documents)[0]!.Properties;
+    expect(document.DocumentType).toBe('Command');
+    const { parameters, mainSteps } = document.Content;
+    expect(parameters.template).toMatchObject({
+      allowedValues: ['report', 'train'],
+      interpolationType: 'ENV_VAR',
+    });
+    expect(parameters.arguments).toMatchObject({ interpolationType: 'ENV_VAR' });
+    const allowed = new RegExp(parameters.arguments.allowedPattern);
+    expect(['', '--epochs=3', 'a b', 'x/y.z'].filter((a) => !allowed.test(a))).toEqual([]);
+    for (const hostile of ['$(id)', 'a;b', 'a|b', '`id`', 'a  b', ' a', 'a\nb', '*', "'", '"', '>x', '&']) {
+      expect(allowed.test(hostile), hostile).toBe(false);
+    }
+    const script: string[] = mainSteps[0].inputs.runCommand;
+    // No parameter is pasted into the script's text: the values arrive as SSM_template and SSM_arguments.
+    expect(script.join('\n')).not.toMatch(/\{\{\s*(template|arguments)\s*\}\}/);
+    expect(script).toContain('set -f');
+    expect(script.at(-1)).toBe('exec runuser -u bcs-task -- "$program" $SSM_arguments');
+    // The dispatcher gets the document and the same allow-list; the completion rule listens to it only.
+    const dispatcher =
+      full.findResources('AWS::Lambda::Function')[functionId(full, 'Publishes TaskAssigned')]!;
+    const env = dispatcher.Properties.Environment.Variables;
+    expect(env.COMMAND_DOCUMENT_NAME).toEqual({ Ref: Object.keys(documents)[0] });
+    expect(JSON.parse(env.COMMAND_TEMPLATES)).toEqual(SSM_TEMPLATES);
+    full.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: Match.objectLike({ 'document-name': [{ Ref: Object.keys(documents)[0] }] }),
+      }),
+    });
+  });
+
+  it('workers create the task user and install each template as a root-owned program', () => {
+    const templates = Object.values(full.findResources('AWS::EC2::LaunchTemplate'));
+    const userData = JSON.stringify(templates[0]!.Properties.LaunchTemplateData.UserData);
+    expect(userData).toContain(
+      'useradd --system --no-create-home --home-dir /nonexistent --shell /sbin/nologin bcs-task',
+    );
+    for (const template of Object.values(SSM_TEMPLATES)) {
+      expect(userData).toContain(JSON.stringify(templateScript(template).trimEnd()).slice(1, -1));
+    }
+    expect(userData).toContain('chown root:root /opt/bcs/templates/train');
+    expect(templateScript(SSM_TEMPLATES.train)).toBe(`#!/bin/sh\nexec '/opt/app/train.sh' '--quiet' "$@"\n`);
+  });
+});
+
 describe('props', () => {
   it('refuse api-key authentication together with SSM dispatch', () => {
     expect(() =>
-      validateProps(resolveProps({ authMode: 'api-key', dispatch: true, dispatchViaSsm: true })),
+      validateProps(
+        resolveProps({
+          authMode: 'api-key',
+          dispatch: true,
+          dispatchViaSsm: true,
+          commandTemplates: SSM_TEMPLATES,
+        }),
+      ),
     ).toThrow(
       "invalid BlockchainScheduler props: authMode: must be 'iam' when dispatchViaSsm is on: with one shared API key every key holder could run commands on the fleet",
     );

@@ -70,3 +70,9 @@ export const DESCRIPTIONS = {
   verify: 'Verifies the ledger',
   expire: 'Expires the leases',
 } as const;
+
+/** The allow-list of command templates the SSM-dispatch variants are synthesized with. */
+export const SSM_TEMPLATES = {
+  train: { run: ['/opt/app/train.sh', '--quiet'], argumentPattern: '--epochs=[0-9]{1,4}', maxArguments: 1 },
+  report: { run: ['/usr/bin/df', '-h'] },
+};

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlockchainSchedulerProps } from '../../../cdk/lib/props';
-import { synth } from './helpers';
+import { SSM_TEMPLATES, synth } from './helpers';
 
 /**
  * Oracles stricter than the emulator: cfn-lint (CloudFormation's resource schemas and rules) and
@@ -20,7 +20,12 @@ const CHECKOV = join(VENV, 'checkov');
 
 const VARIANTS: Record<string, BlockchainSchedulerProps> = {
   default: {},
-  'dispatch-ssm-autoscaling': { dispatch: true, dispatchViaSsm: true, autoScaling: true },
+  'dispatch-ssm-autoscaling': {
+    dispatch: true,
+    dispatchViaSsm: true,
+    commandTemplates: SSM_TEMPLATES,
+    autoScaling: true,
+  },
   'api-key': { authMode: 'api-key' },
 };
 

@@ -32,7 +32,13 @@ describe('stack props maxWaitSeconds and tasksPerMessage', () => {
     const schedulerEnv = Object.fromEntries(
       Object.entries(scheduler).map(([k, v]) => [
         k,
-        typeof v === 'string' ? v : k.endsWith('QUEUE_URL') ? queueUrl : `resolved-${k}`,
+        typeof v === 'string'
+          ? v
+          : k.endsWith('QUEUE_URL')
+            ? queueUrl
+            : k.endsWith('QUEUE_ARN')
+              ? 'arn:aws:sqs:eu-west-1:123456789012:tasks-exhausted'
+              : `resolved-${k}`,
       ]),
     );
     expect(readEnv(schedulerFunctionEnvSchema, schedulerEnv).MAX_WAIT_SECONDS).toBe(120);

