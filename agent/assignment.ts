@@ -9,6 +9,7 @@ const itemSchema = z.object({
   command: z.string().min(1).max(4096).nullable(),
   duration: z.number().finite().min(0),
   lease_expires_at: z.number().int().min(0),
+  devices: z.array(z.number().int().min(0).max(63)).min(1).max(64).optional(),
 });
 
 /** GET /vms/{id}/assignments, validated: the server is input from outside like any other. */
@@ -28,5 +29,6 @@ export function fromFeedItem(item: z.output<typeof itemSchema>): Assignment {
     command: item.command,
     durationS: item.duration,
     leaseExpiresAt: item.lease_expires_at,
+    ...(item.devices === undefined ? {} : { devices: item.devices }),
   };
 }

@@ -91,7 +91,13 @@ export class CommandExecutor implements Executor {
       const child = spawn('/bin/sh', ['-c', command], {
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
-        env: { ...env, BCS_TASK_ID: assignment.taskId, BCS_TRANSACTION_ID: assignment.transactionId },
+        env: {
+          ...env,
+          BCS_TASK_ID: assignment.taskId,
+          BCS_TRANSACTION_ID: assignment.transactionId,
+          // The GPUs the ledger gave the task, as CUDA numbers them; the agent's own setting otherwise.
+          ...(assignment.devices === undefined ? {} : { CUDA_VISIBLE_DEVICES: assignment.devices.join(',') }),
+        },
       });
       const chunks: Buffer[] = [];
       let kept = 0;

@@ -8,6 +8,8 @@ export interface CommittedAssignment {
   taskId: string;
   vmId: string;
   blockHeight: number;
+  /** The transaction's GPU devices (docs/ledger-format.md 2.4), when it has them. */
+  devices?: number[];
 }
 
 export type SkipReason =
@@ -44,6 +46,7 @@ export function committedAssignments(blocks: readonly Block[]): CommittedAssignm
         taskId: tx.task_id,
         vmId: tx.vm_id,
         blockHeight: block.height,
+        ...(tx.devices === undefined ? {} : { devices: [...tx.devices] }),
       });
     }
   }
@@ -90,6 +93,7 @@ export function taskAssignedEvents(
       transactionId: assignment.transactionId,
       blockHeight: assignment.blockHeight,
       leaseExpiresAt: record.lease_expires_at,
+      ...(assignment.devices === undefined ? {} : { devices: [...assignment.devices] }),
     });
   }
   return { events, skipped };

@@ -26,6 +26,7 @@ export function commandRequest(
     arguments: parsed.arguments,
     timeoutSeconds: Math.min(remaining, MAX_EXECUTION_TIMEOUT_SECONDS),
     comment: `bcs task ${event.task.id}`.slice(0, MAX_COMMENT_LENGTH),
+    ...(event.devices === undefined ? {} : { devices: [...event.devices] }),
   };
 }
 

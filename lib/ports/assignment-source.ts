@@ -12,6 +12,8 @@ export interface Assignment {
   durationS: number;
   /** Epoch ms after which the ledger expires the assignment; the agent kills the task then. */
   leaseExpiresAt: number;
+  /** The GPU devices (local indexes) the task holds: the agent exports CUDA_VISIBLE_DEVICES. */
+  devices?: readonly number[];
 }
 
 export interface PollRequest {

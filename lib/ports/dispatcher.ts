@@ -30,6 +30,8 @@ export interface TaskAssigned {
   blockHeight: number;
   /** Epoch ms after which the assignment expires unless completed. */
   leaseExpiresAt: number;
+  /** The GPU devices (local indexes on the VM) the ledger's assignment gave the task, when any. */
+  devices?: number[];
 }
 
 export interface PublishFailure {
@@ -53,6 +55,8 @@ export interface CommandRequest {
   timeoutSeconds: number;
   /** Shown to operators next to the command (SSM caps it at 100 characters). */
   comment: string;
+  /** The task's GPU devices: sent as the document's gpuDevices parameter (CUDA_VISIBLE_DEVICES). */
+  devices?: number[];
 }
 
 /**

@@ -192,6 +192,8 @@ export const assignmentItemSchema = z.strictObject({
   duration: z.number().finite().positive(),
   /** Epoch ms: the ledger expires the assignment then unless the agent has reported completion. */
   lease_expires_at: z.number().finite(),
+  /** The GPU devices the task holds (local indexes), when it holds any: its CUDA_VISIBLE_DEVICES. */
+  devices: z.array(z.number().int().min(0).max(63)).min(1).max(64).optional(),
 });
 
 export const assignmentsResponseSchema = z.strictObject({

@@ -15,6 +15,7 @@ export interface FeedEntry {
   blockHeight: number;
   command: string | null;
   duration: number;
+  devices?: number[];
 }
 
 /**
@@ -51,6 +52,7 @@ export class AssignmentFeed {
           blockHeight: block.height,
           command: task.command ?? null,
           duration: task.duration,
+          ...(tx.devices === undefined ? {} : { devices: [...tx.devices] }),
         });
       }
     }
@@ -92,6 +94,7 @@ export class AssignmentFeed {
         command: p.command,
         duration: p.duration,
         lease_expires_at: record.lease_expires_at,
+        ...(p.devices === undefined ? {} : { devices: p.devices }),
       });
     });
     return open.sort((a, b) => a.block_height - b.block_height || a.task_id.localeCompare(b.task_id));

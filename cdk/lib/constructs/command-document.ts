@@ -23,6 +23,9 @@ import {
  *   again, turns globbing off, and execs the template's root-owned file under TEMPLATE_DIR through
  *   `runuser -u bcs-task`, the arguments as separate words.
  */
+/** The gpuDevices parameter: up to 64 device indexes 0-63, comma-separated, or empty. */
+export const GPU_DEVICES_PATTERN = '^([0-9]{1,2}(,[0-9]{1,2}){0,63})?$';
+
 export class CommandDocument extends Construct {
   readonly document: CfnDocument;
   /** The document's name (the dispatcher's COMMAND_DOCUMENT_NAME). */
@@ -64,6 +67,14 @@ export function commandDocumentContent(names: readonly string[]) {
         interpolationType: 'ENV_VAR',
         allowedPattern: ARGUMENTS_PATTERN,
       },
+      gpuDevices: {
+        type: 'String',
+        description:
+          'GPU devices of the task (CUDA_VISIBLE_DEVICES), comma-separated indexes; empty for none',
+        default: '',
+        interpolationType: 'ENV_VAR',
+        allowedPattern: GPU_DEVICES_PATTERN,
+      },
       executionTimeout: {
         type: 'String',
         description: 'Seconds the command may run (the task lease)',
@@ -93,6 +104,9 @@ export function documentScript(): string[] {
     `  '' | *[!a-z0-9-]*) echo "bcs: invalid template name" >&2; exit 2 ;;`,
     'esac',
     `program=${shellQuote(TEMPLATE_DIR)}/"$SSM_template"`,
+    '# The GPUs of the task (pattern-checked digits and commas); runuser keeps the environment.',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion (unset-safe under set -u), not a template
+    'if [ -n "${SSM_gpuDevices:-}" ]; then export CUDA_VISIBLE_DEVICES="$SSM_gpuDevices"; fi',
     '[ -f "$program" ] && [ -x "$program" ] || { echo "bcs: template $SSM_template is not installed" >&2; exit 2; }',
     '# Unquoted on purpose: the (pattern-checked) arguments become separate words; globbing is off.',
     `exec runuser -u ${TASK_USER} -- "$program" $SSM_arguments`,

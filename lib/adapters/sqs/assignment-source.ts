@@ -33,6 +33,7 @@ const detailSchema = z.object({
   transactionId: z.string().min(1).max(128),
   blockHeight: z.number().int().min(0),
   leaseExpiresAt: z.number().int().min(0),
+  devices: z.array(z.number().int().min(0).max(63)).min(1).max(64).optional(),
 });
 
 /** An EventBridge event as an SQS target receives it: the whole envelope is the message body. */
@@ -135,6 +136,7 @@ export class SqsAssignmentSource implements AssignmentSource {
       command: detail.task.command ?? null,
       durationS: detail.task.duration,
       leaseExpiresAt: detail.leaseExpiresAt,
+      ...(detail.devices === undefined ? {} : { devices: detail.devices }),
     };
   }
 

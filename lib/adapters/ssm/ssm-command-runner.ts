@@ -51,6 +51,8 @@ export class SsmCommandRunner implements CommandRunner {
           template: [request.template],
           arguments: [request.arguments.join(' ')],
           executionTimeout: [String(request.timeoutSeconds)],
+          // Only for GPU tasks, so that a document from before the parameter still takes the others.
+          ...(request.devices === undefined ? {} : { gpuDevices: [request.devices.join(',')] }),
         },
       }),
     );
