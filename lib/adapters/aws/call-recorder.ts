@@ -173,6 +173,10 @@ export function iamRequestsOf(
       context,
     }));
   }
+  if (service === 'cloudwatch' && operation === 'PutMetricData') {
+    // No resource-level permissions; policies narrow it by namespace, a condition key the request carries.
+    return [{ ...one(operation, '*'), context: { 'cloudwatch:namespace': String(input.Namespace) } }];
+  }
   if (service === 'autoscaling' && typeof input.AutoScalingGroupName === 'string') {
     return [one(operation, `*:autoScalingGroupName/${input.AutoScalingGroupName}`)];
   }

@@ -80,6 +80,23 @@ describe('iamRequestsOf: the IAM requests AWS authorises for an SDK call', () =>
       { action: 'ec2:DescribeInstances', resource: '*' },
     ]);
   });
+
+  it('carries the namespace of PutMetricData, the condition key that narrows it (it has no resource)', () => {
+    expect(
+      iamRequestsOf(
+        'CloudWatchClient',
+        'PutMetricData',
+        { Namespace: 'BlockchainScheduler', MetricData: [] },
+        origin,
+      ),
+    ).toEqual([
+      {
+        action: 'cloudwatch:PutMetricData',
+        resource: '*',
+        context: { 'cloudwatch:namespace': 'BlockchainScheduler' },
+      },
+    ]);
+  });
 });
 
 describe('recordAwsCalls', () => {
