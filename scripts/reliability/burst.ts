@@ -79,8 +79,11 @@ interface Answer {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// One deadline for the whole run: a resent batch must carry the same bodies, or the intake answers 409
+// (same id, different body) instead of recognising the repeat.
+const deadline = Math.floor(Date.now() / 1000) + 86_400;
+
 function tasksBody(ids: string[]): string {
-  const deadline = Math.floor(Date.now() / 1000) + 86_400;
   // Short tasks on a fast simulation: VMs free up during the run, so decisions are placements too.
   return JSON.stringify(
     ids.map((id, i) => ({ id, cpu: 100 + (i % 7) * 50, mem: 256, deadline, duration: 5 })),
