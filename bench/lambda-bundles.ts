@@ -54,6 +54,7 @@ const STUB_ENV: Record<string, string> = {
   EVENT_BUS_NAME: 'bench',
   FLEET_NAME: 'bench',
   DIGEST_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/bench',
+  LOG_BUCKET: 'bench-log',
   POWERTOOLS_SERVICE_NAME: 'bench',
   POWERTOOLS_METRICS_NAMESPACE: 'bench',
   POWERTOOLS_DEV: 'false',

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The allow-list of commands SSM dispatch may run (docs/aws.md, "Commands on the fleet"). A task's

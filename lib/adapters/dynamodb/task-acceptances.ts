@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Acceptance, AcceptanceClaim, TaskAcceptances } from '../../ports/task-acceptances';
 import { acceptedKey, PARTITION_KEY } from './keys';
 
