@@ -1,7 +1,6 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { SqliteLedgerStore } from '../lib/adapters/sqlite';
-import { blocksFromStore } from '../lib/engine/store-blocks';
 import { verifiableBlocks } from '../lib/engine/verifiable-blocks';
 import { parseOrThrow } from '../lib/errors';
 import { blockSchema } from '../lib/ledger/blocks';
@@ -86,7 +85,7 @@ async function openDb(path: string): Promise<LedgerSource> {
   const store = await openDbStore(path);
   const head = await store.readHead();
   return {
-    blocks: blocksFromStore(store, head.height),
+    blocks: verifiableBlocks(store, head.height),
     // A row the store cannot parse is reported as malformed at its height, not thrown.
     unchecked: verifiableBlocks(store, head.height),
     head,

@@ -5,7 +5,7 @@ import Table from 'cli-table3';
 import { Command } from 'commander';
 import type * as z from 'zod';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
-import { blocksFromStore } from '../../lib/engine/store-blocks';
+import { verifiableBlocks } from '../../lib/engine/verifiable-blocks';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
 import {
   checkDigestConsistency,
@@ -258,7 +258,7 @@ async function loadDigest(flags: SourceFlags): Promise<Digest> {
     const head = await store.readHead();
     const builder = new DigestBuilder();
     let timestamp = '';
-    for await (const block of blocksFromStore(store, head.height)) {
+    for await (const block of verifiableBlocks(store, head.height)) {
       builder.append(block);
       timestamp = block.timestamp;
     }
@@ -284,7 +284,7 @@ async function loadProof(txid: string, flags: SourceFlags): Promise<TransactionP
     const hashes: string[] = [];
     const builder = new DigestBuilder();
     let timestamp = '';
-    for await (const block of blocksFromStore(store, head.height)) {
+    for await (const block of verifiableBlocks(store, head.height)) {
       hashes.push(block.block_hash);
       builder.append(block);
       timestamp = block.timestamp;

@@ -5,7 +5,6 @@ import {
   auditSince,
   checkpointAfterFullVerify,
 } from '../../../lib/engine/incremental-audit';
-import { blocksFromStore } from '../../../lib/engine/store-blocks';
 import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
 import { NotFoundError, parseOrThrow } from '../../../lib/errors';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
@@ -76,7 +75,7 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
         detail: trusted.problem,
       });
     }
-    // verifiableBlocks, not blocksFromStore: a row the store cannot parse is a finding at its height.
+    // verifiableBlocks: a row the store cannot parse is a finding at its height.
     const { digest, ...report } = await verifyChain(verifiableBlocks(store, head.height), {
       expectedHead: head,
       ...(trusted ? { trustedDigest: trusted.digest } : {}),
@@ -90,7 +89,7 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
     c.header('Content-Type', 'application/x-ndjson');
     c.header('Content-Disposition', 'attachment; filename="ledger.jsonl"');
     return stream(c, async (out) => {
-      for await (const line of exportJsonl(blocksFromStore(store, head.height))) {
+      for await (const line of exportJsonl(verifiableBlocks(store, head.height))) {
         if (out.aborted) return;
         await out.write(line);
       }

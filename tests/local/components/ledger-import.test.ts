@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteLedgerStore } from '../../../lib/adapters/sqlite';
 import { LedgerReader } from '../../../lib/engine/ledger-reader';
-import { blocksFromStore } from '../../../lib/engine/store-blocks';
+import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
 import { inProcessRuntime } from '../helpers/in-process-runtime';
 import { runCli, tempDir } from '../helpers/server';
@@ -23,7 +23,7 @@ async function exported(blocks: number): Promise<{ lines: string[]; store: Sqlit
   for (let i = 0; i < blocks; i++) await parts.engine.schedule(parts.rt.intake.parse([input(`i-${i}`)]));
   const head = await parts.store.readHead();
   const lines: string[] = [];
-  for await (const line of exportJsonl(blocksFromStore(parts.store, head.height))) lines.push(line);
+  for await (const line of exportJsonl(verifiableBlocks(parts.store, head.height))) lines.push(line);
   return { lines, store: parts.store as SqliteLedgerStore };
 }
 
