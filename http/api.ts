@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { LedgerReader } from '../lib/engine/ledger-reader';
 import { NotFoundError, parseOrThrow } from '../lib/errors';
 import { blocksPage } from '../lib/ledger/blocks-page';
@@ -11,7 +11,9 @@ import {
   taskPathSchema,
   transactionPathSchema,
 } from '../lib/schemas/api';
+import { type CompletionBody, completionBodySchema } from '../lib/schemas/completion';
 import type { CompleteResponse, LedgerSummaryResponse, TaskStatusResponse } from '../lib/schemas/http';
+import { readJson } from './errors';
 
 /**
  * What the routes both runtimes serve need from a runtime: reads of the ledger and of task state,
@@ -23,8 +25,11 @@ export interface SchedulerApi {
   taskStatus(id: string): Promise<TaskStatusResponse | null>;
   /** The 404 message for a task `taskStatus` does not know (default `no task <id>`). */
   missingTaskMessage?(id: string): string;
-  /** Records the completion of an assigned task; null when no such task was assigned. */
-  complete(id: string): Promise<CompleteResponse | null>;
+  /**
+   * Records the completion of an assigned task (the local runtime), or queues it for the lease closer
+   * (AWS: `accepted`, answered 202); null when no such task was assigned.
+   */
+  complete(id: string, body: CompletionBody): Promise<CompleteResponse | null>;
   /** The followed chain: summary, digest, proofs. */
   ledger(): Promise<Pick<LedgerReader, 'summary' | 'digest' | 'consistencyBetween' | 'transaction'>>;
   store(): Promise<Pick<LedgerStore, 'readHead' | 'getBlocks'>>;
@@ -53,9 +58,9 @@ export function schedulerApi(api: SchedulerApi): Hono {
 
   app.post('/tasks/:id/complete', async (c) => {
     const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
-    const result = await api.complete(id);
+    const result = await api.complete(id, await completionBody(c));
     if (!result) throw new NotFoundError(`no assigned task ${id}`);
-    return c.json(result);
+    return c.json(result, result.status === 'accepted' ? 202 : 200);
   });
 
   app.get('/ledger', async (c) =>
@@ -93,4 +98,14 @@ export function schedulerApi(api: SchedulerApi): Hono {
   });
 
   return app;
+}
+
+/**
+ * The completion report's body: none (or only whitespace) is an empty report; anything else must be
+ * JSON (readJson: 415 for another content type) and is validated.
+ */
+async function completionBody(c: Context): Promise<CompletionBody> {
+  const text = await c.req.raw.clone().text();
+  if (text.trim() === '') return {};
+  return parseOrThrow(completionBodySchema, await readJson(c), 'invalid request body');
 }

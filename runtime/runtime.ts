@@ -1,5 +1,6 @@
 import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
 import type { Checkpointer } from '../lib/engine/checkpointer';
+import { settleCompletions } from '../lib/engine/completions';
 import { LedgerReader } from '../lib/engine/ledger-reader';
 import { readTaskStatus } from '../lib/engine/task-intake';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
@@ -21,6 +22,7 @@ import type { TaskQueue } from '../lib/ports/task-queue';
 import { fleetPage } from '../lib/scaling/fleet-page';
 import { admitFleet } from '../lib/scheduling/quarantine';
 import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
+import type { CompletionBody } from '../lib/schemas/completion';
 import type { RuntimeConfig } from '../lib/schemas/config';
 import { DEFAULT_CAPACITY, DEFAULT_GENERATOR } from '../lib/schemas/config';
 import {
@@ -350,9 +352,15 @@ export class LocalRuntime {
 
   // ---------- commands ----------
 
-  /** Records the completion of an assigned task; null when the task is unknown. */
-  async complete(taskId: string): Promise<CompleteResponse | null> {
-    const outcome = await this.serial(() => this.parts.engine.complete(taskId));
+  /**
+   * Records the completion of an assigned task; null when the task is unknown. Settled directly (this
+   * process is the only writer), through the same settlement as the AWS lease closer's queue.
+   */
+  async complete(taskId: string, body: CompletionBody = {}): Promise<CompleteResponse | null> {
+    const [outcome] = await this.serial(() =>
+      settleCompletions(this.parts.engine, [{ task_id: taskId, body }]),
+    );
+    if (!outcome) throw new Error('the settlement returned no outcome');
     if (outcome.status === 'unknown') return null;
     this.parts.fleet.stop(taskId);
     if (outcome.status === 'closed') {

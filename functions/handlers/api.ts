@@ -1,12 +1,13 @@
 import { Hono } from 'hono';
 import { schedulerApi } from '../../http/api';
 import { errorHandler, noRoute } from '../../http/errors';
+import { queueCompletion } from '../../lib/engine/completions';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
 import { readTaskStatus } from '../../lib/engine/task-intake';
 import { CHECKPOINT_CACHE_CONTROL, CHECKPOINT_OBJECT } from '../../lib/engine/tlog-publisher';
-import type { Engine } from '../../lib/engine/types';
 import { NotFoundError, parseOrThrow } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
+import type { CompletionSender } from '../../lib/ports/completion-sender';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { ObjectStore } from '../../lib/ports/object-store';
@@ -22,7 +23,11 @@ import { completeBody, vmBody } from '../../lib/schemas/views';
 
 export interface ApiDeps {
   store: () => LedgerStore | Promise<LedgerStore>;
-  engine: () => Engine | Promise<Engine>;
+  /**
+   * Where POST /tasks/{id}/complete sends an assigned task's completion: the completion queue, which
+   * the lease closer consumes. This function never writes the chain (its role may not).
+   */
+  completions: CompletionSender;
   /** The enqueue function's acceptance records: GET /tasks/{id} answers `queued` from them. */
   acceptances: Pick<TaskAcceptances, 'get'>;
   dimensions: Dimensions;
@@ -46,8 +51,8 @@ export interface FleetControl {
 }
 
 /**
- * Task and ledger reads plus task completion through the routes both runtimes share (http/api.ts),
- * and the EC2 fleet when there is one. The ledger reader lives as long as the warm container and
+ * Task and ledger reads plus task completion (queued for the lease closer) through the routes both
+ * runtimes share (http/api.ts), and the EC2 fleet when there is one. The ledger reader lives as long as the warm container and
  * reads only the blocks appended since the last request.
  */
 export function apiApp(deps: ApiDeps): Hono {
@@ -65,7 +70,15 @@ export function apiApp(deps: ApiDeps): Hono {
         const reader = await ledger();
         return readTaskStatus(id, { ledger: (taskId) => reader.task(taskId), acceptances: deps.acceptances });
       },
-      complete: async (id) => completeBody(id, await (await deps.engine()).complete(id)),
+      complete: async (id, body) =>
+        completeBody(
+          id,
+          await queueCompletion(
+            { tasks: await deps.store(), sender: deps.completions },
+            { task_id: id, body },
+            'api',
+          ),
+        ),
       ledger,
       store: async () => deps.store(),
     }),

@@ -83,6 +83,8 @@ export interface Engine {
    */
   reject?(tasks: Task[], reason: string): Promise<ScheduleOutcome>;
   complete(taskId: string): Promise<CloseOutcome>;
+  /** Completes several tasks in as few commits as the block size allows; outcomes in `taskIds` order. */
+  completeMany?(taskIds: string[]): Promise<CloseOutcome[]>;
   /** Writes an `expired` transaction for each assigned task whose lease has run out. */
   expireLeases(limit?: number): Promise<Transaction[]>;
   setAlgorithm(name: string, params?: Partial<AlgorithmParams>): void;

@@ -161,12 +161,18 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       operationId: 'completeTask',
       method: 'post',
       path: '/tasks/{id}/complete',
-      summary: 'Record completion of an assigned task (a repeat is answered already-final)',
+      summary:
+        'Record completion of an assigned task (AWS: queued for recording, 202; a repeat after it is recorded is answered already-final)',
       servedBy: ['local', 'aws'],
       auth: 'writes',
       pathParams: taskPathSchema,
       responses: {
         200: { description: 'Closed, or already final', schema: completeResponseSchema },
+        202: {
+          description:
+            'Accepted: queued for recording (AWS); GET /tasks/{id} shows completed once it is committed',
+          schema: completeResponseSchema,
+        },
         404: notFound('assigned task'),
       },
       links: {

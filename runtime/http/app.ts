@@ -59,7 +59,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
     '/',
     schedulerApi({
       taskStatus: (id) => runtime.taskStatus(id),
-      complete: (id) => runtime.complete(id),
+      complete: (id, body) => runtime.complete(id, body),
       ledger: async () => runtime.ledger,
       store: async () => runtime.store,
       signedDigest: () => {
