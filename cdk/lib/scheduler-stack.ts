@@ -4,8 +4,8 @@ import type { Construct } from 'constructs';
 import { LEASE_INDEX_NAME } from '../../lib/adapters/dynamodb/keys';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { SchedulerApi } from './constructs/api';
-import { CompletionQueue } from './constructs/completion-queue';
 import { resolveAutoScaling, WorkerGroup } from './constructs/autoscaling';
+import { CompletionQueue } from './constructs/completion-queue';
 import { Dispatch } from './constructs/dispatch';
 import { FleetMonitor, grantFleetDrain } from './constructs/fleet-monitor';
 import { LedgerTable } from './constructs/ledger-table';
@@ -139,7 +139,11 @@ export class SchedulerStack extends Stack {
       description: 'Task and ledger reads, inclusion proofs, task completion',
       serviceName: 'api',
       // AUTH_MODE: the security the gateway's /openapi.json declares.
-      environment: { ...environment, AUTH_MODE: p.authMode, COMPLETION_QUEUE_URL: completions.queue.queueUrl },
+      environment: {
+        ...environment,
+        AUTH_MODE: p.authMode,
+        COMPLETION_QUEUE_URL: completions.queue.queueUrl,
+      },
       timeout: Duration.seconds(29),
       retainLogs: retain,
     }).function;

@@ -19,9 +19,9 @@ import { COMMAND_STATUS_DETAIL_TYPE, FINAL_COMMAND_STATUSES } from '../../../lib
 import type { CommandTemplates } from '../../../lib/dispatch/command-templates';
 import { CHECKOV_REASONS, skipCheckov } from '../checkov';
 import { grantLedgerKeyRead } from '../ledger-access';
-import type { CompletionQueue } from './completion-queue';
 import { ServiceFunction } from '../nodejs-function';
 import { CommandDocument } from './command-document';
+import type { CompletionQueue } from './completion-queue';
 
 export interface DispatchProps {
   /** The ledger table, created with its NEW_IMAGE stream. */
