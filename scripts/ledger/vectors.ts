@@ -108,6 +108,14 @@ function withDevices(chain: Chain): void {
   t.devices = [0];
 }
 
+/** The example with its completion (block 2) re-pointed at `taskId`, ids recomputed, as JSON Lines. */
+const closingOf = (taskId: string): string =>
+  lines(
+    edit((c) => {
+      Object.assign(tx(c, 2, 0), { task_id: taskId, transaction_id: transactionId(taskId, 'close') });
+    }),
+  );
+
 const invalid = (problem: string, height: number): Expected => ({
   valid: false,
   problem,
@@ -314,21 +322,13 @@ function chainVectors(): Vector[] {
     v(
       'closing-without-decision',
       'a completion of a task the chain never decided (section 2.2)',
-      lines(
-        edit((c) => {
-          Object.assign(tx(c, 2, 0), { task_id: 't-9', transaction_id: transactionId('t-9', 'close') });
-        }),
-      ),
+      closingOf('t-9'),
       invalid('unmatched-closing', 2),
     ),
     v(
       'closing-of-rejection',
       'a completion of a rejected task',
-      lines(
-        edit((c) => {
-          Object.assign(tx(c, 2, 0), { task_id: 't-2', transaction_id: transactionId('t-2', 'close') });
-        }),
-      ),
+      closingOf('t-2'),
       invalid('unmatched-closing', 2),
     ),
     v(

@@ -116,6 +116,11 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
       transaction: db.prepare<[string], { height: number; index: number }>(
         'SELECT height, idx AS "index" FROM transactions WHERE transaction_id = ?',
       ),
+      // One statement for a page of ids (the incremental audit's duplicate-id check).
+      transactionsOf: db.prepare<[string], { id: string; height: number; index: number }>(
+        `SELECT transactions.transaction_id AS id, height, idx AS "index"
+         FROM transactions WHERE transaction_id IN (SELECT value FROM json_each(?))`,
+      ),
       insertTransaction: db.prepare(
         'INSERT OR IGNORE INTO transactions (transaction_id, height, idx) VALUES (?, ?, ?)',
       ),
@@ -183,6 +188,21 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
 
   async findTransaction(transactionId: string): Promise<{ height: number; index: number } | null> {
     return this.statements.transaction.get(transactionId) ?? null;
+  }
+
+  async findTransactions(
+    transactionIds: readonly string[],
+  ): Promise<({ height: number; index: number } | null)[]> {
+    if (transactionIds.length === 0) return [];
+    const found = new Map(
+      this.statements.transactionsOf
+        .all(JSON.stringify(transactionIds))
+        .map((row) => [row.id, { height: row.height, index: row.index }]),
+    );
+    return transactionIds.map((id) => {
+      const position = found.get(id);
+      return position ? { ...position } : null;
+    });
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {
