@@ -22,6 +22,7 @@ import type { AlgorithmParams, Decision } from '../scheduling/types';
 import { type BackoffOptions, backoffDelay, sleep } from './backoff';
 import { AppendRetriesExhausted } from './errors';
 import { withLedgerReservations } from './fleet-merge';
+import { DEFAULT_SETTINGS } from './settings';
 import {
   blockHeights,
   closingTransaction,
@@ -90,11 +91,15 @@ export class SchedulingEngine implements Engine {
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       dimensions: options.dimensions,
     });
-    this.blockSize = positiveInteger('blockSize', options.blockSize ?? 5);
+    this.blockSize = positiveInteger('blockSize', options.blockSize ?? DEFAULT_SETTINGS.blockSize);
     this.maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 8);
     this.maxTasksPerCommit = positiveInteger('maxTasksPerCommit', options.maxTasksPerCommit ?? Infinity);
-    this.leaseGraceSeconds = nonNegative('leaseGraceSeconds', options.leaseGraceSeconds ?? 60);
-    this.maxWaitMs = nonNegative('maxWaitSeconds', options.maxWaitSeconds ?? 900) * 1000;
+    this.leaseGraceSeconds = nonNegative(
+      'leaseGraceSeconds',
+      options.leaseGraceSeconds ?? DEFAULT_SETTINGS.leaseGraceSeconds,
+    );
+    this.maxWaitMs =
+      nonNegative('maxWaitSeconds', options.maxWaitSeconds ?? DEFAULT_SETTINGS.maxWaitSeconds) * 1000;
     this.backoff = options.backoff ?? {};
     this.wait = options.sleep ?? sleep;
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
