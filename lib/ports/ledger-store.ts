@@ -133,6 +133,7 @@ export interface LedgerCounts {
   assigned: number;
   rejected: number;
   completed: number;
+  failed: number;
   expired: number;
 }
 
@@ -141,6 +142,7 @@ export interface VmCounts {
   vm_id: string;
   assigned: number;
   completed: number;
+  failed: number;
   expired: number;
 }
 
