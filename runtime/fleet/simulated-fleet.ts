@@ -30,6 +30,7 @@ export type VmManagement = 'simulation' | 'agent';
 interface RunningTask {
   vmId: string;
   requirements: ResourceVector;
+  startedAt: number;
 }
 
 interface SimulatedVm {
@@ -199,7 +200,7 @@ export class SimulatedFleet implements FleetSource {
   ): void {
     const vm = this.vms.get(vmId);
     if (!vm || this.tasks.has(taskId)) return;
-    this.tasks.set(taskId, { vmId, requirements });
+    this.tasks.set(taskId, { vmId, requirements, startedAt });
     if (vm.managed === 'simulation')
       this.finishing.push(startedAt + (durationS * 1000) / this.options.speed, taskId);
     vm.running.add(taskId);
@@ -207,7 +208,12 @@ export class SimulatedFleet implements FleetSource {
       vm.reserved[d] = addAmounts(vm.reserved[d] ?? 0, requirements[d] ?? 0);
   }
 
-  /** The ledger closed the task (completed or expired): it stops running. */
+  /** When the task started running (epoch ms), or undefined when it does not run here. */
+  startedAt(taskId: string): number | undefined {
+    return this.tasks.get(taskId)?.startedAt;
+  }
+
+  /** The ledger closed the task (completed, failed or expired): it stops running. */
   stop(taskId: string): void {
     const task = this.tasks.get(taskId);
     if (!task) return;
