@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { backoffDelay } from '../lib/engine/backoff';
+import type { TaskOutcome } from '../lib/ledger/types';
 import {
   type Assignment,
   type AssignmentSource,
@@ -8,7 +9,6 @@ import {
   TransientError,
 } from '../lib/ports/assignment-source';
 import type { Clock } from '../lib/ports/clock';
-import type { TaskOutcome } from '../lib/ledger/types';
 import type { Executor, RunOutcome, Sleep } from './executor';
 import type { AgentLog } from './log';
 import { type ReporterOptions, reportCompletion } from './reporter';

@@ -5,16 +5,16 @@ import { blocksPage } from '../lib/ledger/blocks-page';
 import type { SignedDigest } from '../lib/ledger/signed-digest';
 import type { TaskOutcome } from '../lib/ledger/types';
 import type { LedgerStore } from '../lib/ports/ledger-store';
-import { readOptionalJson } from './errors';
 import {
   blocksQuerySchema,
+  completeBodySchema,
   consistencyQuerySchema,
   digestQuerySchema,
-  completeBodySchema,
   taskPathSchema,
   transactionPathSchema,
 } from '../lib/schemas/api';
 import type { CompleteResponse, LedgerSummaryResponse, TaskStatusResponse } from '../lib/schemas/http';
+import { readOptionalJson } from './errors';
 
 /**
  * What the routes both runtimes serve need from a runtime: reads of the ledger and of task state,

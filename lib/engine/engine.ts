@@ -212,7 +212,12 @@ export class SchedulingEngine implements Engine {
   }
 
   async complete(taskId: string, outcome?: TaskOutcome): Promise<CloseOutcome> {
-    const [closed] = await this.close([taskId], 'completed', [], outcome ? new Map([[taskId, outcome]]) : undefined);
+    const [closed] = await this.close(
+      [taskId],
+      'completed',
+      [],
+      outcome ? new Map([[taskId, outcome]]) : undefined,
+    );
     return closed!;
   }
 
@@ -220,7 +225,10 @@ export class SchedulingEngine implements Engine {
    * Completes several tasks in one commit (one block per `blockSize` of them); `outcomes[i]`, when
    * given, is how task i's run ended (completed or failed by it).
    */
-  async completeMany(taskIds: string[], outcomes?: readonly (TaskOutcome | undefined)[]): Promise<CloseOutcome[]> {
+  async completeMany(
+    taskIds: string[],
+    outcomes?: readonly (TaskOutcome | undefined)[],
+  ): Promise<CloseOutcome[]> {
     const byTask = new Map<string, TaskOutcome>();
     taskIds.forEach((id, i) => {
       const outcome = outcomes?.[i];

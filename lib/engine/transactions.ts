@@ -104,12 +104,15 @@ function perDevice(requirements: ResourceVector, devices: readonly number[]): nu
  * `completed`; a non-zero exit code or a signal is `failed`. A report without an outcome is `completed`.
  */
 export function reportedStatus(outcome: TaskOutcome | undefined): 'completed' | 'failed' {
-  return outcome === undefined || (outcome.exit_code === 0 && outcome.signal === null) ? 'completed' : 'failed';
+  return outcome === undefined || (outcome.exit_code === 0 && outcome.signal === null)
+    ? 'completed'
+    : 'failed';
 }
 
 function outcomeReason(outcome: TaskOutcome | undefined): string {
   if (outcome === undefined) return 'task reported complete';
-  const how = outcome.signal !== null ? `killed by ${outcome.signal}` : `exited with code ${outcome.exit_code}`;
+  const how =
+    outcome.signal !== null ? `killed by ${outcome.signal}` : `exited with code ${outcome.exit_code}`;
   return `task ${how} after ${outcome.duration_ms} ms`;
 }
 

@@ -37,7 +37,9 @@ function outcomeIssue(tx: Transaction): FieldIssue | null {
     return null;
   }
   if (outcome === undefined) {
-    return tx.status === 'failed' ? { field: 'outcome', message: 'a failed closing must have an outcome' } : null;
+    return tx.status === 'failed'
+      ? { field: 'outcome', message: 'a failed closing must have an outcome' }
+      : null;
   }
   if (tx.status !== 'completed' && tx.status !== 'failed') {
     return { field: 'outcome', message: 'only a completed or failed closing has an outcome' };

@@ -47,7 +47,14 @@ export const submitResponseSchema = z.strictObject({
   duplicates: z.array(taskIdSchema),
 });
 
-export const taskStatusNameSchema = z.enum(['queued', 'assigned', 'rejected', 'completed', 'failed', 'expired']);
+export const taskStatusNameSchema = z.enum([
+  'queued',
+  'assigned',
+  'rejected',
+  'completed',
+  'failed',
+  'expired',
+]);
 
 export const taskStatusResponseSchema = z.strictObject({
   task_id: taskIdSchema,

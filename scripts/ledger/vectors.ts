@@ -137,7 +137,13 @@ function withOutcome(chain: Chain, outcome: Partial<TaskOutcome> | null, status?
   for (const t of [tx(chain, 1, 0), tx(chain, 1, 1), tx(chain, 2, 0)]) t.format_version = 3;
   const closing = tx(chain, 2, 0);
   if (outcome !== null) {
-    closing.outcome = { exit_code: 0, signal: null, duration_ms: 1200, output_sha256: EMPTY_OUTPUT, ...outcome };
+    closing.outcome = {
+      exit_code: 0,
+      signal: null,
+      duration_ms: 1200,
+      output_sha256: EMPTY_OUTPUT,
+      ...outcome,
+    };
   }
   if (status !== undefined) closing.status = status as Transaction['status'];
 }

@@ -544,7 +544,12 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
                 'SET vmcount_assigned = :a, vmcount_completed = :c, vmcount_failed = :f, vmcount_expired = :e',
               ConditionExpression: 'attribute_exists(#pk)',
               ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-              ExpressionAttributeValues: { ':a': c.assigned, ':c': c.completed, ':f': c.failed, ':e': c.expired },
+              ExpressionAttributeValues: {
+                ':a': c.assigned,
+                ':c': c.completed,
+                ':f': c.failed,
+                ':e': c.expired,
+              },
             }),
           ),
         ).catch((error: unknown) => {

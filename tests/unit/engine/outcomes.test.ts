@@ -29,7 +29,10 @@ describe('outcomes in the ledger (docs/ledger-format.md 2.5)', () => {
     const closings = results.map((r) => (r.status === 'closed' ? r.transaction : null));
     expect(closings.map((t) => t?.status)).toEqual(['completed', 'failed', 'failed', 'completed']);
     expect(closings[0]).toMatchObject({ format_version: 3, outcome: exited(0) });
-    expect(closings[1]).toMatchObject({ outcome: exited(137), reason: 'task exited with code 137 after 2500 ms' });
+    expect(closings[1]).toMatchObject({
+      outcome: exited(137),
+      reason: 'task exited with code 137 after 2500 ms',
+    });
     expect(closings[2]?.reason).toBe('task killed by SIGKILL after 2500 ms');
     expect(closings[3]).toMatchObject({ format_version: 3, reason: 'task reported complete' });
     expect(closings[3]).not.toHaveProperty('outcome');
