@@ -111,6 +111,8 @@ const GENERATOR_TICK_MS = 100;
 const LEASE_SWEEP_MS = 5000;
 const EXPIRE_BATCH = 500;
 const COMPLETE_BATCH = 500;
+/** Pause before finished tasks whose completion failed to commit are offered again. */
+const COMPLETE_RETRY_MS = 250;
 const DIGEST_SIGN_MS = 60_000;
 
 /**
@@ -485,12 +487,28 @@ export class LocalRuntime {
     const finished = fleet.tick(clock.now());
     const completeMany = engine.completeMany?.bind(engine);
     if (!completeMany) {
-      for (const taskId of finished) await this.complete(taskId);
+      for (let i = 0; i < finished.length; i++) {
+        try {
+          await this.complete(finished[i]!);
+        } catch (error) {
+          fleet.finishAgain(finished.slice(i), clock.now() + COMPLETE_RETRY_MS);
+          throw error;
+        }
+      }
       return;
     }
     for (let i = 0; i < finished.length; i += COMPLETE_BATCH) {
       const ids = finished.slice(i, i + COMPLETE_BATCH);
-      const outcomes = await this.serial(() => completeMany(ids));
+      let outcomes: Awaited<ReturnType<typeof completeMany>>;
+      try {
+        outcomes = await this.serial(() => completeMany(ids));
+      } catch (error) {
+        // The scheduler thread appends to the same chain, so at saturation a completion can lose the
+        // head race more times than the engine retries. The tasks did finish: offer this batch and the
+        // rest again on a later tick instead of leaving them to lease expiry (recorded as expired).
+        fleet.finishAgain(finished.slice(i), clock.now() + COMPLETE_RETRY_MS);
+        throw error;
+      }
       const items: DecisionEventItem[] = [];
       ids.forEach((id, k) => {
         fleet.stop(id);

@@ -1,4 +1,5 @@
 import { type CommandTemplates, commandTemplatesSchema } from '../../lib/dispatch/command-templates';
+import { DIMENSION_NAME, SETTING_NAMES, settingsIssues } from '../../lib/engine/settings';
 import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { checkOrigin } from '../../lib/ledger/checkpoint';
 import { parseVerifierKey, SIG_COSIGNATURE_V1 } from '../../lib/ledger/signed-note';
@@ -208,7 +209,7 @@ export function validateProps(p: ResolvedProps): void {
   need(Number.isFinite(p.tau) && p.tau > 0, 'tau', `must be greater than 0 (got ${p.tau})`);
   needInt('historyWindow', 1, 1440);
   need(
-    p.dimensions.length > 0 && p.dimensions.every((d) => /^[a-z][a-z0-9_]{0,31}$/.test(d)),
+    p.dimensions.length > 0 && p.dimensions.every((d) => DIMENSION_NAME.test(d)),
     'dimensions',
     `must be a non-empty list of lower-case identifiers (got ${JSON.stringify(p.dimensions)})`,
   );
@@ -288,6 +289,14 @@ export function validateProps(p: ResolvedProps): void {
     'commandTemplates',
     'must name at least one command template when dispatchViaSsm is on (SSM runs nothing else)',
   );
+  // The core's own bounds (lib/engine/settings.ts) hold too; a prop already named above, by the
+  // narrower bound a deployment has, is not named twice.
+  const named = new Set(problems.map((i) => i.field));
+  const core = settingsIssues(
+    Object.fromEntries(Object.entries(SETTING_NAMES.cdk).map(([setting, prop]) => [setting, p[prop]])),
+    SETTING_NAMES.cdk,
+  );
+  problems.push(...core.filter((i) => !named.has(i.field.split('.')[0]!)));
   const autoScaling = resolveAutoScaling(p.autoScaling);
   if (autoScaling) problems.push(...autoScalingIssues(autoScaling));
   if (problems.length > 0) throw new ValidationError(problems, 'invalid BlockchainScheduler props');

@@ -22,6 +22,7 @@ import type { AlgorithmParams, Decision } from '../scheduling/types';
 import { type BackoffOptions, backoffDelay, sleep } from './backoff';
 import { AppendRetriesExhausted } from './errors';
 import { withLedgerReservations } from './fleet-merge';
+import { DEFAULT_SETTINGS } from './settings';
 import {
   blockHeights,
   closingTransaction,
@@ -90,11 +91,15 @@ export class SchedulingEngine implements Engine {
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       dimensions: options.dimensions,
     });
-    this.blockSize = positiveInteger('blockSize', options.blockSize ?? 5);
+    this.blockSize = positiveInteger('blockSize', options.blockSize ?? DEFAULT_SETTINGS.blockSize);
     this.maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 8);
     this.maxTasksPerCommit = positiveInteger('maxTasksPerCommit', options.maxTasksPerCommit ?? Infinity);
-    this.leaseGraceSeconds = nonNegative('leaseGraceSeconds', options.leaseGraceSeconds ?? 60);
-    this.maxWaitMs = nonNegative('maxWaitSeconds', options.maxWaitSeconds ?? 900) * 1000;
+    this.leaseGraceSeconds = nonNegative(
+      'leaseGraceSeconds',
+      options.leaseGraceSeconds ?? DEFAULT_SETTINGS.leaseGraceSeconds,
+    );
+    this.maxWaitMs =
+      nonNegative('maxWaitSeconds', options.maxWaitSeconds ?? DEFAULT_SETTINGS.maxWaitSeconds) * 1000;
     this.backoff = options.backoff ?? {};
     this.wait = options.sleep ?? sleep;
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
@@ -137,7 +142,7 @@ export class SchedulingEngine implements Engine {
       },
       leftVmsOut: () => leftOut,
     };
-    const capacityOf = new Map(vms.map((vm) => [vm.id, vm.capacity]));
+    const capacityOf = new Map(vms.map((vm) => [vm.id, { capacity: vm.capacity, gpus: vm.gpus }]));
     const outcome = await this.commitInChunks(unique, duplicates, decide, capacityOf);
     return { ...outcome, quarantined: [...quarantined.values()] };
   }
@@ -184,7 +189,7 @@ export class SchedulingEngine implements Engine {
     unique: Task[],
     duplicates: string[],
     decide: ChunkDecider,
-    capacityOf: ReadonlyMap<string, ResourceVector>,
+    capacityOf: ReadonlyMap<string, VmCapacity>,
   ): Promise<ScheduleOutcome> {
     let outcome: ScheduleOutcome | undefined;
     // Chunks of whole blocks where the limit allows: 31 tasks in blocks of 10 would end every chunk
@@ -230,7 +235,7 @@ export class SchedulingEngine implements Engine {
   private async scheduleChunk(
     tasks: Task[],
     decider: ChunkDecider,
-    capacityOf: ReadonlyMap<string, ResourceVector>,
+    capacityOf: ReadonlyMap<string, VmCapacity>,
   ): Promise<ScheduleOutcome> {
     const { done, attempts } = await this.withRetries<ScheduleOutcome>(async () => {
       const {
@@ -267,8 +272,16 @@ export class SchedulingEngine implements Engine {
           decisionRecord(decision.task, tx, heights.get(tx.transaction_id)!, now, this.leaseGraceSeconds),
         );
         if (decision.status === 'assigned' && decision.vmId !== null) {
+          const vm = capacityOf.get(decision.vmId)!;
           reservationChanges.push(
-            reservationChange(decision.vmId, decision.task.requirements, capacityOf.get(decision.vmId)!, 1),
+            reservationChange(
+              decision.vmId,
+              decision.task.requirements,
+              vm.capacity,
+              1,
+              tx.devices,
+              (g) => vm.gpus?.[g]?.milli ?? 0,
+            ),
           );
         }
       });
@@ -381,7 +394,7 @@ export class SchedulingEngine implements Engine {
       const commit: Commit = {
         blocks,
         reservations: open.map((r) =>
-          reservationChange(r.vm_id!, r.requirements, capacityOf.get(r.vm_id!) ?? {}, -1),
+          reservationChange(r.vm_id!, r.requirements, capacityOf.get(r.vm_id!) ?? {}, -1, r.devices),
         ),
         tasks: open.map((r, i) => ({
           record: {
@@ -441,17 +454,34 @@ export class SchedulingEngine implements Engine {
 }
 
 /**
- * The VMs as the ledger holds them now (reserved, active tasks) with the fleet's latest measured
- * usage, for the snapshots closing transactions record. A VM that left the fleet gets none.
+ * The VMs as the ledger holds them now (reserved, active tasks, per-device GPU use) with the fleet's
+ * latest measured usage, for the snapshots closing transactions record. A VM that left the fleet
+ * gets none. `gpus` covers the devices the fleet lists (and any the ledger holds beyond them).
  */
 function vmSnapshots(reservations: readonly Reservation[], vms: readonly Vm[]): Map<string, VmSnapshot> {
-  const usage = new Map(vms.map((vm) => [vm.id, vm.usage]));
+  const byId = new Map(vms.map((vm) => [vm.id, vm]));
   const state = new Map<string, VmSnapshot>();
   for (const r of reservations) {
-    const u = usage.get(r.vm_id);
-    if (u) state.set(r.vm_id, { reserved: { ...r.reserved }, usage: { ...u }, active_tasks: r.active_tasks });
+    const vm = byId.get(r.vm_id);
+    if (!vm) continue;
+    const snapshot: VmSnapshot = {
+      reserved: { ...r.reserved },
+      usage: { ...vm.usage },
+      active_tasks: r.active_tasks,
+    };
+    if (vm.gpus !== undefined || r.gpus !== undefined) {
+      const count = Math.max(vm.gpus?.length ?? 0, r.gpus?.length ?? 0);
+      if (count > 0) snapshot.gpus = Array.from({ length: count }, (_, g) => r.gpus?.[g] ?? 0);
+    }
+    state.set(r.vm_id, snapshot);
   }
   return state;
+}
+
+/** What an assignment's reservation is checked against: the VM's capacity and its GPU devices. */
+interface VmCapacity {
+  capacity: ResourceVector;
+  gpus: Vm['gpus'];
 }
 
 /** Tasks repeated within the call are duplicates from the start; the rest are decided once each. */

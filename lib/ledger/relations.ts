@@ -12,9 +12,11 @@ import type { Transaction } from './types';
  *   `vm_state_after` are both null or both not null.
  *
  * GPU devices (section 2.4): `gpus` is in vm_state_before exactly when it is in vm_state_after, with
- * the same length; `devices` only on `assigned`, ascending, each below that length, and then the
- * task's `gpu` requirement is spread evenly over them and added to exactly those devices, none ending
- * over 1000; without `devices` the devices are unchanged.
+ * the same length; `devices` on an assignment or its closing (never a rejection), ascending, each
+ * below that length, and then the task's `gpu` requirement is spread evenly over them and added to
+ * (assigned) or taken from (completed, expired) exactly those devices, none ending over 1000 or
+ * below 0; without `devices` the devices are unchanged. A closing without snapshots may carry
+ * `devices` alone (its VM left the fleet).
  *
  * Returns the first relation that does not hold (field and message), or null.
  */
@@ -41,13 +43,17 @@ function deviceIssue(tx: Transaction): FieldIssue | null {
     }
     return null;
   }
-  if (tx.status !== 'assigned') return { field: 'devices', message: 'only an assigned decision has devices' };
-  if (before === undefined || after === undefined) {
+  if (tx.status === 'rejected') {
+    return { field: 'devices', message: 'only an assignment or its closing has devices' };
+  }
+  const snapshots = tx.vm_state_before !== null;
+  if (snapshots && (before === undefined || after === undefined)) {
     return { field: 'vm_state_before.gpus', message: 'must be present when devices is' };
   }
   for (let k = 0; k < devices.length; k++) {
-    if (devices[k]! >= before.length || (k > 0 && devices[k]! <= devices[k - 1]!)) {
-      return { field: `devices.${k}`, message: `must be ascending, distinct and below ${before.length}` };
+    if ((before && devices[k]! >= before.length) || (k > 0 && devices[k]! <= devices[k - 1]!)) {
+      const bound = before ? ` and below ${before.length}` : '';
+      return { field: `devices.${k}`, message: `must be ascending, distinct${bound}` };
     }
   }
   const milli = (tx.task_requirements.gpu ?? 0) / devices.length;
@@ -57,12 +63,16 @@ function deviceIssue(tx: Transaction): FieldIssue | null {
       message: 'must be a share of one device (at most 1000) or 1000 per device',
     };
   }
+  if (!before || !after) return null;
+  // An assignment adds the task's share to its devices, a closing takes it back.
+  const sign = tx.status === 'assigned' ? 1 : -1;
   for (let d = 0; d < before.length; d++) {
-    const expected = devices.includes(d) ? before[d]! + milli : before[d]!;
-    if (after[d] !== expected || expected > 1000) {
+    const expected = devices.includes(d) ? before[d]! + sign * milli : before[d]!;
+    if (after[d] !== expected || expected > 1000 || expected < 0) {
+      const change = sign > 0 ? 'plus' : 'minus';
       return {
         field: `vm_state_after.gpus.${d}`,
-        message: `must be ${expected} (vm_state_before.gpus.${d} plus the task's share on its devices) and at most 1000`,
+        message: `must be ${expected} (vm_state_before.gpus.${d} ${change} the task's share on its devices), from 0 to 1000`,
       };
     }
   }

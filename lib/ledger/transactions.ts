@@ -51,7 +51,7 @@ const vmSnapshotSchema = z.strictObject({
   active_tasks: count,
   gpus: gpusSchema.optional(),
 });
-/** Device indexes of an assignment: 1-64 integers from 0 to 63 (ascending and distinct: relations.ts). */
+/** Device indexes of an assignment or its closing: 1-64 integers from 0 to 63 (ascending and distinct: relations.ts). */
 const devicesSchema = z.array(z.number().int().min(0).max(63)).min(1).max(64);
 
 /** One ledger transaction as hashed: every field present, no extra field, every number finite. */

@@ -24,7 +24,8 @@ export interface Transaction {
   vm_state_after: VmSnapshot | null;
   /**
    * On an `assigned` transaction whose task got GPU devices: their local indexes on the VM,
-   * ascending (what CUDA_VISIBLE_DEVICES takes). Left out otherwise (docs/ledger-format.md 2.4).
+   * ascending (what CUDA_VISIBLE_DEVICES takes); on its closing, the same devices, freed. Left out
+   * otherwise (docs/ledger-format.md 2.4).
    */
   devices?: number[];
 }

@@ -207,6 +207,14 @@ export class SimulatedFleet implements FleetSource {
       vm.reserved[d] = addAmounts(vm.reserved[d] ?? 0, requirements[d] ?? 0);
   }
 
+  /**
+   * Offers tasks whose run ended (returned by `tick`) again at `at`, for the runtime to retry a
+   * completion that failed to commit; a task the ledger has closed meanwhile (`stop`) is skipped.
+   */
+  finishAgain(taskIds: readonly string[], at: number): void {
+    for (const id of taskIds) if (this.tasks.has(id)) this.finishing.push(at, id);
+  }
+
   /** The ledger closed the task (completed or expired): it stops running. */
   stop(taskId: string): void {
     const task = this.tasks.get(taskId);
@@ -224,7 +232,8 @@ export class SimulatedFleet implements FleetSource {
   /**
    * Samples usage (previous sample moves into the history window), retires drained VMs that are
    * empty, and returns the ids of tasks whose run time ended since the last tick, each once; they
-   * keep their reservation until `stop`. A task whose completion then fails is left to lease expiry.
+   * keep their reservation until `stop`. A task whose completion then fails is offered again through
+   * `finishAgain`.
    */
   tick(now: number): string[] {
     const { dimensions, noise, historyWindow, random } = this.options;

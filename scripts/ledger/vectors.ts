@@ -108,6 +108,24 @@ function withDevices(chain: Chain): void {
   t.devices = [0];
 }
 
+/** withDevices, and the example's completion of that task freeing device 0 (section 2.4). */
+function withDevicesClosed(chain: Chain): void {
+  withDevices(chain);
+  const t = tx(chain, 2, 0);
+  t.task_requirements = { ...t.task_requirements, gpu: 500 };
+  t.vm_state_before = { ...t.vm_state_before!, gpus: [500, 0] };
+  t.vm_state_after = { ...t.vm_state_after!, gpus: [0, 0] };
+  t.devices = [0];
+}
+
+/** The example with its completion (block 2) re-pointed at `taskId`, ids recomputed, as JSON Lines. */
+const closingOf = (taskId: string): string =>
+  lines(
+    edit((c) => {
+      Object.assign(tx(c, 2, 0), { task_id: taskId, transaction_id: transactionId(taskId, 'close') });
+    }),
+  );
+
 const invalid = (problem: string, height: number): Expected => ({
   valid: false,
   problem,
@@ -306,6 +324,61 @@ function chainVectors(): Vector[] {
       invalid('malformed', 1),
     ),
     v(
+      'valid-gpu-devices-closing',
+      'the completion of that task carries the device it frees, and gpus after is gpus before minus the share (section 2.4)',
+      lines(edit(withDevicesClosed)),
+      VALID,
+    ),
+    v(
+      'valid-gpu-devices-closing-without-snapshots',
+      'a completion whose VM left the fleet: devices without snapshots (section 2.4)',
+      lines(
+        edit((c) => {
+          withDevicesClosed(c);
+          Object.assign(tx(c, 2, 0), { vm_state_before: null, vm_state_after: null });
+        }),
+      ),
+      VALID,
+    ),
+    v(
+      'gpu-devices-closing-wrong-free',
+      'a completion that frees less than the share on its device (section 2.4)',
+      lines(
+        edit((c) => {
+          withDevicesClosed(c);
+          tx(c, 2, 0).vm_state_after!.gpus = [100, 0];
+        }),
+      ),
+      invalid('malformed', 2),
+    ),
+    v(
+      'gpu-devices-closing-below-zero',
+      'a completion that frees a device holding less than the share, its use floored at 0 (section 2.4)',
+      lines(
+        edit((c) => {
+          withDevicesClosed(c);
+          const t = tx(c, 2, 0);
+          t.devices = [1];
+          t.vm_state_before!.gpus = [500, 200];
+          t.vm_state_after!.gpus = [500, 0];
+        }),
+      ),
+      invalid('malformed', 2),
+    ),
+    v(
+      'gpu-devices-closing-without-gpus',
+      'a completion with snapshots and devices but no per-device gpus (section 2.4)',
+      lines(
+        edit((c) => {
+          withDevicesClosed(c);
+          const t = tx(c, 2, 0);
+          delete t.vm_state_before!.gpus;
+          delete t.vm_state_after!.gpus;
+        }),
+      ),
+      invalid('malformed', 2),
+    ),
+    v(
       'closing-with-score',
       'a closing with a score (section 2.2)',
       lines(edit((c) => (tx(c, 2, 0).score = 1))),
@@ -314,21 +387,13 @@ function chainVectors(): Vector[] {
     v(
       'closing-without-decision',
       'a completion of a task the chain never decided (section 2.2)',
-      lines(
-        edit((c) => {
-          Object.assign(tx(c, 2, 0), { task_id: 't-9', transaction_id: transactionId('t-9', 'close') });
-        }),
-      ),
+      closingOf('t-9'),
       invalid('unmatched-closing', 2),
     ),
     v(
       'closing-of-rejection',
       'a completion of a rejected task',
-      lines(
-        edit((c) => {
-          Object.assign(tx(c, 2, 0), { task_id: 't-2', transaction_id: transactionId('t-2', 'close') });
-        }),
-      ),
+      closingOf('t-2'),
       invalid('unmatched-closing', 2),
     ),
     v(

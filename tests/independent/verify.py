@@ -319,8 +319,9 @@ def relation_problem(t):
 
 
 def device_problem(t):
-    """Doc section 2.4: gpus in both snapshots or neither; devices only on assigned, and then the
-    task's gpu spread evenly over them is added to exactly those devices, none over 1000."""
+    """Doc section 2.4: gpus in both snapshots or neither; devices on an assignment or its closing,
+    and then the task's gpu spread evenly over them is added to (assigned) or taken from (completed,
+    expired) exactly those devices, each staying from 0 to 1000."""
     before = (t["vm_state_before"] or {}).get("gpus")
     after = (t["vm_state_after"] or {}).get("gpus")
     if (before is None) != (after is None) or (before is not None and len(before) != len(after)):
@@ -328,20 +329,23 @@ def device_problem(t):
     devices = t.get("devices")
     if devices is None:
         return "vm_state_after.gpus" if before is not None and before != after else None
-    if t["status"] != "assigned":
+    if t["status"] == "rejected":
         return "devices"
-    if before is None:
+    if t["vm_state_before"] is not None and before is None:
         return "vm_state_before.gpus"
     for k, d in enumerate(devices):
-        if d >= len(before) or (k > 0 and d <= devices[k - 1]):
+        if (before is not None and d >= len(before)) or (k > 0 and d <= devices[k - 1]):
             return "devices.%d" % k
     gpu = t["task_requirements"].get("gpu", 0)
     milli = gpu / len(devices)
     if not (milli == int(milli) and 0 < milli <= 1000 and (len(devices) == 1 or milli == 1000)):
         return "task_requirements.gpu"
+    if before is None:
+        return None
+    sign = 1 if t["status"] == "assigned" else -1
     for d in range(len(before)):
-        expected = before[d] + milli if d in devices else before[d]
-        if after[d] != expected or expected > 1000:
+        expected = before[d] + sign * milli if d in devices else before[d]
+        if after[d] != expected or not 0 <= expected <= 1000:
             return "vm_state_after.gpus.%d" % d
     return None
 

@@ -7,6 +7,7 @@ import { CommitTooLargeError } from './errors';
 import { blockToItem, taskToItem } from './items';
 import {
   CAPACITY_ATTRIBUTE_PREFIX,
+  DEVICE_ATTRIBUTE_PREFIX,
   HEAD_KEY,
   PARTITION_KEY,
   RESERVED_ATTRIBUTE_PREFIX,
@@ -221,6 +222,20 @@ function reservationUpdate(tableName: string, change: ReservationChange): Transa
       conditions.push(`#r${i} >= :floor${i}`);
     }
   });
+  // GPU devices the same way, one `device_<index>` number each, checked against the device's capacity.
+  for (const device of change.devices ?? []) {
+    const g = device.index;
+    names[`#g${g}`] = `${DEVICE_ATTRIBUTE_PREFIX}${g}`;
+    values[`:gd${g}`] = device.delta;
+    sets.push(`#g${g} = if_not_exists(#g${g}, :zero) + :gd${g}`);
+    if (device.delta > 0) {
+      values[`:glimit${g}`] = subtractAmounts(device.capacity, device.delta);
+      conditions.push(`(attribute_not_exists(#g${g}) OR #g${g} <= :glimit${g})`);
+    } else if (device.delta < 0) {
+      values[`:gfloor${g}`] = -device.delta;
+      conditions.push(`#g${g} >= :gfloor${g}`);
+    }
+  }
   if (change.active_delta < 0) {
     values[':activeFloor'] = -change.active_delta;
     conditions.push('#active >= :activeFloor');
@@ -247,6 +262,11 @@ export function exceedsCapacityAlone(changes: readonly ReservationChange[]): str
       const capacity = change.capacity[dimension] ?? 0;
       if (delta > 0 && delta > capacity) {
         return `VM ${change.vm_id}: ${dimension} needs ${delta} of capacity ${capacity}`;
+      }
+    }
+    for (const device of change.devices ?? []) {
+      if (device.delta > 0 && device.delta > device.capacity) {
+        return `VM ${change.vm_id}: GPU device ${device.index} needs ${device.delta} of capacity ${device.capacity}`;
       }
     }
   }

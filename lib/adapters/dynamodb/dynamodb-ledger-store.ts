@@ -53,6 +53,7 @@ import {
   LEASE_PARTITION,
   PARTITION_KEY,
   TASK_PREFIX,
+  TRANSACTION_PREFIX,
   taskKey,
   tileKey,
   transactionKey,
@@ -196,6 +197,30 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
     this.assertOpen();
     const item = await this.getItem(transactionKey(transactionId));
     return item ? transactionLocationFromItem(item) : null;
+  }
+
+  /**
+   * The incremental audit's duplicate-id check for a page of transactions: one consistent BatchGetItem
+   * per 100 distinct ids (unprocessed keys are retried with backoff, see batchGet), not a GetItem each.
+   */
+  async findTransactions(
+    transactionIds: readonly string[],
+  ): Promise<({ height: number; index: number } | null)[]> {
+    this.assertOpen();
+    const distinct = [...new Set(transactionIds)];
+    const found = new Map<string, { height: number; index: number }>();
+    for (let i = 0; i < distinct.length; i += BATCH_GET_KEYS) {
+      for (const item of await this.batchGet(distinct.slice(i, i + BATCH_GET_KEYS).map(transactionKey))) {
+        found.set(
+          (item[PARTITION_KEY] as string).slice(TRANSACTION_PREFIX.length),
+          transactionLocationFromItem(item),
+        );
+      }
+    }
+    return transactionIds.map((id) => {
+      const position = found.get(id);
+      return position ? { ...position } : null;
+    });
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {

@@ -16,7 +16,7 @@ export const BLOCK_PREFIX = 'BLOCK#';
 export const TRANSACTION_PREFIX = 'TX#';
 /** `TASK#<task_id>`: the TaskRecord of lib/ports/ledger-store.ts. */
 export const TASK_PREFIX = 'TASK#';
-/** `VM#<vm_id>`: `reserved_<dim>` and `capacity_<dim>` per dimension, `active_tasks`. */
+/** `VM#<vm_id>`: `reserved_<dim>` and `capacity_<dim>` per dimension, `device_<index>` per GPU device, `active_tasks`. */
 export const VM_PREFIX = 'VM#';
 /**
  * `TILE#<level>#<index zero-padded to 12>`: one tile of the block-hash tree (lib/ledger/tiles.ts,
@@ -60,6 +60,11 @@ export const LEASE_INDEX_SORT_KEY = 'lease_expires_at';
 /** Attribute-name prefixes of the per-dimension numbers on a VM item. */
 export const RESERVED_ATTRIBUTE_PREFIX = 'reserved_';
 export const CAPACITY_ATTRIBUTE_PREFIX = 'capacity_';
+/**
+ * `device_<index>` on a VM item: milli-GPU reserved on that GPU device (Reservation.gpus). Dimension
+ * attributes all start with one of the two prefixes above, so no dimension name can collide with it.
+ */
+export const DEVICE_ATTRIBUTE_PREFIX = 'device_';
 
 export function blockKey(height: number): string {
   return `${BLOCK_PREFIX}${String(height).padStart(HEIGHT_DIGITS, '0')}`;

@@ -111,6 +111,13 @@ const MIGRATIONS: readonly string[] = [
     queued INTEGER NOT NULL CHECK (queued IN (0, 1))
   ) WITHOUT ROWID;
   `,
+  // GPU devices kept between batches (lib/ports/ledger-store.ts): the devices an assignment took, so its
+  // closing releases exactly those, and the milli-GPU reserved per device of each VM (JSON arrays; NULL
+  // for none, as every row written before).
+  `
+  ALTER TABLE tasks ADD COLUMN devices TEXT;
+  ALTER TABLE reservations ADD COLUMN gpus TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

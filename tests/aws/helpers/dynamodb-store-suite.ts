@@ -19,6 +19,7 @@ import {
   maxTasksPerCommitOnFleet,
 } from '../../../lib/adapters/dynamodb';
 import { planCommit } from '../../../lib/adapters/dynamodb/commit-plan';
+import { auditSince, emptyCheckpoint } from '../../../lib/engine/incremental-audit';
 import { buildBlocks, genesisBlock, toTimestamp } from '../../../lib/ledger';
 import type { AppendResult, Commit } from '../../../lib/ports/ledger-store';
 import {
@@ -329,6 +330,53 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
         detail: expect.stringContaining('head is no longer height 0'),
         head: await store.readHead(),
       });
+      await table.drop();
+    });
+
+    it('checks an audit page of transaction ids with one BatchGetItem per 100 ids, retrying unprocessed keys', async () => {
+      const { store, table } = await freshStore();
+      const perCommit = 25;
+      const total = 250;
+      for (let done = 0; done < total; done += perCommit) {
+        const head = await store.readHead();
+        const txs = Array.from({ length: perCommit }, (_, i) => decision(`a-${done + i}`, null, { cpu: 1 }));
+        expect(await store.append(head, commitFor(head, txs))).toMatchObject({ ok: true });
+      }
+      const counting = countingStore(table.tableName);
+      const txKeys: number[] = [];
+      let withheld = 0;
+      // Records the TX# keys of each request, and answers the first batch of them as AWS does under
+      // throttling: half its keys come back in UnprocessedKeys (the store retries them after a pause).
+      counting.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { RequestItems?: Record<string, { Keys: Record<string, unknown>[] }> };
+          const request = input.RequestItems?.[table.tableName];
+          const isTx = (k: Record<string, unknown>) => JSON.stringify(k.pk).includes('TX#');
+          if (context.commandName === 'GetItemCommand') {
+            expect(JSON.stringify(args.input)).not.toContain('TX#');
+          }
+          if (context.commandName !== 'BatchGetItemCommand' || !request?.Keys.some(isTx)) return next(args);
+          txKeys.push(request.Keys.length);
+          if (withheld > 0) return next(args);
+          const keys = request.Keys;
+          const kept = keys.slice(0, Math.ceil(keys.length / 2));
+          withheld = keys.length - kept.length;
+          request.Keys = kept;
+          const result = await next(args);
+          (result.output as { UnprocessedKeys?: unknown }).UnprocessedKeys = {
+            [table.tableName]: { Keys: keys.slice(kept.length), ConsistentRead: true },
+          };
+          return result;
+        },
+        { step: 'initialize', name: 'recordTxKeys', priority: 'low' },
+      );
+      const run = await auditSince(counting.store, emptyCheckpoint(), { pageSize: 500 });
+      expect(run).toMatchObject({ valid: true, incomplete: false, transactions_checked: total });
+      // 250 ids on one page: 100 + 100 + 50, the first answered in part and its other half retried;
+      // no GetItem names a TX# key (the middleware above fails the run if one does).
+      expect(withheld).toBe(50);
+      expect(txKeys).toEqual([100, 50, 100, 50]);
+      counting.client.destroy();
       await table.drop();
     });
 
