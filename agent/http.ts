@@ -29,9 +29,9 @@ export class AgentHttp {
       {
         url: options.url,
         timeoutMs: options.timeoutMs ?? 15_000,
-        sign: async (method, url) => ({
+        sign: async (method, url, body) => ({
           ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-          ...(await sign?.(method, url)),
+          ...(await sign?.(method, url, body)),
         }),
       },
       MAX_ERROR_BODY,
@@ -42,15 +42,16 @@ export class AgentHttp {
   async json(
     method: 'GET' | 'POST',
     path: string,
-    init: { signal?: AbortSignal; timeoutMs?: number } = {},
+    init: { signal?: AbortSignal; timeoutMs?: number; body?: unknown } = {},
   ): Promise<{ status: number; body: unknown }> {
-    // No request bodies: the routes the agent calls take none, and a SigV4 signature then covers
-    // the whole request.
+    // A body (the completion's outcome) is JSON; a SigV4 signature covers it.
+    const { body, ...rest } = init;
     let response: Response;
     try {
       response = await this.client.request(method, path, {
         headers: { accept: 'application/json' },
-        ...init,
+        ...rest,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
       if (error instanceof UnreachableError) throw new TransientError(error.message);
