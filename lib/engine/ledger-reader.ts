@@ -16,6 +16,7 @@ import {
   isMerkleLedgerStore,
   type LedgerStore,
   type MerkleLedgerStore,
+  type Reservation,
   type TaskRecord,
   type TreeHead,
 } from '../ports/ledger-store';
@@ -156,6 +157,7 @@ export class LedgerReader {
     let head: ChainHead;
     let perVm: Map<string, Counts>;
     let t: typeof this.totals;
+    let reservations: Reservation[];
     if (this.merkle) {
       const tree = await this.treeHead();
       head = tree.head;
@@ -167,18 +169,22 @@ export class LedgerReader {
         completed: c.completed,
         expired: c.expired,
       };
+      const listed = this.merkle.readVmLedger
+        ? await this.merkle.readVmLedger()
+        : { counts: await this.merkle.readVmCounts(), reservations: await this.store.getReservations() };
       perVm = new Map(
-        (await this.merkle.readVmCounts()).map((v) => [
+        listed.counts.map((v) => [
           v.vm_id,
           { assignments: v.assigned, completed: v.completed, expired: v.expired },
         ]),
       );
+      reservations = listed.reservations;
     } else {
       head = await this.catchUp();
       perVm = this.perVm;
       t = this.totals;
+      reservations = await this.store.getReservations();
     }
-    const reservations = await this.store.getReservations();
     const vmIds = new Set([...perVm.keys(), ...reservations.map((r) => r.vm_id)]);
     const byVm = new Map(reservations.map((r) => [r.vm_id, r]));
     const vms = [...vmIds].sort().map((vmId): VmLedgerStats => {

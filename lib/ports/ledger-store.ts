@@ -204,6 +204,11 @@ export interface MerkleLedgerStore {
   /** Per-VM counts (only VMs with some transaction); with `vmIds`, only those. Sorted by vm_id. */
   readVmCounts(vmIds?: readonly string[]): Promise<VmCounts[]>;
   /**
+   * Optional: readVmCounts() and getReservations() of every VM in one listing (a summary needs both),
+   * where the two would otherwise list the VMs twice (DynamoDB: HEAD, the VM directory, the VM items).
+   */
+  readVmLedger?(): Promise<{ counts: VmCounts[]; reservations: Reservation[] }>;
+  /**
    * What a digest at a past height carries besides its root (docs/ledger-format.md section 7.2): the
    * block's hash and timestamp and the chain's transaction total through it, one per height asked, in
    * order, read by key (a few items whatever the height). null for a height beyond the head, and for a

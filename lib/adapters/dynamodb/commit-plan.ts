@@ -14,6 +14,7 @@ import {
   transactionKey,
   vmKey,
 } from './keys';
+import { VM_DIRECTORY_ITEMS_PER_COMMIT } from './vm-directory';
 
 /** DynamoDB TransactWriteItems limits (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html). */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -25,8 +26,9 @@ export const MAX_ITEM_BYTES = 400 * 1024;
  * keep this room free in every commit.
  */
 export const MERKLE_ITEMS_PER_COMMIT = 8;
-/** Items left for blocks, transaction ids, tasks, VMs and HEAD. */
-export const MAX_LEDGER_ITEMS = MAX_TRANSACTION_ITEMS - MERKLE_ITEMS_PER_COMMIT;
+/** Items left for blocks, transaction ids, tasks, VMs and HEAD (besides the tiles and one VM directory page, vm-directory.ts). */
+export const MAX_LEDGER_ITEMS =
+  MAX_TRANSACTION_ITEMS - MERKLE_ITEMS_PER_COMMIT - VM_DIRECTORY_ITEMS_PER_COMMIT;
 
 /** What each transaction item guards, so a cancellation reason maps back to a port conflict. */
 export type PlannedItemKind =
@@ -36,7 +38,8 @@ export type PlannedItemKind =
   | 'task'
   | 'transaction'
   | 'tile'
-  | 'vm-counts';
+  | 'vm-counts'
+  | 'vm-directory';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

@@ -19,6 +19,12 @@ export const TASK_PREFIX = 'TASK#';
 /** `VM#<vm_id>`: `reserved_<dim>` and `capacity_<dim>` per dimension, `device_<index>` per GPU device, `active_tasks`. */
 export const VM_PREFIX = 'VM#';
 /**
+ * `VMDIR#<page, 6 digits>`: one page of the VM directory (vm-directory.ts, docs/ledger-format.md 7.1):
+ * `vm_ids`, a String Set of VM ids that have a `VM#` item, ADDed to in the append that creates the VM
+ * item, so a summary lists every VM by key instead of scanning the table.
+ */
+export const VM_DIRECTORY_PREFIX = 'VMDIR#';
+/**
  * `TILE#<level>#<index zero-padded to 12>`: one tile of the block-hash tree (lib/ledger/tiles.ts,
  * docs/ledger-format.md "Stored Merkle tiles"): `hashes`, a List of 32-byte Binary values in order,
  * extended at its end by each append (list_append, conditioned on its current size); `level`, `index`.
@@ -40,6 +46,7 @@ export const WRITER_KEYS = [
   TASK_PREFIX,
   VM_PREFIX,
   TILE_PREFIX,
+  VM_DIRECTORY_PREFIX,
 ] as const;
 
 /** Heights are zero-padded so that keys sort like numbers in listings and exports. */
@@ -80,6 +87,10 @@ export function taskKey(taskId: string): string {
 
 export function vmKey(vmId: string): string {
   return `${VM_PREFIX}${vmId}`;
+}
+
+export function vmDirectoryKey(page: number): string {
+  return `${VM_DIRECTORY_PREFIX}${String(page).padStart(6, '0')}`;
 }
 
 export function acceptedKey(taskId: string): string {
