@@ -158,6 +158,16 @@ export class Agent {
         await this.untilOneFinishes();
       }
     }
+    // Received but never started (the agent was stopped): handed back at once, so that the next
+    // agent does not wait out a delivering source's visibility timeout for them.
+    for (const a of backlog) {
+      if (this.seen.has(a.transactionId)) continue;
+      await source
+        .settle?.(a, 'retry')
+        .catch((error) =>
+          log('warn', 'could not settle with the source', { ...ids(a), error: String(error) }),
+        );
+    }
     await Promise.allSettled(this.running.values());
     log('info', 'agent stopped', { vm_id: vmId, ...this.summary });
     return this.summary;
