@@ -3,9 +3,11 @@ import type { LedgerReader } from '../lib/engine/ledger-reader';
 import { NotFoundError, parseOrThrow } from '../lib/errors';
 import { blocksPage } from '../lib/ledger/blocks-page';
 import type { SignedDigest } from '../lib/ledger/signed-digest';
+import type { TaskOutcome } from '../lib/ledger/types';
 import type { LedgerStore } from '../lib/ports/ledger-store';
 import {
   blocksQuerySchema,
+  completeBodySchema,
   consistencyQuerySchema,
   digestQuerySchema,
   taskPathSchema,
@@ -13,7 +15,11 @@ import {
 } from '../lib/schemas/api';
 import { type CompletionBody, completionBodySchema } from '../lib/schemas/completion';
 import type { CompleteResponse, LedgerSummaryResponse, TaskStatusResponse } from '../lib/schemas/http';
+<<<<<<< HEAD
 import { readJson } from './errors';
+=======
+import { readOptionalJson } from './errors';
+>>>>>>> main
 
 /**
  * What the routes both runtimes serve need from a runtime: reads of the ledger and of task state,
@@ -26,10 +32,17 @@ export interface SchedulerApi {
   /** The 404 message for a task `taskStatus` does not know (default `no task <id>`). */
   missingTaskMessage?(id: string): string;
   /**
+<<<<<<< HEAD
    * Records the completion of an assigned task (the local runtime), or queues it for the lease closer
    * (AWS: `accepted`, answered 202); null when no such task was assigned.
    */
   complete(id: string, body: CompletionBody): Promise<CompleteResponse | null>;
+=======
+   * Records how an assigned task ended (completed, or failed by its outcome; none when the client sent
+   * no body); null when no such task was assigned.
+   */
+  complete(id: string, outcome?: TaskOutcome): Promise<CompleteResponse | null>;
+>>>>>>> main
   /** The followed chain: summary, digest, proofs. */
   ledger(): Promise<Pick<LedgerReader, 'summary' | 'digest' | 'consistencyBetween' | 'transaction'>>;
   store(): Promise<Pick<LedgerStore, 'readHead' | 'getBlocks'>>;
@@ -58,7 +71,14 @@ export function schedulerApi(api: SchedulerApi): Hono {
 
   app.post('/tasks/:id/complete', async (c) => {
     const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
+<<<<<<< HEAD
     const result = await api.complete(id, await completionBody(c));
+=======
+    const body = await readOptionalJson(c);
+    const outcome =
+      body === undefined ? undefined : parseOrThrow(completeBodySchema, body, 'invalid completion').outcome;
+    const result = await api.complete(id, outcome);
+>>>>>>> main
     if (!result) throw new NotFoundError(`no assigned task ${id}`);
     return c.json(result, result.status === 'accepted' ? 202 : 200);
   });

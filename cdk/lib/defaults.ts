@@ -37,6 +37,7 @@ export const DEFAULTS = {
   throttlingBurstLimit: 100,
   dispatch: false,
   dispatchViaSsm: false,
+  agents: false,
   commandTemplates: {} as Record<string, never>,
   autoScaling: false,
   alarmEmails: [] as string[],

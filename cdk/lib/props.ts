@@ -104,6 +104,15 @@ export interface BlockchainSchedulerProps {
    */
   readonly commandTemplates?: CommandTemplates;
   /**
+   * The fleet's instances run `bcs agent` (docs/agent.md "On AWS"): each assignment also goes to its
+   * instance's SQS queue, which the dispatcher creates on the instance's first assignment, and the
+   * stack adds the agents' instance role (its profile is the output AgentInstanceProfileName; with
+   * `autoScaling`, the workers get its rights). Needs `dispatch`; refused with `dispatchViaSsm`: an
+   * instance's commands are run by its agent or by SSM, never both.
+   * @default false
+   */
+  readonly agents?: boolean;
+  /**
    * Run the workers as an EC2 Auto Scaling group scaled by target tracking on the fleet monitor's
    * BacklogPerInstance (docs/aws.md, "Scaling and draining"). `true` takes every default of
    * AutoScalingOptions (cdk/lib/constructs/autoscaling.ts).
@@ -237,6 +246,13 @@ export function validateProps(p: ResolvedProps): void {
     !p.dispatchViaSsm || p.dispatch,
     'dispatchViaSsm',
     'needs dispatch: true (commands are sent by the dispatcher)',
+  );
+  need(!p.agents || p.dispatch, 'agents', 'needs dispatch: true (the dispatcher feeds the agents)');
+  // Both would run a task's command twice on one instance, once by SSM and once by its agent.
+  need(
+    !(p.agents && p.dispatchViaSsm),
+    'agents',
+    'is refused with dispatchViaSsm: an instance runs its commands through its agent or through SSM, not both (deploy a stack per mode)',
   );
   // One shared key opens every route: with SSM dispatch, every key holder could run commands on the
   // fleet and complete any task. Commands need per-caller identities (SigV4).

@@ -70,6 +70,7 @@ export function apiApp(deps: ApiDeps): Hono {
         const reader = await ledger();
         return readTaskStatus(id, { ledger: (taskId) => reader.task(taskId), acceptances: deps.acceptances });
       },
+<<<<<<< HEAD
       complete: async (id, body) =>
         completeBody(
           id,
@@ -79,6 +80,9 @@ export function apiApp(deps: ApiDeps): Hono {
             'api',
           ),
         ),
+=======
+      complete: async (id, outcome) => completeBody(id, await (await deps.engine()).complete(id, outcome)),
+>>>>>>> main
       ledger,
       store: async () => deps.store(),
     }),

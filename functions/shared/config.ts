@@ -102,6 +102,11 @@ const flag = z
 export const dispatchEnvSchema = tableEnvSchema.extend({
   EVENT_BUS_NAME: z.string().min(1),
   DISPATCH_VIA_SSM: flag,
+  /** With `agents`: each TaskAssigned also goes to the queue `<prefix><vm id>` (lib/adapters/sqs/agent-feed.ts). */
+  AGENT_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,46}$/, 'must be 1-46 letters, digits, hyphens or underscores')
+    .optional(),
   /** Where commands refused on every attempt go (the dispatch failure queue); set with SSM dispatch. */
   UNDELIVERED_COMMANDS_QUEUE_URL: z.url().optional(),
   /** With SSM dispatch: the stack's command document and the allow-list it enforces (JSON). */
