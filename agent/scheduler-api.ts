@@ -24,20 +24,6 @@ export interface SchedulerApi {
   complete(taskId: string, outcome?: TaskOutcome): Promise<ReportResult>;
 }
 
-<<<<<<< HEAD
-const taskStatusSchema = z.object({
-  task_id: taskIdSchema,
-  status: z.enum(['queued', 'assigned', 'rejected', 'completed', 'expired']),
-  transaction_id: z.string().nullable(),
-});
-
-const completeSchema = z.object({
-  task_id: taskIdSchema,
-  status: z.enum(['closed', 'accepted', 'already-final']),
-});
-
-=======
->>>>>>> main
 /** GET /tasks/{id} and POST /tasks/{id}/complete of either runtime. */
 export class HttpSchedulerApi implements SchedulerApi {
   constructor(private readonly http: AgentHttp) {}

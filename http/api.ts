@@ -1,4 +1,4 @@
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import type { LedgerReader } from '../lib/engine/ledger-reader';
 import { NotFoundError, parseOrThrow } from '../lib/errors';
 import { blocksPage } from '../lib/ledger/blocks-page';
@@ -13,13 +13,9 @@ import {
   taskPathSchema,
   transactionPathSchema,
 } from '../lib/schemas/api';
-import { type CompletionBody, completionBodySchema } from '../lib/schemas/completion';
 import type { CompleteResponse, LedgerSummaryResponse, TaskStatusResponse } from '../lib/schemas/http';
-<<<<<<< HEAD
-import { readJson } from './errors';
-=======
+
 import { readOptionalJson } from './errors';
->>>>>>> main
 
 /**
  * What the routes both runtimes serve need from a runtime: reads of the ledger and of task state,
@@ -32,17 +28,10 @@ export interface SchedulerApi {
   /** The 404 message for a task `taskStatus` does not know (default `no task <id>`). */
   missingTaskMessage?(id: string): string;
   /**
-<<<<<<< HEAD
-   * Records the completion of an assigned task (the local runtime), or queues it for the lease closer
-   * (AWS: `accepted`, answered 202); null when no such task was assigned.
-   */
-  complete(id: string, body: CompletionBody): Promise<CompleteResponse | null>;
-=======
    * Records how an assigned task ended (completed, or failed by its outcome; none when the client sent
    * no body); null when no such task was assigned.
    */
   complete(id: string, outcome?: TaskOutcome): Promise<CompleteResponse | null>;
->>>>>>> main
   /** The followed chain: summary, digest, proofs. */
   ledger(): Promise<Pick<LedgerReader, 'summary' | 'digest' | 'consistencyBetween' | 'transaction'>>;
   store(): Promise<Pick<LedgerStore, 'readHead' | 'getBlocks'>>;
@@ -71,14 +60,10 @@ export function schedulerApi(api: SchedulerApi): Hono {
 
   app.post('/tasks/:id/complete', async (c) => {
     const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
-<<<<<<< HEAD
-    const result = await api.complete(id, await completionBody(c));
-=======
     const body = await readOptionalJson(c);
     const outcome =
       body === undefined ? undefined : parseOrThrow(completeBodySchema, body, 'invalid completion').outcome;
     const result = await api.complete(id, outcome);
->>>>>>> main
     if (!result) throw new NotFoundError(`no assigned task ${id}`);
     return c.json(result, result.status === 'accepted' ? 202 : 200);
   });
@@ -118,14 +103,4 @@ export function schedulerApi(api: SchedulerApi): Hono {
   });
 
   return app;
-}
-
-/**
- * The completion report's body: none (or only whitespace) is an empty report; anything else must be
- * JSON (readJson: 415 for another content type) and is validated.
- */
-async function completionBody(c: Context): Promise<CompletionBody> {
-  const text = await c.req.raw.clone().text();
-  if (text.trim() === '') return {};
-  return parseOrThrow(completionBodySchema, await readJson(c), 'invalid request body');
 }

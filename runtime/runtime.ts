@@ -1,10 +1,7 @@
 import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
 import type { Checkpointer } from '../lib/engine/checkpointer';
-<<<<<<< HEAD
 import { settleCompletions } from '../lib/engine/completions';
-=======
 import { ledgerDevices } from '../lib/engine/fleet-merge';
->>>>>>> main
 import { LedgerReader } from '../lib/engine/ledger-reader';
 import { readTaskStatus } from '../lib/engine/task-intake';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
@@ -27,7 +24,6 @@ import { fleetPage } from '../lib/scaling/fleet-page';
 import { GPU_DIMENSION } from '../lib/scheduling/devices';
 import { admitFleet } from '../lib/scheduling/quarantine';
 import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
-import type { CompletionBody } from '../lib/schemas/completion';
 import type { RuntimeConfig } from '../lib/schemas/config';
 import { DEFAULT_CAPACITY, DEFAULT_GENERATOR, wholeGpusProblem } from '../lib/schemas/config';
 import {
@@ -369,22 +365,17 @@ export class LocalRuntime {
   // ---------- commands ----------
 
   /**
-<<<<<<< HEAD
-   * Records the completion of an assigned task; null when the task is unknown. Settled directly (this
-   * process is the only writer), through the same settlement as the AWS lease closer's queue.
-   */
-  async complete(taskId: string, body: CompletionBody = {}): Promise<CompleteResponse | null> {
-    const [outcome] = await this.serial(() =>
-      settleCompletions(this.parts.engine, [{ task_id: taskId, body }]),
-    );
-    if (!outcome) throw new Error('the settlement returned no outcome');
-=======
    * Records how an assigned task ended (completed, or failed by `reported`); null when the task is
-   * unknown.
+   * unknown. Settled directly (this process is the only writer), through the same settlement as the
+   * AWS lease closer's queue.
    */
   async complete(taskId: string, reported?: TaskOutcome): Promise<CompleteResponse | null> {
-    const outcome = await this.serial(() => this.parts.engine.complete(taskId, reported));
->>>>>>> main
+    const [outcome] = await this.serial(() =>
+      settleCompletions(this.parts.engine, [
+        { task_id: taskId, body: reported ? { outcome: reported } : {} },
+      ]),
+    );
+    if (!outcome) throw new Error('the settlement returned no outcome');
     if (outcome.status === 'unknown') return null;
     this.parts.fleet.stop(taskId);
     if (outcome.status === 'closed') {

@@ -70,19 +70,15 @@ export function apiApp(deps: ApiDeps): Hono {
         const reader = await ledger();
         return readTaskStatus(id, { ledger: (taskId) => reader.task(taskId), acceptances: deps.acceptances });
       },
-<<<<<<< HEAD
-      complete: async (id, body) =>
+      complete: async (id, outcome) =>
         completeBody(
           id,
           await queueCompletion(
             { tasks: await deps.store(), sender: deps.completions },
-            { task_id: id, body },
+            { task_id: id, body: outcome ? { outcome } : {} },
             'api',
           ),
         ),
-=======
-      complete: async (id, outcome) => completeBody(id, await (await deps.engine()).complete(id, outcome)),
->>>>>>> main
       ledger,
       store: async () => deps.store(),
     }),

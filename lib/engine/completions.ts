@@ -10,8 +10,8 @@ import type { CloseOutcome, Engine } from './types';
  * message, two reporters racing, a report after the lease expired) finds the task final and writes
  * nothing. A batch is one `completeMany` (one commit per block of closings) where the engine has it.
  *
- * Outcomes come back in `requests` order. Every body is carried to this point (lib/schemas/completion.ts);
- * the engine records the task id only until the ledger takes outcome fields (issue 17).
+ * Outcomes come back in `requests` order. Each body's reported outcome (exit code, duration, output
+ * hash) goes into its transaction: `failed` for a non-zero exit or a signal, else `completed`.
  */
 export async function settleCompletions(
   engine: Pick<Engine, 'complete' | 'completeMany'>,
@@ -19,9 +19,10 @@ export async function settleCompletions(
 ): Promise<CloseOutcome[]> {
   if (requests.length === 0) return [];
   const ids = requests.map((r) => r.task_id);
-  if (requests.length > 1 && engine.completeMany) return engine.completeMany(ids);
+  const reported = requests.map((r) => r.body.outcome);
+  if (requests.length > 1 && engine.completeMany) return engine.completeMany(ids, reported);
   const outcomes: CloseOutcome[] = [];
-  for (const id of ids) outcomes.push(await engine.complete(id));
+  for (const [i, id] of ids.entries()) outcomes.push(await engine.complete(id, reported[i]));
   return outcomes;
 }
 

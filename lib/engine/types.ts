@@ -82,17 +82,13 @@ export interface Engine {
    * tasks already recorded are duplicates. For messages that are about to be dead-lettered.
    */
   reject?(tasks: Task[], reason: string): Promise<ScheduleOutcome>;
-<<<<<<< HEAD
-  complete(taskId: string): Promise<CloseOutcome>;
-  /** Completes several tasks in as few commits as the block size allows; outcomes in `taskIds` order. */
-  completeMany?(taskIds: string[]): Promise<CloseOutcome[]>;
-=======
   /**
    * Closes an assigned task as reported: `completed`, or `failed` when `outcome` says the run exited
    * non-zero or was killed (docs/ledger-format.md 2.5); the transaction carries the outcome.
    */
   complete(taskId: string, outcome?: TaskOutcome): Promise<CloseOutcome>;
->>>>>>> main
+  /** Closes several tasks in as few commits as the block size allows; outcomes in `taskIds` order. */
+  completeMany?(taskIds: string[], outcomes?: readonly (TaskOutcome | undefined)[]): Promise<CloseOutcome[]>;
   /** Writes an `expired` transaction for each assigned task whose lease has run out. */
   expireLeases(limit?: number): Promise<Transaction[]>;
   setAlgorithm(name: string, params?: Partial<AlgorithmParams>): void;

@@ -1,13 +1,14 @@
 import * as z from 'zod';
+import { completeBodySchema } from './api';
 import { taskIdSchema } from './task-input';
 
 /**
- * The body of POST /tasks/{id}/complete, validated where it arrives (the API function, the local
- * server, the command-status function builds one). Empty today: issue 17 adds the task's outcome
- * (exit code, duration, output hash). Whatever this schema holds travels whole in the completion
- * message, so a field added here reaches the settlement without touching the queue.
+ * The body of POST /tasks/{id}/complete (lib/schemas/api.ts: the task's reported outcome, optional),
+ * validated where it arrives (the API function, the local server; the command-status function builds
+ * one). It travels whole in the completion message, so a field added to it reaches the settlement
+ * without touching the queue.
  */
-export const completionBodySchema = z.object({});
+export const completionBodySchema = completeBodySchema;
 
 export type CompletionBody = z.output<typeof completionBodySchema>;
 

@@ -165,11 +165,7 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       method: 'post',
       path: '/tasks/{id}/complete',
       summary:
-<<<<<<< HEAD
-        'Record completion of an assigned task (AWS: queued for recording, 202; a repeat after it is recorded is answered already-final)',
-=======
-        'Record how an assigned task ended: completed, or failed when the outcome has a non-zero exit code or a signal (a repeat is answered already-final)',
->>>>>>> main
+        'Record how an assigned task ended: completed, or failed when the outcome has a non-zero exit code or a signal (AWS: queued for recording, 202; a repeat after it is recorded is answered already-final)',
       servedBy: ['local', 'aws'],
       auth: 'writes',
       pathParams: taskPathSchema,

@@ -59,11 +59,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
     '/',
     schedulerApi({
       taskStatus: (id) => runtime.taskStatus(id),
-<<<<<<< HEAD
-      complete: (id, body) => runtime.complete(id, body),
-=======
       complete: (id, outcome) => runtime.complete(id, outcome),
->>>>>>> main
       ledger: async () => runtime.ledger,
       store: async () => runtime.store,
       signedDigest: () => {
