@@ -1,3 +1,4 @@
+import type { GpuDeviceUse } from '../scheduling/devices';
 import { UnknownAlgorithmError } from '../scheduling/errors';
 import { algorithmNames, isAlgorithmName } from '../scheduling/registry';
 import { Scheduler } from '../scheduling/schedule';
@@ -25,6 +26,8 @@ export interface AlgorithmResult {
     string,
     { tasks: number; placed: number; success_rate: number; p99_wait_s: number | null }
   >;
+  /** Fleets that list GPU devices (OpenB traces): the devices by use when arrivals stop. */
+  gpu_devices?: GpuDeviceUse;
 }
 
 export interface CompareOptions {
@@ -95,6 +98,7 @@ export function compareAlgorithms(workload: Workload, options: CompareOptions): 
               ]),
             ),
           }),
+      ...(r.gpuDevices === undefined ? {} : { gpu_devices: r.gpuDevices }),
     };
   });
 }
