@@ -5,14 +5,13 @@ import { type AuditJob, auditJobSchema } from '../../engine/audit-job';
 import { type RangeResult, rangeResultSchema } from '../../engine/range-audit';
 import type { AuditJobStore } from '../../ports/audit-jobs';
 import { DISPATCH_EXPIRES_ATTRIBUTE } from './dispatch-records';
-import { HEIGHT_DIGITS, PARTITION_KEY } from './keys';
+import { AUDIT_PREFIX, HEIGHT_DIGITS, PARTITION_KEY } from './keys';
 
 /**
  * `AUDIT#<job_id>`: a full re-audit (docs/ledger-format.md section 10.3), `{ pk, state, job }` with the
  * job as JSON text. `AUDIT#<job_id>#RANGE#<from, 12 digits>`: one range's result, `{ pk, result }`,
  * written by the range workers, read by the merge; it expires (the table's TTL attribute) a week later.
  */
-export const AUDIT_PREFIX = 'AUDIT#';
 export const auditJobKey = (jobId: string) => `${AUDIT_PREFIX}${jobId}`;
 export const auditRangeKey = (jobId: string, from: number) =>
   `${AUDIT_PREFIX}${jobId}#RANGE#${String(from).padStart(HEIGHT_DIGITS, '0')}`;
