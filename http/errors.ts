@@ -105,10 +105,10 @@ export async function readJson(c: Context): Promise<unknown> {
   return parseJsonText(decodeUtf8(new Uint8Array(await c.req.arrayBuffer())));
 }
 
-/** readJson for a route whose body may be left out: an empty body (any content type) is `{}`. */
+/** readJson, or undefined for a request without a body (no bytes): a route whose body is optional. */
 export async function readOptionalJson(c: Context): Promise<unknown> {
   const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.length === 0) return {};
+  if (bytes.length === 0) return undefined;
   const type = c.req.header('content-type') ?? '';
   if (!JSON_TYPE.test(type)) {
     throw new HTTPException(415, {

@@ -1,3 +1,10 @@
+import {
+  describeError,
+  exhaustedDeliveryReason,
+  groupByReason,
+  poisonReason,
+  settleQueued,
+} from '../lib/engine/settlement';
 import type { Engine, ScheduleOutcome } from '../lib/engine/types';
 import type { QueuedTask, TaskQueue } from '../lib/ports/task-queue';
 import type { Serial } from './serial';
@@ -34,28 +41,12 @@ export interface SchedulerLoopOptions {
   now?: () => number;
 }
 
-/** A ledger transaction's reason holds at most 4096 characters (lib/ledger/transactions.ts). */
-const MAX_REASON = 4096;
-
 /** Tasks of one failed engine call and its error. */
 interface Failure {
   items: QueuedTask[];
   error: unknown;
   /** The task failed on its own while the rest of its batch was scheduled: the fault is the task's. */
   alone: boolean;
-}
-
-/**
- * How long a task that has waited `waitedMs` for capacity stays back in the queue: a quarter of its
- * wait so far, rounded up to `min` times a power of two and capped at `max`. Retries thin out
- * geometrically while the fleet is full, the delays take few distinct values (one queue update
- * each), and the queue itself remembers nothing extra, so a restart loses no backoff state that
- * matters.
- */
-export function deferDelay(waitedMs: number, min: number, max: number): number {
-  const wanted = Math.max(waitedMs, 0) / 4;
-  if (wanted <= min) return min;
-  return Math.min(max, min * 2 ** Math.ceil(Math.log2(wanted / min)));
 }
 
 /**
@@ -165,7 +156,7 @@ export class SchedulerLoop {
       if (count >= this.maxTaskFailures && (await this.rejectPoison(item!, count, failure.error))) continue;
       this.options.onError(
         new Error(
-          `task ${item!.task.id} failed on its own (${count} of ${this.maxTaskFailures}): ${describe(failure.error)}`,
+          `task ${item!.task.id} failed on its own (${count} of ${this.maxTaskFailures}): ${describeError(failure.error)}`,
         ),
       );
       giveBack.push(item!.receipt);
@@ -228,23 +219,11 @@ export class SchedulerLoop {
 
   private async settle(received: QueuedTask[], outcome: ScheduleOutcome): Promise<void> {
     const { queue } = this.options;
-    const settled = new Set<string>(outcome.duplicates);
-    for (const decision of outcome.decisions) settled.add(decision.task.id);
-    const waiting = new Set((outcome.deferred ?? []).map((d) => d.task.id));
-    const ack: string[] = [];
-    const release: string[] = [];
-    // Deferred tasks go back to the durable queue with a delay, so a full fleet is not polled in a
-    // tight loop and a kill -9 meanwhile loses nothing.
-    const later = new Map<number, string[]>();
-    const now = this.now();
-    for (const r of received) {
-      this.taskFailures.delete(r.task.id);
-      if (settled.has(r.task.id)) ack.push(r.receipt);
-      else if (waiting.has(r.task.id)) {
-        const delay = deferDelay(now - r.task.submittedAt, this.deferMinMs, this.deferMaxMs);
-        later.set(delay, [...(later.get(delay) ?? []), r.receipt]);
-      } else release.push(r.receipt);
-    }
+    for (const r of received) this.taskFailures.delete(r.task.id);
+    const { ack, release, later } = settleQueued(received, outcome, this.now(), {
+      minMs: this.deferMinMs,
+      maxMs: this.deferMaxMs,
+    });
     if (ack.length > 0) await queue.ack(ack);
     if (release.length > 0) await queue.release(release);
     for (const [delay, receipts] of later) await queue.release(receipts, delay);
@@ -253,11 +232,7 @@ export class SchedulerLoop {
 
   /** Records exhausted tasks as rejected and acks them; returns the error if that failed (nothing acked). */
   private async recordExhausted(items: QueuedTask[]): Promise<unknown> {
-    const byReason = new Map<string, QueuedTask[]>();
-    for (const r of items) {
-      const reason = `not decided after ${r.attempts - 1} deliveries: the scheduler stopped or timed out holding it each time`;
-      byReason.set(reason, [...(byReason.get(reason) ?? []), r]);
-    }
+    const byReason = groupByReason(items, (r) => exhaustedDeliveryReason(r.attempts));
     for (const [reason, group] of byReason) {
       const error = await this.reject(group, reason);
       if (error !== null) return error;
@@ -267,7 +242,7 @@ export class SchedulerLoop {
 
   /** A poison task's last failure: recorded as rejected with the error. False when even that failed. */
   private async rejectPoison(item: QueuedTask, count: number, error: unknown): Promise<boolean> {
-    const reason = `not scheduled after ${count} failures: ${describe(error)}`.slice(0, MAX_REASON);
+    const reason = poisonReason(count, error);
     const failed = await this.reject([item], reason);
     if (failed !== null) return false;
     this.taskFailures.delete(item.task.id);
@@ -323,8 +298,4 @@ export class SchedulerLoop {
       this.wakeUp = done;
     });
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -1,7 +1,15 @@
+import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { bootstrap, deploy, destroy, EMULATOR_CONTEXT } from '../cdk';
 import { CliExit, EXIT_USAGE } from '../exit';
 import { apiBaseUrl, readStackOutputs, stackNameSchema, stackOutput } from '../stack';
+import {
+  deleteRetained,
+  KEY_PENDING_DAYS,
+  type RetainedResources,
+  refuseObjectLockedBuckets,
+  retainedResources,
+} from '../stack-teardown';
 
 interface DeployFlags {
   stack: string;
@@ -65,25 +73,70 @@ export function deployCommand(): Command {
 }
 
 /**
- * `bcs destroy`: cdk destroy of the stack. Outside stage=test the ledger table has deletion protection
- * and is retained with the log groups (docs/aws.md "Tear down").
+ * `bcs destroy`: cdk destroy of the stack. Outside stage=test the ledger table (with deletion
+ * protection), the task queues, the log bucket, the log groups and the KMS keys are retained;
+ * `--delete-retained` deletes them too, after a confirmation (docs/aws.md "Tear down").
  */
 export function destroyCommand(): Command {
   return new Command('destroy')
-    .description('cdk destroy the stack (stage=test only removes the ledger table; docs/aws.md "Tear down")')
+    .description(
+      'cdk destroy the stack; --delete-retained also deletes what it keeps (docs/aws.md "Tear down")',
+    )
     .option('--stack <name>', 'CloudFormation stack name', DEFAULT_STACK)
     .option('--emulator', 'the stack bcs deploy --emulator deployed')
     .option('-c, --context <key=value>', 'cdk context it was deployed with, repeatable', contextOption, {})
-    .action(async (flags: Omit<DeployFlags, 'bootstrap'>) => {
+    .option(
+      '--delete-retained',
+      'also delete the retained ledger table (deletion protection off first), queues, log bucket (every object version), log groups, and schedule the KMS keys for deletion',
+    )
+    .option('--yes', 'confirm --delete-retained without a prompt (required when stdin is not a terminal)')
+    .action(async (flags: Omit<DeployFlags, 'bootstrap'> & { deleteRetained?: boolean; yes?: boolean }) => {
       const name = stackName(flags);
       if (flags.emulator) emulatorEnvironment();
+      if (flags.yes && !flags.deleteRetained)
+        throw new CliExit(EXIT_USAGE, '--yes: only with --delete-retained');
+      let retained: RetainedResources | undefined;
+      if (flags.deleteRetained) {
+        if (!flags.yes && !process.stdin.isTTY) throw new CliExit(EXIT_USAGE, noConfirmation(name));
+        retained = await retainedResources(name);
+        await refuseObjectLockedBuckets(retained.buckets, name);
+        if (!flags.yes) await confirmDeletion(name, retained);
+      }
       await destroy(
         name,
         { ...(flags.emulator ? EMULATOR_CONTEXT : {}), ...flags.context },
         { interactive: !flags.emulator },
       );
       console.error(`bcs: ${name} destroyed`);
+      if (retained) {
+        await deleteRetained(retained, (line) => console.error(`bcs: ${line}`));
+        console.error(`bcs: ${name}'s retained resources deleted`);
+      }
     });
+}
+
+const noConfirmation = (name: string) =>
+  `--delete-retained deletes ${name}'s ledger table (the audit record) and everything else it keeps: give --yes to confirm when stdin is not a terminal; nothing was deleted`;
+
+/** Lists what --delete-retained deletes and asks for the stack's name at the terminal. */
+async function confirmDeletion(name: string, retained: RetainedResources): Promise<void> {
+  const listed = [
+    ...retained.tables.map(
+      (t) => `table ${t} (the ledger: export it first, bcs ledger export --stack ${name})`,
+    ),
+    ...retained.queues.map((q) => `queue ${q}`),
+    ...retained.buckets.map((b) => `bucket ${b} and every object version in it`),
+    ...retained.logGroups.map((g) => `log group ${g} (if it exists)`),
+    ...retained.keys.map((k) => `KMS key ${k} (scheduled for deletion in ${KEY_PENDING_DAYS} days)`),
+  ];
+  console.error(`bcs destroy --delete-retained will delete the stack ${name} and:\n  ${listed.join('\n  ')}`);
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await prompt.question(`Type the stack name (${name}) to confirm: `);
+    if (answer.trim() !== name) throw new CliExit(EXIT_USAGE, 'not confirmed: nothing was deleted');
+  } finally {
+    prompt.close();
+  }
 }
 
 /**

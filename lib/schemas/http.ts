@@ -191,7 +191,7 @@ export type AuditJobResponse = AuditJob;
 export interface DecisionEventItem {
   task_id: string;
   vm_id: string | null;
-  status: 'assigned' | 'rejected' | 'completed' | 'expired';
+  status: 'assigned' | 'rejected' | 'completed' | 'failed' | 'expired';
   score: number | null;
   reason: string;
   algorithm: string;

@@ -5,6 +5,7 @@ import {
   assignmentsQuerySchema,
   auditJobPathSchema,
   blocksQuerySchema,
+  completeBodySchema,
   consistencyQuerySchema,
   deadLettersQuerySchema,
   digestQuerySchema,
@@ -88,7 +89,7 @@ export interface RouteSpec {
   query?: z.ZodObject;
   /** JSON body, required unless `bodyOptional`. */
   body?: z.ZodType;
-  /** The body may be left out (it then means `{}`). */
+  /** The body may be left out (an empty request body). */
   bodyOptional?: boolean;
   /** Success and route-specific error responses; the shared errors (400, 401, 413, 415, 429, 503) are added by the generator from the fields above and `refusals`. */
   responses: Record<number, ResponseSpec>;
@@ -141,7 +142,7 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       operationId: 'getTask',
       method: 'get',
       path: '/tasks/{id}',
-      summary: 'Status of a task: queued, assigned, rejected, completed or expired',
+      summary: 'Status of a task: queued, assigned, rejected, completed, failed or expired',
       servedBy: ['local', 'aws'],
       pathParams: taskPathSchema,
       responses: {
@@ -165,10 +166,13 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       operationId: 'completeTask',
       method: 'post',
       path: '/tasks/{id}/complete',
-      summary: 'Record completion of an assigned task (a repeat is answered already-final)',
+      summary:
+        'Record how an assigned task ended: completed, or failed when the outcome has a non-zero exit code or a signal (a repeat is answered already-final)',
       servedBy: ['local', 'aws'],
       auth: 'writes',
       pathParams: taskPathSchema,
+      body: completeBodySchema,
+      bodyOptional: true,
       responses: {
         200: { description: 'Closed, or already final', schema: completeResponseSchema },
         404: notFound('assigned task'),

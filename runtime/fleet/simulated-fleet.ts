@@ -30,6 +30,7 @@ export type VmManagement = 'simulation' | 'agent';
 interface RunningTask {
   vmId: string;
   requirements: ResourceVector;
+  startedAt: number;
 }
 
 interface SimulatedVm {
@@ -199,7 +200,7 @@ export class SimulatedFleet implements FleetSource {
   ): void {
     const vm = this.vms.get(vmId);
     if (!vm || this.tasks.has(taskId)) return;
-    this.tasks.set(taskId, { vmId, requirements });
+    this.tasks.set(taskId, { vmId, requirements, startedAt });
     if (vm.managed === 'simulation')
       this.finishing.push(startedAt + (durationS * 1000) / this.options.speed, taskId);
     vm.running.add(taskId);
@@ -207,7 +208,20 @@ export class SimulatedFleet implements FleetSource {
       vm.reserved[d] = addAmounts(vm.reserved[d] ?? 0, requirements[d] ?? 0);
   }
 
-  /** The ledger closed the task (completed or expired): it stops running. */
+  /** When the task started running (epoch ms), or undefined when it does not run here. */
+  startedAt(taskId: string): number | undefined {
+    return this.tasks.get(taskId)?.startedAt;
+  }
+
+  /**
+   * Offers tasks whose run ended (returned by `tick`) again at `at`, for the runtime to retry a
+   * completion that failed to commit; a task the ledger has closed meanwhile (`stop`) is skipped.
+   */
+  finishAgain(taskIds: readonly string[], at: number): void {
+    for (const id of taskIds) if (this.tasks.has(id)) this.finishing.push(at, id);
+  }
+
+  /** The ledger closed the task (completed, failed or expired): it stops running. */
   stop(taskId: string): void {
     const task = this.tasks.get(taskId);
     if (!task) return;
@@ -224,7 +238,8 @@ export class SimulatedFleet implements FleetSource {
   /**
    * Samples usage (previous sample moves into the history window), retires drained VMs that are
    * empty, and returns the ids of tasks whose run time ended since the last tick, each once; they
-   * keep their reservation until `stop`. A task whose completion then fails is left to lease expiry.
+   * keep their reservation until `stop`. A task whose completion then fails is offered again through
+   * `finishAgain`.
    */
   tick(now: number): string[] {
     const { dimensions, noise, historyWindow, random } = this.options;

@@ -15,10 +15,7 @@ timeout_s="${EMULATOR_START_TIMEOUT:-60}"
 source "$root/scripts/lib/process-group.sh"
 "$root/scripts/emulator/setup.sh"
 
-if [[ -f "$dir/pid" ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-  echo "$endpoint"
-  exit 0
-fi
+already_serving "$dir" "$endpoint" && exit 0
 rm -rf "$dir"
 mkdir -p "$dir/tmp" "$dir/state" "$dir/s3"
 # MiniStack writes its CommonJS Lambda worker script (_worker.js) under TMPDIR; inside this repository
@@ -34,8 +31,10 @@ printf '{ "type": "commonjs" }\n' >"$root/.emulator/package.json"
 # proxies (core/pgproxy.py) also bind 0.0.0.0 but start only with Docker-backed clusters, which
 # nothing here creates. tests/aws/setup/emulator.test.ts checks every listening socket of the process group.
 # Its pid file and scratch files follow TMPDIR.
-# setsid puts it and the Lambda worker processes it spawns in one process group that stop.sh ends.
-BIND_HOST=127.0.0.1 \
+# serve_in_group (setsid) puts it and the Lambda worker processes it spawns in one process group that
+# stop.sh ends.
+if serve_in_group MiniStack "$dir" "$endpoint/_localstack/health" "$dir/ministack.log" "$timeout_s" \
+  env BIND_HOST=127.0.0.1 \
   IOT_MTLS_ENABLED=0 \
   SFTP_HOST=127.0.0.1 \
   GATEWAY_PORT="$port" \
@@ -45,10 +44,7 @@ BIND_HOST=127.0.0.1 \
   STATE_DIR="$dir/state" \
   S3_DATA_DIR="$dir/s3" \
   LOG_LEVEL="${EMULATOR_LOG_LEVEL:-WARNING}" \
-  setsid "$venv/bin/ministack" >"$dir/ministack.log" 2>&1 </dev/null &
-echo $! >"$dir/pid"
-
-if wait_healthy MiniStack "$endpoint/_localstack/health" "$dir/pid" "$dir/ministack.log" "$timeout_s"; then
+  "$venv/bin/ministack"; then
   echo "$endpoint"
   exit 0
 fi

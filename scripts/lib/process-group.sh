@@ -33,3 +33,25 @@ wait_healthy() {
   echo "$name did not answer $url within ${timeout_s}s; log: $log" >&2
   return 1
 }
+
+# already_serving <dir> <endpoint>: prints <endpoint> and returns 0 when the server whose pid file is
+# <dir>/pid still runs (a second start is a no-op); returns 1 otherwise.
+already_serving() {
+  local dir="$1" endpoint="$2"
+  if [[ -f "$dir/pid" ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    echo "$endpoint"
+    return 0
+  fi
+  return 1
+}
+
+# serve_in_group <name> <dir> <health url> <log> <timeout s> <command...>: starts <command> under
+# setsid (its own process group, which stop_group ends), records its pid in <dir>/pid, and waits
+# until <health url> answers (wait_healthy). Returns wait_healthy's status.
+serve_in_group() {
+  local name="$1" dir="$2" url="$3" log="$4" timeout_s="$5"
+  shift 5
+  setsid "$@" >"$log" 2>&1 </dev/null &
+  echo $! >"$dir/pid"
+  wait_healthy "$name" "$url" "$dir/pid" "$log" "$timeout_s"
+}

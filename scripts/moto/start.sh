@@ -15,18 +15,12 @@ timeout_s="${EMULATOR_START_TIMEOUT:-60}"
 source "$root/scripts/lib/process-group.sh"
 "$root/scripts/moto/setup.sh"
 
-if [[ -f "$dir/pid" ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-  echo "$endpoint"
-  exit 0
-fi
+already_serving "$dir" "$endpoint" && exit 0
 rm -rf "$dir"
 mkdir -p "$dir"
 # Loopback only: moto accepts any credentials. One request at a time (serve.py says why).
-# setsid: stop.sh ends its process group.
-setsid "$venv/bin/python" "$root/scripts/moto/serve.py" 127.0.0.1 "$port" >"$dir/moto.log" 2>&1 </dev/null &
-echo $! >"$dir/pid"
-
-if wait_healthy moto "$endpoint/moto-api/data.json" "$dir/pid" "$dir/moto.log" "$timeout_s"; then
+if serve_in_group moto "$dir" "$endpoint/moto-api/data.json" "$dir/moto.log" "$timeout_s" \
+  "$venv/bin/python" "$root/scripts/moto/serve.py" 127.0.0.1 "$port"; then
   echo "$endpoint"
   exit 0
 fi

@@ -10,6 +10,7 @@ import type {
   TaskChange,
   TaskRecord,
 } from '../../lib/ports/ledger-store';
+import { gpuDeviceContract } from './gpu-devices.case';
 
 /**
  * The one contract every LedgerStore runs (memory, SQLite, DynamoDB). It uses only the port, so it
@@ -207,6 +208,22 @@ export function ledgerStoreContract(
           for (const [index, tx] of block.transactions.entries()) {
             expect(await store.findTransaction(tx.transaction_id)).toEqual({ height: block.height, index });
           }
+        }
+        // The batch form answers the same, in the order asked, a repeat and an unknown id included
+        // (more than 100 ids: DynamoDB's BatchGetItem takes 100 keys per request).
+        const ids = commit.blocks.flatMap((b) => b.transactions.map((tx) => tx.transaction_id));
+        const asked = [
+          ids[3]!,
+          'unknown',
+          ...ids,
+          ids[3]!,
+          ...Array.from({ length: 100 }, (_, i) => `none-${i}`),
+        ];
+        if (store.findTransactions) {
+          expect(await store.findTransactions(asked)).toEqual(
+            await Promise.all(asked.map((id) => store.findTransaction(id))),
+          );
+          expect(await store.findTransactions([])).toEqual([]);
         }
         const rejected = await store.getTask('t-0');
         expect(rejected?.status).toBe('rejected');
@@ -536,6 +553,8 @@ export function ledgerStoreContract(
         expect(report).toMatchObject({ valid: true, height: total, transactions_checked: total });
       });
     });
+
+    gpuDeviceContract(() => store);
   });
 }
 

@@ -45,7 +45,11 @@ describe('bcs ledger verify --full', { timeout: 120_000 }, () => {
     const db = join(server.dataDir, 'ledger.db');
     const full = await runCli(['ledger', 'verify', '--full', '--db', db, '--json']);
     expect(full.code).toBe(0);
-    const report = JSON.parse(full.stdout) as { valid: boolean; height: number; digest: { blocks_root: string } };
+    const report = JSON.parse(full.stdout) as {
+      valid: boolean;
+      height: number;
+      digest: { blocks_root: string };
+    };
     expect(report.valid).toBe(true);
     // The same tree as the digest the sequential pass computes (the chain is idle: nothing is queued).
     const sequential = JSON.parse((await runCli(['ledger', 'digest', '--db', db])).stdout) as {

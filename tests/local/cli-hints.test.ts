@@ -130,6 +130,24 @@ describe('error hints name only flags the command takes', () => {
     });
   });
 
+  describe('bcs destroy', () => {
+    // The test's stdin is not a terminal: --delete-retained must refuse before any AWS call.
+    it.each([
+      [
+        '--delete-retained without --yes',
+        ['destroy', '--stack', 'demo', '--delete-retained'],
+        /give --yes to confirm/,
+      ],
+      ['--yes alone', ['destroy', '--stack', 'demo', '--yes'], /--yes: only with --delete-retained/],
+    ])('%s: exit 2, every flag named is an option', async (_, args, message) => {
+      const { code, stderr } = await bcs(args);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(message);
+      const known = new Set(find(['destroy']).options.map((o) => o.long));
+      expect(flagsIn(stderr).filter((f) => !known.has(f))).toEqual([]);
+    });
+  });
+
   it('refuses an unknown command, also with --help, naming it (exit 2)', async () => {
     for (const args of [['nosuch'], ['nosuch', '--help'], ['ledger', 'nosuch', '--help']]) {
       const { code, stderr } = await bcs(args);

@@ -130,6 +130,16 @@ export class MemoryLedgerStore implements LedgerStore, MerkleLedgerStore {
     return position ? { ...position } : null;
   }
 
+  async findTransactions(
+    transactionIds: readonly string[],
+  ): Promise<({ height: number; index: number } | null)[]> {
+    this.assertOpen();
+    return transactionIds.map((id) => {
+      const position = this.transactions.get(id);
+      return position ? { ...position } : null;
+    });
+  }
+
   async getTask(taskId: string): Promise<TaskRecord | null> {
     this.assertOpen();
     const record = this.tasks.get(taskId);

@@ -51,6 +51,7 @@ interface TaskRow {
   duration: number;
   lease_expires_at: number | null;
   updated_at: number;
+  devices: string | null;
 }
 
 interface ReservationRow {
@@ -58,6 +59,7 @@ interface ReservationRow {
   reserved: string;
   active_tasks: number;
   capacity: string;
+  gpus: string | null;
 }
 
 /** Raised inside the write transaction to roll it back; turned into the port's conflict result. */
@@ -116,6 +118,11 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
       transaction: db.prepare<[string], { height: number; index: number }>(
         'SELECT height, idx AS "index" FROM transactions WHERE transaction_id = ?',
       ),
+      // One statement for a page of ids (the incremental audit's duplicate-id check).
+      transactionsOf: db.prepare<[string], { id: string; height: number; index: number }>(
+        `SELECT transactions.transaction_id AS id, height, idx AS "index"
+         FROM transactions WHERE transaction_id IN (SELECT value FROM json_each(?))`,
+      ),
       insertTransaction: db.prepare(
         'INSERT OR IGNORE INTO transactions (transaction_id, height, idx) VALUES (?, ?, ?)',
       ),
@@ -126,14 +133,15 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
       ),
       insertTask: db.prepare(
         `INSERT OR IGNORE INTO tasks (task_id, status, vm_id, block_height, transaction_id, requirements, deadline,
-           duration, lease_expires_at, updated_at)
+           duration, lease_expires_at, updated_at, devices)
          VALUES (@task_id, @status, @vm_id, @block_height, @transaction_id, @requirements, @deadline, @duration,
-           @lease_expires_at, @updated_at)`,
+           @lease_expires_at, @updated_at, @devices)`,
       ),
       updateTask: db.prepare(
         `UPDATE tasks SET status = @status, vm_id = @vm_id, block_height = @block_height,
            transaction_id = @transaction_id, requirements = @requirements, deadline = @deadline,
-           duration = @duration, lease_expires_at = @lease_expires_at, updated_at = @updated_at
+           duration = @duration, lease_expires_at = @lease_expires_at, updated_at = @updated_at,
+           devices = @devices
          WHERE task_id = @task_id AND status = @expected`,
       ),
       taskStatus: db.prepare<[string], { status: string }>('SELECT status FROM tasks WHERE task_id = ?'),
@@ -148,9 +156,9 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
         'SELECT * FROM reservations WHERE vm_id IN (SELECT value FROM json_each(?)) ORDER BY vm_id',
       ),
       upsertReservation: db.prepare(
-        `INSERT INTO reservations (vm_id, reserved, active_tasks, capacity) VALUES (?, ?, ?, ?)
+        `INSERT INTO reservations (vm_id, reserved, active_tasks, capacity, gpus) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (vm_id) DO UPDATE SET reserved = excluded.reserved, active_tasks = excluded.active_tasks,
-           capacity = excluded.capacity`,
+           capacity = excluded.capacity, gpus = excluded.gpus`,
       ),
     };
     this.appendTransaction = db.transaction((expected: ChainHead, commit: Commit) =>
@@ -183,6 +191,21 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
 
   async findTransaction(transactionId: string): Promise<{ height: number; index: number } | null> {
     return this.statements.transaction.get(transactionId) ?? null;
+  }
+
+  async findTransactions(
+    transactionIds: readonly string[],
+  ): Promise<({ height: number; index: number } | null)[]> {
+    if (transactionIds.length === 0) return [];
+    const found = new Map(
+      this.statements.transactionsOf
+        .all(JSON.stringify(transactionIds))
+        .map((row) => [row.id, { height: row.height, index: row.index }]),
+    );
+    return transactionIds.map((id) => {
+      const position = found.get(id);
+      return position ? { ...position } : null;
+    });
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {
@@ -274,7 +297,11 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
       }
     }
     for (const { record, expect } of commit.tasks) {
-      const row = { ...record, requirements: JSON.stringify(record.requirements) };
+      const row = {
+        ...record,
+        requirements: JSON.stringify(record.requirements),
+        devices: record.devices === undefined ? null : JSON.stringify(record.devices),
+      };
       const changed =
         expect === 'absent'
           ? s.insertTask.run(row).changes
@@ -295,6 +322,7 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
         JSON.stringify(r.reserved),
         r.active_tasks,
         JSON.stringify(r.capacity),
+        r.gpus === undefined ? null : JSON.stringify(r.gpus),
       );
     }
     const next = headAfter(commit);
@@ -313,7 +341,12 @@ function toBlock(row: BlockRow): Block {
 }
 
 function toTaskRecord(row: TaskRow): TaskRecord {
-  return { ...row, requirements: JSON.parse(row.requirements) };
+  const { devices, ...rest } = row;
+  return {
+    ...rest,
+    requirements: JSON.parse(row.requirements),
+    ...(devices === null ? {} : { devices: JSON.parse(devices) as number[] }),
+  };
 }
 
 function toReservation(row: ReservationRow): Reservation {
@@ -322,5 +355,6 @@ function toReservation(row: ReservationRow): Reservation {
     reserved: JSON.parse(row.reserved),
     active_tasks: row.active_tasks,
     capacity: JSON.parse(row.capacity),
+    ...(row.gpus === null ? {} : { gpus: JSON.parse(row.gpus) as number[] }),
   };
 }

@@ -46,7 +46,11 @@ export function ledgerRoutes(runtime: LocalRuntime, audits: LocalAuditJobs): Hon
   // this process: a restarted server starts with a full pass.
   let checkpoint: AuditCheckpoint | null = null;
   app.post('/verify', async (c) => {
-    const { full } = parseOrThrow(verifyBodySchema, await readOptionalJson(c), 'invalid request body');
+    const { full } = parseOrThrow(
+      verifyBodySchema,
+      (await readOptionalJson(c)) ?? {},
+      'invalid request body',
+    );
     if (full) {
       const trusted = (await runtime.digestSigning?.trusted()) ?? null;
       if (!(trusted && 'problem' in trusted)) {

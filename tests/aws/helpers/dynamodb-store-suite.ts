@@ -3,6 +3,7 @@ import {
   DeleteCommand,
   ScanCommand as DocumentScanCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +20,8 @@ import {
   maxTasksPerCommitOnFleet,
 } from '../../../lib/adapters/dynamodb';
 import { planCommit } from '../../../lib/adapters/dynamodb/commit-plan';
+import { auditSince, emptyCheckpoint } from '../../../lib/engine/incremental-audit';
+import { LedgerReader } from '../../../lib/engine/ledger-reader';
 import { buildBlocks, genesisBlock, toTimestamp } from '../../../lib/ledger';
 import type { AppendResult, Commit } from '../../../lib/ports/ledger-store';
 import {
@@ -30,7 +33,7 @@ import {
   reserve,
   T0,
 } from '../../contract/ledger-store.case';
-import { merkleStateContract } from '../../contract/merkle-state.case';
+import { chainOnly, merkleStateContract } from '../../contract/merkle-state.case';
 import { createLedgerTable } from './ledger-table';
 
 /**
@@ -110,6 +113,7 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
           'TILE#0#000000000000',
           `TX#${tx.transaction_id}`,
           'VM#vm-1',
+          'VMDIR#000000',
         ].sort(),
       );
       const documents = DynamoDBDocumentClient.from(client);
@@ -133,6 +137,12 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
         tree_size: 2,
         count_transactions: 1,
         count_assigned: 1,
+        vmdir_pages: 1,
+        vmdir_tail: 1,
+      });
+      expect(items.find((i) => i.pk === 'VMDIR#000000')).toEqual({
+        pk: 'VMDIR#000000',
+        vm_ids: new Set(['vm-1']),
       });
       await table.drop();
     });
@@ -332,6 +342,175 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
       await table.drop();
     });
 
+    it('checks an audit page of transaction ids with one BatchGetItem per 100 ids, retrying unprocessed keys', async () => {
+      const { store, table } = await freshStore();
+      const perCommit = 25;
+      const total = 250;
+      for (let done = 0; done < total; done += perCommit) {
+        const head = await store.readHead();
+        const txs = Array.from({ length: perCommit }, (_, i) => decision(`a-${done + i}`, null, { cpu: 1 }));
+        expect(await store.append(head, commitFor(head, txs))).toMatchObject({ ok: true });
+      }
+      const counting = countingStore(table.tableName);
+      const txKeys: number[] = [];
+      let withheld = 0;
+      // Records the TX# keys of each request, and answers the first batch of them as AWS does under
+      // throttling: half its keys come back in UnprocessedKeys (the store retries them after a pause).
+      counting.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { RequestItems?: Record<string, { Keys: Record<string, unknown>[] }> };
+          const request = input.RequestItems?.[table.tableName];
+          const isTx = (k: Record<string, unknown>) => JSON.stringify(k.pk).includes('TX#');
+          if (context.commandName === 'GetItemCommand') {
+            expect(JSON.stringify(args.input)).not.toContain('TX#');
+          }
+          if (context.commandName !== 'BatchGetItemCommand' || !request?.Keys.some(isTx)) return next(args);
+          txKeys.push(request.Keys.length);
+          if (withheld > 0) return next(args);
+          const keys = request.Keys;
+          const kept = keys.slice(0, Math.ceil(keys.length / 2));
+          withheld = keys.length - kept.length;
+          request.Keys = kept;
+          const result = await next(args);
+          (result.output as { UnprocessedKeys?: unknown }).UnprocessedKeys = {
+            [table.tableName]: { Keys: keys.slice(kept.length), ConsistentRead: true },
+          };
+          return result;
+        },
+        { step: 'initialize', name: 'recordTxKeys', priority: 'low' },
+      );
+      const run = await auditSince(counting.store, emptyCheckpoint(), { pageSize: 500 });
+      expect(run).toMatchObject({ valid: true, incomplete: false, transactions_checked: total });
+      // 250 ids on one page: 100 + 100 + 50, the first answered in part and its other half retried;
+      // no GetItem names a TX# key (the middleware above fails the run if one does).
+      expect(withheld).toBe(50);
+      expect(txKeys).toEqual([100, 50, 100, 50]);
+      counting.client.destroy();
+      await table.drop();
+    });
+
+    /** Commits of `rounds` x (three assignments on vm-0..vm-2 plus a rejection). */
+    async function grow(
+      store: DynamoDbLedgerStore,
+      rounds: number,
+      tag: string,
+      vms = ['vm-0', 'vm-1', 'vm-2'],
+    ) {
+      for (let r = 0; r < rounds; r++) {
+        const head = await store.readHead();
+        const txs = [
+          ...vms.map((vm, i) => decision(`${tag}-${r}-${i}`, vm, { cpu: 1 })),
+          decision(`${tag}-${r}-x`, null, { cpu: 1 }),
+        ];
+        expect(await store.append(head, commitFor(head, txs))).toMatchObject({ ok: true });
+      }
+    }
+
+    it('answers a cold summary with the same few reads by key at any height, never a Scan (the VM directory)', async () => {
+      const { store, table } = await freshStore();
+      await grow(store, 2, 'a');
+      const summaryAt = async () => {
+        const counting = countingStore(table.tableName);
+        const summary = await new LedgerReader(counting.store).summary();
+        counting.client.destroy();
+        return { summary, sent: counting.sent };
+      };
+      const small = await summaryAt();
+      await grow(store, 20, 'b');
+      const large = await summaryAt();
+      expect(large.summary.height).toBe(small.summary.height + 20);
+      // genesis check, HEAD (tree head), HEAD (directory), the directory's page, the VM items.
+      expect(large.sent).toEqual([
+        'GetItemCommand',
+        'GetItemCommand',
+        'GetItemCommand',
+        'BatchGetItemCommand',
+        'BatchGetItemCommand',
+      ]);
+      expect(small.sent).toEqual(large.sent);
+      expect(large.summary).toEqual(await new LedgerReader(chainOnly(store)).summary());
+      expect(large.summary.vms.map((v) => [v.vm_id, v.assignments, v.active_tasks])).toEqual([
+        ['vm-0', 22, 22],
+        ['vm-1', 22, 22],
+        ['vm-2', 22, 22],
+      ]);
+      await table.drop();
+    });
+
+    it('reads a table written before the VM directory by a Scan until its next writer builds the directory from the chain', async () => {
+      const { store, table } = await freshStore();
+      await grow(store, 3, 'a');
+      const expected = await new LedgerReader(chainOnly(store)).summary();
+      // What a table of the previous version holds (or a HEAD an older writer replaced): no directory.
+      const documents = DynamoDBDocumentClient.from(client);
+      await documents.send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: { pk: 'HEAD' },
+          UpdateExpression: 'REMOVE vmdir_pages, vmdir_tail',
+        }),
+      );
+      await documents.send(new DeleteCommand({ TableName: table.tableName, Key: { pk: 'VMDIR#000000' } }));
+
+      const reading = countingStore(table.tableName);
+      expect(await new LedgerReader(reading.store).summary()).toEqual(expected);
+      expect(reading.sent).toContain('ScanCommand');
+      reading.client.destroy();
+
+      // A writer of this version rebuilds the directory before its first append (reads by key only:
+      // writers may not Scan), then adds the new VM in its append.
+      const writing = countingStore(table.tableName);
+      await grow(writing.store, 1, 'b', ['vm-0', 'vm-9']);
+      expect(writing.sent).not.toContain('ScanCommand');
+      writing.client.destroy();
+      const items = (await documents.send(new DocumentScanCommand({ TableName: table.tableName }))).Items!;
+      expect(items.find((i) => i.pk === 'HEAD')).toMatchObject({ vmdir_pages: 1, vmdir_tail: 4 });
+      expect(items.find((i) => i.pk === 'VMDIR#000000')?.vm_ids).toEqual(
+        new Set(['vm-0', 'vm-1', 'vm-2', 'vm-9']),
+      );
+
+      const after = countingStore(table.tableName);
+      const summary = await new LedgerReader(after.store).summary();
+      expect(after.sent).not.toContain('ScanCommand');
+      expect(summary).toEqual(await new LedgerReader(chainOnly(store)).summary());
+      expect(summary.vms.map((v) => v.vm_id)).toEqual(['vm-0', 'vm-1', 'vm-2', 'vm-9']);
+      after.client.destroy();
+      await table.drop();
+    });
+
+    it('adds a VM to the directory only in the append that may create its item', async () => {
+      const { store, table } = await freshStore();
+      await grow(store, 1, 'a');
+      // A store that read the VMs (as the engine's readState does) adds none of them again.
+      const other = countingStore(table.tableName);
+      await other.store.readState([], ['vm-0', 'vm-1', 'vm-2']);
+      const added: string[] = [];
+      other.client.middlewareStack.add(
+        (next, context) => (args) => {
+          if (context.commandName === 'TransactWriteItemsCommand') {
+            for (const item of (args.input as { TransactItems: { Update?: { Key: { pk: unknown } } }[] })
+              .TransactItems) {
+              const key = JSON.stringify(item.Update?.Key.pk ?? '');
+              if (key.includes('VMDIR#')) added.push(key);
+            }
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'directoryWrites', priority: 'low' },
+      );
+      await grow(other.store, 2, 'b');
+      expect(added).toEqual([]);
+      await grow(other.store, 1, 'c', ['vm-0', 'vm-7']);
+      expect(added).toHaveLength(1);
+      other.client.destroy();
+      const documents = DynamoDBDocumentClient.from(client);
+      const page = await documents.send(
+        new GetCommand({ TableName: table.tableName, Key: { pk: 'VMDIR#000000' } }),
+      );
+      expect(page.Item?.vm_ids).toEqual(new Set(['vm-0', 'vm-1', 'vm-2', 'vm-7']));
+      await table.drop();
+    });
+
     it('builds the Merkle state of a table written before it existed, then appends on it', async () => {
       const { store, table } = await freshStore();
       for (let i = 0; i < 6; i++) {
@@ -461,11 +640,11 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
     });
 
     it.each([
-      // blockSize: tasks -> worst-case items (3 per task + blocks + HEAD), within the 92 left after the
-      // 8 kept for Merkle tiles (MERKLE_ITEMS_PER_COMMIT)
+      // blockSize: tasks -> worst-case items (3 per task + blocks + HEAD), within the 91 left after the
+      // 8 kept for Merkle tiles (MERKLE_ITEMS_PER_COMMIT) and 1 for a VM directory page
       [5, 28], // 84 + 6 + 1 = 91; 29 tasks would need 87 + 6 + 1 = 94
       [1, 22], // 66 + 22 + 1 = 89; 23 tasks would need 69 + 23 + 1 = 93
-      [100, 30], // 90 + 1 + 1 = 92; 31 tasks would need 93 + 1 + 1 = 95
+      [100, 29], // 87 + 1 + 1 = 89; 30 tasks would need 90 + 1 + 1 = 92
     ])('with blocks of %d a commit holds at most %d tasks, each on its own VM', async (blockSize, tasks) => {
       expect(maxTasksPerCommit(blockSize)).toBe(tasks);
       const head = { height: 0, hash: genesisBlock().block_hash };
@@ -482,7 +661,7 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
     });
 
     it.each([
-      // blockSize, VMs: tasks -> items (TX + TASK per task, blocks, one item per VM used, HEAD) <= 92
+      // blockSize, VMs: tasks -> items (TX + TASK per task, blocks, one item per VM used, HEAD) <= 91
       [10, 10, 38], // 76 + 4 + 10 + 1 = 91; 39 tasks would need 78 + 4 + 10 + 1 = 93
       [5, 10, 36], // 72 + 8 + 10 + 1 = 91; 37 tasks would need 74 + 8 + 10 + 1 = 93
       [10, 1, 42], // 84 + 5 + 1 + 1 = 91; 43 tasks would need 86 + 5 + 1 + 1 = 93

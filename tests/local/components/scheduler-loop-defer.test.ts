@@ -5,8 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteLedgerStore } from '../../../lib/adapters/sqlite/sqlite-ledger-store';
 import { SqliteTaskQueue } from '../../../lib/adapters/sqlite/sqlite-task-queue';
 import { SchedulingEngine } from '../../../lib/engine/engine';
+import { deferDelay } from '../../../lib/engine/settlement';
 import { ManualClock } from '../../../lib/ports/clock';
-import { deferDelay, SchedulerLoop } from '../../../runtime/scheduler-loop';
+import { SchedulerLoop } from '../../../runtime/scheduler-loop';
 import { createSerial } from '../../../runtime/serial';
 import { DIMENSIONS, FakeFleet, T0, task, vm } from '../../unit/engine/helpers';
 

@@ -27,6 +27,7 @@ const VARIANTS: Record<string, BlockchainSchedulerProps> = {
     autoScaling: true,
   },
   'api-key': { authMode: 'api-key' },
+  'agents-autoscaling': { dispatch: true, agents: true, autoScaling: true },
 };
 
 /**

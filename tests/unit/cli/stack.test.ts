@@ -105,5 +105,9 @@ describe('walkthrough blocks', () => {
       { name: 'b', code: 'echo 3' },
     ]);
     expect(() => walkthroughBlocks('<!-- walkthrough: c -->\n\n```sh\n```')).toThrow(/not followed/);
+    // Another kind of marker: only its blocks.
+    const production = `${doc}\n<!-- production: tear-down -->\n\`\`\`sh\necho 4\n\`\`\``;
+    expect(walkthroughBlocks(production, 'production')).toEqual([{ name: 'tear-down', code: 'echo 4' }]);
+    expect(walkthroughBlocks(production)).toHaveLength(2);
   });
 });
