@@ -5,6 +5,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Ec2Drain } from '../lib/adapters/autoscaling/ec2-drain';
+import { auditJobItems } from '../lib/adapters/dynamodb/audit-job-items';
 import { DynamoDbTaskAcceptances } from '../lib/adapters/dynamodb/task-acceptances';
 import { S3ObjectStore } from '../lib/adapters/s3';
 import { SqsCompletionSender } from '../lib/adapters/sqs/completion-sender';
@@ -31,6 +32,7 @@ export const handler = restApiHandler(
     logger: new Logger(),
     fleet,
     authMode: env.AUTH_MODE,
+    audits: auditJobItems(dynamodb, env.TABLE_NAME),
     ...(process.env.LOG_BUCKET ? { log: new S3ObjectStore(new S3Client({}), process.env.LOG_BUCKET) } : {}),
   }),
 );

@@ -9,6 +9,7 @@ import { resolveAutoScaling, WorkerGroup } from './constructs/autoscaling';
 import { CompletionQueue } from './constructs/completion-queue';
 import { Dispatch } from './constructs/dispatch';
 import { FleetMonitor, grantFleetDrain } from './constructs/fleet-monitor';
+import { FullAudit } from './constructs/full-audit';
 import { LedgerTable } from './constructs/ledger-table';
 import { LogPublisher } from './constructs/log-publisher';
 import { Scheduler } from './constructs/scheduler';
@@ -189,6 +190,14 @@ export class SchedulerStack extends Stack {
       retainLogs: retain,
     });
     alarms.notify(verifier.invalidChainAlarm);
+    const fullAudit = new FullAudit(this, 'FullAudit', {
+      table,
+      environment,
+      digestKey: verifier.digestKey,
+      maxConcurrency: p.fullAuditMaxConcurrency,
+      retainLogs: retain,
+    });
+    verifier.startsFullAudits(fullAudit.stateMachine, p.fullAuditBlocksPerRange);
 
     const http = new SchedulerApi(this, 'Http', {
       stageName: p.stage,
@@ -291,7 +300,7 @@ export class SchedulerStack extends Stack {
     };
     ledgerTable.restrictWrites({
       chain: [scheduler.function, scheduler.expireFunction].map(roleOf),
-      digests: [roleOf(verifier.function)],
+      digests: [roleOf(verifier.function), roleOf(fullAudit.mergeFunction)],
     });
     if (http.apiKey) {
       new CfnOutput(this, OUTPUTS.apiKeyId, {

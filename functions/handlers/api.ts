@@ -7,6 +7,7 @@ import { readTaskStatus } from '../../lib/engine/task-intake';
 import { CHECKPOINT_CACHE_CONTROL, CHECKPOINT_OBJECT } from '../../lib/engine/tlog-publisher';
 import { NotFoundError, parseOrThrow } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
+import type { AuditJobStore } from '../../lib/ports/audit-jobs';
 import type { CompletionSender } from '../../lib/ports/completion-sender';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   fleet?: FleetControl;
   /** How the gateway authorises requests (the stack's authMode), for /openapi.json. Default iam. */
   authMode?: 'iam' | 'api-key';
+  /** Full re-audits (AUDIT# items) for GET /ledger/verify/{id}; without it every job is unknown. */
+  audits?: Pick<AuditJobStore, 'get'>;
 }
 
 /** Operations of the gateway's document that other functions serve: enqueue and verify. */
@@ -81,6 +84,7 @@ export function apiApp(deps: ApiDeps): Hono {
         ),
       ledger,
       store: async () => deps.store(),
+      auditJob: async (id) => (deps.audits ? deps.audits.get(id) : null),
     }),
   );
 
