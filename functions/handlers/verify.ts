@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, ScheduledEvent } from 'aws-lambda';
+import { invalid, json, parseJsonBody } from '../../lib/adapters/apigateway/proxy-responses';
 import { type AuditCheckpointStore, resumeAudit } from '../../lib/engine/checkpointed-audit';
 import { startFullAudit } from '../../lib/engine/full-audit';
 import { latestTrustedDigest, type TrustedDigest } from '../../lib/engine/trusted-digest';
@@ -15,8 +16,7 @@ import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { LogSink, MetricSink } from '../../lib/ports/observability';
 import type { SignedDigestLog } from '../../lib/ports/signed-digest-log';
 import { verifyBodySchema } from '../../lib/schemas/api';
-import { invalid, json, parseJsonBody } from '../shared/http';
-import { VERIFY_METRICS } from '../shared/metric-names';
+import { VERIFY_METRICS } from '../../lib/schemas/metric-names';
 
 export interface VerifyDeps {
   store: () => LedgerStore | Promise<LedgerStore>;
