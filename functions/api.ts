@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { restApiHandler } from '../lib/adapters/apigateway/rest-adapter';
 import { Ec2Drain } from '../lib/adapters/autoscaling/ec2-drain';
 import { auditJobItems } from '../lib/adapters/dynamodb/audit-job-items';
 import { DynamoDbTaskAcceptances } from '../lib/adapters/dynamodb/task-acceptances';
@@ -12,7 +13,6 @@ import { SqsCompletionSender } from '../lib/adapters/sqs/completion-sender';
 import { systemClock } from '../lib/ports/clock';
 import { apiApp } from './handlers/api';
 import { apiFunctionEnvSchema, readEnv } from './shared/config';
-import { restApiHandler } from './shared/rest-adapter';
 import { fleetSource, ledgerStore } from './shared/wiring';
 
 // Reads only: completions go to the completion queue, which the lease closer records.
