@@ -1,11 +1,12 @@
-import * as z from 'zod';
+import type * as z from 'zod';
+import type { TaskOutcome } from '../lib/ledger/types';
 import { PermanentError } from '../lib/ports/assignment-source';
-import { taskIdSchema } from '../lib/schemas/task-input';
+import { completeAnswer, taskStateAnswer } from '../lib/schemas/client';
 import type { AgentHttp } from './http';
 
 /** What the ledger says about a task, as far as the agent cares. */
 export interface TaskState {
-  status: 'queued' | 'assigned' | 'rejected' | 'completed' | 'expired';
+  status: 'queued' | 'assigned' | 'rejected' | 'completed' | 'failed' | 'expired';
   transactionId: string | null;
 }
 
@@ -16,19 +17,9 @@ export type ReportResult = 'closed' | 'already-final' | 'unknown';
 export interface SchedulerApi {
   /** null when the server knows no such task. */
   taskState(taskId: string, signal?: AbortSignal): Promise<TaskState | null>;
-  complete(taskId: string): Promise<ReportResult>;
+  /** Reports how the run ended (docs/ledger-format.md 2.5): completed, or failed by the outcome. */
+  complete(taskId: string, outcome?: TaskOutcome): Promise<ReportResult>;
 }
-
-const taskStatusSchema = z.object({
-  task_id: taskIdSchema,
-  status: z.enum(['queued', 'assigned', 'rejected', 'completed', 'expired']),
-  transaction_id: z.string().nullable(),
-});
-
-const completeSchema = z.object({
-  task_id: taskIdSchema,
-  status: z.enum(['closed', 'already-final']),
-});
 
 /** GET /tasks/{id} and POST /tasks/{id}/complete of either runtime. */
 export class HttpSchedulerApi implements SchedulerApi {
@@ -39,7 +30,7 @@ export class HttpSchedulerApi implements SchedulerApi {
       const { body } = await this.http.json('GET', `tasks/${encodeURIComponent(taskId)}`, {
         ...(signal ? { signal } : {}),
       });
-      const parsed = parse(taskStatusSchema, body, 'GET /tasks/{id}');
+      const parsed = parse(taskStateAnswer, body, 'GET /tasks/{id}');
       return { status: parsed.status, transactionId: parsed.transaction_id };
     } catch (error) {
       if (error instanceof PermanentError && error.status === 404) return null;
@@ -47,10 +38,14 @@ export class HttpSchedulerApi implements SchedulerApi {
     }
   }
 
-  async complete(taskId: string): Promise<ReportResult> {
+  async complete(taskId: string, outcome?: TaskOutcome): Promise<ReportResult> {
     try {
-      const { body } = await this.http.json('POST', `tasks/${encodeURIComponent(taskId)}/complete`);
-      return parse(completeSchema, body, 'POST /tasks/{id}/complete').status;
+      const { body } = await this.http.json(
+        'POST',
+        `tasks/${encodeURIComponent(taskId)}/complete`,
+        outcome === undefined ? {} : { body: { outcome } },
+      );
+      return parse(completeAnswer, body, 'POST /tasks/{id}/complete').status;
     } catch (error) {
       if (error instanceof PermanentError && error.status === 404) return 'unknown';
       // A server that answers a repeat with a conflict means the same as already-final.

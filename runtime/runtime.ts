@@ -1,5 +1,6 @@
 import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
 import type { Checkpointer } from '../lib/engine/checkpointer';
+import { ledgerDevices } from '../lib/engine/fleet-merge';
 import { LedgerReader } from '../lib/engine/ledger-reader';
 import { readTaskStatus } from '../lib/engine/task-intake';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
@@ -10,7 +11,7 @@ import {
   QueueFullError,
   ValidationError,
 } from '../lib/errors';
-import type { Transaction } from '../lib/ledger/types';
+import type { TaskOutcome, Transaction } from '../lib/ledger/types';
 import { UNITS } from '../lib/model/resources';
 import type { Vm } from '../lib/model/vm';
 import type { Clock } from '../lib/ports/clock';
@@ -19,10 +20,11 @@ import type { LedgerStore } from '../lib/ports/ledger-store';
 import type { TaskAcceptances } from '../lib/ports/task-acceptances';
 import type { TaskQueue } from '../lib/ports/task-queue';
 import { fleetPage } from '../lib/scaling/fleet-page';
+import { GPU_DIMENSION } from '../lib/scheduling/devices';
 import { admitFleet } from '../lib/scheduling/quarantine';
 import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
 import type { RuntimeConfig } from '../lib/schemas/config';
-import { DEFAULT_CAPACITY, DEFAULT_GENERATOR } from '../lib/schemas/config';
+import { DEFAULT_CAPACITY, DEFAULT_GENERATOR, wholeGpusProblem } from '../lib/schemas/config';
 import {
   type AutoscaleResponse,
   addVmsSchema,
@@ -62,7 +64,12 @@ export interface LocalTaskQueue extends TaskQueue {
 }
 
 /** The engine port, plus batch completion where the engine offers it (one commit for many tasks). */
-export type LocalEngine = Engine & { completeMany?(taskIds: string[]): Promise<CloseOutcome[]> };
+export type LocalEngine = Engine & {
+  completeMany?(taskIds: string[], outcomes?: readonly (TaskOutcome | undefined)[]): Promise<CloseOutcome[]>;
+};
+
+/** SHA-256 of no bytes: the output of a simulated run. */
+const EMPTY_OUTPUT_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /** What drains the queue into the engine: an in-process SchedulerLoop, or the scheduler thread. */
 export interface BatchScheduler {
@@ -280,7 +287,11 @@ export class LocalRuntime {
     const reservations = new Map((await this.parts.store.getReservations()).map((r) => [r.vm_id, r]));
     return this.parts.fleet.snapshot().map((vm) => {
       const r = reservations.get(vm.id);
-      return r ? { ...vm, reserved: { ...vm.reserved, ...r.reserved }, activeTasks: r.active_tasks } : vm;
+      // GPU devices show what the ledger holds on each, as the engine sees them (lib/engine/fleet-merge.ts).
+      const withDevices = vm.gpus === undefined ? vm : { ...vm, gpus: ledgerDevices(vm.gpus, r) };
+      return r
+        ? { ...withDevices, reserved: { ...vm.reserved, ...r.reserved }, activeTasks: r.active_tasks }
+        : withDevices;
     });
   }
 
@@ -352,9 +363,12 @@ export class LocalRuntime {
 
   // ---------- commands ----------
 
-  /** Records the completion of an assigned task; null when the task is unknown. */
-  async complete(taskId: string): Promise<CompleteResponse | null> {
-    const outcome = await this.serial(() => this.parts.engine.complete(taskId));
+  /**
+   * Records how an assigned task ended (completed, or failed by `reported`); null when the task is
+   * unknown.
+   */
+  async complete(taskId: string, reported?: TaskOutcome): Promise<CompleteResponse | null> {
+    const outcome = await this.serial(() => this.parts.engine.complete(taskId, reported));
     if (outcome.status === 'unknown') return null;
     this.parts.fleet.stop(taskId);
     if (outcome.status === 'closed') {
@@ -401,11 +415,25 @@ export class LocalRuntime {
         `the fleet holds ${fleet.size} VMs; adding ${request.count} would pass max_fleet_size (${config.max_fleet_size})`,
       );
     }
+    const gpuModel = request.gpu_model ?? config.fleet.gpu_model;
+    if (gpuModel !== undefined) {
+      if (!config.dimensions.includes(GPU_DIMENSION)) {
+        throw new ValidationError(
+          [{ field: 'gpu_model', message: 'needs the gpu dimension, which this runtime does not schedule' }],
+          'invalid VM request',
+        );
+      }
+      const problem = wholeGpusProblem(request.capacity?.gpu ?? this.defaultCapacity().gpu ?? 0);
+      if (problem !== null) {
+        throw new ValidationError([{ field: 'capacity.gpu', message: problem }], 'invalid VM request');
+      }
+    }
     return this.parts.fleet.addVms(
       request.count,
       request.capacity ?? {},
       request.labels ?? {},
       request.managed,
+      gpuModel,
     );
   }
 
@@ -485,11 +513,19 @@ export class LocalRuntime {
   private async finishTasks(): Promise<void> {
     const { fleet, clock, engine } = this.parts;
     const finished = fleet.tick(clock.now());
+    // A simulated run always succeeds, prints nothing, and ran from its start to now.
+    const now = clock.now();
+    const outcomeOf = (taskId: string): TaskOutcome => ({
+      exit_code: 0,
+      signal: null,
+      duration_ms: Math.max(0, Math.round(now - (fleet.startedAt(taskId) ?? now))),
+      output_sha256: EMPTY_OUTPUT_SHA256,
+    });
     const completeMany = engine.completeMany?.bind(engine);
     if (!completeMany) {
       for (let i = 0; i < finished.length; i++) {
         try {
-          await this.complete(finished[i]!);
+          await this.complete(finished[i]!, outcomeOf(finished[i]!));
         } catch (error) {
           fleet.finishAgain(finished.slice(i), clock.now() + COMPLETE_RETRY_MS);
           throw error;
@@ -499,9 +535,10 @@ export class LocalRuntime {
     }
     for (let i = 0; i < finished.length; i += COMPLETE_BATCH) {
       const ids = finished.slice(i, i + COMPLETE_BATCH);
+      const reported = ids.map(outcomeOf);
       let outcomes: Awaited<ReturnType<typeof completeMany>>;
       try {
-        outcomes = await this.serial(() => completeMany(ids));
+        outcomes = await this.serial(() => completeMany(ids, reported));
       } catch (error) {
         // The scheduler thread appends to the same chain, so at saturation a completion can lose the
         // head race more times than the engine retries. The tasks did finish: offer this batch and the

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors';
 import { buildBlocks, toTimestamp } from '../ledger';
-import type { Transaction } from '../ledger/types';
+import type { TaskOutcome, Transaction } from '../ledger/types';
 import type { Dimensions, ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Vm, VmSnapshot } from '../model/vm';
@@ -211,14 +211,30 @@ export class SchedulingEngine implements Engine {
     return outcome!;
   }
 
-  async complete(taskId: string): Promise<CloseOutcome> {
-    const [outcome] = await this.close([taskId], 'completed');
-    return outcome!;
+  async complete(taskId: string, outcome?: TaskOutcome): Promise<CloseOutcome> {
+    const [closed] = await this.close(
+      [taskId],
+      'completed',
+      [],
+      outcome ? new Map([[taskId, outcome]]) : undefined,
+    );
+    return closed!;
   }
 
-  /** Completes several tasks in one commit (one block per `blockSize` of them). */
-  async completeMany(taskIds: string[]): Promise<CloseOutcome[]> {
-    return this.close(taskIds, 'completed');
+  /**
+   * Completes several tasks in one commit (one block per `blockSize` of them); `outcomes[i]`, when
+   * given, is how task i's run ended (completed or failed by it).
+   */
+  async completeMany(
+    taskIds: string[],
+    outcomes?: readonly (TaskOutcome | undefined)[],
+  ): Promise<CloseOutcome[]> {
+    const byTask = new Map<string, TaskOutcome>();
+    taskIds.forEach((id, i) => {
+      const outcome = outcomes?.[i];
+      if (outcome && !byTask.has(id)) byTask.set(id, outcome);
+    });
+    return this.close(taskIds, 'completed', [], byTask);
   }
 
   async expireLeases(limit = 100): Promise<Transaction[]> {
@@ -323,6 +339,7 @@ export class SchedulingEngine implements Engine {
     taskIds: string[],
     status: CloseStatus,
     vmHint: readonly string[] = [],
+    reported?: ReadonlyMap<string, TaskOutcome>,
   ): Promise<CloseOutcome[]> {
     const unique = [...new Set(taskIds)];
     const byId = new Map<string, CloseOutcome>();
@@ -331,6 +348,7 @@ export class SchedulingEngine implements Engine {
         unique.slice(start, start + this.maxTasksPerCommit),
         status,
         vmHint,
+        reported,
       );
       for (const [id, outcome] of chunk) byId.set(id, outcome);
     }
@@ -346,6 +364,7 @@ export class SchedulingEngine implements Engine {
     unique: string[],
     status: CloseStatus,
     vmHint: readonly string[],
+    reported?: ReadonlyMap<string, TaskOutcome>,
   ): Promise<Map<string, CloseOutcome>> {
     const known = new Set(vmHint.filter((id) => id !== ''));
     const { done } = await this.withRetries<Map<string, CloseOutcome>>(async () => {
@@ -381,6 +400,7 @@ export class SchedulingEngine implements Engine {
           this.scheduler.algorithm,
           now,
           vmState.get(r.vm_id!) ?? null,
+          reported?.get(r.task_id),
         );
         if (tx.vm_state_after) vmState.set(r.vm_id!, tx.vm_state_after);
         return tx;
@@ -399,7 +419,7 @@ export class SchedulingEngine implements Engine {
         tasks: open.map((r, i) => ({
           record: {
             ...r,
-            status,
+            status: transactions[i]!.status,
             block_height: heights.get(transactions[i]!.transaction_id)!,
             transaction_id: transactions[i]!.transaction_id,
             lease_expires_at: null,

@@ -1,5 +1,5 @@
 import { toTimestamp, transactionId } from '../ledger';
-import type { Block, Transaction } from '../ledger/types';
+import { type Block, type TaskOutcome, TRANSACTION_FORMAT_VERSION, type Transaction } from '../ledger/types';
 import { subtractAmounts } from '../model/amount';
 import type { ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
@@ -27,6 +27,7 @@ export function decisionsToTransactions(
     task_requirements: { ...d.task.requirements },
     vm_state_before: d.before,
     vm_state_after: d.after,
+    format_version: TRANSACTION_FORMAT_VERSION,
     ...(d.status === 'assigned' && d.devices !== undefined && d.devices.length > 0
       ? { devices: [...d.devices].sort((a, b) => a - b) }
       : {}),
@@ -99,8 +100,26 @@ function perDevice(requirements: ResourceVector, devices: readonly number[]): nu
 }
 
 /**
- * The transaction ending an assignment: `completed` or `expired`, releasing what it reserved,
- * including the GPU devices it held (`devices`, and their use in the snapshots' `gpus`).
+ * How a reported run ended, as a closing status (docs/ledger-format.md 2.5): exit code 0 is
+ * `completed`; a non-zero exit code or a signal is `failed`. A report without an outcome is `completed`.
+ */
+export function reportedStatus(outcome: TaskOutcome | undefined): 'completed' | 'failed' {
+  return outcome === undefined || (outcome.exit_code === 0 && outcome.signal === null)
+    ? 'completed'
+    : 'failed';
+}
+
+function outcomeReason(outcome: TaskOutcome | undefined): string {
+  if (outcome === undefined) return 'task reported complete';
+  const how =
+    outcome.signal !== null ? `killed by ${outcome.signal}` : `exited with code ${outcome.exit_code}`;
+  return `task ${how} after ${outcome.duration_ms} ms`;
+}
+
+/**
+ * The transaction ending an assignment, releasing what it reserved, including the GPU devices it held
+ * (`devices`, and their use in the snapshots' `gpus`): `expired`, or for a report `completed`/`failed`
+ * by its outcome (reportedStatus), which the transaction then carries.
  */
 export function closingTransaction(
   record: TaskRecord,
@@ -108,6 +127,7 @@ export function closingTransaction(
   algorithm: string,
   now: number,
   before: VmSnapshot | null,
+  outcome?: TaskOutcome,
 ): Transaction {
   const devices = record.devices ?? [];
   let after: VmSnapshot | null = null;
@@ -128,16 +148,18 @@ export function closingTransaction(
     timestamp: toTimestamp(now),
     task_id: record.task_id,
     vm_id: record.vm_id,
-    status,
+    status: status === 'expired' ? 'expired' : reportedStatus(outcome),
     algorithm,
     score: null,
     reason:
-      status === 'completed'
-        ? 'task reported complete'
-        : `lease expired at ${toTimestamp(record.lease_expires_at ?? now)} without completion`,
+      status === 'expired'
+        ? `lease expired at ${toTimestamp(record.lease_expires_at ?? now)} without completion`
+        : outcomeReason(outcome),
     task_requirements: { ...record.requirements },
     vm_state_before: before,
     vm_state_after: after,
     ...(devices.length > 0 ? { devices: [...devices] } : {}),
+    format_version: TRANSACTION_FORMAT_VERSION,
+    ...(status === 'completed' && outcome !== undefined ? { outcome: { ...outcome } } : {}),
   };
 }

@@ -8,7 +8,7 @@ import type { Transaction } from './types';
  *
  * - `rejected`: `vm_id`, `score`, `vm_state_before` and `vm_state_after` are all null;
  * - `assigned`: `vm_id`, `vm_state_before` and `vm_state_after` are not null;
- * - `completed` / `expired`: `vm_id` is not null, `score` is null, and `vm_state_before` and
+ * - `completed` / `failed` / `expired`: `vm_id` is not null, `score` is null, and `vm_state_before` and
  *   `vm_state_after` are both null or both not null.
  *
  * GPU devices (section 2.4): `gpus` is in vm_state_before exactly when it is in vm_state_after, with
@@ -21,7 +21,39 @@ import type { Transaction } from './types';
  * Returns the first relation that does not hold (field and message), or null.
  */
 export function relationIssue(tx: Transaction): FieldIssue | null {
-  return statusIssue(tx) ?? deviceIssue(tx);
+  return statusIssue(tx) ?? outcomeIssue(tx) ?? deviceIssue(tx);
+}
+
+/**
+ * Outcomes (section 2.5): only a format-3 transaction may be `failed` or carry `outcome`; only a
+ * `completed` or `failed` closing carries one, `failed` always does; exactly one of exit_code and
+ * signal is set; `completed` means exit code 0, `failed` a non-zero exit code or a signal.
+ */
+function outcomeIssue(tx: Transaction): FieldIssue | null {
+  const outcome = tx.outcome;
+  if (tx.format_version === undefined) {
+    if (tx.status === 'failed') return { field: 'status', message: 'failed needs format_version 3' };
+    if (outcome !== undefined) return { field: 'outcome', message: 'needs format_version 3' };
+    return null;
+  }
+  if (outcome === undefined) {
+    return tx.status === 'failed'
+      ? { field: 'outcome', message: 'a failed closing must have an outcome' }
+      : null;
+  }
+  if (tx.status !== 'completed' && tx.status !== 'failed') {
+    return { field: 'outcome', message: 'only a completed or failed closing has an outcome' };
+  }
+  if ((outcome.exit_code === null) === (outcome.signal === null)) {
+    return { field: 'outcome.signal', message: 'exactly one of exit_code and signal must be null' };
+  }
+  if (tx.status === 'completed' && outcome.exit_code !== 0) {
+    return { field: 'outcome.exit_code', message: 'must be 0 in a completed closing (else it failed)' };
+  }
+  if (tx.status === 'failed' && outcome.exit_code === 0) {
+    return { field: 'outcome.exit_code', message: 'must not be 0 in a failed closing' };
+  }
+  return null;
 }
 
 function deviceIssue(tx: Transaction): FieldIssue | null {

@@ -160,6 +160,7 @@ export interface LedgerCounts {
   assigned: number;
   rejected: number;
   completed: number;
+  failed: number;
   expired: number;
 }
 
@@ -168,6 +169,7 @@ export interface VmCounts {
   vm_id: string;
   assigned: number;
   completed: number;
+  failed: number;
   expired: number;
 }
 

@@ -208,7 +208,7 @@ export function merkleStateContract(
         head: { height: 0, hash: genesis.block_hash },
         tree_size: 1,
         head_timestamp: genesis.timestamp,
-        counts: { transactions: 0, assigned: 0, rejected: 0, completed: 0, expired: 0 },
+        counts: { transactions: 0, assigned: 0, rejected: 0, completed: 0, failed: 0, expired: 0 },
       });
       expect(toHex((await store.readTiles([{ level: 0, index: 0 }])).get('0/0')!)).toBe(
         toHex(blockLeafHash(genesis.block_hash)),
@@ -270,14 +270,15 @@ export function merkleStateContract(
         assigned: 3,
         rejected: 1,
         completed: 1,
+        failed: 0,
         expired: 1,
       });
       expect(await store.readVmCounts()).toEqual([
-        { vm_id: 'vm-1', assigned: 2, completed: 1, expired: 0 },
-        { vm_id: 'vm-2', assigned: 1, completed: 0, expired: 1 },
+        { vm_id: 'vm-1', assigned: 2, completed: 1, failed: 0, expired: 0 },
+        { vm_id: 'vm-2', assigned: 1, completed: 0, failed: 0, expired: 1 },
       ]);
       expect(await store.readVmCounts(['vm-2', 'vm-9'])).toEqual([
-        { vm_id: 'vm-2', assigned: 1, completed: 0, expired: 1 },
+        { vm_id: 'vm-2', assigned: 1, completed: 0, failed: 0, expired: 1 },
       ]);
       await expectMatchesReference(store, TILE_HEIGHT);
     });

@@ -637,11 +637,18 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
         step = advance(step.treeHead, blocks, this.tileHeight);
         collect(step);
         for (const d of step.vmCounts) {
-          const c = vmCounts.get(d.vm_id) ?? { vm_id: d.vm_id, assigned: 0, completed: 0, expired: 0 };
+          const c = vmCounts.get(d.vm_id) ?? {
+            vm_id: d.vm_id,
+            assigned: 0,
+            completed: 0,
+            failed: 0,
+            expired: 0,
+          };
           vmCounts.set(d.vm_id, {
             ...c,
             assigned: c.assigned + d.assigned,
             completed: c.completed + d.completed,
+            failed: c.failed + d.failed,
             expired: c.expired + d.expired,
           });
         }
@@ -669,10 +676,16 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
             new UpdateCommand({
               TableName: this.tableName,
               Key: { [PARTITION_KEY]: vmKey(c.vm_id) },
-              UpdateExpression: 'SET vmcount_assigned = :a, vmcount_completed = :c, vmcount_expired = :e',
+              UpdateExpression:
+                'SET vmcount_assigned = :a, vmcount_completed = :c, vmcount_failed = :f, vmcount_expired = :e',
               ConditionExpression: 'attribute_exists(#pk)',
               ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-              ExpressionAttributeValues: { ':a': c.assigned, ':c': c.completed, ':e': c.expired },
+              ExpressionAttributeValues: {
+                ':a': c.assigned,
+                ':c': c.completed,
+                ':f': c.failed,
+                ':e': c.expired,
+              },
             }),
           ),
         ).catch((error: unknown) => {

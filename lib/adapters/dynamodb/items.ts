@@ -40,7 +40,7 @@ const resourceVector = z.record(z.string(), z.number());
 
 const taskItemSchema = z.object({
   task_id: z.string(),
-  status: z.enum(['assigned', 'rejected', 'completed', 'expired']),
+  status: z.enum(['assigned', 'rejected', 'completed', 'failed', 'expired']),
   vm_id: z.string().nullable(),
   block_height: height,
   transaction_id: z.string(),

@@ -118,6 +118,12 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN devices TEXT;
   ALTER TABLE reservations ADD COLUMN gpus TEXT;
   `,
+  // Ledger format 3's `failed` closings (docs/ledger-format.md 2.5), counted like the other statuses;
+  // a chain written before it has none.
+  `
+  ALTER TABLE tree_head ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE vm_counts ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
