@@ -57,6 +57,8 @@ const SERVICE_PREFIX: Record<string, string> = {
   EventBridgeClient: 'events',
   AutoScalingClient: 'autoscaling',
   SNSClient: 'sns',
+  // Step Functions' IAM prefix is states:, not the SDK's sfn.
+  SFNClient: 'states',
 };
 
 const leadingKey = (key: Key | undefined): string[] => {
