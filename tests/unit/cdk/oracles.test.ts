@@ -27,6 +27,17 @@ const VARIANTS: Record<string, BlockchainSchedulerProps> = {
     autoScaling: true,
   },
   'api-key': { authMode: 'api-key' },
+  // The transparency log is on in every variant (the default); here with every option it has.
+  'transparency-log-all': {
+    witnesses: [
+      {
+        url: 'https://witness.example/',
+        key: 'example.test/litewitness+190baecd+BBKP9aMsVrJA31/R4LWxy/+Kuo2x7/x11R1Omb0oFAkO',
+      },
+    ],
+    logObjectLockDays: 30,
+    logCloudFront: true,
+  },
 };
 
 /**
