@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { backoffDelay } from '../lib/engine/backoff';
+import type { TaskOutcome } from '../lib/ledger/types';
 import {
   type Assignment,
   type AssignmentSource,
@@ -158,6 +159,16 @@ export class Agent {
         await this.untilOneFinishes();
       }
     }
+    // Received but never started (the agent was stopped): handed back at once, so that the next
+    // agent does not wait out a delivering source's visibility timeout for them.
+    for (const a of backlog) {
+      if (this.seen.has(a.transactionId)) continue;
+      await source
+        .settle?.(a, 'retry')
+        .catch((error) =>
+          log('warn', 'could not settle with the source', { ...ids(a), error: String(error) }),
+        );
+    }
     await Promise.allSettled(this.running.values());
     log('info', 'agent stopped', { vm_id: vmId, ...this.summary });
     return this.summary;
@@ -233,6 +244,7 @@ export class Agent {
     const report = await reportCompletion(
       api,
       a.taskId,
+      reportedOutcome(outcome, clock.now() - startedAt),
       this.options.sleep,
       this.options.reporter,
       (attempt, error, delayMs) =>
@@ -257,6 +269,27 @@ export class Agent {
     log('info', 'completion reported', { ...ids(a), result: report.result, attempts: report.attempts });
     return 'done';
   }
+}
+
+/** SHA-256 of no bytes: the output of a simulated run. */
+const EMPTY_OUTPUT_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** What the ledger records of a run that ended by itself (docs/ledger-format.md 2.5). */
+export function reportedOutcome(
+  outcome: Extract<RunOutcome, { kind: 'exited' | 'simulated' }>,
+  runMs: number,
+): TaskOutcome {
+  const duration_ms = Math.max(0, Math.round(runMs));
+  if (outcome.kind === 'simulated') {
+    return { exit_code: 0, signal: null, duration_ms, output_sha256: EMPTY_OUTPUT_SHA256 };
+  }
+  // Node gives exactly one of the two; a code outside 0-255 cannot come from a POSIX wait status.
+  return {
+    exit_code: outcome.signal === null ? (outcome.exitCode ?? 0) : null,
+    signal: outcome.signal,
+    duration_ms,
+    output_sha256: outcome.outputSha256,
+  };
 }
 
 function ids(a: Assignment): Record<string, unknown> {

@@ -1,10 +1,19 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type { Assignment } from '../lib/ports/assignment-source';
 
 /** How running one assignment ended. */
 export type RunOutcome =
   /** The command exited on its own (any code) or the simulated duration elapsed. */
-  | { kind: 'exited'; exitCode: number | null; signal: string | null; output: string; truncated: boolean }
+  | {
+      kind: 'exited';
+      exitCode: number | null;
+      signal: string | null;
+      output: string;
+      truncated: boolean;
+      /** SHA-256 (hex) of every byte of stdout and stderr, in the order they arrived, kept or not. */
+      outputSha256: string;
+    }
   | { kind: 'simulated' }
   /** Killed at the lease end: the ledger expires the assignment, so it is not reported. */
   | { kind: 'timed-out'; output: string; truncated: boolean }
@@ -100,9 +109,11 @@ export class CommandExecutor implements Executor {
         },
       });
       const chunks: Buffer[] = [];
+      const digest = createHash('sha256');
       let kept = 0;
       let truncated = false;
       const collect = (chunk: Buffer) => {
+        digest.update(chunk);
         if (kept >= this.maxOutput) {
           truncated = true;
           return;
@@ -136,7 +147,7 @@ export class CommandExecutor implements Executor {
         const output = Buffer.concat(chunks).toString('utf8');
         settle(
           cutOff === null
-            ? { kind: 'exited', exitCode, signal, output, truncated }
+            ? { kind: 'exited', exitCode, signal, output, truncated, outputSha256: digest.digest('hex') }
             : { kind: cutOff, output, truncated },
         );
       });

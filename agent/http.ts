@@ -3,7 +3,7 @@ import { PermanentError, TransientError } from '../lib/ports/assignment-source';
 const MAX_ERROR_BODY = 300;
 
 /** Authentication headers for one request (bearer token, API key, or a SigV4 signature). */
-export type RequestSigner = (method: string, url: URL) => Promise<Record<string, string>>;
+export type RequestSigner = (method: string, url: URL, body?: string) => Promise<Record<string, string>>;
 
 export interface HttpOptions {
   /** Server base URL, e.g. http://127.0.0.1:8080 (a path prefix such as an API stage is kept). */
@@ -30,19 +30,20 @@ export class AgentHttp {
   async json(
     method: 'GET' | 'POST',
     path: string,
-    init: { signal?: AbortSignal; timeoutMs?: number } = {},
+    init: { signal?: AbortSignal; timeoutMs?: number; body?: unknown } = {},
   ): Promise<{ status: number; body: unknown }> {
     const url = new URL(path.replace(/^\//, ''), this.base);
     const timeout = AbortSignal.timeout(init.timeoutMs ?? this.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    // No request bodies: the routes the agent calls take none, and a SigV4 signature then covers
-    // the whole request.
+    // A body (the completion's outcome) is JSON; a SigV4 signature covers it.
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
     let response: Response;
     try {
       const headers: Record<string, string> = { accept: 'application/json' };
+      if (body !== undefined) headers['content-type'] = 'application/json';
       if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
-      Object.assign(headers, await this.options.sign?.(method, url));
-      response = await fetch(url, { method, headers, signal });
+      Object.assign(headers, await this.options.sign?.(method, url, body));
+      response = await fetch(url, { method, headers, signal, ...(body === undefined ? {} : { body }) });
     } catch (error) {
       throw new TransientError(`${method} ${url.pathname}: ${(error as Error).message}`);
     }

@@ -1,4 +1,5 @@
 import { backoffDelay } from '../lib/engine/backoff';
+import type { TaskOutcome } from '../lib/ledger/types';
 import { TransientError } from '../lib/ports/assignment-source';
 import type { Sleep } from './executor';
 import type { ReportResult, SchedulerApi } from './scheduler-api';
@@ -25,6 +26,7 @@ export type ReportOutcome =
 export async function reportCompletion(
   api: SchedulerApi,
   taskId: string,
+  outcome: TaskOutcome | undefined,
   sleep: Sleep,
   options: ReporterOptions = {},
   onRetry: (attempt: number, error: string, delayMs: number) => void = () => undefined,
@@ -32,7 +34,7 @@ export async function reportCompletion(
   const maxAttempts = options.maxAttempts ?? 10;
   for (let attempt = 1; ; attempt++) {
     try {
-      return { reported: true, result: await api.complete(taskId), attempts: attempt };
+      return { reported: true, result: await api.complete(taskId, outcome), attempts: attempt };
     } catch (error) {
       const message = (error as Error).message;
       if (!(error instanceof TransientError) || attempt >= maxAttempts) {

@@ -1,11 +1,12 @@
 import * as z from 'zod';
+import type { TaskOutcome } from '../lib/ledger/types';
 import { PermanentError } from '../lib/ports/assignment-source';
 import { taskIdSchema } from '../lib/schemas/task-input';
 import type { AgentHttp } from './http';
 
 /** What the ledger says about a task, as far as the agent cares. */
 export interface TaskState {
-  status: 'queued' | 'assigned' | 'rejected' | 'completed' | 'expired';
+  status: 'queued' | 'assigned' | 'rejected' | 'completed' | 'failed' | 'expired';
   transactionId: string | null;
 }
 
@@ -16,12 +17,13 @@ export type ReportResult = 'closed' | 'already-final' | 'unknown';
 export interface SchedulerApi {
   /** null when the server knows no such task. */
   taskState(taskId: string, signal?: AbortSignal): Promise<TaskState | null>;
-  complete(taskId: string): Promise<ReportResult>;
+  /** Reports how the run ended (docs/ledger-format.md 2.5): completed, or failed by the outcome. */
+  complete(taskId: string, outcome?: TaskOutcome): Promise<ReportResult>;
 }
 
 const taskStatusSchema = z.object({
   task_id: taskIdSchema,
-  status: z.enum(['queued', 'assigned', 'rejected', 'completed', 'expired']),
+  status: z.enum(['queued', 'assigned', 'rejected', 'completed', 'failed', 'expired']),
   transaction_id: z.string().nullable(),
 });
 
@@ -47,9 +49,13 @@ export class HttpSchedulerApi implements SchedulerApi {
     }
   }
 
-  async complete(taskId: string): Promise<ReportResult> {
+  async complete(taskId: string, outcome?: TaskOutcome): Promise<ReportResult> {
     try {
-      const { body } = await this.http.json('POST', `tasks/${encodeURIComponent(taskId)}/complete`);
+      const { body } = await this.http.json(
+        'POST',
+        `tasks/${encodeURIComponent(taskId)}/complete`,
+        outcome === undefined ? {} : { body: { outcome } },
+      );
       return parse(completeSchema, body, 'POST /tasks/{id}/complete').status;
     } catch (error) {
       if (error instanceof PermanentError && error.status === 404) return 'unknown';

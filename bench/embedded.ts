@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult } from './load-generator';
@@ -38,6 +39,14 @@ export interface EmbeddedFigures {
   concurrency: number;
   spread: { tasks_per_s: [number, number]; p50_ms: [number, number]; p99_ms: [number, number] };
   refused: number;
+  /**
+   * CPU time per placed task during the closed loop at saturation (median over runs), ms: the
+   * runtime's process (every thread: HTTP, scheduler thread, simulated fleet, completions) and the
+   * load generator's. With the machine's core count they bound the rate this machine can reach
+   * however the work is overlapped: cores / (server + load_generator). Null where the server's CPU
+   * time cannot be read (/proc/<pid>/stat is Linux only).
+   */
+  cpu_ms_per_placed_task: { server: number; load_generator: number; ceiling_per_s: number } | null;
   /**
    * One client sending one request at a time (no queueing behind other clients): the latency of a
    * request of 100 tasks through intake, queue, scheduling and commit on an otherwise idle runtime.
@@ -101,6 +110,25 @@ function startRuntime(dataDir: string, vms: number): Promise<{ child: ChildProce
       reject(new Error(`bcs start exited with ${code} before listening:\n${output}`));
     });
   });
+}
+
+function cpuNote(server: number[], generator: number[]): string {
+  if (server.length === 0) return '';
+  return `; CPU per placed task: runtime ${server.at(-1)!.toFixed(3)} ms, load generator ${generator.at(-1)!.toFixed(3)} ms`;
+}
+
+/** CPU time of a live process, every thread, user + system, ms; null off Linux. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat (utime, stime) in clock ticks; the command name (field 2)
+    // may hold spaces, so count from the closing parenthesis. Clock ticks are 100 a second on Linux.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -194,6 +222,8 @@ export async function benchEmbedded(options: {
   const placedRates: number[] = [];
   const decidedRates: number[] = [];
   const unloaded: LoadResult[] = [];
+  const serverCpu: number[] = [];
+  const generatorCpu: number[] = [];
   const open: LoadResult[][] = fractions.map(() => []);
   const statuses: Record<string, number> = { completed: 0, assigned: 0, rejected: 0, expired: 0 };
   for (let r = 0; r < runs; r++) {
@@ -212,15 +242,21 @@ export async function benchEmbedded(options: {
       });
       unloaded.push(light);
       const before = await ledgerCounts(url);
+      const cpuBefore = processCpuMs(child.pid);
       const result = await runLoad(url, { ...load, prefix: `run${r}` });
+      const cpuAfter = processCpuMs(child.pid);
       const during = minus(await ledgerCounts(url), before);
+      if (cpuBefore !== null && cpuAfter !== null && during.assignments > 0) {
+        serverCpu.push((cpuAfter - cpuBefore) / during.assignments);
+        generatorCpu.push(result.cpu_ms / during.assignments);
+      }
       const placed = during.assignments / result.seconds;
       const decided = (during.assignments + during.rejections) / result.seconds;
       placedRates.push(placed);
       decidedRates.push(decided);
       results.push(result);
       options.log(
-        `  run ${r + 1}/${runs}: ${Math.round(placed)} placed tasks/s (${Math.round(decided)} decided), closed-loop p99 ${result.p99_ms.toFixed(1)} ms; one client: p50 ${light.p50_ms.toFixed(1)} ms`,
+        `  run ${r + 1}/${runs}: ${Math.round(placed)} placed tasks/s (${Math.round(decided)} decided), closed-loop p99 ${result.p99_ms.toFixed(1)} ms; one client: p50 ${light.p50_ms.toFixed(1)} ms${cpuNote(serverCpu, generatorCpu)}`,
       );
       for (const [i, fraction] of fractions.entries()) {
         const rate = Math.max(100, Math.round(decided * fraction));
@@ -272,6 +308,8 @@ export async function benchEmbedded(options: {
       max_send_lag_ms: round(Math.max(...o.map((x) => x.max_send_lag_ms ?? 0))),
     };
   });
+  const server = serverCpu.length > 0 ? spread(serverCpu).median : null;
+  const generator = generatorCpu.length > 0 ? spread(generatorCpu).median : null;
   const placedTotal = statuses.completed! + statuses.assigned! + statuses.expired!;
   return {
     tasks_per_s: round(rate.median),
@@ -293,6 +331,14 @@ export async function benchEmbedded(options: {
       p99_ms: [round(p99.min), round(p99.max)],
     },
     refused: results.reduce((s, r) => s + r.refused, 0),
+    cpu_ms_per_placed_task:
+      server === null || generator === null
+        ? null
+        : {
+            server: round(server, 4),
+            load_generator: round(generator, 4),
+            ceiling_per_s: round((availableParallelism() * 1000) / (server + generator)),
+          },
     unloaded: {
       p50_ms: round(spread(unloaded.map((r) => r.p50_ms)).median),
       p99_ms: round(spread(unloaded.map((r) => r.p99_ms)).median),

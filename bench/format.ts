@@ -66,6 +66,7 @@ export function formatReport(report: BenchReport): string {
       'audit ms/1000 new',
       'RSS MB',
       'seed s',
+      'load 1m',
     ];
     const t = new Table({ head, style: { head: [] } });
     for (const r of report.ledger_scale) {
@@ -79,6 +80,7 @@ export function formatReport(report: BenchReport): string {
         r.incremental_verify_ms_per_1000_blocks,
         r.rss_mb,
         r.seed_s,
+        r.load_avg_1m ?? '',
       ]);
     }
     out.push('Ledger at scale (medians; one process per row)', t.toString());

@@ -1,29 +1,34 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbLedgerStore } from '../lib/adapters/dynamodb/dynamodb-ledger-store';
 import { MemoryLedgerStore } from '../lib/adapters/memory/memory-ledger-store';
 import { SqliteLedgerStore } from '../lib/adapters/sqlite/sqlite-ledger-store';
 import { type AuditCheckpoint, auditSince } from '../lib/engine/incremental-audit';
 import { LedgerReader } from '../lib/engine/ledger-reader';
-import { buildBlocks } from '../lib/ledger/blocks';
 import { toHex } from '../lib/ledger/hash';
-import { toTimestamp } from '../lib/ledger/time';
 import { transactionId } from '../lib/ledger/transactions';
-import type { Transaction } from '../lib/ledger/types';
 import type { LedgerStore, MerkleLedgerStore } from '../lib/ports/ledger-store';
 import { seededRandom } from '../lib/simulation/rng';
+import { seedBlocks, T0 } from './ledger-scale-chain';
 import { median, round } from './stats';
 
 /**
  * The ledger at scale (issue "the ledger at any size"): per store and chain height, what a cold reader,
  * a summary, an inclusion proof, a consistency proof and an incremental audit of 1,000 new blocks cost.
- * Each (store, height) runs in its own process so that RSS is that case's alone. Chains are seeded in
- * bulk (1,000 blocks of one decision per append) through the store's own append, tiles included.
+ * Each (store, height) runs in its own process so that RSS is that case's alone. Memory and SQLite chains
+ * are seeded in bulk (1,000 blocks of one decision per append) through the store's own append, tiles
+ * included; DynamoDB chains (on MiniStack) are the same blocks written as pre-built items with
+ * BatchWriteItem (bench/ledger-scale-dynamodb.ts), since one commit per 1,000 blocks does not fit a
+ * 100-item transaction.
  */
+export type LedgerScaleStore = 'memory' | 'sqlite' | 'dynamodb';
+
 export interface LedgerScaleRow {
-  store: 'memory' | 'sqlite';
+  store: LedgerScaleStore;
   blocks: number;
   cold_start_ms: number;
   summary_ms: number;
@@ -32,34 +37,14 @@ export interface LedgerScaleRow {
   incremental_verify_ms_per_1000_blocks: number;
   rss_mb: number;
   seed_s: number;
-}
-
-const T0 = Date.UTC(2026, 10, 21, 6, 0, 0);
-const SEED_BATCH = 1000;
-
-function decision(n: number): Transaction {
-  const assigned = n % 4 !== 0;
-  return {
-    transaction_id: transactionId(`s-${n}`, 'decision'),
-    timestamp: toTimestamp(T0 + n),
-    task_id: `s-${n}`,
-    vm_id: assigned ? `vm-${n % 50}` : null,
-    status: assigned ? 'assigned' : 'rejected',
-    algorithm: 'bench',
-    score: assigned ? 0.5 : null,
-    reason: assigned ? 'bench placement' : 'no feasible VM',
-    task_requirements: { cpu: 1, mem: 1 },
-    vm_state_before: null,
-    vm_state_after: null,
-  };
+  /** The machine's 1-minute load average when the row was measured (the machine is shared). */
+  load_avg_1m: number;
 }
 
 /** Appends blocks up to `height` (one decision each); assigned ones reserve nothing (seed only). */
 export async function seed(store: LedgerStore, height: number): Promise<void> {
   for (let head = await store.readHead(); head.height < height; head = await store.readHead()) {
-    const count = Math.min(SEED_BATCH, height - head.height);
-    const txs = Array.from({ length: count }, (_, i) => decision(head.height + i));
-    const blocks = buildBlocks(head, txs, { maxPerBlock: 1, timestamp: toTimestamp(T0 + head.height) });
+    const blocks = seedBlocks(head, height);
     const result = await store.append(head, {
       blocks,
       reservations: [],
@@ -96,30 +81,53 @@ async function time(fn: () => Promise<unknown>, runs: number): Promise<number> {
   return median(samples);
 }
 
-async function measure(kind: 'memory' | 'sqlite', blocks: number): Promise<LedgerScaleRow> {
+async function measure(kind: LedgerScaleStore, blocks: number): Promise<LedgerScaleRow> {
   const dir = mkdtempSync(join(tmpdir(), 'bcs-ledger-scale-'));
+  let dynamo: { client: DynamoDBClient; drop(): Promise<void> } | undefined;
   try {
     const path = join(dir, 'ledger.db');
-    const open = (): LedgerStore & MerkleLedgerStore =>
-      kind === 'memory' ? new MemoryLedgerStore() : new SqliteLedgerStore(path, { synchronous: 'NORMAL' });
-    let store = open();
+    let open: () => LedgerStore & MerkleLedgerStore;
+    let store: LedgerStore & MerkleLedgerStore;
+    let checkpoint: AuditCheckpoint;
     const seedStart = performance.now();
-    await seed(store, blocks - 1000);
-    const tree = await store.readTreeHead();
-    const checkpoint: AuditCheckpoint = {
-      height: tree.head.height,
-      head_hash: tree.head.hash,
-      tree_size: tree.tree_size,
-      frontier: tree.frontier.map(toHex),
-      transaction_count: tree.counts.transactions,
-      timestamp: tree.head_timestamp,
-    };
-    await seed(store, blocks);
+    if (kind === 'dynamodb') {
+      const endpoint = process.env.LEDGER_SCALE_DYNAMODB_ENDPOINT;
+      if (!endpoint) throw new Error('LEDGER_SCALE_DYNAMODB_ENDPOINT is not set (benchLedgerScale sets it)');
+      const { seedDynamoDb } = await import('./ledger-scale-dynamodb');
+      const client = () =>
+        new DynamoDBClient({
+          endpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        });
+      const seeded = await seedDynamoDb(client(), blocks, 1000);
+      dynamo = seeded;
+      checkpoint = seeded.checkpoint;
+      // A new client per open: the cold start pays for its own connection, as a new container does.
+      open = () => new DynamoDbLedgerStore({ client: client(), tableName: seeded.tableName });
+      store = open();
+    } else {
+      open = () =>
+        kind === 'memory' ? new MemoryLedgerStore() : new SqliteLedgerStore(path, { synchronous: 'NORMAL' });
+      store = open();
+      await seed(store, blocks - 1000);
+      const tree = await store.readTreeHead();
+      checkpoint = {
+        height: tree.head.height,
+        head_hash: tree.head.hash,
+        tree_size: tree.tree_size,
+        frontier: tree.frontier.map(toHex),
+        transaction_count: tree.counts.transactions,
+        timestamp: tree.head_timestamp,
+      };
+      await seed(store, blocks);
+    }
     const seed_s = (performance.now() - seedStart) / 1000;
 
-    // Cold: a new reader (and for SQLite a new connection on the file) answering its first digest.
+    // Cold: a new reader (for SQLite a new connection on the file, for DynamoDB a new store and client)
+    // answering its first digest.
     const coldStart = performance.now();
-    if (kind === 'sqlite') {
+    if (kind !== 'memory') {
       await store.close();
       store = open();
     }
@@ -148,33 +156,46 @@ async function measure(kind: 'memory' | 'sqlite', blocks: number): Promise<Ledge
       incremental_verify_ms_per_1000_blocks: round(audit),
       rss_mb: round(rss_mb),
       seed_s: round(seed_s),
+      load_avg_1m: round(loadavg()[0]!),
     };
   } finally {
+    await dynamo?.drop();
+    dynamo?.client.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** Runs every case in a child process (node --import tsx this file --case store:blocks). */
-export function benchLedgerScale(options: {
+export async function benchLedgerScale(options: {
   sizes: number[];
+  /** DynamoDB (MiniStack) sizes; [] leaves DynamoDB out. */
+  dynamoDbSizes?: number[];
   stores?: ('memory' | 'sqlite')[];
   log?: (line: string) => void;
-}): LedgerScaleRow[] {
+}): Promise<LedgerScaleRow[]> {
   const rows: LedgerScaleRow[] = [];
+  const runCase = (store: LedgerScaleStore, blocks: number, env: NodeJS.ProcessEnv = process.env) => {
+    options.log?.(`ledger-scale: ${store} at ${blocks} blocks (load ${loadavg()[0]!.toFixed(1)}) ...`);
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', `${store}:${blocks}`],
+      { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'], env },
+    );
+    const row = JSON.parse(out.trim().split('\n').at(-1)!) as LedgerScaleRow;
+    options.log?.(`ledger-scale: ${JSON.stringify(row)}`);
+    rows.push(row);
+  };
   for (const store of options.stores ?? ['memory', 'sqlite']) {
-    for (const blocks of options.sizes) {
-      options.log?.(`ledger-scale: ${store} at ${blocks} blocks ...`);
-      const out = execFileSync(
-        process.execPath,
-        ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', `${store}:${blocks}`],
-        {
-          encoding: 'utf8',
-          maxBuffer: 1 << 20,
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      rows.push(JSON.parse(out.trim().split('\n').at(-1)!) as LedgerScaleRow);
-    }
+    for (const blocks of options.sizes) runCase(store, blocks);
+  }
+  const dynamoDbSizes = options.dynamoDbSizes ?? [];
+  if (dynamoDbSizes.length > 0) {
+    const { withMiniStack } = await import('./ledger-scale-dynamodb');
+    await withMiniStack(options.log ?? (() => {}), async (endpoint) => {
+      for (const blocks of dynamoDbSizes) {
+        runCase('dynamodb', blocks, { ...process.env, LEDGER_SCALE_DYNAMODB_ENDPOINT: endpoint });
+      }
+    });
   }
   return rows;
 }
@@ -182,11 +203,11 @@ export function benchLedgerScale(options: {
 if (process.argv[2] === '--case' && process.argv[1] === fileURLToPath(import.meta.url)) {
   const [store, blocks] = process.argv[3]!.split(':');
   if (
-    (store !== 'memory' && store !== 'sqlite') ||
+    (store !== 'memory' && store !== 'sqlite' && store !== 'dynamodb') ||
     !Number.isInteger(Number(blocks)) ||
     Number(blocks) < 2000
   ) {
-    throw new Error(`--case must be memory|sqlite:<blocks >= 2000>, got ${process.argv[3]}`);
+    throw new Error(`--case must be memory|sqlite|dynamodb:<blocks >= 2000>, got ${process.argv[3]}`);
   }
   process.stdout.write(`${JSON.stringify(await measure(store, Number(blocks)))}\n`);
 }

@@ -57,6 +57,8 @@ export interface LoadResult {
   /** Responses other than 202 to POST (e.g. 429 when the queue is full); those requests are retried. */
   refused: number;
   timed_out: boolean;
+  /** CPU time this generator process spent during the load (user + system), ms. */
+  cpu_ms: number;
   /** Open loop only: the offered rate, tasks/s, and the most any request was sent after its due time, ms. */
   rate_per_s?: number;
   max_send_lag_ms?: number;
@@ -167,9 +169,11 @@ async function run(): Promise<LoadResult> {
   };
 
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   if (args.rate === undefined) await Promise.all(Array.from({ length: args.concurrency }, worker));
   else await openLoop(args.rate);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     tasks: sent,
     requests: latencies.length,
@@ -180,6 +184,7 @@ async function run(): Promise<LoadResult> {
     statuses,
     refused,
     timed_out: timedOut,
+    cpu_ms: (cpu.user + cpu.system) / 1000,
     ...(args.rate === undefined ? {} : { rate_per_s: args.rate, max_send_lag_ms: maxLag }),
   };
 }

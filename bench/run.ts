@@ -110,9 +110,12 @@ async function main(): Promise<void> {
   }
   if (args.only.includes('ledger-scale')) {
     const sizes = args.quick ? [10_000, 30_000] : [10_000, 100_000, 1_000_000];
-    log(`ledger-scale: memory and SQLite at ${sizes.join(', ')} blocks, one process per case ...`);
+    const dynamoDbSizes = args.quick ? [10_000] : [10_000, 100_000];
+    log(
+      `ledger-scale: memory and SQLite at ${sizes.join(', ')} blocks, DynamoDB (MiniStack) at ${dynamoDbSizes.join(', ')}, one process per case ...`,
+    );
     const { benchLedgerScale } = await import('./ledger-scale');
-    report.ledger_scale = benchLedgerScale({ sizes, log });
+    report.ledger_scale = await benchLedgerScale({ sizes, dynamoDbSizes, log });
   }
   if (args.only.includes('embedded')) {
     log('embedded: the local runtime under a separate load generator ...');

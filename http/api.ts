@@ -3,15 +3,18 @@ import type { LedgerReader } from '../lib/engine/ledger-reader';
 import { NotFoundError, parseOrThrow } from '../lib/errors';
 import { blocksPage } from '../lib/ledger/blocks-page';
 import type { SignedDigest } from '../lib/ledger/signed-digest';
+import type { TaskOutcome } from '../lib/ledger/types';
 import type { LedgerStore } from '../lib/ports/ledger-store';
 import {
   blocksQuerySchema,
+  completeBodySchema,
   consistencyQuerySchema,
   digestQuerySchema,
   taskPathSchema,
   transactionPathSchema,
 } from '../lib/schemas/api';
 import type { CompleteResponse, LedgerSummaryResponse, TaskStatusResponse } from '../lib/schemas/http';
+import { readOptionalJson } from './errors';
 
 /**
  * What the routes both runtimes serve need from a runtime: reads of the ledger and of task state,
@@ -23,8 +26,11 @@ export interface SchedulerApi {
   taskStatus(id: string): Promise<TaskStatusResponse | null>;
   /** The 404 message for a task `taskStatus` does not know (default `no task <id>`). */
   missingTaskMessage?(id: string): string;
-  /** Records the completion of an assigned task; null when no such task was assigned. */
-  complete(id: string): Promise<CompleteResponse | null>;
+  /**
+   * Records how an assigned task ended (completed, or failed by its outcome; none when the client sent
+   * no body); null when no such task was assigned.
+   */
+  complete(id: string, outcome?: TaskOutcome): Promise<CompleteResponse | null>;
   /** The followed chain: summary, digest, proofs. */
   ledger(): Promise<Pick<LedgerReader, 'summary' | 'digest' | 'consistencyBetween' | 'transaction'>>;
   store(): Promise<Pick<LedgerStore, 'readHead' | 'getBlocks'>>;
@@ -53,7 +59,10 @@ export function schedulerApi(api: SchedulerApi): Hono {
 
   app.post('/tasks/:id/complete', async (c) => {
     const { id } = parseOrThrow(taskPathSchema, c.req.param(), 'invalid task id');
-    const result = await api.complete(id);
+    const body = await readOptionalJson(c);
+    const outcome =
+      body === undefined ? undefined : parseOrThrow(completeBodySchema, body, 'invalid completion').outcome;
+    const result = await api.complete(id, outcome);
     if (!result) throw new NotFoundError(`no assigned task ${id}`);
     return c.json(result);
   });

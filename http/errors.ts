@@ -105,6 +105,19 @@ export async function readJson(c: Context): Promise<unknown> {
   return parseJsonText(decodeUtf8(new Uint8Array(await c.req.arrayBuffer())));
 }
 
+/** readJson, or undefined for a request without a body (no bytes): a route whose body is optional. */
+export async function readOptionalJson(c: Context): Promise<unknown> {
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.length === 0) return undefined;
+  const type = c.req.header('content-type') ?? '';
+  if (!JSON_TYPE.test(type)) {
+    throw new HTTPException(415, {
+      message: `content type ${JSON.stringify(type)} is not accepted; send application/json`,
+    });
+  }
+  return parseJsonText(decodeUtf8(bytes));
+}
+
 /**
  * 405 with `Allow` when `allowed` (the methods the route table serves at this path) is not empty;
  * undefined otherwise, for the caller's 404.

@@ -10,7 +10,7 @@ import {
   QueueFullError,
   ValidationError,
 } from '../lib/errors';
-import type { Transaction } from '../lib/ledger/types';
+import type { TaskOutcome, Transaction } from '../lib/ledger/types';
 import { UNITS } from '../lib/model/resources';
 import type { Vm } from '../lib/model/vm';
 import type { Clock } from '../lib/ports/clock';
@@ -62,7 +62,12 @@ export interface LocalTaskQueue extends TaskQueue {
 }
 
 /** The engine port, plus batch completion where the engine offers it (one commit for many tasks). */
-export type LocalEngine = Engine & { completeMany?(taskIds: string[]): Promise<CloseOutcome[]> };
+export type LocalEngine = Engine & {
+  completeMany?(taskIds: string[], outcomes?: readonly (TaskOutcome | undefined)[]): Promise<CloseOutcome[]>;
+};
+
+/** SHA-256 of no bytes: the output of a simulated run. */
+const EMPTY_OUTPUT_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /** What drains the queue into the engine: an in-process SchedulerLoop, or the scheduler thread. */
 export interface BatchScheduler {
@@ -352,9 +357,12 @@ export class LocalRuntime {
 
   // ---------- commands ----------
 
-  /** Records the completion of an assigned task; null when the task is unknown. */
-  async complete(taskId: string): Promise<CompleteResponse | null> {
-    const outcome = await this.serial(() => this.parts.engine.complete(taskId));
+  /**
+   * Records how an assigned task ended (completed, or failed by `reported`); null when the task is
+   * unknown.
+   */
+  async complete(taskId: string, reported?: TaskOutcome): Promise<CompleteResponse | null> {
+    const outcome = await this.serial(() => this.parts.engine.complete(taskId, reported));
     if (outcome.status === 'unknown') return null;
     this.parts.fleet.stop(taskId);
     if (outcome.status === 'closed') {
@@ -485,11 +493,19 @@ export class LocalRuntime {
   private async finishTasks(): Promise<void> {
     const { fleet, clock, engine } = this.parts;
     const finished = fleet.tick(clock.now());
+    // A simulated run always succeeds, prints nothing, and ran from its start to now.
+    const now = clock.now();
+    const outcomeOf = (taskId: string): TaskOutcome => ({
+      exit_code: 0,
+      signal: null,
+      duration_ms: Math.max(0, Math.round(now - (fleet.startedAt(taskId) ?? now))),
+      output_sha256: EMPTY_OUTPUT_SHA256,
+    });
     const completeMany = engine.completeMany?.bind(engine);
     if (!completeMany) {
       for (let i = 0; i < finished.length; i++) {
         try {
-          await this.complete(finished[i]!);
+          await this.complete(finished[i]!, outcomeOf(finished[i]!));
         } catch (error) {
           fleet.finishAgain(finished.slice(i), clock.now() + COMPLETE_RETRY_MS);
           throw error;
@@ -499,9 +515,10 @@ export class LocalRuntime {
     }
     for (let i = 0; i < finished.length; i += COMPLETE_BATCH) {
       const ids = finished.slice(i, i + COMPLETE_BATCH);
+      const reported = ids.map(outcomeOf);
       let outcomes: Awaited<ReturnType<typeof completeMany>>;
       try {
-        outcomes = await this.serial(() => completeMany(ids));
+        outcomes = await this.serial(() => completeMany(ids, reported));
       } catch (error) {
         // The scheduler thread appends to the same chain, so at saturation a completion can lose the
         // head race more times than the engine retries. The tasks did finish: offer this batch and the

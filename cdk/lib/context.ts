@@ -56,7 +56,7 @@ export function propsFromContext(get: (key: string) => unknown): BlockchainSched
   if (authMode !== undefined) props.authMode = String(authMode) as AuthMode;
   const cloudWatchRole = get('cloudWatchRole');
   if (cloudWatchRole !== undefined) props.cloudWatchRole = toBoolean('cloudWatchRole', cloudWatchRole);
-  for (const key of ['dispatch', 'dispatchViaSsm', 'transparencyLog', 'logCloudFront'] as const) {
+  for (const key of ['dispatch', 'dispatchViaSsm', 'agents', 'transparencyLog', 'logCloudFront'] as const) {
     const v = get(key);
     if (v !== undefined) props[key] = toBoolean(key, v);
   }

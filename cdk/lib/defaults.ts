@@ -1,5 +1,4 @@
-import { DEFAULT_DIMENSIONS } from '../../lib/model/resources';
-import { DEFAULT_PARAMS } from '../../lib/scheduling/types';
+import { DEFAULT_SETTINGS } from '../../lib/engine/settings';
 import { DEFAULT_TASKS_PER_MESSAGE } from '../../lib/schemas/queue-message';
 
 /**
@@ -12,18 +11,18 @@ export const DEFAULTS = {
   cloudWatchRole: true,
   vmTagKey: 'bcs:pool',
   vmTagValue: 'workers',
-  algorithm: 'blockchain',
-  alpha: DEFAULT_PARAMS.alpha,
-  beta: DEFAULT_PARAMS.beta,
-  tau: DEFAULT_PARAMS.tau,
-  historyWindow: DEFAULT_PARAMS.historyWindow,
-  dimensions: [...DEFAULT_DIMENSIONS] as string[],
-  blockSize: 5,
+  // The scheduler's settings (lib/engine/settings.ts), under the same names.
+  algorithm: DEFAULT_SETTINGS.algorithm,
+  alpha: DEFAULT_SETTINGS.alpha,
+  beta: DEFAULT_SETTINGS.beta,
+  tau: DEFAULT_SETTINGS.tau,
+  historyWindow: DEFAULT_SETTINGS.historyWindow,
+  dimensions: [...DEFAULT_SETTINGS.dimensions] as string[],
+  blockSize: DEFAULT_SETTINGS.blockSize,
   metricsPeriodSeconds: 60,
   fleetCacheTtlSeconds: 30,
-  leaseGraceSeconds: 60,
-  // The engine's own default: a task waits this long for capacity before it is rejected.
-  maxWaitSeconds: 900,
+  leaseGraceSeconds: DEFAULT_SETTINGS.leaseGraceSeconds,
+  maxWaitSeconds: DEFAULT_SETTINGS.maxWaitSeconds,
   tasksPerMessage: DEFAULT_TASKS_PER_MESSAGE,
   maxReceiveCount: 5,
   batchSize: 10,
@@ -38,6 +37,7 @@ export const DEFAULTS = {
   throttlingBurstLimit: 100,
   dispatch: false,
   dispatchViaSsm: false,
+  agents: false,
   commandTemplates: {} as Record<string, never>,
   autoScaling: false,
   alarmEmails: [] as string[],

@@ -5,6 +5,7 @@ import {
   HEAD_KEY,
   LEASE_INDEX_NAME,
   TILE_PREFIX,
+  VM_DIRECTORY_PREFIX,
   VM_PREFIX,
   WRITER_KEYS,
 } from '../../lib/adapters/dynamodb/keys';
@@ -34,13 +35,16 @@ export const WRITER_LEADING_KEYS = WRITER_KEYS.map((k) => (k === HEAD_KEY ? k : 
  * TransactWriteItems, which IAM authorises per item as these actions. TILE# items are also Put whole:
  * the genesis tile when a writer starts the ledger, and every tile when a writer builds the Merkle
  * state of a table written before it existed (the recorded calls of the deployed scheduler showed
- * the genesis Put denied: tests/aws/e2e-stack.test.ts). So UpdateItem is granted on VM# and TILE#
- * only, PutItem on every writer key but VM# (never Put). ConditionCheckItem is never used;
+ * the genesis Put denied: tests/aws/e2e-stack.test.ts). VMDIR# pages (the VM directory) are only ever
+ * ADDed to with UpdateItem; HEAD is Put, also when a writer adds the directory to a table's HEAD. So
+ * UpdateItem is granted on VM#, TILE# and VMDIR# only, PutItem on every writer key but VM# and VMDIR#. ConditionCheckItem is never used;
  * DeleteItem is absent on purpose: nothing in the ledger is ever deleted (and the table's resource
  * policy denies it on chain items to everyone).
  */
-export const WRITER_UPDATE_LEADING_KEYS = [`${VM_PREFIX}*`, `${TILE_PREFIX}*`];
-export const WRITER_PUT_LEADING_KEYS = WRITER_LEADING_KEYS.filter((k) => k !== `${VM_PREFIX}*`);
+export const WRITER_UPDATE_LEADING_KEYS = [`${VM_PREFIX}*`, `${TILE_PREFIX}*`, `${VM_DIRECTORY_PREFIX}*`];
+export const WRITER_PUT_LEADING_KEYS = WRITER_LEADING_KEYS.filter(
+  (k) => k !== `${VM_PREFIX}*` && k !== `${VM_DIRECTORY_PREFIX}*`,
+);
 
 export function grantLedgerRead(grantee: IGrantable, table: ITable, listing: ListingReads = {}): void {
   grantee.grantPrincipal.addToPrincipalPolicy(

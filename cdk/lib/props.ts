@@ -1,4 +1,5 @@
 import { type CommandTemplates, commandTemplatesSchema } from '../../lib/dispatch/command-templates';
+import { DIMENSION_NAME, SETTING_NAMES, settingsIssues } from '../../lib/engine/settings';
 import { type FieldIssue, ValidationError } from '../../lib/errors';
 import { checkOrigin } from '../../lib/ledger/checkpoint';
 import { parseVerifierKey, SIG_COSIGNATURE_V1 } from '../../lib/ledger/signed-note';
@@ -103,6 +104,15 @@ export interface BlockchainSchedulerProps {
    */
   readonly commandTemplates?: CommandTemplates;
   /**
+   * The fleet's instances run `bcs agent` (docs/agent.md "On AWS"): each assignment also goes to its
+   * instance's SQS queue, which the dispatcher creates on the instance's first assignment, and the
+   * stack adds the agents' instance role (its profile is the output AgentInstanceProfileName; with
+   * `autoScaling`, the workers get its rights). Needs `dispatch`; refused with `dispatchViaSsm`: an
+   * instance's commands are run by its agent or by SSM, never both.
+   * @default false
+   */
+  readonly agents?: boolean;
+  /**
    * Run the workers as an EC2 Auto Scaling group scaled by target tracking on the fleet monitor's
    * BacklogPerInstance (docs/aws.md, "Scaling and draining"). `true` takes every default of
    * AutoScalingOptions (cdk/lib/constructs/autoscaling.ts).
@@ -199,7 +209,7 @@ export function validateProps(p: ResolvedProps): void {
   need(Number.isFinite(p.tau) && p.tau > 0, 'tau', `must be greater than 0 (got ${p.tau})`);
   needInt('historyWindow', 1, 1440);
   need(
-    p.dimensions.length > 0 && p.dimensions.every((d) => /^[a-z][a-z0-9_]{0,31}$/.test(d)),
+    p.dimensions.length > 0 && p.dimensions.every((d) => DIMENSION_NAME.test(d)),
     'dimensions',
     `must be a non-empty list of lower-case identifiers (got ${JSON.stringify(p.dimensions)})`,
   );
@@ -237,6 +247,13 @@ export function validateProps(p: ResolvedProps): void {
     'dispatchViaSsm',
     'needs dispatch: true (commands are sent by the dispatcher)',
   );
+  need(!p.agents || p.dispatch, 'agents', 'needs dispatch: true (the dispatcher feeds the agents)');
+  // Both would run a task's command twice on one instance, once by SSM and once by its agent.
+  need(
+    !(p.agents && p.dispatchViaSsm),
+    'agents',
+    'is refused with dispatchViaSsm: an instance runs its commands through its agent or through SSM, not both (deploy a stack per mode)',
+  );
   // One shared key opens every route: with SSM dispatch, every key holder could run commands on the
   // fleet and complete any task. Commands need per-caller identities (SigV4).
   need(
@@ -272,6 +289,14 @@ export function validateProps(p: ResolvedProps): void {
     'commandTemplates',
     'must name at least one command template when dispatchViaSsm is on (SSM runs nothing else)',
   );
+  // The core's own bounds (lib/engine/settings.ts) hold too; a prop already named above, by the
+  // narrower bound a deployment has, is not named twice.
+  const named = new Set(problems.map((i) => i.field));
+  const core = settingsIssues(
+    Object.fromEntries(Object.entries(SETTING_NAMES.cdk).map(([setting, prop]) => [setting, p[prop]])),
+    SETTING_NAMES.cdk,
+  );
+  problems.push(...core.filter((i) => !named.has(i.field.split('.')[0]!)));
   const autoScaling = resolveAutoScaling(p.autoScaling);
   if (autoScaling) problems.push(...autoScalingIssues(autoScaling));
   if (problems.length > 0) throw new ValidationError(problems, 'invalid BlockchainScheduler props');

@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { LEASE_INDEX_NAME } from '../../lib/adapters/dynamodb/keys';
+import { AgentFeed } from './constructs/agent-feed';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { SchedulerApi } from './constructs/api';
 import { resolveAutoScaling, WorkerGroup } from './constructs/autoscaling';
@@ -37,6 +38,8 @@ export const OUTPUTS = {
   verifyFunctionName: 'VerifyFunctionName',
   logBucketName: 'LogBucketName',
   publishLogFunctionName: 'PublishLogFunctionName',
+  agentQueuePrefix: 'AgentQueuePrefix',
+  agentInstanceProfileName: 'AgentInstanceProfileName',
 } as const;
 
 /** The function environment the schedulers and readers share (read by functions/shared/config.ts). */
@@ -261,6 +264,22 @@ export class SchedulerStack extends Stack {
         value: dispatch.bus.eventBusName,
         description: 'TaskAssigned events (source bcs.scheduler): subscribe with a rule on this bus',
       });
+      if (p.agents) {
+        const agents = new AgentFeed(this, 'Agents', {
+          dispatchFunction: dispatch.function,
+          api: http.api,
+          instanceRoles: workers ? [workers.role] : [],
+        });
+        new CfnOutput(this, OUTPUTS.agentQueuePrefix, {
+          value: agents.queuePrefix,
+          description:
+            "Each instance's TaskAssigned queue is <prefix><instance id> (bcs agent --stack finds it)",
+        });
+        new CfnOutput(this, OUTPUTS.agentInstanceProfileName, {
+          value: agents.instanceProfile.ref,
+          description: 'Instance profile for fleet instances that run bcs agent',
+        });
+      }
     }
     // Who may write chain items, whatever IAM grants elsewhere in the account (ledger-table.ts).
     const roleOf = (fn: { role?: IRole }) => {

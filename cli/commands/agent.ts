@@ -7,6 +7,7 @@ import { AgentHttp, type RequestSigner } from '../../agent/http';
 import { HttpPollSource } from '../../agent/http-source';
 import { jsonLog } from '../../agent/log';
 import { HttpSchedulerApi } from '../../agent/scheduler-api';
+import { agentQueueName } from '../../lib/adapters/sqs/agent-feed';
 import { SqsAssignmentSource } from '../../lib/adapters/sqs/assignment-source';
 import { parseOrThrow } from '../../lib/errors';
 import type { AssignmentSource } from '../../lib/ports/assignment-source';
@@ -27,6 +28,8 @@ interface AgentFlags {
   apiKey?: string;
   awsSigv4?: string | true;
   queueUrl?: string;
+  /** From --stack: the stack's agent queues are `<prefix><vm id>` (its AgentQueuePrefix output). */
+  queuePrefix?: string;
   concurrency: number;
   allowCommands?: boolean;
   once?: boolean;
@@ -73,7 +76,7 @@ export function agentCommand(): Command {
     .option('--url <url>', 'server URL, e.g. http://127.0.0.1:8080, or the API URL of the AWS stack')
     .option(
       '--stack <name>',
-      "instead of --url: the deployed AWS stack's API, read from its outputs (SigV4 by default, as its authMode=iam; give --queue-url)",
+      "instead of --url: the deployed AWS stack's API and this VM's queue (deployed with agents=true), read from its outputs; SigV4 by default, as its authMode=iam",
     )
     .requiredOption('--vm <id>', 'the VM this agent runs (added with "managed": "agent")')
     .option('--token <token>', 'bearer token of the local runtime (env BCS_TOKEN); never logged')
@@ -81,7 +84,7 @@ export function agentCommand(): Command {
     .option('--aws-sigv4 [region]', 'AWS stack: sign the completion calls with SigV4 (authMode=iam)')
     .option(
       '--queue-url <url>',
-      'AWS stack: take TaskAssigned events from this SQS queue instead of the local feed (docs/agent.md)',
+      "AWS: take TaskAssigned events from this SQS queue (default with --stack: the stack's queue for --vm)",
     )
     .option('--concurrency <n>', 'assignments run at once', intOption, 4)
     .option('--allow-commands', 'run task commands with /bin/sh -c (default: simulate every task)')
@@ -118,15 +121,16 @@ export function agentCommand(): Command {
         ...(token === undefined ? {} : { token }),
         ...(sign ? { sign } : {}),
       });
+      const queue =
+        flags.queueUrl !== undefined
+          ? { url: flags.queueUrl }
+          : flags.queuePrefix !== undefined
+            ? { name: queueNameOf(flags.queuePrefix, flags.vm) }
+            : undefined;
       const source: AssignmentSource =
-        flags.queueUrl === undefined
+        queue === undefined
           ? new HttpPollSource(http, flags.vm)
-          : new SqsAssignmentSource({
-              client: new SQSClient({}),
-              queueUrl: flags.queueUrl,
-              vmId: flags.vm,
-              log,
-            });
+          : new SqsAssignmentSource({ client: new SQSClient({}), queue, vmId: flags.vm, log });
       const simulated = new SimulatedExecutor(flags.speed);
       const agent = new Agent({
         vmId: flags.vm,
@@ -163,8 +167,8 @@ export function agentCommand(): Command {
 /**
  * `--stack NAME`: the API base URL from the stack's outputs (on the emulator when AWS_ENDPOINT_URL is
  * set), and SigV4 unless --api-key is given, as the stack's default authMode=iam wants; a stack
- * deployed with authMode=api-key (an ApiKeyId output) needs --api-key. The stack serves no assignment
- * feed, so --queue-url is required with it.
+ * deployed with authMode=api-key (an ApiKeyId output) needs --api-key. The VM's queue is the stack's
+ * (`<AgentQueuePrefix><vm id>`, a stack deployed with agents=true) unless --queue-url names another.
  */
 async function resolveAgentStack(flags: AgentFlags): Promise<AgentFlags> {
   if (flags.stack === undefined) {
@@ -173,22 +177,35 @@ async function resolveAgentStack(flags: AgentFlags): Promise<AgentFlags> {
   }
   if (flags.url !== undefined) throw new CliExit(EXIT_USAGE, 'give one of --url, --stack');
   if (flags.token !== undefined) throw new CliExit(EXIT_USAGE, '--token is for --url (the local runtime)');
-  if (flags.queueUrl === undefined) {
-    throw new CliExit(
-      EXIT_USAGE,
-      "--stack: the stack's API has no assignment feed: give --queue-url, the SQS queue its bus routes this VM's TaskAssigned events to (docs/agent.md)",
-    );
-  }
   const outputs = await readStackOutputs(flags.stack);
   const url = apiBaseUrl(outputs, flags.stack);
-  if (flags.apiKey !== undefined || flags.awsSigv4 !== undefined) return { ...flags, url };
+  let queuePrefix: string | undefined;
+  if (flags.queueUrl === undefined) {
+    queuePrefix = outputs.AgentQueuePrefix;
+    if (queuePrefix === undefined) {
+      throw new CliExit(
+        EXIT_USAGE,
+        `--stack: ${flags.stack} has no agent queues (deploy it with agents=true, docs/agent.md "On AWS"), or give --queue-url`,
+      );
+    }
+  }
+  const resolved = { ...flags, url, ...(queuePrefix === undefined ? {} : { queuePrefix }) };
+  if (flags.apiKey !== undefined || flags.awsSigv4 !== undefined) return resolved;
   if (outputs.ApiKeyId !== undefined) {
     throw new CliExit(
       EXIT_USAGE,
       `--stack: ${flags.stack} is deployed with authMode=api-key: give --api-key`,
     );
   }
-  return { ...flags, url, awsSigv4: true };
+  return { ...resolved, awsSigv4: true };
+}
+
+function queueNameOf(prefix: string, vmId: string): string {
+  try {
+    return agentQueueName(prefix, vmId);
+  } catch (error) {
+    throw new CliExit(EXIT_USAGE, `--vm: ${(error as Error).message}`);
+  }
 }
 
 /** API Gateway authentication for the AWS stack; none for the local runtime (the token is used). */

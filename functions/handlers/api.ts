@@ -65,7 +65,7 @@ export function apiApp(deps: ApiDeps): Hono {
         const reader = await ledger();
         return readTaskStatus(id, { ledger: (taskId) => reader.task(taskId), acceptances: deps.acceptances });
       },
-      complete: async (id) => completeBody(id, await (await deps.engine()).complete(id)),
+      complete: async (id, outcome) => completeBody(id, await (await deps.engine()).complete(id, outcome)),
       ledger,
       store: async () => deps.store(),
     }),

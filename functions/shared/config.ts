@@ -1,8 +1,7 @@
 import * as z from 'zod';
 import { commandTemplatesSchema } from '../../lib/dispatch/command-templates';
+import { DEFAULT_SETTINGS, settingsSchema } from '../../lib/engine/settings';
 import { parseOrThrow } from '../../lib/errors';
-import { DEFAULT_DIMENSIONS } from '../../lib/model/resources';
-import { DEFAULT_PARAMS } from '../../lib/scheduling/types';
 import { DEFAULT_TASKS_PER_MESSAGE, MAX_TASKS_PER_MESSAGE } from '../../lib/schemas/queue-message';
 
 /**
@@ -11,15 +10,24 @@ import { DEFAULT_TASKS_PER_MESSAGE, MAX_TASKS_PER_MESSAGE } from '../../lib/sche
  * not halfway through a batch.
  */
 
+// The settings (lib/engine/settings.ts) under their environment names (SETTING_NAMES.environment):
+// the defaults come from there; a value is parsed from its string, then held to the settings' bounds.
 const dimensions = z
   .string()
-  .default(DEFAULT_DIMENSIONS.join(','))
+  .default(DEFAULT_SETTINGS.dimensions.join(','))
   .transform((s) => s.split(',').map((d) => d.trim()))
-  .pipe(
-    z.array(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'dimension names are lower-case identifiers')).min(1),
-  );
+  .pipe(settingsSchema.shape.dimensions.unwrap());
 
-const number = (fallback: number) => z.coerce.number().finite().default(fallback);
+type NumericSetting =
+  | 'alpha'
+  | 'beta'
+  | 'tau'
+  | 'historyWindow'
+  | 'blockSize'
+  | 'leaseGraceSeconds'
+  | 'maxWaitSeconds';
+const setting = (name: NumericSetting) =>
+  z.coerce.number().pipe(settingsSchema.shape[name].unwrap()).default(DEFAULT_SETTINGS[name]);
 
 export const tableEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
@@ -44,18 +52,18 @@ export const enqueueEnvSchema = z.object({
 
 export const schedulerEnvSchema = tableEnvSchema.extend({
   ALGORITHM: z.string().min(1),
-  ALPHA: number(DEFAULT_PARAMS.alpha),
-  BETA: number(DEFAULT_PARAMS.beta),
-  TAU: number(DEFAULT_PARAMS.tau).pipe(z.number().positive()),
-  HISTORY_WINDOW: z.coerce.number().int().min(1).default(DEFAULT_PARAMS.historyWindow),
-  BLOCK_SIZE: z.coerce.number().int().min(1).default(5),
+  ALPHA: setting('alpha'),
+  BETA: setting('beta'),
+  TAU: setting('tau'),
+  HISTORY_WINDOW: setting('historyWindow'),
+  BLOCK_SIZE: setting('blockSize'),
   VM_TAG_KEY: z.string().min(1),
   VM_TAG_VALUE: z.string().min(1),
   METRICS_PERIOD_SECONDS: z.coerce.number().int().min(1).default(60),
   FLEET_CACHE_TTL_SECONDS: z.coerce.number().min(0).default(30),
-  LEASE_GRACE_SECONDS: z.coerce.number().int().min(0).default(60),
+  LEASE_GRACE_SECONDS: setting('leaseGraceSeconds'),
   /** How long a task may wait for capacity before it is rejected (the engine's maxWaitSeconds). */
-  MAX_WAIT_SECONDS: z.coerce.number().finite().min(0).default(900),
+  MAX_WAIT_SECONDS: setting('maxWaitSeconds'),
   /** Leases closed per expiry run. */
   EXPIRE_BATCH_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
 });
@@ -88,6 +96,11 @@ const flag = z
 export const dispatchEnvSchema = tableEnvSchema.extend({
   EVENT_BUS_NAME: z.string().min(1),
   DISPATCH_VIA_SSM: flag,
+  /** With `agents`: each TaskAssigned also goes to the queue `<prefix><vm id>` (lib/adapters/sqs/agent-feed.ts). */
+  AGENT_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,46}$/, 'must be 1-46 letters, digits, hyphens or underscores')
+    .optional(),
   /** Where commands refused on every attempt go (the dispatch failure queue); set with SSM dispatch. */
   UNDELIVERED_COMMANDS_QUEUE_URL: z.url().optional(),
   /** With SSM dispatch: the stack's command document and the allow-list it enforces (JSON). */

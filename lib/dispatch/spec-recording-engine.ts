@@ -1,5 +1,5 @@
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../engine/types';
-import type { Transaction } from '../ledger/types';
+import type { TaskOutcome, Transaction } from '../ledger/types';
 import type { Task } from '../model/task';
 import { type Clock, systemClock } from '../ports/clock';
 import type { DispatchRecords, TaskSpec } from '../ports/dispatcher';
@@ -83,8 +83,8 @@ export class SpecRecordingEngine implements Engine {
     }
   }
 
-  complete(taskId: string): Promise<CloseOutcome> {
-    return this.inner.complete(taskId);
+  complete(taskId: string, outcome?: TaskOutcome): Promise<CloseOutcome> {
+    return this.inner.complete(taskId, outcome);
   }
 
   expireLeases(limit?: number): Promise<Transaction[]> {

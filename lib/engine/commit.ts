@@ -1,7 +1,14 @@
 import type { ChainHead } from '../ledger/types';
 import { fromMicro, toMicro } from '../model/amount';
 import type { ResourceVector } from '../model/resources';
-import type { AppendResult, Commit, Reservation, ReservationChange } from '../ports/ledger-store';
+import type {
+  AppendResult,
+  Commit,
+  DeviceChange,
+  Reservation,
+  ReservationChange,
+} from '../ports/ledger-store';
+import { MAX_DEVICES_PER_VM } from '../scheduling/devices';
 
 /**
  * Store-independent rules of the LedgerStore port (lib/ports/ledger-store.ts), shared by every
@@ -90,6 +97,7 @@ export function netReservationChanges(changes: readonly ReservationChange[]): Re
         delta: { ...change.delta },
         active_delta: change.active_delta,
         capacity: { ...change.capacity },
+        ...(change.devices === undefined ? {} : { devices: netDeviceChanges([], change.devices) }),
       });
       continue;
     }
@@ -99,8 +107,29 @@ export function netReservationChanges(changes: readonly ReservationChange[]): Re
     }
     current.active_delta += change.active_delta;
     current.capacity = { ...change.capacity };
+    if (change.devices !== undefined)
+      current.devices = netDeviceChanges(current.devices ?? [], change.devices);
   }
   return [...byVm.values()];
+}
+
+/** Device changes summed per index (in micro-units), ascending by index; the last capacity wins. */
+function netDeviceChanges(base: readonly DeviceChange[], more: readonly DeviceChange[]): DeviceChange[] {
+  const byIndex = new Map(base.map((c) => [c.index, { ...c }]));
+  for (const c of more) {
+    if (!Number.isInteger(c.index) || c.index < 0 || c.index >= MAX_DEVICES_PER_VM) {
+      throw new MalformedCommitError(
+        `GPU device index ${c.index} is not an integer from 0 to ${MAX_DEVICES_PER_VM - 1}`,
+      );
+    }
+    const current = byIndex.get(c.index);
+    if (current === undefined) byIndex.set(c.index, { ...c });
+    else {
+      current.delta = fromMicro(toMicro(current.delta) + toMicro(c.delta));
+      current.capacity = c.capacity;
+    }
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
 }
 
 export type ReservationOutcome = { ok: true; reservation: Reservation } | { ok: false; detail: string };
@@ -141,6 +170,12 @@ export function applyReservationChange(
   if (activeTasks < 0) {
     throw new MalformedCommitError(`vm ${change.vm_id}: active tasks would fall to ${activeTasks}`);
   }
+  let gpus = current?.gpus?.map((v) => fromMicro(toMicro(v)));
+  if (change.devices !== undefined && change.devices.length > 0) {
+    const outcome = applyDeviceChanges(change.vm_id, gpus ?? [], change.devices);
+    if (!outcome.ok) return outcome;
+    gpus = outcome.gpus;
+  }
   return {
     ok: true,
     reservation: {
@@ -148,6 +183,39 @@ export function applyReservationChange(
       reserved,
       active_tasks: activeTasks,
       capacity: { ...change.capacity },
+      ...(gpus === undefined ? {} : { gpus }),
     },
   };
+}
+
+/**
+ * The per-device rule, like the per-dimension one: a device that grows must stay within its own
+ * capacity (so a whole-device task gets only a device nobody holds, and no device goes over 1000
+ * milli-GPU whichever batch or writer placed the tasks on it); a release below zero throws.
+ * Devices never named stay 0 (the array grows to the highest index named).
+ */
+function applyDeviceChanges(
+  vmId: string,
+  current: readonly number[],
+  changes: readonly DeviceChange[],
+): { ok: true; gpus: number[] } | { ok: false; detail: string } {
+  const gpus = [...current];
+  for (const { index, delta, capacity } of changes) {
+    while (gpus.length <= index) gpus.push(0);
+    const before = toMicro(gpus[index]!);
+    const after = before + toMicro(delta);
+    if (delta > 0 && after > toMicro(capacity)) {
+      return {
+        ok: false,
+        detail: `vm ${vmId} GPU device ${index}: reserved ${fromMicro(before)} + ${delta} exceeds capacity ${capacity}`,
+      };
+    }
+    if (after < 0) {
+      throw new MalformedCommitError(
+        `vm ${vmId} GPU device ${index}: reservation would fall to ${fromMicro(after)}`,
+      );
+    }
+    gpus[index] = fromMicro(after);
+  }
+  return { ok: true, gpus };
 }

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors';
 import { buildBlocks, toTimestamp } from '../ledger';
-import type { Transaction } from '../ledger/types';
+import type { TaskOutcome, Transaction } from '../ledger/types';
 import type { Dimensions, ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Vm, VmSnapshot } from '../model/vm';
@@ -22,6 +22,7 @@ import type { AlgorithmParams, Decision } from '../scheduling/types';
 import { type BackoffOptions, backoffDelay, sleep } from './backoff';
 import { AppendRetriesExhausted } from './errors';
 import { withLedgerReservations } from './fleet-merge';
+import { DEFAULT_SETTINGS } from './settings';
 import {
   blockHeights,
   closingTransaction,
@@ -90,11 +91,15 @@ export class SchedulingEngine implements Engine {
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       dimensions: options.dimensions,
     });
-    this.blockSize = positiveInteger('blockSize', options.blockSize ?? 5);
+    this.blockSize = positiveInteger('blockSize', options.blockSize ?? DEFAULT_SETTINGS.blockSize);
     this.maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 8);
     this.maxTasksPerCommit = positiveInteger('maxTasksPerCommit', options.maxTasksPerCommit ?? Infinity);
-    this.leaseGraceSeconds = nonNegative('leaseGraceSeconds', options.leaseGraceSeconds ?? 60);
-    this.maxWaitMs = nonNegative('maxWaitSeconds', options.maxWaitSeconds ?? 900) * 1000;
+    this.leaseGraceSeconds = nonNegative(
+      'leaseGraceSeconds',
+      options.leaseGraceSeconds ?? DEFAULT_SETTINGS.leaseGraceSeconds,
+    );
+    this.maxWaitMs =
+      nonNegative('maxWaitSeconds', options.maxWaitSeconds ?? DEFAULT_SETTINGS.maxWaitSeconds) * 1000;
     this.backoff = options.backoff ?? {};
     this.wait = options.sleep ?? sleep;
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
@@ -137,7 +142,7 @@ export class SchedulingEngine implements Engine {
       },
       leftVmsOut: () => leftOut,
     };
-    const capacityOf = new Map(vms.map((vm) => [vm.id, vm.capacity]));
+    const capacityOf = new Map(vms.map((vm) => [vm.id, { capacity: vm.capacity, gpus: vm.gpus }]));
     const outcome = await this.commitInChunks(unique, duplicates, decide, capacityOf);
     return { ...outcome, quarantined: [...quarantined.values()] };
   }
@@ -184,7 +189,7 @@ export class SchedulingEngine implements Engine {
     unique: Task[],
     duplicates: string[],
     decide: ChunkDecider,
-    capacityOf: ReadonlyMap<string, ResourceVector>,
+    capacityOf: ReadonlyMap<string, VmCapacity>,
   ): Promise<ScheduleOutcome> {
     let outcome: ScheduleOutcome | undefined;
     // Chunks of whole blocks where the limit allows: 31 tasks in blocks of 10 would end every chunk
@@ -206,14 +211,30 @@ export class SchedulingEngine implements Engine {
     return outcome!;
   }
 
-  async complete(taskId: string): Promise<CloseOutcome> {
-    const [outcome] = await this.close([taskId], 'completed');
-    return outcome!;
+  async complete(taskId: string, outcome?: TaskOutcome): Promise<CloseOutcome> {
+    const [closed] = await this.close(
+      [taskId],
+      'completed',
+      [],
+      outcome ? new Map([[taskId, outcome]]) : undefined,
+    );
+    return closed!;
   }
 
-  /** Completes several tasks in one commit (one block per `blockSize` of them). */
-  async completeMany(taskIds: string[]): Promise<CloseOutcome[]> {
-    return this.close(taskIds, 'completed');
+  /**
+   * Completes several tasks in one commit (one block per `blockSize` of them); `outcomes[i]`, when
+   * given, is how task i's run ended (completed or failed by it).
+   */
+  async completeMany(
+    taskIds: string[],
+    outcomes?: readonly (TaskOutcome | undefined)[],
+  ): Promise<CloseOutcome[]> {
+    const byTask = new Map<string, TaskOutcome>();
+    taskIds.forEach((id, i) => {
+      const outcome = outcomes?.[i];
+      if (outcome && !byTask.has(id)) byTask.set(id, outcome);
+    });
+    return this.close(taskIds, 'completed', [], byTask);
   }
 
   async expireLeases(limit = 100): Promise<Transaction[]> {
@@ -230,7 +251,7 @@ export class SchedulingEngine implements Engine {
   private async scheduleChunk(
     tasks: Task[],
     decider: ChunkDecider,
-    capacityOf: ReadonlyMap<string, ResourceVector>,
+    capacityOf: ReadonlyMap<string, VmCapacity>,
   ): Promise<ScheduleOutcome> {
     const { done, attempts } = await this.withRetries<ScheduleOutcome>(async () => {
       const {
@@ -267,8 +288,16 @@ export class SchedulingEngine implements Engine {
           decisionRecord(decision.task, tx, heights.get(tx.transaction_id)!, now, this.leaseGraceSeconds),
         );
         if (decision.status === 'assigned' && decision.vmId !== null) {
+          const vm = capacityOf.get(decision.vmId)!;
           reservationChanges.push(
-            reservationChange(decision.vmId, decision.task.requirements, capacityOf.get(decision.vmId)!, 1),
+            reservationChange(
+              decision.vmId,
+              decision.task.requirements,
+              vm.capacity,
+              1,
+              tx.devices,
+              (g) => vm.gpus?.[g]?.milli ?? 0,
+            ),
           );
         }
       });
@@ -310,6 +339,7 @@ export class SchedulingEngine implements Engine {
     taskIds: string[],
     status: CloseStatus,
     vmHint: readonly string[] = [],
+    reported?: ReadonlyMap<string, TaskOutcome>,
   ): Promise<CloseOutcome[]> {
     const unique = [...new Set(taskIds)];
     const byId = new Map<string, CloseOutcome>();
@@ -318,6 +348,7 @@ export class SchedulingEngine implements Engine {
         unique.slice(start, start + this.maxTasksPerCommit),
         status,
         vmHint,
+        reported,
       );
       for (const [id, outcome] of chunk) byId.set(id, outcome);
     }
@@ -333,6 +364,7 @@ export class SchedulingEngine implements Engine {
     unique: string[],
     status: CloseStatus,
     vmHint: readonly string[],
+    reported?: ReadonlyMap<string, TaskOutcome>,
   ): Promise<Map<string, CloseOutcome>> {
     const known = new Set(vmHint.filter((id) => id !== ''));
     const { done } = await this.withRetries<Map<string, CloseOutcome>>(async () => {
@@ -368,6 +400,7 @@ export class SchedulingEngine implements Engine {
           this.scheduler.algorithm,
           now,
           vmState.get(r.vm_id!) ?? null,
+          reported?.get(r.task_id),
         );
         if (tx.vm_state_after) vmState.set(r.vm_id!, tx.vm_state_after);
         return tx;
@@ -381,12 +414,12 @@ export class SchedulingEngine implements Engine {
       const commit: Commit = {
         blocks,
         reservations: open.map((r) =>
-          reservationChange(r.vm_id!, r.requirements, capacityOf.get(r.vm_id!) ?? {}, -1),
+          reservationChange(r.vm_id!, r.requirements, capacityOf.get(r.vm_id!) ?? {}, -1, r.devices),
         ),
         tasks: open.map((r, i) => ({
           record: {
             ...r,
-            status,
+            status: transactions[i]!.status,
             block_height: heights.get(transactions[i]!.transaction_id)!,
             transaction_id: transactions[i]!.transaction_id,
             lease_expires_at: null,
@@ -441,17 +474,34 @@ export class SchedulingEngine implements Engine {
 }
 
 /**
- * The VMs as the ledger holds them now (reserved, active tasks) with the fleet's latest measured
- * usage, for the snapshots closing transactions record. A VM that left the fleet gets none.
+ * The VMs as the ledger holds them now (reserved, active tasks, per-device GPU use) with the fleet's
+ * latest measured usage, for the snapshots closing transactions record. A VM that left the fleet
+ * gets none. `gpus` covers the devices the fleet lists (and any the ledger holds beyond them).
  */
 function vmSnapshots(reservations: readonly Reservation[], vms: readonly Vm[]): Map<string, VmSnapshot> {
-  const usage = new Map(vms.map((vm) => [vm.id, vm.usage]));
+  const byId = new Map(vms.map((vm) => [vm.id, vm]));
   const state = new Map<string, VmSnapshot>();
   for (const r of reservations) {
-    const u = usage.get(r.vm_id);
-    if (u) state.set(r.vm_id, { reserved: { ...r.reserved }, usage: { ...u }, active_tasks: r.active_tasks });
+    const vm = byId.get(r.vm_id);
+    if (!vm) continue;
+    const snapshot: VmSnapshot = {
+      reserved: { ...r.reserved },
+      usage: { ...vm.usage },
+      active_tasks: r.active_tasks,
+    };
+    if (vm.gpus !== undefined || r.gpus !== undefined) {
+      const count = Math.max(vm.gpus?.length ?? 0, r.gpus?.length ?? 0);
+      if (count > 0) snapshot.gpus = Array.from({ length: count }, (_, g) => r.gpus?.[g] ?? 0);
+    }
+    state.set(r.vm_id, snapshot);
   }
   return state;
+}
+
+/** What an assignment's reservation is checked against: the VM's capacity and its GPU devices. */
+interface VmCapacity {
+  capacity: ResourceVector;
+  gpus: Vm['gpus'];
 }
 
 /** Tasks repeated within the call are duplicates from the start; the rest are decided once each. */

@@ -16,6 +16,7 @@ import {
   isMerkleLedgerStore,
   type LedgerStore,
   type MerkleLedgerStore,
+  type Reservation,
   type TaskRecord,
   type TreeHead,
 } from '../ports/ledger-store';
@@ -26,10 +27,12 @@ export interface VmLedgerStats {
   /** Decisions that placed a task on this VM. */
   assignments: number;
   completed: number;
+  /** Closings whose run exited non-zero or was killed by a signal. */
+  failed: number;
   expired: number;
-  /** Assigned tasks not yet completed or expired, as the ledger's reservation holds them. */
+  /** Assigned tasks not yet closed, as the ledger's reservation holds them. */
   active_tasks: number;
-  /** completed / (completed + expired): how many of the VM's finished assignments ran to completion; null before any finished. */
+  /** completed / (completed + failed + expired): how many of the VM's finished assignments ran to success; null before any finished. */
   success_rate: number | null;
   /** Mean over the VM's dimensions of reserved / capacity, from the ledger's reservation. */
   utilisation: number;
@@ -42,6 +45,7 @@ export interface LedgerSummary {
   assignments: number;
   rejections: number;
   completed: number;
+  failed: number;
   expired: number;
   /** assignments / (assignments + rejections); null before any decision. */
   success_rate: number | null;
@@ -74,6 +78,7 @@ export interface LedgerReaderOptions {
 interface Counts {
   assignments: number;
   completed: number;
+  failed: number;
   expired: number;
 }
 
@@ -102,7 +107,7 @@ export class LedgerReader {
   private headTimestamp = '';
   private readonly digestBuilder = new DigestBuilder();
   private readonly perVm = new Map<string, Counts>();
-  private totals = { transactions: 0, assignments: 0, rejections: 0, completed: 0, expired: 0 };
+  private totals = { transactions: 0, assignments: 0, rejections: 0, completed: 0, failed: 0, expired: 0 };
   private pending: Promise<ChainHead> | null = null;
   private readonly merkle: (LedgerStore & MerkleLedgerStore) | null;
   /** Merkle path: the newest head seen (read or handed over with `add`). */
@@ -156,6 +161,7 @@ export class LedgerReader {
     let head: ChainHead;
     let perVm: Map<string, Counts>;
     let t: typeof this.totals;
+    let reservations: Reservation[];
     if (this.merkle) {
       const tree = await this.treeHead();
       head = tree.head;
@@ -165,26 +171,31 @@ export class LedgerReader {
         assignments: c.assigned,
         rejections: c.rejected,
         completed: c.completed,
+        failed: c.failed,
         expired: c.expired,
       };
+      const listed = this.merkle.readVmLedger
+        ? await this.merkle.readVmLedger()
+        : { counts: await this.merkle.readVmCounts(), reservations: await this.store.getReservations() };
       perVm = new Map(
-        (await this.merkle.readVmCounts()).map((v) => [
+        listed.counts.map((v) => [
           v.vm_id,
-          { assignments: v.assigned, completed: v.completed, expired: v.expired },
+          { assignments: v.assigned, completed: v.completed, failed: v.failed, expired: v.expired },
         ]),
       );
+      reservations = listed.reservations;
     } else {
       head = await this.catchUp();
       perVm = this.perVm;
       t = this.totals;
+      reservations = await this.store.getReservations();
     }
-    const reservations = await this.store.getReservations();
     const vmIds = new Set([...perVm.keys(), ...reservations.map((r) => r.vm_id)]);
     const byVm = new Map(reservations.map((r) => [r.vm_id, r]));
     const vms = [...vmIds].sort().map((vmId): VmLedgerStats => {
-      const counts = perVm.get(vmId) ?? { assignments: 0, completed: 0, expired: 0 };
+      const counts = perVm.get(vmId) ?? { assignments: 0, completed: 0, failed: 0, expired: 0 };
       const r = byVm.get(vmId);
-      const finished = counts.completed + counts.expired;
+      const finished = counts.completed + counts.failed + counts.expired;
       return {
         vm_id: vmId,
         ...counts,
@@ -215,6 +226,7 @@ export class LedgerReader {
       assignments: t.assignments,
       rejections: t.rejections,
       completed: t.completed,
+      failed: t.failed,
       expired: t.expired,
       success_rate: decided === 0 ? null : t.assignments / decided,
       vms,
@@ -438,6 +450,9 @@ export class LedgerReader {
       } else if (tx.status === 'completed') {
         this.totals.completed++;
         counts.completed++;
+      } else if (tx.status === 'failed') {
+        this.totals.failed++;
+        counts.failed++;
       } else {
         this.totals.expired++;
         counts.expired++;
@@ -448,7 +463,7 @@ export class LedgerReader {
   private vmCounts(vmId: string): Counts {
     let counts = this.perVm.get(vmId);
     if (!counts) {
-      counts = { assignments: 0, completed: 0, expired: 0 };
+      counts = { assignments: 0, completed: 0, failed: 0, expired: 0 };
       this.perVm.set(vmId, counts);
     }
     return counts;

@@ -17,7 +17,7 @@ export interface MerkleStep {
 }
 
 export function zeroCounts(): LedgerCounts {
-  return { transactions: 0, assigned: 0, rejected: 0, completed: 0, expired: 0 };
+  return { transactions: 0, assigned: 0, rejected: 0, completed: 0, failed: 0, expired: 0 };
 }
 
 /** The tree head of a chain holding only `genesis`, and the tiles it writes. */
@@ -58,7 +58,7 @@ export function advance(previous: TreeHead, blocks: readonly Block[], tileHeight
       if (tx.status === 'rejected' || tx.vm_id === null) continue;
       let vm = perVm.get(tx.vm_id);
       if (!vm) {
-        vm = { vm_id: tx.vm_id, assigned: 0, completed: 0, expired: 0 };
+        vm = { vm_id: tx.vm_id, assigned: 0, completed: 0, failed: 0, expired: 0 };
         perVm.set(tx.vm_id, vm);
       }
       vm[tx.status] += 1;
@@ -84,6 +84,8 @@ export function addVmCounts(current: VmCounts | undefined, delta: VmCounts): VmC
     vm_id: delta.vm_id,
     assigned: (current?.assigned ?? 0) + delta.assigned,
     completed: (current?.completed ?? 0) + delta.completed,
+    // Stored before failed existed: none then.
+    failed: (current?.failed ?? 0) + delta.failed,
     expired: (current?.expired ?? 0) + delta.expired,
   };
 }

@@ -1,4 +1,4 @@
-import type { Block, ChainHead, Transaction } from '../ledger/types';
+import type { Block, ChainHead, TaskOutcome, Transaction } from '../ledger/types';
 import type { Dimensions } from '../model/resources';
 import type { Task } from '../model/task';
 import type { Clock } from '../ports/clock';
@@ -82,7 +82,11 @@ export interface Engine {
    * tasks already recorded are duplicates. For messages that are about to be dead-lettered.
    */
   reject?(tasks: Task[], reason: string): Promise<ScheduleOutcome>;
-  complete(taskId: string): Promise<CloseOutcome>;
+  /**
+   * Closes an assigned task as reported: `completed`, or `failed` when `outcome` says the run exited
+   * non-zero or was killed (docs/ledger-format.md 2.5); the transaction carries the outcome.
+   */
+  complete(taskId: string, outcome?: TaskOutcome): Promise<CloseOutcome>;
   /** Writes an `expired` transaction for each assigned task whose lease has run out. */
   expireLeases(limit?: number): Promise<Transaction[]>;
   setAlgorithm(name: string, params?: Partial<AlgorithmParams>): void;

@@ -4,7 +4,8 @@ import { toHex } from './hash';
 import { CompactRange } from './merkle/compact-range';
 import { LONE_SURROGATE } from './schema-parts';
 import { isLedgerTimestamp } from './time';
-import type { Transaction } from './types';
+import { SIGNAL_NAME } from './transactions';
+import { type TaskOutcome, TRANSACTION_FORMAT_VERSION, type Transaction } from './types';
 
 /**
  * The verifier's fast path for one transaction as JSON.parse (or a store) hands it over. Two facts make
@@ -28,9 +29,13 @@ import type { Transaction } from './types';
  * JSON.parse + this predicate + JSON.stringify do, in native code for the two heavy steps.
  */
 
-// Sorted by UTF-16 code units, the order RFC 8785 section 3.2.3 writes them in.
-const TRANSACTION_KEYS = [
+// Sorted by UTF-16 code units, the order RFC 8785 section 3.2.3 writes them in, with the optional
+// members (docs/ledger-format.md 2.4, 2.5) in their sorted places.
+const ALL_TRANSACTION_KEYS = [
   'algorithm',
+  'devices',
+  'format_version',
+  'outcome',
   'reason',
   'score',
   'status',
@@ -42,8 +47,9 @@ const TRANSACTION_KEYS = [
   'vm_state_after',
   'vm_state_before',
 ] as const;
-// With the optional members (docs/ledger-format.md 2.4) in their sorted places.
-const TRANSACTION_KEYS_WITH_DEVICES = ['algorithm', 'devices', ...TRANSACTION_KEYS.slice(1)] as const;
+const OPTIONAL_KEYS = new Set(['devices', 'format_version', 'outcome']);
+const OUTCOME_KEYS = ['duration_ms', 'exit_code', 'output_sha256', 'signal'] as const;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SNAPSHOT_KEYS = ['active_tasks', 'reserved', 'usage'] as const;
 const SNAPSHOT_KEYS_WITH_GPUS = ['active_tasks', 'gpus', 'reserved', 'usage'] as const;
 
@@ -53,13 +59,40 @@ function isIntegerList(value: unknown, lo: number, hi: number): boolean {
   for (const x of value) if (!Number.isSafeInteger(x) || x < lo || x > hi) return false;
   return true;
 }
-const STATUSES = new Set(['assigned', 'rejected', 'completed', 'expired']);
+const STATUSES = new Set(['assigned', 'rejected', 'completed', 'failed', 'expired']);
 const TRANSACTION_ID = /^[0-9a-f]{32}$/;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/** The transaction's own keys are the required ones plus some optional ones, all in sorted order. */
+function hasTransactionKeys(value: Record<string, unknown>): boolean {
+  const own = Object.keys(value);
+  let k = 0;
+  for (const key of ALL_TRANSACTION_KEYS) {
+    if (own[k] === key) k++;
+    else if (!OPTIONAL_KEYS.has(key)) return false;
+  }
+  return k === own.length;
+}
+
+function isOutcome(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (!isPlainObject(value) || !hasKeysExactly(value, OUTCOME_KEYS)) return false;
+  const { exit_code, signal, duration_ms, output_sha256 } = value;
+  return (
+    (exit_code === null ||
+      (typeof exit_code === 'number' && Number.isInteger(exit_code) && exit_code >= 0 && exit_code <= 255)) &&
+    (signal === null || (typeof signal === 'string' && SIGNAL_NAME.test(signal))) &&
+    typeof duration_ms === 'number' &&
+    Number.isSafeInteger(duration_ms) &&
+    duration_ms >= 0 &&
+    typeof output_sha256 === 'string' &&
+    SHA256_HEX.test(output_sha256)
+  );
 }
 
 function hasKeysExactly(value: Record<string, unknown>, keys: readonly string[]): boolean {
@@ -119,13 +152,12 @@ function isSnapshotOrNull(value: unknown): boolean {
  */
 export function isCanonicalOrderTransaction(value: unknown): value is Transaction {
   if (!isPlainObject(value)) return false;
-  if (!hasKeysExactly(value, TRANSACTION_KEYS)) {
-    if (!hasKeysExactly(value, TRANSACTION_KEYS_WITH_DEVICES) || !isIntegerList(value.devices, 0, 63)) {
-      return false;
-    }
-  }
+  if (!hasTransactionKeys(value)) return false;
   const v = value;
   return (
+    (v.devices === undefined || isIntegerList(v.devices, 0, 63)) &&
+    (v.format_version === undefined || v.format_version === TRANSACTION_FORMAT_VERSION) &&
+    isOutcome(v.outcome) &&
     typeof v.transaction_id === 'string' &&
     TRANSACTION_ID.test(v.transaction_id) &&
     typeof v.status === 'string' &&
@@ -166,6 +198,10 @@ function vectorText(vector: Readonly<Record<string, number>>): string {
   return `${out}}`;
 }
 
+function outcomeText(o: TaskOutcome): string {
+  return `{"duration_ms":${json(o.duration_ms)},"exit_code":${json(o.exit_code)},"output_sha256":${json(o.output_sha256)},"signal":${json(o.signal)}}`;
+}
+
 function snapshotText(snapshot: Transaction['vm_state_before']): string {
   if (snapshot === null) return 'null';
   const gpus = snapshot.gpus === undefined ? '' : `"gpus":${JSON.stringify(snapshot.gpus)},`;
@@ -182,7 +218,10 @@ function snapshotText(snapshot: Transaction['vm_state_before']): string {
  */
 export function canonicalTextOfValidated(tx: Transaction): string {
   return (
-    `{"algorithm":${json(tx.algorithm)},${tx.devices === undefined ? '' : `"devices":${JSON.stringify(tx.devices)},`}"reason":${json(tx.reason)},"score":${json(tx.score)},` +
+    `{"algorithm":${json(tx.algorithm)},${tx.devices === undefined ? '' : `"devices":${JSON.stringify(tx.devices)},`}` +
+    `${tx.format_version === undefined ? '' : `"format_version":${json(tx.format_version)},`}` +
+    `${tx.outcome === undefined ? '' : `"outcome":${outcomeText(tx.outcome)},`}` +
+    `"reason":${json(tx.reason)},"score":${json(tx.score)},` +
     `"status":${json(tx.status)},"task_id":${json(tx.task_id)},` +
     `"task_requirements":${vectorText(tx.task_requirements)},"timestamp":${json(tx.timestamp)},` +
     `"transaction_id":${json(tx.transaction_id)},"vm_id":${json(tx.vm_id)},` +

@@ -29,7 +29,9 @@ export { transactionProof, transactionProofSchema, verifyTransactionProof } from
 export { timestampSchema, toTimestamp } from './time';
 export type { TransactionPhase } from './transactions';
 export {
+  outcomeSchema,
   PHASE_OF_STATUS,
+  SIGNAL_NAME,
   TRANSACTION_ID_TAG,
   transactionEntry,
   transactionId,
@@ -37,5 +39,6 @@ export {
   transactionsRoot,
 } from './transactions';
 export type * from './types';
+export { TRANSACTION_FORMAT_VERSION } from './types';
 export type { VerifyChainOptions } from './verify';
 export { verifyChain, verifyJsonl, verifyJsonlFile } from './verify';

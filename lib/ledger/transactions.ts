@@ -7,7 +7,7 @@ import { CompactRange } from './merkle/compact-range';
 import { leafHash } from './merkle/hasher';
 import { count, unicodeString, utf16Text } from './schema-parts';
 import { timestampSchema } from './time';
-import type { Transaction } from './types';
+import { type TaskOutcome, TRANSACTION_FORMAT_VERSION, type Transaction } from './types';
 
 /** Which of the two transactions a task can ever have: its decision, and the end of its assignment. */
 export type TransactionPhase = 'decision' | 'close';
@@ -17,6 +17,7 @@ export const PHASE_OF_STATUS = {
   assigned: 'decision',
   rejected: 'decision',
   completed: 'close',
+  failed: 'close',
   expired: 'close',
 } as const satisfies Record<Transaction['status'], TransactionPhase>;
 
@@ -51,8 +52,19 @@ const vmSnapshotSchema = z.strictObject({
   active_tasks: count,
   gpus: gpusSchema.optional(),
 });
-/** Device indexes of an assignment: 1-64 integers from 0 to 63 (ascending and distinct: relations.ts). */
+/** Device indexes of an assignment or its closing: 1-64 integers from 0 to 63 (ascending and distinct: relations.ts). */
 const devicesSchema = z.array(z.number().int().min(0).max(63)).min(1).max(64);
+
+/** Signal names as Node reports them (`SIGKILL`, `SIGRTMIN`): SIG and 1-14 capitals or digits. */
+export const SIGNAL_NAME = /^SIG[A-Z0-9]{1,14}$/;
+
+/** How a run ended (docs/ledger-format.md 2.5); exactly one of exit_code and signal is not null (relations.ts). */
+export const outcomeSchema = z.strictObject({
+  exit_code: z.number().int().min(0).max(255).nullable(),
+  signal: z.string().regex(SIGNAL_NAME, 'must be a signal name such as SIGKILL').nullable(),
+  duration_ms: count,
+  output_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+}) satisfies z.ZodType<TaskOutcome>;
 
 /** One ledger transaction as hashed: every field present, no extra field, every number finite. */
 export const transactionSchema = z.strictObject({
@@ -60,7 +72,7 @@ export const transactionSchema = z.strictObject({
   timestamp: timestampSchema,
   task_id: taskIdSchema,
   vm_id: utf16Text(1, 256).nullable(),
-  status: z.enum(['assigned', 'rejected', 'completed', 'expired']),
+  status: z.enum(['assigned', 'rejected', 'completed', 'failed', 'expired']),
   algorithm: utf16Text(1, 128),
   score: finite.nullable(),
   reason: utf16Text(0, 4096),
@@ -68,6 +80,8 @@ export const transactionSchema = z.strictObject({
   vm_state_before: vmSnapshotSchema.nullable(),
   vm_state_after: vmSnapshotSchema.nullable(),
   devices: devicesSchema.optional(),
+  format_version: z.literal(TRANSACTION_FORMAT_VERSION).optional(),
+  outcome: outcomeSchema.optional(),
 }) satisfies z.ZodType<Transaction>;
 
 /**

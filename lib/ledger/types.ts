@@ -6,9 +6,30 @@ import type { VmSnapshot } from '../model/vm';
  * field names are snake_case because they are the wire and hash format.
  */
 
-export type TransactionStatus = 'assigned' | 'rejected' | 'completed' | 'expired';
+export type TransactionStatus = 'assigned' | 'rejected' | 'completed' | 'failed' | 'expired';
 
-/** One scheduling event: a decision (assigned | rejected) or the end of an assignment (completed | expired). */
+/** The transaction format this code writes (docs/ledger-format.md section 2.5); absent means 1 or 2. */
+export const TRANSACTION_FORMAT_VERSION = 3;
+
+/**
+ * How a task's run ended, as its runner reported it (docs/ledger-format.md section 2.5): exactly one
+ * of `exit_code` and `signal` is not null.
+ */
+export interface TaskOutcome {
+  /** The process's exit status, 0-255, or null when a signal ended it. */
+  exit_code: number | null;
+  /** The signal that ended it, e.g. "SIGKILL", or null when it exited. */
+  signal: string | null;
+  /** Wall-clock run time in whole milliseconds. */
+  duration_ms: number;
+  /** SHA-256 (hex) of the output the runner captured (docs/agent.md says which bytes). */
+  output_sha256: string;
+}
+
+/**
+ * One scheduling event: a decision (assigned | rejected) or the end of an assignment
+ * (completed | failed | expired).
+ */
 export interface Transaction {
   transaction_id: string;
   /** RFC 3339 UTC with milliseconds, e.g. "2026-11-21T05:28:25.123Z". */
@@ -24,9 +45,14 @@ export interface Transaction {
   vm_state_after: VmSnapshot | null;
   /**
    * On an `assigned` transaction whose task got GPU devices: their local indexes on the VM,
-   * ascending (what CUDA_VISIBLE_DEVICES takes). Left out otherwise (docs/ledger-format.md 2.4).
+   * ascending (what CUDA_VISIBLE_DEVICES takes); on its closing, the same devices, freed. Left out
+   * otherwise (docs/ledger-format.md 2.4).
    */
   devices?: number[];
+  /** 3 on every transaction this code writes; absent on those written under formats 1 and 2. */
+  format_version?: number;
+  /** On a `completed` or `failed` closing whose runner reported how it ended (format 3 only). */
+  outcome?: TaskOutcome;
 }
 
 export interface BlockHeader {

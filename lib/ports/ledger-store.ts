@@ -18,6 +18,11 @@ export interface TaskRecord {
   lease_expires_at: number | null;
   /** Epoch ms of the transaction that set this status. */
   updated_at: number;
+  /**
+   * GPU devices the assignment took (local indexes, ascending), kept so that its closing releases
+   * exactly those devices; absent when it took none.
+   */
+  devices?: number[];
 }
 
 /** Reservations the ledger holds per VM: the sum over its assigned, unfinished tasks. */
@@ -27,6 +32,20 @@ export interface Reservation {
   active_tasks: number;
   /** Capacity the reservation is checked against (as recorded by the last change). */
   capacity: ResourceVector;
+  /**
+   * milli-GPU reserved on each GPU device of the VM, by local index (0 where nothing is), once any
+   * change has named a device; absent before. What makes the device state survive between batches:
+   * the fleet source knows the devices, only the ledger knows who holds them.
+   */
+  gpus?: number[];
+}
+
+/** A change to one GPU device of a VM: `delta` milli-GPU (negative on release) on device `index`. */
+export interface DeviceChange {
+  index: number;
+  delta: number;
+  /** The device's milli-GPU capacity; after a growing change its reservation must be <= this. */
+  capacity: number;
 }
 
 export interface ReservationChange {
@@ -36,6 +55,8 @@ export interface ReservationChange {
   active_delta: number;
   /** The VM's capacity; after the change every dimension of reserved must be <= capacity. */
   capacity: ResourceVector;
+  /** The GPU devices the task takes or gives back (by index, each once), when it holds some. */
+  devices?: DeviceChange[];
 }
 
 /**
@@ -58,7 +79,7 @@ export interface Commit {
 export type AppendConflict =
   /** The head is no longer the one the writer read: another writer won the height. */
   | 'head-moved'
-  /** A reservation change would take a VM over capacity in some dimension. */
+  /** A reservation change would take a VM over capacity in some dimension or on some GPU device. */
   | 'over-capacity'
   /** A task record already exists (or is not in the expected status). */
   | 'task-conflict';
@@ -139,6 +160,7 @@ export interface LedgerCounts {
   assigned: number;
   rejected: number;
   completed: number;
+  failed: number;
   expired: number;
 }
 
@@ -147,6 +169,7 @@ export interface VmCounts {
   vm_id: string;
   assigned: number;
   completed: number;
+  failed: number;
   expired: number;
 }
 
@@ -182,6 +205,11 @@ export interface MerkleLedgerStore {
   readTiles(keys: readonly TileKey[]): Promise<Map<string, Uint8Array>>;
   /** Per-VM counts (only VMs with some transaction); with `vmIds`, only those. Sorted by vm_id. */
   readVmCounts(vmIds?: readonly string[]): Promise<VmCounts[]>;
+  /**
+   * Optional: readVmCounts() and getReservations() of every VM in one listing (a summary needs both),
+   * where the two would otherwise list the VMs twice (DynamoDB: HEAD, the VM directory, the VM items).
+   */
+  readVmLedger?(): Promise<{ counts: VmCounts[]; reservations: Reservation[] }>;
   /**
    * What a digest at a past height carries besides its root (docs/ledger-format.md section 7.2): the
    * block's hash and timestamp and the chain's transaction total through it, one per height asked, in

@@ -104,3 +104,36 @@ export const consistencyQuerySchema = z.strictObject({
 
 /** Body of every 4xx/5xx response: a message, plus the offending fields for validation errors. */
 export type ErrorBody = z.output<typeof errorBodySchema>;
+
+/**
+ * How a run ended, as a runner reports it (POST /tasks/{id}/complete, the agent, the completion
+ * message): the ledger's outcome (docs/ledger-format.md 2.5) with `exit_code` or `signal` left out
+ * when null. Exactly one of them is given; exit code 0 records `completed`, anything else `failed`.
+ */
+export const reportedOutcomeSchema = z
+  .strictObject({
+    exit_code: z.number().int().min(0).max(255).nullable().default(null),
+    signal: z
+      .string()
+      .regex(/^SIG[A-Z0-9]{1,14}$/, 'must be a signal name such as SIGKILL')
+      .nullable()
+      .default(null),
+    duration_ms: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    output_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (SHA-256)'),
+  })
+  .superRefine((o, ctx) => {
+    if ((o.exit_code === null) === (o.signal === null)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['exit_code'],
+        message: 'give exactly one of exit_code and signal',
+      });
+    }
+  });
+
+/**
+ * POST /tasks/{id}/complete's optional body: the run's outcome. Without a body (or with `{}`) the
+ * completion is recorded as `completed` without an outcome.
+ */
+export const completeBodySchema = z.strictObject({ outcome: reportedOutcomeSchema.optional() });
+export type CompleteBody = z.output<typeof completeBodySchema>;

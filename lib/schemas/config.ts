@@ -1,6 +1,6 @@
 import * as z from 'zod';
+import { dimensionNameSchema, settingsSchema } from '../engine/settings';
 import { hasControlCharacter } from '../ledger/signed-note';
-import { DEFAULT_DIMENSIONS } from '../model/resources';
 import { algorithmParamsSchema } from '../scheduling/params';
 import { DEFAULT_PARAMS } from '../scheduling/types';
 import { capacityAmountSchema } from './amounts';
@@ -12,12 +12,12 @@ import { generatorSettingsSchema } from './http';
  * Defaults are documented in docs/local.md.
  */
 
-const dimensionName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'dimension names are 1-32 of a-z, 0-9, _');
+const settings = settingsSchema.shape;
 
 export const DEFAULT_CAPACITY: Record<string, number> = { cpu: 4000, mem: 16384, io: 500, bw: 1000, gpu: 0 };
 
 const capacitySchema = z
-  .record(dimensionName, capacityAmountSchema)
+  .record(dimensionNameSchema, capacityAmountSchema)
   .refine((c) => Object.values(c).some((v) => v > 0), 'at least one dimension must have capacity');
 
 export const fleetConfigSchema = z.strictObject({
@@ -88,16 +88,11 @@ const runtimeConfigFields = z.strictObject({
     .default([]),
   /** When set, every mutating route requires `Authorization: Bearer <token>`. */
   token: z.string().min(8, 'must be at least 8 characters').max(512).optional(),
-  dimensions: z
-    .array(dimensionName)
-    .min(1)
-    .max(16)
-    .refine((d) => new Set(d).size === d.length, 'dimensions must be unique')
-    .default([...DEFAULT_DIMENSIONS]),
-  algorithm: z.string().min(1).default('blockchain'),
+  dimensions: settings.dimensions,
+  algorithm: settings.algorithm,
   params: algorithmParamsSchema.default({}),
   /** Transactions per block. */
-  block_size: z.number().int().min(1).max(10_000).default(5),
+  block_size: settings.blockSize,
   /** Tasks drained from the queue per engine.schedule call. */
   batch_size: z.number().int().min(1).max(10_000).default(500),
   /** POST /tasks answers 429 once this many tasks wait. */
@@ -128,12 +123,12 @@ const runtimeConfigFields = z.strictObject({
    * do not share a core with HTTP intake. false keeps everything on the main thread.
    */
   scheduler_thread: z.boolean().default(true),
-  lease_grace_s: z.number().int().min(0).max(86_400).default(60),
+  lease_grace_s: settings.leaseGraceSeconds,
   /**
    * How long a task that fits a VM but finds no room free may wait in the queue for capacity before
    * it is recorded as rejected (the engine's maxWaitSeconds). 0 rejects such a task at once.
    */
-  max_wait_s: z.number().min(0).max(31_536_000).default(900),
+  max_wait_s: settings.maxWaitSeconds,
   /** Seed for the simulation and randomised algorithms; random when absent. */
   seed: z
     .number()

@@ -188,7 +188,7 @@ export type VerifyResponse = VerificationReport;
 export interface DecisionEventItem {
   task_id: string;
   vm_id: string | null;
-  status: 'assigned' | 'rejected' | 'completed' | 'expired';
+  status: 'assigned' | 'rejected' | 'completed' | 'failed' | 'expired';
   score: number | null;
   reason: string;
   algorithm: string;

@@ -190,7 +190,7 @@ function operation(route: RouteSpec, options: OpenApiOptions): object {
     ...(route.body
       ? {
           requestBody: {
-            required: true,
+            required: route.bodyOptional !== true,
             content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
           },
         }

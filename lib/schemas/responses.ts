@@ -47,7 +47,14 @@ export const submitResponseSchema = z.strictObject({
   duplicates: z.array(taskIdSchema),
 });
 
-export const taskStatusNameSchema = z.enum(['queued', 'assigned', 'rejected', 'completed', 'expired']);
+export const taskStatusNameSchema = z.enum([
+  'queued',
+  'assigned',
+  'rejected',
+  'completed',
+  'failed',
+  'expired',
+]);
 
 export const taskStatusResponseSchema = z.strictObject({
   task_id: taskIdSchema,
@@ -254,10 +261,12 @@ export const vmLedgerStatsSchema = z.strictObject({
   /** Decisions that placed a task on this VM. */
   assignments: count,
   completed: count,
+  /** Closings whose run exited non-zero or was killed by a signal (ledger format 3). */
+  failed: count,
   expired: count,
-  /** Assigned tasks not yet completed or expired. */
+  /** Assigned tasks not yet completed, failed or expired. */
   active_tasks: count,
-  /** completed / (completed + expired); null before any finished. */
+  /** completed / (completed + failed + expired); null before any finished. */
   success_rate: nullableShare,
   /** Mean over the VM's dimensions of reserved / capacity. */
   utilisation: share,
@@ -270,6 +279,7 @@ export const ledgerSummaryResponseSchema = z.strictObject({
   assignments: count,
   rejections: count,
   completed: count,
+  failed: count,
   expired: count,
   /** assignments / (assignments + rejections); null before any decision. */
   success_rate: nullableShare,

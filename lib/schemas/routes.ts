@@ -4,6 +4,7 @@ import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import {
   assignmentsQuerySchema,
   blocksQuerySchema,
+  completeBodySchema,
   consistencyQuerySchema,
   deadLettersQuerySchema,
   digestQuerySchema,
@@ -84,8 +85,10 @@ export interface RouteSpec {
   auth?: 'writes' | 'always';
   pathParams?: z.ZodObject;
   query?: z.ZodObject;
-  /** Required JSON body. */
+  /** JSON body, required unless `bodyOptional`. */
   body?: z.ZodType;
+  /** The body may be left out (an empty request body). */
+  bodyOptional?: boolean;
   /** Success and route-specific error responses; the shared errors (400, 401, 413, 415, 429, 503) are added by the generator from the fields above and `refusals`. */
   responses: Record<number, ResponseSpec>;
   /** Statuses the route answers when it cannot take the request now (429 queue full, 503 store busy). */
@@ -137,7 +140,7 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       operationId: 'getTask',
       method: 'get',
       path: '/tasks/{id}',
-      summary: 'Status of a task: queued, assigned, rejected, completed or expired',
+      summary: 'Status of a task: queued, assigned, rejected, completed, failed or expired',
       servedBy: ['local', 'aws'],
       pathParams: taskPathSchema,
       responses: {
@@ -161,10 +164,13 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       operationId: 'completeTask',
       method: 'post',
       path: '/tasks/{id}/complete',
-      summary: 'Record completion of an assigned task (a repeat is answered already-final)',
+      summary:
+        'Record how an assigned task ended: completed, or failed when the outcome has a non-zero exit code or a signal (a repeat is answered already-final)',
       servedBy: ['local', 'aws'],
       auth: 'writes',
       pathParams: taskPathSchema,
+      body: completeBodySchema,
+      bodyOptional: true,
       responses: {
         200: { description: 'Closed, or already final', schema: completeResponseSchema },
         404: notFound('assigned task'),

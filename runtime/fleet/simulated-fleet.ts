@@ -30,6 +30,7 @@ export type VmManagement = 'simulation' | 'agent';
 interface RunningTask {
   vmId: string;
   requirements: ResourceVector;
+  startedAt: number;
 }
 
 interface SimulatedVm {
@@ -199,12 +200,17 @@ export class SimulatedFleet implements FleetSource {
   ): void {
     const vm = this.vms.get(vmId);
     if (!vm || this.tasks.has(taskId)) return;
-    this.tasks.set(taskId, { vmId, requirements });
+    this.tasks.set(taskId, { vmId, requirements, startedAt });
     if (vm.managed === 'simulation')
       this.finishing.push(startedAt + (durationS * 1000) / this.options.speed, taskId);
     vm.running.add(taskId);
     for (const d of this.options.dimensions)
       vm.reserved[d] = addAmounts(vm.reserved[d] ?? 0, requirements[d] ?? 0);
+  }
+
+  /** When the task started running (epoch ms), or undefined when it does not run here. */
+  startedAt(taskId: string): number | undefined {
+    return this.tasks.get(taskId)?.startedAt;
   }
 
   /**
@@ -215,7 +221,7 @@ export class SimulatedFleet implements FleetSource {
     for (const id of taskIds) if (this.tasks.has(id)) this.finishing.push(at, id);
   }
 
-  /** The ledger closed the task (completed or expired): it stops running. */
+  /** The ledger closed the task (completed, failed or expired): it stops running. */
   stop(taskId: string): void {
     const task = this.tasks.get(taskId);
     if (!task) return;

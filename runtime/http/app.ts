@@ -59,7 +59,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
     '/',
     schedulerApi({
       taskStatus: (id) => runtime.taskStatus(id),
-      complete: (id) => runtime.complete(id),
+      complete: (id, outcome) => runtime.complete(id, outcome),
       ledger: async () => runtime.ledger,
       store: async () => runtime.store,
       signedDigest: () => {

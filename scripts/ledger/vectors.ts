@@ -26,10 +26,10 @@ import {
   signedDigestStatement,
 } from '../../lib/ledger/signed-digest';
 import { transactionId, transactionsRootOfValidated } from '../../lib/ledger/transactions';
-import type { Block, Digest, Transaction } from '../../lib/ledger/types';
+import type { Block, Digest, TaskOutcome, Transaction } from '../../lib/ledger/types';
 import { exampleChain } from './example';
 
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 export interface Expected {
   valid: boolean;
@@ -108,6 +108,16 @@ function withDevices(chain: Chain): void {
   t.devices = [0];
 }
 
+/** withDevices, and the example's completion of that task freeing device 0 (section 2.4). */
+function withDevicesClosed(chain: Chain): void {
+  withDevices(chain);
+  const t = tx(chain, 2, 0);
+  t.task_requirements = { ...t.task_requirements, gpu: 500 };
+  t.vm_state_before = { ...t.vm_state_before!, gpus: [500, 0] };
+  t.vm_state_after = { ...t.vm_state_after!, gpus: [0, 0] };
+  t.devices = [0];
+}
+
 /** The example with its completion (block 2) re-pointed at `taskId`, ids recomputed, as JSON Lines. */
 const closingOf = (taskId: string): string =>
   lines(
@@ -115,6 +125,28 @@ const closingOf = (taskId: string): string =>
       Object.assign(tx(c, 2, 0), { task_id: taskId, transaction_id: transactionId(taskId, 'close') });
     }),
   );
+
+/** SHA-256 of empty output, the outcome of a run that printed nothing. */
+const EMPTY_OUTPUT = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/**
+ * Format 3 (section 2.5): every transaction of the example carries format_version 3, and the closing
+ * of block 2 the outcome `outcome` with the status it implies (`status`, default completed).
+ */
+function withOutcome(chain: Chain, outcome: Partial<TaskOutcome> | null, status?: string): void {
+  for (const t of [tx(chain, 1, 0), tx(chain, 1, 1), tx(chain, 2, 0)]) t.format_version = 3;
+  const closing = tx(chain, 2, 0);
+  if (outcome !== null) {
+    closing.outcome = {
+      exit_code: 0,
+      signal: null,
+      duration_ms: 1200,
+      output_sha256: EMPTY_OUTPUT,
+      ...outcome,
+    };
+  }
+  if (status !== undefined) closing.status = status as Transaction['status'];
+}
 
 const invalid = (problem: string, height: number): Expected => ({
   valid: false,
@@ -309,6 +341,213 @@ function chainVectors(): Vector[] {
           const t = tx(c, 1, 0);
           t.devices = [0, 1];
           t.vm_state_after!.gpus = [250, 250];
+        }),
+      ),
+      invalid('malformed', 1),
+    ),
+    v(
+      'valid-gpu-devices-closing',
+      'the completion of that task carries the device it frees, and gpus after is gpus before minus the share (section 2.4)',
+      lines(edit(withDevicesClosed)),
+      VALID,
+    ),
+    v(
+      'valid-gpu-devices-closing-without-snapshots',
+      'a completion whose VM left the fleet: devices without snapshots (section 2.4)',
+      lines(
+        edit((c) => {
+          withDevicesClosed(c);
+          Object.assign(tx(c, 2, 0), { vm_state_before: null, vm_state_after: null });
+        }),
+      ),
+      VALID,
+    ),
+    v(
+      'gpu-devices-closing-wrong-free',
+      'a completion that frees less than the share on its device (section 2.4)',
+      lines(
+        edit((c) => {
+          withDevicesClosed(c);
+          tx(c, 2, 0).vm_state_after!.gpus = [100, 0];
+        }),
+      ),
+      invalid('malformed', 2),
+    ),
+    v(
+      'gpu-devices-closing-below-zero',
+      'a completion that frees a device holding less than the share, its use floored at 0 (section 2.4)',
+      lines(
+        edit((c) => {
+          withDevicesClosed(c);
+          const t = tx(c, 2, 0);
+          t.devices = [1];
+          t.vm_state_before!.gpus = [500, 200];
+          t.vm_state_after!.gpus = [500, 0];
+        }),
+      ),
+      invalid('malformed', 2),
+    ),
+    v(
+      'gpu-devices-closing-without-gpus',
+      'a completion with snapshots and devices but no per-device gpus (section 2.4)',
+      lines(
+        edit((c) => {
+          withDevicesClosed(c);
+          const t = tx(c, 2, 0);
+          delete t.vm_state_before!.gpus;
+          delete t.vm_state_after!.gpus;
+        }),
+      ),
+      invalid('malformed', 2),
+    ),
+    v(
+      'valid-format-3-completed',
+      'format 3: every transaction has format_version 3, the closing the outcome of a run that exited 0 (section 2.5)',
+      lines(edit((c) => withOutcome(c, {}))),
+      VALID,
+    ),
+    v(
+      'valid-format-3-failed-exit',
+      'format 3: a failed closing with exit code 3 (section 2.5)',
+      lines(edit((c) => withOutcome(c, { exit_code: 3 }, 'failed'))),
+      VALID,
+    ),
+    v(
+      'valid-format-3-failed-signal',
+      'format 3: a failed closing ended by SIGKILL, no exit code (section 2.5)',
+      lines(edit((c) => withOutcome(c, { exit_code: null, signal: 'SIGKILL' }, 'failed'))),
+      VALID,
+    ),
+    v(
+      'valid-format-3-completed-without-outcome',
+      'format 3: a completion reported without its outcome (section 2.5)',
+      lines(edit((c) => withOutcome(c, null))),
+      VALID,
+    ),
+    v(
+      'valid-format-mixed',
+      'a format-3 closing of a format-1 decision: versions are per transaction (section 2.5)',
+      lines(
+        edit((c) => {
+          withOutcome(c, {});
+          delete tx(c, 1, 0).format_version;
+        }),
+      ),
+      VALID,
+    ),
+    v(
+      'failed-exit-0',
+      'failed with exit code 0 (section 2.5)',
+      lines(edit((c) => withOutcome(c, {}, 'failed'))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'completed-exit-1',
+      'completed with a non-zero exit code: it failed (section 2.5)',
+      lines(edit((c) => withOutcome(c, { exit_code: 1 }))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'completed-signal',
+      'completed with a signal: it failed (section 2.5)',
+      lines(edit((c) => withOutcome(c, { exit_code: null, signal: 'SIGTERM' }))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'failed-without-outcome',
+      'failed without an outcome (section 2.5)',
+      lines(edit((c) => withOutcome(c, null, 'failed'))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'outcome-exit-and-signal',
+      'an outcome with both an exit code and a signal (section 2.5)',
+      lines(edit((c) => withOutcome(c, { exit_code: 1, signal: 'SIGKILL' }, 'failed'))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'outcome-neither-exit-nor-signal',
+      'an outcome with neither an exit code nor a signal (section 2.5)',
+      lines(edit((c) => withOutcome(c, { exit_code: null }, 'failed'))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'outcome-exit-256',
+      'exit code 256 is out of range (section 2.5)',
+      lines(edit((c) => withOutcome(c, { exit_code: 256 }, 'failed'))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'outcome-bad-signal',
+      'a signal that is not a signal name (section 2.5)',
+      lines(edit((c) => withOutcome(c, { exit_code: null, signal: 'kill' }, 'failed'))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'outcome-duration-fraction',
+      'duration_ms 1.5 is not an integer (section 2.5)',
+      lines(edit((c) => withOutcome(c, { duration_ms: 1.5 }))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'outcome-uppercase-hash',
+      'output_sha256 in uppercase hex (section 2.5)',
+      lines(edit((c) => withOutcome(c, { output_sha256: EMPTY_OUTPUT.toUpperCase() }))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'outcome-extra-member',
+      'an outcome with a member not in section 2.5',
+      lines(
+        edit((c) => {
+          withOutcome(c, {});
+          (tx(c, 2, 0).outcome as unknown as Record<string, unknown>).stdout = 'ok';
+        }),
+      ),
+      invalid('malformed', 2),
+    ),
+    v(
+      'outcome-without-format-version',
+      'an outcome on a transaction without format_version (formats 1 and 2 have none; section 2.5)',
+      lines(
+        edit((c) => {
+          withOutcome(c, {});
+          delete tx(c, 2, 0).format_version;
+        }),
+      ),
+      invalid('malformed', 2),
+    ),
+    v(
+      'failed-without-format-version',
+      'failed on a transaction without format_version (section 2.5)',
+      lines(
+        edit((c) => {
+          withOutcome(c, { exit_code: 2 }, 'failed');
+          delete tx(c, 2, 0).format_version;
+          delete tx(c, 2, 0).outcome;
+        }),
+      ),
+      invalid('malformed', 2),
+    ),
+    v(
+      'format-version-4',
+      'a format_version this format does not define (section 2.5)',
+      lines(edit((c) => (tx(c, 1, 1).format_version = 4))),
+      invalid('malformed', 1),
+    ),
+    v(
+      'outcome-on-expired',
+      'an expired closing with an outcome: only a reported run has one (section 2.5)',
+      lines(edit((c) => withOutcome(c, {}, 'expired'))),
+      invalid('malformed', 2),
+    ),
+    v(
+      'outcome-on-assigned',
+      'an assigned decision with an outcome (section 2.5)',
+      lines(
+        edit((c) => {
+          withOutcome(c, null);
+          tx(c, 1, 0).outcome = { exit_code: 0, signal: null, duration_ms: 1, output_sha256: EMPTY_OUTPUT };
         }),
       ),
       invalid('malformed', 1),

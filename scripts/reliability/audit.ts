@@ -42,6 +42,7 @@ export interface LedgerAudit {
   assigned: number;
   rejected: number;
   completed: number;
+  failed: number;
   expired: number;
   /** Highest reserved / capacity any VM reached, per dimension. */
   peakUtilisation: Record<string, number>;
@@ -101,6 +102,7 @@ export async function auditLedger(
     assigned: 0,
     rejected: 0,
     completed: 0,
+    failed: 0,
     expired: 0,
     peakUtilisation: Object.fromEntries(dimensions.map((d) => [d, 0])),
   };

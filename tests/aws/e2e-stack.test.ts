@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,13 +11,12 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
-  CreateQueueCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListQueuesCommand,
   type Message,
   ReceiveMessageCommand,
-  SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -39,7 +39,7 @@ import { verifyChain } from '../../lib/ledger/verify';
 import type { ResourceVector } from '../../lib/model/resources';
 import type { FleetResponse } from '../../lib/schemas/http';
 import { runSchemathesis } from '../../scripts/fuzz/schemathesis';
-import { runCli } from '../local/helpers/server';
+import { BCS, REPO, runCli } from '../local/helpers/server';
 import type { HostileRequest } from '../unit/fuzz/hostile';
 import { bootstrap, deploy, destroy } from './e2e/cdk-cli';
 import { dataPlaneUrl } from './e2e/emulator-quirks';
@@ -62,7 +62,14 @@ const suffix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 const stackName = `bcs-e2e-${suffix}`;
 const pool = `e2e-${suffix}`;
 // The two emulator flags, and a pool tag no other test uses.
-const context = { stage: 'test', cloudWatchRole: 'false', vmTagValue: pool };
+// Dispatch with agents: the dispatcher feeds each instance's queue (docs/agent.md "On AWS").
+const context = {
+  stage: 'test',
+  cloudWatchRole: 'false',
+  vmTagValue: pool,
+  dispatch: 'true',
+  agents: 'true',
+};
 
 const ec2 = ec2Client();
 const cloudWatch = cloudWatchClient();
@@ -189,6 +196,13 @@ afterAll(async () => {
   if (instances.size > 0)
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [...instances.keys()] }));
   if (outputs) await destroy(endpoint, stackName, context, outDir);
+  // The agent queues are the dispatcher's, created at run time: not part of the stack.
+  if (outputs?.AgentQueuePrefix) {
+    const { QueueUrls = [] } = await sqs.send(
+      new ListQueuesCommand({ QueueNamePrefix: outputs.AgentQueuePrefix }),
+    );
+    for (const QueueUrl of QueueUrls) await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+  }
   if (outDir) await rm(outDir, { recursive: true, force: true });
   for (const c of [ec2, cloudWatch, dynamo, sqs]) c.destroy();
 });
@@ -314,68 +328,115 @@ describe('the deployed stack on the emulator', () => {
     expect(report.body).toMatchObject({ valid: true });
   });
 
-  it('runs an assignment with bcs agent --stack, which completes it through the gateway', async () => {
-    // Prepare: an assigned task nobody completed, and its TaskAssigned event in the VM's queue, as the
-    // dispatch bus's rule would deliver it (docs/agent.md "On AWS").
-    const blocks = await chain();
-    const completed = new Set(
-      blocks
-        .flatMap((b) => b.transactions)
-        .filter((t) => t.status === 'completed')
-        .map((t) => t.task_id),
-    );
-    const block = blocks.find((b) =>
-      b.transactions.some((t) => t.status === 'assigned' && !completed.has(t.task_id)),
-    )!;
-    const placed = block.transactions.find((t) => t.status === 'assigned' && !completed.has(t.task_id))!;
-    const { QueueUrl: queueUrl } = await sqs.send(
-      new CreateQueueCommand({ QueueName: `bcs-agent-${suffix}` }),
-    );
-    try {
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: JSON.stringify({
-            source: 'bcs.scheduler',
-            'detail-type': 'TaskAssigned',
-            detail: {
-              task: { id: placed.task_id, duration: 1 },
-              vmId: placed.vm_id,
-              transactionId: placed.transaction_id,
-              blockHeight: block.height,
-              leaseExpiresAt: Date.now() + 600_000,
-            },
-          }),
-        }),
-      );
-      // Act: the API URL and SigV4 come from the stack; nothing copied.
-      const agent = await runCli(
+  it("runs a fleet instance's assignments with bcs agent --stack from the stack's own feed, once each, across an agent restart", async () => {
+    // Prepare: the instance with the most open assignments. The deployed dispatcher (the table's stream)
+    // has put each of its assignments in its queue, which it created; nothing is copied by hand.
+    const transactions = (await chain()).flatMap((b) => b.transactions);
+    const closed = new Set(transactions.filter((t) => t.status === 'completed').map((t) => t.task_id));
+    const open = new Map<string, string[]>();
+    for (const t of transactions.filter((t) => t.status === 'assigned' && !closed.has(t.task_id)))
+      open.set(t.vm_id!, [...(open.get(t.vm_id!) ?? []), t.task_id]);
+    const [vm, tasks] = [...open].sort((a, b) => b[1].length - a[1].length)[0]!;
+    expect(tasks.length).toBeGreaterThanOrEqual(2);
+    const queueName = `${outputs.AgentQueuePrefix}${vm}`;
+    const queued = async () => {
+      const deadline = Date.now() + 120_000; // the stream, the function and the queue on a loaded machine
+      while (Date.now() < deadline) {
+        const depth = await queueDepth(queueName).catch(() => 0);
+        if (depth >= tasks.length) return depth;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      throw new Error(`the dispatcher never filled ${queueName}`);
+    };
+    expect(await queued()).toBeGreaterThanOrEqual(tasks.length);
+
+    // Act: an agent, stopped (SIGTERM) once it has started a task, then a second agent process.
+    const started: string[] = [];
+    const runAgent = () => {
+      const child = spawn(
+        process.execPath,
         [
+          BCS,
           'agent',
           '--stack',
           stackName,
           '--vm',
-          placed.vm_id!,
-          '--queue-url',
-          queueUrl!,
-          '--once',
+          vm,
           '--speed',
-          '100',
+          '60',
           '--wait',
           '1',
+          '--concurrency',
+          '1',
         ],
-        cliCredentials,
+        { cwd: REPO, env: { ...process.env, ...cliCredentials } },
       );
-      // Assess
-      expect(agent.code, agent.stderr).toBe(0);
-      expect(JSON.parse(agent.stdout)).toMatchObject({ completed: 1, unreported: 0 });
-      expect((await callApi(api, 'GET', `/tasks/${placed.task_id}`)).body).toMatchObject({
-        status: 'completed',
+      let stderr = '';
+      let stdout = '';
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
       });
-      expect((await callApi(api, 'POST', '/ledger/verify')).body).toMatchObject({ valid: true });
-    } finally {
-      await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
-    }
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const lines = () =>
+        stderr
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { msg: string; task_id?: string; level: string });
+      return { child, exited, lines, stdout: () => stdout, stderr: () => stderr };
+    };
+    const until = async (what: string, done: () => boolean | Promise<boolean>) => {
+      const deadline = Date.now() + 240_000;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    const first = runAgent();
+    await until('a task started', () => first.lines().some((l) => l.msg === 'task started'));
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.stderr()).toBe(0);
+    started.push(
+      ...first
+        .lines()
+        .filter((l) => l.msg === 'task started')
+        .map((l) => l.task_id!),
+    );
+    const firstSummary = JSON.parse(first.stdout());
+    expect(firstSummary.completed).toBe(firstSummary.started);
+
+    const second = runAgent();
+    const status = async (id: string) =>
+      ((await callApi(api, 'GET', `/tasks/${id}`)).body as { status: string }).status;
+    await until('every assignment completed', async () =>
+      (await Promise.all(tasks.map(status))).every((s) => s === 'completed'),
+    );
+    await until('the queue emptied', async () => (await queueDepth(queueName)) === 0);
+    second.child.kill('SIGTERM');
+    expect(await second.exited, second.stderr()).toBe(0);
+    started.push(
+      ...second
+        .lines()
+        .filter((l) => l.msg === 'task started')
+        .map((l) => l.task_id!),
+    );
+
+    // Assess: each assignment ran once across the two processes and was completed through the gateway.
+    expect([...started].sort()).toEqual([...tasks].sort());
+    expect(firstSummary.started).toBeGreaterThanOrEqual(1);
+    expect(firstSummary.started).toBeLessThan(tasks.length);
+    expect(JSON.parse(second.stdout())).toMatchObject({
+      completed: tasks.length - firstSummary.started,
+      unreported: 0,
+    });
+    for (const agent of [first, second]) expect(agent.lines().filter((l) => l.level === 'error')).toEqual([]);
+    const completions = (await chain())
+      .flatMap((b) => b.transactions)
+      .filter((t) => t.status === 'completed');
+    for (const id of tasks) expect(completions.filter((t) => t.task_id === id)).toHaveLength(1);
+    expect((await callApi(api, 'POST', '/ledger/verify')).body).toMatchObject({ valid: true });
   });
 
   it('shows the fleet with the ledger reservations and drains a worker through the API', async () => {
@@ -568,6 +629,7 @@ describe('the deployed stack on the emulator', () => {
         'ec2:DescribeInstances', // the fleet
         'cloudwatch:GetMetricData',
         'ec2:CreateTags', // the drain through the API
+        'sqs:CreateQueue', // the dispatcher's agent feed
       ]) {
         expect(actions).toContain(action);
       }

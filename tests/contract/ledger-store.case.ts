@@ -10,6 +10,7 @@ import type {
   TaskChange,
   TaskRecord,
 } from '../../lib/ports/ledger-store';
+import { gpuDeviceContract } from './gpu-devices.case';
 
 /**
  * The one contract every LedgerStore runs (memory, SQLite, DynamoDB). It uses only the port, so it
@@ -552,6 +553,8 @@ export function ledgerStoreContract(
         expect(report).toMatchObject({ valid: true, height: total, transactions_checked: total });
       });
     });
+
+    gpuDeviceContract(() => store);
   });
 }
 

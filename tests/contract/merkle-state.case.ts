@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LedgerReader } from '../../lib/engine/ledger-reader';
 import { advance, genesisStep, type MerkleStep } from '../../lib/engine/merkle-state';
 import {
   blockLeafHash,
@@ -53,6 +54,32 @@ async function appendRejections(store: LedgerStore, count: number, perCommit: nu
     if (!result.ok) throw new Error(`append failed: ${result.detail}`);
     done += n;
   }
+}
+
+/** The store seen as a plain LedgerStore (no Merkle state): a LedgerReader on it replays the chain. */
+export function chainOnly(store: LedgerStore): LedgerStore {
+  const merkle = new Set(['readTreeHead', 'readTiles', 'readVmCounts', 'readHeightStates', 'readVmLedger']);
+  return new Proxy(store, {
+    get(target, property) {
+      if (merkle.has(String(property))) return undefined;
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The store with every method call's name recorded in `calls`. */
+function recorded(store: LedgerStore, calls: string[]): LedgerStore {
+  return new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(property));
+        return value.apply(target, args);
+      };
+    },
+  });
 }
 
 async function allBlocks(store: LedgerStore): Promise<Block[]> {
@@ -181,7 +208,7 @@ export function merkleStateContract(
         head: { height: 0, hash: genesis.block_hash },
         tree_size: 1,
         head_timestamp: genesis.timestamp,
-        counts: { transactions: 0, assigned: 0, rejected: 0, completed: 0, expired: 0 },
+        counts: { transactions: 0, assigned: 0, rejected: 0, completed: 0, failed: 0, expired: 0 },
       });
       expect(toHex((await store.readTiles([{ level: 0, index: 0 }])).get('0/0')!)).toBe(
         toHex(blockLeafHash(genesis.block_hash)),
@@ -243,16 +270,53 @@ export function merkleStateContract(
         assigned: 3,
         rejected: 1,
         completed: 1,
+        failed: 0,
         expired: 1,
       });
       expect(await store.readVmCounts()).toEqual([
-        { vm_id: 'vm-1', assigned: 2, completed: 1, expired: 0 },
-        { vm_id: 'vm-2', assigned: 1, completed: 0, expired: 1 },
+        { vm_id: 'vm-1', assigned: 2, completed: 1, failed: 0, expired: 0 },
+        { vm_id: 'vm-2', assigned: 1, completed: 0, failed: 0, expired: 1 },
       ]);
       expect(await store.readVmCounts(['vm-2', 'vm-9'])).toEqual([
-        { vm_id: 'vm-2', assigned: 1, completed: 0, expired: 1 },
+        { vm_id: 'vm-2', assigned: 1, completed: 0, failed: 0, expired: 1 },
       ]);
       await expectMatchesReference(store, TILE_HEIGHT);
+    });
+
+    it('answers a summary from the stored counts with the same store calls at any height, never replaying the chain', async () => {
+      const store = await open();
+      const head = await store.readHead();
+      const r = await store.append(
+        head,
+        commitFor(head, [
+          decision('v-a', 'vm-1', { cpu: 1 }),
+          decision('v-b', 'vm-2', { cpu: 2 }),
+          decision('v-c', null, { cpu: 1 }),
+        ]),
+      );
+      expect(r.ok).toBe(true);
+      const calls: string[] = [];
+      const summaryAt = async () => {
+        calls.length = 0;
+        // A new reader each time: what a cold API container does.
+        const summary = await new LedgerReader(recorded(store, calls)).summary();
+        return { summary, calls: [...calls] };
+      };
+      const small = await summaryAt();
+      await appendRejections(store, 120, 30, 'sum');
+      const large = await summaryAt();
+      expect(large.summary.height).toBe(small.summary.height + 120);
+      expect(large.calls).toEqual(small.calls);
+      expect(large.calls.filter((c) => /^(getBlocks|getBlock|findTransaction|readTiles)$/.test(c))).toEqual(
+        [],
+      );
+      expect(large.summary).toMatchObject({ transaction_count: 123, assignments: 2, rejections: 121 });
+      expect(large.summary.vms.map((v) => [v.vm_id, v.assignments, v.active_tasks])).toEqual([
+        ['vm-1', 1, 1],
+        ['vm-2', 1, 1],
+      ]);
+      // The same summary as a reader that replays every block.
+      expect(large.summary).toEqual(await new LedgerReader(chainOnly(store)).summary());
     });
 
     it('changes no tile, frontier or count when an append is refused', async () => {

@@ -11,6 +11,13 @@ import { verifyChain } from '../../lib/ledger';
 import type { Block } from '../../lib/ledger/types';
 import type { Task } from '../../lib/model/task';
 import { ManualClock } from '../../lib/ports/clock';
+import {
+  T0 as DEVICE_T0,
+  engineOn,
+  expectDevicesReplay,
+  FreshDevicesFleet,
+  gpuTask,
+} from './gpu-devices.case';
 import { commitFor, decision, ledgerStoreContract } from './ledger-store.case';
 import { merkleStateContract } from './merkle-state.case';
 
@@ -121,6 +128,33 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
     await reopened.close();
   });
 
+  it('keeps GPU device reservations across close and reopen: a restarted scheduler gives no held device again', async () => {
+    const path = join(dir, 'ledger.db');
+    const fleet = new FreshDevicesFleet(['vm-a']);
+    const clock = new ManualClock(DEVICE_T0);
+    const store = new SqliteLedgerStore(path);
+    const first = await engineOn(store, fleet, clock).schedule([gpuTask('w1', 2000), gpuTask('s1', 300)]);
+    expect(first.decisions.map((d) => d.status)).toEqual(['assigned', 'assigned']);
+    await store.close();
+
+    const reopened = new SqliteLedgerStore(path);
+    const [reservation] = await reopened.getReservations(['vm-a']);
+    expect(reservation?.gpus?.reduce((a, b) => a + b, 0)).toBe(2300);
+    expect((await reopened.getTask('w1'))?.devices).toEqual(first.decisions[0]!.devices);
+    const held = new Set([...first.decisions[0]!.devices!, ...first.decisions[1]!.devices!]);
+    const next = await engineOn(reopened, fleet, clock, 2).schedule([
+      gpuTask('one', 1000),
+      gpuTask('two', 2000),
+    ]);
+    const one = next.decisions.find((d) => d.task.id === 'one')!;
+    expect(one.status).toBe('assigned');
+    expect(held.has(one.devices![0]!)).toBe(false);
+    // 4 devices: 2 whole, 1 shared, 1 taken now; no pair is left.
+    expect(next.decisions.find((d) => d.task.id === 'two')?.status).toBe('rejected');
+    await expectDevicesReplay(reopened);
+    await reopened.close();
+  });
+
   it('opens in WAL mode with the chosen synchronous level and records the schema version', async () => {
     const path = join(dir, 'ledger.db');
     for (const [synchronous, level] of [
@@ -144,7 +178,7 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
     const chain = await readChain(store);
     // Version 1 had no dead-letter table (and none of the later tables).
     store.db.exec(
-      'DROP TABLE queue_dead_letters; DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts; ALTER TABLE blocks DROP COLUMN transaction_total; DROP TABLE acceptances',
+      'DROP TABLE queue_dead_letters; DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts; ALTER TABLE blocks DROP COLUMN transaction_total; DROP TABLE acceptances; ALTER TABLE tasks DROP COLUMN devices; ALTER TABLE reservations DROP COLUMN gpus',
     );
     store.db.pragma('user_version = 1');
     await store.close();
@@ -170,7 +204,7 @@ describe('SqliteLedgerStore on disk', { timeout: 60_000 }, () => {
       }
     }
     store.db.exec(
-      'DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts; ALTER TABLE blocks DROP COLUMN transaction_total; DROP TABLE acceptances',
+      'DROP TABLE merkle_tiles; DROP TABLE tree_head; DROP TABLE vm_counts; ALTER TABLE blocks DROP COLUMN transaction_total; DROP TABLE acceptances; ALTER TABLE tasks DROP COLUMN devices; ALTER TABLE reservations DROP COLUMN gpus',
     );
     store.db.pragma('user_version = 2');
     await store.close();

@@ -19,7 +19,7 @@ import re
 import sys
 from decimal import Decimal
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MAX_INT = 2 ** 53 - 1
 
 # --- RFC 8785 canonical JSON (doc section 1) ---------------------------------------------------------
@@ -276,15 +276,32 @@ def snapshot_ok(v):
     return vector_ok(v["reserved"]) and vector_ok(v["usage"]) and is_int(v["active_tasks"])
 
 
+SIGNAL = re.compile(r"SIG[A-Z0-9]{1,14}\Z")
+OPTIONAL_TX = {"devices", "format_version", "outcome"}
+
+
+def outcome_ok(v):
+    """Doc section 2.5: exactly the four members, each of its type."""
+    if not isinstance(v, dict) or set(v) != {"exit_code", "signal", "duration_ms", "output_sha256"}:
+        return False
+    return (
+        (v["exit_code"] is None or (is_int(v["exit_code"]) and v["exit_code"] <= 255))
+        and (v["signal"] is None or (is_str(v["signal"]) and SIGNAL.match(v["signal"]) is not None))
+        and is_int(v["duration_ms"])
+        and is_str(v["output_sha256"])
+        and re.fullmatch(r"[0-9a-f]{64}", v["output_sha256"]) is not None
+    )
+
+
 def transaction_problem(t):
-    if not isinstance(t, dict) or set(t) not in (TX, TX | {"devices"}):
+    if not isinstance(t, dict) or not TX <= set(t) or not set(t) <= TX | OPTIONAL_TX:
         return "transaction members"
     checks = {
         "transaction_id": is_str(t["transaction_id"]) and HEX32.match(t["transaction_id"]),
         "timestamp": timestamp_ok(t["timestamp"]),
         "task_id": is_str(t["task_id"]) and TASK_ID.match(t["task_id"]),
         "vm_id": t["vm_id"] is None or text_ok(t["vm_id"], 1, 256),
-        "status": t["status"] in ("assigned", "rejected", "completed", "expired"),
+        "status": t["status"] in ("assigned", "rejected", "completed", "failed", "expired"),
         "algorithm": text_ok(t["algorithm"], 1, 128),
         "score": t["score"] is None or is_num(t["score"]),
         "reason": text_ok(t["reason"], 0, 4096),
@@ -292,6 +309,8 @@ def transaction_problem(t):
         "vm_state_before": snapshot_ok(t["vm_state_before"]),
         "vm_state_after": snapshot_ok(t["vm_state_after"]),
         "devices": "devices" not in t or int_list_ok(t["devices"], 0, 63),
+        "format_version": "format_version" not in t or (is_int(t["format_version"]) and t["format_version"] == 3),
+        "outcome": "outcome" not in t or outcome_ok(t["outcome"]),
     }
     bad = [k for k, ok in checks.items() if not ok]
     return bad[0] if bad else None
@@ -315,12 +334,32 @@ def relation_problem(t):
             return "score"
         if (t["vm_state_before"] is None) != (t["vm_state_after"] is None):
             return "vm_state_after"
-    return device_problem(t)
+    return outcome_problem(t) or device_problem(t)
+
+
+def outcome_problem(t):
+    """Doc section 2.5: failed and outcome need format_version 3; outcome only on completed/failed,
+    always on failed; exactly one of exit_code and signal; completed exits 0, failed does not."""
+    st, o = t["status"], t.get("outcome")
+    if "format_version" not in t:
+        return "status" if st == "failed" else ("outcome" if o is not None else None)
+    if o is None:
+        return "outcome" if st == "failed" else None
+    if st not in ("completed", "failed"):
+        return "outcome"
+    if (o["exit_code"] is None) == (o["signal"] is None):
+        return "outcome.signal"
+    if st == "completed" and o["exit_code"] != 0:
+        return "outcome.exit_code"
+    if st == "failed" and o["exit_code"] == 0:
+        return "outcome.exit_code"
+    return None
 
 
 def device_problem(t):
-    """Doc section 2.4: gpus in both snapshots or neither; devices only on assigned, and then the
-    task's gpu spread evenly over them is added to exactly those devices, none over 1000."""
+    """Doc section 2.4: gpus in both snapshots or neither; devices on an assignment or its closing,
+    and then the task's gpu spread evenly over them is added to (assigned) or taken from (completed,
+    expired) exactly those devices, each staying from 0 to 1000."""
     before = (t["vm_state_before"] or {}).get("gpus")
     after = (t["vm_state_after"] or {}).get("gpus")
     if (before is None) != (after is None) or (before is not None and len(before) != len(after)):
@@ -328,20 +367,23 @@ def device_problem(t):
     devices = t.get("devices")
     if devices is None:
         return "vm_state_after.gpus" if before is not None and before != after else None
-    if t["status"] != "assigned":
+    if t["status"] == "rejected":
         return "devices"
-    if before is None:
+    if t["vm_state_before"] is not None and before is None:
         return "vm_state_before.gpus"
     for k, d in enumerate(devices):
-        if d >= len(before) or (k > 0 and d <= devices[k - 1]):
+        if (before is not None and d >= len(before)) or (k > 0 and d <= devices[k - 1]):
             return "devices.%d" % k
     gpu = t["task_requirements"].get("gpu", 0)
     milli = gpu / len(devices)
     if not (milli == int(milli) and 0 < milli <= 1000 and (len(devices) == 1 or milli == 1000)):
         return "task_requirements.gpu"
+    if before is None:
+        return None
+    sign = 1 if t["status"] == "assigned" else -1
     for d in range(len(before)):
-        expected = before[d] + milli if d in devices else before[d]
-        if after[d] != expected or expected > 1000:
+        expected = before[d] + sign * milli if d in devices else before[d]
+        if after[d] != expected or not 0 <= expected <= 1000:
             return "vm_state_after.gpus.%d" % d
     return None
 
@@ -421,7 +463,7 @@ def verify_chain(lines, head=None, digest=None):
         if h.hex() != b["block_hash"]:
             return report("wrong-block-hash", count)
         for t in b["transactions"]:
-            closing = t["status"] in ("completed", "expired")
+            closing = t["status"] in ("completed", "failed", "expired")
             if transaction_id(t["task_id"], "close" if closing else "decision") != t["transaction_id"]:
                 return report("malformed", count, "transaction_id not derived from task_id and status")
             bad = relation_problem(t)

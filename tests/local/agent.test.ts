@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandExecutor, SimulatedExecutor } from '../../agent/executor';
@@ -48,12 +49,14 @@ async function status(id: string): Promise<string> {
 }
 
 /** Every transaction in the chain, from the export (one canonical block per line). */
-async function transactions(): Promise<{ task_id: string; status: string }[]> {
+async function transactions(): Promise<{ task_id: string; status: string; outcome?: unknown }[]> {
   const text = await (await fetch(`${server.url}/ledger/export`)).text();
   return text
     .trim()
     .split('\n')
-    .flatMap((line) => JSON.parse(line).transactions as { task_id: string; status: string }[]);
+    .flatMap(
+      (line) => JSON.parse(line).transactions as { task_id: string; status: string; outcome?: unknown }[],
+    );
 }
 
 function agentArgs(...extra: string[]): string[] {
@@ -144,8 +147,17 @@ describe('bcs agent against the local runtime', () => {
 
     const all = await transactions();
     for (const id of [...ids, 'lp-1']) {
-      expect(all.filter((t) => t.task_id === id).map((t) => t.status)).toEqual(['assigned', 'completed']);
+      // ag-2 exited 3: its closing is failed, with the outcome the agent measured (ledger format 3).
+      const closing = id === 'ag-2' ? 'failed' : 'completed';
+      expect(all.filter((t) => t.task_id === id).map((t) => t.status)).toEqual(['assigned', closing]);
     }
+    const outcomeOf = (id: string) =>
+      all.find((t) => t.task_id === id && t.status !== 'assigned')?.outcome as Record<string, unknown>;
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    expect(outcomeOf('ag-1')).toMatchObject({ exit_code: 0, signal: null, output_sha256: sha('hi\n') });
+    expect(outcomeOf('ag-2')).toMatchObject({ exit_code: 3, signal: null, output_sha256: sha('ag-2') });
+    expect(outcomeOf('ag-3')).toMatchObject({ exit_code: 0, output_sha256: sha('') });
+    expect(outcomeOf('ag-2').duration_ms).toEqual(expect.any(Number));
   });
 
   it('a duplicate completion and a restarted agent change nothing', async () => {

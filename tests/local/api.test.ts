@@ -164,6 +164,40 @@ describe('tasks', () => {
     expect((await getJson('/tasks/c-1')).body.status).toBe('completed');
     expect((await postJson(`${url}/tasks/nobody/complete`, {})).status).toBe(404);
   });
+
+  it('records a reported non-zero exit as failed with its outcome; a bad outcome is a 400 naming the field', async () => {
+    await postJson(`${url}/tasks`, task('f-1'));
+    await decided('f-1');
+    const sha = 'ab'.repeat(32);
+    const bad = await postJson(`${url}/tasks/f-1/complete`, {
+      outcome: { exit_code: 1, signal: 'SIGKILL', duration_ms: 5, output_sha256: sha },
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('outcome.exit_code');
+    const badHash = await postJson(`${url}/tasks/f-1/complete`, {
+      outcome: { exit_code: 1, duration_ms: 5, output_sha256: 'XYZ' },
+    });
+    expect(badHash.status).toBe(400);
+    expect(JSON.stringify(await badHash.json())).toContain('outcome.output_sha256');
+    expect((await getJson('/tasks/f-1')).body.status).toBe('assigned');
+
+    const done = await postJson(`${url}/tasks/f-1/complete`, {
+      outcome: { exit_code: 3, duration_ms: 1234, output_sha256: sha },
+    });
+    expect(await done.json()).toMatchObject({ status: 'closed', task_status: 'failed' });
+    expect((await getJson('/tasks/f-1')).body.status).toBe('failed');
+    const closing = (await exportText())
+      .trim()
+      .split('\n')
+      .flatMap((line) => JSON.parse(line).transactions)
+      .find((t: { task_id: string; status: string }) => t.task_id === 'f-1' && t.status === 'failed');
+    expect(closing).toMatchObject({
+      format_version: 3,
+      outcome: { exit_code: 3, signal: null, duration_ms: 1234, output_sha256: sha },
+    });
+    const summary = (await getJson('/ledger')).body;
+    expect(summary.failed).toBeGreaterThanOrEqual(1);
+  });
 });
 
 describe('fleet', () => {

@@ -65,6 +65,8 @@ export const vmLedgerStatsSchema = z.object({
   vm_id: z.string(),
   assignments: z.number(),
   completed: z.number(),
+  /** Absent from a server older than ledger format 3. */
+  failed: z.number().default(0),
   success_rate: nullableNumber,
   utilisation: nullableNumber.optional(),
 });

@@ -152,6 +152,8 @@ export interface WorkerGroupProps extends Required<AutoScalingOptions> {
 export class WorkerGroup extends Construct {
   readonly group: AutoScalingGroup;
   readonly vpc: IVpc;
+  /** The workers' instance role. */
+  readonly role: Role;
 
   constructor(scope: Construct, id: string, props: WorkerGroupProps) {
     super(scope, id);
@@ -172,6 +174,7 @@ export class WorkerGroup extends Construct {
         ManagedPolicy.fromAwsManagedPolicyName('CloudWatchAgentServerPolicy'),
       ],
     });
+    this.role = role;
     Validations.of(role).acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',

@@ -140,6 +140,10 @@ export function iamRequestsOf(
       ),
     ];
   }
+  if (service === 'sqs' && typeof input.QueueName === 'string') {
+    // CreateQueue, GetQueueUrl: the queue named, in the caller's account.
+    return [one(operation, arn(input.QueueName))];
+  }
   if (service === 'kms' && typeof input.KeyId === 'string') {
     const id = input.KeyId;
     return [one(operation, id.startsWith('arn:') ? id : arn(id.startsWith('alias/') ? id : `key/${id}`))];

@@ -7,12 +7,14 @@ import { CommitTooLargeError } from './errors';
 import { blockToItem, taskToItem } from './items';
 import {
   CAPACITY_ATTRIBUTE_PREFIX,
+  DEVICE_ATTRIBUTE_PREFIX,
   HEAD_KEY,
   PARTITION_KEY,
   RESERVED_ATTRIBUTE_PREFIX,
   transactionKey,
   vmKey,
 } from './keys';
+import { VM_DIRECTORY_ITEMS_PER_COMMIT } from './vm-directory';
 
 /** DynamoDB TransactWriteItems limits (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html). */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -24,8 +26,9 @@ export const MAX_ITEM_BYTES = 400 * 1024;
  * keep this room free in every commit.
  */
 export const MERKLE_ITEMS_PER_COMMIT = 8;
-/** Items left for blocks, transaction ids, tasks, VMs and HEAD. */
-export const MAX_LEDGER_ITEMS = MAX_TRANSACTION_ITEMS - MERKLE_ITEMS_PER_COMMIT;
+/** Items left for blocks, transaction ids, tasks, VMs and HEAD (besides the tiles and one VM directory page, vm-directory.ts). */
+export const MAX_LEDGER_ITEMS =
+  MAX_TRANSACTION_ITEMS - MERKLE_ITEMS_PER_COMMIT - VM_DIRECTORY_ITEMS_PER_COMMIT;
 
 /** What each transaction item guards, so a cancellation reason maps back to a port conflict. */
 export type PlannedItemKind =
@@ -35,7 +38,8 @@ export type PlannedItemKind =
   | 'task'
   | 'transaction'
   | 'tile'
-  | 'vm-counts';
+  | 'vm-counts'
+  | 'vm-directory';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -221,6 +225,20 @@ function reservationUpdate(tableName: string, change: ReservationChange): Transa
       conditions.push(`#r${i} >= :floor${i}`);
     }
   });
+  // GPU devices the same way, one `device_<index>` number each, checked against the device's capacity.
+  for (const device of change.devices ?? []) {
+    const g = device.index;
+    names[`#g${g}`] = `${DEVICE_ATTRIBUTE_PREFIX}${g}`;
+    values[`:gd${g}`] = device.delta;
+    sets.push(`#g${g} = if_not_exists(#g${g}, :zero) + :gd${g}`);
+    if (device.delta > 0) {
+      values[`:glimit${g}`] = subtractAmounts(device.capacity, device.delta);
+      conditions.push(`(attribute_not_exists(#g${g}) OR #g${g} <= :glimit${g})`);
+    } else if (device.delta < 0) {
+      values[`:gfloor${g}`] = -device.delta;
+      conditions.push(`#g${g} >= :gfloor${g}`);
+    }
+  }
   if (change.active_delta < 0) {
     values[':activeFloor'] = -change.active_delta;
     conditions.push('#active >= :activeFloor');
@@ -247,6 +265,11 @@ export function exceedsCapacityAlone(changes: readonly ReservationChange[]): str
       const capacity = change.capacity[dimension] ?? 0;
       if (delta > 0 && delta > capacity) {
         return `VM ${change.vm_id}: ${dimension} needs ${delta} of capacity ${capacity}`;
+      }
+    }
+    for (const device of change.devices ?? []) {
+      if (device.delta > 0 && device.delta > device.capacity) {
+        return `VM ${change.vm_id}: GPU device ${device.index} needs ${device.delta} of capacity ${device.capacity}`;
       }
     }
   }

@@ -33,7 +33,7 @@ import type {
   TreeHead,
   VmCounts,
 } from '../../ports/ledger-store';
-import { exceedsCapacityAlone, MAX_TRANSACTION_ITEMS, planCommit } from './commit-plan';
+import { checkLimits, exceedsCapacityAlone, MAX_TRANSACTION_ITEMS, planCommit } from './commit-plan';
 import { conflictFrom } from './conflicts';
 import { storeCall, storePages } from './errors';
 import {
@@ -58,6 +58,7 @@ import {
   tileKey,
   transactionKey,
   VM_PREFIX,
+  vmDirectoryKey,
   vmKey,
 } from './keys';
 import {
@@ -68,6 +69,15 @@ import {
   treeHeadFromItem,
   vmCountsFromItem,
 } from './merkle-items';
+import {
+  addVmDirectory,
+  directoryAttributes,
+  directoryFromHead,
+  EMPTY_DIRECTORY,
+  VM_DIRECTORY_PAGE_CAPACITY,
+  type VmDirectory,
+  vmIdsFromPage,
+} from './vm-directory';
 
 export interface DynamoDbLedgerStoreOptions {
   /** A client the caller owns (endpoint, region, retries); close() leaves it open. */
@@ -114,6 +124,13 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
    * readState then append) needs no read to compute its tiles.
    */
   private lastTreeHead: TreeHead | undefined;
+  /** The VM directory (vm-directory.ts) of that same HEAD; null when HEAD has none. */
+  private lastDirectory: VmDirectory | null | undefined;
+  /**
+   * VMs this store has seen a VM# item of (read or written). Items are never deleted, so each is
+   * in the directory already; an append adds to the directory only the VMs of its commit not in here.
+   */
+  private readonly knownVms = new Set<string>();
 
   constructor(options: DynamoDbLedgerStoreOptions) {
     this.documents = DynamoDBDocumentClient.from(options.client, {
@@ -140,10 +157,26 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
     const plan = planCommit(this.tableName, expected, commit);
     const alone = exceedsCapacityAlone(commit.reservations);
     if (alone) return { ok: false, conflict: 'over-capacity', detail: alone };
-    const previous = await this.treeHeadAt(expected);
+    let previous = await this.treeHeadAt(expected);
     if ('moved' in previous) return previous.moved;
+    if (!this.lastDirectory) {
+      await this.buildVmDirectory();
+      previous = await this.treeHeadAt(expected);
+      if ('moved' in previous) return previous.moved;
+    }
+    const directory = this.lastDirectory ?? EMPTY_DIRECTORY;
     const merkle = advance(previous.treeHead, commit.blocks, this.tileHeight);
     addMerkleState(plan, this.tableName, merkle, this.tileHeight);
+    const touched = [
+      ...new Set([...commit.reservations.map((r) => r.vm_id), ...merkle.vmCounts.map((c) => c.vm_id)]),
+    ];
+    const nextDirectory = addVmDirectory(
+      plan,
+      this.tableName,
+      directory,
+      touched.filter((id) => !this.knownVms.has(id)).sort(),
+    );
+    checkLimits(plan);
     try {
       await storeCall(this.tableName, () =>
         this.documents.send(
@@ -164,6 +197,8 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
       return conflict;
     }
     this.lastTreeHead = merkle.treeHead;
+    this.lastDirectory = nextDirectory;
+    for (const id of touched) this.knownVms.add(id);
     return { ok: true, head: plan.head };
   }
 
@@ -300,26 +335,30 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
 
   /**
    * With `vmIds`: one consistent BatchGetItem per 100 VMs, whatever the size of the ledger. Without:
-   * a filtered Scan, which reads every item of the table (for listings, not for the engine).
+   * every VM, as readVmLedger (through the VM directory).
    */
   async getReservations(vmIds?: readonly string[]): Promise<Reservation[]> {
     this.assertOpen();
     if (vmIds) return this.reservationsOf(vmIds);
-    const reservations: Reservation[] = [];
-    const pages = paginateScan(
-      { client: this.documents },
-      {
-        TableName: this.tableName,
-        ConsistentRead: true,
-        FilterExpression: 'begins_with(#pk, :vm)',
-        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-        ExpressionAttributeValues: { ':vm': VM_PREFIX },
-      },
-    );
-    for await (const page of storePages(this.tableName, pages)) {
-      for (const item of page.Items ?? []) reservations.push(reservationFromItem(item));
-    }
-    return sortByVm(reservations);
+    return (await this.readVmLedger()).reservations;
+  }
+
+  /**
+   * Every VM's counts and reservation, for a summary: HEAD, the VM directory's pages (one
+   * BatchGetItem per 100 pages of 500 VMs) and the VM items (one BatchGetItem per 100 VMs), so the
+   * cost follows the number of VMs the ledger ever named, never the chain's height or the table's size.
+   * On a table whose HEAD has no directory yet (written before it, see vm-directory.ts) a filtered Scan.
+   */
+  async readVmLedger(): Promise<{ counts: VmCounts[]; reservations: Reservation[] }> {
+    this.assertOpen();
+    const items = await this.listVmItems();
+    return {
+      counts: items
+        .map(vmCountsFromItem)
+        .filter((c): c is VmCounts => c !== null)
+        .sort((a, b) => (a.vm_id < b.vm_id ? -1 : a.vm_id > b.vm_id ? 1 : 0)),
+      reservations: sortByVm(items.map(reservationFromItem)),
+    };
   }
 
   /**
@@ -386,8 +425,7 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
   }
 
   /**
-   * With `vmIds`: one consistent BatchGetItem per 100 VMs. Without: a filtered Scan of the table, as
-   * getReservations() without ids.
+   * With `vmIds`: one consistent BatchGetItem per 100 VMs. Without: as readVmLedger.
    */
   async readVmCounts(vmIds?: readonly string[]): Promise<VmCounts[]> {
     this.assertOpen();
@@ -398,17 +436,7 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
         items.push(...(await this.batchGet(distinct.slice(i, i + BATCH_GET_KEYS).map(vmKey))));
       }
     } else {
-      const pages = paginateScan(
-        { client: this.documents },
-        {
-          TableName: this.tableName,
-          ConsistentRead: true,
-          FilterExpression: 'begins_with(#pk, :vm)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          ExpressionAttributeValues: { ':vm': VM_PREFIX },
-        },
-      );
-      for await (const page of storePages(this.tableName, pages)) items.push(...(page.Items ?? []));
+      return (await this.readVmLedger()).counts;
     }
     return items
       .map(vmCountsFromItem)
@@ -449,7 +477,115 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
       );
     }
     this.lastTreeHead = tree.treeHead;
+    this.lastDirectory = directoryFromHead(item);
     return tree.treeHead;
+  }
+
+  /**
+   * The VM items of every VM the directory lists (read by key), or of every VM# item (a Scan) when
+   * HEAD has no directory. Every VM returned becomes known (see knownVms).
+   */
+  private async listVmItems(): Promise<Record<string, unknown>[]> {
+    await this.ensureGenesis();
+    const head = await this.getItem(HEAD_KEY);
+    if (!head) throw new Error(`table ${this.tableName} has no ${HEAD_KEY} item after genesis`);
+    const directory = directoryFromHead(head);
+    const items: Record<string, unknown>[] = [];
+    if (directory) {
+      const ids = new Set<string>();
+      const pageKeys = Array.from({ length: directory.pages }, (_, i) => vmDirectoryKey(i));
+      for (let i = 0; i < pageKeys.length; i += BATCH_GET_KEYS) {
+        for (const page of await this.batchGet(pageKeys.slice(i, i + BATCH_GET_KEYS))) {
+          for (const id of vmIdsFromPage(page)) ids.add(id);
+        }
+      }
+      const keys = [...ids].sort().map(vmKey);
+      for (let i = 0; i < keys.length; i += BATCH_GET_KEYS) {
+        items.push(...(await this.batchGet(keys.slice(i, i + BATCH_GET_KEYS))));
+      }
+    } else {
+      const pages = paginateScan(
+        { client: this.documents },
+        {
+          TableName: this.tableName,
+          ConsistentRead: true,
+          FilterExpression: 'begins_with(#pk, :vm)',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ExpressionAttributeValues: { ':vm': VM_PREFIX },
+        },
+      );
+      for await (const page of storePages(this.tableName, pages)) items.push(...(page.Items ?? []));
+    }
+    for (const item of items) if (typeof item.vm_id === 'string') this.knownVms.add(item.vm_id);
+    return items;
+  }
+
+  /**
+   * Builds the VM directory of a table whose HEAD has none (vm-directory.ts): every VM id a
+   * non-rejected transaction of the chain names (the only VMs with a VM# item), read once from the
+   * blocks, ADDed to pages (a union: a concurrent or earlier build never loses an id), then HEAD is put
+   * back with the directory only if it is still the head the chain was read at and has none. A writer
+   * that moved the head meanwhile makes the build start over. Uses only the writer's grants (reads by
+   * key, UpdateItem on VMDIR#, PutItem on HEAD): writers may not Scan.
+   */
+  private async buildVmDirectory(): Promise<void> {
+    for (;;) {
+      const head = await this.getItem(HEAD_KEY);
+      if (!head) throw new Error(`table ${this.tableName} has no ${HEAD_KEY} item after genesis`);
+      if (directoryFromHead(head)) {
+        this.rememberTreeHead(head);
+        return;
+      }
+      const { height, hash } = headFromItem(head);
+      const ids = new Set<string>();
+      for (let from = 1; from <= height; from += BATCH_GET_KEYS) {
+        for (const block of await this.getBlocks(from, Math.min(BATCH_GET_KEYS, height - from + 1))) {
+          for (const tx of block.transactions)
+            if (tx.vm_id !== null && tx.status !== 'rejected') ids.add(tx.vm_id);
+        }
+      }
+      const sorted = [...ids].sort();
+      const pages: string[][] = [];
+      for (let i = 0; i < sorted.length; i += VM_DIRECTORY_PAGE_CAPACITY) {
+        pages.push(sorted.slice(i, i + VM_DIRECTORY_PAGE_CAPACITY));
+      }
+      for (const [index, page] of pages.entries()) {
+        await storeCall(this.tableName, () =>
+          this.documents.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { [PARTITION_KEY]: vmDirectoryKey(index) },
+              UpdateExpression: 'ADD #ids :ids',
+              ExpressionAttributeNames: { '#ids': 'vm_ids' },
+              ExpressionAttributeValues: { ':ids': new Set(page) },
+            }),
+          ),
+        );
+      }
+      const directory: VmDirectory = {
+        pages: Math.max(1, pages.length),
+        tail: pages.at(-1)?.length ?? 0,
+      };
+      try {
+        await storeCall(this.tableName, () =>
+          this.documents.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: { ...head, ...directoryAttributes(directory) },
+              ConditionExpression: '#height = :height AND #hash = :hash AND attribute_not_exists(#pages)',
+              ExpressionAttributeNames: { '#height': 'height', '#hash': 'hash', '#pages': 'vmdir_pages' },
+              ExpressionAttributeValues: { ':height': height, ':hash': hash },
+            }),
+          ),
+        );
+        for (const id of sorted) this.knownVms.add(id);
+        // HEAD is the same head with the directory added: a tree head remembered for it stays right.
+        this.lastDirectory = directory;
+        return;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
   }
 
   /**
@@ -501,11 +637,18 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
         step = advance(step.treeHead, blocks, this.tileHeight);
         collect(step);
         for (const d of step.vmCounts) {
-          const c = vmCounts.get(d.vm_id) ?? { vm_id: d.vm_id, assigned: 0, completed: 0, expired: 0 };
+          const c = vmCounts.get(d.vm_id) ?? {
+            vm_id: d.vm_id,
+            assigned: 0,
+            completed: 0,
+            failed: 0,
+            expired: 0,
+          };
           vmCounts.set(d.vm_id, {
             ...c,
             assigned: c.assigned + d.assigned,
             completed: c.completed + d.completed,
+            failed: c.failed + d.failed,
             expired: c.expired + d.expired,
           });
         }
@@ -533,10 +676,16 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
             new UpdateCommand({
               TableName: this.tableName,
               Key: { [PARTITION_KEY]: vmKey(c.vm_id) },
-              UpdateExpression: 'SET vmcount_assigned = :a, vmcount_completed = :c, vmcount_expired = :e',
+              UpdateExpression:
+                'SET vmcount_assigned = :a, vmcount_completed = :c, vmcount_failed = :f, vmcount_expired = :e',
               ConditionExpression: 'attribute_exists(#pk)',
               ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-              ExpressionAttributeValues: { ':a': c.assigned, ':c': c.completed, ':e': c.expired },
+              ExpressionAttributeValues: {
+                ':a': c.assigned,
+                ':c': c.completed,
+                ':f': c.failed,
+                ':e': c.expired,
+              },
             }),
           ),
         ).catch((error: unknown) => {
@@ -630,6 +779,7 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
                     height: this.genesis.height,
                     hash: this.genesis.block_hash,
                     ...merkle.head,
+                    ...directoryAttributes(EMPTY_DIRECTORY),
                   },
                   ...absent,
                 },
@@ -654,6 +804,7 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
         reservations.push(reservationFromItem(item));
       }
     }
+    for (const r of reservations) this.knownVms.add(r.vm_id);
     return sortByVm(reservations);
   }
 
@@ -679,10 +830,12 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
     this.rememberTreeHead(head);
     const present = (slice: (Record<string, unknown> | undefined)[]) =>
       slice.filter((item): item is Record<string, unknown> => item !== undefined);
+    const reservations = present(items.slice(1 + taskIds.length)).map(reservationFromItem);
+    for (const r of reservations) this.knownVms.add(r.vm_id);
     return {
       head: headFromItem(head),
       tasks: present(items.slice(1, 1 + taskIds.length)).map(taskFromItem),
-      reservations: present(items.slice(1 + taskIds.length)).map(reservationFromItem),
+      reservations,
     };
   }
 

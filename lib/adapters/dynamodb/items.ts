@@ -6,6 +6,7 @@ import type { HeightState, Reservation, TaskRecord } from '../../ports/ledger-st
 import {
   blockKey,
   CAPACITY_ATTRIBUTE_PREFIX,
+  DEVICE_ATTRIBUTE_PREFIX,
   LEASE_INDEX_PARTITION_KEY,
   LEASE_PARTITION,
   PARTITION_KEY,
@@ -39,7 +40,7 @@ const resourceVector = z.record(z.string(), z.number());
 
 const taskItemSchema = z.object({
   task_id: z.string(),
-  status: z.enum(['assigned', 'rejected', 'completed', 'expired']),
+  status: z.enum(['assigned', 'rejected', 'completed', 'failed', 'expired']),
   vm_id: z.string().nullable(),
   block_height: height,
   transaction_id: z.string(),
@@ -48,6 +49,7 @@ const taskItemSchema = z.object({
   duration: z.number(),
   lease_expires_at: z.number().nullable().default(null),
   updated_at: z.number(),
+  devices: z.array(z.number().int().min(0)).optional(),
 });
 
 const transactionLocationSchema = z.object({ height, index: z.number().int().min(0) });
@@ -154,17 +156,27 @@ export function transactionLocationFromItem(item: Item): { height: number; index
 export function reservationFromItem(item: Item): Reservation {
   const reserved: ResourceVector = {};
   const capacity: ResourceVector = {};
+  let gpus: number[] | undefined;
   for (const [name, value] of Object.entries(item)) {
     if (typeof value !== 'number') continue;
     if (name.startsWith(RESERVED_ATTRIBUTE_PREFIX))
       reserved[name.slice(RESERVED_ATTRIBUTE_PREFIX.length)] = fromMicro(toMicro(value));
     else if (name.startsWith(CAPACITY_ATTRIBUTE_PREFIX))
       capacity[name.slice(CAPACITY_ATTRIBUTE_PREFIX.length)] = value;
+    else if (DEVICE_ATTRIBUTE.test(name)) {
+      const index = Number(name.slice(DEVICE_ATTRIBUTE_PREFIX.length));
+      gpus ??= [];
+      while (gpus.length <= index) gpus.push(0);
+      gpus[index] = fromMicro(toMicro(value));
+    }
   }
   const { vm_id, active_tasks } = parseItem(
     z.object({ vm_id: z.string(), active_tasks: z.number().int() }),
     item,
     'vm',
   );
-  return { vm_id, reserved, active_tasks, capacity };
+  return { vm_id, reserved, active_tasks, capacity, ...(gpus === undefined ? {} : { gpus }) };
 }
+
+/** `device_0` .. `device_63` (lib/scheduling/devices.ts MAX_DEVICES_PER_VM). */
+const DEVICE_ATTRIBUTE = new RegExp(`^${DEVICE_ATTRIBUTE_PREFIX}([0-9]|[1-5][0-9]|6[0-3])$`);

@@ -15,7 +15,7 @@ import { PARTITION_KEY, tileKey, vmKey } from './keys';
  * - TILE#<level>#<index> items hold each tile's hashes as a List of Binary, extended with list_append
  *   on the condition that the list holds exactly the hashes the append expects, so a tile can never get
  *   a hash at the wrong position even if the table were edited by hand.
- * - per-VM counts (vmcount_assigned, vmcount_completed, vmcount_expired) are ADDed to the VM item the
+ * - per-VM counts (vmcount_assigned, vmcount_completed, vmcount_failed, vmcount_expired) are ADDed to the VM item the
  *   commit already updates for its reservation (TransactWriteItems takes one operation per item).
  */
 
@@ -24,12 +24,14 @@ const COUNT_ATTRIBUTES = {
   assigned: 'count_assigned',
   rejected: 'count_rejected',
   completed: 'count_completed',
+  failed: 'count_failed',
   expired: 'count_expired',
 } as const;
 
 const VM_COUNT_ATTRIBUTES = {
   assigned: 'vmcount_assigned',
   completed: 'vmcount_completed',
+  failed: 'vmcount_failed',
   expired: 'vmcount_expired',
 } as const;
 
@@ -61,6 +63,8 @@ const treeHeadItemSchema = z.object({
   count_assigned: count,
   count_rejected: count,
   count_completed: count,
+  // Written since the failed status exists (ledger format 3); a HEAD from before has none: 0.
+  count_failed: count.default(0),
   count_expired: count,
 });
 
@@ -88,6 +92,7 @@ export function treeHeadFromItem(item: Item): { treeHead: TreeHead; tileHeight: 
         assigned: h.count_assigned,
         rejected: h.count_rejected,
         completed: h.count_completed,
+        failed: h.count_failed,
         expired: h.count_expired,
       },
     },
@@ -117,9 +122,10 @@ export function vmCountsFromItem(item: Item): VmCounts | null {
     vm_id: item.vm_id,
     assigned: read(VM_COUNT_ATTRIBUTES.assigned),
     completed: read(VM_COUNT_ATTRIBUTES.completed),
+    failed: read(VM_COUNT_ATTRIBUTES.failed),
     expired: read(VM_COUNT_ATTRIBUTES.expired),
   };
-  return counts.assigned + counts.completed + counts.expired > 0 ? counts : null;
+  return counts.assigned + counts.completed + counts.failed + counts.expired > 0 ? counts : null;
 }
 
 /**

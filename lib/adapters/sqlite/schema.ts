@@ -111,6 +111,19 @@ const MIGRATIONS: readonly string[] = [
     queued INTEGER NOT NULL CHECK (queued IN (0, 1))
   ) WITHOUT ROWID;
   `,
+  // GPU devices kept between batches (lib/ports/ledger-store.ts): the devices an assignment took, so its
+  // closing releases exactly those, and the milli-GPU reserved per device of each VM (JSON arrays; NULL
+  // for none, as every row written before).
+  `
+  ALTER TABLE tasks ADD COLUMN devices TEXT;
+  ALTER TABLE reservations ADD COLUMN gpus TEXT;
+  `,
+  // Ledger format 3's `failed` closings (docs/ledger-format.md 2.5), counted like the other statuses;
+  // a chain written before it has none.
+  `
+  ALTER TABLE tree_head ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE vm_counts ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

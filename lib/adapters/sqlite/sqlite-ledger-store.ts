@@ -51,6 +51,7 @@ interface TaskRow {
   duration: number;
   lease_expires_at: number | null;
   updated_at: number;
+  devices: string | null;
 }
 
 interface ReservationRow {
@@ -58,6 +59,7 @@ interface ReservationRow {
   reserved: string;
   active_tasks: number;
   capacity: string;
+  gpus: string | null;
 }
 
 /** Raised inside the write transaction to roll it back; turned into the port's conflict result. */
@@ -131,14 +133,15 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
       ),
       insertTask: db.prepare(
         `INSERT OR IGNORE INTO tasks (task_id, status, vm_id, block_height, transaction_id, requirements, deadline,
-           duration, lease_expires_at, updated_at)
+           duration, lease_expires_at, updated_at, devices)
          VALUES (@task_id, @status, @vm_id, @block_height, @transaction_id, @requirements, @deadline, @duration,
-           @lease_expires_at, @updated_at)`,
+           @lease_expires_at, @updated_at, @devices)`,
       ),
       updateTask: db.prepare(
         `UPDATE tasks SET status = @status, vm_id = @vm_id, block_height = @block_height,
            transaction_id = @transaction_id, requirements = @requirements, deadline = @deadline,
-           duration = @duration, lease_expires_at = @lease_expires_at, updated_at = @updated_at
+           duration = @duration, lease_expires_at = @lease_expires_at, updated_at = @updated_at,
+           devices = @devices
          WHERE task_id = @task_id AND status = @expected`,
       ),
       taskStatus: db.prepare<[string], { status: string }>('SELECT status FROM tasks WHERE task_id = ?'),
@@ -153,9 +156,9 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
         'SELECT * FROM reservations WHERE vm_id IN (SELECT value FROM json_each(?)) ORDER BY vm_id',
       ),
       upsertReservation: db.prepare(
-        `INSERT INTO reservations (vm_id, reserved, active_tasks, capacity) VALUES (?, ?, ?, ?)
+        `INSERT INTO reservations (vm_id, reserved, active_tasks, capacity, gpus) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (vm_id) DO UPDATE SET reserved = excluded.reserved, active_tasks = excluded.active_tasks,
-           capacity = excluded.capacity`,
+           capacity = excluded.capacity, gpus = excluded.gpus`,
       ),
     };
     this.appendTransaction = db.transaction((expected: ChainHead, commit: Commit) =>
@@ -294,7 +297,11 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
       }
     }
     for (const { record, expect } of commit.tasks) {
-      const row = { ...record, requirements: JSON.stringify(record.requirements) };
+      const row = {
+        ...record,
+        requirements: JSON.stringify(record.requirements),
+        devices: record.devices === undefined ? null : JSON.stringify(record.devices),
+      };
       const changed =
         expect === 'absent'
           ? s.insertTask.run(row).changes
@@ -315,6 +322,7 @@ export class SqliteLedgerStore implements LedgerStore, MerkleLedgerStore {
         JSON.stringify(r.reserved),
         r.active_tasks,
         JSON.stringify(r.capacity),
+        r.gpus === undefined ? null : JSON.stringify(r.gpus),
       );
     }
     const next = headAfter(commit);
@@ -333,7 +341,12 @@ function toBlock(row: BlockRow): Block {
 }
 
 function toTaskRecord(row: TaskRow): TaskRecord {
-  return { ...row, requirements: JSON.parse(row.requirements) };
+  const { devices, ...rest } = row;
+  return {
+    ...rest,
+    requirements: JSON.parse(row.requirements),
+    ...(devices === null ? {} : { devices: JSON.parse(devices) as number[] }),
+  };
 }
 
 function toReservation(row: ReservationRow): Reservation {
@@ -342,5 +355,6 @@ function toReservation(row: ReservationRow): Reservation {
     reserved: JSON.parse(row.reserved),
     active_tasks: row.active_tasks,
     capacity: JSON.parse(row.capacity),
+    ...(row.gpus === null ? {} : { gpus: JSON.parse(row.gpus) as number[] }),
   };
 }

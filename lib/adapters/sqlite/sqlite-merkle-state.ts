@@ -16,6 +16,7 @@ interface TreeHeadRow {
   assigned: number;
   rejected: number;
   completed: number;
+  failed: number;
   expired: number;
 }
 
@@ -37,13 +38,13 @@ export class SqliteMerkleState {
       treeHead: db.prepare<[], TreeHeadRow>('SELECT * FROM tree_head WHERE id = 0'),
       putTreeHead: db.prepare(
         `INSERT INTO tree_head (id, tile_height, height, hash, tree_size, frontier, head_timestamp, transactions,
-           assigned, rejected, completed, expired)
+           assigned, rejected, completed, failed, expired)
          VALUES (0, @tile_height, @height, @hash, @tree_size, @frontier, @head_timestamp, @transactions, @assigned,
-           @rejected, @completed, @expired)
+           @rejected, @completed, @failed, @expired)
          ON CONFLICT (id) DO UPDATE SET height = excluded.height, hash = excluded.hash,
            tree_size = excluded.tree_size, frontier = excluded.frontier, head_timestamp = excluded.head_timestamp,
            transactions = excluded.transactions, assigned = excluded.assigned, rejected = excluded.rejected,
-           completed = excluded.completed, expired = excluded.expired`,
+           completed = excluded.completed, failed = excluded.failed, expired = excluded.expired`,
       ),
       tile: db.prepare<[number, number], { hashes: Buffer }>(
         'SELECT hashes FROM merkle_tiles WHERE level = ? AND idx = ?',
@@ -58,9 +59,10 @@ export class SqliteMerkleState {
         'SELECT * FROM vm_counts WHERE vm_id IN (SELECT value FROM json_each(?)) ORDER BY vm_id',
       ),
       putVmCount: db.prepare(
-        `INSERT INTO vm_counts (vm_id, assigned, completed, expired) VALUES (@vm_id, @assigned, @completed, @expired)
+        `INSERT INTO vm_counts (vm_id, assigned, completed, failed, expired)
+         VALUES (@vm_id, @assigned, @completed, @failed, @expired)
          ON CONFLICT (vm_id) DO UPDATE SET assigned = excluded.assigned, completed = excluded.completed,
-           expired = excluded.expired`,
+           failed = excluded.failed, expired = excluded.expired`,
       ),
       blocks: db.prepare<[number, number], { block_hash: string; header: string; transactions: string }>(
         'SELECT block_hash, header, transactions FROM blocks WHERE height >= ? ORDER BY height LIMIT ?',
@@ -116,6 +118,7 @@ export class SqliteMerkleState {
         assigned: row.assigned,
         rejected: row.rejected,
         completed: row.completed,
+        failed: row.failed,
         expired: row.expired,
       },
     };
@@ -138,6 +141,7 @@ export class SqliteMerkleState {
       vm_id: r.vm_id,
       assigned: r.assigned,
       completed: r.completed,
+      failed: r.failed,
       expired: r.expired,
     }));
   }

@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueUrlCommand,
   type Message,
   ReceiveMessageCommand,
   type SQSClient,
@@ -48,7 +49,11 @@ const _fits = (detail: TaskAssigned): z.input<typeof detailSchema> => detail;
 
 export interface SqsSourceOptions {
   client: Pick<SQSClient, 'send'>;
-  queueUrl: string;
+  /**
+   * The queue, by URL or by name (looked up with GetQueueUrl on the first poll, and again on every
+   * poll until it exists: the stack's dispatcher creates a VM's queue on its first assignment).
+   */
+  queue: { url: string } | { name: string };
   vmId: string;
   /** Where dropped messages are reported (the agent's structured log). */
   log: (level: 'error', msg: string, fields: Record<string, unknown>) => void;
@@ -63,12 +68,16 @@ export interface SqsSourceOptions {
  */
 export class SqsAssignmentSource implements AssignmentSource {
   private readonly receipts = new Map<string, string>();
+  private queueUrl: string | undefined;
 
-  constructor(private readonly options: SqsSourceOptions) {}
+  constructor(private readonly options: SqsSourceOptions) {
+    if ('url' in options.queue) this.queueUrl = options.queue.url;
+  }
 
   async poll({ waitS, max, signal }: PollRequest): Promise<Assignment[]> {
-    const { client, queueUrl } = this.options;
+    const { client } = this.options;
     let messages: Message[];
+    const queueUrl = await this.resolve(signal);
     try {
       const answer = await client.send(
         new ReceiveMessageCommand({
@@ -90,15 +99,38 @@ export class SqsAssignmentSource implements AssignmentSource {
     return assignments;
   }
 
+  /** The queue's URL; until the queue exists, a TransientError (the agent backs off and asks again). */
+  private async resolve(signal: AbortSignal | undefined): Promise<string> {
+    if (this.queueUrl !== undefined) return this.queueUrl;
+    const name = (this.options.queue as { name: string }).name;
+    try {
+      const { QueueUrl } = await this.options.client.send(new GetQueueUrlCommand({ QueueName: name }), {
+        abortSignal: signal,
+      });
+      if (!QueueUrl) throw new TransientError(`SQS GetQueueUrl: no URL for ${name}`);
+      this.queueUrl = QueueUrl;
+      return QueueUrl;
+    } catch (error) {
+      if (error instanceof TransientError) throw error;
+      const e = error as Error;
+      if (e.name === 'QueueDoesNotExist' || e.name === 'AWS.SimpleQueueService.NonExistentQueue') {
+        throw new TransientError(
+          `queue ${name} does not exist yet: the dispatcher creates it with this VM's first assignment`,
+        );
+      }
+      throw classify(error, 'GetQueueUrl');
+    }
+  }
+
   async settle(assignment: Assignment, how: Settlement): Promise<void> {
     const receipt = this.receipts.get(assignment.transactionId);
     if (receipt === undefined) return;
     this.receipts.delete(assignment.transactionId);
     if (how === 'done') return this.remove(receipt);
-    const { client, queueUrl } = this.options;
+    const { client } = this.options;
     await client.send(
       new ChangeMessageVisibilityCommand({
-        QueueUrl: queueUrl,
+        QueueUrl: this.queueUrl,
         ReceiptHandle: receipt,
         VisibilityTimeout: 0,
       }),
@@ -143,7 +175,7 @@ export class SqsAssignmentSource implements AssignmentSource {
   private async remove(receipt: string | undefined): Promise<void> {
     if (receipt === undefined) return;
     await this.options.client.send(
-      new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: receipt }),
+      new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receipt }),
     );
   }
 }
@@ -152,9 +184,9 @@ export class SqsAssignmentSource implements AssignmentSource {
  * Throttling, timeouts, broken connections and server faults (as the AWS SDK classifies them) are
  * worth retrying; a client fault such as a missing queue or a denied call is not.
  */
-function classify(error: unknown): Error {
+function classify(error: unknown, call = 'ReceiveMessage'): Error {
   const e = error as Parameters<typeof isTransientError>[0] & { message?: string; $fault?: string };
-  const message = `SQS ReceiveMessage: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
+  const message = `SQS ${call}: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
   const retryable = isThrottlingError(e) || isTransientError(e) || isServerError(e);
   return e.$fault === 'client' && !retryable ? new PermanentError(message) : new TransientError(message);
 }

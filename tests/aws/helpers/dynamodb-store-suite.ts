@@ -3,6 +3,7 @@ import {
   DeleteCommand,
   ScanCommand as DocumentScanCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -20,6 +21,7 @@ import {
 } from '../../../lib/adapters/dynamodb';
 import { planCommit } from '../../../lib/adapters/dynamodb/commit-plan';
 import { auditSince, emptyCheckpoint } from '../../../lib/engine/incremental-audit';
+import { LedgerReader } from '../../../lib/engine/ledger-reader';
 import { buildBlocks, genesisBlock, toTimestamp } from '../../../lib/ledger';
 import type { AppendResult, Commit } from '../../../lib/ports/ledger-store';
 import {
@@ -31,7 +33,7 @@ import {
   reserve,
   T0,
 } from '../../contract/ledger-store.case';
-import { merkleStateContract } from '../../contract/merkle-state.case';
+import { chainOnly, merkleStateContract } from '../../contract/merkle-state.case';
 import { createLedgerTable } from './ledger-table';
 
 /**
@@ -111,6 +113,7 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
           'TILE#0#000000000000',
           `TX#${tx.transaction_id}`,
           'VM#vm-1',
+          'VMDIR#000000',
         ].sort(),
       );
       const documents = DynamoDBDocumentClient.from(client);
@@ -134,6 +137,12 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
         tree_size: 2,
         count_transactions: 1,
         count_assigned: 1,
+        vmdir_pages: 1,
+        vmdir_tail: 1,
+      });
+      expect(items.find((i) => i.pk === 'VMDIR#000000')).toEqual({
+        pk: 'VMDIR#000000',
+        vm_ids: new Set(['vm-1']),
       });
       await table.drop();
     });
@@ -380,6 +389,128 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
       await table.drop();
     });
 
+    /** Commits of `rounds` x (three assignments on vm-0..vm-2 plus a rejection). */
+    async function grow(
+      store: DynamoDbLedgerStore,
+      rounds: number,
+      tag: string,
+      vms = ['vm-0', 'vm-1', 'vm-2'],
+    ) {
+      for (let r = 0; r < rounds; r++) {
+        const head = await store.readHead();
+        const txs = [
+          ...vms.map((vm, i) => decision(`${tag}-${r}-${i}`, vm, { cpu: 1 })),
+          decision(`${tag}-${r}-x`, null, { cpu: 1 }),
+        ];
+        expect(await store.append(head, commitFor(head, txs))).toMatchObject({ ok: true });
+      }
+    }
+
+    it('answers a cold summary with the same few reads by key at any height, never a Scan (the VM directory)', async () => {
+      const { store, table } = await freshStore();
+      await grow(store, 2, 'a');
+      const summaryAt = async () => {
+        const counting = countingStore(table.tableName);
+        const summary = await new LedgerReader(counting.store).summary();
+        counting.client.destroy();
+        return { summary, sent: counting.sent };
+      };
+      const small = await summaryAt();
+      await grow(store, 20, 'b');
+      const large = await summaryAt();
+      expect(large.summary.height).toBe(small.summary.height + 20);
+      // genesis check, HEAD (tree head), HEAD (directory), the directory's page, the VM items.
+      expect(large.sent).toEqual([
+        'GetItemCommand',
+        'GetItemCommand',
+        'GetItemCommand',
+        'BatchGetItemCommand',
+        'BatchGetItemCommand',
+      ]);
+      expect(small.sent).toEqual(large.sent);
+      expect(large.summary).toEqual(await new LedgerReader(chainOnly(store)).summary());
+      expect(large.summary.vms.map((v) => [v.vm_id, v.assignments, v.active_tasks])).toEqual([
+        ['vm-0', 22, 22],
+        ['vm-1', 22, 22],
+        ['vm-2', 22, 22],
+      ]);
+      await table.drop();
+    });
+
+    it('reads a table written before the VM directory by a Scan until its next writer builds the directory from the chain', async () => {
+      const { store, table } = await freshStore();
+      await grow(store, 3, 'a');
+      const expected = await new LedgerReader(chainOnly(store)).summary();
+      // What a table of the previous version holds (or a HEAD an older writer replaced): no directory.
+      const documents = DynamoDBDocumentClient.from(client);
+      await documents.send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: { pk: 'HEAD' },
+          UpdateExpression: 'REMOVE vmdir_pages, vmdir_tail',
+        }),
+      );
+      await documents.send(new DeleteCommand({ TableName: table.tableName, Key: { pk: 'VMDIR#000000' } }));
+
+      const reading = countingStore(table.tableName);
+      expect(await new LedgerReader(reading.store).summary()).toEqual(expected);
+      expect(reading.sent).toContain('ScanCommand');
+      reading.client.destroy();
+
+      // A writer of this version rebuilds the directory before its first append (reads by key only:
+      // writers may not Scan), then adds the new VM in its append.
+      const writing = countingStore(table.tableName);
+      await grow(writing.store, 1, 'b', ['vm-0', 'vm-9']);
+      expect(writing.sent).not.toContain('ScanCommand');
+      writing.client.destroy();
+      const items = (await documents.send(new DocumentScanCommand({ TableName: table.tableName }))).Items!;
+      expect(items.find((i) => i.pk === 'HEAD')).toMatchObject({ vmdir_pages: 1, vmdir_tail: 4 });
+      expect(items.find((i) => i.pk === 'VMDIR#000000')?.vm_ids).toEqual(
+        new Set(['vm-0', 'vm-1', 'vm-2', 'vm-9']),
+      );
+
+      const after = countingStore(table.tableName);
+      const summary = await new LedgerReader(after.store).summary();
+      expect(after.sent).not.toContain('ScanCommand');
+      expect(summary).toEqual(await new LedgerReader(chainOnly(store)).summary());
+      expect(summary.vms.map((v) => v.vm_id)).toEqual(['vm-0', 'vm-1', 'vm-2', 'vm-9']);
+      after.client.destroy();
+      await table.drop();
+    });
+
+    it('adds a VM to the directory only in the append that may create its item', async () => {
+      const { store, table } = await freshStore();
+      await grow(store, 1, 'a');
+      // A store that read the VMs (as the engine's readState does) adds none of them again.
+      const other = countingStore(table.tableName);
+      await other.store.readState([], ['vm-0', 'vm-1', 'vm-2']);
+      const added: string[] = [];
+      other.client.middlewareStack.add(
+        (next, context) => (args) => {
+          if (context.commandName === 'TransactWriteItemsCommand') {
+            for (const item of (args.input as { TransactItems: { Update?: { Key: { pk: unknown } } }[] })
+              .TransactItems) {
+              const key = JSON.stringify(item.Update?.Key.pk ?? '');
+              if (key.includes('VMDIR#')) added.push(key);
+            }
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'directoryWrites', priority: 'low' },
+      );
+      await grow(other.store, 2, 'b');
+      expect(added).toEqual([]);
+      await grow(other.store, 1, 'c', ['vm-0', 'vm-7']);
+      expect(added).toHaveLength(1);
+      other.client.destroy();
+      const documents = DynamoDBDocumentClient.from(client);
+      const page = await documents.send(
+        new GetCommand({ TableName: table.tableName, Key: { pk: 'VMDIR#000000' } }),
+      );
+      expect(page.Item?.vm_ids).toEqual(new Set(['vm-0', 'vm-1', 'vm-2', 'vm-7']));
+      await table.drop();
+    });
+
     it('builds the Merkle state of a table written before it existed, then appends on it', async () => {
       const { store, table } = await freshStore();
       for (let i = 0; i < 6; i++) {
@@ -509,11 +640,11 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
     });
 
     it.each([
-      // blockSize: tasks -> worst-case items (3 per task + blocks + HEAD), within the 92 left after the
-      // 8 kept for Merkle tiles (MERKLE_ITEMS_PER_COMMIT)
+      // blockSize: tasks -> worst-case items (3 per task + blocks + HEAD), within the 91 left after the
+      // 8 kept for Merkle tiles (MERKLE_ITEMS_PER_COMMIT) and 1 for a VM directory page
       [5, 28], // 84 + 6 + 1 = 91; 29 tasks would need 87 + 6 + 1 = 94
       [1, 22], // 66 + 22 + 1 = 89; 23 tasks would need 69 + 23 + 1 = 93
-      [100, 30], // 90 + 1 + 1 = 92; 31 tasks would need 93 + 1 + 1 = 95
+      [100, 29], // 87 + 1 + 1 = 89; 30 tasks would need 90 + 1 + 1 = 92
     ])('with blocks of %d a commit holds at most %d tasks, each on its own VM', async (blockSize, tasks) => {
       expect(maxTasksPerCommit(blockSize)).toBe(tasks);
       const head = { height: 0, hash: genesisBlock().block_hash };
@@ -530,7 +661,7 @@ export function dynamoDbStoreSuite(name: string, makeClient: () => DynamoDBClien
     });
 
     it.each([
-      // blockSize, VMs: tasks -> items (TX + TASK per task, blocks, one item per VM used, HEAD) <= 92
+      // blockSize, VMs: tasks -> items (TX + TASK per task, blocks, one item per VM used, HEAD) <= 91
       [10, 10, 38], // 76 + 4 + 10 + 1 = 91; 39 tasks would need 78 + 4 + 10 + 1 = 93
       [5, 10, 36], // 72 + 8 + 10 + 1 = 91; 37 tasks would need 74 + 8 + 10 + 1 = 93
       [10, 1, 42], // 84 + 5 + 1 + 1 = 91; 43 tasks would need 86 + 5 + 1 + 1 = 93

@@ -64,6 +64,12 @@ describe('iamRequestsOf: the IAM requests AWS authorises for an SDK call', () =>
         origin,
       ),
     ).toEqual([{ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:eu-west-1:000000000000:tasks' }]);
+    // A queue named rather than addressed (the agent feed creates and looks up queues by name).
+    for (const operation of ['CreateQueue', 'GetQueueUrl']) {
+      expect(iamRequestsOf('SQSClient', operation, { QueueName: 'S-agent-i-1' }, origin)).toEqual([
+        { action: `sqs:${operation}`, resource: 'arn:aws:sqs:eu-west-1:111122223333:S-agent-i-1' },
+      ]);
+    }
     expect(
       iamRequestsOf('EventBridgeClient', 'PutEvents', { Entries: [{ EventBusName: 'bus' }, {}] }, origin),
     ).toEqual([

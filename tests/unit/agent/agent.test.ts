@@ -166,6 +166,28 @@ describe('Agent', () => {
     expect(summary).toMatchObject({ started: 1, completed: 1, unreported: 0 });
   });
 
+  it('on stop hands back to a delivering source what it received but never started', async () => {
+    const all = [assignment(1), assignment(2), assignment(3)];
+    const api = new FakeApi();
+    api.assign(...all);
+    const executor = new ControlledExecutor(null);
+    const settled: string[] = [];
+    const source = Object.assign(ledgerSource(api, all, [all]), {
+      settle: async (a: Assignment, how: 'done' | 'retry') => void settled.push(`${a.transactionId}:${how}`),
+    });
+    const { agent } = build(source, api, executor, { concurrency: 1, once: false });
+
+    const run = agent.run();
+    await settle();
+    agent.stop();
+    executor.finish('tx1');
+    await run;
+
+    // tx2 and tx3 were received with tx1 and never started: made visible again for the next agent.
+    expect(settled.sort()).toEqual(['tx1:done', 'tx2:retry', 'tx3:retry']);
+    expect(executor.runs).toEqual(['tx1']);
+  });
+
   it('a second stop cuts running work off, which is then not reported', async () => {
     const all = [assignment(1)];
     const api = new FakeApi();

@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueUrlCommand,
   type Message,
   ReceiveMessageCommand,
   type SQSClient,
@@ -67,7 +68,12 @@ describe('SqsAssignmentSource', () => {
         { MessageId: 'm2', ReceiptHandle: 'r2', Body: envelope(event(2)) },
       ],
     ]);
-    const source = new SqsAssignmentSource({ client, queueUrl: QUEUE, vmId: 'i-0abc', log: memoryLog() });
+    const source = new SqsAssignmentSource({
+      client,
+      queue: { url: QUEUE },
+      vmId: 'i-0abc',
+      log: memoryLog(),
+    });
 
     expect(await source.poll(request(3, 30))).toEqual([
       {
@@ -98,7 +104,12 @@ describe('SqsAssignmentSource', () => {
         { ReceiptHandle: 'r2', Body: envelope(event(2)) },
       ],
     ]);
-    const source = new SqsAssignmentSource({ client, queueUrl: QUEUE, vmId: 'i-0abc', log: memoryLog() });
+    const source = new SqsAssignmentSource({
+      client,
+      queue: { url: QUEUE },
+      vmId: 'i-0abc',
+      log: memoryLog(),
+    });
     const [a1, a2] = await source.poll(request());
     await source.settle(a1!, 'done');
     await source.settle(a2!, 'retry');
@@ -130,7 +141,7 @@ describe('SqsAssignmentSource', () => {
       ],
     ]);
     const log = memoryLog();
-    const source = new SqsAssignmentSource({ client, queueUrl: QUEUE, vmId: 'i-0abc', log });
+    const source = new SqsAssignmentSource({ client, queue: { url: QUEUE }, vmId: 'i-0abc', log });
 
     expect((await source.poll(request())).map((a) => a.taskId)).toEqual(['t4']);
     const deleted = sent
@@ -149,7 +160,12 @@ describe('SqsAssignmentSource', () => {
       [{ ReceiptHandle: 'old', Body: envelope(event(1)) }],
       [{ ReceiptHandle: 'new', Body: envelope(event(1)) }],
     ]);
-    const source = new SqsAssignmentSource({ client, queueUrl: QUEUE, vmId: 'i-0abc', log: memoryLog() });
+    const source = new SqsAssignmentSource({
+      client,
+      queue: { url: QUEUE },
+      vmId: 'i-0abc',
+      log: memoryLog(),
+    });
     await source.poll(request());
     const [again] = await source.poll(request());
     await source.settle(again!, 'done');
@@ -169,7 +185,7 @@ describe('SqsAssignmentSource', () => {
     const poll = (error: Error) =>
       new SqsAssignmentSource({
         client: fakeClient([], error).client,
-        queueUrl: QUEUE,
+        queue: { url: QUEUE },
         vmId: 'i-0abc',
         log: memoryLog(),
       }).poll(request());
@@ -178,5 +194,41 @@ describe('SqsAssignmentSource', () => {
     await expect(poll(throttled)).rejects.toBeInstanceOf(TransientError);
     await expect(poll(server)).rejects.toBeInstanceOf(TransientError);
     await expect(poll(missing)).rejects.toBeInstanceOf(PermanentError);
+  });
+
+  it('finds its queue by name, and until the dispatcher has created it answers a transient error', async () => {
+    let exists = false;
+    const sent: object[] = [];
+    const client = {
+      send: async (command: object) => {
+        sent.push(command);
+        if (command instanceof GetQueueUrlCommand) {
+          if (!exists)
+            throw Object.assign(new Error('no queue'), { name: 'QueueDoesNotExist', $fault: 'client' });
+          return { QueueUrl: QUEUE };
+        }
+        if (command instanceof ReceiveMessageCommand) {
+          return { Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: envelope(event(1)) }] };
+        }
+        return {};
+      },
+    } as unknown as Pick<SQSClient, 'send'>;
+    const source = new SqsAssignmentSource({
+      client,
+      queue: { name: 'stack-agent-i-0abc' },
+      vmId: 'i-0abc',
+      log: memoryLog(),
+    });
+    await expect(source.poll(request())).rejects.toThrow(/does not exist yet/);
+    await expect(source.poll(request())).rejects.toBeInstanceOf(TransientError);
+    exists = true;
+    const got = await source.poll(request());
+    expect(got.map((a) => a.transactionId)).toEqual(['tx1']);
+    await source.poll(request());
+    // Looked up until it existed, then never again; the receives and the settle use the URL found.
+    expect(sent.filter((c) => c instanceof GetQueueUrlCommand)).toHaveLength(3);
+    expect((sent.at(-1) as ReceiveMessageCommand).input.QueueUrl).toBe(QUEUE);
+    await source.settle(got[0]!, 'done');
+    expect((sent.at(-1) as DeleteMessageCommand).input).toEqual({ QueueUrl: QUEUE, ReceiptHandle: 'r1' });
   });
 });

@@ -53,6 +53,7 @@ const PSEUDO: Record<string, string> = {
   'AWS::Region': REGION,
   'AWS::AccountId': ACCOUNT,
   'AWS::URLSuffix': 'amazonaws.com',
+  'AWS::StackId': `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Test/00000000-0000-0000-0000-000000000000`,
 };
 
 export function resolve(template: TemplateJson, value: unknown): unknown {
@@ -66,7 +67,10 @@ export function resolve(template: TemplateJson, value: unknown): unknown {
   };
   if ('Ref' in obj) {
     const name = obj.Ref as string;
-    return PSEUDO[name] ?? refOf(name, type(name));
+    if (PSEUDO[name] !== undefined) return PSEUDO[name];
+    // A stage's Ref is its name (execute-api ARNs hold it).
+    if (type(name) === 'AWS::ApiGateway::Stage') return template.Resources[name]!.Properties!.StageName;
+    return refOf(name, type(name));
   }
   if ('Fn::GetAtt' in obj) {
     const [id, attr] = obj['Fn::GetAtt'] as [string, string];

@@ -69,7 +69,15 @@ const logBucket = (action: string, key?: string, tls = true): Request => {
   };
 };
 
-const CHAIN_KEYS = ['HEAD', 'BLOCK#000000000001', 'TX#tx-1', 'TASK#t-1', 'VM#i-1', 'TILE#0#000000000000'];
+const CHAIN_KEYS = [
+  'HEAD',
+  'BLOCK#000000000001',
+  'TX#tx-1',
+  'TASK#t-1',
+  'VM#i-1',
+  'TILE#0#000000000000',
+  'VMDIR#000000',
+];
 
 describe('every call the functions make is allowed', () => {
   // The calls each function's code makes (lib/adapters/dynamodb, functions/shared): an append is a
@@ -83,6 +91,8 @@ describe('every call the functions make is allowed', () => {
     ['Update VM#', item('UpdateItem', 'VM#i-0abc')],
     ['Update TILE#', item('UpdateItem', 'TILE#0#000000000000')],
     ['Put TILE# (genesis)', item('PutItem', 'TILE#0#000000000000')],
+    ['Update VMDIR# (VM directory page)', item('UpdateItem', 'VMDIR#000000')],
+    ['BatchGet VMDIR#', item('BatchGetItem', 'VMDIR#000000')],
     ['Get HEAD', item('GetItem', 'HEAD')],
     ['BatchGet TASK#', item('BatchGetItem', 'TASK#t-1')],
   ];
@@ -199,10 +209,13 @@ describe('deny matrix', () => {
     await expectDecision(adminPrincipal(), item('PutItem', 'DISPATCH#x'), 'Allowed');
   });
 
-  it('writers update only VM# and TILE# items and never use ConditionCheckItem', async () => {
+  it('writers update only VM#, TILE# and VMDIR# items, never Put VM# or VMDIR#, never use ConditionCheckItem', async () => {
     for (const name of ['scheduler', 'expire', 'read', 'commandStatus']) {
       for (const key of ['HEAD', 'BLOCK#000000000001', 'TX#tx-1', 'TASK#t-1']) {
         expect(await decide(fn[name]!, item('UpdateItem', key))).not.toBe('Allowed');
+      }
+      for (const key of ['VM#i-1', 'VMDIR#000000']) {
+        expect(await decide(fn[name]!, item('PutItem', key))).not.toBe('Allowed');
       }
       expect(await decide(fn[name]!, item('ConditionCheckItem', 'HEAD'))).not.toBe('Allowed');
     }

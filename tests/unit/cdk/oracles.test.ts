@@ -27,6 +27,7 @@ const VARIANTS: Record<string, BlockchainSchedulerProps> = {
     autoScaling: true,
   },
   'api-key': { authMode: 'api-key' },
+  'agents-autoscaling': { dispatch: true, agents: true, autoScaling: true },
   // The transparency log is on in every variant (the default); here with every option it has.
   'transparency-log-all': {
     witnesses: [

@@ -156,7 +156,8 @@ describe('IAM least privilege', () => {
       actionsOf([s]).some((a) => /PutItem|UpdateItem|ConditionCheck/.test(a)),
     );
     // Put on the chain, task and tile items (a tile is Put whole at genesis and when the Merkle state
-    // is built), Update on VM# (reservations) and TILE# (Merkle tiles) only; never ConditionCheckItem.
+    // is built), Update on VM# (reservations), TILE# (Merkle tiles) and VMDIR# (the VM directory) only;
+    // never ConditionCheckItem.
     expect(writes.map((s) => [actionsOf([s]), s.Condition])).toEqual([
       [
         ['dynamodb:PutItem'],
@@ -168,10 +169,10 @@ describe('IAM least privilege', () => {
       ],
       [
         ['dynamodb:UpdateItem'],
-        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['VM#*', 'TILE#*'] } },
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['VM#*', 'TILE#*', 'VMDIR#*'] } },
       ],
     ]);
-    expect(WRITER_LEADING_KEYS).toEqual(['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*', 'VM#*', 'TILE#*']);
+    expect(WRITER_LEADING_KEYS).toEqual(['HEAD', 'BLOCK#*', 'TX#*', 'TASK#*', 'VM#*', 'TILE#*', 'VMDIR#*']);
     expect(actionsOf(statements)).toEqual(
       expect.arrayContaining([
         'ec2:DescribeInstances',

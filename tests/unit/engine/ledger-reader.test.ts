@@ -49,6 +49,7 @@ describe('LedgerReader', () => {
       assignments: 3,
       rejections: 1,
       completed: 1,
+      failed: 0,
       expired: 1,
       success_rate: 3 / 4,
       vms: [
@@ -57,6 +58,7 @@ describe('LedgerReader', () => {
           vm_id: 'vm-a',
           assignments: 2,
           completed: 1,
+          failed: 0,
           expired: 1,
           active_tasks: 0,
           success_rate: 0.5,
@@ -66,12 +68,31 @@ describe('LedgerReader', () => {
           vm_id: 'vm-b',
           assignments: 1,
           completed: 0,
+          failed: 0,
           expired: 0,
           active_tasks: 1,
           success_rate: null,
           utilisation: 0.5,
         },
       ],
+    });
+  });
+
+  it('counts a run that exited non-zero as failed, overall and on its VM', async () => {
+    const { reader, engine } = await history();
+    const closed = await engine.complete('b', {
+      exit_code: 2,
+      signal: null,
+      duration_ms: 1500,
+      output_sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    });
+    expect(closed.status === 'closed' && closed.transaction.status).toBe('failed');
+    const summary = await reader.summary();
+    expect(summary).toMatchObject({ completed: 1, failed: 1, expired: 1 });
+    expect(summary.vms.find((v) => v.vm_id === 'vm-b')).toMatchObject({
+      failed: 1,
+      active_tasks: 0,
+      success_rate: 0,
     });
   });
 

@@ -84,7 +84,11 @@ describe('GPU devices in the ledger (format 2.4)', () => {
       expect(canonicalTextOfValidated(tx)).toBe(canonicalString(tx));
       expect(isCanonicalOrderTransaction(JSON.parse(canonicalString(tx)))).toBe(true);
     }
-    expect(canonicalString(txs[1]).startsWith('{"algorithm":"best-fit","devices":[1,2],"reason"')).toBe(true);
+    expect(
+      canonicalString(txs[1]).startsWith(
+        '{"algorithm":"best-fit","devices":[1,2],"format_version":3,"reason"',
+      ),
+    ).toBe(true);
   });
 
   it('is accepted by both verifiers', async () => {

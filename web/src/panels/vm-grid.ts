@@ -238,7 +238,7 @@ export class VmGrid {
         h(
           'div',
           { class: 'muted ledger-line' },
-          `ledger: ${recorded.assignments} assigned · ${recorded.completed} completed · success ${percent(recorded.success_rate, 0)}`,
+          `ledger: ${recorded.assignments} assigned · ${recorded.completed} completed · ${recorded.failed} failed · success ${percent(recorded.success_rate, 0)}`,
         ),
       );
     }
