@@ -5,7 +5,8 @@ import {
   PermanentError,
   type PollRequest,
 } from '../lib/ports/assignment-source';
-import { assignmentsResponseSchema, fromFeedItem } from './assignment';
+import { assignmentsAnswer } from '../lib/schemas/client';
+import { fromFeedItem } from './assignment';
 import type { AgentHttp } from './http';
 
 /** Time on top of the long poll before a request counts as lost. */
@@ -29,7 +30,7 @@ export class HttpPollSource implements AssignmentSource {
         timeoutMs: waitS * 1000 + POLL_SLACK_MS,
       },
     );
-    const parsed = assignmentsResponseSchema.safeParse(body);
+    const parsed = assignmentsAnswer.safeParse(body);
     if (!parsed.success) {
       const issues = ValidationError.fromZod(parsed.error, 'unexpected feed answer').message;
       throw new PermanentError(issues);

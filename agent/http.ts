@@ -1,9 +1,9 @@
+import { ApiClient, HttpStatusError, type RequestSigner, UnreachableError } from '../http/client';
 import { PermanentError, TransientError } from '../lib/ports/assignment-source';
 
 const MAX_ERROR_BODY = 300;
 
-/** Authentication headers for one request (bearer token, API key, or a SigV4 signature). */
-export type RequestSigner = (method: string, url: URL, body?: string) => Promise<Record<string, string>>;
+export type { RequestSigner };
 
 export interface HttpOptions {
   /** Server base URL, e.g. http://127.0.0.1:8080 (a path prefix such as an API stage is kept). */
@@ -16,14 +16,26 @@ export interface HttpOptions {
   timeoutMs?: number;
 }
 
-/** The agent's HTTP calls: classifies every failure as transient or permanent, never leaks the token. */
+/**
+ * The agent's HTTP calls, through the one API client (http/client.ts): classifies every failure as
+ * transient or permanent, never leaks the token.
+ */
 export class AgentHttp {
-  private readonly base: URL;
-  private readonly timeoutMs: number;
+  private readonly client: ApiClient;
 
-  constructor(private readonly options: HttpOptions) {
-    this.base = new URL(options.url.endsWith('/') ? options.url : `${options.url}/`);
-    this.timeoutMs = options.timeoutMs ?? 15_000;
+  constructor(options: HttpOptions) {
+    const { token, sign } = options;
+    this.client = new ApiClient(
+      {
+        url: options.url,
+        timeoutMs: options.timeoutMs ?? 15_000,
+        sign: async (method, url, body) => ({
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+          ...(await sign?.(method, url, body)),
+        }),
+      },
+      MAX_ERROR_BODY,
+    );
   }
 
   /** Answers the parsed JSON of a 2xx, or throws TransientError / PermanentError. */
@@ -32,37 +44,31 @@ export class AgentHttp {
     path: string,
     init: { signal?: AbortSignal; timeoutMs?: number; body?: unknown } = {},
   ): Promise<{ status: number; body: unknown }> {
-    const url = new URL(path.replace(/^\//, ''), this.base);
-    const timeout = AbortSignal.timeout(init.timeoutMs ?? this.timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     // A body (the completion's outcome) is JSON; a SigV4 signature covers it.
-    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    const { body, ...rest } = init;
     let response: Response;
     try {
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
-      Object.assign(headers, await this.options.sign?.(method, url, body));
-      response = await fetch(url, { method, headers, signal, ...(body === undefined ? {} : { body }) });
+      response = await this.client.request(method, path, {
+        headers: { accept: 'application/json' },
+        ...rest,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     } catch (error) {
-      throw new TransientError(`${method} ${url.pathname}: ${(error as Error).message}`);
+      if (error instanceof UnreachableError) throw new TransientError(error.message);
+      if (error instanceof HttpStatusError) {
+        if (error.status === 429 || error.status >= 500) throw new TransientError(error.message);
+        throw new PermanentError(error.message, error.status);
+      }
+      throw error;
     }
     const text = await response.text().catch(() => '');
-    if (response.status === 429 || response.status >= 500) {
-      throw new TransientError(
-        `${method} ${url.pathname}: HTTP ${response.status} ${text.slice(0, MAX_ERROR_BODY)}`,
-      );
-    }
-    if (!response.ok) {
-      throw new PermanentError(
-        `${method} ${url.pathname}: HTTP ${response.status} ${text.slice(0, MAX_ERROR_BODY)}`,
-        response.status,
-      );
-    }
     try {
       return { status: response.status, body: JSON.parse(text) };
     } catch {
-      throw new PermanentError(`${method} ${url.pathname}: the answer is not JSON`, response.status);
+      throw new PermanentError(
+        `${method} ${this.client.url(path).pathname}: the answer is not JSON`,
+        response.status,
+      );
     }
   }
 }

@@ -1,7 +1,7 @@
-import * as z from 'zod';
+import type * as z from 'zod';
 import type { TaskOutcome } from '../lib/ledger/types';
 import { PermanentError } from '../lib/ports/assignment-source';
-import { taskIdSchema } from '../lib/schemas/task-input';
+import { completeAnswer, taskStateAnswer } from '../lib/schemas/client';
 import type { AgentHttp } from './http';
 
 /** What the ledger says about a task, as far as the agent cares. */
@@ -21,17 +21,6 @@ export interface SchedulerApi {
   complete(taskId: string, outcome?: TaskOutcome): Promise<ReportResult>;
 }
 
-const taskStatusSchema = z.object({
-  task_id: taskIdSchema,
-  status: z.enum(['queued', 'assigned', 'rejected', 'completed', 'failed', 'expired']),
-  transaction_id: z.string().nullable(),
-});
-
-const completeSchema = z.object({
-  task_id: taskIdSchema,
-  status: z.enum(['closed', 'already-final']),
-});
-
 /** GET /tasks/{id} and POST /tasks/{id}/complete of either runtime. */
 export class HttpSchedulerApi implements SchedulerApi {
   constructor(private readonly http: AgentHttp) {}
@@ -41,7 +30,7 @@ export class HttpSchedulerApi implements SchedulerApi {
       const { body } = await this.http.json('GET', `tasks/${encodeURIComponent(taskId)}`, {
         ...(signal ? { signal } : {}),
       });
-      const parsed = parse(taskStatusSchema, body, 'GET /tasks/{id}');
+      const parsed = parse(taskStateAnswer, body, 'GET /tasks/{id}');
       return { status: parsed.status, transactionId: parsed.transaction_id };
     } catch (error) {
       if (error instanceof PermanentError && error.status === 404) return null;
@@ -56,7 +45,7 @@ export class HttpSchedulerApi implements SchedulerApi {
         `tasks/${encodeURIComponent(taskId)}/complete`,
         outcome === undefined ? {} : { body: { outcome } },
       );
-      return parse(completeSchema, body, 'POST /tasks/{id}/complete').status;
+      return parse(completeAnswer, body, 'POST /tasks/{id}/complete').status;
     } catch (error) {
       if (error instanceof PermanentError && error.status === 404) return 'unknown';
       // A server that answers a repeat with a conflict means the same as already-final.

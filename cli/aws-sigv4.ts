@@ -1,13 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { RequestSigner } from '../http/client';
 import { CliExit, EXIT_USAGE } from './exit';
 
 /** Where the signing keys come from: static keys or a provider (the SDK's default chain). */
 export type AwsCredentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
-
-/** Adds authentication headers to a request the CLI is about to send (SigV4 signs the body too). */
-export type RequestSigner = (method: string, url: URL, body?: string) => Promise<Record<string, string>>;
 
 /** SHA-256 and HMAC-SHA-256 for the signer, from node:crypto (the SDK's own hash class is internal). */
 class Sha256 {

@@ -1,8 +1,8 @@
-import * as z from 'zod';
 import type { ChainVerification } from '../lib/ledger/chain-verifier';
 import { digestSchema } from '../lib/ledger/digest';
 import type { Digest } from '../lib/ledger/types';
 import { MAX_BLOCKS_PER_PAGE } from '../lib/schemas/api';
+import { blocksPageAnswer } from '../lib/schemas/client';
 import { getJson, type Remote } from './remote';
 
 /**
@@ -10,13 +10,6 @@ import { getJson, type Remote } from './remote';
  * that one command audits the local server and the AWS stack. No bulk export route is needed: a Lambda
  * answer is capped at 6 MB, a page of blocks is not.
  */
-
-// Blocks stay unvalidated here: the verifier validates each one and reports a malformed block as a
-// finding at its height, not as an I/O error.
-const blocksPageSchema = z.object({
-  height: z.number().int().min(-1),
-  blocks: z.array(z.unknown()),
-});
 
 /** The digest the server publishes for its current head. */
 export function publishedDigest(remote: Remote): Promise<Digest> {
@@ -36,7 +29,7 @@ export async function* remoteBlocks(
   let from = 0;
   while (from <= upTo) {
     const limit = Math.min(pageSize, upTo - from + 1);
-    const page = await getJson(remote, `ledger/blocks?from=${from}&limit=${limit}`, blocksPageSchema);
+    const page = await getJson(remote, `ledger/blocks?from=${from}&limit=${limit}`, blocksPageAnswer);
     if (page.blocks.length === 0) return;
     const blocks = page.blocks.slice(0, limit);
     yield* blocks;

@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import * as z from 'zod';
+import {
+  ApiClient,
+  HttpStatusError,
+  parseAnswer as parseClientAnswer,
+  type RequestSigner,
+  UnexpectedAnswerError,
+  UnreachableError,
+} from '../http/client';
 import { parseOrThrow } from '../lib/errors';
-import { awsSigv4Signer, type RequestSigner, signingRegion } from './aws-sigv4';
+import { awsSigv4Signer, signingRegion } from './aws-sigv4';
 import { CliExit, EXIT_USAGE } from './exit';
 import { apiBaseUrl, readStackOutputs } from './stack';
 
@@ -130,33 +138,24 @@ export async function openRemote(given: RemoteFlags): Promise<Remote> {
   const sign: RequestSigner = flags.awsSigv4
     ? awsSigv4Signer(signingRegion(valid['--aws-sigv4'], base))
     : staticHeaders(valid['--token'], valid['--api-key']);
+  const client = new ApiClient({ url: base, sign, timeoutMs: REQUEST_TIMEOUT_MS }, MAX_ERROR_BODY);
   async function send(
     method: string,
     path: string,
     { body, accept = [] }: { body?: string; accept?: readonly number[] } = {},
   ): Promise<Response> {
-    const url = new URL(path.replace(/^\/+/, ''), base);
-    let response: Response;
     try {
-      response = await fetch(url, {
-        method,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(await sign(method, url, body)),
-        },
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
+      return await client.request(method, path, { ...(body === undefined ? {} : { body }), accept });
     } catch (error) {
-      if (error instanceof CliExit) throw error;
-      throw new CliExit(EXIT_USAGE, `cannot reach ${url.origin}: ${(error as Error).message}`);
+      if (error instanceof UnreachableError) {
+        if (error.cause instanceof CliExit) throw error.cause;
+        throw new CliExit(EXIT_USAGE, `cannot reach ${error.url.origin}: ${(error.cause as Error).message}`);
+      }
+      if (error instanceof HttpStatusError) {
+        throw new CliExit(EXIT_USAGE, `${error.message}${authHint(error.status, flags)}`);
+      }
+      throw error;
     }
-    if (response.ok || accept.includes(response.status)) return response;
-    const text = (await response.text()).slice(0, MAX_ERROR_BODY);
-    throw new CliExit(
-      EXIT_USAGE,
-      `${method} ${url.pathname}: HTTP ${response.status} ${text}${authHint(response.status, flags)}`,
-    );
   }
   return { base, send, get: (path, accept = []) => send('GET', path, { accept }) };
 }
@@ -199,18 +198,12 @@ async function parseAnswer<S extends z.ZodType>(
   path: string,
   schema: S,
 ): Promise<z.output<S>> {
-  let body: unknown;
   try {
-    body = await response.json();
+    return await parseClientAnswer(response, `GET ${path}`, schema);
   } catch (error) {
-    throw new CliExit(EXIT_USAGE, `GET ${path}: not JSON: ${(error as Error).message}`);
+    if (error instanceof UnexpectedAnswerError) throw new CliExit(EXIT_USAGE, error.message);
+    throw error;
   }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-    throw new CliExit(EXIT_USAGE, `GET ${path}: unexpected answer: ${issues.join('; ')}`);
-  }
-  return parsed.data;
 }
 
 function staticHeaders(token: string | undefined, apiKey: string | undefined): RequestSigner {

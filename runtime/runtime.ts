@@ -1,5 +1,6 @@
 import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
 import type { Checkpointer } from '../lib/engine/checkpointer';
+import { ledgerDevices } from '../lib/engine/fleet-merge';
 import { LedgerReader } from '../lib/engine/ledger-reader';
 import { readTaskStatus } from '../lib/engine/task-intake';
 import type { CloseOutcome, Engine, ScheduleOutcome } from '../lib/engine/types';
@@ -19,10 +20,11 @@ import type { LedgerStore } from '../lib/ports/ledger-store';
 import type { TaskAcceptances } from '../lib/ports/task-acceptances';
 import type { TaskQueue } from '../lib/ports/task-queue';
 import { fleetPage } from '../lib/scaling/fleet-page';
+import { GPU_DIMENSION } from '../lib/scheduling/devices';
 import { admitFleet } from '../lib/scheduling/quarantine';
 import { type AlgorithmParams, DEFAULT_PARAMS } from '../lib/scheduling/types';
 import type { RuntimeConfig } from '../lib/schemas/config';
-import { DEFAULT_CAPACITY, DEFAULT_GENERATOR } from '../lib/schemas/config';
+import { DEFAULT_CAPACITY, DEFAULT_GENERATOR, wholeGpusProblem } from '../lib/schemas/config';
 import {
   type AutoscaleResponse,
   addVmsSchema,
@@ -285,7 +287,11 @@ export class LocalRuntime {
     const reservations = new Map((await this.parts.store.getReservations()).map((r) => [r.vm_id, r]));
     return this.parts.fleet.snapshot().map((vm) => {
       const r = reservations.get(vm.id);
-      return r ? { ...vm, reserved: { ...vm.reserved, ...r.reserved }, activeTasks: r.active_tasks } : vm;
+      // GPU devices show what the ledger holds on each, as the engine sees them (lib/engine/fleet-merge.ts).
+      const withDevices = vm.gpus === undefined ? vm : { ...vm, gpus: ledgerDevices(vm.gpus, r) };
+      return r
+        ? { ...withDevices, reserved: { ...vm.reserved, ...r.reserved }, activeTasks: r.active_tasks }
+        : withDevices;
     });
   }
 
@@ -409,11 +415,25 @@ export class LocalRuntime {
         `the fleet holds ${fleet.size} VMs; adding ${request.count} would pass max_fleet_size (${config.max_fleet_size})`,
       );
     }
+    const gpuModel = request.gpu_model ?? config.fleet.gpu_model;
+    if (gpuModel !== undefined) {
+      if (!config.dimensions.includes(GPU_DIMENSION)) {
+        throw new ValidationError(
+          [{ field: 'gpu_model', message: 'needs the gpu dimension, which this runtime does not schedule' }],
+          'invalid VM request',
+        );
+      }
+      const problem = wholeGpusProblem(request.capacity?.gpu ?? this.defaultCapacity().gpu ?? 0);
+      if (problem !== null) {
+        throw new ValidationError([{ field: 'capacity.gpu', message: problem }], 'invalid VM request');
+      }
+    }
     return this.parts.fleet.addVms(
       request.count,
       request.capacity ?? {},
       request.labels ?? {},
       request.managed,
+      gpuModel,
     );
   }
 

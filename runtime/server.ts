@@ -120,6 +120,7 @@ export async function startLocalRuntime(
       noise: config.fleet.noise,
       historyWindow: config.params.historyWindow ?? DEFAULT_PARAMS.historyWindow,
       random: seededRandom(seed),
+      ...(config.fleet.gpu_model === undefined ? {} : { gpuModel: config.fleet.gpu_model }),
     });
     const engine = new SchedulingEngine({
       store,

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
-import * as z from 'zod';
+import type * as z from 'zod';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../../lib/model/resources';
+import { enqueueConfigAnswer, fleetCapacitiesAnswer, submitAnswer } from '../../lib/schemas/client';
 import { seededRandom } from '../../lib/simulation/rng';
 import { CliExit, EXIT_USAGE } from '../exit';
 import { intOption } from '../options';
@@ -17,38 +18,23 @@ interface EnqueueFlags extends RemoteFlags {
   json?: boolean;
 }
 
-/** The parts of the server's answers this command relies on; a server that drifted is an I/O error. */
-const serverConfigSchema = z.object({
-  dimensions: z.array(z.string()).min(1),
-  fleet: z
-    .object({ capacity: z.record(z.string(), z.number()) })
-    .partial()
-    .optional(),
-});
-/** A deployed stack's fleet: the dimensions and a capacity to size generated tasks by. */
-const fleetSchema = z.object({
-  vms: z.array(z.object({ capacity: z.record(z.string(), z.number()) })),
-});
-
 /**
  * The dimensions and a VM capacity: GET /config on the local runtime. The AWS API has no /config
  * (API Gateway answers 403 or 404 for a route it does not define), so there they come from GET /fleet:
  * the dimensions the instances report, the stack's defaults when the fleet is empty, and the
  * smallest instance's capacity.
  */
-async function serverConfig(remote: Remote): Promise<z.output<typeof serverConfigSchema>> {
+async function serverConfig(remote: Remote): Promise<z.output<typeof enqueueConfigAnswer>> {
   const answer = await remote.get('config', [403, 404]);
-  if (answer.ok) return serverReply(serverConfigSchema, await answer.json());
+  if (answer.ok) return serverReply(enqueueConfigAnswer, await answer.json());
   await answer.body?.cancel();
-  const fleet = serverReply(fleetSchema, await (await remote.get('fleet')).json());
+  const fleet = serverReply(fleetCapacitiesAnswer, await (await remote.get('fleet')).json());
   const dimensions = [...new Set(fleet.vms.flatMap((vm) => Object.keys(vm.capacity)))];
   if (dimensions.length === 0) return { dimensions: [...DEFAULT_DIMENSIONS] };
   const capacity: Record<string, number> = {};
   for (const d of dimensions) capacity[d] = Math.min(...fleet.vms.map((vm) => vm.capacity[d] ?? 0));
   return { dimensions, fleet: { capacity } };
 }
-
-const submitReplySchema = z.object({ accepted: z.array(z.string()), duplicates: z.array(z.string()) });
 
 function serverReply<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
@@ -145,7 +131,7 @@ async function submitAll(
         if (response.status !== 202) {
           throw new CliExit(EXIT_USAGE, `POST /tasks: HTTP ${response.status} ${await response.text()}`);
         }
-        const result = serverReply(submitReplySchema, await response.json());
+        const result = serverReply(submitAnswer, await response.json());
         summary.accepted += result.accepted.length;
         summary.duplicates += result.duplicates.length;
         break;

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { Command } from 'commander';
 import * as z from 'zod';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
+import type { GpuDeviceUse } from '../../lib/scheduling/devices';
 import { type AlgorithmResult, compareAlgorithms } from '../../lib/simulation/compare';
 import { type OpenbNode, type OpenbPod, openbWorkload } from '../../lib/simulation/openb';
 import {
@@ -113,6 +114,7 @@ const percent = (x: number | null | undefined) =>
 
 export function resultsTable(results: AlgorithmResult[]): string {
   const saturation = results.some((r) => r.allocated_share !== undefined);
+  const devices = results.some((r) => r.gpu_devices !== undefined);
   const table = new Table({
     head: [
       'algorithm',
@@ -125,6 +127,7 @@ export function resultsTable(results: AlgorithmResult[]): string {
       'mean util',
       'fragmentation',
       ...(saturation ? ['allocated'] : []),
+      ...(devices ? DEVICE_HEAD : []),
     ],
     style: { head: [] },
   });
@@ -140,14 +143,33 @@ export function resultsTable(results: AlgorithmResult[]): string {
       percent(r.mean_utilisation),
       percent(r.fragmentation),
       ...(saturation ? [percent(r.allocated_share)] : []),
+      ...(devices ? deviceCells(r.gpu_devices) : []),
     ]);
   }
   return table.toString();
 }
 
+/** Per-device use columns: GPUs full / partly used / idle, and the GPU stranded on partly used ones. */
+const DEVICE_HEAD = ['GPUs full/partial/idle', 'stranded'];
+
+function deviceCells(use: GpuDeviceUse | undefined): string[] {
+  if (use === undefined) return ['n/a', 'n/a'];
+  return [`${use.full}/${use.partial}/${use.idle}`, `${(100 * use.stranded_share).toFixed(2)}%`];
+}
+
 export function saturationTable(results: SaturationResult[]): string {
   const table = new Table({
-    head: ['algorithm', 'tasks', 'placed', 'rejected', 'allocated (mean)', 'min - max', 'stdev', 'seeds'],
+    head: [
+      'algorithm',
+      'tasks',
+      'placed',
+      'rejected',
+      'allocated (mean)',
+      'min - max',
+      'stdev',
+      ...DEVICE_HEAD,
+      'seeds',
+    ],
     style: { head: [] },
   });
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -160,6 +182,7 @@ export function saturationTable(results: SaturationResult[]): string {
       pct(r.allocated_share),
       `${pct(r.allocated_share_min)} - ${pct(r.allocated_share_max)}`,
       `${(100 * r.allocated_share_stdev).toFixed(2)} pt`,
+      ...deviceCells(r.gpu_devices),
       r.runs.length,
     ]);
   }

@@ -33,7 +33,7 @@ export function withLedgerReservations(
  * than on its devices (tasks placed before device reservations were kept), which devices those tasks
  * hold is unknown: every device then counts as full until they end, so none is given twice.
  */
-function ledgerDevices(gpus: readonly GpuDevice[], reservation: Reservation | undefined): GpuDevice[] {
+export function ledgerDevices(gpus: readonly GpuDevice[], reservation: Reservation | undefined): GpuDevice[] {
   const perDevice = reservation?.gpus ?? [];
   const onDevices = perDevice.reduce((sum, v) => sum + toMicro(v), 0);
   const unplaced = toMicro(reservation?.reserved[GPU_DIMENSION] ?? 0) > onDevices;

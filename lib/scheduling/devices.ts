@@ -30,6 +30,19 @@ export function deviceShape(gpu: number): { count: number; milli: number } | str
   return `gpu ${gpu} milli-GPU is neither a share of one GPU (at most ${WHOLE_GPU}) nor a whole number of GPUs`;
 }
 
+/** A fleet's GPU devices by use (GpuDevices.use). */
+export interface GpuDeviceUse {
+  devices: number;
+  /** Devices with no room left. */
+  full: number;
+  /** Devices partly used: some milli-GPU taken, some free. */
+  partial: number;
+  /** Devices nothing is placed on. */
+  idle: number;
+  /** Free milli-GPU on partly used devices / milli-GPU of all devices, 0-1. */
+  stranded_share: number;
+}
+
 /**
  * The GPU devices of a fleet, flat like FleetState: the devices of VM i are indexes
  * start[i] .. start[i+1]) of `capacity`, `reserved` and `model`. A VM without a device list has
@@ -300,6 +313,36 @@ export class GpuDevices {
     }
     this.revision[vm]!++;
     this.summarize(vm);
+  }
+
+  /**
+   * How the fleet's devices are used right now: full (no room left), partly used, idle, and the
+   * milli-GPU left free on partly used devices as a share of all device capacity (GPU stranded in
+   * pieces: a whole-GPU task cannot use it). What `bcs simulate` reports per algorithm.
+   */
+  use(): GpuDeviceUse {
+    let full = 0;
+    let partial = 0;
+    let idle = 0;
+    let stranded = 0;
+    let total = 0;
+    for (let k = 0; k < this.capacity.length; k++) {
+      const c = this.capacity[k]!;
+      const r = this.reserved[k]!;
+      total += c;
+      if (r >= c) full++;
+      else if (r > 0) {
+        partial++;
+        stranded += c - r;
+      } else idle++;
+    }
+    return {
+      devices: this.capacity.length,
+      full,
+      partial,
+      idle,
+      stranded_share: total > 0 ? stranded / total : 0,
+    };
   }
 
   /** milli-GPU reserved on each device of the VM, in device order: what the ledger and the dashboard show. */

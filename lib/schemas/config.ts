@@ -5,6 +5,7 @@ import { algorithmParamsSchema } from '../scheduling/params';
 import { DEFAULT_PARAMS } from '../scheduling/types';
 import { capacityAmountSchema } from './amounts';
 import { generatorSettingsSchema } from './http';
+import { gpuModelSchema } from './task-input';
 
 /**
  * Configuration of the local runtime (`bcs start`): a JSON file, environment variables and flags
@@ -33,6 +34,11 @@ export const fleetConfigSchema = z.strictObject({
   noise: z.number().finite().min(0).max(1).default(0.05),
   /** How often usage is sampled and finished tasks are completed, ms. */
   tick_ms: z.number().int().min(10).max(60_000).default(1000),
+  /**
+   * GPU model of the simulated VMs' devices (docs/algorithms.md "GPU devices"): each VM then lists one
+   * device of this model per 1000 of its `gpu` capacity, which must be whole GPUs (1 to 64 of them).
+   */
+  gpu_model: gpuModelSchema.optional(),
 });
 
 /**
@@ -180,7 +186,29 @@ export const runtimeConfigSchema = runtimeConfigFields.superRefine((config, ctx)
   if (config.autoscale.enabled && config.autoscale.max > config.max_fleet_size) {
     ctx.addIssue({ code: 'custom', path: ['autoscale', 'max'], message: cap });
   }
+  if (config.fleet.gpu_model !== undefined) {
+    if (!config.dimensions.includes('gpu')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'gpu_model'],
+        message: 'needs the gpu dimension in dimensions',
+      });
+    } else {
+      const problem = wholeGpusProblem(config.fleet.capacity?.gpu ?? DEFAULT_CAPACITY.gpu ?? 0);
+      if (problem !== null)
+        ctx.addIssue({ code: 'custom', path: ['fleet', 'capacity', 'gpu'], message: problem });
+    }
+  }
 });
+
+/**
+ * Why a `gpu` capacity cannot be listed as devices (1 to 64 whole GPUs of 1000 milli-GPU), or null.
+ * The simulated fleet's devices (fleet.gpu_model) need it.
+ */
+export function wholeGpusProblem(gpu: number): string | null {
+  if (Number.isInteger(gpu / 1000) && gpu >= 1000 && gpu <= 64_000) return null;
+  return `must be 1 to 64 whole GPUs (a multiple of 1000 milli-GPU) when VMs list GPU devices, got ${gpu}`;
+}
 
 export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof runtimeConfigSchema>;

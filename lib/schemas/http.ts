@@ -24,7 +24,13 @@ import type {
   taskStatusNameSchema,
   taskStatusResponseSchema,
 } from './responses';
-import { MAX_TASKS_PER_REQUEST, type TaskInput, taskIdSchema, taskInputSchema } from './task-input';
+import {
+  gpuModelSchema,
+  MAX_TASKS_PER_REQUEST,
+  type TaskInput,
+  taskIdSchema,
+  taskInputSchema,
+} from './task-input';
 
 /**
  * Request and response shapes of the HTTP API, shared by the local server, the API Gateway
@@ -121,6 +127,8 @@ export function addVmsSchema(dimensions: Dimensions) {
     labels: vmLabelsSchema.optional(),
     /** 'agent': an agent on the VM runs its tasks and reports completions (docs/agent.md). */
     managed: z.enum(['simulation', 'agent']).default('simulation'),
+    /** GPU model of the VMs' devices (one per 1000 of capacity.gpu); default the fleet's gpu_model. */
+    gpu_model: gpuModelSchema.optional(),
   });
 }
 

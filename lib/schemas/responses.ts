@@ -88,6 +88,20 @@ export const fleetVmBodySchema = z.strictObject({
   free_to_terminate: z.boolean().optional(),
   /** Present when the VM is quarantined (the engine refuses its record): what is wrong, naming the field. */
   quarantine: z.string().min(1).optional(),
+  /**
+   * Its GPU devices in driver order (CUDA_VISIBLE_DEVICES indexes), when it lists them: model,
+   * milli-GPU capacity and what the ledger holds on each (docs/ledger-format.md 2.4).
+   */
+  gpus: z
+    .array(
+      z.strictObject({
+        model: z.string().min(1),
+        milli: count,
+        reserved: z.number().min(0),
+      }),
+    )
+    .max(64)
+    .optional(),
 });
 
 export const fleetResponseSchema = z.strictObject({

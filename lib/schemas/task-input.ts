@@ -29,9 +29,14 @@ const amount = amountSchema;
 export const GPU_MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,62}$/;
 export const MAX_GPU_MODELS = 16;
 
+/** One GPU model name. */
+export const gpuModelSchema = z
+  .string()
+  .regex(GPU_MODEL_PATTERN, 'GPU model names are 1-63 of letters, digits and ._- or space');
+
 /** GPU models a task may run on (any one of them): 1-16 distinct names. */
 export const gpuModelsSchema = z
-  .array(z.string().regex(GPU_MODEL_PATTERN, 'GPU model names are 1-63 of letters, digits and ._- or space'))
+  .array(gpuModelSchema)
   .min(1)
   .max(MAX_GPU_MODELS)
   .refine((models) => new Set(models).size === models.length, 'GPU model names must be distinct');

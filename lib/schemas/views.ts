@@ -34,6 +34,9 @@ export function vmBody(vm: Vm, quarantine?: string): FleetVmBody {
     active_tasks: vm.activeTasks,
     free_to_terminate: freeToTerminate(vm),
     ...(quarantine === undefined ? {} : { quarantine }),
+    ...(vm.gpus === undefined
+      ? {}
+      : { gpus: vm.gpus.map((g) => ({ model: g.model, milli: g.milli, reserved: g.reserved ?? 0 })) }),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { GpuDeviceUse } from '../scheduling/devices';
 import { UnknownAlgorithmError } from '../scheduling/errors';
 import { algorithmNames, isAlgorithmName } from '../scheduling/registry';
 import { Scheduler } from '../scheduling/schedule';
@@ -20,6 +21,8 @@ export interface AlgorithmResult {
   fragmentation: number;
   /** Saturation runs only: allocated / capacity in the saturation dimension when arrivals stop. */
   allocated_share?: number;
+  /** Fleets that list GPU devices (OpenB traces): the devices by use when arrivals stop. */
+  gpu_devices?: GpuDeviceUse;
 }
 
 export interface CompareOptions {
@@ -72,6 +75,7 @@ export function compareAlgorithms(workload: Workload, options: CompareOptions): 
       mean_utilisation: r.meanUtilisation,
       fragmentation: r.fragmentation,
       ...(saturation === null ? {} : { allocated_share: r.allocatedShare[saturation] ?? 0 }),
+      ...(r.gpuDevices === undefined ? {} : { gpu_devices: r.gpuDevices }),
     };
   });
 }

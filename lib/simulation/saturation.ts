@@ -1,4 +1,5 @@
 import type { Task } from '../model/task';
+import type { GpuDeviceUse } from '../scheduling/devices';
 import { FleetState } from '../scheduling/fleet-state';
 import { mulberry32 } from '../scheduling/prng';
 import { Scheduler } from '../scheduling/schedule';
@@ -53,6 +54,8 @@ export interface SaturationRun {
   rejected: number;
   /** milli-GPU reserved / milli-GPU in the cluster at the report point, 0-1. */
   allocated_share: number;
+  /** The cluster's GPUs at the report point: full, partly used, idle, and GPU stranded on partly used ones. */
+  gpu_devices: GpuDeviceUse;
 }
 
 /** One algorithm's row of `bcs simulate --mode saturate --json`: means over the seeds (counts rounded). */
@@ -67,6 +70,8 @@ export interface SaturationResult {
   allocated_share_min: number;
   allocated_share_max: number;
   allocated_share_stdev: number;
+  /** Means over the seeds of each run's gpu_devices (counts rounded). */
+  gpu_devices: GpuDeviceUse;
   runs: SaturationRun[];
 }
 
@@ -142,7 +147,15 @@ export function saturationRun(
       allocated += demand;
     }
   }
-  return { seed, tasks, placed, rejected: tasks - placed, allocated_share: allocated / capacity };
+  return {
+    seed,
+    tasks,
+    placed,
+    rejected: tasks - placed,
+    allocated_share: allocated / capacity,
+    // OpenB nodes always list their devices (openbVm), so the fleet has them.
+    gpu_devices: fleet.devices!.use(),
+  };
 }
 
 /** Every algorithm over every seed, on fresh fleets. */
@@ -177,7 +190,24 @@ export function saturationReplay(
       allocated_share_min: Math.min(...shares),
       allocated_share_max: Math.max(...shares),
       allocated_share_stdev: Math.sqrt(variance),
+      gpu_devices: meanDeviceUse(runs.map((r) => r.gpu_devices)),
       runs,
     };
   });
+}
+
+/** Per-seed device use averaged: counts rounded (the fleet is the same every seed), the share exact. */
+function meanDeviceUse(uses: readonly GpuDeviceUse[]): GpuDeviceUse {
+  const mean = (pick: (u: GpuDeviceUse) => number) => uses.reduce((a, u) => a + pick(u), 0) / uses.length;
+  const devices = uses[0]?.devices ?? 0;
+  const full = Math.round(mean((u) => u.full));
+  const partial = Math.min(Math.round(mean((u) => u.partial)), devices - full);
+  // idle is what the rounded means leave, so the three add up to the fleet's devices.
+  return {
+    devices,
+    full,
+    partial,
+    idle: devices - full - partial,
+    stranded_share: mean((u) => u.stranded_share),
+  };
 }

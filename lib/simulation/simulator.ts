@@ -1,5 +1,6 @@
 import type { ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
+import type { GpuDeviceUse } from '../scheduling/devices';
 import type { FleetState } from '../scheduling/fleet-state';
 import { fragmentation, loadImbalance, meanRequirements, meanUtilisation } from '../scheduling/metrics';
 import type { Decision } from '../scheduling/types';
@@ -58,6 +59,8 @@ export interface SimulationResult {
   meanWaitSeconds: number;
   /** Reserved over capacity per dimension, fleet-wide, once the last task has arrived and been handled. */
   allocatedShare: ResourceVector;
+  /** The fleet's GPU devices by use at that same moment; absent when no VM lists devices. */
+  gpuDevices?: GpuDeviceUse;
 }
 
 type SimEvent =
@@ -189,6 +192,7 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
   };
 
   let allocatedShare = allocated(state, dims);
+  let gpuDevices: GpuDeviceUse | undefined = state.devices?.use();
   let a = 0;
   const progressEvery = Math.max(1, Math.floor(arrivals.length / 100));
   while (a < arrivals.length || pending.size > 0) {
@@ -217,7 +221,10 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
     handleArrivals(batch, nextArrival);
     sampleUpTo(a);
     // The allocated share belongs to the moment the last task has been handled, not to the drain after.
-    if (a === arrivals.length) allocatedShare = allocated(state, dims);
+    if (a === arrivals.length) {
+      allocatedShare = allocated(state, dims);
+      gpuDevices = state.devices?.use();
+    }
   }
   // Whatever is still pending when the simulation ends never ran.
   rejected += pending.size;
@@ -236,6 +243,7 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
     fragmentation: final?.fragmentation ?? sums.fragmentation / n,
     meanWaitSeconds: placed > 0 ? waitTotalMs / placed / 1000 : 0,
     allocatedShare,
+    ...(gpuDevices === undefined ? {} : { gpuDevices }),
   };
 }
 

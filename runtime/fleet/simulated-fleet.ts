@@ -1,8 +1,9 @@
 import { addAmounts, subtractAmounts } from '../../lib/model/amount';
 import type { Dimensions, ResourceVector } from '../../lib/model/resources';
 import { zeroVector } from '../../lib/model/resources';
-import type { Vm, VmLabels, VmState } from '../../lib/model/vm';
+import type { GpuDevice, Vm, VmLabels, VmState } from '../../lib/model/vm';
 import type { FleetSource } from '../../lib/ports/fleet-source';
+import { GPU_DIMENSION, WHOLE_GPU } from '../../lib/scheduling/devices';
 import { EventQueue } from '../../lib/simulation/event-queue';
 import type { Random } from '../../lib/simulation/rng';
 
@@ -19,6 +20,11 @@ export interface SimulatedFleetOptions {
   /** Samples of usage kept per VM. */
   historyWindow: number;
   random: Random;
+  /**
+   * GPU model of the VMs' devices: a VM then lists one device of 1000 milli-GPU of this model per
+   * 1000 of its `gpu` capacity (as an EC2 GPU instance does). Without it VMs list no devices.
+   */
+  gpuModel?: string;
 }
 
 /**
@@ -46,6 +52,8 @@ interface SimulatedVm {
   reserved: ResourceVector;
   /** A drained VM leaves at the first tick it runs nothing; false leaves that to `retire`. */
   retireWhenEmpty: boolean;
+  /** Its GPU devices (who holds them is the ledger's business: the engine overlays that). */
+  gpus?: readonly GpuDevice[];
 }
 
 /**
@@ -60,7 +68,7 @@ export class SimulatedFleet implements FleetSource {
   /** VMs that left the fleet, so one a late decision still placed a task on can come back. */
   private readonly departed = new Map<
     string,
-    { capacity: ResourceVector; labels: VmLabels; managed: VmManagement }
+    { capacity: ResourceVector; labels: VmLabels; managed: VmManagement; gpuModel: string | undefined }
   >();
   private nextIndex = 1;
   private zoneCursor = 0;
@@ -82,6 +90,7 @@ export class SimulatedFleet implements FleetSource {
       activeTasks: vm.running.size,
       labels: { ...vm.labels },
       state: vm.state,
+      ...(vm.gpus === undefined ? {} : { gpus: vm.gpus.map((g) => ({ ...g })) }),
     }));
   }
 
@@ -107,12 +116,13 @@ export class SimulatedFleet implements FleetSource {
     capacity: Partial<ResourceVector> = {},
     labels: VmLabels = {},
     managed: VmManagement = 'simulation',
+    gpuModel: string | undefined = this.options.gpuModel,
   ): string[] {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       let id = vmName(this.nextIndex++);
       while (this.vms.has(id)) id = vmName(this.nextIndex++);
-      this.addVm(id, capacity, labels, 'active', managed);
+      this.addVm(id, capacity, labels, 'active', managed, gpuModel);
       ids.push(id);
     }
     return ids;
@@ -125,10 +135,12 @@ export class SimulatedFleet implements FleetSource {
     labels: VmLabels = {},
     state: VmState = 'active',
     managed: VmManagement = 'simulation',
+    gpuModel: string | undefined = this.options.gpuModel,
   ): void {
     const { dimensions, defaultCapacity, zones } = this.options;
     const cap = zeroVector(dimensions);
     for (const d of dimensions) cap[d] = capacity[d] ?? defaultCapacity[d] ?? 0;
+    const gpus = gpuModel === undefined ? undefined : simulatedDevices(gpuModel, cap[GPU_DIMENSION] ?? 0);
     const zone = zones[this.zoneCursor++ % zones.length];
     this.vms.set(id, {
       id,
@@ -145,6 +157,7 @@ export class SimulatedFleet implements FleetSource {
       running: new Set(),
       reserved: zeroVector(dimensions),
       retireWhenEmpty: true,
+      ...(gpus === undefined ? {} : { gpus }),
     });
     this.departed.delete(id);
   }
@@ -183,7 +196,7 @@ export class SimulatedFleet implements FleetSource {
   revive(vmId: string): boolean {
     const gone = this.departed.get(vmId);
     if (!gone || this.vms.has(vmId)) return false;
-    this.addVm(vmId, gone.capacity, gone.labels, 'draining', gone.managed);
+    this.addVm(vmId, gone.capacity, gone.labels, 'draining', gone.managed, gone.gpuModel);
     return true;
   }
 
@@ -268,8 +281,23 @@ export class SimulatedFleet implements FleetSource {
 
   private remove(vm: SimulatedVm): void {
     this.vms.delete(vm.id);
-    this.departed.set(vm.id, { capacity: vm.capacity, labels: vm.labels, managed: vm.managed });
+    this.departed.set(vm.id, {
+      capacity: vm.capacity,
+      labels: vm.labels,
+      managed: vm.managed,
+      gpuModel: vm.gpus?.[0]?.model,
+    });
   }
+}
+
+/**
+ * One 1000 milli-GPU device of `model` per 1000 of `gpu` capacity; none when the VM has no GPU.
+ * Callers validate that `gpu` is a whole number of GPUs (lib/schemas/config.ts, runtime addVms).
+ */
+export function simulatedDevices(model: string, gpu: number): GpuDevice[] | undefined {
+  const count = Math.floor(gpu / WHOLE_GPU);
+  if (count <= 0) return undefined;
+  return Array.from({ length: count }, () => ({ model, milli: WHOLE_GPU }));
 }
 
 function vmName(index: number): string {

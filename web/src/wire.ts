@@ -45,6 +45,8 @@ export const fleetVmSchema = z.object({
   active_tasks: z.number(),
   /** Why the engine refuses this VM's record and places nothing on it; absent when it is healthy. */
   quarantine: z.string().optional(),
+  /** GPU devices in driver order with the milli-GPU the ledger holds on each; absent when none are listed. */
+  gpus: z.array(z.object({ model: z.string(), milli: z.number(), reserved: z.number() })).optional(),
 });
 export type FleetVm = z.output<typeof fleetVmSchema>;
 

@@ -36,7 +36,30 @@ describe('saturation replay (Weng et al.)', () => {
     // (1800). Two fit, one per GPU; the third does not fit in the 400 left on either, although
     // 800 are free in sum. Allocation 1200 / 2000.
     const run = saturationRun([node('n', 2)], [pod('p', 1, 600)], 'best-fit', 42);
-    expect(run).toEqual({ seed: 42, tasks: 3, placed: 2, rejected: 1, allocated_share: 0.6 });
+    // Per device: both GPUs partly used, 400 of 2000 milli-GPU stranded on them.
+    expect(run).toEqual({
+      seed: 42,
+      tasks: 3,
+      placed: 2,
+      rejected: 1,
+      allocated_share: 0.6,
+      gpu_devices: { devices: 2, full: 0, partial: 2, idle: 0, stranded_share: 0.4 },
+    });
+  });
+
+  it('counts devices full, partly used and idle at the report point', () => {
+    // Two nodes of 4 GPUs; whole-GPU pods only: up to 8000 arrived, every GPU either full or idle.
+    const run = saturationRun([node('a', 4), node('b', 4)], [pod('whole', 1, 1000)], 'best-fit', 7);
+    expect(run.gpu_devices).toEqual({
+      devices: 8,
+      full: run.placed,
+      partial: 0,
+      idle: 8 - run.placed,
+      stranded_share: 0,
+    });
+    const shares = saturationRun([node('a', 4)], [pod('s', 1, 250)], 'best-fit', 7);
+    // 16 shares of 250 arrive (4000); best-fit fills GPU by GPU: all four full, nothing stranded.
+    expect(shares.gpu_devices).toEqual({ devices: 4, full: 4, partial: 0, idle: 0, stranded_share: 0 });
   });
 
   it('never lets a CPU-only node take GPU work, and reports 0-1 shares averaged over the seeds', () => {
@@ -50,6 +73,12 @@ describe('saturation replay (Weng et al.)', () => {
     expect(row!.allocated_share_min).toBeLessThanOrEqual(row!.allocated_share);
     expect(row!.allocated_share_max).toBeLessThanOrEqual(1);
     expect(row!.tasks).toBe(row!.placed + row!.rejected);
+    // Device use: the fleet's 4 GPUs (the CPU node has none), averaged counts that add up.
+    const use = row!.gpu_devices;
+    expect(use.devices).toBe(4);
+    expect(use.full + use.partial + use.idle).toBe(4);
+    const stranded = row!.runs.reduce((s, r) => s + r.gpu_devices.stranded_share, 0) / 3;
+    expect(use.stranded_share).toBeCloseTo(stranded, 12);
   });
 
   it('refuses a pod list with no GPU demand', () => {

@@ -72,6 +72,7 @@ describe('bcs simulate', () => {
         placed: number;
         rejected: number;
         allocated_share: number;
+        gpu_devices: { devices: number; full: number; partial: number; idle: number; stranded_share: number };
         runs: { seed: number }[];
       }[];
     };
@@ -82,6 +83,11 @@ describe('bcs simulate', () => {
       expect(r.placed + r.rejected).toBe(r.tasks);
       expect(r.allocated_share).toBeGreaterThan(0);
       expect(r.allocated_share).toBeLessThanOrEqual(1);
+      const use = r.gpu_devices;
+      expect(use.devices).toBeGreaterThan(0);
+      expect(use.full + use.partial + use.idle).toBe(use.devices);
+      expect(use.stranded_share).toBeGreaterThanOrEqual(0);
+      expect(use.stranded_share).toBeLessThan(1);
     }
   });
 

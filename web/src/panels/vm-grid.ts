@@ -230,6 +230,7 @@ export class VmGrid {
         ),
       ),
     );
+    if (vm.gpus !== undefined && vm.gpus.length > 0) this.#tooltip.append(gpuDevices(vm.gpus));
     if (vm.quarantine !== undefined) {
       this.#tooltip.append(h('div', { class: 'quarantine-line' }, `quarantined: ${vm.quarantine}`));
     }
@@ -247,4 +248,35 @@ export class VmGrid {
     this.#tooltip.style.left = `${Math.min(event.clientX - host.left + 14, host.width - 190)}px`;
     this.#tooltip.style.top = `${event.clientY - host.top + 14}px`;
   }
+}
+
+/**
+ * One row per GPU device (the index CUDA_VISIBLE_DEVICES takes): model, a meter of the milli-GPU
+ * the ledger holds on it, and the figure.
+ */
+function gpuDevices(gpus: NonNullable<FleetVm['gpus']>): HTMLElement {
+  return h(
+    'table',
+    { class: 'gpu-devices', 'data-testid': 'gpu-devices' },
+    h('tr', {}, h('th', {}, 'GPU'), h('th', {}, 'model'), h('th', {}), h('th', {}, 'milli')),
+    ...gpus.map((g, index) =>
+      h(
+        'tr',
+        { 'data-device': String(index) },
+        h('td', {}, String(index)),
+        h('td', {}, g.model),
+        h(
+          'td',
+          {},
+          h('meter', {
+            min: '0',
+            max: String(g.milli),
+            value: String(g.reserved),
+            'aria-label': `GPU ${index} ${g.reserved} of ${g.milli} milli-GPU reserved`,
+          }),
+        ),
+        h('td', {}, `${g.reserved}/${g.milli}`),
+      ),
+    ),
+  );
 }
