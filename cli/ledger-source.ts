@@ -107,7 +107,7 @@ async function* validated(values: AsyncIterable<unknown>): AsyncGenerator<Block>
   }
 }
 
-async function mustExist(path: string): Promise<void> {
+export async function mustExist(path: string): Promise<void> {
   try {
     await access(path, constants.R_OK);
   } catch {

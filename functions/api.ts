@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Ec2Drain } from '../lib/adapters/autoscaling/ec2-drain';
+import { auditJobItems } from '../lib/adapters/dynamodb/audit-job-items';
 import { DynamoDbTaskAcceptances } from '../lib/adapters/dynamodb/task-acceptances';
 import { S3ObjectStore } from '../lib/adapters/s3';
 import { apiApp } from './handlers/api';
@@ -16,6 +17,7 @@ const env = readEnv(apiFunctionEnvSchema);
 const store = ledgerStore(env);
 const engine = schedulingEngine(env, store);
 // Its own fleet source: GET /fleet drops its cache after a drain without touching the engine's.
+const dynamodb = new DynamoDBClient({});
 const drain = new Ec2Drain(new EC2Client({}));
 const fleet = { source: fleetSource(env), drain: (id: string) => drain.drain(id) };
 
@@ -23,11 +25,12 @@ export const handler = restApiHandler(
   apiApp({
     store: () => store,
     engine: () => engine,
-    acceptances: new DynamoDbTaskAcceptances({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME }),
+    acceptances: new DynamoDbTaskAcceptances({ client: dynamodb, tableName: env.TABLE_NAME }),
     dimensions: env.DIMENSIONS,
     logger: new Logger(),
     fleet,
     authMode: env.AUTH_MODE,
+    audits: auditJobItems(dynamodb, env.TABLE_NAME),
     ...(process.env.LOG_BUCKET ? { log: new S3ObjectStore(new S3Client({}), process.env.LOG_BUCKET) } : {}),
   }),
 );

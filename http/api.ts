@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { AuditJob } from '../lib/engine/audit-job';
 import type { LedgerReader } from '../lib/engine/ledger-reader';
 import { NotFoundError, parseOrThrow } from '../lib/errors';
 import { blocksPage } from '../lib/ledger/blocks-page';
@@ -6,6 +7,7 @@ import type { SignedDigest } from '../lib/ledger/signed-digest';
 import type { TaskOutcome } from '../lib/ledger/types';
 import type { LedgerStore } from '../lib/ports/ledger-store';
 import {
+  auditJobPathSchema,
   blocksQuerySchema,
   completeBodySchema,
   consistencyQuerySchema,
@@ -13,7 +15,12 @@ import {
   taskPathSchema,
   transactionPathSchema,
 } from '../lib/schemas/api';
-import type { CompleteResponse, LedgerSummaryResponse, TaskStatusResponse } from '../lib/schemas/http';
+import type {
+  AuditJobResponse,
+  CompleteResponse,
+  LedgerSummaryResponse,
+  TaskStatusResponse,
+} from '../lib/schemas/http';
 import { readOptionalJson } from './errors';
 
 /**
@@ -39,6 +46,8 @@ export interface SchedulerApi {
    * AWS deployment signs on its schedule only.
    */
   signedDigest?(): Promise<SignedDigest>;
+  /** A full re-audit's job (GET /ledger/verify/{id}); null when there is no such job. */
+  auditJob(id: string): Promise<AuditJob | null>;
 }
 
 /**
@@ -92,6 +101,14 @@ export function schedulerApi(api: SchedulerApi): Hono {
   app.get('/ledger/consistency', async (c) => {
     const { from, to } = parseOrThrow(consistencyQuerySchema, c.req.query(), 'invalid query');
     return c.json(await (await api.ledger()).consistencyBetween(from, to));
+  });
+
+  // A full re-audit started by POST /ledger/verify {"full": true} (docs/ledger-format.md section 10.3).
+  app.get('/ledger/verify/:id', async (c) => {
+    const { id } = parseOrThrow(auditJobPathSchema, c.req.param(), 'invalid job id');
+    const job = await api.auditJob(id);
+    if (!job) throw new NotFoundError(`no audit job ${id}`);
+    return c.json(job satisfies AuditJobResponse);
   });
 
   app.get('/ledger/transactions/:id', async (c) => {

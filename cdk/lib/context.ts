@@ -24,6 +24,8 @@ const NUMBER_KEYS = [
   'schedulerTimeoutSeconds',
   'verifyIntervalMinutes',
   'verifyReservedConcurrency',
+  'fullAuditMaxConcurrency',
+  'fullAuditBlocksPerRange',
   'leaseSweepMinutes',
   'throttlingRateLimit',
   'throttlingBurstLimit',

@@ -32,6 +32,8 @@ export const DEFAULTS = {
   schedulerTimeoutSeconds: 60,
   verifyIntervalMinutes: 15,
   verifyReservedConcurrency: 2,
+  fullAuditMaxConcurrency: 10,
+  fullAuditBlocksPerRange: 20_000,
   leaseSweepMinutes: 1,
   throttlingRateLimit: 50,
   throttlingBurstLimit: 100,

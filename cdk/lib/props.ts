@@ -77,6 +77,13 @@ export interface BlockchainSchedulerProps {
    * accounts whose concurrency limit leaves no room). @default 2
    */
   readonly verifyReservedConcurrency?: number;
+  /**
+   * Range functions a full re-audit (POST /ledger/verify {"full": true}) runs at once: the Distributed
+   * Map's MaxConcurrency. Each takes one unit of the account's Lambda concurrency while it runs. @default 10
+   */
+  readonly fullAuditMaxConcurrency?: number;
+  /** Blocks each range function of a full re-audit verifies (at most 1,000 ranges: longer chains get longer ranges). @default 20000 */
+  readonly fullAuditBlocksPerRange?: number;
   /** Minutes between lease-expiry runs. @default 1 */
   readonly leaseSweepMinutes?: number;
   /** Steady-state requests per second at the gateway. @default 50 */
@@ -239,6 +246,8 @@ export function validateProps(p: ResolvedProps): void {
   // one day: 3 x 2 x 240 min.
   needInt('verifyIntervalMinutes', 1, 240);
   needInt('verifyReservedConcurrency', 0, 10);
+  needInt('fullAuditMaxConcurrency', 1, 1000);
+  needInt('fullAuditBlocksPerRange', 100, 1_000_000);
   needNum('throttlingRateLimit', 1, 10_000);
   needInt('leaseSweepMinutes', 1, 1440);
   needInt('throttlingBurstLimit', 1, 5000);

@@ -8,6 +8,7 @@ import { SchedulerApi } from './constructs/api';
 import { resolveAutoScaling, WorkerGroup } from './constructs/autoscaling';
 import { Dispatch } from './constructs/dispatch';
 import { FleetMonitor, grantFleetDrain } from './constructs/fleet-monitor';
+import { FullAudit } from './constructs/full-audit';
 import { LedgerTable } from './constructs/ledger-table';
 import { LogPublisher } from './constructs/log-publisher';
 import { Scheduler } from './constructs/scheduler';
@@ -174,6 +175,14 @@ export class SchedulerStack extends Stack {
       retainLogs: retain,
     });
     alarms.notify(verifier.invalidChainAlarm);
+    const fullAudit = new FullAudit(this, 'FullAudit', {
+      table,
+      environment,
+      digestKey: verifier.digestKey,
+      maxConcurrency: p.fullAuditMaxConcurrency,
+      retainLogs: retain,
+    });
+    verifier.startsFullAudits(fullAudit.stateMachine, p.fullAuditBlocksPerRange);
 
     const http = new SchedulerApi(this, 'Http', {
       stageName: p.stage,
@@ -293,7 +302,7 @@ export class SchedulerStack extends Stack {
         read,
         ...(commandStatus ? [commandStatus] : []),
       ].map(roleOf),
-      digests: [roleOf(verifier.function)],
+      digests: [roleOf(verifier.function), roleOf(fullAudit.mergeFunction)],
     });
     if (http.apiKey) {
       new CfnOutput(this, OUTPUTS.apiKeyId, {

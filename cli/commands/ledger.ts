@@ -5,8 +5,10 @@ import Table from 'cli-table3';
 import { Command } from 'commander';
 import type * as z from 'zod';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
+import { verifyStoreInParallel } from '../../lib/engine/parallel-store-verify';
 import { verifiableBlocks } from '../../lib/engine/verifiable-blocks';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
+import type { ChainVerification } from '../../lib/ledger/chain-verifier';
 import {
   checkDigestConsistency,
   DigestBuilder,
@@ -15,12 +17,14 @@ import {
 } from '../../lib/ledger/digest';
 import { duplicateMemberPath } from '../../lib/ledger/json-duplicates';
 import { exportJsonl } from '../../lib/ledger/jsonl';
+import { verifyJsonlFileParallel } from '../../lib/ledger/parallel-verify';
 import { transactionProof, transactionProofSchema, verifyTransactionProof } from '../../lib/ledger/proofs';
 import type { Digest, TransactionProof } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
 import { consistencyQuerySchema, transactionPathSchema } from '../../lib/schemas/api';
+import { auditJobResponseSchema, verifyResponseSchema } from '../../lib/schemas/responses';
 import { CliExit, EXIT_NEGATIVE, EXIT_USAGE } from '../exit';
-import { chooseSource, openDbStore, openLedgerSource, type SourceFlags } from '../ledger-source';
+import { chooseSource, mustExist, openDbStore, openLedgerSource, type SourceFlags } from '../ledger-source';
 import { intOption } from '../options';
 import { getJson, getJsonIfFound, openRemote, withRemoteOptions } from '../remote';
 import { checkPublishedDigest, publishedDigest } from '../remote-ledger';
@@ -38,6 +42,7 @@ import {
 } from './ledger-signing';
 
 interface VerifyFlags extends SourceFlags, CheckpointFlags {
+  full?: boolean;
   digest?: string;
   publicKey?: string;
   consistency?: string;
@@ -88,6 +93,10 @@ export function ledgerCommand(): Command {
       'valid witness cosignatures the checkpoint needs (default 1 with --witness)',
       intOption,
     )
+    .option(
+      '--full',
+      'a full re-audit on workers: with --url/--stack the server runs it in the background (POST /ledger/verify {"full": true}; on AWS a Step Functions Distributed Map over block ranges) and this polls its job; with --db or --export the local worker-thread verifier',
+    )
     .option('--json', 'print the report as JSON')
     .action(async (flags: VerifyFlags) => {
       if (wantsCheckpoint(flags) && flags.digest !== undefined)
@@ -98,6 +107,8 @@ export function ledgerCommand(): Command {
       if (flags.publicKey !== undefined && flags.digest === undefined)
         throw new CliExit(EXIT_USAGE, '--public-key checks a --digest file: give --digest too');
       if (flags.consistency !== undefined || flags.newDigest !== undefined) {
+        if (flags.full)
+          throw new CliExit(EXIT_USAGE, '--full verifies a chain, --consistency a proof: not both');
         await verifyConsistencyFile(flags);
         return;
       }
@@ -107,31 +118,21 @@ export function ledgerCommand(): Command {
         : flags.digest === undefined
           ? undefined
           : await readTrustedDigest(flags.digest, flags.publicKey, warn);
-      const source = await openLedgerSource(flags, ['db', 'export', 'url']);
-      try {
-        const options = {
-          ...(source.head ? { expectedHead: source.head } : {}),
-          ...(trustedDigest ? { trustedDigest } : {}),
-        };
-        const verification = await verifyChain(source.unchecked, options);
-        const { digest, ...report } = source.published
-          ? checkPublishedDigest(verification, source.published)
-          : verification;
-        if (flags.json) {
-          console.log(JSON.stringify({ ...report, ...(digest ? { digest } : {}) }, null, 2));
-        } else {
-          const table = new Table();
-          for (const [key, value] of Object.entries(report)) table.push({ [key]: String(value ?? '-') });
-          if (digest) table.push({ blocks_root: digest.blocks_root });
-          console.log(table.toString());
-          console.log(
-            report.valid ? 'ledger is valid' : `ledger is INVALID at height ${report.first_bad_height}`,
-          );
-        }
-        if (!report.valid) throw new CliExit(EXIT_NEGATIVE, '');
-      } finally {
-        await source.close();
+      const { digest, ...report } = flags.full
+        ? await fullAudit(flags, trustedDigest)
+        : await verifySource(flags, trustedDigest);
+      if (flags.json) {
+        console.log(JSON.stringify({ ...report, ...(digest ? { digest } : {}) }, null, 2));
+      } else {
+        const table = new Table();
+        for (const [key, value] of Object.entries(report)) table.push({ [key]: String(value ?? '-') });
+        if (digest) table.push({ blocks_root: digest.blocks_root });
+        console.log(table.toString());
+        console.log(
+          report.valid ? 'ledger is valid' : `ledger is INVALID at height ${report.first_bad_height}`,
+        );
       }
+      if (!report.valid) throw new CliExit(EXIT_NEGATIVE, '');
     });
 
   withRemoteOptions(
@@ -249,6 +250,77 @@ export function ledgerCommand(): Command {
 
   addImportCommand(ledger);
   return ledger;
+}
+
+/** The sequential verification of whichever source was given (the default). */
+async function verifySource(flags: VerifyFlags, trustedDigest: Digest | undefined) {
+  const source = await openLedgerSource(flags, ['db', 'export', 'url']);
+  try {
+    const options = {
+      ...(source.head ? { expectedHead: source.head } : {}),
+      ...(trustedDigest ? { trustedDigest } : {}),
+    };
+    const verification = await verifyChain(source.unchecked, options);
+    return source.published ? checkPublishedDigest(verification, source.published) : verification;
+  } finally {
+    await source.close();
+  }
+}
+
+/** Seconds between polls of a remote full re-audit's job. */
+const AUDIT_POLL_MS = 2_000;
+
+/**
+ * --full: locally on worker threads (--export as it is, --db through a snapshot), remotely as a job the
+ * server runs (POST /ledger/verify {"full": true}, then GET /ledger/verify/{id} until it ends). A job
+ * the server could not finish is an I/O error (exit 2) naming why.
+ */
+async function fullAudit(flags: VerifyFlags, trustedDigest: Digest | undefined): Promise<ChainVerification> {
+  const kind = chooseSource(flags, ['db', 'export', 'url']);
+  if (kind === 'export') {
+    await mustExist(flags.export!);
+    return verifyJsonlFileParallel(flags.export!, trustedDigest ? { trustedDigest } : {});
+  }
+  if (kind === 'db') {
+    const store = await openDbStore(flags.db!);
+    try {
+      return await verifyStoreInParallel(store, await store.readHead(), { trusted: trustedDigest ?? null });
+    } finally {
+      await store.close();
+    }
+  }
+  if (trustedDigest)
+    throw new CliExit(
+      EXIT_USAGE,
+      '--full with --url runs on the server, which holds the chain to its own latest signed digest: drop --digest/--checkpoint, or verify without --full',
+    );
+  const remote = await openRemote(flags);
+  const started = await remote.send('POST', 'ledger/verify', { body: JSON.stringify({ full: true }) });
+  const answer: unknown = await started.json();
+  // 200: the server answered at once (a ledger with no blocks, or a signed digest it cannot trust).
+  if (started.status === 200) return parseOrThrow(verifyResponseSchema, answer, 'POST /ledger/verify');
+  let job = parseOrThrow(auditJobResponseSchema, answer, 'POST /ledger/verify');
+  console.error(
+    `full audit ${job.job_id} started: ${job.ranges.length || 'worker'} range(s) up to height ${job.head.height}`,
+  );
+  while (job.state === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, AUDIT_POLL_MS));
+    job = await getJson(remote, `ledger/verify/${job.job_id}`, auditJobResponseSchema);
+  }
+  if (job.state === 'failed' || !job.report)
+    throw new CliExit(EXIT_USAGE, `full audit ${job.job_id} could not finish: ${job.error ?? 'no report'}`);
+  return { ...job.report, ...(job.digest ? { digest: digestOnly(job.digest) } : {}) };
+}
+
+function digestOnly(d: Digest): Digest {
+  return {
+    height: d.height,
+    head_hash: d.head_hash,
+    tree_size: d.tree_size,
+    blocks_root: d.blocks_root,
+    transaction_count: d.transaction_count,
+    timestamp: d.timestamp,
+  };
 }
 
 async function loadDigest(flags: SourceFlags): Promise<Digest> {

@@ -7,6 +7,7 @@ import { CHECKPOINT_CACHE_CONTROL, CHECKPOINT_OBJECT } from '../../lib/engine/tl
 import type { Engine } from '../../lib/engine/types';
 import { NotFoundError, parseOrThrow } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
+import type { AuditJobStore } from '../../lib/ports/audit-jobs';
 import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { ObjectStore } from '../../lib/ports/object-store';
@@ -33,6 +34,8 @@ export interface ApiDeps {
   fleet?: FleetControl;
   /** How the gateway authorises requests (the stack's authMode), for /openapi.json. Default iam. */
   authMode?: 'iam' | 'api-key';
+  /** Full re-audits (AUDIT# items) for GET /ledger/verify/{id}; without it every job is unknown. */
+  audits?: Pick<AuditJobStore, 'get'>;
 }
 
 /** Operations of the gateway's document that other functions serve: enqueue and verify. */
@@ -68,6 +71,7 @@ export function apiApp(deps: ApiDeps): Hono {
       complete: async (id, outcome) => completeBody(id, await (await deps.engine()).complete(id, outcome)),
       ledger,
       store: async () => deps.store(),
+      auditJob: async (id) => (deps.audits ? deps.audits.get(id) : null),
     }),
   );
 

@@ -1,17 +1,20 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, ScheduledEvent } from 'aws-lambda';
 import { type AuditCheckpointStore, resumeAudit } from '../../lib/engine/checkpointed-audit';
+import { startFullAudit } from '../../lib/engine/full-audit';
 import { latestTrustedDigest, type TrustedDigest } from '../../lib/engine/trusted-digest';
 import { verifiableBlocks } from '../../lib/engine/verifiable-blocks';
-import { ValidationError } from '../../lib/errors';
+import { parseOrThrow, ValidationError } from '../../lib/errors';
 import { type SignedDigest, signDigest } from '../../lib/ledger/signed-digest';
 import { toTimestamp } from '../../lib/ledger/time';
 import type { Digest, VerificationReport } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
+import type { AuditJobRunner, AuditJobStore } from '../../lib/ports/audit-jobs';
 import type { Clock } from '../../lib/ports/clock';
 import type { DigestSigner } from '../../lib/ports/digest-signer';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { LogSink, MetricSink } from '../../lib/ports/observability';
 import type { SignedDigestLog } from '../../lib/ports/signed-digest-log';
+import { verifyBodySchema } from '../../lib/schemas/api';
 import { invalid, json, parseJsonBody } from '../shared/http';
 import { VERIFY_METRICS } from '../shared/metric-names';
 
@@ -45,6 +48,18 @@ export interface VerifyDeps {
    * run stops 30 s before its timeout; an API run after 20 s (API Gateway answers within 29 s).
    */
   budgetMs?: (kind: 'scheduled' | 'api', remainingMs: number | undefined) => number;
+  /**
+   * POST /ledger/verify {"full": true}: a full re-audit run by the Step Functions state machine
+   * (cdk/lib/constructs/full-audit.ts). Without it such a request is refused (400 naming `full`).
+   */
+  fullAudit?: {
+    jobs: AuditJobStore;
+    runner: AuditJobRunner;
+    /** Blocks per range (each range is one Lambda invocation). */
+    blocksPerRange: number;
+    maxRanges?: number;
+    clock: Clock;
+  };
 }
 
 /** What a checkpointed run adds to the report: whether it stopped at its budget, and how far behind it is. */
@@ -162,24 +177,40 @@ export function verifyHandler(deps: VerifyDeps) {
     context?: Context,
   ): Promise<APIGatewayProxyResult | ScheduledVerification> => {
     if (!isApiEvent(event)) return scheduled(context);
-    if (event.body) {
-      try {
-        const body = parseJsonBody(event.body, event.isBase64Encoded);
-        // No options yet: anything but an empty object is refused rather than silently ignored.
-        if (
-          typeof body !== 'object' ||
-          body === null ||
-          Array.isArray(body) ||
-          Object.keys(body).length > 0
-        ) {
-          throw new ValidationError(
-            [{ field: '', message: 'the verify request takes no parameters; send {} or no body' }],
-            'invalid request body',
-          );
-        }
-      } catch (err) {
-        if (err instanceof ValidationError) return invalid(err);
-        throw err;
+    let full = false;
+    try {
+      const body = event.body ? parseJsonBody(event.body, event.isBase64Encoded) : {};
+      full = parseOrThrow(verifyBodySchema, body, 'invalid request body').full ?? false;
+      if (full && !deps.fullAudit) {
+        throw new ValidationError(
+          [{ field: 'full', message: 'this deployment runs no full re-audits' }],
+          'invalid request body',
+        );
+      }
+    } catch (err) {
+      if (err instanceof ValidationError) return invalid(err);
+      throw err;
+    }
+    if (full && deps.fullAudit && (await deps.started())) {
+      const trusted = await latestTrusted();
+      // A forged latest digest is reported at once, as the incremental run reports it.
+      if (!(trusted && 'problem' in trusted)) {
+        const { jobs, runner, blocksPerRange, maxRanges, clock } = deps.fullAudit;
+        const job = await startFullAudit({
+          store: await deps.store(),
+          jobs,
+          runner,
+          trusted: trusted?.digest ?? null,
+          blocksPerRange,
+          ...(maxRanges !== undefined ? { maxRanges } : {}),
+          now: () => toTimestamp(clock.now()),
+        });
+        deps.logger.info('full audit started', {
+          job_id: job.job_id,
+          head: job.head,
+          ranges: job.ranges.length,
+        });
+        return json(202, job);
       }
     }
     return json(200, (await run('api', context)).report);

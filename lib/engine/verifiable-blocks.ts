@@ -14,7 +14,7 @@ export function isMalformedStoredBlock(error: unknown): error is Error {
 }
 
 /**
- * Blocks 0..upTo a page at a time (every reader of the whole chain: verify, export, import checks), naming the bad
+ * Blocks from..upTo (from 0 unless given) a page at a time (every reader of the whole chain: verify, export, import checks), naming the bad
  * block even when the bad block is an item the store cannot parse. One such item fails its whole page,
  * so the page is halved until the item is found (about 2 log2(page) reads): the blocks before it are
  * yielded, and the item itself becomes a ValidationError, which verifyChain reports as `malformed` at
@@ -25,8 +25,9 @@ export async function* verifiableBlocks(
   store: LedgerStore,
   upTo: number,
   pageSize = 200,
+  from = 0,
 ): AsyncGenerator<Block> {
-  let next = 0;
+  let next = from;
   while (next <= upTo) {
     const count = Math.min(pageSize, upTo - next + 1);
     const page = await readPage(store, next, count);

@@ -57,13 +57,16 @@ export const digestQuerySchema = z.strictObject({
     .transform((v) => v === '1' || v === 'true'),
 });
 
-/** POST /ledger/verify?full=1: verify the whole chain again instead of only the blocks since the last run. */
-export const verifyQuerySchema = z.strictObject({
-  full: z
-    .enum(['1', 'true', '0', 'false'], { error: 'must be 1, true, 0 or false' })
-    .optional()
-    .transform((v) => v === '1' || v === 'true'),
+/**
+ * POST /ledger/verify body (optional: no body is `{}`): `full: true` starts a full re-audit in the
+ * background and answers 202 with its job; otherwise only the blocks since the last run are verified.
+ */
+export const verifyBodySchema = z.strictObject({
+  full: z.boolean({ error: 'must be true or false' }).optional(),
 });
+
+/** GET /ledger/verify/{id}: a full re-audit's job id. */
+export const auditJobPathSchema = z.strictObject({ id: z.uuid({ error: 'must be a job id (a UUID)' }) });
 
 /** Longest long poll of GET /vms/{id}/assignments, seconds: well under common proxy idle timeouts (60 s). */
 export const MAX_WAIT_S = 30;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { AuditJob } from '../engine/audit-job';
 import type { LedgerSummary } from '../engine/ledger-reader';
 import { parseOrThrow, ValidationError } from '../errors';
 import type { VerificationReport } from '../ledger/types';
@@ -190,6 +191,8 @@ export type { VmLedgerStats } from '../engine/ledger-reader';
 export type LedgerSummaryResponse = LedgerSummary;
 
 export type VerifyResponse = VerificationReport;
+/** POST /ledger/verify {"full": true} (202) and GET /ledger/verify/{id}. */
+export type AuditJobResponse = AuditJob;
 
 // ---------- server-sent events (GET /events) ----------
 

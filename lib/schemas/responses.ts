@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { auditJobSchema } from '../engine/audit-job';
 import type { LedgerSummary } from '../engine/ledger-reader';
 import { blockSchema } from '../ledger/blocks';
 import { digestSchema } from '../ledger/digest';
@@ -339,6 +340,9 @@ export const verifyResponseSchema = z.strictObject({
   /** AWS: blocks between the verified height and the head the run read. */
   behind: count.optional(),
 });
+
+/** POST /ledger/verify {"full": true} (202) and GET /ledger/verify/{id}: a full re-audit's job. */
+export const auditJobResponseSchema = auditJobSchema;
 
 /** GET /ledger/digest: the digest, or with ?signed=1 the signed digest. */
 export const digestResponseSchema = z.union([signedDigestSchema, digestSchema]);

@@ -3,6 +3,7 @@ import { digestConsistencySchema } from '../ledger/digest';
 import { DEFAULT_DIMENSIONS, type Dimensions } from '../model/resources';
 import {
   assignmentsQuerySchema,
+  auditJobPathSchema,
   blocksQuerySchema,
   completeBodySchema,
   consistencyQuerySchema,
@@ -11,13 +12,14 @@ import {
   fleetQuerySchema,
   taskPathSchema,
   transactionPathSchema,
-  verifyQuerySchema,
+  verifyBodySchema,
   vmPathSchema,
 } from './api';
 import { addVmsSchema, algorithmChangeSchema, generatorPatchSchema } from './http';
 import {
   addVmsResponseSchema,
   assignmentsResponseSchema,
+  auditJobResponseSchema,
   autoscaleResponseSchema,
   blocksPageResponseSchema,
   completeResponseSchema,
@@ -391,19 +393,37 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       method: 'post',
       path: '/ledger/verify',
       summary:
-        'Verify the chain (reads only: no token needed): the whole chain on the first call, then only the blocks since the last verified head; full=1 for the whole chain',
-      servedBy: ['local'],
-      query: verifyQuerySchema,
-      responses: { 200: { description: 'Verification report', schema: verifyResponseSchema } },
+        'Verify the chain (reads only: no token needed). Without a body, or with {"full": false}: only the blocks since the last verified checkpoint (on AWS within a time budget, resuming where the last run stopped), held to the latest signed digest. With {"full": true}: a full re-audit in the background, split into block ranges verified in parallel, answered at once with 202 and its job',
+      servedBy: ['local', 'aws'],
+      body: verifyBodySchema,
+      bodyOptional: true,
+      responses: {
+        200: { description: 'Verification report', schema: verifyResponseSchema },
+        202: {
+          description: 'Full re-audit started: poll GET /ledger/verify/{id} with its job_id',
+          schema: auditJobResponseSchema,
+        },
+      },
+      links: {
+        getAuditJob: {
+          operationId: 'getAuditJob',
+          parameters: { id: '$response.body#/job_id' },
+          description: 'The state of the full re-audit this request started (202 only)',
+        },
+      },
     },
     {
-      operationId: 'verifyLedger',
-      method: 'post',
-      path: '/ledger/verify',
+      operationId: 'getAuditJob',
+      method: 'get',
+      path: '/ledger/verify/{id}',
       summary:
-        'Verify the whole chain against the latest signed digest (the verify function; it also runs on a schedule and signs the head)',
-      servedBy: ['aws'],
-      responses: { 200: { description: 'Verification report', schema: verifyResponseSchema } },
+        "A full re-audit's job: running, done (with the report and, when valid, the verified head's digest, signed on AWS), or failed (the audit could not finish)",
+      servedBy: ['local', 'aws'],
+      pathParams: auditJobPathSchema,
+      responses: {
+        200: { description: 'Audit job', schema: auditJobResponseSchema },
+        404: notFound('audit job'),
+      },
     },
     {
       operationId: 'exportLedger',

@@ -5,6 +5,7 @@ import { errorHandler, noRoute } from '../../http/errors';
 import { NotFoundError } from '../../lib/errors';
 import { openApiDocument } from '../../lib/schemas/openapi';
 import { apiRoutes } from '../../lib/schemas/routes';
+import { LocalAuditJobs } from '../full-audit';
 import type { LocalRuntime } from '../runtime';
 import { requireTokenForWrites } from './auth';
 import { refuseForeignHostsForWrites } from './host-check';
@@ -33,6 +34,7 @@ export interface AppOptions {
 /** The HTTP API of the local runtime: the same routes and payloads as the API Gateway deployment. */
 export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
   const { config } = runtime;
+  const audits = new LocalAuditJobs(runtime.store);
   const app = new Hono();
   app.onError(errorHandler(options.log));
   const routes = apiRoutes({ dimensions: config.dimensions, algorithms: options.algorithms }).filter((r) =>
@@ -62,6 +64,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
       complete: (id, outcome) => runtime.complete(id, outcome),
       ledger: async () => runtime.ledger,
       store: async () => runtime.store,
+      auditJob: (id) => audits.get(id),
       signedDigest: () => {
         if (!runtime.digestSigning) throw new NotFoundError('this runtime signs no digests (no signing key)');
         return runtime.digestSigning.sign();
@@ -71,7 +74,7 @@ export function createApp(runtime: LocalRuntime, options: AppOptions): Hono {
   app.route('/tasks', taskRoutes(runtime));
   app.route('/fleet', fleetRoutes(runtime));
   app.route('/config', configRoutes(runtime));
-  app.route('/ledger', ledgerRoutes(runtime));
+  app.route('/ledger', ledgerRoutes(runtime, audits));
   app.route('/generator', generatorRoutes(runtime));
   app.route('/events', eventRoutes(runtime));
   app.route('/vms', vmRoutes(runtime));

@@ -182,11 +182,17 @@ describe('live dashboard', () => {
     await eventually(() => result.getAttribute('data-state'), 30_000).toBe('valid');
     expect(await page.getByTestId('verify-verdict').textContent()).toContain('Chain valid');
 
-    // ?full=1: a second plain POST checks only the blocks committed since the page's (incremental audit).
-    const report = await api<{ valid: boolean; height: number; blocks_checked: number }>(
-      '/ledger/verify?full=1',
-      { method: 'POST' },
-    );
+    // A full re-audit (202 and a job): a second plain POST would check only the blocks committed since
+    // the page's (incremental audit).
+    const job = await api<{ job_id: string }>('/ledger/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ full: true }),
+    });
+    type Job = { state: string; report: { valid: boolean; blocks_checked: number } | null };
+    const jobPath = `/ledger/verify/${job.job_id}`;
+    await eventually(async () => (await api<Job>(jobPath)).state, 30_000).toBe('done');
+    const report = (await api<Job>(jobPath)).report!;
     expect(report.valid).toBe(true);
     const text = await result.textContent();
     const checked = Number(/blocks checked([\d,]+)/.exec(text ?? '')?.[1]?.replaceAll(',', ''));

@@ -31,13 +31,18 @@ async function decided(ids: string[]): Promise<number> {
   );
 }
 
-async function verify(query = '') {
-  const response = await fetch(`${server.url}/ledger/verify${query}`, { method: 'POST' });
+async function verify(body?: unknown) {
+  const response = await fetch(`${server.url}/ledger/verify`, {
+    method: 'POST',
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 describe('POST /ledger/verify', { timeout: 120_000 }, () => {
-  it('checks the whole chain first, then only the blocks committed since; ?full=1 checks everything again', async () => {
+  it('checks the whole chain first, then only the blocks committed since; {"full": true} re-audits everything in the background', async () => {
     const first = await decided(['v-1', 'v-2', 'v-3']);
     const full = await verify();
     expect(full.body).toMatchObject({ valid: true, problem: null });
@@ -53,9 +58,27 @@ describe('POST /ledger/verify', { timeout: 120_000 }, () => {
     const digest = (await (await fetch(`${server.url}/ledger/digest`)).json()) as { head_hash: string };
     expect(since.body.head_hash).toBe(digest.head_hash);
 
-    const again = await verify('?full=1');
-    expect(again.body).toMatchObject({ valid: true, blocks_checked: (again.body.height as number) + 1 });
-    const bad = await verify('?full=maybe');
+    const started = await verify({ full: true });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ state: 'running', report: null });
+    const jobId = started.body.job_id as string;
+    const head = started.body.head as { height: number; hash: string };
+    const done = await eventually(async () => {
+      const job = (await (await fetch(`${server.url}/ledger/verify/${jobId}`)).json()) as Record<
+        string,
+        unknown
+      >;
+      return job.state === 'running' ? undefined : job;
+    }, `audit job ${jobId}`);
+    expect(done).toMatchObject({
+      state: 'done',
+      report: { valid: true, height: head.height, head_hash: head.hash, blocks_checked: head.height + 1 },
+      digest: { height: head.height, head_hash: head.hash },
+    });
+    expect((await fetch(`${server.url}/ledger/verify/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9`)).status).toBe(
+      404,
+    );
+    const bad = await verify({ full: 'maybe' });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toMatch(/full/);
   });

@@ -157,9 +157,10 @@ export class SchedulerApi extends Construct {
       },
       requestValidator: paramsValidator,
     });
-    const verifyMethod = ledger
-      .addResource('verify')
-      .addMethod('POST', verify, { requestValidator: paramsValidator });
+    const verifyResource = ledger.addResource('verify');
+    const verifyMethod = verifyResource.addMethod('POST', verify, { requestValidator: paramsValidator });
+    // A full re-audit's job (AUDIT# item), read by the API function.
+    verifyResource.addResource('{id}').addMethod('GET', read, withId);
 
     // The fleet as the ledger sees it, and draining (docs/aws.md, "Scaling and draining").
     const fleet = this.api.root.addResource('fleet');

@@ -6,9 +6,10 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { AccountRootPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { VERIFY_METRICS } from '../../../functions/shared/metric-names';
-import { DIGEST_PREFIX } from '../../../lib/adapters/dynamodb/keys';
+import { AUDIT_PREFIX, DIGEST_PREFIX } from '../../../lib/adapters/dynamodb/keys';
 import { grantLedgerKeyRead } from '../ledger-access';
 import { METRICS_NAMESPACE, ServiceFunction } from '../nodejs-function';
 
@@ -73,6 +74,7 @@ export class Verifier extends Construct {
   readonly invalidChainAlarm: Alarm;
   /** The asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs head digests. */
   readonly digestKey: Key;
+  private readonly table: ITable;
 
   constructor(scope: Construct, id: string, props: VerifierProps) {
     super(scope, id);
@@ -133,6 +135,7 @@ export class Verifier extends Construct {
       targets: [new LambdaFunction(this.function, { retryAttempts: 2 })],
     });
 
+    this.table = props.table;
     this.invalidChainAlarm = new Alarm(this, 'InvalidChainAlarm', {
       alarmDescription:
         'The ledger failed verification, or verification stopped reporting. Run POST /ledger/verify for the first bad block.',
@@ -153,5 +156,23 @@ export class Verifier extends Construct {
       // A verifier that stops running is as bad as a failed verification: missing data alarms.
       treatMissingData: TreatMissingData.BREACHING,
     });
+  }
+
+  /**
+   * POST /ledger/verify {"full": true}: the verify function records the job (AUDIT#<job>) and starts the
+   * full-audit state machine (cdk/lib/constructs/full-audit.ts) with the job's ranges.
+   */
+  startsFullAudits(stateMachine: IStateMachine, blocksPerRange: number): void {
+    this.function.addEnvironment('AUDIT_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    this.function.addEnvironment('AUDIT_BLOCKS_PER_RANGE', String(blocksPerRange));
+    stateMachine.grantStartExecution(this.function);
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'AuditJobCreate',
+        actions: ['dynamodb:PutItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${AUDIT_PREFIX}*`] } },
+      }),
+    );
   }
 }

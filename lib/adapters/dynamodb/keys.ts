@@ -35,6 +35,12 @@ export const TILE_PREFIX = 'TILE#';
  * `task_id`, `body_sha256`, `accepted_at`, `queued`. Written by the enqueue function only.
  */
 export const ACCEPTED_PREFIX = 'ACCEPTED#';
+/**
+ * `AUDIT#<job_id>` and `AUDIT#<job_id>#RANGE#<from>`: full re-audits and their range results
+ * (lib/adapters/dynamodb/audit-job-items.ts). Not chain items: written by the verify, range and merge
+ * functions only.
+ */
+export const AUDIT_PREFIX = 'AUDIT#';
 /** `DIGEST#...`: reserved for published digests. */
 export const DIGEST_PREFIX = 'DIGEST#';
 

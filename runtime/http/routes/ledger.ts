@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
+import { readOptionalJson } from '../../../http/errors';
 import {
   type AuditCheckpoint,
   auditSince,
@@ -9,7 +10,8 @@ import { verifiableBlocks } from '../../../lib/engine/verifiable-blocks';
 import { NotFoundError, parseOrThrow } from '../../../lib/errors';
 import { exportJsonl } from '../../../lib/ledger/jsonl';
 import { verifyChain } from '../../../lib/ledger/verify';
-import { verifyQuerySchema } from '../../../lib/schemas/api';
+import { verifyBodySchema } from '../../../lib/schemas/api';
+import type { LocalAuditJobs } from '../../full-audit';
 import type { LocalRuntime } from '../../runtime';
 
 function signing(runtime: LocalRuntime) {
@@ -17,7 +19,7 @@ function signing(runtime: LocalRuntime) {
   return runtime.digestSigning;
 }
 
-export function ledgerRoutes(runtime: LocalRuntime): Hono {
+export function ledgerRoutes(runtime: LocalRuntime, audits: LocalAuditJobs): Hono {
   const app = new Hono();
   const { store } = runtime;
 
@@ -39,11 +41,25 @@ export function ledgerRoutes(runtime: LocalRuntime): Hono {
   });
 
   // Incremental after the first valid pass: only the blocks after the last verified head are read
-  // (lib/engine/incremental-audit.ts); ?full=1 verifies the whole chain again. The checkpoint lives in
+  // (lib/engine/incremental-audit.ts). {"full": true} starts a full re-audit in the background on the
+  // worker-thread verifier (runtime/full-audit.ts) and answers 202 with its job. The checkpoint lives in
   // this process: a restarted server starts with a full pass.
   let checkpoint: AuditCheckpoint | null = null;
   app.post('/verify', async (c) => {
-    const { full } = parseOrThrow(verifyQuerySchema, c.req.query(), 'invalid query');
+    const { full } = parseOrThrow(
+      verifyBodySchema,
+      (await readOptionalJson(c)) ?? {},
+      'invalid request body',
+    );
+    if (full) {
+      const trusted = (await runtime.digestSigning?.trusted()) ?? null;
+      if (!(trusted && 'problem' in trusted)) {
+        const job = await audits.start(trusted?.digest ?? null, async (digest) => {
+          checkpoint = (await checkpointAfterFullVerify(store, digest)) ?? checkpoint;
+        });
+        return c.json(job, 202);
+      }
+    }
     if (checkpoint && !full) {
       const run = await auditSince(store, checkpoint);
       if (run.valid) checkpoint = run.checkpoint;

@@ -35,6 +35,8 @@ function arnOf(id: string, type: string): string {
       return arn('lambda', `function:${id}`);
     case 'AWS::S3::Bucket':
       return `arn:aws:s3:::${id.toLowerCase()}`;
+    case 'AWS::StepFunctions::StateMachine':
+      return arn('states', `stateMachine:${id}`);
     default:
       throw new Error(`no ARN model for ${type} (${id})`);
   }
@@ -43,7 +45,7 @@ function arnOf(id: string, type: string): string {
 /** Ref of a resource: the name CloudFormation returns (a queue's URL, a topic's ARN, else the id). */
 function refOf(id: string, type: string): string {
   if (type === 'AWS::SQS::Queue') return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${id}`;
-  if (type === 'AWS::SNS::Topic') return arnOf(id, type);
+  if (type === 'AWS::SNS::Topic' || type === 'AWS::StepFunctions::StateMachine') return arnOf(id, type);
   if (type === 'AWS::S3::Bucket') return id.toLowerCase();
   return id;
 }
@@ -83,6 +85,14 @@ export function resolve(template: TemplateJson, value: unknown): unknown {
   if ('Fn::Join' in obj) {
     const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
     return parts.map((p) => resolve(template, p)).join(sep);
+  }
+  if ('Fn::Split' in obj) {
+    const [sep, source] = obj['Fn::Split'] as [string, unknown];
+    return String(resolve(template, source)).split(sep);
+  }
+  if ('Fn::Select' in obj) {
+    const [index, list] = obj['Fn::Select'] as [number | string, unknown];
+    return (resolve(template, list) as unknown[])[Number(index)];
   }
   const key = Object.keys(obj).find((k) => k.startsWith('Fn::'));
   if (key) throw new Error(`no model for ${key}`);

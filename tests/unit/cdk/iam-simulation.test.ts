@@ -12,6 +12,7 @@ import {
   type Principal,
   REGION,
   type Request,
+  rolePrincipal,
   type TemplateJson,
   tableOf,
 } from './iam-model';
@@ -30,7 +31,11 @@ const MORE = {
   dispatch: 'Publishes TaskAssigned events',
   commandStatus: 'Completes the task of a dispatched command',
   fleetMonitor: 'Publishes backlog per instance',
+  auditRange: 'Full re-audit: verifies one block range',
+  auditMerge: 'Full re-audit: merges the range results',
 } as const;
+let auditMachine: Principal;
+let auditMachineArn: string;
 
 beforeAll(() => {
   template = synth({
@@ -45,6 +50,14 @@ beforeAll(() => {
   for (const [name, description] of Object.entries({ ...DESCRIPTIONS, ...MORE })) {
     fn[name] = functionPrincipal(template, description);
   }
+  const machineRole = Object.entries(template.Resources).find(
+    ([, r]) =>
+      r.Type === 'AWS::IAM::Role' &&
+      JSON.stringify(r.Properties?.AssumeRolePolicyDocument ?? {}).includes('states.amazonaws.com'),
+  );
+  if (!machineRole) throw new Error('no state machine role');
+  auditMachine = rolePrincipal(template, machineRole[0]);
+  auditMachineArn = arnOfResource(template, 'FullAuditStateMachine', 'AWS::StepFunctions::StateMachine');
 }, 120_000);
 
 /** A DynamoDB item request on the table, evaluated with the table's resource policy. */
@@ -156,6 +169,44 @@ describe('every call the functions make is allowed', () => {
     expect(Object.entries(decisions).filter(([, d]) => d !== 'Allowed')).toEqual([]);
   });
 
+  it('full audit: the verify function records the job and starts the state machine, which runs the range and merge functions', async () => {
+    const lambda = (name: 'auditRange' | 'auditMerge') =>
+      arnOfResource(
+        template,
+        name === 'auditRange' ? 'FullAuditRangeFunction' : 'FullAuditMergeFunction',
+        'AWS::Lambda::Function',
+      );
+    const key = arnOfResource(template, 'VerifierDigestKey', 'AWS::KMS::Key');
+    const decisions = {
+      createJob: await decide(fn.verify!, item('PutItem', 'AUDIT#0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9')),
+      start: await decide(fn.verify!, { action: 'states:StartExecution', resource: auditMachineArn }),
+      invokeRange: await decide(auditMachine, {
+        action: 'lambda:InvokeFunction',
+        resource: lambda('auditRange'),
+      }),
+      invokeMerge: await decide(auditMachine, {
+        action: 'lambda:InvokeFunction',
+        resource: lambda('auditMerge'),
+      }),
+      rangeReadsBlocks: await decide(fn.auditRange!, item('BatchGetItem', 'BLOCK#000000000001')),
+      rangeReadsIndex: await decide(fn.auditRange!, item('GetItem', 'TX#tx-1')),
+      rangeWritesResult: await decide(fn.auditRange!, item('PutItem', 'AUDIT#j#RANGE#000000000000')),
+      mergeReadsJob: await decide(fn.auditMerge!, item('GetItem', 'AUDIT#j')),
+      mergeReadsRanges: await decide(fn.auditMerge!, item('BatchGetItem', 'AUDIT#j#RANGE#000000000000')),
+      mergeReadsTiles: await decide(fn.auditMerge!, item('BatchGetItem', 'TILE#0#000000000000')),
+      mergeRecordsJob: await decide(fn.auditMerge!, item('PutItem', 'AUDIT#j')),
+      mergePublishes: await decide(fn.auditMerge!, item('PutItem', 'DIGEST#000000000001')),
+      mergeCheckpoint: await decide(fn.auditMerge!, item('PutItem', 'DIGEST#CHECKPOINT')),
+      mergeSigns: await decide(fn.auditMerge!, {
+        action: 'kms:Sign',
+        resource: key,
+        resourcePolicy: keyPolicy(),
+      }),
+      apiReadsJob: await decide(fn.read!, item('GetItem', 'AUDIT#j')),
+    };
+    expect(Object.entries(decisions).filter(([, d]) => d !== 'Allowed')).toEqual([]);
+  });
+
   it('read: serves GET /checkpoint from the log bucket (GetObject of that key, ListBucket so that a missing one is a 404)', async () => {
     expect(await decide(fn.read!, logBucket('GetObject', 'checkpoint'))).toBe('Allowed');
     expect(await decide(fn.read!, logBucket('ListBucket'))).toBe('Allowed');
@@ -221,7 +272,7 @@ describe('deny matrix', () => {
     }
   });
 
-  it('the verify function writes only DIGEST# items', async () => {
+  it('the verify function writes no chain item (DIGEST# items, and AUDIT# jobs)', async () => {
     for (const key of CHAIN_KEYS) {
       expect(await decide(fn.verify!, item('PutItem', key))).not.toBe('Allowed');
       expect(await decide(fn.verify!, item('UpdateItem', key))).not.toBe('Allowed');
@@ -232,16 +283,67 @@ describe('deny matrix', () => {
     expect(await decide(fn.verify!, item('PutItem', 'DIGEST#CHECKPOINT'))).toBe('Allowed');
   });
 
+  it('the full audit writes no chain item; the range function writes only its AUDIT# results, signs nothing', async () => {
+    const key = arnOfResource(template, 'VerifierDigestKey', 'AWS::KMS::Key');
+    for (const name of ['auditRange', 'auditMerge']) {
+      for (const key of CHAIN_KEYS) {
+        expect(await decide(fn[name]!, item('PutItem', key))).not.toBe('Allowed');
+        expect(await decide(fn[name]!, item('UpdateItem', key))).not.toBe('Allowed');
+      }
+      for (const action of ['UpdateItem', 'DeleteItem']) {
+        expect(await decide(fn[name]!, item(action, 'AUDIT#j'))).not.toBe('Allowed');
+      }
+      expect(await decide(fn[name]!, { action: 'dynamodb:Scan', resource: table.arn })).not.toBe('Allowed');
+      expect(await decide(fn[name]!, { action: 'dynamodb:Query', resource: table.arn })).not.toBe('Allowed');
+    }
+    expect(await decide(fn.auditRange!, item('PutItem', 'DIGEST#000000000001'))).not.toBe('Allowed');
+    expect(await decide(fn.auditRange!, item('PutItem', 'DIGEST#CHECKPOINT'))).not.toBe('Allowed');
+    expect(
+      await decide(fn.auditRange!, { action: 'kms:Sign', resource: key, resourcePolicy: keyPolicy() }),
+    ).not.toBe('Allowed');
+    // The verify function creates jobs but writes no range result's key space beyond AUDIT#, and the
+    // API function only reads them.
+    expect(await decide(fn.read!, item('PutItem', 'AUDIT#j'))).not.toBe('Allowed');
+    expect(await decide(fn.enqueue!, item('GetItem', 'AUDIT#j'))).not.toBe('Allowed');
+  });
+
+  it('the state machine invokes only its two functions and is started only by the verify function', async () => {
+    const scheduler = arnOfResource(template, 'SchedulerFunction', 'AWS::Lambda::Function');
+    const verify = arnOfResource(template, 'VerifierVerifyFunction', 'AWS::Lambda::Function');
+    for (const other of [scheduler, verify]) {
+      expect(await decide(auditMachine, { action: 'lambda:InvokeFunction', resource: other })).not.toBe(
+        'Allowed',
+      );
+    }
+    expect(await decide(auditMachine, item('GetItem', 'HEAD'))).not.toBe('Allowed');
+    for (const name of ['scheduler', 'read', 'enqueue', 'expire', 'auditRange', 'auditMerge']) {
+      expect(
+        await decide(fn[name]!, { action: 'states:StartExecution', resource: auditMachineArn }),
+      ).not.toBe('Allowed');
+    }
+    const elsewhere = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:someone-elses`;
+    expect(await decide(fn.verify!, { action: 'states:StartExecution', resource: elsewhere })).not.toBe(
+      'Allowed',
+    );
+  });
+
   it('no chain writer but the verify function can publish a digest', async () => {
     for (const name of ['scheduler', 'expire', 'read', 'commandStatus', 'dispatch', 'fleetMonitor']) {
       expect(await decide(fn[name]!, item('PutItem', 'DIGEST#000000000001'))).not.toBe('Allowed');
     }
   });
 
-  it('only the verify function can sign digests: not the other functions, not an administrator', async () => {
+  it('only the verify function and the full audit merge can sign digests: not the other functions, not an administrator', async () => {
     const key = arnOfResource(template, 'VerifierDigestKey', 'AWS::KMS::Key');
     const sign = { action: 'kms:Sign', resource: key, resourcePolicy: keyPolicy() };
-    for (const principal of [adminPrincipal(), fn.scheduler!, fn.read!, fn.expire!]) {
+    for (const principal of [
+      adminPrincipal(),
+      fn.scheduler!,
+      fn.read!,
+      fn.expire!,
+      fn.auditRange!,
+      auditMachine,
+    ]) {
       expect(await decide(principal, sign)).not.toBe('Allowed');
     }
   });

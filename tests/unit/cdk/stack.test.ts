@@ -20,6 +20,8 @@ beforeAll(() => {
     verifyIntervalMinutes: 5,
     dimensions: ['cpu', 'mem', 'gpu'],
     algorithm: 'p2c',
+    fullAuditMaxConcurrency: 25,
+    fullAuditBlocksPerRange: 5000,
   }).template();
 }, 120_000);
 
@@ -60,8 +62,9 @@ describe('log groups', () => {
     ['test', () => test, 'Delete'],
   ])('in stage %s are kept with %s, a month of retention each', (_stage, t, policy) => {
     const groups = Object.values(t().findResources('AWS::Logs::LogGroup'));
-    // seven functions (the fleet monitor and the transparency-log publisher included) and the API's access log
-    expect(groups).toHaveLength(8);
+    // nine functions (the fleet monitor, the full audit's two and the transparency-log publisher
+    // included), the API's access log and the full-audit state machine's log
+    expect(groups).toHaveLength(11);
     for (const g of groups) {
       expect(g).toMatchObject({ DeletionPolicy: policy, Properties: { RetentionInDays: 30 } });
     }
@@ -104,7 +107,7 @@ describe('functions', () => {
   it('run on nodejs22.x with the scheduling settings in their environment', () => {
     const fns = Object.values(test.findResources('AWS::Lambda::Function'));
     // The transparency-log publisher is one of them: the log is on by default.
-    expect(fns).toHaveLength(7);
+    expect(fns).toHaveLength(9);
     test.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp(DESCRIPTIONS.publishLog),
     });
@@ -182,11 +185,13 @@ describe('IAM least privilege', () => {
     );
   });
 
-  it('the verify function reads the table and writes signed digests only (tests/unit/security/verifier-key.test.ts)', () => {
-    // Reads by key only: it never lists (no Query, no Scan).
+  it('the verify function reads the table and writes signed digests and audit jobs only (tests/unit/security/verifier-key.test.ts)', () => {
+    // Reads by key only: it never lists (no Query, no Scan). PutItem twice: DIGEST# and AUDIT# (the
+    // IAM simulation checks the key prefixes).
     expect(dynamo(statementsOf(prod, DESCRIPTIONS.verify))).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'dynamodb:PutItem',
     ]);
     // Reserved concurrency caps it: POST /ledger/verify cannot take the scheduler's concurrency.
@@ -277,12 +282,71 @@ describe('alarms and schedule', () => {
   });
 });
 
+describe('full re-audit', () => {
+  const definitionOf = (template: Template) => {
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(1);
+    const body = machines[0]!.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] };
+    // The definition is a Join of text and function ARNs: the ARNs stand in as placeholders.
+    const text = body['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : 'ARN')).join('');
+    return JSON.parse(text) as {
+      StartAt: string;
+      States: Record<string, Record<string, unknown>>;
+    };
+  };
+
+  it('runs a Distributed Map over the ranges with MaxConcurrency from the props, then the merge; a failed map is recorded', () => {
+    for (const [template, concurrency] of [
+      [prod, 10],
+      [test, 25],
+    ] as const) {
+      const definition = definitionOf(template);
+      const map = definition.States[definition.StartAt]!;
+      expect(map).toMatchObject({
+        Type: 'Map',
+        ItemsPath: '$.ranges',
+        MaxConcurrency: concurrency,
+        ResultPath: null,
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+        Next: 'MergeRanges',
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }],
+      });
+      expect(definition.States.MergeRanges).toMatchObject({ Type: 'Task', End: true });
+      expect(definition.States.RecordFailure).toMatchObject({
+        Type: 'Task',
+        End: true,
+        Parameters: { 'job_id.$': '$.job_id', 'error.$': '$.error' },
+      });
+    }
+  });
+
+  it('gives the verify function the state machine and the range size, and bounds each range function at 15 minutes', () => {
+    test.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Verifies the ledger'),
+      Environment: {
+        Variables: Match.objectLike({
+          AUDIT_STATE_MACHINE_ARN: Match.anyValue(),
+          AUDIT_BLOCKS_PER_RANGE: '5000',
+        }),
+      },
+    });
+    prod.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Full re-audit: verifies one block range'),
+      Timeout: 900,
+    });
+    prod.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+  });
+});
+
 describe('REST API', () => {
   const methods = (t: Template) => Object.values(t.findResources('AWS::ApiGateway::Method'));
 
   it('requires SigV4 on every method by default', () => {
-    // Twelve routes and GET /checkpoint, the transparency log's signed checkpoint (on by default).
-    expect(methods(prod)).toHaveLength(13);
+    // Thirteen routes and GET /checkpoint, the transparency log's signed checkpoint (on by default).
+    expect(methods(prod)).toHaveLength(14);
     prod.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'checkpoint' });
     // GET /ledger/consistency (docs/ledger-format.md section 7.2) with its query parameters.
     prod.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'consistency' });

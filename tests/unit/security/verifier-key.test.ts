@@ -47,12 +47,19 @@ describe('the digest-signing key', () => {
     const statements = (key.Properties.KeyPolicy as { Statement: KeyStatement[] }).Statement;
     // The transparency log (on by default) signs its checkpoints with this key: note signature type
     // 0x02 over the checkpoint text (docs/ledger-format.md section 12), never a digest's JSON.
+    // The full re-audit's merge function signs the head it verified (a digest, as the verify function).
     expect(statements.map((s) => s.Sid)).toEqual([
       'KeyAdministration',
       'VerifyFunctionSigns',
+      'FullAuditMergeSigns',
       'PublishLogSigns',
     ]);
-    const [admin, signer, publisher] = statements as [KeyStatement, KeyStatement, KeyStatement];
+    const [admin, signer, , publisher] = statements as [
+      KeyStatement,
+      KeyStatement,
+      KeyStatement,
+      KeyStatement,
+    ];
     expect(actionsOf([publisher])).toEqual(['kms:GetPublicKey', 'kms:Sign']);
     expect(publisher.Principal.AWS).toEqual({ 'Fn::GetAtt': [roleId(prod, DESCRIPTIONS.publishLog), 'Arn'] });
     // No wildcard that would include Sign, Verify or any other cryptographic use.
@@ -64,7 +71,7 @@ describe('the digest-signing key', () => {
     expect(signer.Principal.AWS).toEqual({ 'Fn::GetAtt': [verifyRoleId(prod), 'Arn'] });
   });
 
-  it('the verify role signs with this key only and writes DIGEST# items only', () => {
+  it('the verify role signs with this key only and writes DIGEST# items and audit jobs only', () => {
     const statements = statementsOf(prod, DESCRIPTIONS.verify);
     const [keyId] = keys(prod)[0]!;
     const kms = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('kms:')));
@@ -77,10 +84,11 @@ describe('the digest-signing key', () => {
         /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite|ConditionCheck)/.test(a),
       ),
     );
-    expect(actionsOf(writes)).toEqual(['dynamodb:PutItem']);
-    expect(writes[0]!.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DIGEST#*'] },
-    });
+    // DIGEST# items, and the full re-audit's job record (AUDIT#, POST /ledger/verify {"full": true}).
+    expect(writes.map((w) => [actionsOf([w]), w.Condition])).toEqual([
+      [['dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DIGEST#*'] } }],
+      [['dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } }],
+    ]);
   });
 
   it('no other function may use the key', () => {

@@ -1,0 +1,1 @@
+export { stepFunctionsAuditRunner } from './step-functions-audit';
