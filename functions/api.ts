@@ -3,13 +3,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
+import { restApiHandler } from '../lib/adapters/apigateway/rest-adapter';
 import { Ec2Drain } from '../lib/adapters/autoscaling/ec2-drain';
 import { auditJobItems } from '../lib/adapters/dynamodb/audit-job-items';
 import { DynamoDbTaskAcceptances } from '../lib/adapters/dynamodb/task-acceptances';
 import { S3ObjectStore } from '../lib/adapters/s3';
 import { apiApp } from './handlers/api';
 import { apiFunctionEnvSchema, readEnv } from './shared/config';
-import { restApiHandler } from './shared/rest-adapter';
 import { fleetSource, ledgerStore, schedulingEngine } from './shared/wiring';
 
 // Completion appends a transaction through the engine, so this function takes the scheduler's settings.

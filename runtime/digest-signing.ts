@@ -1,7 +1,11 @@
 import { SignedDigestFile } from '../lib/adapters/local-key/signed-digest-file';
-import { latestTrustedDigest, type TrustedDigest } from '../lib/engine/trusted-digest';
-import { type SignedDigest, signDigest } from '../lib/ledger/signed-digest';
-import { toTimestamp } from '../lib/ledger/time';
+import {
+  latestTrustedDigest,
+  signIntoLog,
+  stampAndSign,
+  type TrustedDigest,
+} from '../lib/engine/trusted-digest';
+import type { SignedDigest } from '../lib/ledger/signed-digest';
 import type { Digest } from '../lib/ledger/types';
 import type { Clock } from '../lib/ports/clock';
 import type { DigestSigner } from '../lib/ports/digest-signer';
@@ -34,18 +38,16 @@ export class DigestSigning {
   /** Signs the current digest now. */
   async sign(): Promise<SignedDigest> {
     const digest = await this.options.digest();
-    return signDigest({ ...digest, timestamp: toTimestamp(this.options.clock.now()) }, this.options.signer);
+    return stampAndSign(digest, this.options.signer, this.options.clock);
   }
 
   /** The periodic run: signs and records the digest if the chain grew since the last one; null if not. */
   async signIfMoved(): Promise<SignedDigest | null> {
     const digest = await this.options.digest();
     if (digest.height <= this.lastSignedHeight) return null;
-    const signed = await signDigest(
-      { ...digest, timestamp: toTimestamp(this.options.clock.now()) },
-      this.options.signer,
-    );
-    await this.log?.publish(signed);
+    const signed = this.log
+      ? await signIntoLog(digest, { signer: this.options.signer, digests: this.log }, this.options.clock)
+      : await stampAndSign(digest, this.options.signer, this.options.clock);
     this.lastSignedHeight = signed.height;
     return signed;
   }

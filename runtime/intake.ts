@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { acceptTasks } from '../lib/engine/task-intake';
-import { QueueFullError, StoreUnavailableError } from '../lib/errors';
+import { QueueFullError } from '../lib/errors';
 import type { Dimensions } from '../lib/model/resources';
 import type { Task } from '../lib/model/task';
 import type { Clock } from '../lib/ports/clock';
@@ -9,26 +9,6 @@ import type { TaskQueue } from '../lib/ports/task-queue';
 import { type SubmitResponse, taskSubmissionParser } from '../lib/schemas/http';
 import type { TaskInput } from '../lib/schemas/task-input';
 import { toTask } from '../lib/schemas/task-input';
-
-/**
- * SQLite result codes that mean "not now" rather than "never": another connection held the write
- * lock past busy_timeout, or the disk is full or failing. The enqueue is one transaction, so
- * nothing of the request was written.
- */
-const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR)/;
-
-/** Runs a store call, turning a transient store failure into a StoreUnavailableError (503). */
-async function storeCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && UNAVAILABLE.test(code)) {
-      throw new StoreUnavailableError(`the task store is unavailable (${code}); retry later`, error);
-    }
-    throw error;
-  }
-}
 
 export interface IntakeOptions {
   queue: TaskQueue;
@@ -70,7 +50,7 @@ export class Intake {
     // A full queue refuses before validating: under a burst, checking thousands of tasks only to
     // refuse them would take the time the scheduler needs to drain the queue.
     const { maxQueueDepth } = this.options;
-    const depth = await storeCall(() => this.depth());
+    const depth = await this.depth();
     if (depth >= maxQueueDepth) throw new QueueFullError(depth, maxQueueDepth);
     return this.submit(this.parse(body));
   }
@@ -86,19 +66,18 @@ export class Intake {
     const { queue, acceptances, maxQueueDepth, clock } = this.options;
     const now = clock.now();
     const ids = new Set(tasks.map((t) => t.id)).size;
-    const depth = await storeCall(() => this.depth());
+    const depth = await this.depth();
     if (depth + ids > maxQueueDepth) throw new QueueFullError(depth, maxQueueDepth);
-    const outcome = await storeCall(() =>
-      acceptTasks(tasks, {
-        acceptances,
-        now,
-        // The queue is idempotent by id: a task already in it is queued, not refused.
-        send: async (batch) => {
-          await queue.enqueue(batch);
-          return { sent: batch.map((t) => t.id), failed: [] };
-        },
-      }),
-    );
+    // The SQLite adapters answer a busy or failing store with StoreUnavailableError (503).
+    const outcome = await acceptTasks(tasks, {
+      acceptances,
+      now,
+      // The queue is idempotent by id: a task already in it is queued, not refused.
+      send: async (batch) => {
+        await queue.enqueue(batch);
+        return { sent: batch.map((t) => t.id), failed: [] };
+      },
+    });
     const { accepted, duplicates } = outcome;
     this.depthCache += accepted.length;
     if (accepted.length > 0) this.options.onEnqueued?.(accepted.length);

@@ -308,6 +308,12 @@ export function validateProps(p: ResolvedProps): void {
   problems.push(...core.filter((i) => !named.has(i.field.split('.')[0]!)));
   const autoScaling = resolveAutoScaling(p.autoScaling);
   if (autoScaling) problems.push(...autoScalingIssues(autoScaling));
+  // The scale-in hook's function waits out placements under way within one invocation (15 min at most).
+  need(
+    !autoScaling || Math.ceil(p.fleetCacheTtlSeconds) + p.schedulerTimeoutSeconds <= 600,
+    'fleetCacheTtlSeconds',
+    `with autoScaling, fleetCacheTtlSeconds + schedulerTimeoutSeconds must be at most 600 (the scale-in hook waits that long after a drain; got ${Math.ceil(p.fleetCacheTtlSeconds) + p.schedulerTimeoutSeconds})`,
+  );
   if (problems.length > 0) throw new ValidationError(problems, 'invalid BlockchainScheduler props');
 }
 

@@ -11,6 +11,7 @@ import { FleetMonitor, grantFleetDrain } from './constructs/fleet-monitor';
 import { FullAudit } from './constructs/full-audit';
 import { LedgerTable } from './constructs/ledger-table';
 import { LogPublisher } from './constructs/log-publisher';
+import { ScaleInHook } from './constructs/scale-in-hook';
 import { Scheduler } from './constructs/scheduler';
 import { TaskQueue } from './constructs/task-queue';
 import { Verifier } from './constructs/verifier';
@@ -165,6 +166,15 @@ export class SchedulerStack extends Stack {
     });
     if (workers) {
       new CfnOutput(this, OUTPUTS.autoScalingGroupName, { value: workers.group.autoScalingGroupName });
+      new ScaleInHook(this, 'ScaleIn', {
+        group: workers.group,
+        table,
+        environment,
+        vmTagKey: p.vmTagKey,
+        vmTagValue: p.vmTagValue,
+        settleSeconds: Math.ceil(p.fleetCacheTtlSeconds) + p.schedulerTimeoutSeconds,
+        retainLogs: retain,
+      });
     }
 
     const verifier = new Verifier(this, 'Verifier', {

@@ -41,6 +41,8 @@ const flagsSchema = z
     meanDuration: number('--mean-duration').pipe(z.number().positive().max(86_400)),
     slackMin: number('--slack-min').pipe(z.number().min(0).max(100)),
     slackMax: number('--slack-max').pipe(z.number().min(0).max(100)),
+    largeShare: number('--large-share').pipe(z.number().min(0).max(1)),
+    backfill: number('--backfill').pipe(z.number().min(0).max(86_400)).optional(),
     nodes: z.string().min(1).optional(),
     pods: z.string().min(1).optional(),
     trace: z.union([z.literal(true), z.string().min(1)]).optional(),
@@ -90,9 +92,9 @@ function buildWorkload(
   trace: { nodes: OpenbNode[]; pods: OpenbPod[] } | null,
 ): { workload: Workload; trace: boolean } {
   if (trace === null) {
-    const { vms, tasks, load, seed, meanDuration, slackMin, slackMax } = flags;
+    const { vms, tasks, load, seed, meanDuration, slackMin, slackMax, largeShare } = flags;
     return {
-      workload: syntheticWorkload({ vms, tasks, load, seed, meanDuration, slackMin, slackMax }),
+      workload: syntheticWorkload({ vms, tasks, load, seed, meanDuration, slackMin, slackMax, largeShare }),
       trace: false,
     };
   }
@@ -202,6 +204,15 @@ export function simulateCommand(): Command {
       .option('--mean-duration <s>', 'synthetic: mean task duration, seconds', '300')
       .option('--slack-min <x>', 'synthetic: deadline = arrival + duration x (1 + slack), slack from', '0.5')
       .option('--slack-max <x>', 'synthetic: ... slack up to', '2')
+      .option(
+        '--large-share <x>',
+        'synthetic: share of large tasks (50-90 % of the largest VM); reports wait per size',
+        '0',
+      )
+      .option(
+        '--backfill <seconds>',
+        'EASY backfilling: a task pending this long reserves the VM it can start on earliest (default: off)',
+      )
       .option('--nodes <file>', 'trace: OpenB node list CSV')
       .option('--pods <file>', 'trace: OpenB pod list CSV')
       .option(
@@ -272,6 +283,7 @@ function run(raw: Record<string, unknown>): void {
     departures,
     seed: flags.seed,
     samples: flags.samples,
+    ...(flags.backfill === undefined ? {} : { backfillSeconds: flags.backfill }),
     onProgress: (algorithm, arrived, total) => {
       if (bar === null) return;
       if (algorithm !== current) {
@@ -292,6 +304,28 @@ function run(raw: Record<string, unknown>): void {
     `${workload.name}; pending tasks ${pending === 'wait' ? 'wait until their latest start' : 'are rejected'}\n`,
   );
   process.stdout.write(`${resultsTable(results)}\n`);
+  if (results.some((r) => r.by_class !== undefined)) process.stdout.write(`${classTable(results)}\n`);
+}
+
+/** Placement and p99 wait per task size (synthetic --large-share). */
+function classTable(results: AlgorithmResult[]): string {
+  const table = new Table({
+    head: ['algorithm', 'size', 'tasks', 'placed', 'success', 'p99 wait (s)'],
+    style: { head: [] },
+  });
+  for (const r of results) {
+    for (const [size, c] of Object.entries(r.by_class ?? {})) {
+      table.push([
+        r.algorithm,
+        size,
+        c.tasks,
+        c.placed,
+        percent(c.success_rate),
+        c.p99_wait_s?.toFixed(1) ?? '-',
+      ]);
+    }
+  }
+  return table.toString();
 }
 
 /**

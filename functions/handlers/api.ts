@@ -1,25 +1,20 @@
 import { Hono } from 'hono';
 import { schedulerApi } from '../../http/api';
 import { errorHandler, noRoute } from '../../http/errors';
+import { type FleetControl, fleetRoutes } from '../../http/fleet';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
 import { readTaskStatus } from '../../lib/engine/task-intake';
 import { CHECKPOINT_CACHE_CONTROL, CHECKPOINT_OBJECT } from '../../lib/engine/tlog-publisher';
 import type { Engine } from '../../lib/engine/types';
-import { NotFoundError, parseOrThrow } from '../../lib/errors';
+import { NotFoundError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
 import type { AuditJobStore } from '../../lib/ports/audit-jobs';
-import type { FleetSource } from '../../lib/ports/fleet-source';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { ObjectStore } from '../../lib/ports/object-store';
 import type { LogSink } from '../../lib/ports/observability';
 import type { TaskAcceptances } from '../../lib/ports/task-acceptances';
-import { fleetPage } from '../../lib/scaling/fleet-page';
-import { fleetView } from '../../lib/scaling/fleet-view';
-import { admitFleet } from '../../lib/scheduling/quarantine';
-import { fleetQuerySchema } from '../../lib/schemas/api';
-import { type FleetResponse, vmIdSchema } from '../../lib/schemas/http';
 import { openApiDocument, servedRoutes } from '../../lib/schemas/openapi';
-import { completeBody, vmBody } from '../../lib/schemas/views';
+import { completeBody } from '../../lib/schemas/views';
 
 export interface ApiDeps {
   store: () => LedgerStore | Promise<LedgerStore>;
@@ -38,15 +33,10 @@ export interface ApiDeps {
   audits?: Pick<AuditJobStore, 'get'>;
 }
 
+export type { FleetControl };
+
 /** Operations of the gateway's document that other functions serve: enqueue and verify. */
 export const SERVED_BY_OTHER_FUNCTIONS: ReadonlySet<string> = new Set(['submitTasks', 'verifyLedger']);
-
-/** The EC2 fleet as the API shows and drains it (lib/adapters/aws, lib/adapters/autoscaling). */
-export interface FleetControl {
-  source: FleetSource & { invalidate?(): void };
-  /** Marks the VM draining (on AWS the tag bcs:draining=true). */
-  drain(vmId: string): Promise<void>;
-}
 
 /**
  * Task and ledger reads plus task completion through the routes both runtimes share (http/api.ts),
@@ -87,51 +77,7 @@ export function apiApp(deps: ApiDeps): Hono {
   });
 
   const { fleet } = deps;
-  if (fleet) {
-    // The local runtime's shape (lib/schemas/http.ts), reservations from the ledger, plus whether a
-    // drained VM may now be terminated.
-    app.get('/fleet', async (c) => {
-      const query = parseOrThrow(fleetQuerySchema, c.req.query(), 'invalid query');
-      const vms = await fleet.source.listVms();
-      // By key, the fleet's VMs only: without ids the store reads every item of the ledger.
-      const reservations = await (await deps.store()).getReservations(vms.map((vm) => vm.id));
-      const members = fleetView(vms, reservations, deps.dimensions);
-      // Quarantined: records the engine refuses (its own check), and instances the source could not
-      // read (left out of `vms`, counted only: there is no record to show).
-      const refused = admitFleet(
-        members.map((m) => m.vm),
-        deps.dimensions,
-      ).quarantined;
-      const reasons = new Map(refused.map((q) => [q.vm_id, q.reason]));
-      const unread = fleet.source.quarantined?.() ?? [];
-      // Pages in id order, as the local runtime's (lib/scaling/fleet-page.ts).
-      const { page, total, next } = fleetPage(
-        members.map((m) => ({ id: m.vm.id, member: m })),
-        query,
-      );
-      const body: FleetResponse = {
-        vms: page.map(({ member: { vm, freeToTerminate } }) => ({
-          ...vmBody(vm, reasons.get(vm.id)),
-          free_to_terminate: freeToTerminate,
-        })),
-        total,
-        next,
-        ...(refused.length + unread.length > 0 ? { quarantined: refused.length + unread.length } : {}),
-      };
-      return c.json(body);
-    });
-
-    app.post('/fleet/vms/:id/drain', async (c) => {
-      const id = parseOrThrow(vmIdSchema, c.req.param('id'), 'invalid VM id');
-      // Only fleet members: the caller names an instance, and tagging any instance of the account is
-      // not this API's business (the IAM policy says the same with a resource-tag condition).
-      fleet.source.invalidate?.();
-      if (!(await fleet.source.listVms()).some((vm) => vm.id === id)) throw new NotFoundError(`no VM ${id}`);
-      await fleet.drain(id);
-      fleet.source.invalidate?.();
-      return c.json({ id, state: 'draining' as const });
-    });
-  }
+  if (fleet) app.route('/', fleetRoutes({ fleet, store: deps.store, dimensions: deps.dimensions }));
 
   // The document of the gateway's API: the routes of this function, POST /tasks (the enqueue
   // function) and POST /ledger/verify (the verify function).

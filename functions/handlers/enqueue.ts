@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { invalid, json, parseJsonBody, problem } from '../../lib/adapters/apigateway/proxy-responses';
 import { isAwsUnavailable } from '../../lib/adapters/aws/transient-error';
 import { type AcceptOutcome, acceptTasks, TaskConflictError } from '../../lib/engine/task-intake';
 import { ValidationError } from '../../lib/errors';
@@ -10,7 +11,6 @@ import type { TaskSender } from '../../lib/ports/task-sender';
 import { conflictBody, parseTaskSubmission, type SubmitResponse } from '../../lib/schemas/http';
 import { decodeUtf8, parseJsonText } from '../../lib/schemas/json-body';
 import { toTask } from '../../lib/schemas/task-input';
-import { invalid, json, parseJsonBody, problem } from '../shared/http';
 
 /** Largest body accepted; the gateway's model bounds it too, this holds when invoked directly. */
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { jobIdSchema } from '../../lib/engine/audit-job';
 import { auditJobRange, finishFullAudit } from '../../lib/engine/full-audit';
+import { signIntoLog } from '../../lib/engine/trusted-digest';
 import { parseOrThrow } from '../../lib/errors';
-import { signDigest } from '../../lib/ledger/signed-digest';
 import { toTimestamp } from '../../lib/ledger/time';
 import type { AuditCheckpointStore } from '../../lib/ports/audit-checkpoint-store';
 import type { AuditJobStore } from '../../lib/ports/audit-jobs';
@@ -72,14 +72,7 @@ export function auditMergeHandler(deps: MergeDeps) {
       ...(deps.checkpoints ? { checkpoints: deps.checkpoints } : {}),
       ...(signing
         ? {
-            sign: async (digest) => {
-              const signed = await signDigest(
-                { ...digest, timestamp: toTimestamp(deps.clock.now()) },
-                signing.signer,
-              );
-              await signing.digests.publish(signed);
-              return signed;
-            },
+            sign: (digest) => signIntoLog(digest, signing, deps.clock),
           }
         : {}),
     });

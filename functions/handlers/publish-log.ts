@@ -3,7 +3,7 @@ import { type PublishResult, publishTlog } from '../../lib/engine/tlog-publisher
 import type { LedgerStore, MerkleLedgerStore } from '../../lib/ports/ledger-store';
 import type { ObjectStore } from '../../lib/ports/object-store';
 import type { LogSink, MetricSink } from '../../lib/ports/observability';
-import { TLOG_METRICS } from '../shared/metric-names';
+import { TLOG_METRICS } from '../../lib/schemas/metric-names';
 
 export interface PublishLogDeps {
   store: () => (LedgerStore & MerkleLedgerStore) | Promise<LedgerStore & MerkleLedgerStore>;

@@ -1,10 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, ScheduledEvent } from 'aws-lambda';
+import { invalid, json, parseJsonBody } from '../../lib/adapters/apigateway/proxy-responses';
 import { type AuditCheckpointStore, resumeAudit } from '../../lib/engine/checkpointed-audit';
 import { startFullAudit } from '../../lib/engine/full-audit';
-import { latestTrustedDigest, type TrustedDigest } from '../../lib/engine/trusted-digest';
+import { latestTrustedDigest, signIntoLog, type TrustedDigest } from '../../lib/engine/trusted-digest';
 import { verifiableBlocks } from '../../lib/engine/verifiable-blocks';
 import { parseOrThrow, ValidationError } from '../../lib/errors';
-import { type SignedDigest, signDigest } from '../../lib/ledger/signed-digest';
+import type { SignedDigest } from '../../lib/ledger/signed-digest';
 import { toTimestamp } from '../../lib/ledger/time';
 import type { Digest, VerificationReport } from '../../lib/ledger/types';
 import { verifyChain } from '../../lib/ledger/verify';
@@ -15,8 +16,7 @@ import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { LogSink, MetricSink } from '../../lib/ports/observability';
 import type { SignedDigestLog } from '../../lib/ports/signed-digest-log';
 import { verifyBodySchema } from '../../lib/schemas/api';
-import { invalid, json, parseJsonBody } from '../shared/http';
-import { VERIFY_METRICS } from '../shared/metric-names';
+import { VERIFY_METRICS } from '../../lib/schemas/metric-names';
 
 export interface VerifyDeps {
   store: () => LedgerStore | Promise<LedgerStore>;
@@ -154,9 +154,8 @@ export function verifyHandler(deps: VerifyDeps) {
 
   // Only a chain that verified is signed: a signature vouches for the digest to anyone holding the key.
   async function signAndPublish(digest: Digest): Promise<SignedDigest> {
-    const { signer, digests, clock } = deps.signing!;
-    const signed = await signDigest({ ...digest, timestamp: toTimestamp(clock.now()) }, signer);
-    await digests.publish(signed);
+    const signing = deps.signing!;
+    const signed = await signIntoLog(digest, signing, signing.clock);
     deps.logger.info('digest signed', {
       height: signed.height,
       head_hash: signed.head_hash,

@@ -241,7 +241,10 @@ async function firstMisindexed(
   const entries = page.flatMap((block) =>
     block.transactions.map((tx, index) => ({ id: tx.transaction_id, height: block.height, index })),
   );
-  const found = await mapLimited(entries, concurrency, (e) => store.findTransaction(e.id));
+  // One batched read per page where the store has it (DynamoDB: BatchGetItem of 100 TX# items).
+  const found = store.findTransactions
+    ? await store.findTransactions(entries.map((e) => e.id))
+    : await mapLimited(entries, concurrency, (e) => store.findTransaction(e.id));
   for (const [i, e] of entries.entries()) {
     const at = found[i];
     if (!at || at.height !== e.height || at.index !== e.index) {

@@ -1,5 +1,7 @@
-import { verifySignedDigest } from '../ledger/signed-digest';
+import { type SignedDigest, signDigest, verifySignedDigest } from '../ledger/signed-digest';
+import { toTimestamp } from '../ledger/time';
 import type { Digest } from '../ledger/types';
+import type { Clock } from '../ports/clock';
 import type { DigestSigner } from '../ports/digest-signer';
 import type { SignedDigestLog } from '../ports/signed-digest-log';
 
@@ -28,4 +30,20 @@ export async function latestTrustedDigest(
     return { problem: `the latest signed digest names key ${check.key_id}, not the signing key` };
   }
   return { digest: check.digest };
+}
+
+/** Stamps `digest` with the time now and signs it: a signed digest says when it was vouched for. */
+export function stampAndSign(digest: Digest, signer: DigestSigner, clock: Clock): Promise<SignedDigest> {
+  return signDigest({ ...digest, timestamp: toTimestamp(clock.now()) }, signer);
+}
+
+/** stampAndSign, then appended to the signed-digest log later verifications hold the chain to. */
+export async function signIntoLog(
+  digest: Digest,
+  signing: { signer: DigestSigner; digests: SignedDigestLog },
+  clock: Clock,
+): Promise<SignedDigest> {
+  const signed = await stampAndSign(digest, signing.signer, clock);
+  await signing.digests.publish(signed);
+  return signed;
 }

@@ -28,3 +28,22 @@ export interface ScaleInProtection {
   instances(): Promise<GroupInstance[]>;
   apply(changes: ProtectionChanges): Promise<void>;
 }
+
+/** An instance an Auto Scaling group is terminating, held by the stack's termination lifecycle hook. */
+export interface TerminatingInstance {
+  readonly instanceId: string;
+  readonly groupName: string;
+  readonly hookName: string;
+  /** The lifecycle event's token; absent when found by listing the group (the instance id names it). */
+  readonly token?: string;
+}
+
+/** The Auto Scaling lifecycle actions of the termination hook. */
+export interface TerminationLifecycle {
+  /** Instances of the group held in Terminating:Wait by the hook right now. */
+  waiting(): Promise<TerminatingInstance[]>;
+  /** Lets the termination go on (CompleteLifecycleAction, CONTINUE). */
+  release(instance: TerminatingInstance): Promise<void>;
+  /** Keeps holding it (RecordLifecycleActionHeartbeat: the hook's heartbeat timeout starts again). */
+  hold(instance: TerminatingInstance): Promise<void>;
+}

@@ -1,4 +1,11 @@
-export type { BacklogGauge, ScaleInProtection, ScalingMetricsSink, ScalingSnapshot } from '../ports/scaling';
+export type {
+  BacklogGauge,
+  ScaleInProtection,
+  ScalingMetricsSink,
+  ScalingSnapshot,
+  TerminatingInstance,
+  TerminationLifecycle,
+} from '../ports/scaling';
 export { activeInstances, backlogPerInstance, desiredInstances, type VmScalingView } from './backlog';
 export { type FleetMember, fleetView } from './fleet-view';
 export {
@@ -14,4 +21,5 @@ export {
   type ProtectionChanges,
   protectionChanges,
 } from './protection';
+export { settleTerminations, type TerminationDeps, type TerminationOutcome } from './termination';
 export { BINDING, type UtilisationStats, utilisation, type VmUtilisationView } from './utilisation';

@@ -21,6 +21,11 @@ export interface AlgorithmResult {
   fragmentation: number;
   /** Saturation runs only: allocated / capacity in the saturation dimension when arrivals stop. */
   allocated_share?: number;
+  /** Per task size (synthetic largeShare): placement and the 99th percentile wait of placed tasks. */
+  by_class?: Record<
+    string,
+    { tasks: number; placed: number; success_rate: number; p99_wait_s: number | null }
+  >;
   /** Fleets that list GPU devices (OpenB traces): the devices by use when arrivals stop. */
   gpu_devices?: GpuDeviceUse;
 }
@@ -33,6 +38,8 @@ export interface CompareOptions {
   seed?: number;
   params?: Partial<AlgorithmParams>;
   samples?: number;
+  /** EASY backfilling threshold, seconds (SimulationOptions.backfillSeconds); left out, none. */
+  backfillSeconds?: number;
   /** Called with the algorithm running and arrivals handled so far. */
   onProgress?: (algorithm: string, arrived: number, total: number) => void;
 }
@@ -62,6 +69,7 @@ export function compareAlgorithms(workload: Workload, options: CompareOptions): 
       departures: options.departures,
       samples: options.samples,
       historyWindow: placer.params.historyWindow,
+      ...(options.backfillSeconds === undefined ? {} : { backfillSeconds: options.backfillSeconds }),
       onProgress: (arrived, total) => options.onProgress?.(algorithm, arrived, total),
     });
     return {
@@ -75,6 +83,21 @@ export function compareAlgorithms(workload: Workload, options: CompareOptions): 
       mean_utilisation: r.meanUtilisation,
       fragmentation: r.fragmentation,
       ...(saturation === null ? {} : { allocated_share: r.allocatedShare[saturation] ?? 0 }),
+      ...(r.byClass === undefined
+        ? {}
+        : {
+            by_class: Object.fromEntries(
+              Object.entries(r.byClass).map(([size, c]) => [
+                size,
+                {
+                  tasks: c.tasks,
+                  placed: c.placed,
+                  success_rate: c.successRate,
+                  p99_wait_s: c.p99WaitSeconds,
+                },
+              ]),
+            ),
+          }),
       ...(r.gpuDevices === undefined ? {} : { gpu_devices: r.gpuDevices }),
     };
   });

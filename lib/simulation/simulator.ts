@@ -1,5 +1,6 @@
 import type { ResourceVector } from '../model/resources';
 import type { Task } from '../model/task';
+import { Backfill, type RunningTask } from '../scheduling/backfill';
 import type { GpuDeviceUse } from '../scheduling/devices';
 import type { FleetState } from '../scheduling/fleet-state';
 import { fragmentation, loadImbalance, meanRequirements, meanUtilisation } from '../scheduling/metrics';
@@ -39,6 +40,21 @@ export interface SimulationOptions {
   historyWindow?: number;
   /** Called now and then with the number of arrivals handled. */
   onProgress?: (arrived: number, total: number) => void;
+  /**
+   * EASY backfilling (lib/scheduling/backfill.ts): a task pending longer than this many seconds
+   * reserves the VM where it can start earliest. Left out: no reservations.
+   */
+  backfillSeconds?: number;
+}
+
+/** Placement and wait of one class of tasks (label `size`). */
+export interface ClassResult {
+  tasks: number;
+  placed: number;
+  /** placed / tasks. */
+  successRate: number;
+  /** 99th percentile (nearest rank) of the wait of placed tasks, seconds; null when none was placed. */
+  p99WaitSeconds: number | null;
 }
 
 export interface SimulationResult {
@@ -57,6 +73,8 @@ export interface SimulationResult {
   fragmentation: number;
   /** Mean time placed tasks waited between submission and placement, seconds. */
   meanWaitSeconds: number;
+  /** Per value of the tasks' `size` label, when they carry one (synthetic largeShare). */
+  byClass?: Record<string, ClassResult>;
   /** Reserved over capacity per dimension, fleet-wide, once the last task has arrived and been handled. */
   allocatedShare: ResourceVector;
   /** The fleet's GPU devices by use at that same moment; absent when no VM lists devices. */
@@ -95,6 +113,22 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
   let rejected = 0;
   let onTime = 0;
   let waitTotalMs = 0;
+  const backfill =
+    options.backfillSeconds === undefined ? null : new Backfill(options.backfillSeconds * 1000);
+  /** Running tasks by id, with their declared end (what a reservation is planned with). */
+  const running = new Map<string, RunningTask>();
+  const waits = new Map<string, number[]>();
+  const classTotals = new Map<string, number>();
+  for (const { task } of arrivals) {
+    const size = task.labels.size;
+    if (size !== undefined) classTotals.set(size, (classTotals.get(size) ?? 0) + 1);
+  }
+  /** Decides a batch: with backfilling, the reservation is brought up to date first and honoured. */
+  const decide = (batch: Task[], now: number): Decision[] => {
+    if (!backfill) return options.placer.schedule(batch, state, now);
+    backfill.update(pending.values(), state, [...running.values()], now);
+    return backfill.schedule(options.placer, batch, state, now);
+  };
 
   const sampleCount = Math.max(1, Math.min(options.samples ?? 200, arrivals.length));
   /** Arrival counts after which the fleet is sampled: evenly spaced, the last one included. */
@@ -145,7 +179,20 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
       const i = fleet.indexOf(decision.vmId!);
       fleet.reserved(i);
       placed++;
-      waitTotalMs += now - arrivedAt.get(task.id)!;
+      const waited = now - arrivedAt.get(task.id)!;
+      waitTotalMs += waited;
+      const size = task.labels.size;
+      if (size !== undefined) {
+        const list = waits.get(size);
+        if (list) list.push(waited);
+        else waits.set(size, [waited]);
+      }
+      backfill?.settled(task.id);
+      running.set(task.id, {
+        vmId: decision.vmId!,
+        requirements: task.requirements,
+        endsAt: now + task.duration * 1000,
+      });
       if (options.departures) {
         const finish = now + task.duration * 1000;
         if (finish <= task.deadline * 1000) onTime++;
@@ -159,7 +206,7 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
     dims.every((d, k) => (task.requirements[d] ?? 0) <= largest[k]!);
 
   const handleArrivals = (batch: Task[], now: number): void => {
-    for (const task of book(options.placer.schedule(batch, state, now), now)) {
+    for (const task of book(decide(batch, now), now)) {
       // It can wait until its latest start: after that the scheduler would reject it for its deadline.
       const latestStart = (task.deadline - task.duration) * 1000;
       if (options.pending === 'wait' && fitsAnywhere(task) && latestStart >= now) {
@@ -187,7 +234,7 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
       candidates.push(task);
     }
     if (candidates.length === 0) return;
-    const unplaced = new Set(book(options.placer.schedule(candidates, state, now), now));
+    const unplaced = new Set(book(decide(candidates, now), now));
     for (const task of candidates) if (!unplaced.has(task)) pending.delete(task.id);
   };
 
@@ -203,9 +250,11 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
       const { time, event } = events.pop()!;
       if (event.kind === 'completion') {
         fleet.release(event.vm, event.task, event.devices);
+        running.delete(event.task.id);
         retryPending(event.vm, time);
       } else if (pending.delete(event.task.id)) {
         rejected++;
+        backfill?.settled(event.task.id);
       }
       continue;
     }
@@ -243,8 +292,26 @@ export function simulate(workload: Workload, options: SimulationOptions): Simula
     fragmentation: final?.fragmentation ?? sums.fragmentation / n,
     meanWaitSeconds: placed > 0 ? waitTotalMs / placed / 1000 : 0,
     allocatedShare,
+    ...(classTotals.size > 0 ? { byClass: classResults(classTotals, waits) } : {}),
     ...(gpuDevices === undefined ? {} : { gpuDevices }),
   };
+}
+
+function classResults(
+  totals: Map<string, number>,
+  waits: Map<string, number[]>,
+): Record<string, ClassResult> {
+  const out: Record<string, ClassResult> = {};
+  for (const [size, tasks] of [...totals].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const list = (waits.get(size) ?? []).sort((a, b) => a - b);
+    out[size] = {
+      tasks,
+      placed: list.length,
+      successRate: list.length / tasks,
+      p99WaitSeconds: list.length === 0 ? null : list[Math.ceil(0.99 * list.length) - 1]! / 1000,
+    };
+  }
+  return out;
 }
 
 function allocated(state: FleetState, dims: readonly string[]): ResourceVector {

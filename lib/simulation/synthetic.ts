@@ -18,6 +18,9 @@ const VM_SHAPES = [
   { instanceType: 'large', capacity: { cpu: 8000, mem: 32768, io: 1000, bw: 10000 } },
 ] as const;
 
+/** The largest VM shape's capacity, per dimension: large tasks (largeShare) are drawn against it. */
+const LARGEST: Record<(typeof DIMENSIONS)[number], number> = VM_SHAPES[2].capacity;
+
 /** Task sizes are drawn uniformly from these ranges; every task fits the smallest VM. */
 const TASK_RANGES: Record<(typeof DIMENSIONS)[number], [number, number]> = {
   cpu: [100, 1500],
@@ -37,6 +40,13 @@ export const syntheticOptionsSchema = z.strictObject({
   /** A task's deadline is arrival + duration x (1 + slack), slack uniform in [min, max]. */
   slackMin: z.number().min(0).max(100).default(0.5),
   slackMax: z.number().min(0).max(100).default(2),
+  /**
+   * Share of large tasks (0: none, the default, and the workload is exactly as before). A large task
+   * asks for 50-90 % of the largest VM shape in every dimension (so only large VMs hold it, and only
+   * when nearly empty); the others are drawn as usual. Tasks are labelled `size: large|small` then,
+   * and the simulation reports wait and placement per size (docs/performance.md "Backfilling").
+   */
+  largeShare: z.number().min(0).max(1).default(0),
 });
 
 export type SyntheticOptions = z.input<typeof syntheticOptionsSchema>;
@@ -73,10 +83,18 @@ export function syntheticWorkload(input: SyntheticOptions): Workload {
   }
 
   const drawn: { requirements: ResourceVector; duration: number; slack: number }[] = [];
+  const sizes: ('large' | 'small')[] = [];
   const work: ResourceVector = { cpu: 0, mem: 0, io: 0, bw: 0 };
   for (let i = 0; i < options.tasks; i++) {
     const requirements: ResourceVector = {};
-    for (const d of DIMENSIONS) requirements[d] = Math.round(random.uniform(...TASK_RANGES[d]));
+    // Drawn only with a mix, so that a workload without one keeps every draw of its seed.
+    const large = options.largeShare > 0 && random.next() < options.largeShare;
+    for (const d of DIMENSIONS) {
+      requirements[d] = Math.round(
+        large ? random.uniform(0.5 * LARGEST[d], 0.9 * LARGEST[d]) : random.uniform(...TASK_RANGES[d]),
+      );
+    }
+    sizes.push(large ? 'large' : 'small');
     const duration = Math.round(
       Math.min(Math.max(random.exponential(options.meanDuration), 5), 12 * options.meanDuration),
     );
@@ -97,14 +115,14 @@ export function syntheticWorkload(input: SyntheticOptions): Workload {
       deadline: Math.ceil(at / 1000 + t.duration * (1 + t.slack)),
       priority: 0,
       submittedAt: at,
-      labels: {},
+      labels: options.largeShare > 0 ? { size: sizes[i]! } : {},
       constraints: {},
     };
     return { at, task };
   });
 
   return {
-    name: `synthetic ${options.vms} VMs, ${options.tasks} tasks, load ${options.load.toFixed(2)}, seed ${options.seed}`,
+    name: `synthetic ${options.vms} VMs, ${options.tasks} tasks, load ${options.load.toFixed(2)}${options.largeShare > 0 ? `, ${options.largeShare * 100}% large` : ''}, seed ${options.seed}`,
     dimensions: DIMENSIONS,
     vms,
     arrivals,

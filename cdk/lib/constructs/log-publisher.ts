@@ -10,7 +10,7 @@ import { type Key, KeySpec, KeyUsage, Key as KmsKey } from 'aws-cdk-lib/aws-kms'
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { TLOG_METRICS } from '../../../functions/shared/metric-names';
+import { TLOG_METRICS } from '../../../lib/schemas/metric-names';
 import { skipCheckov } from '../checkov';
 import { grantLedgerRead } from '../ledger-access';
 import { METRICS_NAMESPACE, ServiceFunction } from '../nodejs-function';

@@ -8,8 +8,8 @@ import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { VERIFY_METRICS } from '../../../functions/shared/metric-names';
 import { AUDIT_PREFIX, DIGEST_PREFIX } from '../../../lib/adapters/dynamodb/keys';
+import { VERIFY_METRICS } from '../../../lib/schemas/metric-names';
 import { grantLedgerKeyRead } from '../ledger-access';
 import { METRICS_NAMESPACE, ServiceFunction } from '../nodejs-function';
 

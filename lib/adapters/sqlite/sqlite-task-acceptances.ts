@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Acceptance, AcceptanceClaim, TaskAcceptances } from '../../ports/task-acceptances';
+import { unlessUnavailable } from './unavailable';
 
 interface Row {
   task_id: string;
@@ -48,15 +49,15 @@ export class SqliteTaskAcceptances implements TaskAcceptances {
   }
 
   async claim(claims: readonly AcceptanceClaim[]): Promise<Map<string, Acceptance>> {
-    return this.claimAll(claims);
+    return unlessUnavailable(() => this.claimAll(claims));
   }
 
   async markQueued(claims: readonly AcceptanceClaim[]): Promise<void> {
-    if (claims.length > 0) this.markAll(claims);
+    if (claims.length > 0) unlessUnavailable(() => this.markAll(claims));
   }
 
   async release(claims: readonly AcceptanceClaim[]): Promise<void> {
-    if (claims.length > 0) this.releaseAll(claims);
+    if (claims.length > 0) unlessUnavailable(() => this.releaseAll(claims));
   }
 
   async get(taskId: string): Promise<Acceptance | null> {

@@ -5,6 +5,7 @@ import { parseOrThrow, ValidationError } from '../../errors';
 import type { Task } from '../../model/task';
 import { type Clock, systemClock } from '../../ports/clock';
 import type { QueuedTask, TaskQueue } from '../../ports/task-queue';
+import { unlessUnavailable } from './unavailable';
 
 export interface SqliteTaskQueueOptions {
   /** How long a received task stays invisible before it is delivered again, ms. Default 30 000. */
@@ -148,7 +149,7 @@ export class SqliteTaskQueue implements TaskQueue {
   /** Returns the ids newly queued; an id already queued is left as it is (not accepted twice). */
   async enqueue(tasks: Task[]): Promise<string[]> {
     if (tasks.length === 0) return [];
-    return this.enqueueAll.immediate(tasks, this.clock.now());
+    return unlessUnavailable(() => this.enqueueAll.immediate(tasks, this.clock.now()));
   }
 
   /** Up to `max` visible tasks, oldest first, each hidden for the visibility timeout. */
@@ -211,7 +212,7 @@ export class SqliteTaskQueue implements TaskQueue {
 
   /** Every row: visible, delayed and in flight. */
   async depth(): Promise<number> {
-    return this.statements.depth.get()!.n;
+    return unlessUnavailable(() => this.statements.depth.get()!.n);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiApp, type FleetControl } from '../../../functions/handlers/api';
-import { restApiHandler } from '../../../functions/shared/rest-adapter';
+import { restApiHandler } from '../../../lib/adapters/apigateway/rest-adapter';
 import { MemoryLedgerStore } from '../../../lib/adapters/memory/memory-ledger-store';
 import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import type { Vm } from '../../../lib/model/vm';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiApp } from '../../../functions/handlers/api';
-import { restApiHandler } from '../../../functions/shared/rest-adapter';
+import { restApiHandler } from '../../../lib/adapters/apigateway/rest-adapter';
 import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import { checkDigestConsistency, computeDigest } from '../../../lib/ledger/digest';
 import { transactionProofSchema, verifyTransactionProof } from '../../../lib/ledger/proofs';

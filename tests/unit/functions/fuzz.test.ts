@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { apiApp } from '../../../functions/handlers/api';
 import { enqueueHandler } from '../../../functions/handlers/enqueue';
 import { schedulerHandler } from '../../../functions/handlers/scheduler';
-import { restApiHandler } from '../../../functions/shared/rest-adapter';
+import { restApiHandler } from '../../../lib/adapters/apigateway/rest-adapter';
 import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import type { Task } from '../../../lib/model/task';
 import { ManualClock } from '../../../lib/ports/clock';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { restApiHandler, routePath } from '../../../functions/shared/rest-adapter';
+import { restApiHandler, routePath } from '../../../lib/adapters/apigateway/rest-adapter';
 import { apiEvent } from './helpers/events';
 
 /** Echoes what the app received, so each test sees the translated request. */

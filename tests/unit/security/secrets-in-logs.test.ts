@@ -7,7 +7,7 @@ import { apiApp } from '../../../functions/handlers/api';
 import { enqueueHandler } from '../../../functions/handlers/enqueue';
 import { schedulerHandler } from '../../../functions/handlers/scheduler';
 import { verifyHandler } from '../../../functions/handlers/verify';
-import { restApiHandler } from '../../../functions/shared/rest-adapter';
+import { restApiHandler } from '../../../lib/adapters/apigateway/rest-adapter';
 import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import { SqsDeadLetterSender } from '../../../lib/adapters/sqs/dead-letter-sender';
 import type { Task } from '../../../lib/model/task';

@@ -153,6 +153,31 @@ describe('simulate', () => {
     expect(r.meanUtilisation).toBeLessThanOrEqual(1);
   });
 
+  it('with a large/small mix, reports each size, and backfilling conserves tasks and keeps a deterministic result', () => {
+    const w = syntheticWorkload({ vms: 8, tasks: 600, load: 0.9, seed: 3, largeShare: 0.1 });
+    const sizes = new Set(w.arrivals.map((a) => a.task.labels.size));
+    expect(sizes).toEqual(new Set(['large', 'small']));
+    const run = (backfillSeconds?: number) =>
+      simulate(w, {
+        placer: bestFit(),
+        pending: 'wait',
+        departures: true,
+        ...(backfillSeconds === undefined ? {} : { backfillSeconds }),
+      });
+    for (const r of [run(), run(60)]) {
+      expect(r.placed + r.rejected).toBe(600);
+      const { large, small } = r.byClass!;
+      expect(large!.tasks + small!.tasks).toBe(600);
+      expect(large!.placed + small!.placed).toBe(r.placed);
+      expect(large!.p99WaitSeconds).toEqual(expect.any(Number));
+    }
+    expect(run(60)).toEqual(run(60));
+    // No mix, no classes, and the workload's draws are those it had before the option existed.
+    const plain = syntheticWorkload({ vms: 8, tasks: 50, load: 0.9, seed: 3 });
+    expect(plain.arrivals.every((a) => Object.keys(a.task.labels).length === 0)).toBe(true);
+    expect(simulate(plain, { placer: bestFit(), pending: 'wait', departures: true }).byClass).toBeUndefined();
+  });
+
   it('samples fleet metrics as arrivals find them, not during the drain after the last one', () => {
     // Two tasks of 500 on one VM of 1000: the first runs from 0 to 300 s, the second arrives at
     // 200 s. Sampled after 1 arrival (utilisation 0.5) and after 2 (1.0); the idle drain after

@@ -107,3 +107,23 @@ export const lambdaContext = {
   awsRequestId: 'request-1',
   getRemainingTimeInMillis: () => 30_000,
 } as unknown as Context;
+
+/** The termination lifecycle action event Auto Scaling puts on the default bus for a hooked instance. */
+export function terminateLifecycleEvent(detail: {
+  AutoScalingGroupName: string;
+  LifecycleHookName: string;
+  EC2InstanceId: string;
+  [field: string]: unknown;
+}) {
+  return {
+    version: '0',
+    id: 'e-lifecycle',
+    source: 'aws.autoscaling',
+    'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+    detail: {
+      LifecycleActionToken: '87654321-4321-4321-4321-210987654321',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      ...detail,
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { ValidationError } from '../../lib/errors';
-import type { ErrorBody } from '../../lib/schemas/api';
-import { errorBody } from '../../lib/schemas/http';
+import { ValidationError } from '../../errors';
+import type { ErrorBody } from '../../schemas/api';
+import { errorBody } from '../../schemas/http';
 
 const HEADERS = { 'content-type': 'application/json' } as const;
 
