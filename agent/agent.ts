@@ -34,7 +34,7 @@ export interface AgentOptions {
 export interface AgentSummary {
   /** Assignments whose run began. */
   started: number;
-  /** Completions the ledger recorded from this agent's reports. */
+  /** Completions the ledger recorded (or, on AWS, accepted for recording) from this agent's reports. */
   completed: number;
   /** Reports answered already-final or unknown: the ledger had closed the task by another path. */
   already_final: number;
@@ -264,7 +264,7 @@ export class Agent {
       });
       return 'done';
     }
-    if (report.result === 'closed') this.summary.completed++;
+    if (report.result === 'closed' || report.result === 'accepted') this.summary.completed++;
     else this.summary.already_final++;
     log('info', 'completion reported', { ...ids(a), result: report.result, attempts: report.attempts });
     return 'done';

@@ -10,8 +10,11 @@ export interface TaskState {
   transactionId: string | null;
 }
 
-/** How a completion report ended: recorded now, already final (a repeat, or expired), or unknown. */
-export type ReportResult = 'closed' | 'already-final' | 'unknown';
+/**
+ * How a completion report ended: recorded now (local runtime), accepted for recording (AWS: the lease
+ * closer records it from its queue), already final (a repeat, or expired), or unknown.
+ */
+export type ReportResult = 'closed' | 'accepted' | 'already-final' | 'unknown';
 
 /** The scheduler calls the agent makes; each is one attempt (the reporter retries). */
 export interface SchedulerApi {

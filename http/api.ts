@@ -73,7 +73,7 @@ export function schedulerApi(api: SchedulerApi): Hono {
       body === undefined ? undefined : parseOrThrow(completeBodySchema, body, 'invalid completion').outcome;
     const result = await api.complete(id, outcome);
     if (!result) throw new NotFoundError(`no assigned task ${id}`);
-    return c.json(result);
+    return c.json(result, result.status === 'accepted' ? 202 : 200);
   });
 
   app.get('/ledger', async (c) =>

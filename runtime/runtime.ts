@@ -1,5 +1,6 @@
 import type { DeadLetter } from '../lib/adapters/sqlite/sqlite-task-queue';
 import type { Checkpointer } from '../lib/engine/checkpointer';
+import { settleCompletions } from '../lib/engine/completions';
 import { ledgerDevices } from '../lib/engine/fleet-merge';
 import { LedgerReader } from '../lib/engine/ledger-reader';
 import { readTaskStatus } from '../lib/engine/task-intake';
@@ -365,10 +366,16 @@ export class LocalRuntime {
 
   /**
    * Records how an assigned task ended (completed, or failed by `reported`); null when the task is
-   * unknown.
+   * unknown. Settled directly (this process is the only writer), through the same settlement as the
+   * AWS lease closer's queue.
    */
   async complete(taskId: string, reported?: TaskOutcome): Promise<CompleteResponse | null> {
-    const outcome = await this.serial(() => this.parts.engine.complete(taskId, reported));
+    const [outcome] = await this.serial(() =>
+      settleCompletions(this.parts.engine, [
+        { task_id: taskId, body: reported ? { outcome: reported } : {} },
+      ]),
+    );
+    if (!outcome) throw new Error('the settlement returned no outcome');
     if (outcome.status === 'unknown') return null;
     this.parts.fleet.stop(taskId);
     if (outcome.status === 'closed') {

@@ -6,6 +6,7 @@ import { AgentFeed } from './constructs/agent-feed';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { SchedulerApi } from './constructs/api';
 import { resolveAutoScaling, WorkerGroup } from './constructs/autoscaling';
+import { CompletionQueue } from './constructs/completion-queue';
 import { Dispatch } from './constructs/dispatch';
 import { FleetMonitor, grantFleetDrain } from './constructs/fleet-monitor';
 import { FullAudit } from './constructs/full-audit';
@@ -16,7 +17,7 @@ import { Scheduler } from './constructs/scheduler';
 import { TaskQueue } from './constructs/task-queue';
 import { Verifier } from './constructs/verifier';
 import { TEST_STAGES } from './defaults';
-import { grantAcceptanceWrite, grantFleetRead, grantLedgerWrite } from './ledger-access';
+import { grantAcceptanceWrite, grantFleetRead, grantLedgerRead } from './ledger-access';
 import { METRICS_NAMESPACE, ServiceFunction } from './nodejs-function';
 import { type BlockchainSchedulerProps, type ResolvedProps, resolveProps, validateProps } from './props';
 
@@ -92,7 +93,15 @@ export class SchedulerStack extends Stack {
     alarms.notify(queue.deadLetterAlarm);
     alarms.notify(queue.exhaustedAlarm);
 
+    // Completions reported to the API or by SSM: the lease closer (the Expire function) records them.
+    const completions = new CompletionQueue(this, 'Completions', {
+      visibilityTimeout: Duration.seconds(p.schedulerTimeoutSeconds * 6),
+      retain,
+    });
+    alarms.notify(completions.deadLetterAlarm);
+
     const scheduler = new Scheduler(this, 'Scheduler', {
+      completionQueue: completions.queue,
       table,
       queue: queue.queue,
       deadLetterQueue: queue.deadLetterQueue,
@@ -128,18 +137,24 @@ export class SchedulerStack extends Stack {
     // Each accepted task's record (the idempotency check and GET /tasks/{id} `queued`).
     grantAcceptanceWrite(enqueue, table);
 
-    // Completion appends a transaction, so the read function is a ledger writer like the scheduler.
+    // Reads only: completions go to the completion queue, which the lease closer records. The table's
+    // policy denies this internet-facing function every chain write (restrictWrites below).
     const read = new ServiceFunction(this, 'Read', {
       entry: 'api.ts',
       description: 'Task and ledger reads, inclusion proofs, task completion',
       serviceName: 'api',
       // AUTH_MODE: the security the gateway's /openapi.json declares.
-      environment: { ...environment, AUTH_MODE: p.authMode },
+      environment: {
+        ...environment,
+        AUTH_MODE: p.authMode,
+        COMPLETION_QUEUE_URL: completions.queue.queueUrl,
+      },
       timeout: Duration.seconds(29),
       retainLogs: retain,
     }).function;
-    grantLedgerWrite(read, table, { scan: true });
-    // Completion records the VM's state after the task, which the engine reads from the fleet.
+    grantLedgerRead(read, table, { scan: true });
+    completions.grantSend(read);
+    // GET /fleet lists the fleet.
     grantFleetRead(read);
     // POST /fleet/vms/{id}/drain tags the instance.
     grantFleetDrain(read, p.vmTagKey, p.vmTagValue);
@@ -265,12 +280,12 @@ export class SchedulerStack extends Stack {
       });
       new CfnOutput(this, OUTPUTS.publishLogFunctionName, { value: log.function.functionName });
     }
-    let commandStatus: { role?: IRole } | undefined;
     if (p.dispatch) {
       const dispatch = new Dispatch(this, 'Dispatch', {
         table,
         scheduler: scheduler.function,
         environment,
+        completions,
         viaSsm: p.dispatchViaSsm,
         commandTemplates: p.commandTemplates,
         vmTagKey: p.vmTagKey,
@@ -278,7 +293,6 @@ export class SchedulerStack extends Stack {
         retainLogs: retain,
       });
       alarms.notify(dispatch.failureAlarm);
-      commandStatus = dispatch.commandStatusFunction;
       new CfnOutput(this, OUTPUTS.eventBusName, {
         value: dispatch.bus.eventBusName,
         description: 'TaskAssigned events (source bcs.scheduler): subscribe with a rule on this bus',
@@ -306,12 +320,7 @@ export class SchedulerStack extends Stack {
       return fn.role;
     };
     ledgerTable.restrictWrites({
-      chain: [
-        scheduler.function,
-        scheduler.expireFunction,
-        read,
-        ...(commandStatus ? [commandStatus] : []),
-      ].map(roleOf),
+      chain: [scheduler.function, scheduler.expireFunction].map(roleOf),
       digests: [roleOf(verifier.function), roleOf(fullAudit.mergeFunction)],
     });
     if (http.apiKey) {

@@ -2,13 +2,14 @@ import { Hono } from 'hono';
 import { schedulerApi } from '../../http/api';
 import { errorHandler, noRoute } from '../../http/errors';
 import { type FleetControl, fleetRoutes } from '../../http/fleet';
+import { queueCompletion } from '../../lib/engine/completions';
 import { LedgerReader } from '../../lib/engine/ledger-reader';
 import { readTaskStatus } from '../../lib/engine/task-intake';
 import { CHECKPOINT_CACHE_CONTROL, CHECKPOINT_OBJECT } from '../../lib/engine/tlog-publisher';
-import type { Engine } from '../../lib/engine/types';
 import { NotFoundError } from '../../lib/errors';
 import type { Dimensions } from '../../lib/model/resources';
 import type { AuditJobStore } from '../../lib/ports/audit-jobs';
+import type { CompletionSender } from '../../lib/ports/completion-sender';
 import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { ObjectStore } from '../../lib/ports/object-store';
 import type { LogSink } from '../../lib/ports/observability';
@@ -18,7 +19,11 @@ import { completeBody } from '../../lib/schemas/views';
 
 export interface ApiDeps {
   store: () => LedgerStore | Promise<LedgerStore>;
-  engine: () => Engine | Promise<Engine>;
+  /**
+   * Where POST /tasks/{id}/complete sends an assigned task's completion: the completion queue, which
+   * the lease closer consumes. This function never writes the chain (its role may not).
+   */
+  completions: CompletionSender;
   /** The enqueue function's acceptance records: GET /tasks/{id} answers `queued` from them. */
   acceptances: Pick<TaskAcceptances, 'get'>;
   dimensions: Dimensions;
@@ -39,8 +44,8 @@ export type { FleetControl };
 export const SERVED_BY_OTHER_FUNCTIONS: ReadonlySet<string> = new Set(['submitTasks', 'verifyLedger']);
 
 /**
- * Task and ledger reads plus task completion through the routes both runtimes share (http/api.ts),
- * and the EC2 fleet when there is one. The ledger reader lives as long as the warm container and
+ * Task and ledger reads plus task completion (queued for the lease closer) through the routes both
+ * runtimes share (http/api.ts), and the EC2 fleet when there is one. The ledger reader lives as long as the warm container and
  * reads only the blocks appended since the last request.
  */
 export function apiApp(deps: ApiDeps): Hono {
@@ -58,7 +63,15 @@ export function apiApp(deps: ApiDeps): Hono {
         const reader = await ledger();
         return readTaskStatus(id, { ledger: (taskId) => reader.task(taskId), acceptances: deps.acceptances });
       },
-      complete: async (id, outcome) => completeBody(id, await (await deps.engine()).complete(id, outcome)),
+      complete: async (id, outcome) =>
+        completeBody(
+          id,
+          await queueCompletion(
+            { tasks: await deps.store(), sender: deps.completions },
+            { task_id: id, body: outcome ? { outcome } : {} },
+            'api',
+          ),
+        ),
       ledger,
       store: async () => deps.store(),
       auditJob: async (id) => (deps.audits ? deps.audits.get(id) : null),

@@ -1,13 +1,18 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { isFinalCommandStatus } from '../../lib/dispatch/command';
-import type { CloseOutcome, Engine } from '../../lib/engine/types';
+import { type QueuedCompletion, queueCompletion } from '../../lib/engine/completions';
 import { parseOrThrow } from '../../lib/errors';
+import type { CompletionSender } from '../../lib/ports/completion-sender';
 import type { DispatchRecords } from '../../lib/ports/dispatcher';
+import type { LedgerStore } from '../../lib/ports/ledger-store';
 import type { LogSink, MetricSink } from '../../lib/ports/observability';
 
 export interface CommandStatusDeps {
-  engine: () => Engine | Promise<Engine>;
+  /** The task's record is read first: an unknown or final task is not queued. */
+  tasks: Pick<LedgerStore, 'getTask'>;
+  /** The completion queue: the lease closer records the completion (this function may not write the chain). */
+  completions: CompletionSender;
   records: Pick<DispatchRecords, 'taskOfCommand'>;
   logger: LogSink;
   metrics: MetricSink;
@@ -24,14 +29,15 @@ export type CommandStatusResult =
   | { outcome: 'not-final'; status: string }
   /** No command id recorded by the dispatcher: not ours (or its id was never recorded). */
   | { outcome: 'unknown-command'; commandId: string }
-  | { outcome: CloseOutcome['status']; taskId: string; commandId: string; status: string };
+  | { outcome: QueuedCompletion['status']; taskId: string; commandId: string; status: string };
 
 /**
  * SSM reports each invocation's status changes on the default bus; once a dispatched command has
- * stopped running (Success, Failed, TimedOut, ...) its task is completed, which frees its share of the
- * VM. Completion is the engine's conditional one: a duplicate event, a late one after lease expiry, or
- * two invocations racing, change the ledger once at most. Whether the command succeeded is logged
- * and counted; the ledger records that the assignment ended.
+ * stopped running (Success, Failed, TimedOut, ...) its task's completion is queued for the lease
+ * closer, which records it and so frees its share of the VM. Recording is the engine's conditional
+ * close: a duplicate event, a late one after lease expiry, or two invocations racing, change the
+ * ledger once at most. Whether the command succeeded is logged and counted; the ledger records that
+ * the assignment ended.
  */
 export function commandStatusHandler(deps: CommandStatusDeps) {
   return async (event: EventBridgeEvent<string, unknown>): Promise<CommandStatusResult> => {
@@ -39,7 +45,7 @@ export function commandStatusHandler(deps: CommandStatusDeps) {
     const commandId = detail['command-id'];
     const result = await settle(deps, commandId, detail.status);
     deps.metrics.addMetric('CommandStatusEvents', 'Count', 1);
-    if (result.outcome === 'closed') {
+    if (result.outcome === 'accepted') {
       deps.metrics.addMetric(
         detail.status === 'Success' ? 'CommandsSucceeded' : 'CommandsUnsuccessful',
         'Count',
@@ -60,6 +66,10 @@ async function settle(
   if (!isFinalCommandStatus(status)) return { outcome: 'not-final', status };
   const taskId = await deps.records.taskOfCommand(commandId);
   if (taskId === null) return { outcome: 'unknown-command', commandId };
-  const closed = await (await deps.engine()).complete(taskId);
-  return { outcome: closed.status, taskId, commandId, status };
+  const queued = await queueCompletion(
+    { tasks: deps.tasks, sender: deps.completions },
+    { task_id: taskId, body: {} },
+    'command-status',
+  );
+  return { outcome: queued.status, taskId, commandId, status };
 }

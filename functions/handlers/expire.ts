@@ -1,4 +1,4 @@
-import type { ScheduledEvent } from 'aws-lambda';
+import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Engine } from '../../lib/engine/types';
 import type { LogSink, MetricSink } from '../../lib/ports/observability';
 
@@ -29,4 +29,17 @@ export function expireHandler(deps: ExpireDeps) {
     if (expired.length > 0) deps.logger.info('leases expired', { tasks: expired });
     return { expired };
   };
+}
+
+/**
+ * The lease closer: the one function besides the scheduler that may write the chain. EventBridge
+ * invokes it on the sweep schedule (expiry), the completion queue's event source with batches of
+ * reported completions (functions/handlers/completions.ts).
+ */
+export function leaseCloserHandler(handlers: {
+  expire: (event: ScheduledEvent) => Promise<ExpireResult>;
+  completions: (event: SQSEvent) => Promise<SQSBatchResponse>;
+}) {
+  return (event: ScheduledEvent | SQSEvent): Promise<ExpireResult | SQSBatchResponse> =>
+    'Records' in event ? handlers.completions(event) : handlers.expire(event);
 }

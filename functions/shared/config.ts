@@ -81,8 +81,14 @@ export const schedulerFunctionEnvSchema = schedulerEnvSchema.extend({
     .regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/, 'must be an SQS queue ARN'),
 });
 
-/** The API function: the scheduler's settings (completion appends) and the gateway's auth mode. */
+/** The completion queue the API and command-status functions send to (the lease closer consumes it). */
+export const completionSenderEnvSchema = tableEnvSchema.extend({
+  COMPLETION_QUEUE_URL: z.url(),
+});
+
+/** The API function: the scheduler's settings (the fleet view), the completion queue and the gateway's auth mode. */
 export const apiFunctionEnvSchema = schedulerEnvSchema.extend({
+  COMPLETION_QUEUE_URL: z.url(),
   AUTH_MODE: z.enum(['iam', 'api-key']).default('iam'),
 });
 

@@ -17,8 +17,18 @@ import type { SchedulerEnv, TableEnv } from './config';
  * files, so clients, the fleet cache and the engine live as long as the warm container.
  */
 
-export function ledgerStore(env: TableEnv, client = new DynamoDBClient({})): DynamoDbLedgerStore {
-  return new DynamoDbLedgerStore({ client, tableName: env.TABLE_NAME, leaseIndexName: env.LEASE_INDEX_NAME });
+/** `readOnly`: for functions that may not write the chain (they never write genesis either). */
+export function ledgerStore(
+  env: TableEnv,
+  client = new DynamoDBClient({}),
+  options: { readOnly?: boolean } = {},
+): DynamoDbLedgerStore {
+  return new DynamoDbLedgerStore({
+    client,
+    tableName: env.TABLE_NAME,
+    leaseIndexName: env.LEASE_INDEX_NAME,
+    ...(options.readOnly ? { readOnly: true } : {}),
+  });
 }
 
 /** Whether the table holds a chain head yet, read without the store (which would write genesis). */

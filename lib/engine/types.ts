@@ -87,6 +87,8 @@ export interface Engine {
    * non-zero or was killed (docs/ledger-format.md 2.5); the transaction carries the outcome.
    */
   complete(taskId: string, outcome?: TaskOutcome): Promise<CloseOutcome>;
+  /** Closes several tasks in as few commits as the block size allows; outcomes in `taskIds` order. */
+  completeMany?(taskIds: string[], outcomes?: readonly (TaskOutcome | undefined)[]): Promise<CloseOutcome[]>;
   /** Writes an `expired` transaction for each assigned task whose lease has run out. */
   expireLeases(limit?: number): Promise<Transaction[]>;
   setAlgorithm(name: string, params?: Partial<AlgorithmParams>): void;

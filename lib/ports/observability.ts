@@ -10,7 +10,7 @@ export interface LogSink {
 }
 
 export interface MetricSink {
-  addMetric(name: string, unit: 'Count' | 'None', value: number): void;
+  addMetric(name: string, unit: 'Count' | 'None' | 'Milliseconds', value: number): void;
   /** Flushes the metrics added during this invocation (EMF on Lambda). */
   publishStoredMetrics(): void;
 }

@@ -68,8 +68,13 @@ export const taskStatusResponseSchema = z.strictObject({
 
 export const completeResponseSchema = z.strictObject({
   task_id: taskIdSchema,
-  status: z.enum(['closed', 'already-final']),
-  /** For already-final: the status the task already had. */
+  /**
+   * closed: recorded now (the local runtime). accepted: queued for the lease closer, which records
+   * it (AWS, answered 202; GET /tasks/{id} shows `completed` once the block is committed).
+   * already-final: nothing to record.
+   */
+  status: z.enum(['closed', 'accepted', 'already-final']),
+  /** For already-final: the status the task already had; for accepted: `assigned`, as it is until recorded. */
   task_status: z.string().min(1),
   transaction_id: z.string().nullable(),
   block_height: count.nullable(),

@@ -167,7 +167,7 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       method: 'post',
       path: '/tasks/{id}/complete',
       summary:
-        'Record how an assigned task ended: completed, or failed when the outcome has a non-zero exit code or a signal (a repeat is answered already-final)',
+        'Record how an assigned task ended: completed, or failed when the outcome has a non-zero exit code or a signal (AWS: queued for recording, 202; a repeat after it is recorded is answered already-final)',
       servedBy: ['local', 'aws'],
       auth: 'writes',
       pathParams: taskPathSchema,
@@ -175,6 +175,11 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
       bodyOptional: true,
       responses: {
         200: { description: 'Closed, or already final', schema: completeResponseSchema },
+        202: {
+          description:
+            'Accepted: queued for recording (AWS); GET /tasks/{id} shows completed once it is committed',
+          schema: completeResponseSchema,
+        },
         404: notFound('assigned task'),
       },
       links: {

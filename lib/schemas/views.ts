@@ -41,8 +41,20 @@ export function vmBody(vm: Vm, quarantine?: string): FleetVmBody {
 }
 
 /** POST /tasks/{id}/complete's answer for what the engine did; null when no such task was assigned. */
-export function completeBody(taskId: string, outcome: CloseOutcome): CompleteResponse | null {
+export function completeBody(
+  taskId: string,
+  outcome: CloseOutcome | { status: 'accepted' },
+): CompleteResponse | null {
   if (outcome.status === 'unknown') return null;
+  if (outcome.status === 'accepted') {
+    return {
+      task_id: taskId,
+      status: 'accepted',
+      task_status: 'assigned',
+      transaction_id: null,
+      block_height: null,
+    };
+  }
   if (outcome.status === 'already-final') {
     return {
       task_id: taskId,

@@ -28,9 +28,10 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { DynamoDBStreamEvent, EventBridgeEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent, EventBridgeEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { commandStatusHandler } from '../../functions/handlers/command-status';
+import { completionsHandler } from '../../functions/handlers/completions';
 import { dispatchHandler } from '../../functions/handlers/dispatch';
 import {
   commandKey,
@@ -46,6 +47,7 @@ import {
   TASK_ASSIGNED_DETAIL_TYPE,
   TASK_ASSIGNED_SOURCE,
 } from '../../lib/adapters/eventbridge/eventbridge-publisher';
+import { SqsCompletionSender } from '../../lib/adapters/sqs/completion-sender';
 import { SsmCommandRunner } from '../../lib/adapters/ssm/ssm-command-runner';
 import { COMMAND_STATUS_DETAIL_TYPE, FINAL_COMMAND_STATUSES } from '../../lib/dispatch/command';
 import { Dispatcher } from '../../lib/dispatch/dispatcher';
@@ -55,6 +57,7 @@ import type { Block } from '../../lib/ledger/types';
 import { systemClock } from '../../lib/ports/clock';
 import type { TaskAssigned } from '../../lib/ports/dispatcher';
 import { RecordingRunner } from '../unit/dispatch/fakes';
+import { sqsEvent, sqsRecord } from '../unit/functions/helpers/events';
 import { RecordingLogger, RecordingMetrics, StaticFleet, task, vm } from '../unit/functions/helpers/fixtures';
 import { dynamoDbClient, emulatorConfig } from './helpers/clients';
 import { uniqueName } from './helpers/names';
@@ -310,7 +313,7 @@ describe('dispatch on the emulator', () => {
     expect(await received(t.id, 1)).toHaveLength(1);
   }, 60_000);
 
-  it('SSM status events complete the task once under duplicates and two racing invocations', async () => {
+  it('SSM status events queue the completion on SQS; two racing lease closers record it once', async () => {
     const { engine: e, store, records } = engine();
     const t = job(uniqueName('done'), 100, { command: 'true' });
     const { blocks } = await e.schedule([t]);
@@ -334,20 +337,46 @@ describe('dispatch on the emulator', () => {
         status: 'Success',
       },
     };
-    // Two Lambda containers, each with its own engine, receive the same event at once.
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('completions') }));
+    // Two command-status containers receive the same event at once: each queues the completion.
     const handler = () =>
       commandStatusHandler({
-        engine: () => engine().scheduling,
+        tasks: new DynamoDbLedgerStore({ client: dynamodb, tableName, readOnly: true }),
+        completions: new SqsCompletionSender(sqs, QueueUrl!, systemClock),
         records,
         logger: new RecordingLogger(),
         metrics: new RecordingMetrics(),
       });
-
     const raced = await Promise.all([handler()(event), handler()(event)]);
-    const late = await handler()(event);
+    expect(raced.map((r) => r.outcome)).toEqual(['accepted', 'accepted']);
 
-    expect(raced.map((r) => r.outcome).sort()).toEqual(['already-final', 'closed']);
+    // The two messages as SQS delivers them, each to its own lease closer (own engine), at once.
+    const received: SQSRecord[] = [];
+    const deadline = Date.now() + 30_000;
+    while (received.length < 2 && Date.now() < deadline) {
+      const { Messages } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      for (const m of Messages ?? []) received.push(sqsRecord(m.MessageId!, m.Body!));
+    }
+    expect(received.map((r) => JSON.parse(r.body))).toEqual([
+      expect.objectContaining({ v: 1, task_id: t.id, body: {}, source: 'command-status' }),
+      expect.objectContaining({ v: 1, task_id: t.id, body: {}, source: 'command-status' }),
+    ]);
+    const closer = () =>
+      completionsHandler({
+        engine: () => engine().scheduling,
+        logger: new RecordingLogger(),
+        metrics: new RecordingMetrics(),
+        clock: systemClock,
+      });
+    const closed = await Promise.all(received.map((r) => closer()(sqsEvent(r))));
+    expect(closed).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+
+    // Once recorded, a late event is answered from the ledger and queues nothing.
+    const late = await handler()(event);
     expect(late.outcome).toBe('already-final');
+    await sqs.send(new DeleteQueueCommand({ QueueUrl }));
     const head = await store.readHead();
     const all = await store.getBlocks(0, head.height + 1);
     const completions = all
@@ -495,9 +524,10 @@ describe.skipIf(process.env.BCS_DISPATCH_DEPLOY !== '1')('the deployed outbox', 
 
   beforeAll(async () => {
     // Loaded here: aws-cdk-lib costs seconds to import, which the default run does not need.
-    const { App, CfnOutput, Stack } = await import('aws-cdk-lib');
+    const { App, CfnOutput, Duration, Stack } = await import('aws-cdk-lib');
     const { Dispatch } = await import('../../cdk/lib/constructs/dispatch');
     const { LedgerTable } = await import('../../cdk/lib/constructs/ledger-table');
+    const { CompletionQueue } = await import('../../cdk/lib/constructs/completion-queue');
     const { ServiceFunction } = await import('../../cdk/lib/nodejs-function');
     outDir = await mkdtemp(join(tmpdir(), 'bcs-dispatch-'));
     const app = new App({ outdir: join(outDir, 'assembly') });
@@ -513,6 +543,10 @@ describe.skipIf(process.env.BCS_DISPATCH_DEPLOY !== '1')('the deployed outbox', 
     }).function;
     const dispatch = new Dispatch(stack, 'Dispatch', {
       table,
+      completions: new CompletionQueue(stack, 'Completions', {
+        visibilityTimeout: Duration.seconds(60),
+        retain: false,
+      }),
       scheduler: standIn,
       environment: { TABLE_NAME: table.tableName, DIMENSIONS: 'cpu,mem,io,bw' },
       viaSsm: false,

@@ -106,6 +106,16 @@ async function waitForTasks(ids: string[], timeoutMs = 180_000): Promise<void> {
   throw new Error(`tasks never reached the ledger: ${missing.join(', ')}`);
 }
 
+/** Waits until the lease closer has recorded the task's completion (it consumes the completion queue). */
+async function waitForStatus(id: string, status: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await store.getTask(id))?.status === status) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`task ${id} never became ${status}`);
+}
+
 /** Polls `read` every 2 s until it returns a value, or fails naming `what` after `timeoutMs`. */
 async function waitFor<T>(
   read: () => Promise<T | undefined>,
@@ -329,12 +339,18 @@ describe('the deployed stack on the emulator', () => {
     expect(await queueDepth(outputs.QueueName!)).toBe(0);
   });
 
-  it('completes a task through the API and the chain still verifies', async () => {
+  it('completes a task through the API (queued, recorded by the lease closer) and the chain still verifies', async () => {
     const placed = (await chain()).flatMap((b) => b.transactions).find((t) => t.status === 'assigned')!;
     const done = await callApi(api, 'POST', `/tasks/${placed.task_id}/complete`);
-    expect(done).toMatchObject({ status: 200, body: { status: 'closed', task_status: 'completed' } });
+    expect(done).toMatchObject({ status: 202, body: { status: 'accepted', task_status: 'assigned' } });
+    // The completion queue's event source delivers it to the lease closer, which appends the block.
+    await waitForStatus(placed.task_id, 'completed');
     expect((await callApi(api, 'GET', `/tasks/${placed.task_id}`)).body).toMatchObject({
       status: 'completed',
+    });
+    expect(await callApi(api, 'POST', `/tasks/${placed.task_id}/complete`)).toMatchObject({
+      status: 200,
+      body: { status: 'already-final', task_status: 'completed' },
     });
     const proof = await callApi(api, 'GET', `/ledger/transactions/${placed.transaction_id}`);
     expect(proof).toMatchObject({ status: 200, body: { transaction: { task_id: placed.task_id } } });
@@ -675,6 +691,15 @@ describe('the deployed stack on the emulator', () => {
       ]) {
         expect(actions).toContain(action);
       }
+      // Completions: the API only queues them (no chain write of its own, which the table's policy
+      // would deny); the lease closer (the Expire function) appends them.
+      const of = (prefix: RegExp) =>
+        Object.entries(evaluation.actions).find(([id]) => prefix.test(id))?.[1] ?? [];
+      expect(of(/^Read/)).toContain('sqs:SendMessage');
+      expect(of(/^Read/).filter((a) => /PutItem|UpdateItem/.test(a))).toEqual([]);
+      expect(of(/^SchedulerExpire/)).toEqual(
+        expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']),
+      );
       expect(Object.keys(evaluation.requests).length).toBeGreaterThanOrEqual(3);
       expect(evaluation.denied).toEqual([]);
     },

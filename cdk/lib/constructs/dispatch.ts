@@ -18,9 +18,10 @@ import { BLOCK_PREFIX, PARTITION_KEY, TASK_PREFIX } from '../../../lib/adapters/
 import { COMMAND_STATUS_DETAIL_TYPE, FINAL_COMMAND_STATUSES } from '../../../lib/dispatch/command';
 import type { CommandTemplates } from '../../../lib/dispatch/command-templates';
 import { CHECKOV_REASONS, skipCheckov } from '../checkov';
-import { grantFleetRead, grantLedgerWrite } from '../ledger-access';
+import { grantLedgerKeyRead } from '../ledger-access';
 import { ServiceFunction } from '../nodejs-function';
 import { CommandDocument } from './command-document';
+import type { CompletionQueue } from './completion-queue';
 
 export interface DispatchProps {
   /** The ledger table, created with its NEW_IMAGE stream. */
@@ -36,6 +37,8 @@ export interface DispatchProps {
   readonly vmTagKey: string;
   readonly vmTagValue: string;
   readonly retainLogs: boolean;
+  /** Where the command-status function queues completions (the lease closer records them). */
+  readonly completions: CompletionQueue;
 }
 
 /** `dynamodb:LeadingKeys` patterns for key prefixes. */
@@ -44,7 +47,8 @@ const prefixes = (...keys: string[]) => keys.map((k) => `${k}*`);
 /**
  * Dispatch as a transactional outbox: the ledger table's stream, filtered to inserted blocks, drives
  * a function that publishes a TaskAssigned event per assignment to its own bus and, with `viaSsm`,
- * sends the task's command to the instance with Run Command; SSM's status events complete the task.
+ * sends the task's command to the instance with Run Command; SSM's status events queue the task's
+ * completion for the lease closer.
  */
 export class Dispatch extends Construct {
   readonly bus: EventBus;
@@ -223,13 +227,14 @@ export class Dispatch extends Construct {
       entry: 'command-status.ts',
       description: 'Completes the task of a dispatched command once SSM reports it finished',
       serviceName: 'command-status',
-      environment: props.environment,
+      environment: { ...props.environment, COMPLETION_QUEUE_URL: props.completions.queue.queueUrl },
       timeout: Duration.seconds(30),
       retainLogs: props.retainLogs,
     }).function;
-    // Completion appends a transaction: the ledger writer's rights, and the fleet read for VM state.
-    grantLedgerWrite(status, props.table);
-    grantFleetRead(status);
+    // Reads the command's DISPATCH# record and the task's TASK# record by key, and queues the
+    // completion for the lease closer: it writes nothing of the table.
+    grantLedgerKeyRead(status, props.table);
+    props.completions.grantSend(status);
     new Rule(this, 'CommandFinished', {
       description: 'Run Command invocations of the command document that reached a final status',
       eventPattern: {

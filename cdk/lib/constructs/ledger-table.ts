@@ -36,7 +36,10 @@ export const ITEM_WRITE_ACTIONS = [
 const ITEM_DELETE_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete'];
 
 export interface ChainWriters {
-  /** Roles that append to the chain (scheduling, expiry, and for now completion). */
+  /**
+   * Roles that append to the chain: the scheduler's, and the lease closer's (expiry, and the
+   * completions the API and command-status functions queue for it).
+   */
   readonly chain: readonly IRole[];
   /** Roles that publish signed digests (DIGEST# items): the verify function's. */
   readonly digests: readonly IRole[];

@@ -1,4 +1,4 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -31,6 +31,8 @@ export interface SchedulerProps {
   readonly retainLogs: boolean;
   /** How often leases that ran out are expired. */
   readonly leaseSweepInterval: Duration;
+  /** Completions reported to the API and command-status functions: the lease closer records them. */
+  readonly completionQueue: IQueue;
 }
 
 /**
@@ -93,10 +95,13 @@ export class Scheduler extends Construct {
       }),
     );
 
-    // Expiry appends `expired` transactions like the scheduler appends decisions: same writer rights.
+    // The lease closer appends `expired` and `completed` transactions like the scheduler appends
+    // decisions: same writer rights. It is the only other chain writer: the API and command-status
+    // functions queue completions for it (completion-queue.ts).
     this.expireFunction = new ServiceFunction(this, 'Expire', {
       entry: 'expire.ts',
-      description: 'Expires the leases of assigned tasks nobody completed, releasing their reservations',
+      description:
+        'Expires the leases of assigned tasks nobody completed and records the completions queued by the API and command status, releasing their reservations',
       serviceName: 'expire',
       environment: props.environment,
       timeout: props.timeout,
@@ -106,6 +111,16 @@ export class Scheduler extends Construct {
     grantFleetRead(this.expireFunction);
     // The next sweep replaces a failed one: no Lambda-side async retries of stale work.
     this.expireFunction.configureAsyncInvoke({ retryAttempts: 0 });
+    this.expireFunction.addEventSource(
+      new SqsEventSource(props.completionQueue, {
+        // A batch is one commit (a block per blockSize closings); two at a time at most, so closers
+        // rarely race each other on the chain head.
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        maxConcurrency: 2,
+        reportBatchItemFailures: true,
+      }),
+    );
     new Rule(this, 'LeaseSweep', {
       description: 'Periodic expiry of task leases',
       schedule: Schedule.rate(props.leaseSweepInterval),

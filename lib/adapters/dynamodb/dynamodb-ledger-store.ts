@@ -95,6 +95,13 @@ export interface DynamoDbLedgerStoreOptions {
    * @default 8 (tlog-tiles)
    */
   readonly tileHeight?: number;
+  /**
+   * A reader that may not write the chain (the API function): it never writes genesis. Until a
+   * writer has (the scheduler's first batch, the lease closer's first sweep), every read of the chain
+   * throws StoreUnavailableError, which the API answers 503.
+   * @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 /** BatchGetItem takes at most 100 keys per request. */
@@ -116,6 +123,7 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
   private readonly tableName: string;
   private readonly leaseIndexName: string | undefined;
   private readonly genesis: Block;
+  private readonly readOnly: boolean;
   private ready: Promise<void> | undefined;
   private closed = false;
   readonly tileHeight: number;
@@ -139,6 +147,7 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
     this.tableName = options.tableName;
     this.leaseIndexName = options.leaseIndexName;
     this.genesis = options.genesis ?? genesisBlock();
+    this.readOnly = options.readOnly ?? false;
     this.tileHeight = options.tileHeight ?? TILE_HEIGHT;
   }
 
@@ -754,6 +763,11 @@ export class DynamoDbLedgerStore implements LedgerStore, MerkleLedgerStore {
 
   private async writeGenesis(): Promise<void> {
     if (await this.getItem(HEAD_KEY)) return;
+    if (this.readOnly) {
+      throw new StoreUnavailableError(
+        `the ledger in ${this.tableName} has not started yet: the scheduler or the lease closer writes its genesis block on its first run`,
+      );
+    }
     const merkle = genesisMerkleItems(genesisStep(this.genesis, this.tileHeight), this.tileHeight);
     const absent = {
       ConditionExpression: 'attribute_not_exists(#pk)',

@@ -2,10 +2,12 @@ import type { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiApp, SERVED_BY_OTHER_FUNCTIONS } from '../../../functions/handlers/api';
 import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
+import { ManualClock } from '../../../lib/ports/clock';
 import { algorithmNames } from '../../../lib/scheduling/registry';
 import { type OpenApiOptions, openApiDocument, servedRoutes } from '../../../lib/schemas/openapi';
 import { errorBodySchema } from '../../../lib/schemas/responses';
 import { honoPath, type RouteSpec } from '../../../lib/schemas/routes';
+import { MemoryCompletionQueue } from '../../unit/functions/helpers/completion-queue';
 import { DIMENSIONS, ledger, RecordingLogger, task, vm } from '../../unit/functions/helpers/fixtures';
 import { inProcessRuntime } from '../helpers/in-process-runtime';
 
@@ -313,7 +315,7 @@ describe('the AWS API function against its OpenAPI document', () => {
     };
     const app = apiApp({
       store: () => store,
-      engine: () => engine,
+      completions: new MemoryCompletionQueue(new ManualClock(0)),
       acceptances: new MemoryTaskAcceptances(),
       dimensions: DIMENSIONS,
       logger: new RecordingLogger(),

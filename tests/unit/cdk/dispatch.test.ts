@@ -160,7 +160,7 @@ describe('dispatchViaSsm', () => {
     expect(fn.Properties.Environment.Variables.DISPATCH_VIA_SSM).toBe('true');
   });
 
-  it('completes tasks from final status events of the command document through a ledger writer', () => {
+  it('queues completions from final status events of the command document, writing nothing itself', () => {
     const statusFn = functionId(ssm, COMMAND_STATUS);
     ssm.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
@@ -177,9 +177,23 @@ describe('dispatchViaSsm', () => {
       JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.ssm'),
     )!;
     expect(rule.Properties.EventPattern.detail.status).not.toContain('InProgress');
-    expect(actionsOf(statementsOf(ssm, COMMAND_STATUS))).toEqual(
-      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'ec2:DescribeInstances']),
+    // Reads by key and one queue; no table write, no fleet read (the lease closer records the completion).
+    const statements = statementsOf(ssm, COMMAND_STATUS).filter(
+      (st) => !/^(logs|xray):/.test(actionsOf([st])[0]!),
     );
+    expect(actionsOf(statements).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'sqs:SendMessage',
+    ]);
+    ssm.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Completes the task of a dispatched command'),
+      Environment: {
+        Variables: Match.objectLike({
+          COMPLETION_QUEUE_URL: { Ref: Match.stringLikeRegexp('^CompletionsQueue') },
+        }),
+      },
+    });
     expect(actionsOf(statementsOf(ssm, COMMAND_STATUS)).filter((a) => a.startsWith('ssm:'))).toEqual([]);
   });
 

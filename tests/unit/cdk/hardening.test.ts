@@ -134,8 +134,8 @@ describe('alarms reach someone', () => {
   it('every alarm notifies the topic on ALARM and on OK', () => {
     const topicRef = { Ref: Match.stringLikeRegexp('^AlarmsTopic') };
     const alarms = Object.values(full.findResources('AWS::CloudWatch::Alarm'));
-    // DLQ, exhausted queue waiting, invalid chain, dispatch failures.
-    expect(alarms).toHaveLength(4);
+    // DLQ, exhausted queue waiting, completion DLQ, invalid chain, dispatch failures.
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
         AlarmActions: [expect.anything()],

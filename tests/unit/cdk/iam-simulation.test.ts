@@ -118,8 +118,22 @@ describe('every call the functions make is allowed', () => {
         ['Query lease index', { action: 'dynamodb:Query', resource: `${table.arn}/index/open-leases` }],
       ],
     ],
-    ['read', () => appendCalls()],
-    ['commandStatus', () => appendCalls()],
+    [
+      'read',
+      () => [
+        ['Get TASK#', item('GetItem', 'TASK#t-1')],
+        ['Get HEAD', item('GetItem', 'HEAD')],
+        ['BatchGet BLOCK#', item('BatchGetItem', 'BLOCK#000000000001')],
+        ['Scan', { action: 'dynamodb:Scan', resource: table.arn }],
+      ],
+    ],
+    [
+      'commandStatus',
+      () => [
+        ['Get DISPATCH#CMD#', item('GetItem', 'DISPATCH#CMD#c-1')],
+        ['Get TASK#', item('GetItem', 'TASK#t-1')],
+      ],
+    ],
   ] as [string, () => [string, Request][]][])('%s', async (name, calls) => {
     const denied: string[] = [];
     for (const [label, request] of calls()) {
@@ -226,6 +240,21 @@ describe('every call the functions make is allowed', () => {
     expect(await decide(fn.dispatch!, { action: 'sqs:SendMessage', resource: tasks })).not.toBe('Allowed');
   });
 
+  it('the API and command-status functions queue completions; only the lease closer consumes them', async () => {
+    const completions = arnOfResource(template, 'CompletionsQueue', 'AWS::SQS::Queue');
+    for (const name of ['read', 'commandStatus']) {
+      expect(await decide(fn[name]!, { action: 'sqs:SendMessage', resource: completions })).toBe('Allowed');
+      expect(await decide(fn[name]!, { action: 'sqs:ReceiveMessage', resource: completions })).not.toBe(
+        'Allowed',
+      );
+    }
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']) {
+      expect(await decide(fn.expire!, { action, resource: completions })).toBe('Allowed');
+    }
+    const tasks = arnOfResource(template, 'TasksQueue', 'AWS::SQS::Queue');
+    expect(await decide(fn.read!, { action: 'sqs:SendMessage', resource: tasks })).not.toBe('Allowed');
+  });
+
   it('scheduler: forwards unplaceable tasks to the DLQ', async () => {
     const dlq = arnOfResource(template, 'TasksDeadLetterQueue', 'AWS::SQS::Queue');
     expect(await decide(fn.scheduler!, { action: 'sqs:SendMessage', resource: dlq })).toBe('Allowed');
@@ -261,7 +290,7 @@ describe('deny matrix', () => {
   });
 
   it('writers update only VM#, TILE# and VMDIR# items, never Put VM# or VMDIR#, never use ConditionCheckItem', async () => {
-    for (const name of ['scheduler', 'expire', 'read', 'commandStatus']) {
+    for (const name of ['scheduler', 'expire']) {
       for (const key of ['HEAD', 'BLOCK#000000000001', 'TX#tx-1', 'TASK#t-1']) {
         expect(await decide(fn[name]!, item('UpdateItem', key))).not.toBe('Allowed');
       }
@@ -461,7 +490,41 @@ describe('deny matrix', () => {
     expect(await decide(fn.read!, item('GetItem', 'ACCEPTED#t-1'))).toBe('Allowed');
   });
 
-  // The issue asks that the internet-facing API role cannot write BLOCK#/HEAD: that needs completions
-  // to go through a queue to the scheduler (the API appends the completion block itself today).
-  it.todo('the API role cannot write BLOCK# or HEAD (completions through the queue: not done yet)');
+  it('only the scheduler and the lease closer write chain items: not the API, not command status', async () => {
+    // The identity policies grant the API and command-status roles no chain write, and the table's
+    // policy denies it to them even if someone adds one (they queue completions instead).
+    for (const name of ['read', 'commandStatus']) {
+      for (const key of CHAIN_KEYS) {
+        for (const action of ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']) {
+          expect(await decide(fn[name]!, item(action, key))).not.toBe('Allowed');
+        }
+      }
+    }
+    const policy = table.resourcePolicy!;
+    const chainWriters = (
+      policy.Statement as { Sid?: string; Condition?: Record<string, Record<string, unknown>> }[]
+    ).find((st) => st.Sid === 'ChainWritersOnly')!.Condition!.ArnNotEquals!['aws:PrincipalArn'] as unknown[];
+    expect(chainWriters).toHaveLength(2);
+    // A role that any administrator might give a chain write is still refused by the table's policy:
+    // an identity-policy allow on the API role is overridden (the simulator evaluates both).
+    for (const key of ['HEAD', 'BLOCK#000000000001']) {
+      const granted = await decide(
+        {
+          ...fn.read!,
+          policies: [
+            ...fn.read!.policies,
+            {
+              name: 'AddedByMistake',
+              policy: {
+                Version: '2012-10-17',
+                Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: table.arn }],
+              },
+            },
+          ],
+        },
+        item('PutItem', key),
+      );
+      expect(granted).toBe('ExplicitlyDenied');
+    }
+  });
 });

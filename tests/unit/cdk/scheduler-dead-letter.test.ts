@@ -83,6 +83,7 @@ describe('the scheduler and the dead-letter queue', () => {
         maxConcurrency: 2,
         retainLogs: false,
         leaseSweepInterval: Duration.minutes(1),
+        completionQueue: new Queue(stack, 'Completions'),
       });
     expect(build).toThrow(
       'Scheduler: exhaustedQueue is required when queue has no redrive target: tasks it gives up on must be recorded',

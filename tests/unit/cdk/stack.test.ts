@@ -78,10 +78,10 @@ describe('task queue', () => {
       VisibilityTimeout: 180, // six times the 30 s scheduler timeout
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
     });
-    // The task queue, the exhausted queue (its redrive target) and the DLQ.
-    expect(Object.keys(test.findResources('AWS::SQS::Queue'))).toHaveLength(3);
+    // The task queue, the exhausted queue (its redrive target) and the DLQ; the completion queue and its DLQ.
+    expect(Object.keys(test.findResources('AWS::SQS::Queue'))).toHaveLength(5);
     const policies = Object.values(test.findResources('AWS::SQS::QueuePolicy'));
-    expect(policies).toHaveLength(3);
+    expect(policies).toHaveLength(5);
     for (const p of policies) {
       expect(JSON.stringify(p)).toContain('"aws:SecureTransport":"false"');
     }
@@ -151,8 +151,7 @@ describe('IAM least privilege', () => {
 
   it.each([
     ['scheduler', DESCRIPTIONS.scheduler],
-    ['read (completion appends)', DESCRIPTIONS.read],
-    ['expire', DESCRIPTIONS.expire],
+    ['expire (the lease closer)', DESCRIPTIONS.expire],
   ])('the %s function writes only items under the writer key prefixes', (_name, description) => {
     const statements = statementsOf(prod, description);
     const writes = statements.filter((s) =>
@@ -264,6 +263,27 @@ describe('alarms and schedule', () => {
       EvaluationPeriods: 3,
       DatapointsToAlarm: 2,
       TreatMissingData: 'breaching',
+    });
+  });
+
+  it('the lease closer consumes the completion queue, which the API sends to; the API writes nothing of the chain', () => {
+    const expire = functionId(prod, DESCRIPTIONS.expire);
+    prod.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: expire },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CompletionsQueue'), 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    prod.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CompletionsDeadLetterQueue'), 'Arn'] },
+        maxReceiveCount: 5,
+      },
+    });
+    const api = statementsOf(prod, DESCRIPTIONS.read);
+    expect(actionsOf(api).filter((a) => /PutItem|UpdateItem|DeleteItem|BatchWrite/.test(a))).toEqual([]);
+    expect(api.find((st) => actionsOf([st]).includes('sqs:SendMessage'))?.Resource).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^CompletionsQueue/), 'Arn'],
     });
   });
 

@@ -4,8 +4,10 @@ import { restApiHandler } from '../../../lib/adapters/apigateway/rest-adapter';
 import { MemoryLedgerStore } from '../../../lib/adapters/memory/memory-ledger-store';
 import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import type { Vm } from '../../../lib/model/vm';
+import { ManualClock } from '../../../lib/ports/clock';
 import type { QuarantinedVm } from '../../../lib/ports/fleet-source';
 import type { FleetResponse } from '../../../lib/schemas/http';
+import { MemoryCompletionQueue } from './helpers/completion-queue';
 import { apiEvent } from './helpers/events';
 import { DIMENSIONS, RecordingLogger, vm } from './helpers/fixtures';
 
@@ -19,9 +21,7 @@ function setup(vms: Vm[], unread: QuarantinedVm[]) {
   const handler = restApiHandler(
     apiApp({
       store: () => store,
-      engine: () => {
-        throw new Error('not used');
-      },
+      completions: new MemoryCompletionQueue(new ManualClock(0)),
       acceptances: new MemoryTaskAcceptances(),
       dimensions: DIMENSIONS,
       logger: new RecordingLogger(),

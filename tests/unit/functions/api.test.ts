@@ -4,11 +4,13 @@ import { restApiHandler } from '../../../lib/adapters/apigateway/rest-adapter';
 import { MemoryTaskAcceptances } from '../../../lib/adapters/memory/memory-task-acceptances';
 import { checkDigestConsistency, computeDigest } from '../../../lib/ledger/digest';
 import { transactionProofSchema, verifyTransactionProof } from '../../../lib/ledger/proofs';
+import { ManualClock } from '../../../lib/ports/clock';
+import { MemoryCompletionQueue } from './helpers/completion-queue';
 import { apiEvent } from './helpers/events';
 import { allBlocks, DIMENSIONS, ledger, RecordingLogger, T0, task, vm } from './helpers/fixtures';
 
 async function setup() {
-  const { store, engine } = ledger([
+  const { store, engine, clock } = ledger([
     vm('vm-a', { cpu: 1000, mem: 1000, io: 100, bw: 100 }),
     vm('vm-b', { cpu: 1000, mem: 1000, io: 100, bw: 100 }),
   ]);
@@ -20,10 +22,11 @@ async function setup() {
   ]);
   const logger = new RecordingLogger();
   const acceptances = new MemoryTaskAcceptances();
+  const completions = new MemoryCompletionQueue(clock);
   const handler = restApiHandler(
     apiApp({
       store: () => store,
-      engine: () => engine,
+      completions,
       acceptances,
       dimensions: DIMENSIONS,
       logger,
@@ -33,7 +36,7 @@ async function setup() {
     const res = await handler(apiEvent(...args));
     return { status: res.statusCode, body: JSON.parse(res.body) };
   };
-  return { store, engine, call, logger, acceptances };
+  return { store, engine, call, logger, acceptances, completions };
 }
 
 describe('api: task and ledger reads', () => {
@@ -82,21 +85,66 @@ describe('api: task and ledger reads', () => {
     expect((await call('GET', '/tasks/q')).body).toMatchObject({ task_id: 'q', status: 'completed' });
   });
 
-  it('POST /tasks/{id}/complete closes an assigned task once', async () => {
-    const { store, call } = await setup();
+  it('POST /tasks/{id}/complete queues an assigned task for the lease closer (202), which records it once', async () => {
+    // Prepare: 'a' assigned, 'huge' rejected.
+    const { store, engine, call, completions } = await setup();
+    const headBefore = await store.readHead();
+
+    // Act: two reports of 'a' before the closer runs, one of a rejected task, one of an unknown one.
     const first = await call('POST', '/tasks/a/complete');
-    expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ task_id: 'a', status: 'closed', task_status: 'completed' });
-    expect((await store.getTask('a'))?.status).toBe('completed');
-    const again = await call('POST', '/tasks/a/complete');
-    expect(again.body).toEqual({
+    const racing = await call('POST', '/tasks/a/complete');
+    const rejected = await call('POST', '/tasks/huge/complete');
+    const unknown = await call('POST', '/tasks/nope/complete');
+
+    // Assess: accepted twice, nothing written by the API; the rejected and unknown answered as before.
+    const accepted = {
       task_id: 'a',
-      status: 'already-final',
-      task_status: 'completed',
+      status: 'accepted',
+      task_status: 'assigned',
       transaction_id: null,
       block_height: null,
+    };
+    expect(first).toEqual({ status: 202, body: accepted });
+    expect(racing).toEqual({ status: 202, body: accepted });
+    expect(rejected).toMatchObject({
+      status: 200,
+      body: { status: 'already-final', task_status: 'rejected' },
     });
-    expect((await call('POST', '/tasks/nope/complete')).status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect(await store.readHead()).toEqual(headBefore);
+    expect((await call('GET', '/tasks/a')).body).toMatchObject({ status: 'assigned' });
+    expect(completions.sent).toEqual([
+      expect.objectContaining({ v: 1, task_id: 'a', body: {}, source: 'api' }),
+      expect.objectContaining({ v: 1, task_id: 'a', body: {}, source: 'api' }),
+    ]);
+
+    // Act: the lease closer consumes the batch.
+    expect(await completions.deliver(engine)).toEqual({ batchItemFailures: [] });
+
+    // Assess: one completed transaction in one new block; GET shows it; a later report is already-final.
+    const blocks = await allBlocks(store);
+    const closings = blocks.flatMap((b) => b.transactions).filter((t) => t.status === 'completed');
+    expect(closings.map((t) => t.task_id)).toEqual(['a']);
+    expect((await store.readHead()).height).toBe(headBefore.height + 1);
+    expect((await call('GET', '/tasks/a')).body).toMatchObject({ status: 'completed' });
+    expect(await call('POST', '/tasks/a/complete')).toEqual({
+      status: 200,
+      body: {
+        task_id: 'a',
+        status: 'already-final',
+        task_status: 'completed',
+        transaction_id: null,
+        block_height: null,
+      },
+    });
+  });
+
+  it('POST /tasks/{id}/complete validates a body when one is sent', async () => {
+    const { call, completions } = await setup();
+    const bad = await call('POST', '/tasks/a/complete', { rawBody: '[1]' });
+    expect(bad.status).toBe(400);
+    expect(completions.sent).toEqual([]);
+    expect((await call('POST', '/tasks/a/complete', { rawBody: '{}' })).status).toBe(202);
   });
 
   it('GET /ledger summarises the chain per VM', async () => {
@@ -207,9 +255,7 @@ describe('api: task and ledger reads', () => {
         store: () => {
           throw new Error('secret connection string');
         },
-        engine: () => {
-          throw new Error('unused');
-        },
+        completions: new MemoryCompletionQueue(new ManualClock(T0)),
         acceptances: new MemoryTaskAcceptances(),
         dimensions: DIMENSIONS,
         logger,

@@ -7,6 +7,7 @@ import { SchedulingEngine } from '../../../lib/engine/engine';
 import type { Vm } from '../../../lib/model/vm';
 import { ManualClock } from '../../../lib/ports/clock';
 import type { FleetResponse } from '../../../lib/schemas/http';
+import { MemoryCompletionQueue } from './helpers/completion-queue';
 import { apiEvent } from './helpers/events';
 import { DIMENSIONS, RecordingLogger, T0, task, vm } from './helpers/fixtures';
 
@@ -47,7 +48,7 @@ function setup() {
   const handler = restApiHandler(
     apiApp({
       store: () => store,
-      engine: () => engine,
+      completions: new MemoryCompletionQueue(new ManualClock(T0)),
       acceptances: new MemoryTaskAcceptances(),
       dimensions: DIMENSIONS,
       logger: new RecordingLogger(),
@@ -127,9 +128,7 @@ describe('api: fleet and draining', () => {
     const handler = restApiHandler(
       apiApp({
         store: () => store,
-        engine: () => {
-          throw new Error('unused');
-        },
+        completions: new MemoryCompletionQueue(new ManualClock(0)),
         acceptances: new MemoryTaskAcceptances(),
         dimensions: DIMENSIONS,
         logger: new RecordingLogger(),

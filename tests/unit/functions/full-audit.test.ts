@@ -17,6 +17,7 @@ import type { AuditJobRunner } from '../../../lib/ports/audit-jobs';
 import { ManualClock } from '../../../lib/ports/clock';
 import type { LedgerStore } from '../../../lib/ports/ledger-store';
 import type { SignedDigestLog } from '../../../lib/ports/signed-digest-log';
+import { MemoryCompletionQueue } from './helpers/completion-queue';
 import { apiEvent } from './helpers/events';
 import { ledger, RecordingLogger, RecordingMetrics, T0, task, vm } from './helpers/fixtures';
 
@@ -111,7 +112,7 @@ async function setup(opts: { tamperAt?: number; failRange?: boolean; blocksPerRa
   });
   const api = apiApp({
     store: () => seen,
-    engine: () => engine,
+    completions: new MemoryCompletionQueue(new ManualClock(0)),
     acceptances: { get: async () => null },
     dimensions: ['cpu', 'mem', 'io', 'bw'],
     logger,

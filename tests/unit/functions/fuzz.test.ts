@@ -21,6 +21,7 @@ import {
   taskRoute,
 } from '../fuzz/hostile';
 import { hostileMessages, validQueuedTask } from '../fuzz/hostile-messages';
+import { MemoryCompletionQueue } from './helpers/completion-queue';
 import { apiEvent, lambdaContext, sqsEvent, sqsRecord } from './helpers/events';
 import {
   allBlocks,
@@ -107,7 +108,7 @@ describe('api function: hostile ids and block queries', { timeout: 60_000 }, () 
     const handler = restApiHandler(
       apiApp({
         store: () => store,
-        engine: () => engine,
+        completions: new MemoryCompletionQueue(new ManualClock(0)),
         acceptances: new MemoryTaskAcceptances(),
         dimensions: DIMENSIONS,
         logger: new RecordingLogger(),

@@ -15,6 +15,7 @@ import { ManualClock } from '../../../lib/ports/clock';
 import type { SendResult, TaskSender } from '../../../lib/ports/task-sender';
 import { toQueueMessage } from '../../../lib/schemas/queue-message';
 import { task as localTask, startServer } from '../../local/helpers/server';
+import { MemoryCompletionQueue } from '../functions/helpers/completion-queue';
 import { apiEvent, lambdaContext, scheduledEvent, sqsEvent, sqsRecord } from '../functions/helpers/events';
 import { FakeDeadLetterQueue } from '../functions/helpers/fake-dead-letter-queue';
 import { allBlocks, DIMENSIONS, ledger, RecordingMetrics, T0, vm } from '../functions/helpers/fixtures';
@@ -132,7 +133,7 @@ describe('Lambda functions: credentials never reach the logs or the ledger', () 
       const api = restApiHandler(
         apiApp({
           store: () => store,
-          engine: () => engine,
+          completions: new MemoryCompletionQueue(new ManualClock(0)),
           acceptances: new MemoryTaskAcceptances(),
           dimensions: DIMENSIONS,
           logger: logger('api'),
@@ -147,7 +148,7 @@ describe('Lambda functions: credentials never reach the logs or the ledger', () 
           store: () => {
             throw new Error('store down');
           },
-          engine: () => engine,
+          completions: new MemoryCompletionQueue(new ManualClock(0)),
           acceptances: new MemoryTaskAcceptances(),
           dimensions: DIMENSIONS,
           logger: logger('api'),

@@ -98,7 +98,7 @@ export class RecordingLogger implements LogSink {
 export class RecordingMetrics implements MetricSink {
   readonly pending: { name: string; value: number }[] = [];
   readonly published: { name: string; value: number }[][] = [];
-  addMetric(name: string, _unit: 'Count' | 'None', value: number): void {
+  addMetric(name: string, _unit: string, value: number): void {
     this.pending.push({ name, value });
   }
   publishStoredMetrics(): void {
