@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { intOption, numberOption } from '../cli/options';
+import { parseVerifierKey } from '../lib/ledger/signed-note';
 import { loadConfig } from './config';
 import { startLocalRuntime } from './server';
 
@@ -136,8 +137,22 @@ export function startCommand(): Command {
     });
 }
 
-/** `--witness URL=VKEY`: split at the first "=" (a vkey's base64 may end in "="; the URL may not hold one). */
-function witnessFlag(value: string): { url: string; key: string } {
+/**
+ * `--witness URL=VKEY`: both the URL (a query string) and the vkey (base64 padding) may hold "=", so
+ * the split is at the last "=" after which a well-formed vkey follows (name+hex id+base64); with none,
+ * at the first "=", so that the key's error names what is wrong with it.
+ */
+export function witnessFlag(value: string): { url: string; key: string } {
+  // From the right: a key name may itself hold "=", so the shortest key that parses is the vkey.
+  for (let at = value.lastIndexOf('='); at > 0; at = value.lastIndexOf('=', at - 1)) {
+    const key = value.slice(at + 1);
+    try {
+      parseVerifierKey(key);
+      return { url: value.slice(0, at), key };
+    } catch {
+      // not a vkey from here: try the next "="
+    }
+  }
   const at = value.indexOf('=');
   if (at <= 0) return { url: value, key: '' };
   return { url: value.slice(0, at), key: value.slice(at + 1) };

@@ -43,7 +43,7 @@ export const DEFAULTS = {
   commandTemplates: {} as Record<string, never>,
   autoScaling: false,
   alarmEmails: [] as string[],
-  transparencyLog: false,
+  transparencyLog: true,
   logOrigin: '',
   logPublishMinutes: 1,
   logObjectLockDays: 0,

@@ -262,6 +262,17 @@ export class SchedulerStack extends Stack {
           resources: [log.bucket.arnForObjects('checkpoint')],
         }),
       );
+      // So that S3 answers 404 NoSuchKey before the first publication (403 AccessDenied without it),
+      // which GET /checkpoint turns into its 404. Not narrowed by an s3:prefix condition: S3 documents
+      // the 404 for callers with ListBucket, not how a conditional one counts; the names it lists
+      // (checkpoint, tile/...) are the public log's anyway.
+      read.addToRolePolicy(
+        new PolicyStatement({
+          sid: 'CheckpointExists',
+          actions: ['s3:ListBucket'],
+          resources: [log.bucket.bucketArn],
+        }),
+      );
       new CfnOutput(this, OUTPUTS.logBucketName, {
         value: log.bucket.bucketName,
         description:

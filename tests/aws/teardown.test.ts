@@ -32,12 +32,12 @@ import { walkthroughBlocks } from './helpers/walkthrough';
 /**
  * docs/aws.md's production tear-down, run verbatim on the emulator against a stack deployed as on an
  * account (stage=prod: table with deletion protection, queues, log bucket, log groups and KMS keys all
- * RETAINed), with the transparency log on so that the versioned bucket holds object versions and a
+ * RETAINed), with the transparency log (on by default) so that the versioned bucket holds object versions and a
  * delete marker. Afterwards nothing of the stack may be left but KMS keys pending deletion.
  */
 
 const STACK = 'BlockchainCloudScheduler'; // the name the doc's block uses; no other test deploys it
-const CONTEXT = { ...EMULATOR_CONTEXT, stage: 'prod', transparencyLog: 'true' };
+const CONTEXT = { ...EMULATOR_CONTEXT, stage: 'prod' }; // the transparency log is on by default
 const DEPLOY_TIMEOUT_MS = 20 * 60_000;
 const endpoint = emulatorConfig().endpoint;
 const s3 = new S3Client({ ...emulatorConfig(), forcePathStyle: true });

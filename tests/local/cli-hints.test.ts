@@ -115,7 +115,6 @@ describe('error hints name only flags the command takes', () => {
     it.each([
       ['no source', [...vm], /give one of --url, --stack/],
       ['--url and --stack at once', [...vm, '--url', 'http://127.0.0.1:9/', '--stack', 'demo'], /one of/],
-      ['--stack without --queue-url (the stack serves no feed)', [...vm, '--stack', 'demo'], /--queue-url/],
       [
         '--stack with the local runtime token',
         [...vm, '--stack', 'demo', '--queue-url', 'http://127.0.0.1:9/q', '--token', 't'],
@@ -127,6 +126,28 @@ describe('error hints name only flags the command takes', () => {
       expect(stderr).toMatch(message);
       const known = new Set(find(['agent']).options.map((o) => o.long));
       expect(flagsIn(stderr).filter((f) => !known.has(f))).toEqual([]);
+    });
+
+    // --stack alone finds the agent's queue from the stack (agents on AWS); a stack that cannot be
+    // described (here: nothing listens at the endpoint) is a usage error naming --stack.
+    it('--stack when the stack cannot be described: exit 2, every flag named is an option', async () => {
+      for (const [k, v] of Object.entries({
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_MAX_ATTEMPTS: '1',
+      }))
+        vi.stubEnv(k, v);
+      try {
+        const { code, stderr } = await bcs([...vm, '--stack', 'demo']);
+        expect(code).toBe(2);
+        expect(stderr).toMatch(/--stack: cannot describe demo/);
+        const known = new Set(find(['agent']).options.map((o) => o.long));
+        expect(flagsIn(stderr).filter((f) => !known.has(f))).toEqual([]);
+      } finally {
+        vi.unstubAllEnvs();
+      }
     });
   });
 

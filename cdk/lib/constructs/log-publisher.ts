@@ -11,6 +11,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TLOG_METRICS } from '../../../lib/schemas/metric-names';
+import { skipCheckov } from '../checkov';
 import { grantLedgerRead } from '../ledger-access';
 import { METRICS_NAMESPACE, ServiceFunction } from '../nodejs-function';
 import { keyAdministrationPolicy } from './verifier';
@@ -66,6 +67,11 @@ export class LogPublisher extends Construct {
       removalPolicy: props.retain || props.objectLockDays > 0 ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       autoDeleteObjects: false,
     });
+    skipCheckov(this.bucket, {
+      id: 'CKV_AWS_18',
+      reason:
+        'No server access logging: only the publish-log function writes the bucket and every object is versioned (and may be object-locked), so the bucket itself is the record of every write; reads are of public data. CloudTrail S3 data events are the audit trail where one is wanted.',
+    });
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
@@ -107,6 +113,11 @@ export class LogPublisher extends Construct {
         actions: ['s3:PutObject', 's3:GetObject'],
         resources: [this.bucket.arnForObjects('*')],
       }),
+    );
+    // Without ListBucket S3 answers a GetObject of a missing key with 403 AccessDenied, not 404
+    // NoSuchKey: the first publication (no checkpoint yet) would fail instead of starting the log.
+    this.function.addToRolePolicy(
+      new PolicyStatement({ sid: 'LogList', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
     );
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
     Validations.of(this.function.role ?? this.function).acknowledge({
@@ -165,6 +176,24 @@ export class LogPublisher extends Construct {
           viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         },
       });
+      skipCheckov(
+        this.distribution,
+        {
+          id: 'CKV_AWS_68',
+          reason:
+            'No WAF: the distribution serves immutable public files (tiles, a signed checkpoint) from S3 with no compute behind it; there is nothing for a web ACL to protect beyond the limits CloudFront applies itself. Attach one to the distribution if an account policy requires it.',
+        },
+        {
+          id: 'CKV_AWS_86',
+          reason:
+            'No access logging: the files are public, signed and verifiable by anyone; who read them is not part of the audit, and standard logging needs an ACL-enabled bucket this stack would otherwise not have.',
+        },
+        {
+          id: 'CKV_AWS_174',
+          reason:
+            'The default *.cloudfront.net certificate: CloudFront fixes its minimum protocol (TLSv1) and only a custom domain and certificate can raise it to TLSv1.2_2021; content integrity does not rest on TLS (every checkpoint is signed and every tile hashes to it).',
+        },
+      );
       new CfnOutput(this, 'LogUrl', { value: `https://${this.distribution.distributionDomainName}/` });
     }
   }

@@ -69,6 +69,7 @@ export const DESCRIPTIONS = {
   read: 'Task and ledger reads',
   verify: 'Verifies the ledger',
   expire: 'Expires the leases',
+  publishLog: 'Publishes the ledger as a tiled transparency log',
 } as const;
 
 /** The allow-list of command templates the SSM-dispatch variants are synthesized with. */

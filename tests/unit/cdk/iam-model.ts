@@ -33,6 +33,8 @@ function arnOf(id: string, type: string): string {
       return arn('sns', id);
     case 'AWS::Lambda::Function':
       return arn('lambda', `function:${id}`);
+    case 'AWS::S3::Bucket':
+      return `arn:aws:s3:::${id.toLowerCase()}`;
     case 'AWS::StepFunctions::StateMachine':
       return arn('states', `stateMachine:${id}`);
     default:
@@ -44,6 +46,7 @@ function arnOf(id: string, type: string): string {
 function refOf(id: string, type: string): string {
   if (type === 'AWS::SQS::Queue') return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${id}`;
   if (type === 'AWS::SNS::Topic' || type === 'AWS::StepFunctions::StateMachine') return arnOf(id, type);
+  if (type === 'AWS::S3::Bucket') return id.toLowerCase();
   return id;
 }
 
@@ -161,6 +164,20 @@ export function keyPolicyOf(template: TemplateJson, logicalIdPrefix: string): Po
   );
   if (keys.length !== 1) throw new Error(`expected one key ${logicalIdPrefix}*, found ${keys.length}`);
   return resolve(template, keys[0]![1].Properties!.KeyPolicy) as PolicyDocument;
+}
+
+/** The bucket policy of the one bucket whose logical id starts with `logicalIdPrefix` (none: undefined). */
+export function bucketPolicyOf(template: TemplateJson, logicalIdPrefix: string): PolicyDocument | undefined {
+  const policies = Object.values(template.Resources).filter(
+    (r) =>
+      r.Type === 'AWS::S3::BucketPolicy' &&
+      String((r.Properties?.Bucket as { Ref?: string } | undefined)?.Ref).startsWith(logicalIdPrefix),
+  );
+  if (policies.length > 1)
+    throw new Error(`expected at most one policy of ${logicalIdPrefix}*, found ${policies.length}`);
+  return policies[0]
+    ? (resolve(template, policies[0].Properties!.PolicyDocument) as PolicyDocument)
+    : undefined;
 }
 
 /** ARN of the one resource of `type` whose logical id starts with `logicalIdPrefix`. */

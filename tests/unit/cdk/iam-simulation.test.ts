@@ -4,6 +4,7 @@ import {
   ACCOUNT,
   adminPrincipal,
   arnOfResource,
+  bucketPolicyOf,
   type Decision,
   decide,
   functionPrincipal,
@@ -68,6 +69,18 @@ const item = (action: string, key: string): Request => ({
 });
 
 const keyPolicy = () => keyPolicyOf(template, 'VerifierDigestKey');
+
+/** An S3 request on the transparency-log bucket (or one of its objects), over TLS unless `tls` is false. */
+const logBucket = (action: string, key?: string, tls = true): Request => {
+  const bucket = arnOfResource(template, 'TransparencyLogBucket', 'AWS::S3::Bucket');
+  const policy = bucketPolicyOf(template, 'TransparencyLogBucket');
+  return {
+    action: `s3:${action}`,
+    resource: key === undefined ? bucket : `${bucket}/${key}`,
+    ...(policy ? { resourcePolicy: policy } : {}),
+    context: { 'aws:SecureTransport': String(tls) },
+  };
+};
 
 const CHAIN_KEYS = [
   'HEAD',
@@ -149,6 +162,27 @@ describe('every call the functions make is allowed', () => {
     expect(decisions).toEqual({ get: 'Allowed', batchGet: 'Allowed', publish: 'Allowed', sign: 'Allowed' });
   });
 
+  it('publish-log: reads the chain by key, writes log objects, lists the bucket, signs with the digest key', async () => {
+    const key = arnOfResource(template, 'VerifierDigestKey', 'AWS::KMS::Key');
+    const decisions = {
+      head: await decide(fn.publishLog!, item('GetItem', 'HEAD')),
+      blocks: await decide(fn.publishLog!, item('BatchGetItem', 'BLOCK#000000000001')),
+      tiles: await decide(fn.publishLog!, item('BatchGetItem', 'TILE#0#000000000000')),
+      putTile: await decide(fn.publishLog!, logBucket('PutObject', 'tile/0/000')),
+      putCheckpoint: await decide(fn.publishLog!, logBucket('PutObject', 'checkpoint')),
+      getCheckpoint: await decide(fn.publishLog!, logBucket('GetObject', 'checkpoint')),
+      // S3 answers a missing key with 404 only to a caller that may list the bucket (403 otherwise).
+      list: await decide(fn.publishLog!, logBucket('ListBucket')),
+      sign: await decide(fn.publishLog!, { action: 'kms:Sign', resource: key, resourcePolicy: keyPolicy() }),
+      publicKey: await decide(fn.publishLog!, {
+        action: 'kms:GetPublicKey',
+        resource: key,
+        resourcePolicy: keyPolicy(),
+      }),
+    };
+    expect(Object.entries(decisions).filter(([, d]) => d !== 'Allowed')).toEqual([]);
+  });
+
   it('full audit: the verify function records the job and starts the state machine, which runs the range and merge functions', async () => {
     const lambda = (name: 'auditRange' | 'auditMerge') =>
       arnOfResource(
@@ -185,6 +219,13 @@ describe('every call the functions make is allowed', () => {
       apiReadsJob: await decide(fn.read!, item('GetItem', 'AUDIT#j')),
     };
     expect(Object.entries(decisions).filter(([, d]) => d !== 'Allowed')).toEqual([]);
+  });
+
+  it('read: serves GET /checkpoint from the log bucket (GetObject of that key, ListBucket so that a missing one is a 404)', async () => {
+    expect(await decide(fn.read!, logBucket('GetObject', 'checkpoint'))).toBe('Allowed');
+    expect(await decide(fn.read!, logBucket('ListBucket'))).toBe('Allowed');
+    expect(await decide(fn.read!, logBucket('GetObject', 'tile/0/000'))).not.toBe('Allowed');
+    expect(await decide(fn.read!, logBucket('PutObject', 'checkpoint'))).not.toBe('Allowed');
   });
 
   it('enqueue: sends to the task queue', async () => {
@@ -343,6 +384,22 @@ describe('deny matrix', () => {
         expect(await decide(fn[name]!, item('UpdateItem', key))).not.toBe('Allowed');
       }
     }
+  });
+
+  it('the log publisher writes no chain item nor digest, deletes no log object, and needs TLS', async () => {
+    for (const key of [...CHAIN_KEYS, 'DIGEST#000000000001']) {
+      expect(await decide(fn.publishLog!, item('PutItem', key))).not.toBe('Allowed');
+      expect(await decide(fn.publishLog!, item('UpdateItem', key))).not.toBe('Allowed');
+    }
+    for (const action of ['DeleteObject', 'DeleteObjectVersion', 'PutBucketPolicy', 'PutBucketVersioning'])
+      expect(
+        await decide(fn.publishLog!, logBucket(action, action.includes('Bucket') ? undefined : 'checkpoint')),
+      ).not.toBe('Allowed');
+    // The bucket policy refuses plain HTTP, even to the writer.
+    await expectDecision(fn.publishLog!, logBucket('PutObject', 'checkpoint', false), 'ExplicitlyDenied');
+    // No other function may write the log.
+    for (const name of ['scheduler', 'expire', 'read', 'verify', 'enqueue', 'dispatch', 'fleetMonitor'])
+      expect(await decide(fn[name]!, logBucket('PutObject', 'checkpoint'))).not.toBe('Allowed');
   });
 
   it('listing reads only where the code lists: Scan for the API, the lease index for expiry', async () => {

@@ -28,6 +28,17 @@ const VARIANTS: Record<string, BlockchainSchedulerProps> = {
   },
   'api-key': { authMode: 'api-key' },
   'agents-autoscaling': { dispatch: true, agents: true, autoScaling: true },
+  // The transparency log is on in every variant (the default); here with every option it has.
+  'transparency-log-all': {
+    witnesses: [
+      {
+        url: 'https://witness.example/',
+        key: 'example.test/litewitness+190baecd+BBKP9aMsVrJA31/R4LWxy/+Kuo2x7/x11R1Omb0oFAkO',
+      },
+    ],
+    logObjectLockDays: 30,
+    logCloudFront: true,
+  },
 };
 
 /**

@@ -62,9 +62,9 @@ describe('log groups', () => {
     ['test', () => test, 'Delete'],
   ])('in stage %s are kept with %s, a month of retention each', (_stage, t, policy) => {
     const groups = Object.values(t().findResources('AWS::Logs::LogGroup'));
-    // eight functions (the fleet monitor and the full audit's two included), the API's access log and
-    // the full-audit state machine's log
-    expect(groups).toHaveLength(10);
+    // nine functions (the fleet monitor, the full audit's two and the transparency-log publisher
+    // included), the API's access log and the full-audit state machine's log
+    expect(groups).toHaveLength(11);
     for (const g of groups) {
       expect(g).toMatchObject({ DeletionPolicy: policy, Properties: { RetentionInDays: 30 } });
     }
@@ -106,7 +106,11 @@ describe('task queue', () => {
 describe('functions', () => {
   it('run on nodejs22.x with the scheduling settings in their environment', () => {
     const fns = Object.values(test.findResources('AWS::Lambda::Function'));
-    expect(fns).toHaveLength(8);
+    // The transparency-log publisher is one of them: the log is on by default.
+    expect(fns).toHaveLength(9);
+    test.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp(DESCRIPTIONS.publishLog),
+    });
     for (const fn of fns) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -361,7 +365,9 @@ describe('REST API', () => {
   const methods = (t: Template) => Object.values(t.findResources('AWS::ApiGateway::Method'));
 
   it('requires SigV4 on every method by default', () => {
-    expect(methods(prod)).toHaveLength(13);
+    // Thirteen routes and GET /checkpoint, the transparency log's signed checkpoint (on by default).
+    expect(methods(prod)).toHaveLength(14);
+    prod.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'checkpoint' });
     // GET /ledger/consistency (docs/ledger-format.md section 7.2) with its query parameters.
     prod.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'consistency' });
     prod.hasResourceProperties('AWS::ApiGateway::Method', {

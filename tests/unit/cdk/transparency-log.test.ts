@@ -1,9 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { ValidationError } from '../../../lib/errors';
-import { functionId, statementsOf, synth } from './helpers';
+import { DESCRIPTIONS, functionId, statementsOf, synth } from './helpers';
 
-const PUBLISHER = 'Publishes the ledger as a tiled transparency log';
+const PUBLISHER = DESCRIPTIONS.publishLog;
 const WITNESS = {
   url: 'https://witness.example/',
   key: 'example.test/litewitness+190baecd+BBKP9aMsVrJA31/R4LWxy/+Kuo2x7/x11R1Omb0oFAkO',
@@ -12,8 +12,23 @@ const WITNESS = {
 describe('transparency log (transparencyLog: true)', () => {
   const t = synth({ transparencyLog: true }).template();
 
-  it('is off by default', () => {
-    synth().template().resourceCountIs('AWS::S3::Bucket', 0);
+  it('is on by default, and transparencyLog: false leaves out the bucket, the publisher and GET /checkpoint', () => {
+    const byDefault = synth().template();
+    byDefault.resourceCountIs('AWS::S3::Bucket', 1);
+    byDefault.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp(PUBLISHER),
+    });
+    byDefault.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'checkpoint' });
+    const off = synth({ transparencyLog: false }).template();
+    off.resourceCountIs('AWS::S3::Bucket', 0);
+    expect(
+      Object.values(off.findResources('AWS::Lambda::Function')).filter((f) =>
+        String(f.Properties.Description).startsWith(PUBLISHER),
+      ),
+    ).toEqual([]);
+    expect(
+      off.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: 'checkpoint' } }),
+    ).toEqual({});
   });
 
   it('has no unacknowledged cdk-nag finding, with every option on', () => {
@@ -61,6 +76,11 @@ describe('transparency log (transparencyLog: true)', () => {
     const statements = statementsOf(t, PUBLISHER);
     const sid = (s: string) => statements.find((x) => x.Sid === s);
     expect(sid('LogWrite')?.Action).toEqual(['s3:PutObject', 's3:GetObject']);
+    // A missing checkpoint must be a 404 (NoSuchKey), which S3 gives only to a caller that may list.
+    expect(sid('LogList')).toMatchObject({
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/Bucket/), 'Arn'] },
+    });
     expect(sid('CheckpointSign')?.Action).toEqual(['kms:Sign', 'kms:GetPublicKey']);
     t.resourcePropertiesCountIs('AWS::KMS::Key', { KeySpec: 'ECC_NIST_EDWARDS25519' }, 0);
     t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'WitnessCosignatures' }, 0);

@@ -17,12 +17,13 @@ const keys = (t: Template) =>
   Object.entries(
     t.findResources('AWS::KMS::Key', { Properties: { KeyUsage: 'SIGN_VERIFY' } }) as Record<string, Resource>,
   );
-const verifyRoleId = (t: Template): string => {
+const roleId = (t: Template, description: string): string => {
   const fn = (t.findResources('AWS::Lambda::Function') as Record<string, Resource>)[
-    functionId(t, DESCRIPTIONS.verify)
+    functionId(t, description)
   ]!;
   return (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 };
+const verifyRoleId = (t: Template): string => roleId(t, DESCRIPTIONS.verify);
 
 describe('the digest-signing key', () => {
   it('is one asymmetric P-256 signing key; no automatic rotation (KMS has none for asymmetric keys)', () => {
@@ -41,11 +42,26 @@ describe('the digest-signing key', () => {
     expect(keys(test)[0]![1].DeletionPolicy).toBe('Delete');
   });
 
-  it('key policy: the account administers it, only the verify role may Sign', () => {
+  it('key policy: the account administers it, only the verify and publish-log roles may Sign', () => {
     const [, key] = keys(prod)[0]!;
     const statements = (key.Properties.KeyPolicy as { Statement: KeyStatement[] }).Statement;
-    expect(statements.map((s) => s.Sid)).toEqual(['KeyAdministration', 'VerifyFunctionSigns']);
-    const [admin, signer] = statements as [KeyStatement, KeyStatement];
+    // The transparency log (on by default) signs its checkpoints with this key: note signature type
+    // 0x02 over the checkpoint text (docs/ledger-format.md section 12), never a digest's JSON.
+    // The full re-audit's merge function signs the head it verified (a digest, as the verify function).
+    expect(statements.map((s) => s.Sid)).toEqual([
+      'KeyAdministration',
+      'VerifyFunctionSigns',
+      'FullAuditMergeSigns',
+      'PublishLogSigns',
+    ]);
+    const [admin, signer, , publisher] = statements as [
+      KeyStatement,
+      KeyStatement,
+      KeyStatement,
+      KeyStatement,
+    ];
+    expect(actionsOf([publisher])).toEqual(['kms:GetPublicKey', 'kms:Sign']);
+    expect(publisher.Principal.AWS).toEqual({ 'Fn::GetAtt': [roleId(prod, DESCRIPTIONS.publishLog), 'Arn'] });
     // No wildcard that would include Sign, Verify or any other cryptographic use.
     for (const action of actionsOf([admin])) {
       expect(['kms:*', 'kms:Sign', 'kms:Verify', 'kms:S*']).not.toContain(action);
@@ -55,7 +71,7 @@ describe('the digest-signing key', () => {
     expect(signer.Principal.AWS).toEqual({ 'Fn::GetAtt': [verifyRoleId(prod), 'Arn'] });
   });
 
-  it('the verify role signs with this key only and writes DIGEST# items only', () => {
+  it('the verify role signs with this key only and writes DIGEST# items and audit jobs only', () => {
     const statements = statementsOf(prod, DESCRIPTIONS.verify);
     const [keyId] = keys(prod)[0]!;
     const kms = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('kms:')));
@@ -68,15 +84,16 @@ describe('the digest-signing key', () => {
         /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite|ConditionCheck)/.test(a),
       ),
     );
-    expect(actionsOf(writes)).toEqual(['dynamodb:PutItem']);
-    expect(writes[0]!.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DIGEST#*'] },
-    });
+    // DIGEST# items, and the full re-audit's job record (AUDIT#, POST /ledger/verify {"full": true}).
+    expect(writes.map((w) => [actionsOf([w]), w.Condition])).toEqual([
+      [['dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DIGEST#*'] } }],
+      [['dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } }],
+    ]);
   });
 
   it('no other function may use the key', () => {
     for (const [name, description] of Object.entries(DESCRIPTIONS)) {
-      if (name === 'verify') continue;
+      if (name === 'verify' || name === 'publishLog') continue;
       expect(actionsOf(statementsOf(prod, description)).filter((a) => a.startsWith('kms:'))).toEqual([]);
     }
   });
