@@ -132,6 +132,20 @@ export const reportedOutcomeSchema = z
         message: 'give exactly one of exit_code and signal',
       });
     }
+  })
+  // The refinement above, as JSON Schema for the OpenAPI document (zod cannot derive it), so that
+  // a client generated from the document, or a fuzzer, knows the rule too.
+  .meta({
+    oneOf: [
+      {
+        properties: { exit_code: { type: 'integer' }, signal: { type: 'null' } },
+        required: ['exit_code'],
+      },
+      {
+        properties: { exit_code: { type: 'null' }, signal: { type: 'string' } },
+        required: ['signal'],
+      },
+    ],
   });
 
 /**

@@ -129,11 +129,15 @@ function operation(route: RouteSpec, options: OpenApiOptions): object {
     .map(Number)
     .filter((s) => s < 300)
     .sort()[0];
-  const links = route.links
-    ? Object.fromEntries(Object.entries(route.links).map(([name, link]) => [name, { ...link }]))
-    : undefined;
+  // Each link sits on the response it reads (LinkSpec.status, by default the first 2xx).
+  const linksOn = (status: number): object | undefined => {
+    const on = Object.entries(route.links ?? {}).filter(([, link]) => (link.status ?? success) === status);
+    return on.length > 0
+      ? Object.fromEntries(on.map(([name, { status: _on, ...link }]) => [name, link]))
+      : undefined;
+  };
   for (const [status, spec] of Object.entries(route.responses)) {
-    responses[status] = response(Number(status), spec, Number(status) === success ? links : undefined);
+    responses[status] = response(Number(status), spec, linksOn(Number(status)));
   }
   if (route.pathParams || route.query || route.body) {
     responses['400'] ??= errorResponse('Invalid input; `issues` names each field');

@@ -74,6 +74,8 @@ export interface LinkSpec {
   /** Its parameters as OpenAPI runtime expressions, e.g. `$response.body#/accepted/0`. */
   parameters: Record<string, string>;
   description: string;
+  /** The response status the link is on; the route's first 2xx when omitted. */
+  status?: number;
 }
 
 export interface RouteSpec {
@@ -413,7 +415,8 @@ export function apiRoutes(context: RouteContext): RouteSpec[] {
         getAuditJob: {
           operationId: 'getAuditJob',
           parameters: { id: '$response.body#/job_id' },
-          description: 'The state of the full re-audit this request started (202 only)',
+          description: 'The state of the full re-audit this request started',
+          status: 202,
         },
       },
     },

@@ -46,11 +46,9 @@ export function ledgerRoutes(runtime: LocalRuntime, audits: LocalAuditJobs): Hon
   // this process: a restarted server starts with a full pass.
   let checkpoint: AuditCheckpoint | null = null;
   app.post('/verify', async (c) => {
-    const { full } = parseOrThrow(
-      verifyBodySchema,
-      (await readOptionalJson(c)) ?? {},
-      'invalid request body',
-    );
+    // No body is {}; a JSON null is a body, and not an object (400), as on AWS.
+    const body = await readOptionalJson(c);
+    const { full } = parseOrThrow(verifyBodySchema, body === undefined ? {} : body, 'invalid request body');
     if (full) {
       const trusted = (await runtime.digestSigning?.trusted()) ?? null;
       if (!(trusted && 'problem' in trusted)) {
