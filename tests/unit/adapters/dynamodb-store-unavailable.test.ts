@@ -79,10 +79,14 @@ describe('DynamoDbLedgerStore when DynamoDB cannot answer', () => {
 
   it('maps paginated reads (Scan) too', async () => {
     const { store, requests } = scriptedStore(errorResponse(400, 'ProvisionedThroughputExceededException'));
-    const error = await failure(store.getReservations());
-    expect(error).toBeInstanceOf(StoreUnavailableError);
-    expect(requests).toEqual(['DynamoDB_20120810.Scan']);
+    // Without a lease index, expired leases are found with a Scan.
     expect(await failure(store.listExpiredLeases(Date.now(), 10))).toBeInstanceOf(StoreUnavailableError);
+    expect(requests).toEqual(['DynamoDB_20120810.Scan']);
+    // Every reservation reads HEAD first, for the VM directory (docs/ledger-format.md 7.1); the Scan
+    // is only for a table without one.
+    requests.length = 0;
+    expect(await failure(store.getReservations())).toBeInstanceOf(StoreUnavailableError);
+    expect(requests).toEqual(['DynamoDB_20120810.GetItem']);
   });
 
   it('maps batched reads', async () => {
