@@ -178,6 +178,16 @@ describe('production tear-down (docs/aws.md) on the emulator', () => {
       expect(before.DeleteMarkers?.length).toBe(1);
       const logGroupsBefore = await logGroupsOfStack();
       expect(logGroupsBefore.length).toBeGreaterThanOrEqual(5);
+      // A production stack has a ledger to export. Its first writer (the scheduler, on the first task)
+      // writes genesis; until then the read API answers 503 "not started". One task starts it.
+      const enqueued = await bash(`bcs enqueue --stack ${STACK} --aws-sigv4 --count 1 --seed 1`, outDir);
+      expect(enqueued.code, enqueued.stderr).toBe(0);
+      let started = await bash(`bcs ledger digest --stack ${STACK} --aws-sigv4`, outDir);
+      for (const deadline = Date.now() + 180_000; started.code !== 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        started = await bash(`bcs ledger digest --stack ${STACK} --aws-sigv4`, outDir);
+      }
+      expect(started.code, started.stderr).toBe(0);
 
       const [block, ...others] = walkthroughBlocks(
         await readFile(join(ROOT, 'docs/aws.md'), 'utf8'),
