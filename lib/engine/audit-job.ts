@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { chainHeadSchema } from '../ledger/blocks';
 import { digestSchema } from '../ledger/digest';
-import { count } from '../ledger/schema-parts';
+import { count, verificationProblemSchema } from '../ledger/schema-parts';
 import { signedDigestSchema } from '../ledger/signed-digest';
 import { timestampSchema } from '../ledger/time';
-import { auditRangeSchema, problemSchema } from './range-audit';
+import { auditRangeSchema } from './range-audit';
 
 /**
  * A full re-audit run in the background (POST /ledger/verify {"full": true} answers 202 with its id;
@@ -22,7 +22,7 @@ export const auditReportSchema = z.strictObject({
   blocks_checked: count,
   transactions_checked: count,
   first_bad_height: count.nullable(),
-  problem: problemSchema.nullable(),
+  problem: verificationProblemSchema.nullable(),
   detail: z.string().nullable(),
 });
 

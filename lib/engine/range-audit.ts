@@ -3,7 +3,7 @@ import { ValidationError } from '../errors';
 import { blockLeafHash, ChainVerifier, fromHex, toHex } from '../ledger';
 import type { ChainVerification } from '../ledger/chain-verifier';
 import { appendLeaf, emptyRange, type MerkleRange, mergeRanges, rangeRoot } from '../ledger/merkle/range';
-import { count, hash64 } from '../ledger/schema-parts';
+import { count, hash64, verificationProblemSchema } from '../ledger/schema-parts';
 import { timestampSchema } from '../ledger/time';
 import type { Block, ChainHead, Digest, VerificationProblem } from '../ledger/types';
 import type { LedgerStore } from '../ports/ledger-store';
@@ -31,21 +31,6 @@ export const auditRangeSchema = z
   .strictObject({ from: count, to: count })
   .refine((r) => r.from <= r.to, { path: ['to'], message: 'must not be below from' });
 
-export const problemSchema = z.enum([
-  'broken-link',
-  'wrong-block-hash',
-  'wrong-merkle-root',
-  'wrong-transaction-count',
-  'height-gap',
-  'bad-genesis',
-  'malformed',
-  'duplicate-transaction',
-  'unmatched-closing',
-  'head-mismatch',
-  'digest-mismatch',
-  'inconsistent-with-digest',
-]) satisfies z.ZodType<VerificationProblem>;
-
 /** What verifying one range returns: the summary the merge needs, or where and why the range failed. */
 export const rangeResultSchema = z.discriminatedUnion('valid', [
   z.strictObject({
@@ -69,7 +54,7 @@ export const rangeResultSchema = z.discriminatedUnion('valid', [
     blocks: count,
     transactions: count,
     first_bad_height: count,
-    problem: problemSchema,
+    problem: verificationProblemSchema,
     detail: z.string(),
   }),
 ]);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { VerificationProblem } from './types';
 
 /** Building blocks shared by the ledger's zod schemas. */
 
@@ -30,3 +31,19 @@ export function utf16Text(min: number, max: number) {
     min === 0 ? `must be at most ${max} UTF-16 code units` : `must be ${min} to ${max} UTF-16 code units`,
   );
 }
+
+/** Why a chain failed verification (docs/ledger-format.md section 5.1), as reports and audit jobs name it. */
+export const verificationProblemSchema = z.enum([
+  'broken-link',
+  'wrong-block-hash',
+  'wrong-merkle-root',
+  'wrong-transaction-count',
+  'height-gap',
+  'bad-genesis',
+  'malformed',
+  'duplicate-transaction',
+  'unmatched-closing',
+  'head-mismatch',
+  'digest-mismatch',
+  'inconsistent-with-digest',
+]) satisfies z.ZodType<VerificationProblem>;

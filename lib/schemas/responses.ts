@@ -4,7 +4,7 @@ import type { LedgerSummary } from '../engine/ledger-reader';
 import { blockSchema } from '../ledger/blocks';
 import { digestSchema } from '../ledger/digest';
 import { transactionProofSchema } from '../ledger/proofs';
-import { count, hash64 } from '../ledger/schema-parts';
+import { count, hash64, verificationProblemSchema } from '../ledger/schema-parts';
 import { signedDigestSchema } from '../ledger/signed-digest';
 import { timestampSchema } from '../ledger/time';
 import { transactionSchema } from '../ledger/transactions';
@@ -312,20 +312,7 @@ export const blocksPageResponseSchema = z.strictObject({
   blocks: z.array(blockSchema),
 });
 
-export const verificationProblemSchema = z.enum([
-  'broken-link',
-  'wrong-block-hash',
-  'wrong-merkle-root',
-  'wrong-transaction-count',
-  'height-gap',
-  'bad-genesis',
-  'malformed',
-  'duplicate-transaction',
-  'unmatched-closing',
-  'head-mismatch',
-  'digest-mismatch',
-  'inconsistent-with-digest',
-]);
+export { verificationProblemSchema };
 
 export const verifyResponseSchema = z.strictObject({
   valid: z.boolean(),
