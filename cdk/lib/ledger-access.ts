@@ -136,3 +136,12 @@ export function grantAcceptanceWrite(grantee: IGrantable, table: ITable): void {
     }),
   );
 }
+
+/**
+ * A writer of named (Sid) least-privilege statements on `fn`'s role, for the grants a construct states
+ * by hand: `allow(sid, actions, resources, conditions?)`.
+ */
+export function statementsOn(fn: { addToRolePolicy(statement: PolicyStatement): void }) {
+  return (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>): void =>
+    fn.addToRolePolicy(new PolicyStatement({ sid, effect: Effect.ALLOW, actions, resources, conditions }));
+}

@@ -9,7 +9,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DRAINING_TAG } from '../../../lib/adapters/autoscaling/ec2-drain';
-import { grantFleetRead, grantLedgerKeyRead } from '../ledger-access';
+import { grantFleetRead, grantLedgerKeyRead, statementsOn } from '../ledger-access';
 import { METRICS_NAMESPACE, ServiceFunction } from '../nodejs-function';
 
 export interface FleetMonitorProps {
@@ -55,15 +55,7 @@ export class FleetMonitor extends Construct {
     }).function;
     grantLedgerKeyRead(this.function, props.table);
     grantFleetRead(this.function);
-    const allow = (
-      sid: string,
-      actions: string[],
-      resources: string[],
-      conditions?: Record<string, unknown>,
-    ) =>
-      this.function.addToRolePolicy(
-        new PolicyStatement({ sid, effect: Effect.ALLOW, actions, resources, conditions }),
-      );
+    const allow = statementsOn(this.function);
     allow('ReadBacklog', ['sqs:GetQueueAttributes'], [props.queue.queueArn]);
     // PutMetricData has no resource-level permissions; the namespace condition is the narrowing AWS offers.
     allow('PublishScalingMetrics', ['cloudwatch:PutMetricData'], ['*'], {

@@ -3,11 +3,11 @@ import { type AutoScalingGroup, DefaultResult, LifecycleTransition } from 'aws-c
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { TERMINATE_ACTION_DETAIL_TYPE } from '../../../lib/adapters/autoscaling/termination-lifecycle';
 import { VM_PREFIX } from '../../../lib/adapters/dynamodb/keys';
+import { statementsOn } from '../ledger-access';
 import { ServiceFunction } from '../nodejs-function';
 import { grantFleetDrain } from './fleet-monitor';
 
@@ -67,15 +67,7 @@ export class ScaleInHook extends Construct {
       retainLogs: props.retainLogs,
     }).function;
 
-    const allow = (
-      sid: string,
-      actions: string[],
-      resources: string[],
-      conditions?: Record<string, unknown>,
-    ) =>
-      this.function.addToRolePolicy(
-        new PolicyStatement({ sid, effect: Effect.ALLOW, actions, resources, conditions }),
-      );
+    const allow = statementsOn(this.function);
     // The instances' VM# items, by key: their active task counts.
     allow('ReadReservations', ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [props.table.tableArn], {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${VM_PREFIX}*`] },
